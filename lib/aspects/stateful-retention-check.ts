@@ -1,0 +1,33 @@
+import { Annotations, CfnDeletionPolicy, CfnResource, type IAspect } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+
+/** Resource types that hold data or keys: losing one loses what users stored. */
+export const STATEFUL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::EFS::FileSystem',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::S3::Bucket',
+  'AWS::SageMaker::Domain',
+  'AWS::SecretsManager::Secret',
+  'AWS::SQS::Queue',
+]);
+
+/**
+ * Fails synth when a stateful resource would be deleted with its stack or on replacement:
+ * every one must carry DeletionPolicy and UpdateReplacePolicy Retain.
+ */
+export class StatefulRetentionCheck implements IAspect {
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnResource) || !STATEFUL_RESOURCE_TYPES.has(node.cfnResourceType)) return;
+    const { deletionPolicy, updateReplacePolicy } = node.cfnOptions;
+    if (deletionPolicy !== CfnDeletionPolicy.RETAIN || updateReplacePolicy !== CfnDeletionPolicy.RETAIN) {
+      Annotations.of(node).addError(
+        `${node.cfnResourceType} must be retained: DeletionPolicy is ${deletionPolicy ?? 'Delete'} and ` +
+          `UpdateReplacePolicy is ${updateReplacePolicy ?? 'Delete'}; expected Retain for both (set removalPolicy: RemovalPolicy.RETAIN)`,
+      );
+    }
+  }
+}

@@ -1,0 +1,213 @@
+import { z } from 'zod';
+import { parseCidr, cidrsOverlap } from './cidr';
+
+/** The stage of the AI lifecycle a segment serves; it sets the segment's defaults. */
+export const SEGMENT_KINDS = ['development', 'training', 'inference'] as const;
+export type SegmentKind = (typeof SEGMENT_KINDS)[number];
+
+/** Retention periods, in years, that CloudWatch Logs accepts as a log group retention. */
+export const RETENTION_YEARS = [1, 2, 3, 5, 6, 7, 8, 9, 10] as const;
+
+/** The largest number of availability zones a segment may span. */
+export const MAX_AZ_COUNT = 3;
+
+const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
+const ACCOUNT = /^\d{12}$/;
+const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
+const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
+
+const name = (what: string, max: number) =>
+  z
+    .string()
+    .max(max, `expected ${what} of at most ${max} characters`)
+    .regex(NAME, `expected ${what}: lower-case letters, digits and single hyphens, starting with a letter`);
+
+const ipv4Cidr = (minPrefix: number, maxPrefix: number) =>
+  z.string().superRefine((value, ctx) => {
+    const problem = parseCidr(value, minPrefix, maxPrefix).error;
+    if (problem) ctx.addIssue({ code: 'custom', message: problem });
+  });
+
+const subnetPrefixLengths = z.strictObject({
+  /** Prefix length of each workload subnet (one per AZ). */
+  workload: z
+    .number()
+    .int('expected a whole number')
+    .min(16, 'expected a prefix length from 16 to 28')
+    .max(28, 'expected a prefix length from 16 to 28')
+    .default(20),
+});
+
+const segment = z.strictObject({
+  /** Unique name; part of stack names and construct ids. */
+  name: name('a segment name', 20),
+  kind: z.enum(SEGMENT_KINDS, { error: `expected one of ${SEGMENT_KINDS.join(', ')}` }),
+  /** The VPC's IPv4 range; must not overlap another segment or a corporate range. */
+  vpcCidr: ipv4Cidr(16, 28),
+  azCount: z
+    .number()
+    .int('expected a whole number')
+    .min(1, `expected from 1 to ${MAX_AZ_COUNT} availability zones`)
+    .max(MAX_AZ_COUNT, `expected from 1 to ${MAX_AZ_COUNT} availability zones`)
+    .default(2),
+  subnetPrefixLengths: subnetPrefixLengths.default(() => subnetPrefixLengths.parse({})),
+});
+
+const environment = z.strictObject({
+  account: z.string().regex(ACCOUNT, 'expected a 12-digit AWS account id').optional(),
+  region: z.string().regex(REGION, 'expected an AWS region name such as eu-west-1').optional(),
+  /**
+   * Availability zone names, required with an account: synth never looks them up.
+   */
+  availabilityZones: z.array(z.string()).optional(),
+});
+
+const audit = z.strictObject({
+  /** Years the audit trail is kept: Object Lock retention and CloudWatch log retention. */
+  logRetentionYears: z
+    .number()
+    .refine((v) => (RETENTION_YEARS as readonly number[]).includes(v), {
+      message: `expected one of ${RETENTION_YEARS.join(', ')} (the retention periods CloudWatch Logs accepts)`,
+    })
+    .default(6),
+  /** COMPLIANCE locks audit records for everyone, root included; GOVERNANCE lets a privileged role lift it. */
+  objectLockMode: z
+    .enum(['COMPLIANCE', 'GOVERNANCE'], { error: 'expected COMPLIANCE or GOVERNANCE' })
+    .default('COMPLIANCE'),
+  /** Addresses subscribed to the security alert topic. */
+  alertEmails: z.array(z.string().regex(EMAIL, 'expected an e-mail address')).default([]),
+});
+
+const detectiveServices = z.strictObject({
+  guardDuty: z.boolean().default(true),
+  securityHub: z.boolean().default(true),
+  awsConfig: z.boolean().default(true),
+  accessAnalyzer: z.boolean().default(true),
+});
+
+export const DEFAULT_SEGMENTS = [
+  { name: 'development', kind: 'development', vpcCidr: '10.10.0.0/16' },
+  { name: 'training', kind: 'training', vpcCidr: '10.20.0.0/16' },
+  { name: 'inference', kind: 'inference', vpcCidr: '10.30.0.0/16' },
+] as const;
+
+const baseSchema = z.strictObject({
+  /** Prefix of every stack name, so several blueprints can share an account. */
+  namePrefix: name('a name prefix', 20).default('aiseg'),
+  environment: environment.default({}),
+  /** Corporate ranges no segment may reach, nor overlap. */
+  corporateCidrs: z.array(ipv4Cidr(8, 32)).default(['172.16.0.0/12', '192.168.0.0/16']),
+  audit: audit.default(() => audit.parse({})),
+  /** Switch a service off where the organisation's delegated administrator already runs it. */
+  detectiveServices: detectiveServices.default(() => detectiveServices.parse({})),
+  segments: z
+    .array(segment)
+    .min(1, 'expected at least one segment')
+    .default(() => DEFAULT_SEGMENTS.map((s) => segment.parse(s))),
+});
+
+/** A cross-field problem, with the value at fault (which may be a default the file did not set). */
+type Issue = { path: (string | number)[]; message: string; value?: unknown };
+
+function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
+  const issues: Issue[] = [];
+  const { environment: env, segments, corporateCidrs } = config;
+
+  if (env.account && !env.region) {
+    issues.push({ path: ['environment', 'region'], message: 'required when environment.account is set' });
+  }
+  if (env.account && !env.availabilityZones) {
+    issues.push({
+      path: ['environment', 'availabilityZones'],
+      message:
+        'required when environment.account is set (synth makes no look-ups); expected zone names such as eu-west-1a',
+    });
+  }
+  const zones = env.availabilityZones ?? [];
+  const seenZones = new Set<string>();
+  zones.forEach((zone, i) => {
+    const zoneRegion = zone.slice(0, -1);
+    if (
+      !/^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}[a-z]$/.test(zone) ||
+      (env.region && zoneRegion !== env.region)
+    ) {
+      issues.push({
+        path: ['environment', 'availabilityZones', i],
+        message: `expected an availability zone name of region ${env.region ?? '<region>'} such as ${env.region ?? 'eu-west-1'}a`,
+      });
+    }
+    if (seenZones.has(zone)) {
+      issues.push({ path: ['environment', 'availabilityZones', i], message: 'duplicate availability zone' });
+    }
+    seenZones.add(zone);
+  });
+
+  const names = new Map<string, number>();
+  segments.forEach((s, i) => {
+    const first = names.get(s.name);
+    if (first !== undefined) {
+      issues.push({
+        path: ['segments', i, 'name'],
+        value: s.name,
+        message: `duplicate segment name; segments[${first}] has it already`,
+      });
+    } else {
+      names.set(s.name, i);
+    }
+    if (zones.length > 0 && s.azCount > zones.length) {
+      issues.push({
+        path: ['segments', i, 'azCount'],
+        value: s.azCount,
+        message: `expected at most ${zones.length}, the number of environment.availabilityZones`,
+      });
+    }
+    const vpc = parseCidr(s.vpcCidr, 16, 28).cidr;
+    const workload = s.subnetPrefixLengths.workload;
+    if (vpc) {
+      const needed = s.azCount * 2 ** (32 - workload);
+      const available = 2 ** (32 - vpc.prefix);
+      if (workload <= vpc.prefix || needed > available) {
+        issues.push({
+          path: ['segments', i, 'subnetPrefixLengths', 'workload'],
+          value: workload,
+          message: `${s.azCount} workload subnet(s) of /${workload} do not fit in ${s.vpcCidr}; expected a prefix length above ${vpc.prefix} with ${s.azCount} × 2^(32-length) ≤ ${available} addresses`,
+        });
+      }
+    }
+  });
+
+  // Overlaps: every segment against every later segment and every corporate range.
+  segments.forEach((s, i) => {
+    segments.slice(i + 1).forEach((other, j) => {
+      if (cidrsOverlap(s.vpcCidr, other.vpcCidr)) {
+        issues.push({
+          path: ['segments', i + 1 + j, 'vpcCidr'],
+          value: other.vpcCidr,
+          message: `overlaps segments[${i}].vpcCidr ${s.vpcCidr} (segment "${s.name}"); expected a range disjoint from every other segment`,
+        });
+      }
+    });
+    corporateCidrs.forEach((corporate, k) => {
+      if (cidrsOverlap(s.vpcCidr, corporate)) {
+        issues.push({
+          path: ['segments', i, 'vpcCidr'],
+          value: s.vpcCidr,
+          message: `overlaps corporateCidrs[${k}] ${corporate}; expected a range disjoint from the corporate network`,
+        });
+      }
+    });
+  });
+  return issues;
+}
+
+/** The blueprint's configuration schema: every field has a default, so `{}` is the default blueprint. */
+export const configSchema = baseSchema.superRefine((config, ctx) => {
+  for (const { path, message, value } of crossFieldIssues(config)) {
+    ctx.addIssue({ code: 'custom', path, message, params: { value } });
+  }
+});
+
+export type BlueprintConfig = Readonly<z.output<typeof configSchema>>;
+export type SegmentConfig = BlueprintConfig['segments'][number];
+export type EnvironmentConfig = BlueprintConfig['environment'];
+export type AuditConfig = BlueprintConfig['audit'];

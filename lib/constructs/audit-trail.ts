@@ -1,0 +1,51 @@
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { acknowledge } from '../gate/acknowledge';
+import { RetainedLogGroup } from './retained-log-group';
+
+export interface AuditTrailProps {
+  /** The Object-Lock bucket the trail delivers to; it is given the CloudTrail delivery policy. */
+  readonly bucket: s3.IBucket;
+  /** Encrypts log files and the trail's log group. */
+  readonly encryptionKey: kms.IKey;
+  readonly retentionYears: number;
+}
+
+/**
+ * A CloudTrail trail of management events in every region, with log file validation,
+ * KMS-encrypted delivery to the audit bucket and a copy in an encrypted, retained log group
+ * for metric filters and alarms.
+ */
+export class AuditTrail extends Construct {
+  readonly trail: cloudtrail.Trail;
+  readonly logGroup: RetainedLogGroup;
+
+  constructor(scope: Construct, id: string, props: AuditTrailProps) {
+    super(scope, id);
+    this.logGroup = new RetainedLogGroup(this, 'Logs', {
+      encryptionKey: props.encryptionKey,
+      retentionYears: props.retentionYears,
+      classification: 'proprietary',
+    });
+    this.trail = new cloudtrail.Trail(this, 'Trail', {
+      bucket: props.bucket,
+      encryptionKey: props.encryptionKey,
+      isMultiRegionTrail: true,
+      includeGlobalServiceEvents: true,
+      enableFileValidation: true,
+      managementEvents: cloudtrail.ReadWriteType.ALL,
+      sendToCloudWatchLogs: true,
+      cloudWatchLogGroup: this.logGroup.logGroup,
+    });
+    const inlineReason =
+      'The CloudTrail construct creates this delivery role for one trail; its only policy allows ' +
+      "logs:CreateLogStream and logs:PutLogEvents on the trail's own log group, and nothing else can attach it.";
+    acknowledge(
+      this.trail.node.findChild('LogsRole'),
+      { pack: 'HIPAA.Security', rule: 'IAMNoInlinePolicy', reason: inlineReason },
+      { pack: 'NIST.800.53.R5', rule: 'IAMNoInlinePolicy', reason: inlineReason },
+    );
+  }
+}

@@ -1,0 +1,121 @@
+import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import { Construct } from 'constructs';
+
+/** Key actions the account may delegate through IAM policies; nothing is granted to anyone directly. */
+const ACCOUNT_DELEGATED_ACTIONS = [
+  'kms:CancelKeyDeletion',
+  'kms:Create*',
+  'kms:Decrypt',
+  'kms:Delete*',
+  'kms:Describe*',
+  'kms:Disable*',
+  'kms:Enable*',
+  'kms:Encrypt',
+  'kms:GenerateDataKey*',
+  'kms:Get*',
+  'kms:List*',
+  'kms:Put*',
+  'kms:ReEncrypt*',
+  'kms:Revoke*',
+  'kms:RotateKeyOnDemand',
+  'kms:ScheduleKeyDeletion',
+  'kms:TagResource',
+  'kms:UntagResource',
+  'kms:Update*',
+];
+
+export interface ProtectedKeyProps {
+  /** What the key protects; shown in the KMS console. */
+  readonly description: string;
+  /**
+   * Days between automatic rotations of the key material.
+   * @default 365
+   */
+  readonly rotationDays?: number;
+}
+
+/** A service allowed to use the key, and under which conditions. */
+export interface KeyServiceGrant {
+  /** Statement id; names the service and purpose. */
+  readonly sid: string;
+  readonly principal: iam.IPrincipal;
+  readonly actions: string[];
+  /** Conditions that tie the use to this account and the intended resources. */
+  readonly conditions: Record<string, Record<string, unknown>>;
+}
+
+/**
+ * A customer-managed KMS key with rotation on, retained on stack deletion, and an explicit key
+ * policy: the account administers it through IAM, grants can be created only for AWS services,
+ * and services are admitted one by one with conditions binding them to this account.
+ */
+export class ProtectedKey extends Construct {
+  readonly key: kms.Key;
+
+  constructor(scope: Construct, id: string, props: ProtectedKeyProps) {
+    super(scope, id);
+    const policy = new iam.PolicyDocument({
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'AccountAdministersKeyThroughIam',
+          principals: [new iam.AccountRootPrincipal()],
+          actions: ACCOUNT_DELEGATED_ACTIONS,
+          resources: ['*'],
+        }),
+        new iam.PolicyStatement({
+          sid: 'GrantsOnlyForAwsServices',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['kms:CreateGrant'],
+          resources: ['*'],
+          conditions: {
+            BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+          },
+        }),
+      ],
+    });
+    this.key = new kms.Key(this, 'Key', {
+      description: props.description,
+      enableKeyRotation: true,
+      rotationPeriod: Duration.days(props.rotationDays ?? 365),
+      pendingWindow: Duration.days(30),
+      removalPolicy: RemovalPolicy.RETAIN,
+      policy,
+    });
+  }
+
+  /** Admits an AWS service principal to the key under the given conditions. */
+  allowService(grant: KeyServiceGrant): void {
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: grant.sid,
+        principals: [grant.principal],
+        actions: grant.actions,
+        resources: ['*'],
+        conditions: grant.conditions,
+      }),
+    );
+  }
+
+  /** Lets CloudWatch Logs encrypt log groups of this account and region with the key. */
+  allowCloudWatchLogs(): void {
+    const stack = Stack.of(this);
+    this.allowService({
+      sid: 'CloudWatchLogsEncryptsThisAccountsLogGroups',
+      principal: new iam.ServicePrincipal(`logs.${stack.region}.amazonaws.com`),
+      actions: ['kms:Encrypt*', 'kms:Decrypt*', 'kms:ReEncrypt*', 'kms:GenerateDataKey*', 'kms:Describe*'],
+      conditions: {
+        ArnLike: {
+          'kms:EncryptionContext:aws:logs:arn': stack.formatArn({
+            service: 'logs',
+            resource: 'log-group',
+            resourceName: '*',
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        },
+      },
+    });
+  }
+}

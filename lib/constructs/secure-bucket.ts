@@ -1,0 +1,104 @@
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Construct } from 'constructs';
+import { classify, type DataClassification } from '../classification';
+import { acknowledge } from '../gate/acknowledge';
+
+export interface ObjectLockProps {
+  readonly mode: 'COMPLIANCE' | 'GOVERNANCE';
+  /** Default retention of every new object version, in years. */
+  readonly years: number;
+}
+
+export interface SecureBucketProps {
+  /** Customer-managed key for default encryption (SSE-KMS with an S3 bucket key). */
+  readonly encryptionKey: kms.IKey;
+  readonly classification: DataClassification;
+  /**
+   * Where S3 server access logs of this bucket go.
+   * @default - no server access logs; only acceptable for the access-log bucket itself
+   */
+  readonly serverAccessLogs?: { readonly bucket: s3.IBucket; readonly prefix: string };
+  /**
+   * Object Lock with a default retention, for records that must be immutable.
+   * @default - no Object Lock
+   */
+  readonly objectLock?: ObjectLockProps;
+}
+
+/**
+ * An S3 bucket with the controls every data store of the blueprint has: SSE-KMS with a
+ * customer-managed key, TLS 1.2+ only, all public access blocked, ACLs disabled, versioning,
+ * classification tag, and retention on stack deletion.
+ */
+export class SecureBucket extends Construct {
+  readonly bucket: s3.Bucket;
+
+  constructor(scope: Construct, id: string, props: SecureBucketProps) {
+    super(scope, id);
+    this.bucket = new s3.Bucket(this, 'Bucket', {
+      encryption: s3.BucketEncryption.KMS,
+      encryptionKey: props.encryptionKey,
+      bucketKeyEnabled: true,
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      enforceSSL: true,
+      minimumTLSVersion: 1.2,
+      versioned: true,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      removalPolicy: RemovalPolicy.RETAIN,
+      objectLockEnabled: props.objectLock !== undefined,
+      objectLockDefaultRetention: props.objectLock && objectLockRetention(props.objectLock),
+      lifecycleRules: [
+        { id: 'AbortIncompleteUploads', abortIncompleteMultipartUploadAfter: Duration.days(7) },
+      ],
+    });
+    // Object events go to EventBridge for monitoring. Set on the L1 so that no notification
+    // custom resource (a Lambda function) is needed.
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
+    if (props.serverAccessLogs)
+      this.logAccessTo(props.serverAccessLogs.bucket, props.serverAccessLogs.prefix);
+    classify(this, props.classification);
+
+    const replicationReason =
+      'The blueprint is single-region by design: S3 stores objects across several AZs, and versioning, ' +
+      "DeletionPolicy Retain and (for audit records) Object Lock protect them; cross-region replication is left to the organisation's DR plan.";
+    acknowledge(
+      this.bucket,
+      { pack: 'HIPAA.Security', rule: 'S3BucketReplicationEnabled', reason: replicationReason },
+      { pack: 'NIST.800.53.R5', rule: 'S3BucketReplicationEnabled', reason: replicationReason },
+    );
+  }
+
+  /**
+   * Sends server access logs to `target` and admits S3 log delivery there for this bucket only.
+   * Set on the L1: the L2 would also grant the logging service the target's key without conditions.
+   */
+  private logAccessTo(target: s3.IBucket, prefix: string): void {
+    const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
+    cfnBucket.loggingConfiguration = { destinationBucketName: target.bucketName, logFilePrefix: prefix };
+    const sameStack = Stack.of(target) === Stack.of(this);
+    target.addToResourcePolicy(
+      new iam.PolicyStatement({
+        principals: [new iam.ServicePrincipal('logging.s3.amazonaws.com')],
+        actions: ['s3:PutObject'],
+        resources: [target.arnForObjects(`${prefix}*`)],
+        conditions: {
+          StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
+          // A reference back to this bucket from another stack would make the stacks depend on each other.
+          ...(sameStack ? { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn } } : {}),
+        },
+      }),
+    );
+  }
+}
+
+function objectLockRetention(lock: ObjectLockProps): s3.ObjectLockRetention {
+  // Whole days covering the leap days too, so a record is never released early.
+  const duration = Duration.days(Math.ceil(365.25 * lock.years));
+  return lock.mode === 'COMPLIANCE'
+    ? s3.ObjectLockRetention.compliance(duration)
+    : s3.ObjectLockRetention.governance(duration);
+}

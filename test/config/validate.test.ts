@@ -1,0 +1,245 @@
+import { validateConfig, ConfigError } from '../../lib/config/validate';
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+
+/** The problems reported for a raw config; fails the test when the config is accepted. */
+function problems(raw: unknown): string[] {
+  try {
+    validateConfig(raw, 'test.json');
+  } catch (err) {
+    if (err instanceof ConfigError) return [...err.problems];
+    throw err;
+  }
+  throw new Error(`config was accepted: ${JSON.stringify(raw)}`);
+}
+
+const segment = (overrides: Record<string, unknown> = {}) => ({
+  name: 'study-1',
+  kind: 'training',
+  vpcCidr: '10.50.0.0/16',
+  ...overrides,
+});
+
+describe('defaults', () => {
+  test('an empty config is the complete three-segment blueprint', () => {
+    const config = validateConfig({});
+    expect(config.namePrefix).toBe('aiseg');
+    expect(config.segments.map((s) => [s.name, s.kind, s.vpcCidr, s.azCount])).toEqual(
+      DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr, 2]),
+    );
+    expect(config.audit).toEqual({ logRetentionYears: 6, objectLockMode: 'COMPLIANCE', alertEmails: [] });
+    expect(config.corporateCidrs).toEqual(['172.16.0.0/12', '192.168.0.0/16']);
+  });
+
+  test('a partial config keeps the defaults of the fields it leaves out', () => {
+    const config = validateConfig({ audit: { alertEmails: ['soc@example.org'] } });
+    expect(config.audit.logRetentionYears).toBe(6);
+    expect(config.audit.alertEmails).toEqual(['soc@example.org']);
+    expect(config.segments).toHaveLength(3);
+  });
+
+  test('the example configuration in config/ is valid', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const example = require('../../config/example.json') as unknown;
+    expect(() => validateConfig(example, 'config/example.json')).not.toThrow();
+  });
+});
+
+describe('rejections name the field, the value and what is expected', () => {
+  test.each([
+    [
+      'malformed CIDR',
+      { segments: [segment({ vpcCidr: '10.50.0/16' })] },
+      'config.segments[0].vpcCidr: got "10.50.0/16"; expected an IPv4 CIDR block such as 10.10.0.0/16',
+    ],
+    [
+      'CIDR with host bits',
+      { segments: [segment({ vpcCidr: '10.50.0.1/16' })] },
+      'config.segments[0].vpcCidr: got "10.50.0.1/16"; host bits are set; expected the network address 10.50.0.0/16',
+    ],
+    [
+      'VPC too large',
+      { segments: [segment({ vpcCidr: '10.0.0.0/8' })] },
+      'config.segments[0].vpcCidr: got "10.0.0.0/8"; expected a prefix length from /16 to /28',
+    ],
+    [
+      'octet out of range',
+      { segments: [segment({ vpcCidr: '10.300.0.0/16' })] },
+      'config.segments[0].vpcCidr: got "10.300.0.0/16"; expected an IPv4 CIDR block',
+    ],
+    [
+      'malformed corporate CIDR',
+      { corporateCidrs: ['corp'] },
+      'config.corporateCidrs[0]: got "corp"; expected an IPv4 CIDR block',
+    ],
+    [
+      'unknown segment kind',
+      { segments: [segment({ kind: 'staging' })] },
+      'config.segments[0].kind: got "staging"; expected one of development, training, inference',
+    ],
+    [
+      'AZ count of zero',
+      { segments: [segment({ azCount: 0 })] },
+      'config.segments[0].azCount: got 0; expected from 1 to 3 availability zones',
+    ],
+    [
+      'AZ count of four',
+      { segments: [segment({ azCount: 4 })] },
+      'config.segments[0].azCount: got 4; expected from 1 to 3 availability zones',
+    ],
+    [
+      'fractional AZ count',
+      { segments: [segment({ azCount: 1.5 })] },
+      'config.segments[0].azCount: got 1.5; expected a whole number',
+    ],
+    [
+      'malformed account',
+      { environment: { account: '12345', region: 'eu-west-1', availabilityZones: ['eu-west-1a'] } },
+      'config.environment.account: got "12345"; expected a 12-digit AWS account id',
+    ],
+    [
+      'malformed region',
+      { environment: { region: 'europe' } },
+      'config.environment.region: got "europe"; expected an AWS region name such as eu-west-1',
+    ],
+    [
+      'malformed e-mail',
+      { audit: { alertEmails: ['soc.example.org'] } },
+      'config.audit.alertEmails[0]: got "soc.example.org"; expected an e-mail address',
+    ],
+    [
+      'retention CloudWatch cannot keep',
+      { audit: { logRetentionYears: 4 } },
+      'config.audit.logRetentionYears: got 4; expected one of 1, 2, 3, 5, 6, 7, 8, 9, 10',
+    ],
+    [
+      'unknown Object Lock mode',
+      { audit: { objectLockMode: 'LEGAL_HOLD' } },
+      'config.audit.objectLockMode: got "LEGAL_HOLD"; expected COMPLIANCE or GOVERNANCE',
+    ],
+    [
+      'segment name with capitals',
+      { segments: [segment({ name: 'Study1' })] },
+      'config.segments[0].name: got "Study1"; expected a segment name: lower-case letters',
+    ],
+    [
+      'name prefix too long',
+      { namePrefix: 'a'.repeat(21) },
+      `config.namePrefix: got "${'a'.repeat(21)}"; expected a name prefix of at most 20 characters`,
+    ],
+    ['no segments', { segments: [] }, 'config.segments: got []; expected at least one segment'],
+    ['a misspelt field', { segmnets: [] }, 'config.segmnets: unknown field'],
+    [
+      'a misspelt nested field',
+      { segments: [segment({ cidr: '10.1.0.0/16' })] },
+      'config.segments[0].cidr: unknown field',
+    ],
+    [
+      'wrong type',
+      { segments: [segment({ azCount: 'two' })] },
+      'config.segments[0].azCount: got "two"; expected number, received string',
+    ],
+  ])('%s', (_what, raw, expected) => {
+    expect(problems(raw)).toEqual(expect.arrayContaining([expect.stringContaining(expected)]));
+  });
+
+  test('duplicate segment names', () => {
+    expect(problems({ segments: [segment(), segment({ vpcCidr: '10.51.0.0/16' })] })).toContain(
+      'config.segments[1].name: got "study-1"; duplicate segment name; segments[0] has it already',
+    );
+  });
+
+  test('segments whose ranges overlap', () => {
+    expect(
+      problems({ segments: [segment(), segment({ name: 'study-2', vpcCidr: '10.50.128.0/17' })] }),
+    ).toContain(
+      'config.segments[1].vpcCidr: got "10.50.128.0/17"; overlaps segments[0].vpcCidr 10.50.0.0/16 (segment "study-1"); expected a range disjoint from every other segment',
+    );
+  });
+
+  test('a segment overlapping a corporate range', () => {
+    expect(problems({ corporateCidrs: ['10.0.0.0/8'], segments: [segment()] })).toContain(
+      'config.segments[0].vpcCidr: got "10.50.0.0/16"; overlaps corporateCidrs[0] 10.0.0.0/8; expected a range disjoint from the corporate network',
+    );
+  });
+
+  test('subnets that do not fit their VPC', () => {
+    expect(
+      problems({
+        segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 24 } })],
+      }),
+    ).toContain(
+      'config.segments[0].subnetPrefixLengths.workload: got 24; 3 workload subnet(s) of /24 do not fit in 10.50.0.0/24; expected a prefix length above 24 with 3 × 2^(32-length) ≤ 256 addresses',
+    );
+    expect(
+      problems({
+        segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 25 } })],
+      }),
+    ).toEqual([expect.stringContaining('3 workload subnet(s) of /25 do not fit in 10.50.0.0/24')]);
+    expect(() =>
+      validateConfig({
+        segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 26 } })],
+      }),
+    ).not.toThrow();
+  });
+
+  test('an account without region and zone names (synth never looks them up)', () => {
+    expect(problems({ environment: { account: '123456789012' } })).toEqual([
+      'config.environment.region: missing; required when environment.account is set',
+      'config.environment.availabilityZones: missing; required when environment.account is set (synth makes no look-ups); expected zone names such as eu-west-1a',
+    ]);
+  });
+
+  test('zone names of another region, duplicated, or fewer than a segment needs', () => {
+    const environment = {
+      account: '123456789012',
+      region: 'eu-west-1',
+      availabilityZones: ['eu-west-1a', 'us-east-1b', 'eu-west-1a'],
+    };
+    expect(problems({ environment, segments: [segment({ azCount: 3 })] })).toEqual(
+      expect.arrayContaining([
+        'config.environment.availabilityZones[1]: got "us-east-1b"; expected an availability zone name of region eu-west-1 such as eu-west-1a',
+        'config.environment.availabilityZones[2]: got "eu-west-1a"; duplicate availability zone',
+      ]),
+    );
+    expect(
+      problems({
+        environment: { ...environment, availabilityZones: ['eu-west-1a'] },
+        segments: [segment({ azCount: 2 })],
+      }),
+    ).toEqual([
+      'config.segments[0].azCount: got 2; expected at most 1, the number of environment.availabilityZones',
+    ]);
+  });
+
+  test('every problem is reported at once, with the file it came from', () => {
+    let error: unknown;
+    try {
+      validateConfig({ namePrefix: 'X', audit: { alertEmails: ['nope'] } }, 'my-config.json');
+    } catch (err) {
+      error = err;
+    }
+    expect(error).toBeInstanceOf(ConfigError);
+    expect((error as ConfigError).message).toMatch(
+      /^Invalid blueprint configuration \(my-config\.json\):\n {2}- config\.namePrefix: .*\n {2}- config\.audit\.alertEmails\[0\]: /,
+    );
+  });
+
+  test('valid edge values are accepted', () => {
+    expect(() =>
+      validateConfig({
+        environment: {
+          account: '123456789012',
+          region: 'us-gov-west-1',
+          availabilityZones: ['us-gov-west-1a', 'us-gov-west-1b'],
+        },
+        corporateCidrs: [],
+        segments: [
+          segment({ azCount: 2, vpcCidr: '10.50.0.0/28', subnetPrefixLengths: { workload: 28 } }),
+        ].map((s) => ({
+          ...s,
+          vpcCidr: '10.50.0.0/27',
+        })),
+      }),
+    ).not.toThrow();
+  });
+});

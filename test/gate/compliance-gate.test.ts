@@ -1,0 +1,165 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import { acknowledge, acknowledgementId } from '../../lib/gate/acknowledge';
+import { addComplianceGate } from '../../lib/gate/compliance-gate';
+import { defaultAppDir } from '../support/default-app';
+import { readReport, unacknowledgedFindings } from '../support/report';
+import { synthBlueprint, testApp } from '../support/synth';
+
+const PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'cdk-validator-cfnguard'];
+
+/** An app with the gate and one bucket that breaks every pack's S3 rules. */
+function canaryApp(): string {
+  const app = testApp();
+  const stack = new Stack(app, 'Canary');
+  new s3.CfnBucket(stack, 'UnprotectedBucket');
+  addComplianceGate(app);
+  return app.synth().directory;
+}
+
+describe('the compliance gate over the default blueprint', () => {
+  test('finds zero unacknowledged findings across every pack', () => {
+    const report = readReport(defaultAppDir());
+    expect(unacknowledgedFindings(report)).toEqual([]);
+    for (const plugin of report.pluginReports) expect(plugin.conclusion).toBe('success');
+  });
+
+  test('lists every acknowledged finding with its reason for reviewers', () => {
+    const suppressed = readReport(defaultAppDir()).pluginReports.flatMap((p) => p.suppressedViolations ?? []);
+    expect(suppressed.length).toBeGreaterThan(0);
+    for (const finding of suppressed) expect((finding.reason ?? '').length).toBeGreaterThanOrEqual(40);
+  });
+
+  test('every acknowledgement the blueprint makes covers a finding that really occurs (none is stale)', () => {
+    const dir = defaultAppDir();
+    const suppressed = readReport(dir).pluginReports.flatMap(
+      (p) => p.suppressedViolations ?? [],
+    ) as unknown as {
+      acknowledgedId: string;
+      violatingConstructs: { constructPath: string }[];
+    }[];
+    const acknowledgements = readdirSync(dir)
+      .filter((f) => f.endsWith('.metadata.json'))
+      .flatMap((f) =>
+        Object.entries(
+          JSON.parse(readFileSync(join(dir, f), 'utf8')) as Record<
+            string,
+            { type: string; data: Record<string, string>; trace?: string[] }[]
+          >,
+        ).flatMap(([path, entries]) =>
+          entries
+            // Ours go through the helper; aws-cdk-lib makes a few of its own (CloudFormation-Validate).
+            .filter(
+              (e) =>
+                e.type === 'aws:cdk:acknowledged-rules' &&
+                /gate[\\/]acknowledge/.test((e.trace ?? []).join('\n')),
+            )
+            .flatMap((e) => Object.keys(e.data).map((id) => ({ path: path.replace(/^\//, ''), id }))),
+        ),
+      );
+    expect(acknowledgements.length).toBeGreaterThan(0);
+    const stale = acknowledgements.filter(
+      ({ path, id }) =>
+        !suppressed.some(
+          (s) =>
+            s.acknowledgedId === id && s.violatingConstructs.some((c) => c.constructPath.startsWith(path)),
+        ),
+    );
+    expect(stale).toEqual([]);
+  });
+
+  test('no acknowledgement sits on an app or a stack, where it would blind the gate', () => {
+    const dir = defaultAppDir();
+    for (const file of readdirSync(dir).filter((f) => f.endsWith('.metadata.json'))) {
+      const metadata = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<
+        string,
+        { type: string }[]
+      >;
+      for (const [path, entries] of Object.entries(metadata)) {
+        if (entries.some((e) => e.type === 'aws:cdk:acknowledged-rules')) {
+          expect(path.split('/').filter(Boolean).length).toBeGreaterThan(1);
+        }
+      }
+    }
+  });
+});
+
+describe('canary: the same gate test fails on a known-bad resource', () => {
+  const report = readReport(canaryApp());
+
+  test.each(PACKS)('%s reports the unprotected bucket', (pack) => {
+    const plugin = report.pluginReports.find((p) => p.pluginName === pack);
+    expect(plugin?.conclusion).toBe('failure');
+    expect(plugin?.violations.flatMap((v) => v.violatingConstructs.map((c) => c.constructPath))).toContain(
+      'Canary/UnprotectedBucket',
+    );
+  });
+
+  test('so the zero-findings assertion would fail', () => {
+    expect(unacknowledgedFindings(report).length).toBeGreaterThan(PACKS.length);
+  });
+});
+
+describe('the gate is registered on the app root', () => {
+  test('a stack added after the blueprint is checked too', () => {
+    const app = testApp();
+    addComplianceGate(app);
+    new s3.CfnBucket(new Stack(app, 'AddedLater'), 'UnprotectedBucket');
+    const findings = unacknowledgedFindings(readReport(app.synth().directory));
+    for (const pack of PACKS) expect(findings.some((f) => f.startsWith(`${pack} `))).toBe(true);
+  });
+
+  test('a stateful resource that is not retained fails synth', () => {
+    const { outdir } = synthBlueprint({
+      config: { segments: [{ name: 'dev', kind: 'development', vpcCidr: '10.10.0.0/16', azCount: 1 }] },
+      gate: false,
+      mutate: (app) =>
+        new s3.Bucket(app.node.findChild('Audit'), 'Disposable', { removalPolicy: RemovalPolicy.DESTROY }),
+    });
+    const annotations = readReport(outdir).pluginReports.flatMap((p) =>
+      p.violations.map((v) => v.description),
+    );
+    expect(annotations).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('AWS::S3::Bucket must be retained: DeletionPolicy is Delete'),
+      ]),
+    );
+  });
+});
+
+describe('acknowledgements', () => {
+  test('carry the pack prefix, so the report lists them with their reason', () => {
+    expect(acknowledgementId({ pack: 'AwsSolutions', rule: 'S1' })).toBe('AwsSolutions::AwsSolutions-S1');
+    expect(acknowledgementId({ pack: 'HIPAA.Security', rule: 'S3BucketReplicationEnabled' })).toBe(
+      'HIPAA.Security::HIPAA.Security-S3BucketReplicationEnabled',
+    );
+    expect(acknowledgementId({ pack: 'cdk-validator-cfnguard', rule: 'lambda_inside_vpc_check' })).toBe(
+      'cdk-validator-cfnguard::lambda_inside_vpc_check',
+    );
+  });
+
+  test('without a reason naming the compensating control are refused', () => {
+    const stack = new Stack(testApp(), 'S');
+    expect(() => acknowledge(stack, { pack: 'AwsSolutions', rule: 'S1', reason: 'not needed' })).toThrow(
+      /reason "not needed" is too short; expected at least 40 characters naming the compensating control/,
+    );
+  });
+
+  test('an acknowledged finding leaves the report as suppressed, not as a violation', () => {
+    const app = testApp();
+    const bucket = new s3.CfnBucket(new Stack(app, 'Acked'), 'UnprotectedBucket');
+    addComplianceGate(app);
+    acknowledge(bucket, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 's3_bucket_logging_enabled_check',
+      reason: 'Test bucket: access is recorded by CloudTrail data events instead of server access logs.',
+    });
+    const guard = readReport(app.synth().directory).pluginReports.find(
+      (p) => p.pluginName === 'cdk-validator-cfnguard',
+    );
+    expect(guard?.violations.map((v) => v.ruleName)).not.toContain('s3_bucket_logging_enabled_check');
+    expect(guard?.suppressedViolations?.map((v) => v.ruleName)).toContain('s3_bucket_logging_enabled_check');
+  });
+});

@@ -1,0 +1,24 @@
+import { defaultStackIds, readTemplateJson } from './support/default-app';
+
+/**
+ * Every template of the default blueprint, so that a reviewer sees each change to what will be
+ * deployed. Asset hashes are normalised by the template serializer.
+ */
+describe('default blueprint templates', () => {
+  test('has one audit and three segment network stacks', () => {
+    expect(defaultStackIds().sort()).toEqual([
+      'Audit',
+      'Network-development',
+      'Network-inference',
+      'Network-training',
+    ]);
+  });
+
+  test.each(defaultStackIds())('%s', (stackId) => {
+    expect(readTemplateJson(stackId)).toMatchSnapshot();
+  });
+
+  test.each(defaultStackIds())('%s stays far below the CloudFormation resource limit', (stackId) => {
+    expect(Object.keys(readTemplateJson(stackId).Resources as object).length).toBeLessThanOrEqual(300);
+  });
+});

@@ -1,0 +1,319 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Stack } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { defaultAppDir, defaultTemplate } from '../support/default-app';
+import { synthBlueprint } from '../support/synth';
+import { only, resourcesOf, statements, type Resource } from '../support/template';
+
+const template = defaultTemplate('Audit');
+const [keyId, key] = only(template, 'AWS::KMS::Key');
+const keyArn = { 'Fn::GetAtt': [keyId, 'Arn'] };
+const [auditBucketId] = only(template, 'AWS::S3::Bucket', {
+  ObjectLockConfiguration: Match.anyValue(),
+  LoggingConfiguration: Match.anyValue(),
+});
+const [accessLogBucketId] = only(template, 'AWS::S3::Bucket', { LoggingConfiguration: Match.absent() });
+const bucketPolicy = (bucketId: string) =>
+  statements(
+    only(template, 'AWS::S3::BucketPolicy', { Bucket: { Ref: bucketId } })[1].Properties?.PolicyDocument,
+  );
+const keyStatements = statements(key.Properties?.KeyPolicy);
+const keyStatement = (sid: string) => keyStatements.find((s) => s.Sid === sid);
+
+describe('audit key', () => {
+  test('is customer-managed with yearly rotation', () => {
+    expect(key.Properties).toMatchObject({
+      EnableKeyRotation: true,
+      RotationPeriodInDays: 365,
+      PendingWindowInDays: 30,
+    });
+  });
+
+  test('is retained when the stack is deleted or the key replaced', () => {
+    expect(key).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+
+  test('lets grants be created only for AWS services (CT.KMS.PR.3)', () => {
+    expect(keyStatement('GrantsOnlyForAwsServices')).toEqual({
+      Sid: 'GrantsOnlyForAwsServices',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: {
+        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
+      },
+    });
+  });
+
+  test('grants no principal kms:* and admits only this account and named services', () => {
+    for (const statement of keyStatements) {
+      expect([statement.Action].flat()).not.toContain('kms:*');
+      if (statement.Effect !== 'Allow') continue;
+      const principal = statement.Principal as { AWS?: unknown; Service?: unknown };
+      if (principal.AWS) {
+        expect(JSON.stringify(principal.AWS)).toContain('AWS::AccountId');
+      } else {
+        expect(statement.Condition).toBeDefined();
+      }
+    }
+  });
+
+  test('binds every service to this account or its own log groups (no confused deputy)', () => {
+    const services = keyStatements.filter(
+      (s) => s.Effect === 'Allow' && (s.Principal as { Service?: unknown }).Service,
+    );
+    expect(services.map((s) => s.Sid).sort()).toEqual([
+      'AlarmsAndEventsPublishEncryptedAlerts',
+      'CloudTrailDescribesKey',
+      'CloudTrailEncryptsThisAccountsTrails',
+      'CloudWatchLogsEncryptsThisAccountsLogGroups',
+      'LogDeliveryEncryptsFlowLogs',
+      'S3EncryptsServerAccessLogs',
+    ]);
+    for (const s of services) {
+      const conditions = JSON.stringify(s.Condition);
+      expect(
+        conditions.includes('aws:SourceAccount') || conditions.includes('kms:EncryptionContext:aws:logs:arn'),
+      ).toBe(true);
+    }
+    expect(keyStatement('CloudTrailEncryptsThisAccountsTrails')?.Condition).toMatchObject({
+      StringLike: {
+        'kms:EncryptionContext:aws:cloudtrail:arn': {
+          'Fn::Join': [
+            '',
+            ['arn:', { Ref: 'AWS::Partition' }, ':cloudtrail:*:', { Ref: 'AWS::AccountId' }, ':trail/*'],
+          ],
+        },
+      },
+    });
+  });
+});
+
+describe.each([
+  ['audit bucket', () => auditBucketId],
+  ['access-log bucket', () => accessLogBucketId],
+])('%s', (_name, bucketId) => {
+  const bucket = () =>
+    resourcesOf(template)[bucketId()] as Resource & { Properties: Record<string, unknown> };
+
+  test('is encrypted with the audit key (SSE-KMS)', () => {
+    expect(bucket().Properties.BucketEncryption).toEqual({
+      ServerSideEncryptionConfiguration: [
+        {
+          BucketKeyEnabled: true,
+          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+        },
+      ],
+    });
+  });
+
+  test('blocks all public access and disables ACLs', () => {
+    expect(bucket().Properties.PublicAccessBlockConfiguration).toEqual({
+      BlockPublicAcls: true,
+      BlockPublicPolicy: true,
+      IgnorePublicAcls: true,
+      RestrictPublicBuckets: true,
+    });
+    expect(bucket().Properties.OwnershipControls).toEqual({
+      Rules: [{ ObjectOwnership: 'BucketOwnerEnforced' }],
+    });
+  });
+
+  test('keeps versions', () => {
+    expect(bucket().Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
+  });
+
+  test('locks objects for the configured six years in COMPLIANCE mode', () => {
+    expect(bucket().Properties.ObjectLockEnabled).toBe(true);
+    expect(bucket().Properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2192 } },
+    });
+  });
+
+  test('refuses requests without TLS, and TLS older than 1.2', () => {
+    const denies = bucketPolicy(bucketId()).filter((s) => s.Effect === 'Deny');
+    expect(denies).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+        }),
+        expect.objectContaining({
+          Action: 's3:*',
+          Principal: { AWS: '*' },
+          Condition: { NumericLessThan: { 's3:TlsVersion': 1.2 } },
+        }),
+      ]),
+    );
+  });
+
+  test('is retained when the stack is deleted or the bucket replaced', () => {
+    expect(bucket()).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+  });
+});
+
+describe('server access logging', () => {
+  test('the audit bucket logs every request to the separate access-log bucket', () => {
+    expect(resourcesOf(template)[auditBucketId]?.Properties?.LoggingConfiguration).toEqual({
+      DestinationBucketName: { Ref: accessLogBucketId },
+      LogFilePrefix: 'audit-bucket/',
+    });
+    expect(auditBucketId).not.toEqual(accessLogBucketId);
+  });
+
+  test('only S3 log delivery for the audit bucket, in this account, may write access logs', () => {
+    const allows = bucketPolicy(accessLogBucketId).filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Effect: 'Allow',
+        Principal: { Service: 'logging.s3.amazonaws.com' },
+        Action: 's3:PutObject',
+        Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, '/audit-bucket/*']] },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [auditBucketId, 'Arn'] } },
+        },
+      },
+    ]);
+  });
+});
+
+describe('CloudTrail trail', () => {
+  const [, trail] = only(template, 'AWS::CloudTrail::Trail');
+
+  test('covers every region and global services, validates log files, is logging', () => {
+    expect(trail.Properties).toMatchObject({
+      IsMultiRegionTrail: true,
+      IncludeGlobalServiceEvents: true,
+      EnableLogFileValidation: true,
+      IsLogging: true,
+    });
+  });
+
+  test('records all management events, read and write', () => {
+    expect(trail.Properties?.EventSelectors).toEqual([
+      { IncludeManagementEvents: true, ReadWriteType: 'All' },
+    ]);
+  });
+
+  test('is encrypted with the audit key and delivers to the Object-Lock audit bucket', () => {
+    expect(trail.Properties).toMatchObject({ KMSKeyId: keyArn, S3BucketName: { Ref: auditBucketId } });
+  });
+
+  test('is also delivered to an encrypted log group kept for the retention period', () => {
+    const groupId = (trail.Properties?.CloudWatchLogsLogGroupArn as { 'Fn::GetAtt': string[] })[
+      'Fn::GetAtt'
+    ][0];
+    expect(resourcesOf(template)[groupId]).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+    });
+  });
+
+  test('may write to the audit bucket only under its own account prefix', () => {
+    const writes = bucketPolicy(auditBucketId).filter(
+      (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal).includes('cloudtrail'),
+    );
+    expect(writes.find((s) => s.Action === 's3:PutObject')).toMatchObject({
+      Condition: { StringEquals: { 's3:x-amz-acl': 'bucket-owner-full-control' } },
+      Resource: {
+        'Fn::Join': [
+          '',
+          [{ 'Fn::GetAtt': [auditBucketId, 'Arn'] }, '/AWSLogs/', { Ref: 'AWS::AccountId' }, '/*'],
+        ],
+      },
+    });
+  });
+});
+
+describe('alert topic', () => {
+  test('is encrypted with the audit key', () => {
+    only(template, 'AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
+  });
+
+  test('refuses publishing without TLS', () => {
+    const [, policy] = only(template, 'AWS::SNS::TopicPolicy');
+    expect(statements(policy.Properties?.PolicyDocument)).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+      ]),
+    );
+  });
+
+  test('has no subscription until alert e-mails are configured', () => {
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
+describe('network log groups', () => {
+  test('one encrypted, retained log group per segment for its flow logs', () => {
+    const groups = template.findResources('AWS::Logs::LogGroup', {
+      Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
+      DeletionPolicy: 'Retain',
+    });
+    expect(
+      Object.keys(groups)
+        .filter((id) => id.startsWith('FlowLogs'))
+        .sort(),
+    ).toEqual([
+      expect.stringMatching(/^FlowLogsdevelopment/),
+      expect.stringMatching(/^FlowLogsinference/),
+      expect.stringMatching(/^FlowLogstraining/),
+    ]);
+  });
+});
+
+describe('stack', () => {
+  test('has termination protection', () => {
+    const manifest = JSON.parse(readFileSync(join(defaultAppDir(), 'manifest.json'), 'utf8')) as {
+      artifacts: Record<string, { properties?: { terminationProtection?: boolean } }>;
+    };
+    expect(manifest.artifacts.Audit?.properties?.terminationProtection).toBe(true);
+  });
+});
+
+describe('with a configuration', () => {
+  const { app } = synthBlueprint({
+    config: {
+      namePrefix: 'acme',
+      audit: {
+        logRetentionYears: 7,
+        objectLockMode: 'GOVERNANCE',
+        alertEmails: ['soc@example.org', 'ciso@example.org'],
+      },
+    },
+  });
+  const configured = Template.fromStack(app.node.findChild('Audit') as Stack);
+
+  test('subscribes every alert e-mail to the topic', () => {
+    configured.resourceCountIs('AWS::SNS::Subscription', 2);
+    configured.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'soc@example.org',
+    });
+    configured.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'ciso@example.org',
+    });
+  });
+
+  test('keeps records for the configured years in the configured mode', () => {
+    configured.hasResourceProperties('AWS::S3::Bucket', {
+      ObjectLockConfiguration: {
+        ObjectLockEnabled: 'Enabled',
+        Rule: { DefaultRetention: { Mode: 'GOVERNANCE', Days: 2557 } },
+      },
+    });
+    configured.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 2557 });
+  });
+
+  test('names the stack with the prefix', () => {
+    expect((app.node.findChild('Audit') as Stack).stackName).toBe('acme-audit');
+  });
+});

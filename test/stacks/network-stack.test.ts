@@ -1,0 +1,202 @@
+import type { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { defaultTemplate } from '../support/default-app';
+import { synthBlueprint } from '../support/synth';
+import { only, resourcesOf, statements } from '../support/template';
+
+/** Resource types that would open a path out of, into or between segments. */
+const PATH_OPENERS = [
+  'AWS::EC2::InternetGateway',
+  'AWS::EC2::EgressOnlyInternetGateway',
+  'AWS::EC2::VPCGatewayAttachment',
+  'AWS::EC2::NatGateway',
+  'AWS::EC2::EIP',
+  'AWS::EC2::VPCPeeringConnection',
+  'AWS::EC2::TransitGateway',
+  'AWS::EC2::TransitGatewayAttachment',
+  'AWS::EC2::TransitGatewayVpcAttachment',
+  'AWS::EC2::VPNGateway',
+  'AWS::EC2::CustomerGateway',
+];
+
+describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.vpcCidr, s.kind] as const))(
+  'segment %s',
+  (name, cidr, kind) => {
+    const template = defaultTemplate(`Network-${name}`);
+    const [vpcId, vpc] = only(template, 'AWS::EC2::VPC');
+    const vpcRef = { Ref: vpcId };
+
+    test('has its own VPC with the configured range, tagged with its segment and kind', () => {
+      expect(vpc.Properties).toMatchObject({
+        CidrBlock: cidr,
+        EnableDnsSupport: true,
+        EnableDnsHostnames: true,
+      });
+      expect(vpc.Properties?.Tags).toEqual(
+        expect.arrayContaining([
+          { Key: 'ai-segmentation:segment', Value: name },
+          { Key: 'ai-segmentation:segment-kind', Value: kind },
+        ]),
+      );
+    });
+
+    test.each(PATH_OPENERS)('has no %s', (type) => {
+      template.resourceCountIs(type, 0);
+    });
+
+    test('has no route at all: the VPC reaches only itself', () => {
+      template.resourceCountIs('AWS::EC2::Route', 0);
+    });
+
+    test('has one isolated workload subnet per AZ that never assigns public IPs', () => {
+      const subnets = template.findResources('AWS::EC2::Subnet');
+      expect(Object.keys(subnets)).toHaveLength(2);
+      for (const subnet of Object.values(subnets) as { Properties: Record<string, unknown> }[]) {
+        expect(subnet.Properties).toMatchObject({ VpcId: vpcRef, MapPublicIpOnLaunch: false });
+        expect(subnet.Properties.Tags).toEqual(
+          expect.arrayContaining([{ Key: 'ai-segmentation:subnet-tier', Value: 'workload' }]),
+        );
+      }
+      const azs = Object.values(subnets).map(
+        (s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone,
+      );
+      expect(azs).toEqual([
+        { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+        { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] },
+      ]);
+    });
+
+    test('strips every rule from the default security group', () => {
+      template.hasResourceProperties('Custom::VpcRestrictDefaultSG', {
+        DefaultSecurityGroupId: { 'Fn::GetAtt': [vpcId, 'DefaultSecurityGroup'] },
+      });
+    });
+
+    test('logs all traffic to its encrypted log group in the audit stack, through a dedicated role', () => {
+      const [, flowLog] = only(template, 'AWS::EC2::FlowLog', { LogDestinationType: 'cloud-watch-logs' });
+      expect(flowLog.Properties).toMatchObject({
+        ResourceId: vpcRef,
+        ResourceType: 'VPC',
+        TrafficType: 'ALL',
+        MaxAggregationInterval: 60,
+        LogGroupName: {
+          'Fn::GetStackOutput': expect.objectContaining({
+            StackName: 'aiseg-audit',
+            OutputName: expect.stringMatching(`FlowLogs${name}LogGroup`),
+          }),
+        },
+      });
+      const roleId = (flowLog.Properties?.DeliverLogsPermissionArn as { 'Fn::GetAtt': string[] })[
+        'Fn::GetAtt'
+      ][0];
+      const role = resourcesOf(template)[roleId ?? ''];
+      expect(statements(role?.Properties?.AssumeRolePolicyDocument)).toEqual([
+        expect.objectContaining({
+          Principal: { Service: 'vpc-flow-logs.amazonaws.com' },
+          Condition: expect.objectContaining({
+            StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          }),
+        }),
+      ]);
+    });
+
+    test('the flow-log role may only write to its own log group', () => {
+      const [, policy] = only(template, 'AWS::IAM::ManagedPolicy');
+      expect(statements(policy.Properties?.PolicyDocument)).toEqual([
+        {
+          Effect: 'Allow',
+          Action: ['logs:CreateLogStream', 'logs:DescribeLogStreams', 'logs:PutLogEvents'],
+          Resource: {
+            'Fn::GetStackOutput': expect.objectContaining({
+              OutputName: expect.stringMatching(`FlowLogs${name}LogGroup.*Arn`),
+            }),
+          },
+        },
+      ]);
+      template.resourceCountIs('AWS::IAM::Policy', 0);
+    });
+
+    test('also logs all traffic to the audit bucket', () => {
+      const [, flowLog] = only(template, 'AWS::EC2::FlowLog', { LogDestinationType: 's3' });
+      expect(flowLog.Properties).toMatchObject({
+        ResourceId: vpcRef,
+        ResourceType: 'VPC',
+        TrafficType: 'ALL',
+      });
+      expect(JSON.stringify(flowLog.Properties?.LogDestination)).toMatch(/AuditBucket.*\/vpc-flow-logs\//);
+    });
+
+    test('records the fields an investigation needs in both flow logs', () => {
+      for (const flowLog of Object.values(template.findResources('AWS::EC2::FlowLog')) as {
+        Properties: { LogFormat: string };
+      }[]) {
+        for (const field of [
+          'srcaddr',
+          'dstaddr',
+          'dstport',
+          'action',
+          'vpc-id',
+          'subnet-id',
+          'pkt-srcaddr',
+          'flow-direction',
+          'traffic-path',
+        ]) {
+          expect(flowLog.Properties.LogFormat).toContain(`\${${field}}`);
+        }
+      }
+    });
+  },
+);
+
+describe('with a configuration', () => {
+  const { blueprint } = synthBlueprint({
+    config: {
+      namePrefix: 'acme',
+      environment: {
+        account: '123456789012',
+        region: 'eu-west-1',
+        availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
+      },
+      segments: [
+        { name: 'dev', kind: 'development', vpcCidr: '10.100.0.0/16', azCount: 1 },
+        {
+          name: 'study-a',
+          kind: 'training',
+          vpcCidr: '10.101.0.0/16',
+          azCount: 3,
+          subnetPrefixLengths: { workload: 24 },
+        },
+        { name: 'study-b', kind: 'training', vpcCidr: '10.102.0.0/16' },
+        { name: 'serve', kind: 'inference', vpcCidr: '10.103.0.0/16' },
+      ],
+    },
+  });
+
+  test('builds one network stack per segment, named with the prefix', () => {
+    expect([...blueprint.networks.values()].map((s) => s.stackName)).toEqual([
+      'acme-network-dev',
+      'acme-network-study-a',
+      'acme-network-study-b',
+      'acme-network-serve',
+    ]);
+  });
+
+  test('uses the configured zone names and AZ count, with no context look-up', () => {
+    const studyA = Template.fromStack(blueprint.networks.get('study-a') as Stack);
+    const subnets = Object.values(studyA.findResources('AWS::EC2::Subnet')) as {
+      Properties: Record<string, unknown>;
+    }[];
+    expect(subnets.map((s) => [s.Properties.AvailabilityZone, s.Properties.CidrBlock])).toEqual([
+      ['eu-west-1a', '10.101.0.0/24'],
+      ['eu-west-1b', '10.101.1.0/24'],
+      ['eu-west-1c', '10.101.2.0/24'],
+    ]);
+    const dev = Template.fromStack(blueprint.networks.get('dev') as Stack);
+    dev.resourceCountIs('AWS::EC2::Subnet', 1);
+    for (const stack of [blueprint.audit, ...blueprint.networks.values()]) {
+      expect(stack.node.metadata.filter((m) => m.type === 'aws:cdk:missing-context')).toEqual([]);
+      expect(stack.account).toBe('123456789012');
+    }
+  });
+});

@@ -1,0 +1,61 @@
+import { CfnDeletionPolicy, type CfnResource, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Annotations, Match } from 'aws-cdk-lib/assertions';
+import { Aspects } from 'aws-cdk-lib';
+import { STATEFUL_RESOURCE_TYPES, StatefulRetentionCheck } from '../lib/aspects/stateful-retention-check';
+import { defaultStackIds, readTemplateJson } from './support/default-app';
+import { testApp } from './support/synth';
+import type { Resource } from './support/template';
+
+describe('nothing stateful is lost when a stack is deleted or a resource replaced', () => {
+  const resources = defaultStackIds().flatMap((stackId) =>
+    Object.entries((readTemplateJson(stackId).Resources ?? {}) as Record<string, Resource>).map(
+      ([logicalId, resource]) => ({ stackId, logicalId, resource }),
+    ),
+  );
+  const stateful = resources.filter((r) => STATEFUL_RESOURCE_TYPES.has(r.resource.Type));
+
+  test('the default blueprint has stateful resources (key, buckets, log groups)', () => {
+    expect(new Set(stateful.map((r) => r.resource.Type))).toEqual(
+      new Set(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup']),
+    );
+  });
+
+  test('every stateful resource has DeletionPolicy and UpdateReplacePolicy Retain', () => {
+    const notRetained = stateful
+      .filter((r) => r.resource.DeletionPolicy !== 'Retain' || r.resource.UpdateReplacePolicy !== 'Retain')
+      .map((r) => `${r.stackId}/${r.logicalId}`);
+    expect(notRetained).toEqual([]);
+  });
+});
+
+describe('StatefulRetentionCheck', () => {
+  function annotate(removalPolicy: RemovalPolicy) {
+    const stack = new Stack(testApp(), 'S');
+    new logs.LogGroup(stack, 'Group', { removalPolicy });
+    Aspects.of(stack).add(new StatefulRetentionCheck());
+    return Annotations.fromStack(stack);
+  }
+
+  test('flags a log group that would be deleted with its stack', () => {
+    annotate(RemovalPolicy.DESTROY).hasError(
+      '/S/Group/Resource',
+      'AWS::Logs::LogGroup must be retained: DeletionPolicy is Delete and UpdateReplacePolicy is Delete; expected Retain for both (set removalPolicy: RemovalPolicy.RETAIN)',
+    );
+  });
+
+  test('flags a log group kept on deletion but deleted on replacement', () => {
+    const stack = new Stack(testApp(), 'S');
+    const group = new logs.LogGroup(stack, 'Group', { removalPolicy: RemovalPolicy.RETAIN });
+    (group.node.defaultChild as CfnResource).cfnOptions.updateReplacePolicy = CfnDeletionPolicy.DELETE;
+    Aspects.of(stack).add(new StatefulRetentionCheck());
+    Annotations.fromStack(stack).hasError(
+      '/S/Group/Resource',
+      Match.stringLikeRegexp('DeletionPolicy is Retain and UpdateReplacePolicy is Delete'),
+    );
+  });
+
+  test('accepts a retained log group', () => {
+    annotate(RemovalPolicy.RETAIN).hasNoError('*', '*');
+  });
+});
