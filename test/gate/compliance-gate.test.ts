@@ -2,6 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { acknowledge, acknowledgementId } from '../../lib/gate/acknowledge';
 import { addComplianceGate } from '../../lib/gate/compliance-gate';
 import { defaultAppDir } from '../support/default-app';
@@ -99,6 +100,24 @@ describe('canary: the same gate test fails on a known-bad resource', () => {
 
   test('so the zero-findings assertion would fail', () => {
     expect(unacknowledgedFindings(report).length).toBeGreaterThan(PACKS.length);
+  });
+});
+
+describe('built-in CloudFormation validation', () => {
+  test('fails synth on an escape-hatch typo (findings are errors, not warnings)', () => {
+    const app = testApp();
+    new sns.CfnTopic(new Stack(app, 'Typo'), 'Topic').addPropertyOverride('DisplayNmae', 'alerts');
+    const builtIn = readReport(app.synth().directory).pluginReports.find(
+      (p) => p.pluginName === 'CloudFormation Validate',
+    );
+    expect(builtIn?.conclusion).toBe('failure');
+    expect(builtIn?.violations).toEqual([
+      expect.objectContaining({
+        ruleName: 'F3002',
+        severity: 'error',
+        violatingConstructs: [expect.objectContaining({ constructPath: 'Typo/Topic' })],
+      }),
+    ]);
   });
 });
 
