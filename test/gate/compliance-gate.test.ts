@@ -182,3 +182,13 @@ describe('acknowledgements', () => {
     expect(guard?.suppressedViolations?.map((v) => v.ruleName)).toContain('s3_bucket_logging_enabled_check');
   });
 });
+
+describe('the compliance gate over the example configuration', () => {
+  test('finds zero unacknowledged findings, warnings included', () => {
+    const { outdir } = synthBlueprint({
+      config: JSON.parse(readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8')),
+      gate: true,
+    });
+    expect(unacknowledgedFindings(readReport(outdir))).toEqual([]);
+  });
+});
