@@ -36,6 +36,12 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       flowLogGroup: audit.flowLogGroup(segment.name),
       auditBucket: audit.auditBucket,
       flowLogPrefix: FLOW_LOG_PREFIX,
+      isolatedRanges: [
+        ...config.segments
+          .filter((other) => other.name !== segment.name)
+          .map((other) => ({ cidr: other.vpcCidr, label: `segment-${other.name}` })),
+        ...config.corporateCidrs.map((cidr, i) => ({ cidr, label: `corporate-${i}` })),
+      ],
     });
     networks.set(segment.name, network);
   }

@@ -11,6 +11,12 @@ export const RETENTION_YEARS = [1, 2, 3, 5, 6, 7, 8, 9, 10] as const;
 /** The largest number of availability zones a segment may span. */
 export const MAX_AZ_COUNT = 3;
 
+/**
+ * Ranges a segment's isolation ACL can deny: a network ACL holds 20 entries per direction by
+ * default, and six of them are the closing allows.
+ */
+export const MAX_ISOLATED_RANGES = 14;
+
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
@@ -175,6 +181,15 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
       }
     }
   });
+
+  const isolatedRanges = segments.length - 1 + corporateCidrs.length;
+  if (isolatedRanges > MAX_ISOLATED_RANGES) {
+    issues.push({
+      path: ['segments'],
+      value: `${segments.length} segments and ${corporateCidrs.length} corporate ranges`,
+      message: `each segment's network ACL must deny ${isolatedRanges} ranges; expected at most ${MAX_ISOLATED_RANGES} (other segments plus corporate ranges), the entries a network ACL holds by default`,
+    });
+  }
 
   // Overlaps: every segment against every later segment and every corporate range.
   segments.forEach((s, i) => {

@@ -34,14 +34,14 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
       .join('\n  - ');
   }
   const given = valueAt(raw, issue.path);
-  // Cross-field checks see defaults too: a value the file did not set is reported as the default.
+  // Cross-field checks name the value at fault, which may be a default the file did not set.
   const checked =
     issue.code === 'custom' ? (issue.params as { value?: unknown } | undefined)?.value : undefined;
   const found =
-    given !== undefined
-      ? `got ${JSON.stringify(given)}`
-      : checked !== undefined
-        ? `got ${JSON.stringify(checked)} (default)`
+    checked !== undefined
+      ? `got ${JSON.stringify(checked)}${given === undefined ? ' (default)' : ''}`
+      : given !== undefined
+        ? `got ${JSON.stringify(given)}`
         : 'missing';
   return `${fieldPath(issue.path)}: ${found}; ${issue.message.replace(/^Invalid input: /, '')}`;
 }

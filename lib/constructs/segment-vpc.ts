@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { SegmentKind } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
+import { SegmentIsolationAcl, type IsolatedRange } from './segment-isolation-acl';
 import { SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../tags';
 
 /**
@@ -55,12 +56,15 @@ export interface SegmentVpcProps {
   readonly flowLogBucket: s3.IBucket;
   /** Key prefix in the audit bucket that flow log delivery may write to. */
   readonly flowLogPrefix: string;
+  /** Ranges the workload subnets may never exchange traffic with: other segments, corporate network. */
+  readonly isolatedRanges: readonly IsolatedRange[];
 }
 
 /**
  * A segment's VPC: isolated workload subnets only (no internet gateway, no NAT, no public IPs),
- * the default security group stripped of its rules, and every flow (accepted and rejected)
- * logged to CloudWatch Logs and to the audit bucket.
+ * a network ACL denying the other segments and the corporate network in both directions, the
+ * default security group stripped of its rules, and every flow (accepted and rejected) logged to
+ * CloudWatch Logs and to the audit bucket.
  */
 export class SegmentVpc extends Construct {
   readonly vpc: ec2.Vpc;
@@ -99,6 +103,13 @@ export class SegmentVpc extends Construct {
     }
 
     this.acknowledgeDefaultSecurityGroupHandler();
+
+    new SegmentIsolationAcl(this, 'IsolationAcl', {
+      vpc: this.vpc,
+      vpcCidr: props.cidr,
+      subnets: this.vpc.selectSubnets({ subnetGroupName: WORKLOAD_TIER }).subnets,
+      deniedRanges: props.isolatedRanges,
+    });
 
     // Our own role, so that its permissions are a managed policy and only flow logs of this
     // account can assume it (confused-deputy protection); the L2's implicit grants are dropped.

@@ -3,6 +3,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { SegmentConfig } from '../config/schema';
+import type { IsolatedRange } from '../constructs/segment-isolation-acl';
 import { SegmentVpc } from '../constructs/segment-vpc';
 
 export interface NetworkStackProps extends StackProps {
@@ -15,6 +16,8 @@ export interface NetworkStackProps extends StackProps {
   readonly flowLogGroup: logs.ILogGroup;
   readonly auditBucket: s3.IBucket;
   readonly flowLogPrefix: string;
+  /** Ranges this segment may never exchange traffic with: the other segments and the corporate network. */
+  readonly isolatedRanges: readonly IsolatedRange[];
 }
 
 /** One segment's network: its VPC, subnets and flow logs. Holds no data of its own. */
@@ -38,6 +41,7 @@ export class NetworkStack extends Stack {
       flowLogGroup: props.flowLogGroup,
       flowLogBucket: props.auditBucket,
       flowLogPrefix: props.flowLogPrefix,
+      isolatedRanges: props.isolatedRanges,
     });
   }
 

@@ -243,3 +243,12 @@ describe('rejections name the field, the value and what is expected', () => {
     ).not.toThrow();
   });
 });
+
+test('more isolated ranges than a network ACL holds', () => {
+  const segments = Array.from({ length: 14 }, (_, i) =>
+    segment({ name: `s${i}`, vpcCidr: `10.${100 + i}.0.0/16` }),
+  );
+  expect(problems({ segments })).toEqual([
+    'config.segments: got "14 segments and 2 corporate ranges"; each segment\'s network ACL must deny 15 ranges; expected at most 14 (other segments plus corporate ranges), the entries a network ACL holds by default',
+  ]);
+});

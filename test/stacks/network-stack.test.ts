@@ -67,6 +67,76 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.vpcCidr, s.kind] as const))
       ]);
     });
 
+    describe('isolation network ACL', () => {
+      const entries = Object.values(template.findResources('AWS::EC2::NetworkAclEntry')) as {
+        Properties: {
+          CidrBlock: string;
+          Egress: boolean;
+          Protocol: number;
+          RuleAction: string;
+          RuleNumber: number;
+          PortRange?: { From: number; To: number };
+        };
+      }[];
+      const denied = [
+        ...DEFAULT_SEGMENTS.filter((s) => s.name !== name).map((s) => s.vpcCidr),
+        '172.16.0.0/12',
+        '192.168.0.0/16',
+      ];
+
+      test('guards every workload subnet', () => {
+        const [aclId] = only(template, 'AWS::EC2::NetworkAcl', { VpcId: vpcRef });
+        const associations = Object.values(
+          template.findResources('AWS::EC2::SubnetNetworkAclAssociation'),
+        ) as {
+          Properties: { NetworkAclId: unknown; SubnetId: { Ref: string } };
+        }[];
+        expect(associations.map((a) => a.Properties.NetworkAclId)).toEqual([{ Ref: aclId }, { Ref: aclId }]);
+        expect(associations.map((a) => a.Properties.SubnetId.Ref).sort()).toEqual(
+          Object.keys(template.findResources('AWS::EC2::Subnet')).sort(),
+        );
+      });
+
+      test.each([
+        ['ingress', false],
+        ['egress', true],
+      ])(
+        'denies the other segments and the corporate ranges (%s), before any allow',
+        (_direction, egress) => {
+          const inDirection = entries.filter((e) => e.Properties.Egress === egress);
+          const denies = inDirection.filter((e) => e.Properties.RuleAction === 'deny');
+          expect(denies.map((e) => e.Properties.CidrBlock).sort()).toEqual([...denied].sort());
+          for (const deny of denies) expect(deny.Properties.Protocol).toBe(-1);
+          const firstAllow = Math.min(
+            ...inDirection
+              .filter((e) => e.Properties.RuleAction === 'allow')
+              .map((e) => e.Properties.RuleNumber),
+          );
+          for (const deny of denies) expect(deny.Properties.RuleNumber).toBeLessThan(firstAllow);
+        },
+      );
+
+      test('admits from outside the VPC only return traffic on ephemeral ports, never SSH or RDP', () => {
+        const outsideAllows = entries.filter(
+          (e) =>
+            !e.Properties.Egress &&
+            e.Properties.RuleAction === 'allow' &&
+            e.Properties.CidrBlock === '0.0.0.0/0',
+        );
+        expect(outsideAllows.length).toBeGreaterThan(0);
+        for (const allow of outsideAllows) {
+          if (allow.Properties.Protocol === 1) continue; // ICMP: path MTU discovery only
+          const range = allow.Properties.PortRange as { From: number; To: number };
+          expect(range.From).toBeGreaterThanOrEqual(1024);
+          for (const port of [22, 3389]) expect(port >= range.From && port <= range.To).toBe(false);
+        }
+        const vpcAllow = entries.filter(
+          (e) => !e.Properties.Egress && e.Properties.RuleAction === 'allow' && e.Properties.Protocol === -1,
+        );
+        expect(vpcAllow.map((e) => e.Properties.CidrBlock)).toEqual([cidr]);
+      });
+    });
+
     test('strips every rule from the default security group', () => {
       template.hasResourceProperties('Custom::VpcRestrictDefaultSG', {
         DefaultSecurityGroupId: { 'Fn::GetAtt': [vpcId, 'DefaultSecurityGroup'] },
