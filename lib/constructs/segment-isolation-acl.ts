@@ -74,47 +74,45 @@ export class SegmentIsolationAcl extends Construct {
 
   /** Allows everything within the VPC, all egress, and return traffic from outside on ephemeral ports. */
   private allowTheRest(vpcCidr: string): void {
-    const entries: [string, ec2.TrafficDirection, ec2.AclCidr, ec2.AclTraffic][] = [
-      ['AllowEgress', ec2.TrafficDirection.EGRESS, ec2.AclCidr.anyIpv4(), ec2.AclTraffic.allTraffic()],
-      [
-        'AllowVpcIngress',
-        ec2.TrafficDirection.INGRESS,
-        ec2.AclCidr.ipv4(vpcCidr),
-        ec2.AclTraffic.allTraffic(),
-      ],
-      ...RETURN_PORT_RANGES.flatMap(
-        ({ from, to }) =>
-          [
-            [
-              `AllowTcpReturn${from}`,
-              ec2.TrafficDirection.INGRESS,
-              ec2.AclCidr.anyIpv4(),
-              ec2.AclTraffic.tcpPortRange(from, to),
-            ],
-            [
-              `AllowUdpReturn${from}`,
-              ec2.TrafficDirection.INGRESS,
-              ec2.AclCidr.anyIpv4(),
-              ec2.AclTraffic.udpPortRange(from, to),
-            ],
-          ] as [string, ec2.TrafficDirection, ec2.AclCidr, ec2.AclTraffic][],
-      ),
+    const { INGRESS, EGRESS } = ec2.TrafficDirection;
+    const anywhere = ec2.AclCidr.anyIpv4();
+    const allows: {
+      id: string;
+      direction: ec2.TrafficDirection;
+      cidr: ec2.AclCidr;
+      traffic: ec2.AclTraffic;
+    }[] = [
+      { id: 'AllowEgress', direction: EGRESS, cidr: anywhere, traffic: ec2.AclTraffic.allTraffic() },
+      {
+        id: 'AllowVpcIngress',
+        direction: INGRESS,
+        cidr: ec2.AclCidr.ipv4(vpcCidr),
+        traffic: ec2.AclTraffic.allTraffic(),
+      },
+      ...RETURN_PORT_RANGES.flatMap(({ from, to }) => [
+        {
+          id: `AllowTcpReturn${from}`,
+          direction: INGRESS,
+          cidr: anywhere,
+          traffic: ec2.AclTraffic.tcpPortRange(from, to),
+        },
+        {
+          id: `AllowUdpReturn${from}`,
+          direction: INGRESS,
+          cidr: anywhere,
+          traffic: ec2.AclTraffic.udpPortRange(from, to),
+        },
+      ]),
       // Path MTU discovery (destination unreachable, fragmentation needed).
-      [
-        'AllowPathMtu',
-        ec2.TrafficDirection.INGRESS,
-        ec2.AclCidr.anyIpv4(),
-        ec2.AclTraffic.icmp({ type: 3, code: 4 }),
-      ],
+      {
+        id: 'AllowPathMtu',
+        direction: INGRESS,
+        cidr: anywhere,
+        traffic: ec2.AclTraffic.icmp({ type: 3, code: 4 }),
+      },
     ];
-    entries.forEach(([id, direction, cidr, traffic], i) => {
-      this.acl.addEntry(id, {
-        ruleNumber: ALLOW_REST_RULE + i,
-        cidr,
-        traffic,
-        direction,
-        ruleAction: ec2.Action.ALLOW,
-      });
+    allows.forEach(({ id, ...entry }, i) => {
+      this.acl.addEntry(id, { ...entry, ruleNumber: ALLOW_REST_RULE + i, ruleAction: ec2.Action.ALLOW });
     });
   }
 }
