@@ -89,7 +89,9 @@ export class SegmentVpc extends Construct {
     });
     Tags.of(this.vpc).add(SEGMENT_TAG, props.segmentName);
     Tags.of(this.vpc).add(SEGMENT_KIND_TAG, props.kind);
-    for (const subnet of this.vpc.isolatedSubnets) {
+    // By group name, not subnet type: further isolated tiers (firewall) must not be taken for workloads.
+    const workloadSubnets = this.vpc.selectSubnets({ subnetGroupName: WORKLOAD_TIER }).subnets;
+    for (const subnet of workloadSubnets) {
       Tags.of(subnet).add(SUBNET_TIER_TAG, WORKLOAD_TIER);
       if (!Token.isUnresolved(subnet.availabilityZone)) {
         acknowledge(subnet, {
@@ -107,7 +109,7 @@ export class SegmentVpc extends Construct {
     new SegmentIsolationAcl(this, 'IsolationAcl', {
       vpc: this.vpc,
       vpcCidr: props.cidr,
-      subnets: this.vpc.selectSubnets({ subnetGroupName: WORKLOAD_TIER }).subnets,
+      subnets: workloadSubnets,
       deniedRanges: props.isolatedRanges,
     });
 

@@ -1,6 +1,6 @@
 import type { Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { DEFAULT_SEGMENTS, MAX_ISOLATED_RANGES } from '../../lib/config/schema';
 import { defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements } from '../support/template';
@@ -267,6 +267,36 @@ describe('with a configuration', () => {
     for (const stack of [blueprint.audit, ...blueprint.networks.values()]) {
       expect(stack.node.metadata.filter((m) => m.type === 'aws:cdk:missing-context')).toEqual([]);
       expect(stack.account).toBe('123456789012');
+    }
+  });
+});
+
+describe('at the most isolated ranges the config accepts', () => {
+  const segments = Array.from({ length: MAX_ISOLATED_RANGES - 1 }, (_, i) => ({
+    name: `s${i}`,
+    kind: 'training',
+    vpcCidr: `10.${100 + i}.0.0/16`,
+    azCount: 1,
+  }));
+  const { blueprint } = synthBlueprint({
+    config: { segments, corporateCidrs: ['172.16.0.0/12', '192.168.0.0/16'] },
+  });
+
+  test('the config is at its limit (other segments plus corporate ranges)', () => {
+    expect(segments.length - 1 + 2).toBe(MAX_ISOLATED_RANGES);
+  });
+
+  test.each([
+    ['ingress', false],
+    ['egress', true],
+  ])('each isolation ACL still fits the default 20 entries (%s)', (_direction, egress) => {
+    for (const network of blueprint.networks.values()) {
+      const entries = Object.values(
+        Template.fromStack(network).findResources('AWS::EC2::NetworkAclEntry'),
+      ) as {
+        Properties: { Egress: boolean };
+      }[];
+      expect(entries.filter((e) => e.Properties.Egress === egress).length).toBeLessThanOrEqual(20);
     }
   });
 });
