@@ -1,5 +1,16 @@
 import { z } from 'zod';
 import { parseCidr, cidrsOverlap } from './cidr';
+import {
+  DEFAULT_DEVELOPMENT_ALLOWLIST,
+  DEFAULT_INTERFACE_ENDPOINTS,
+  DEFAULT_MANAGED_THREAT_GROUPS,
+  FIREWALL_SUBNET_PREFIX,
+  INTERFACE_ENDPOINTS,
+  IPS_MODES,
+  MANAGED_THREAT_GROUPS,
+  MAX_ALLOWLIST_DOMAINS,
+  PUBLIC_SUBNET_PREFIX,
+} from './network-defaults';
 
 /** The stage of the AI lifecycle a segment serves; it sets the segment's defaults. */
 export const SEGMENT_KINDS = ['development', 'training', 'inference'] as const;
@@ -21,6 +32,9 @@ const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 const ACCOUNT = /^\d{12}$/;
 const REGION = /^[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}$/;
 const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
+const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+const ORGANIZATION = /^o-[a-z0-9]{10,32}$/;
+const DOMAIN_LIST_ID = /^rslvr-fdl-[0-9a-f]{8,32}$/;
 
 const name = (what: string, max: number) =>
   z
@@ -44,6 +58,32 @@ const subnetPrefixLengths = z.strictObject({
     .default(20),
 });
 
+/** A domain name; with a leading dot, the domain and all its subdomains. */
+const allowedDomain = z
+  .string()
+  .refine((value) => DOMAIN.test(value.startsWith('.') ? value.slice(1) : value), {
+    message:
+      'expected a lower-case domain name such as pypi.org, or .example.org for the domain and all its subdomains',
+  });
+
+const zoneName = z
+  .string()
+  .regex(DOMAIN, 'expected a lower-case DNS zone name such as research.example.internal');
+
+const ipsMode = z.enum(IPS_MODES, { error: `expected one of ${IPS_MODES.join(', ')}` }).default('drop');
+const ips = z.strictObject({
+  /** Traffic to or from another segment's range. */
+  crossSegment: ipsMode,
+  /** Traffic to or from the corporate ranges. */
+  corporate: ipsMode,
+  /** FTP, telnet and unencrypted HTTP leaving the segment. */
+  plaintextProtocols: ipsMode,
+  /** DNS, DNS over TLS, to any resolver but the VPC's own. */
+  externalDns: ipsMode,
+  /** Anything but TLS on port 443. */
+  nonTlsOn443: ipsMode,
+});
+
 const segment = z.strictObject({
   /** Unique name; part of stack names and construct ids. */
   name: name('a segment name', 20),
@@ -57,6 +97,27 @@ const segment = z.strictObject({
     .max(MAX_AZ_COUNT, `expected from 1 to ${MAX_AZ_COUNT} availability zones`)
     .default(2),
   subnetPrefixLengths: subnetPrefixLengths.default(() => subnetPrefixLengths.parse({})),
+  /**
+   * Domains the segment may reach on the internet, through the firewall (TLS SNI and HTTP host).
+   * An empty list means no internet path at all. Default: a package-registry and source-hosting
+   * list for development, none for inference; training may not have one.
+   */
+  egressAllowlist: z
+    .array(allowedDomain)
+    .max(MAX_ALLOWLIST_DOMAINS, `expected at most ${MAX_ALLOWLIST_DOMAINS} domains`)
+    .optional(),
+  /** Private zones (and their subdomains) the segment's DNS firewall lets workloads resolve. */
+  internalDnsZones: z.array(zoneName).default([]),
+  /** What the segment's IDS/IPS does with each rule category. */
+  ips: ips.default(() => ips.parse({})),
+  /** AWS managed threat-signature and domain groups added to the firewall policy. */
+  managedThreatGroups: z
+    .array(z.enum(MANAGED_THREAT_GROUPS, { error: `expected one of ${MANAGED_THREAT_GROUPS.join(', ')}` }))
+    .optional(),
+  /** Interface endpoints of the segment, replacing its kind's list. */
+  interfaceEndpoints: z
+    .array(z.enum(INTERFACE_ENDPOINTS, { error: `expected one of ${INTERFACE_ENDPOINTS.join(', ')}` }))
+    .optional(),
 });
 
 const environment = z.strictObject({
@@ -97,20 +158,71 @@ export const DEFAULT_SEGMENTS = [
   { name: 'inference', kind: 'inference', vpcCidr: '10.30.0.0/16' },
 ] as const;
 
+const dnsFirewall = z.strictObject({
+  /**
+   * Ids of AWS managed domain lists (malware, botnet command and control, aggregate threats) that
+   * every segment blocks. The ids differ per region and synth makes no look-ups:
+   * `aws route53resolver list-firewall-domain-lists` prints them.
+   */
+  managedDomainListIds: z
+    .array(
+      z
+        .string()
+        .regex(DOMAIN_LIST_ID, 'expected a DNS Firewall domain list id such as rslvr-fdl-0123456789abcdef'),
+    )
+    .optional(),
+});
+
 const baseSchema = z.strictObject({
   /** Prefix of every stack name, so several blueprints can share an account. */
   namePrefix: name('a name prefix', 20).default('aiseg'),
   environment: environment.default({}),
+  /**
+   * The AWS Organizations id; endpoint policies then admit the organisation's principals and
+   * resources. Without it they admit this account's only.
+   */
+  organizationId: z
+    .string()
+    .regex(ORGANIZATION, 'expected an AWS Organizations id such as o-a1b2c3d4e5')
+    .optional(),
   /** Corporate ranges no segment may reach, nor overlap. */
   corporateCidrs: z.array(ipv4Cidr(8, 32)).default(['172.16.0.0/12', '192.168.0.0/16']),
   audit: audit.default(() => audit.parse({})),
   /** Switch a service off where the organisation's delegated administrator already runs it. */
   detectiveServices: detectiveServices.default(() => detectiveServices.parse({})),
+  dnsFirewall: dnsFirewall.default({}),
   segments: z
     .array(segment)
     .min(1, 'expected at least one segment')
     .default(() => DEFAULT_SEGMENTS.map((s) => segment.parse(s))),
 });
+
+type RawSegment = z.output<typeof segment>;
+
+/** Whether a segment has an internet path: a non-empty allowlist, its own or its kind's default. */
+function hasInternetEgress(s: RawSegment): boolean {
+  return (s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : [])).length > 0;
+}
+
+/** [index, index of the first occurrence] of every repeated value. */
+function duplicates(values: readonly string[]): [number, number][] {
+  return values.flatMap((value, i) => {
+    const first = values.indexOf(value);
+    return first < i ? [[i, first] as [number, number]] : [];
+  });
+}
+
+/** Fills in what a segment's kind decides when the config leaves it out. */
+function withKindDefaults(s: RawSegment) {
+  return {
+    ...s,
+    egressAllowlist: [
+      ...(s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : [])),
+    ],
+    managedThreatGroups: [...(s.managedThreatGroups ?? DEFAULT_MANAGED_THREAT_GROUPS)],
+    interfaceEndpoints: [...(s.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS[s.kind])],
+  };
+}
 
 /** A cross-field problem, with the value at fault (which may be a default the file did not set). */
 type Issue = { path: (string | number)[]; message: string; value?: unknown };
@@ -127,6 +239,13 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
       path: ['environment', 'availabilityZones'],
       message:
         'required when environment.account is set (synth makes no look-ups); expected zone names such as eu-west-1a',
+    });
+  }
+  if (env.account && !config.dnsFirewall.managedDomainListIds) {
+    issues.push({
+      path: ['dnsFirewall', 'managedDomainListIds'],
+      message:
+        'required when environment.account is set: the ids of the AWS managed domain lists to block (aws route53resolver list-firewall-domain-lists), or [] where the region has none',
     });
   }
   const zones = env.availabilityZones ?? [];
@@ -169,17 +288,43 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
     }
     const vpc = parseCidr(s.vpcCidr, 16, 28).cidr;
     const workload = s.subnetPrefixLengths.workload;
+    const internet = hasInternetEgress(s);
     if (vpc) {
-      const needed = s.azCount * 2 ** (32 - workload);
+      // Tiers are allocated largest first, so each block stays aligned and the sizes simply add up.
+      const perZone =
+        2 ** (32 - workload) +
+        2 ** (32 - FIREWALL_SUBNET_PREFIX) +
+        (internet ? 2 ** (32 - PUBLIC_SUBNET_PREFIX) : 0);
       const available = 2 ** (32 - vpc.prefix);
-      if (workload <= vpc.prefix || needed > available) {
+      if (workload <= vpc.prefix || s.azCount * perZone > available) {
+        const tiers = `workload /${workload} + firewall /${FIREWALL_SUBNET_PREFIX}${internet ? ` + public /${PUBLIC_SUBNET_PREFIX}` : ''}`;
         issues.push({
           path: ['segments', i, 'subnetPrefixLengths', 'workload'],
           value: workload,
-          message: `${s.azCount} workload subnet(s) of /${workload} do not fit in ${s.vpcCidr}; expected a prefix length above ${vpc.prefix} with ${s.azCount} × 2^(32-length) ≤ ${available} addresses`,
+          message: `${s.azCount} zone(s) × (${tiers}) = ${s.azCount * perZone} addresses do not fit in ${s.vpcCidr} (${available}); expected a longer workload prefix length or a larger vpcCidr`,
         });
       }
     }
+    if (s.kind === 'training' && s.egressAllowlist && s.egressAllowlist.length > 0) {
+      issues.push({
+        path: ['segments', i, 'egressAllowlist'],
+        value: s.egressAllowlist,
+        message:
+          'training segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+      });
+    }
+    duplicates(s.egressAllowlist ?? []).forEach(([at, first]) =>
+      issues.push({
+        path: ['segments', i, 'egressAllowlist', at],
+        message: `duplicate domain; egressAllowlist[${first}] has it already`,
+      }),
+    );
+    duplicates(s.interfaceEndpoints ?? []).forEach(([at, first]) =>
+      issues.push({
+        path: ['segments', i, 'interfaceEndpoints', at],
+        message: `duplicate endpoint; interfaceEndpoints[${first}] has it already`,
+      }),
+    );
   });
 
   const isolatedRanges = segments.length - 1 + corporateCidrs.length;
@@ -216,11 +361,17 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
 }
 
 /** The blueprint's configuration schema: every field has a default, so `{}` is the default blueprint. */
-export const configSchema = baseSchema.superRefine((config, ctx) => {
-  for (const { path, message, value } of crossFieldIssues(config)) {
-    ctx.addIssue({ code: 'custom', path, message, params: { value } });
-  }
-});
+export const configSchema = baseSchema
+  .superRefine((config, ctx) => {
+    for (const { path, message, value } of crossFieldIssues(config)) {
+      ctx.addIssue({ code: 'custom', path, message, params: { value } });
+    }
+  })
+  .transform((config) => ({
+    ...config,
+    dnsFirewall: { managedDomainListIds: config.dnsFirewall.managedDomainListIds ?? [] },
+    segments: config.segments.map(withKindDefaults),
+  }));
 
 export type BlueprintConfig = Readonly<z.output<typeof configSchema>>;
 export type SegmentConfig = BlueprintConfig['segments'][number];

@@ -1,5 +1,11 @@
 import { validateConfig, ConfigError } from '../../lib/config/validate';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import {
+  DEFAULT_DEVELOPMENT_ALLOWLIST,
+  DEFAULT_INTERFACE_ENDPOINTS,
+  DEFAULT_MANAGED_THREAT_GROUPS,
+  MAX_ALLOWLIST_DOMAINS,
+} from '../../lib/config/network-defaults';
 
 /** The problems reported for a raw config; fails the test when the config is accepted. */
 function problems(raw: unknown): string[] {
@@ -28,6 +34,36 @@ describe('defaults', () => {
     );
     expect(config.audit).toEqual({ logRetentionYears: 6, objectLockMode: 'COMPLIANCE', alertEmails: [] });
     expect(config.corporateCidrs).toEqual(['172.16.0.0/12', '192.168.0.0/16']);
+  });
+
+  test('each segment kind brings its network defaults', () => {
+    const [development, training, inference] = validateConfig({}).segments;
+    expect(development.egressAllowlist).toEqual([...DEFAULT_DEVELOPMENT_ALLOWLIST]);
+    expect(training.egressAllowlist).toEqual([]);
+    expect(inference.egressAllowlist).toEqual([]);
+    for (const s of [development, training, inference]) {
+      expect(s.interfaceEndpoints).toEqual([...DEFAULT_INTERFACE_ENDPOINTS[s.kind]]);
+      expect(s.managedThreatGroups).toEqual([...DEFAULT_MANAGED_THREAT_GROUPS]);
+      expect(s.ips).toEqual({
+        crossSegment: 'drop',
+        corporate: 'drop',
+        plaintextProtocols: 'drop',
+        externalDns: 'drop',
+        nonTlsOn443: 'drop',
+      });
+      expect(s.internalDnsZones).toEqual([]);
+    }
+    expect(DEFAULT_INTERFACE_ENDPOINTS.training).toEqual(
+      expect.arrayContaining([
+        'sagemaker-api',
+        'sagemaker-runtime',
+        'ecr-api',
+        'ecr-dkr',
+        'logs',
+        'sts',
+        'kms',
+      ]),
+    );
   });
 
   test('a partial config keeps the defaults of the fields it leaves out', () => {
@@ -129,6 +165,56 @@ describe('rejections name the field, the value and what is expected', () => {
     ['no segments', { segments: [] }, 'config.segments: got []; expected at least one segment'],
     ['a misspelt field', { segmnets: [] }, 'config.segmnets: unknown field'],
     [
+      'malformed allowlist domain',
+      { segments: [segment({ kind: 'development', egressAllowlist: ['https://pypi.org'] })] },
+      'config.segments[0].egressAllowlist[0]: got "https://pypi.org"; expected a lower-case domain name such as pypi.org, or .example.org for the domain and all its subdomains',
+    ],
+    [
+      'allowlist domain with a wildcard',
+      { segments: [segment({ kind: 'inference', egressAllowlist: ['*.example.org'] })] },
+      'config.segments[0].egressAllowlist[0]: got "*.example.org"; expected a lower-case domain name',
+    ],
+    [
+      'allowlist on a training segment',
+      { segments: [segment({ egressAllowlist: ['pypi.org'] })] },
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; training segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+    ],
+    [
+      'unknown IPS mode',
+      { segments: [segment({ ips: { externalDns: 'block' } })] },
+      'config.segments[0].ips.externalDns: got "block"; expected one of drop, alert, off',
+    ],
+    [
+      'unknown IPS category',
+      { segments: [segment({ ips: { telnet: 'drop' } })] },
+      'config.segments[0].ips.telnet: unknown field',
+    ],
+    [
+      'unknown managed threat group',
+      { segments: [segment({ managedThreatGroups: ['ThreatSignaturesMalwareStrictOrder'] })] },
+      'config.segments[0].managedThreatGroups[0]: got "ThreatSignaturesMalwareStrictOrder"; expected one of AttackInfrastructure,',
+    ],
+    [
+      'unknown interface endpoint',
+      { segments: [segment({ interfaceEndpoints: ['sagemaker'] })] },
+      'config.segments[0].interfaceEndpoints[0]: got "sagemaker"; expected one of sagemaker-api, sagemaker-runtime,',
+    ],
+    [
+      'malformed internal zone',
+      { segments: [segment({ internalDnsZones: ['Research.Internal'] })] },
+      'config.segments[0].internalDnsZones[0]: got "Research.Internal"; expected a lower-case DNS zone name such as research.example.internal',
+    ],
+    [
+      'malformed managed domain list id',
+      { dnsFirewall: { managedDomainListIds: ['AWSManagedDomainsMalwareDomainList'] } },
+      'config.dnsFirewall.managedDomainListIds[0]: got "AWSManagedDomainsMalwareDomainList"; expected a DNS Firewall domain list id such as rslvr-fdl-0123456789abcdef',
+    ],
+    [
+      'malformed organisation id',
+      { organizationId: 'acme' },
+      'config.organizationId: got "acme"; expected an AWS Organizations id such as o-a1b2c3d4e5',
+    ],
+    [
       'a misspelt nested field',
       { segments: [segment({ cidr: '10.1.0.0/16' })] },
       'config.segments[0].cidr: unknown field',
@@ -140,6 +226,34 @@ describe('rejections name the field, the value and what is expected', () => {
     ],
   ])('%s', (_what, raw, expected) => {
     expect(problems(raw)).toEqual(expect.arrayContaining([expect.stringContaining(expected)]));
+  });
+
+  test('duplicate allowlist domains and endpoints', () => {
+    expect(
+      problems({
+        segments: [
+          segment({
+            kind: 'development',
+            egressAllowlist: ['pypi.org', 'github.com', 'pypi.org'],
+            interfaceEndpoints: ['sts', 'kms', 'sts'],
+          }),
+        ],
+      }),
+    ).toEqual([
+      'config.segments[0].egressAllowlist[2]: got "pypi.org"; duplicate domain; egressAllowlist[0] has it already',
+      'config.segments[0].interfaceEndpoints[2]: got "sts"; duplicate endpoint; interfaceEndpoints[0] has it already',
+    ]);
+  });
+
+  test('an allowlist longer than the firewall rule group holds', () => {
+    const domains = Array.from({ length: MAX_ALLOWLIST_DOMAINS + 1 }, (_, i) => `host${i}.example.org`);
+    expect(problems({ segments: [segment({ kind: 'development', egressAllowlist: domains })] })).toEqual([
+      expect.stringMatching(
+        new RegExp(
+          `^config\\.segments\\[0\\]\\.egressAllowlist: got \\[.*\\]; expected at most ${MAX_ALLOWLIST_DOMAINS} domains$`,
+        ),
+      ),
+    ]);
   });
 
   test('duplicate segment names', () => {
@@ -162,30 +276,31 @@ describe('rejections name the field, the value and what is expected', () => {
     );
   });
 
-  test('subnets that do not fit their VPC', () => {
+  test('subnets that do not fit their VPC, counting the firewall and public tiers', () => {
     expect(
       problems({
         segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 24 } })],
       }),
     ).toContain(
-      'config.segments[0].subnetPrefixLengths.workload: got 24; 3 workload subnet(s) of /24 do not fit in 10.50.0.0/24; expected a prefix length above 24 with 3 × 2^(32-length) ≤ 256 addresses',
+      'config.segments[0].subnetPrefixLengths.workload: got 24; 3 zone(s) × (workload /24 + firewall /28) = 816 addresses do not fit in 10.50.0.0/24 (256); expected a longer workload prefix length or a larger vpcCidr',
     );
-    expect(
-      problems({
-        segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 25 } })],
-      }),
-    ).toEqual([expect.stringContaining('3 workload subnet(s) of /25 do not fit in 10.50.0.0/24')]);
+    // 3 × (64 + 16) = 240 fits a /24; a development segment's public tier adds 3 × 16 = 288.
+    const tight = { vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 26 } };
+    expect(() => validateConfig({ segments: [segment(tight)] })).not.toThrow();
+    expect(problems({ segments: [segment({ ...tight, kind: 'development' })] })).toEqual([
+      'config.segments[0].subnetPrefixLengths.workload: got 26; 3 zone(s) × (workload /26 + firewall /28 + public /28) = 288 addresses do not fit in 10.50.0.0/24 (256); expected a longer workload prefix length or a larger vpcCidr',
+    ]);
+    // The same development segment without an allowlist has no public tier.
     expect(() =>
-      validateConfig({
-        segments: [segment({ vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 26 } })],
-      }),
+      validateConfig({ segments: [segment({ ...tight, kind: 'development', egressAllowlist: [] })] }),
     ).not.toThrow();
   });
 
-  test('an account without region and zone names (synth never looks them up)', () => {
+  test('an account without region, zone names and managed DNS lists (synth never looks them up)', () => {
     expect(problems({ environment: { account: '123456789012' } })).toEqual([
       'config.environment.region: missing; required when environment.account is set',
       'config.environment.availabilityZones: missing; required when environment.account is set (synth makes no look-ups); expected zone names such as eu-west-1a',
+      'config.dnsFirewall.managedDomainListIds: missing; required when environment.account is set: the ids of the AWS managed domain lists to block (aws route53resolver list-firewall-domain-lists), or [] where the region has none',
     ]);
   });
 
@@ -204,6 +319,7 @@ describe('rejections name the field, the value and what is expected', () => {
     expect(
       problems({
         environment: { ...environment, availabilityZones: ['eu-west-1a'] },
+        dnsFirewall: { managedDomainListIds: [] },
         segments: [segment({ azCount: 2 })],
       }),
     ).toEqual([
@@ -232,9 +348,10 @@ describe('rejections name the field, the value and what is expected', () => {
           region: 'us-gov-west-1',
           availabilityZones: ['us-gov-west-1a', 'us-gov-west-1b'],
         },
+        dnsFirewall: { managedDomainListIds: [] },
         corporateCidrs: [],
-        // Two /28 subnets fill a /27 exactly.
-        segments: [segment({ azCount: 2, vpcCidr: '10.50.0.0/27', subnetPrefixLengths: { workload: 28 } })],
+        // Two workload and two firewall subnets of /28 fill a /26 exactly.
+        segments: [segment({ azCount: 2, vpcCidr: '10.50.0.0/26', subnetPrefixLengths: { workload: 28 } })],
       }),
     ).not.toThrow();
   });

@@ -1,0 +1,114 @@
+/**
+ * The network vocabulary of the config (endpoint names, IPS rule categories, AWS managed threat
+ * groups) and the defaults each segment kind starts from.
+ */
+
+/**
+ * Domains a data scientist in a development segment needs: Python, conda, R and npm package
+ * registries, GitHub, and Hugging Face. A leading dot admits the domain and all its subdomains
+ * (Network Firewall domain-list syntax); without it the name must match exactly.
+ */
+export const DEFAULT_DEVELOPMENT_ALLOWLIST = [
+  'pypi.org',
+  'files.pythonhosted.org',
+  'conda.anaconda.org',
+  'repo.anaconda.com',
+  'cloud.r-project.org',
+  'registry.npmjs.org',
+  'github.com',
+  'codeload.github.com',
+  'objects.githubusercontent.com',
+  'raw.githubusercontent.com',
+  'huggingface.co',
+  '.hf.co',
+] as const;
+
+/** Most domains an allowlist may hold: the allowlist rule group's capacity is fixed at creation. */
+export const MAX_ALLOWLIST_DOMAINS = 200;
+
+/** Interface endpoints the blueprint knows, by the name the config uses. */
+export const INTERFACE_ENDPOINTS = [
+  'sagemaker-api',
+  'sagemaker-runtime',
+  'sagemaker-notebook',
+  'sagemaker-studio',
+  'ecr-api',
+  'ecr-dkr',
+  'logs',
+  'monitoring',
+  'sts',
+  'kms',
+  'secretsmanager',
+  'execute-api',
+] as const;
+export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
+
+const COMMON_ENDPOINTS: InterfaceEndpointName[] = ['ecr-api', 'ecr-dkr', 'logs', 'monitoring', 'sts', 'kms'];
+
+/** The interface endpoints each kind gets unless the segment lists its own. */
+export const DEFAULT_INTERFACE_ENDPOINTS = {
+  // SageMaker Studio in VpcOnly mode needs the API, runtime, notebook and Studio endpoints.
+  development: [
+    'sagemaker-api',
+    'sagemaker-runtime',
+    'sagemaker-notebook',
+    'sagemaker-studio',
+    ...COMMON_ENDPOINTS,
+  ],
+  training: ['sagemaker-api', 'sagemaker-runtime', ...COMMON_ENDPOINTS],
+  // execute-api carries the private inference API.
+  inference: ['sagemaker-api', 'sagemaker-runtime', 'execute-api', ...COMMON_ENDPOINTS],
+} as const satisfies Record<string, readonly InterfaceEndpointName[]>;
+
+/** The IDS/IPS rule categories, each maintained in its own Suricata file under rules/suricata/. */
+export const IPS_CATEGORIES = [
+  'crossSegment',
+  'corporate',
+  'plaintextProtocols',
+  'externalDns',
+  'nonTlsOn443',
+] as const;
+export type IpsCategory = (typeof IPS_CATEGORIES)[number];
+
+/** drop: block and alert (IPS); alert: log only (IDS); off: rules not loaded. */
+export const IPS_MODES = ['drop', 'alert', 'off'] as const;
+export type IpsMode = (typeof IPS_MODES)[number];
+
+/**
+ * AWS managed stateful rule groups for strict-order policies (the config names them without the
+ * `StrictOrder` suffix).
+ */
+export const MANAGED_THREAT_GROUPS = [
+  'AttackInfrastructure',
+  'ThreatSignaturesBotnet',
+  'ThreatSignaturesBotnetWeb',
+  'ThreatSignaturesBotnetWindows',
+  'ThreatSignaturesDoS',
+  'ThreatSignaturesEmergingEvents',
+  'ThreatSignaturesExploits',
+  'ThreatSignaturesIOC',
+  'ThreatSignaturesMalware',
+  'ThreatSignaturesMalwareCoinmining',
+  'ThreatSignaturesMalwareWeb',
+  'ThreatSignaturesPhishing',
+  'ThreatSignaturesScanners',
+  'ThreatSignaturesSuspect',
+  'ThreatSignaturesWebAttacks',
+  'AbusedLegitBotNetCommandAndControlDomains',
+  'AbusedLegitMalwareDomains',
+  'BotNetCommandAndControlDomains',
+  'MalwareDomains',
+] as const;
+export type ManagedThreatGroup = (typeof MANAGED_THREAT_GROUPS)[number];
+
+export const DEFAULT_MANAGED_THREAT_GROUPS: readonly ManagedThreatGroup[] = [
+  'ThreatSignaturesBotnet',
+  'ThreatSignaturesMalware',
+  'ThreatSignaturesEmergingEvents',
+  'BotNetCommandAndControlDomains',
+  'MalwareDomains',
+];
+
+/** Prefix length of each firewall subnet and each public (NAT) subnet. */
+export const FIREWALL_SUBNET_PREFIX = 28;
+export const PUBLIC_SUBNET_PREFIX = 28;
