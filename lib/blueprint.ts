@@ -1,7 +1,7 @@
 import { Aspects, Tags, type App, type Environment } from 'aws-cdk-lib';
 import { StatefulRetentionCheck } from './aspects/stateful-retention-check';
 import type { BlueprintConfig } from './config/schema';
-import { AuditStack, FLOW_LOG_PREFIX } from './stacks/audit-stack';
+import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { BLUEPRINT_TAG } from './tags';
 
@@ -32,16 +32,14 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       description: `AI segmentation blueprint: ${segment.kind} segment "${segment.name}" network`,
       env,
       segment,
+      namePrefix: prefix,
       availabilityZoneNames: config.environment.availabilityZones,
-      flowLogGroup: audit.flowLogGroup(segment.name),
+      logs: audit.networkLogs(segment.name),
       auditBucket: audit.auditBucket,
-      flowLogPrefix: FLOW_LOG_PREFIX,
-      isolatedRanges: [
-        ...config.segments
-          .filter((other) => other.name !== segment.name)
-          .map((other) => ({ cidr: other.vpcCidr, label: `segment-${other.name}` })),
-        ...config.corporateCidrs.map((cidr, i) => ({ cidr, label: `corporate-${i}` })),
-      ],
+      otherSegments: config.segments.filter((other) => other.name !== segment.name),
+      corporateCidrs: config.corporateCidrs,
+      managedDomainListIds: config.dnsFirewall.managedDomainListIds,
+      organizationId: config.organizationId,
     });
     networks.set(segment.name, network);
   }

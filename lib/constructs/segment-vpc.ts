@@ -8,6 +8,7 @@ import type { SegmentKind } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
 import { SegmentIsolationAcl, type IsolatedRange } from './segment-isolation-acl';
 import { SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../tags';
+import { FIREWALL_SUBNET_PREFIX, PUBLIC_SUBNET_PREFIX } from '../config/network-defaults';
 
 /**
  * Flow log fields: the default set plus what an investigation needs to place a flow (VPC,
@@ -39,8 +40,10 @@ const FLOW_LOG_FIELDS = [
 ];
 const FLOW_LOG_FORMAT = FLOW_LOG_FIELDS.map((field) => `\${${field}}`).join(' ');
 
-/** The subnet tier that holds a segment's workloads. */
+/** The subnet tiers of a segment: workloads, firewall endpoints, and NAT gateways where egress is allowed. */
 export const WORKLOAD_TIER = 'workload';
+export const FIREWALL_TIER = 'firewall';
+export const PUBLIC_TIER = 'public';
 
 export interface SegmentVpcProps {
   readonly segmentName: string;
@@ -50,6 +53,11 @@ export interface SegmentVpcProps {
   readonly availabilityZones: string[];
   /** Prefix length of each workload subnet. */
   readonly workloadPrefixLength: number;
+  /**
+   * Whether the segment may reach the internet (through its firewall): adds a public tier with an
+   * internet gateway and a NAT gateway per zone. Workload subnets never get a public route.
+   */
+  readonly internetEgress: boolean;
   /** Encrypted, retained log group receiving every flow of the VPC. */
   readonly flowLogGroup: logs.ILogGroup;
   /** The audit bucket, which receives a second copy of the flow logs. */
@@ -61,38 +69,71 @@ export interface SegmentVpcProps {
 }
 
 /**
- * A segment's VPC: isolated workload subnets only (no internet gateway, no NAT, no public IPs),
- * a network ACL denying the other segments and the corporate network in both directions, the
- * default security group stripped of its rules, and every flow (accepted and rejected) logged to
- * CloudWatch Logs and to the audit bucket.
+ * A segment's VPC: per zone a workload subnet, a firewall subnet and, only where the segment may
+ * reach the internet, a public subnet holding a NAT gateway (no subnet assigns public IPs); a
+ * network ACL on the workload subnets denying the other segments and the corporate network in
+ * both directions; a workload security group with no ingress from outside itself; the default
+ * security group stripped of its rules; and every flow (accepted and rejected) logged to
+ * CloudWatch Logs and to the audit bucket. Routing through the firewall is the network stack's.
  */
 export class SegmentVpc extends Construct {
   readonly vpc: ec2.Vpc;
+  readonly workloadSubnets: ec2.ISubnet[];
+  readonly firewallSubnets: ec2.ISubnet[];
+  /** Empty without internet egress. */
+  readonly publicSubnets: ec2.ISubnet[];
+  /** The NAT gateways, one per zone, with internet egress. */
+  readonly natGateways: ec2.NatProvider;
+  /** For the segment's workloads: HTTPS out, anything among its own members, nothing else in. */
+  readonly workloadSecurityGroup: ec2.SecurityGroup;
 
   constructor(scope: Construct, id: string, props: SegmentVpcProps) {
     super(scope, id);
+    this.natGateways = ec2.NatProvider.gateway();
+    const tiers: ec2.SubnetConfiguration[] = [
+      // Largest first, so every block stays aligned (the config's fit check assumes this order).
+      {
+        name: WORKLOAD_TIER,
+        subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
+        cidrMask: props.workloadPrefixLength,
+      },
+      { name: FIREWALL_TIER, subnetType: ec2.SubnetType.PRIVATE_ISOLATED, cidrMask: FIREWALL_SUBNET_PREFIX },
+    ];
+    if (props.internetEgress) {
+      tiers.push({
+        name: PUBLIC_TIER,
+        subnetType: ec2.SubnetType.PUBLIC,
+        cidrMask: PUBLIC_SUBNET_PREFIX,
+        mapPublicIpOnLaunch: false,
+      });
+    }
     this.vpc = new ec2.Vpc(this, 'Vpc', {
       ipAddresses: ec2.IpAddresses.cidr(props.cidr),
       availabilityZones: props.availabilityZones,
-      natGateways: 0,
-      createInternetGateway: false,
+      natGateways: props.internetEgress ? props.availabilityZones.length : 0,
+      natGatewayProvider: this.natGateways,
+      natGatewaySubnets: { subnetGroupName: PUBLIC_TIER },
+      createInternetGateway: props.internetEgress,
       restrictDefaultSecurityGroup: true,
       enableDnsHostnames: true,
       enableDnsSupport: true,
-      subnetConfiguration: [
-        {
-          name: WORKLOAD_TIER,
-          subnetType: ec2.SubnetType.PRIVATE_ISOLATED,
-          cidrMask: props.workloadPrefixLength,
-        },
-      ],
+      subnetConfiguration: tiers,
     });
     Tags.of(this.vpc).add(SEGMENT_TAG, props.segmentName);
     Tags.of(this.vpc).add(SEGMENT_KIND_TAG, props.kind);
-    // By group name, not subnet type: further isolated tiers (firewall) must not be taken for workloads.
-    const workloadSubnets = this.vpc.selectSubnets({ subnetGroupName: WORKLOAD_TIER }).subnets;
-    for (const subnet of workloadSubnets) {
-      Tags.of(subnet).add(SUBNET_TIER_TAG, WORKLOAD_TIER);
+    // By group name, not subnet type: the firewall tier is isolated too.
+    const tier = (name: string) => this.vpc.selectSubnets({ subnetGroupName: name }).subnets;
+    this.workloadSubnets = tier(WORKLOAD_TIER);
+    this.firewallSubnets = tier(FIREWALL_TIER);
+    this.publicSubnets = props.internetEgress ? tier(PUBLIC_TIER) : [];
+    for (const [name, subnets] of [
+      [WORKLOAD_TIER, this.workloadSubnets],
+      [FIREWALL_TIER, this.firewallSubnets],
+      [PUBLIC_TIER, this.publicSubnets],
+    ] as const) {
+      subnets.forEach((subnet) => Tags.of(subnet).add(SUBNET_TIER_TAG, name));
+    }
+    for (const subnet of [...this.workloadSubnets, ...this.firewallSubnets, ...this.publicSubnets]) {
       if (!Token.isUnresolved(subnet.availabilityZone)) {
         acknowledge(subnet, {
           pack: 'CloudFormation-Validate',
@@ -105,13 +146,55 @@ export class SegmentVpc extends Construct {
     }
 
     this.acknowledgeDefaultSecurityGroupHandler();
+    for (const subnet of this.publicSubnets) {
+      const reason =
+        'The public tier holds only the NAT gateways (no workload, no public IPs assigned); workload traffic ' +
+        'reaches it only through the firewall endpoint, which admits allowlisted domains alone.';
+      acknowledge(
+        subnet.node.findChild('DefaultRoute'),
+        { pack: 'HIPAA.Security', rule: 'VPCNoUnrestrictedRouteToIGW', reason },
+        { pack: 'NIST.800.53.R5', rule: 'VPCNoUnrestrictedRouteToIGW', reason },
+      );
+    }
 
     new SegmentIsolationAcl(this, 'IsolationAcl', {
       vpc: this.vpc,
       vpcCidr: props.cidr,
-      subnets: workloadSubnets,
+      subnets: this.workloadSubnets,
       deniedRanges: props.isolatedRanges,
     });
+
+    this.workloadSecurityGroup = new ec2.SecurityGroup(this, 'WorkloadSecurityGroup', {
+      vpc: this.vpc,
+      description: `Workloads of segment ${props.segmentName}: HTTPS out (endpoints, S3, allowlisted sites), members among themselves`,
+      allowAllOutbound: false,
+    });
+    const members = this.workloadSecurityGroup;
+    members.addIngressRule(
+      members,
+      ec2.Port.allTraffic(),
+      'Members of the segment among themselves (distributed jobs)',
+    );
+    const selfIngress = members.node.children.find((c) => c instanceof ec2.CfnSecurityGroupIngress);
+    if (!selfIngress) throw new Error('the workload security group has no self-referencing ingress rule');
+    const selfOnly =
+      'The only ingress source is this security group itself: members of the segment (nodes of one distributed job) ' +
+      'reach each other on any port; no address range, let alone 0.0.0.0/0, is admitted.';
+    acknowledge(
+      selfIngress,
+      { pack: 'HIPAA.Security', rule: 'EC2RestrictedCommonPorts', reason: selfOnly },
+      { pack: 'NIST.800.53.R5', rule: 'EC2RestrictedCommonPorts', reason: selfOnly },
+    );
+    members.addEgressRule(
+      members,
+      ec2.Port.allTraffic(),
+      'Members of the segment among themselves (distributed jobs)',
+    );
+    members.addEgressRule(
+      ec2.Peer.anyIpv4(),
+      ec2.Port.tcp(443),
+      'HTTPS: interface endpoints, S3 through its gateway endpoint, and allowlisted sites through the firewall',
+    );
 
     // Our own role, so that its permissions are a managed policy and only flow logs of this
     // account can assume it (confused-deputy protection); the L2's implicit grants are dropped.

@@ -1,6 +1,6 @@
 import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { AuditConfig } from '../config/schema';
@@ -11,8 +11,19 @@ import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 
-/** Prefix under which VPC flow logs land in the audit bucket. */
+/** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
 export const FLOW_LOG_PREFIX = 'vpc-flow-logs';
+export const FIREWALL_LOG_PREFIX = 'network-firewall';
+
+/** The log groups that keep one segment's network records. */
+export interface NetworkLogGroups {
+  /** VPC flow logs. */
+  readonly flowLogs: logs.ILogGroup;
+  /** Network Firewall alert logs (drops and alerts of the IPS, managed groups and default action). */
+  readonly firewallAlerts: logs.ILogGroup;
+  /** Route 53 Resolver query logs, DNS Firewall blocks included. */
+  readonly dnsQueries: logs.ILogGroup;
+}
 
 export interface AuditStackProps extends StackProps {
   readonly audit: AuditConfig;
@@ -31,7 +42,7 @@ export class AuditStack extends Stack {
   readonly auditBucket: s3.IBucket;
   readonly trail: AuditTrail;
   readonly alerts: AlertTopic;
-  private readonly flowLogGroups = new Map<string, logs.ILogGroup>();
+  private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -77,21 +88,55 @@ export class AuditStack extends Stack {
       emails: audit.alertEmails,
     });
 
-    for (const segment of props.segmentNames) {
-      const group = new RetainedLogGroup(this, `FlowLogs-${segment}`, {
+    const group = (id: string) =>
+      new RetainedLogGroup(this, id, {
         encryptionKey: this.auditKey.key,
         retentionYears: audit.logRetentionYears,
         classification: 'proprietary',
+      }).logGroup;
+    for (const segment of props.segmentNames) {
+      this.networkLogGroups.set(segment, {
+        flowLogs: group(`FlowLogs-${segment}`),
+        firewallAlerts: group(`FirewallAlerts-${segment}`),
+        dnsQueries: group(`DnsQueries-${segment}`),
       });
-      this.flowLogGroups.set(segment, group.logGroup);
     }
+    this.admitVendedLogDelivery();
   }
 
-  /** The log group that receives the VPC flow logs of a segment. */
-  flowLogGroup(segment: string): logs.ILogGroup {
-    const group = this.flowLogGroups.get(segment);
-    if (!group) throw new Error(`AuditStack has no flow log group for segment "${segment}"`);
-    return group;
+  /** The log groups that keep a segment's network records. */
+  networkLogs(segment: string): NetworkLogGroups {
+    const groups = this.networkLogGroups.get(segment);
+    if (!groups) throw new Error(`AuditStack has no network log groups for segment "${segment}"`);
+    return groups;
+  }
+
+  /**
+   * Network Firewall and Resolver query logging deliver to CloudWatch Logs through the log
+   * delivery service, which needs the log groups' resource policy. Written here, naming each
+   * group, so that the service does not append its own account-wide policy at deploy time.
+   */
+  private admitVendedLogDelivery(): void {
+    const groups = [...this.networkLogGroups.values()].flatMap((g) => [g.firewallAlerts, g.dnsQueries]);
+    new logs.ResourcePolicy(this, 'NetworkLogDelivery', {
+      policyStatements: [
+        new iam.PolicyStatement({
+          sid: 'LogDeliveryWritesNetworkLogs',
+          principals: [new iam.ServicePrincipal('delivery.logs.amazonaws.com')],
+          actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+          resources: groups.map((g) => g.logGroupArn),
+          conditions: this.logDeliveryConditions(),
+        }),
+      ],
+    });
+  }
+
+  /** The log delivery service, acting for this account's log deliveries only (confused deputy). */
+  private logDeliveryConditions() {
+    return {
+      StringEquals: { 'aws:SourceAccount': this.account },
+      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'logs', resource: '*' }) },
+    };
   }
 
   /** The services that write logs and alerts admitted to the audit key, each bound to this account. */
@@ -124,10 +169,7 @@ export class AuditStack extends Stack {
       sid: 'LogDeliveryEncryptsFlowLogs',
       principal: new iam.ServicePrincipal('delivery.logs.amazonaws.com'),
       actions: ['kms:GenerateDataKey*'],
-      conditions: {
-        ...thisAccount,
-        ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'logs', resource: '*' }) },
-      },
+      conditions: this.logDeliveryConditions(),
     });
     key.allowService({
       sid: 'S3EncryptsServerAccessLogs',
@@ -146,13 +188,10 @@ export class AuditStack extends Stack {
     });
   }
 
-  /** Lets VPC flow log delivery write under FLOW_LOG_PREFIX, for this account only. */
+  /** Lets log delivery write VPC and firewall flow logs under their prefixes, for this account only. */
   private admitFlowLogDelivery(bucket: s3.IBucket): void {
     const principal = new iam.ServicePrincipal('delivery.logs.amazonaws.com');
-    const conditions = {
-      StringEquals: { 'aws:SourceAccount': this.account },
-      ArnLike: { 'aws:SourceArn': this.formatArn({ service: 'logs', resource: '*' }) },
-    };
+    const conditions = this.logDeliveryConditions();
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'FlowLogDeliveryChecksBucket',
@@ -167,7 +206,9 @@ export class AuditStack extends Stack {
         sid: 'FlowLogDeliveryWritesLogs',
         principals: [principal],
         actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects(`${FLOW_LOG_PREFIX}/AWSLogs/${this.account}/*`)],
+        resources: [FLOW_LOG_PREFIX, FIREWALL_LOG_PREFIX].map((prefix) =>
+          bucket.arnForObjects(`${prefix}/AWSLogs/${this.account}/*`),
+        ),
         conditions: {
           ...conditions,
           StringEquals: { ...conditions.StringEquals, 's3:x-amz-acl': 'bucket-owner-full-control' },

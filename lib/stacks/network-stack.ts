@@ -1,33 +1,53 @@
-import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import { Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { SegmentConfig } from '../config/schema';
-import type { IsolatedRange } from '../constructs/segment-isolation-acl';
+import { SegmentDnsFirewall } from '../constructs/segment-dns-firewall';
+import { SegmentEndpoints } from '../constructs/segment-endpoints';
+import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
+import { SEGMENT_TAG } from '../tags';
+import { FIREWALL_LOG_PREFIX, FLOW_LOG_PREFIX, type NetworkLogGroups } from './audit-stack';
 
 export interface NetworkStackProps extends StackProps {
   readonly segment: SegmentConfig;
+  /** Prefix of named resources (firewalls, policies, rule groups), as of stack names. */
+  readonly namePrefix: string;
   /**
    * Availability zone names from config.
    * @default - the first `segment.azCount` zones of the deployment region, resolved at deploy time
    */
   readonly availabilityZoneNames?: readonly string[];
-  readonly flowLogGroup: logs.ILogGroup;
+  /** The audit stack's log groups for this segment. */
+  readonly logs: NetworkLogGroups;
   readonly auditBucket: s3.IBucket;
-  readonly flowLogPrefix: string;
-  /** Ranges this segment may never exchange traffic with: the other segments and the corporate network. */
-  readonly isolatedRanges: readonly IsolatedRange[];
+  /** The other segments: never reachable from this one. */
+  readonly otherSegments: readonly { readonly name: string; readonly vpcCidr: string }[];
+  /** The corporate ranges: never reachable either. */
+  readonly corporateCidrs: readonly string[];
+  /** AWS managed DNS Firewall domain lists to block. */
+  readonly managedDomainListIds: readonly string[];
+  readonly organizationId?: string;
 }
 
-/** One segment's network: its VPC, subnets and flow logs. Holds no data of its own. */
+/**
+ * One segment's network: its VPC and subnet tiers, Network Firewall with the routes that send
+ * every packet leaving the workload subnets through it, DNS Firewall, VPC endpoints, network
+ * ACL and flow logs. Holds no data of its own.
+ */
 export class NetworkStack extends Stack {
   readonly segmentVpc: SegmentVpc;
+  readonly firewall: SegmentFirewall;
+  readonly dnsFirewall: SegmentDnsFirewall;
+  readonly endpoints: SegmentEndpoints;
   private readonly zoneNames: string[];
 
   constructor(scope: Construct, id: string, props: NetworkStackProps) {
     super(scope, id, props);
     const { segment } = props;
+    // Every resource of the stack belongs to the segment (the VPC and subnets also carry kind and tier).
+    Tags.of(this).add(SEGMENT_TAG, segment.name);
     this.zoneNames = props.availabilityZoneNames
       ? props.availabilityZoneNames.slice(0, segment.azCount)
       : Array.from({ length: segment.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
@@ -38,10 +58,85 @@ export class NetworkStack extends Stack {
       cidr: segment.vpcCidr,
       availabilityZones: this.zoneNames,
       workloadPrefixLength: segment.subnetPrefixLengths.workload,
-      flowLogGroup: props.flowLogGroup,
+      internetEgress: segment.egressAllowlist.length > 0,
+      flowLogGroup: props.logs.flowLogs,
       flowLogBucket: props.auditBucket,
-      flowLogPrefix: props.flowLogPrefix,
-      isolatedRanges: props.isolatedRanges,
+      flowLogPrefix: FLOW_LOG_PREFIX,
+      isolatedRanges: [
+        ...props.otherSegments.map((other) => ({ cidr: other.vpcCidr, label: `segment-${other.name}` })),
+        ...props.corporateCidrs.map((cidr, i) => ({ cidr, label: `corporate-${i}` })),
+      ],
+    });
+    const { vpc } = this.segmentVpc;
+
+    this.firewall = new SegmentFirewall(this, 'Firewall', {
+      namePrefix: props.namePrefix,
+      segmentName: segment.name,
+      vpc,
+      vpcCidr: segment.vpcCidr,
+      subnets: this.segmentVpc.firewallSubnets,
+      egressAllowlist: segment.egressAllowlist,
+      ips: segment.ips,
+      managedThreatGroups: segment.managedThreatGroups,
+      otherSegmentCidrs: props.otherSegments.map((other) => other.vpcCidr),
+      corporateCidrs: props.corporateCidrs,
+      alertLogGroup: props.logs.firewallAlerts,
+      flowLogBucket: props.auditBucket,
+      flowLogPrefix: FIREWALL_LOG_PREFIX,
+    });
+    this.routeThroughFirewall();
+
+    this.dnsFirewall = new SegmentDnsFirewall(this, 'DnsFirewall', {
+      namePrefix: props.namePrefix,
+      segmentName: segment.name,
+      vpc,
+      egressAllowlist: segment.egressAllowlist,
+      internalZones: segment.internalDnsZones,
+      managedDomainListIds: props.managedDomainListIds,
+      queryLogGroup: props.logs.dnsQueries,
+    });
+
+    this.endpoints = new SegmentEndpoints(this, 'Endpoints', {
+      segmentName: segment.name,
+      vpc,
+      workloadSubnets: this.segmentVpc.workloadSubnets,
+      interfaceEndpoints: segment.interfaceEndpoints,
+      organizationId: props.organizationId,
+    });
+  }
+
+  /**
+   * Per zone: the workload subnet's default route goes to the zone's firewall endpoint. With
+   * internet egress, the firewall subnet's default route goes to the zone's NAT gateway, and the
+   * public subnet sends traffic for the workload subnet back through the same endpoint, so both
+   * directions of a flow pass one firewall endpoint. Without egress the firewall subnet has no
+   * route out: the firewall drops and alerts, and nothing could leave past it anyway.
+   */
+  private routeThroughFirewall(): void {
+    const { workloadSubnets, firewallSubnets, publicSubnets, natGateways } = this.segmentVpc;
+    const internet = publicSubnets.length > 0;
+    workloadSubnets.forEach((workload, i) => {
+      const endpoint = this.firewall.endpointId(firewallSubnets[i]);
+      routable(workload).addRoute('DefaultViaFirewall', {
+        destinationCidrBlock: '0.0.0.0/0',
+        routerType: ec2.RouterType.VPC_ENDPOINT,
+        routerId: endpoint,
+        enablesInternetConnectivity: internet,
+      });
+      if (!internet) return;
+      const nat = natGateways.configuredGateways.find((g) => g.az === workload.availabilityZone);
+      if (!nat) throw new Error(`no NAT gateway in the zone of ${workload.node.path}`);
+      routable(firewallSubnets[i]).addRoute('DefaultViaNat', {
+        destinationCidrBlock: '0.0.0.0/0',
+        routerType: ec2.RouterType.NAT_GATEWAY,
+        routerId: nat.gatewayId,
+        enablesInternetConnectivity: true,
+      });
+      routable(publicSubnets[i]).addRoute('WorkloadReturnViaFirewall', {
+        destinationCidrBlock: workload.ipv4CidrBlock,
+        routerType: ec2.RouterType.VPC_ENDPOINT,
+        routerId: endpoint,
+      });
     });
   }
 
@@ -52,4 +147,9 @@ export class NetworkStack extends Stack {
   override get availabilityZones(): string[] {
     return this.zoneNames;
   }
+}
+
+function routable(subnet: ec2.ISubnet): ec2.Subnet {
+  if (!(subnet instanceof ec2.Subnet)) throw new Error(`${subnet.node.path} is not a subnet of this VPC`);
+  return subnet;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements, type Resource } from '../support/template';
@@ -251,20 +252,85 @@ describe('alert topic', () => {
   });
 });
 
+/** A JSON document CDK rendered as Fn::Join, parsed with `<Ref>` and `<Id.Attribute>` placeholders. */
+function renderJoin(value: unknown): unknown {
+  const [, parts] = (value as { 'Fn::Join': [string, unknown[]] })['Fn::Join'];
+  const text = parts
+    .map((part) => {
+      if (typeof part === 'string') return part;
+      const { Ref, 'Fn::GetAtt': getAtt } = part as { Ref?: string; 'Fn::GetAtt'?: string[] };
+      return Ref ? `<${Ref}>` : `<${getAtt?.join('.')}>`;
+    })
+    .join('');
+  const document = JSON.parse(text) as { Statement: { Resource: unknown }[] };
+  for (const statement of document.Statement) {
+    if (Array.isArray(statement.Resource)) statement.Resource = [...(statement.Resource as string[])].sort();
+  }
+  return document;
+}
+
 describe('network log groups', () => {
-  test('one encrypted, retained log group per segment for its flow logs', () => {
-    const groups = template.findResources('AWS::Logs::LogGroup', {
-      Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
-      DeletionPolicy: 'Retain',
-    });
-    expect(
-      Object.keys(groups)
-        .filter((id) => id.startsWith('FlowLogs'))
-        .sort(),
-    ).toEqual([
-      expect.stringMatching(/^FlowLogsdevelopment/),
-      expect.stringMatching(/^FlowLogsinference/),
-      expect.stringMatching(/^FlowLogstraining/),
+  const segments = DEFAULT_SEGMENTS.map((s) => s.name).sort();
+  test.each(['FlowLogs', 'FirewallAlerts', 'DnsQueries'])(
+    'one encrypted, retained %s log group per segment',
+    (kind) => {
+      const groups = template.findResources('AWS::Logs::LogGroup', {
+        Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
+        DeletionPolicy: 'Retain',
+      });
+      expect(
+        Object.keys(groups)
+          .filter((id) => id.startsWith(kind))
+          .sort(),
+      ).toEqual(segments.map((segment): unknown => expect.stringMatching(new RegExp(`^${kind}${segment}`))));
+    },
+  );
+
+  test('log delivery may write only to the firewall-alert and DNS-query groups, for this account', () => {
+    const [, policy] = only(template, 'AWS::Logs::ResourcePolicy');
+    expect(statements(renderJoin(policy.Properties?.PolicyDocument))).toEqual([
+      {
+        Sid: 'LogDeliveryWritesNetworkLogs',
+        Effect: 'Allow',
+        Principal: { Service: 'delivery.logs.amazonaws.com' },
+        Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        Resource: Object.keys(template.findResources('AWS::Logs::LogGroup'))
+          .filter((id) => /^(FirewallAlerts|DnsQueries)/.test(id))
+          .map((id) => `<${id}.Arn>`)
+          .sort(),
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': '<AWS::AccountId>' },
+          ArnLike: { 'aws:SourceArn': 'arn:<AWS::Partition>:logs:<AWS::Region>:<AWS::AccountId>:*' },
+        },
+      },
+    ]);
+  });
+
+  test('log delivery may write to the audit bucket only under the flow-log prefixes of this account', () => {
+    const writes = bucketPolicy(auditBucketId).filter(
+      (s) => JSON.stringify(s.Principal).includes('delivery.logs') && s.Action === 's3:PutObject',
+    );
+    expect(writes).toEqual([
+      expect.objectContaining({
+        Condition: {
+          StringEquals: {
+            'aws:SourceAccount': { Ref: 'AWS::AccountId' },
+            's3:x-amz-acl': 'bucket-owner-full-control',
+          },
+          ArnLike: { 'aws:SourceArn': expect.anything() },
+        },
+        Resource: ['network-firewall', 'vpc-flow-logs'].map((prefix) => ({
+          'Fn::Join': [
+            '',
+            [
+              { 'Fn::GetAtt': [auditBucketId, 'Arn'] },
+              `/${prefix}/AWSLogs/`,
+              { Ref: 'AWS::AccountId' },
+              '/*',
+            ],
+          ],
+        })),
+      }),
     ]);
   });
 });

@@ -1,17 +1,21 @@
 import type { Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SEGMENTS, MAX_ISOLATED_RANGES } from '../../lib/config/schema';
 import { defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
-import { only, resourcesOf, statements } from '../support/template';
+import { only, resourcesOf, statements, type Resource } from '../support/template';
 
-/** Resource types that would open a path out of, into or between segments. */
-const PATH_OPENERS = [
+/** Internet path resources: only in a segment with an egress allowlist, behind its firewall. */
+const INTERNET_PATH = [
   'AWS::EC2::InternetGateway',
-  'AWS::EC2::EgressOnlyInternetGateway',
   'AWS::EC2::VPCGatewayAttachment',
   'AWS::EC2::NatGateway',
   'AWS::EC2::EIP',
+];
+
+/** Resource types that would open a path into or between segments: never in any segment. */
+const PATH_OPENERS = [
+  'AWS::EC2::EgressOnlyInternetGateway',
   'AWS::EC2::VPCPeeringConnection',
   'AWS::EC2::TransitGateway',
   'AWS::EC2::TransitGatewayAttachment',
@@ -45,26 +49,58 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.vpcCidr, s.kind] as const))
       template.resourceCountIs(type, 0);
     });
 
-    test('has no route at all: the VPC reaches only itself', () => {
-      template.resourceCountIs('AWS::EC2::Route', 0);
+    const internet = kind === 'development';
+    test.each(INTERNET_PATH)(`has ${internet ? 'one per zone (IGW: one)' : 'no'} %s`, (type) => {
+      const expected = internet
+        ? type.endsWith('InternetGateway') || type.endsWith('Attachment')
+          ? 1
+          : 2
+        : 0;
+      template.resourceCountIs(type, expected);
     });
 
-    test('has one isolated workload subnet per AZ that never assigns public IPs', () => {
-      const subnets = template.findResources('AWS::EC2::Subnet');
-      expect(Object.keys(subnets)).toHaveLength(2);
-      for (const subnet of Object.values(subnets) as { Properties: Record<string, unknown> }[]) {
+    const tiers = internet ? ['workload', 'firewall', 'public'] : ['workload', 'firewall'];
+    test(`has per zone a subnet of each tier (${tiers.join(', ')}), none assigning public IPs`, () => {
+      const subnets = Object.values(template.findResources('AWS::EC2::Subnet')) as {
+        Properties: { Tags: { Key: string; Value: string }[]; AvailabilityZone: unknown; CidrBlock: string };
+      }[];
+      const tierOf = (s: (typeof subnets)[number]) =>
+        s.Properties.Tags.find((t) => t.Key === 'ai-segmentation:subnet-tier')?.Value;
+      expect(subnets.map(tierOf)).toEqual(tiers.flatMap((t) => [t, t]));
+      for (const subnet of subnets) {
         expect(subnet.Properties).toMatchObject({ VpcId: vpcRef, MapPublicIpOnLaunch: false });
-        expect(subnet.Properties.Tags).toEqual(
-          expect.arrayContaining([{ Key: 'ai-segmentation:subnet-tier', Value: 'workload' }]),
-        );
       }
-      const azs = Object.values(subnets).map(
-        (s) => (s as { Properties: { AvailabilityZone: unknown } }).Properties.AvailabilityZone,
-      );
-      expect(azs).toEqual([
-        { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
-        { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] },
+      for (const tier of tiers) {
+        expect(subnets.filter((s) => tierOf(s) === tier).map((s) => s.Properties.AvailabilityZone)).toEqual([
+          { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+          { 'Fn::Select': [1, { 'Fn::GetAZs': '' }] },
+        ]);
+      }
+      const prefixes = subnets.map((s) => Number(s.Properties.CidrBlock.split('/')[1]));
+      expect(prefixes).toEqual(tiers.flatMap((t) => (t === 'workload' ? [20, 20] : [28, 28])));
+    });
+
+    test('workload security group: no ingress but from its own members, HTTPS out', () => {
+      const [sgId, sg] = only(template, 'AWS::EC2::SecurityGroup', {
+        GroupDescription: Match.stringLikeRegexp('^Workloads of segment'),
+      });
+      expect(sg.Properties?.SecurityGroupIngress).toBeUndefined();
+      expect(sg.Properties?.SecurityGroupEgress).toEqual([
+        expect.objectContaining({ CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 443, ToPort: 443 }),
       ]);
+      const ingress = Object.values(template.findResources('AWS::EC2::SecurityGroupIngress')) as {
+        Properties: Record<string, unknown>;
+      }[];
+      const self = { 'Fn::GetAtt': [sgId, 'GroupId'] };
+      expect(ingress.map((i) => i.Properties)).toEqual([
+        expect.objectContaining({ GroupId: self, SourceSecurityGroupId: self, IpProtocol: '-1' }),
+      ]);
+      // No security group of the segment admits the internet.
+      for (const group of Object.values(template.findResources('AWS::EC2::SecurityGroup')) as Resource[]) {
+        for (const rule of (group.Properties?.SecurityGroupIngress ?? []) as { CidrIp?: string }[]) {
+          expect(rule.CidrIp).not.toBe('0.0.0.0/0');
+        }
+      }
     });
 
     describe('isolation network ACL', () => {
@@ -93,7 +129,13 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.vpcCidr, s.kind] as const))
         }[];
         expect(associations.map((a) => a.Properties.NetworkAclId)).toEqual([{ Ref: aclId }, { Ref: aclId }]);
         expect(associations.map((a) => a.Properties.SubnetId.Ref).sort()).toEqual(
-          Object.keys(template.findResources('AWS::EC2::Subnet')).sort(),
+          Object.keys(
+            template.findResources('AWS::EC2::Subnet', {
+              Properties: {
+                Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'workload' }]),
+              },
+            }),
+          ).sort(),
         );
       });
 
@@ -228,6 +270,7 @@ describe('with a configuration', () => {
         region: 'eu-west-1',
         availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
       },
+      dnsFirewall: { managedDomainListIds: [] },
       segments: [
         { name: 'dev', kind: 'development', vpcCidr: '10.100.0.0/16', azCount: 1 },
         {
@@ -261,9 +304,14 @@ describe('with a configuration', () => {
       ['eu-west-1a', '10.101.0.0/24'],
       ['eu-west-1b', '10.101.1.0/24'],
       ['eu-west-1c', '10.101.2.0/24'],
+      ['eu-west-1a', '10.101.3.0/28'],
+      ['eu-west-1b', '10.101.3.16/28'],
+      ['eu-west-1c', '10.101.3.32/28'],
     ]);
+    // One zone: a workload, a firewall and a public subnet.
     const dev = Template.fromStack(blueprint.networks.get('dev') as Stack);
-    dev.resourceCountIs('AWS::EC2::Subnet', 1);
+    dev.resourceCountIs('AWS::EC2::Subnet', 3);
+    dev.resourceCountIs('AWS::NetworkFirewall::Firewall', 1);
     for (const stack of [blueprint.audit, ...blueprint.networks.values()]) {
       expect(stack.node.metadata.filter((m) => m.type === 'aws:cdk:missing-context')).toEqual([]);
       expect(stack.account).toBe('123456789012');
