@@ -1,0 +1,104 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Hours in an average month, as AWS prices monthly figures. */
+export const HOURS_PER_MONTH = 730;
+
+/**
+ * On-demand list prices in USD (us-east-1) of what the blueprint runs around the clock. Usage
+ * (traffic processed, log volume, DNS queries, requests) comes on top and is not counted.
+ */
+export const PRICES = {
+  firewallEndpointHour: 0.395,
+  natGatewayHour: 0.045,
+  publicIpv4Hour: 0.005,
+  interfaceEndpointHourPerZone: 0.01,
+  kmsKeyMonth: 1,
+} as const;
+
+export interface CostLine {
+  readonly item: string;
+  readonly count: number;
+  readonly unit: string;
+  /** USD per unit per month. */
+  readonly unitMonthly: number;
+}
+
+type Template = { Resources?: Record<string, { Type: string; Properties?: Record<string, unknown> }> };
+
+/** The resources of every stack template in a cloud assembly directory. */
+export function assemblyResources(dir: string): { Type: string; Properties?: Record<string, unknown> }[] {
+  const manifest = JSON.parse(readFileSync(join(dir, 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { templateFile?: string } }>;
+  };
+  return Object.values(manifest.artifacts)
+    .filter((a) => a.type === 'aws:cloudformation:stack' && a.properties?.templateFile)
+    .flatMap((a) => {
+      const template = JSON.parse(readFileSync(join(dir, a.properties!.templateFile!), 'utf8')) as Template;
+      return Object.values(template.Resources ?? {});
+    });
+}
+
+/** The fixed monthly cost of the resources, line by line, read off the synthesized templates. */
+export function fixedMonthlyCost(
+  resources: { Type: string; Properties?: Record<string, unknown> }[],
+): CostLine[] {
+  const ofType = (type: string) => resources.filter((r) => r.Type === type);
+  const listLength = (value: unknown) => (Array.isArray(value) ? value.length : 1);
+  const hourly = (price: number) => Math.round(price * HOURS_PER_MONTH * 100) / 100;
+  return [
+    {
+      item: 'Network Firewall endpoints',
+      count: ofType('AWS::NetworkFirewall::Firewall').reduce(
+        (n, f) => n + listLength(f.Properties?.SubnetMappings),
+        0,
+      ),
+      unit: 'endpoint',
+      unitMonthly: hourly(PRICES.firewallEndpointHour),
+    },
+    {
+      item: 'NAT gateways',
+      count: ofType('AWS::EC2::NatGateway').length,
+      unit: 'gateway',
+      unitMonthly: hourly(PRICES.natGatewayHour),
+    },
+    {
+      item: 'Public IPv4 addresses (the NAT gateways)',
+      count: ofType('AWS::EC2::EIP').length,
+      unit: 'address',
+      unitMonthly: hourly(PRICES.publicIpv4Hour),
+    },
+    {
+      item: 'Interface endpoint zones',
+      count: ofType('AWS::EC2::VPCEndpoint')
+        .filter((e) => e.Properties?.VpcEndpointType === 'Interface')
+        .reduce((n, e) => n + listLength(e.Properties?.SubnetIds), 0),
+      unit: 'endpoint in a zone',
+      unitMonthly: hourly(PRICES.interfaceEndpointHourPerZone),
+    },
+    {
+      item: 'KMS customer managed keys',
+      count: ofType('AWS::KMS::Key').length,
+      unit: 'key',
+      unitMonthly: PRICES.kmsKeyMonth,
+    },
+  ];
+}
+
+const usd = (amount: number) =>
+  amount.toLocaleString('en-US', { minimumFractionDigits: 2, maximumFractionDigits: 2 });
+
+/** The cost lines as a Markdown table with a total. */
+export function costTable(lines: readonly CostLine[]): string {
+  const rows = lines.map(
+    (l) =>
+      `| ${l.item} | ${l.count} | ${usd(l.unitMonthly)} per ${l.unit} | ${usd(l.count * l.unitMonthly)} |`,
+  );
+  const total = lines.reduce((sum, l) => sum + l.count * l.unitMonthly, 0);
+  return [
+    '| resource | count | USD per month each | USD per month |',
+    '| --- | ---: | ---: | ---: |',
+    ...rows,
+    `| **total** | | | **${usd(total)}** |`,
+  ].join('\n');
+}

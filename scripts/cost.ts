@@ -1,0 +1,14 @@
+/**
+ * `npm run cost -- [DIR]`: the fixed monthly cost of a synthesized blueprint (DIR defaults to
+ * cdk.out), read off its templates, as a Markdown table. Usage-based charges come on top.
+ */
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { assemblyResources, costTable, fixedMonthlyCost } from '../lib/cost/fixed-cost';
+
+const dir = process.argv[2] ?? join(__dirname, '..', 'cdk.out');
+if (!existsSync(join(dir, 'manifest.json'))) {
+  console.error(`${dir}: no cloud assembly here (manifest.json is missing); run npx cdk synth first`);
+  process.exit(2);
+}
+console.log(costTable(fixedMonthlyCost(assemblyResources(dir))));

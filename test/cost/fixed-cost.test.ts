@@ -1,0 +1,61 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { DEFAULT_INTERFACE_ENDPOINTS } from '../../lib/config/network-defaults';
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import {
+  assemblyResources,
+  costTable,
+  fixedMonthlyCost,
+  HOURS_PER_MONTH,
+  PRICES,
+} from '../../lib/cost/fixed-cost';
+import { defaultAppDir } from '../support/default-app';
+import { synthBlueprint } from '../support/synth';
+
+/** Table rows as trimmed cells, so that Prettier's column padding does not matter. */
+const cells = (table: string) =>
+  table
+    .trim()
+    .split('\n')
+    .map((row) =>
+      row
+        .split('|')
+        .slice(1, -1)
+        .map((cell) => cell.trim().replace(/^(-+)(:?)$/, '-$2')),
+    );
+
+const count = (lines: ReturnType<typeof fixedMonthlyCost>, item: string) =>
+  lines.find((l) => l.item.startsWith(item))?.count;
+
+describe('fixed monthly cost of the default blueprint', () => {
+  const lines = fixedMonthlyCost(assemblyResources(defaultAppDir()));
+
+  test('counts one firewall endpoint per segment zone, and NAT only where egress is allowed', () => {
+    expect(count(lines, 'Network Firewall endpoints')).toBe(DEFAULT_SEGMENTS.length * 2);
+    expect(count(lines, 'NAT gateways')).toBe(2);
+    expect(count(lines, 'Public IPv4')).toBe(2);
+    expect(count(lines, 'Interface endpoint zones')).toBe(
+      DEFAULT_SEGMENTS.reduce((n, s) => n + DEFAULT_INTERFACE_ENDPOINTS[s.kind].length * 2, 0),
+    );
+    expect(lines[0].unitMonthly).toBeCloseTo(PRICES.firewallEndpointHour * HOURS_PER_MONTH, 2);
+  });
+
+  test('the README states the cost the templates give', () => {
+    const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
+    const section = /<!-- fixed-cost:start -->([\s\S]*?)<!-- fixed-cost:end -->/.exec(readme)?.[1] ?? '';
+    expect(cells(section)).toEqual(cells(costTable(lines)));
+  });
+});
+
+test('a single-zone development segment without egress runs one endpoint and no NAT', () => {
+  const { outdir } = synthBlueprint({
+    config: {
+      segments: [
+        { name: 'dev', kind: 'development', vpcCidr: '10.1.0.0/16', azCount: 1, egressAllowlist: [] },
+      ],
+    },
+  });
+  const lines = fixedMonthlyCost(assemblyResources(outdir));
+  expect(count(lines, 'Network Firewall endpoints')).toBe(1);
+  expect(count(lines, 'NAT gateways')).toBe(0);
+});
