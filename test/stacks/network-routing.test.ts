@@ -2,6 +2,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultTemplate, readTemplateJson } from '../support/default-app';
 import { subnetRouting, type SubnetRouting } from '../support/routes';
+import { DEPLOYABLE } from '../support/fixtures';
 import { synthBlueprint } from '../support/synth';
 
 /**
@@ -148,12 +149,7 @@ describe.each(DEFAULT_SEGMENTS.filter((s) => s.kind !== 'development').map((s) =
 describe('with zone names from config: one firewall spans the zones', () => {
   const { blueprint } = synthBlueprint({
     config: {
-      environment: {
-        account: '123456789012',
-        region: 'eu-west-1',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-      },
-      dnsFirewall: { managedDomainListIds: [] },
+      ...DEPLOYABLE,
       segments: [
         { name: 'dev', kind: 'development', vpcCidr: '10.100.0.0/16', azCount: 3 },
         {

@@ -2,6 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { DEFAULT_SEGMENTS, MAX_ISOLATED_RANGES } from '../../lib/config/schema';
 import { defaultTemplate } from '../support/default-app';
+import { DEPLOYABLE } from '../support/fixtures';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements, type Resource } from '../support/template';
 
@@ -265,12 +266,7 @@ describe('with a configuration', () => {
   const { blueprint } = synthBlueprint({
     config: {
       namePrefix: 'acme',
-      environment: {
-        account: '123456789012',
-        region: 'eu-west-1',
-        availabilityZones: ['eu-west-1a', 'eu-west-1b', 'eu-west-1c'],
-      },
-      dnsFirewall: { managedDomainListIds: [] },
+      ...DEPLOYABLE,
       segments: [
         { name: 'dev', kind: 'development', vpcCidr: '10.100.0.0/16', azCount: 1 },
         {
