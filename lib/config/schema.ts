@@ -199,9 +199,9 @@ const baseSchema = z.strictObject({
 
 type RawSegment = z.output<typeof segment>;
 
-/** Whether a segment has an internet path: a non-empty allowlist, its own or its kind's default. */
-function hasInternetEgress(s: RawSegment): boolean {
-  return (s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : [])).length > 0;
+/** The segment's allowlist, or its kind's default; a non-empty one means an internet path. */
+function egressAllowlistOf(s: RawSegment): readonly string[] {
+  return s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : []);
 }
 
 /** [index, index of the first occurrence] of every repeated value. */
@@ -216,9 +216,7 @@ function duplicates(values: readonly string[]): [number, number][] {
 function withKindDefaults(s: RawSegment) {
   return {
     ...s,
-    egressAllowlist: [
-      ...(s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : [])),
-    ],
+    egressAllowlist: [...egressAllowlistOf(s)],
     managedThreatGroups: [...(s.managedThreatGroups ?? DEFAULT_MANAGED_THREAT_GROUPS)],
     interfaceEndpoints: [...(s.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS[s.kind])],
   };
@@ -267,18 +265,14 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
     seenZones.add(zone);
   });
 
-  const names = new Map<string, number>();
+  duplicates(segments.map((s) => s.name)).forEach(([at, first]) =>
+    issues.push({
+      path: ['segments', at, 'name'],
+      value: segments[at].name,
+      message: `duplicate segment name; segments[${first}] has it already`,
+    }),
+  );
   segments.forEach((s, i) => {
-    const first = names.get(s.name);
-    if (first !== undefined) {
-      issues.push({
-        path: ['segments', i, 'name'],
-        value: s.name,
-        message: `duplicate segment name; segments[${first}] has it already`,
-      });
-    } else {
-      names.set(s.name, i);
-    }
     if (zones.length > 0 && s.azCount > zones.length) {
       issues.push({
         path: ['segments', i, 'azCount'],
@@ -288,7 +282,7 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
     }
     const vpc = parseCidr(s.vpcCidr, 16, 28).cidr;
     const workload = s.subnetPrefixLengths.workload;
-    const internet = hasInternetEgress(s);
+    const internet = egressAllowlistOf(s).length > 0;
     if (vpc) {
       // Tiers are allocated largest first, so each block stays aligned and the sizes simply add up.
       const perZone =
