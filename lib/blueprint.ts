@@ -1,14 +1,26 @@
-import { Aspects, Tags, type App, type Environment } from 'aws-cdk-lib';
+import { AspectPriority, Aspects, Tags, type App, type Environment } from 'aws-cdk-lib';
+import { ClassificationCheck } from './aspects/classification-check';
 import { StatefulRetentionCheck } from './aspects/stateful-retention-check';
 import type { BlueprintConfig } from './config/schema';
 import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
+import { PermissionBoundaryAspect } from './identity/boundary';
+import { boundaryPolicyName, dataBucketName, roleArn, roleName } from './names';
+import { DATA_ZONES } from './classification';
+import { SAGEMAKER_ROLE } from './identity/actors';
+import { DataStack } from './stacks/data-stack';
+import { IdentityStack } from './stacks/identity-stack';
+import { WorkloadStack } from './stacks/workload-stack';
 import { BLUEPRINT_TAG } from './tags';
 
 export interface Blueprint {
   readonly audit: AuditStack;
   /** One network stack per configured segment, by segment name. */
   readonly networks: ReadonlyMap<string, NetworkStack>;
+  readonly data: DataStack;
+  readonly identity: IdentityStack;
+  /** One workload stack per development segment (its SageMaker Studio domain), by segment name. */
+  readonly workloads: ReadonlyMap<string, WorkloadStack>;
 }
 
 /** Builds every stack of the blueprint from a validated configuration. */
@@ -22,6 +34,8 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       'AI segmentation blueprint: audit key, Object-Lock audit bucket, CloudTrail, alerts, network logs',
     env,
     audit: config.audit,
+    dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
+    boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),
   });
 
@@ -44,7 +58,54 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     networks.set(segment.name, network);
   }
 
+  const data = new DataStack(app, 'Data', {
+    stackName: `${prefix}-data`,
+    description:
+      'AI segmentation blueprint: data zones, their keys and data-perimeter policies, segment keys',
+    env,
+    config,
+    accessLogBucket: audit.accessLogBucket,
+    s3EndpointIds: new Map([...networks].map(([name, n]) => [name, n.endpoints.s3.vpcEndpointId])),
+  });
+
+  const identity = new IdentityStack(app, 'Identity', {
+    stackName: `${prefix}-identity`,
+    description: 'AI segmentation blueprint: human and service roles, SageMaker guardrails',
+    env,
+    config,
+    data,
+    networks,
+    audit: {
+      bucket: audit.auditBucket,
+      key: audit.auditKey.key,
+      logGroups: audit.logGroups,
+      trailArn: audit.trail.trail.trailArn,
+    },
+  });
+
+  const workloads = new Map<string, WorkloadStack>();
+  for (const segment of config.segments.filter((s) => s.kind === 'development')) {
+    const workload = new WorkloadStack(app, `Workload-${segment.name}`, {
+      stackName: `${prefix}-workload-${segment.name}`,
+      description: `AI segmentation blueprint: ${segment.kind} segment "${segment.name}" SageMaker Studio`,
+      env,
+      namePrefix: prefix,
+      segment,
+      network: networks.get(segment.name)!,
+      segmentKey: data.segmentKeys.get(segment.name)!.key,
+      executionRoleArn: roleArn(data, roleName(prefix, SAGEMAKER_ROLE, segment.name)),
+    });
+    // The execution role is named, not referenced: it must exist before the domain.
+    workload.addStackDependency(identity);
+    workloads.set(segment.name, workload);
+  }
+
   Tags.of(app).add(BLUEPRINT_TAG, prefix);
+  Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
+    priority: AspectPriority.MUTATING,
+  });
   Aspects.of(app).add(new StatefulRetentionCheck());
-  return { audit, networks };
+  // After the tag aspects have run, so that the tags are there to be read.
+  Aspects.of(app).add(new ClassificationCheck(), { priority: AspectPriority.READONLY });
+  return { audit, networks, data, identity, workloads };
 }

@@ -11,3 +11,96 @@ export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
 export function classify(scope: IConstruct, classification: DataClassification): void {
   Tags.of(scope).add(DATA_CLASSIFICATION_TAG, classification);
 }
+
+/** The data zones of the AI lifecycle, by the short name that is part of their bucket names. */
+export const DATA_ZONES = ['raw', 'curated', 'models', 'quarantine'] as const;
+export type DataZone = (typeof DATA_ZONES)[number];
+
+/**
+ * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,
+ * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, and the SageMaker
+ * execution role of each segment kind (`development`, `training`, `inference`).
+ */
+export type ZoneActor =
+  | 'ingestion'
+  | 'pseudonymization'
+  | 'data-scientist'
+  | 'break-glass'
+  | 'development'
+  | 'training'
+  | 'inference';
+
+export interface ZoneControls {
+  readonly classification: DataClassification;
+  readonly description: string;
+  /** May read objects. */
+  readonly readers: readonly ZoneActor[];
+  /** May write objects. */
+  readonly writers: readonly ZoneActor[];
+  /**
+   * The kinds of segment whose S3 endpoints may carry requests to the zone; requests through any
+   * other path are refused unless they come from a role listed in `offNetwork`.
+   */
+  readonly segments: readonly ('development' | 'training' | 'inference')[];
+  /** Roles that reach the zone without a segment's endpoint (an uploader outside AWS, break-glass). */
+  readonly offNetwork: readonly ZoneActor[];
+}
+
+/**
+ * The one place the data zones' access is declared. The data stack turns it into bucket policies
+ * and key policies, the workload stacks into role policies, and tests read it back.
+ */
+export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
+  raw: {
+    classification: 'phi',
+    description: 'Raw patient data as it lands; read only by the pseudonymization stage',
+    readers: ['pseudonymization', 'break-glass'],
+    writers: ['ingestion'],
+    segments: [],
+    offNetwork: ['ingestion', 'pseudonymization', 'break-glass'],
+  },
+  curated: {
+    classification: 'pii',
+    description: 'Pseudonymized records that development and training work on',
+    readers: ['data-scientist', 'development', 'training', 'pseudonymization', 'break-glass'],
+    writers: ['pseudonymization'],
+    segments: ['development', 'training'],
+    offNetwork: ['pseudonymization', 'break-glass'],
+  },
+  models: {
+    classification: 'proprietary',
+    description: 'Model artifacts that training writes and inference serves',
+    readers: ['training', 'inference', 'break-glass'],
+    writers: ['training'],
+    segments: ['training', 'inference'],
+    offNetwork: ['break-glass'],
+  },
+  quarantine: {
+    classification: 'phi',
+    description: 'Records the pseudonymization stage could not process, kept with the reason',
+    readers: ['break-glass'],
+    writers: ['pseudonymization'],
+    segments: [],
+    offNetwork: ['pseudonymization', 'break-glass'],
+  },
+};
+
+/** Per classification: how long versions are kept and when objects move to colder storage. */
+export interface ClassificationControls {
+  /** Days after which an object moves to Glacier Instant Retrieval; undefined: never. */
+  readonly archiveAfterDays?: number;
+  /** Days a noncurrent (overwritten or deleted) version is kept before it expires. */
+  readonly noncurrentVersionDays: number;
+  /**
+   * Object Lock on the zones of this class. `holds-only`: on, with no default retention, so that
+   * records can be put under legal hold while data subjects can still have theirs erased.
+   */
+  readonly objectLock: 'holds-only';
+}
+
+export const DEFAULT_CLASSIFICATION_CONTROLS: Readonly<Record<DataClassification, ClassificationControls>> = {
+  phi: { archiveAfterDays: 90, noncurrentVersionDays: 2192, objectLock: 'holds-only' },
+  pii: { archiveAfterDays: 180, noncurrentVersionDays: 365, objectLock: 'holds-only' },
+  proprietary: { archiveAfterDays: undefined, noncurrentVersionDays: 365, objectLock: 'holds-only' },
+  public: { archiveAfterDays: undefined, noncurrentVersionDays: 30, objectLock: 'holds-only' },
+};

@@ -5,12 +5,15 @@ import { defaultStackIds, readTemplateJson } from './support/default-app';
  * deployed. Asset hashes are normalised by the template serializer.
  */
 describe('default blueprint templates', () => {
-  test('has one audit and three segment network stacks', () => {
+  test('has the audit, data and identity stacks, a network stack per segment, a workload stack for development', () => {
     expect(defaultStackIds().sort()).toEqual([
       'Audit',
+      'Data',
+      'Identity',
       'Network-development',
       'Network-inference',
       'Network-training',
+      'Workload-development',
     ]);
   });
 

@@ -15,9 +15,9 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
   );
   const stateful = resources.filter((r) => STATEFUL_RESOURCE_TYPES.has(r.resource.Type));
 
-  test('the default blueprint has stateful resources (key, buckets, log groups)', () => {
+  test('the default blueprint has stateful resources (keys, buckets, log groups, a Studio domain)', () => {
     expect(new Set(stateful.map((r) => r.resource.Type))).toEqual(
-      new Set(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup']),
+      new Set(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::SageMaker::Domain']),
     );
   });
 

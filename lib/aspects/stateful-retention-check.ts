@@ -1,7 +1,10 @@
 import { Annotations, CfnDeletionPolicy, CfnResource, type IAspect } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 
-/** Resource types that hold data or keys: losing one loses what users stored. */
+/**
+ * Resource types that hold data or keys: losing one loses what users stored, and each must be
+ * classified.
+ */
 export const STATEFUL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
   'AWS::DynamoDB::Table',
   'AWS::EFS::FileSystem',

@@ -1,4 +1,10 @@
 import { z } from 'zod';
+import {
+  DATA_CLASSIFICATIONS,
+  DEFAULT_CLASSIFICATION_CONTROLS,
+  type ClassificationControls,
+  type DataClassification,
+} from '../classification';
 import { parseCidr, cidrsOverlap } from './cidr';
 import {
   DEFAULT_DEVELOPMENT_ALLOWLIST,
@@ -35,6 +41,7 @@ const EMAIL = /^[^\s@]+@[^\s@]+\.[a-z]{2,}$/i;
 const DOMAIN = /^(?=.{1,253}$)([a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
 const ORGANIZATION = /^o-[a-z0-9]{10,32}$/;
 const DOMAIN_LIST_ID = /^rslvr-fdl-[0-9a-f]{8,32}$/;
+const PRINCIPAL_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)\/[\w+=,.@/-]{1,512})$/;
 
 const name = (what: string, max: number) =>
   z
@@ -173,6 +180,45 @@ const dnsFirewall = z.strictObject({
     .optional(),
 });
 
+const principals = z
+  .array(
+    z
+      .string()
+      .regex(
+        PRINCIPAL_ARN,
+        'expected an IAM principal ARN such as arn:aws:iam::123456789012:role/DataScience or arn:aws:iam::123456789012:root',
+      ),
+  )
+  .optional();
+
+const identities = z.strictObject({
+  /**
+   * Who may assume each human role (always with MFA, for at most an hour). Default: this
+   * account's IAM principals that an administrator allows through IAM.
+   */
+  platformAdmins: principals,
+  dataScientists: principals,
+  mlEngineers: principals,
+  auditors: principals,
+  /** The machine principals (an ETL job, a transfer service) that may assume the ingestion role. */
+  ingestion: principals,
+  /** An emergency role that may read the raw and quarantine zones; off unless switched on. */
+  breakGlass: z.strictObject({ enabled: z.boolean().default(false), principals }).default({ enabled: false }),
+});
+
+const days = (what: string) =>
+  z
+    .number()
+    .int('expected a whole number of days')
+    .min(1, `expected ${what} of at least 1 day`)
+    .max(36500, `expected ${what} of at most 36500 days`);
+const classRetention = z.strictObject({
+  /** Days until objects move to Glacier Instant Retrieval; null: never. */
+  archiveAfterDays: days('an archive age').nullable().optional(),
+  /** Days an overwritten or deleted version is kept. */
+  noncurrentVersionDays: days('a version retention').optional(),
+});
+
 const baseSchema = z.strictObject({
   /** Prefix of every stack name, so several blueprints can share an account. */
   namePrefix: name('a name prefix', 20).default('aiseg'),
@@ -191,6 +237,16 @@ const baseSchema = z.strictObject({
   /** Switch a service off where the organisation's delegated administrator already runs it. */
   detectiveServices: detectiveServices.default(() => detectiveServices.parse({})),
   dnsFirewall: dnsFirewall.default({}),
+  identities: identities.default(() => identities.parse({})),
+  /** Lifecycle of the data zones, per classification; each field overrides the class default. */
+  dataRetention: z
+    .strictObject({
+      phi: classRetention.optional(),
+      pii: classRetention.optional(),
+      proprietary: classRetention.optional(),
+      public: classRetention.optional(),
+    })
+    .default({}),
   segments: z
     .array(segment)
     .min(1, 'expected at least one segment')
@@ -364,6 +420,23 @@ export const configSchema = baseSchema
   .transform((config) => ({
     ...config,
     dnsFirewall: { managedDomainListIds: config.dnsFirewall.managedDomainListIds ?? [] },
+    dataRetention: Object.fromEntries(
+      DATA_CLASSIFICATIONS.map((c) => {
+        const given = config.dataRetention[c];
+        const defaults = DEFAULT_CLASSIFICATION_CONTROLS[c];
+        return [
+          c,
+          {
+            ...defaults,
+            noncurrentVersionDays: given?.noncurrentVersionDays ?? defaults.noncurrentVersionDays,
+            archiveAfterDays:
+              given?.archiveAfterDays === undefined
+                ? defaults.archiveAfterDays
+                : (given.archiveAfterDays ?? undefined),
+          },
+        ];
+      }),
+    ) as Record<DataClassification, ClassificationControls>,
     segments: config.segments.map(withKindDefaults),
   }));
 

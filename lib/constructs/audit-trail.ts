@@ -1,6 +1,6 @@
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import type * as kms from 'aws-cdk-lib/aws-kms';
-import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { acknowledge } from '../gate/acknowledge';
 import { RetainedLogGroup } from './retained-log-group';
@@ -11,6 +11,8 @@ export interface AuditTrailProps {
   /** Encrypts log files and the trail's log group. */
   readonly encryptionKey: kms.IKey;
   readonly retentionYears: number;
+  /** Buckets whose object reads and writes the trail records (data events). */
+  readonly dataBucketNames: readonly string[];
 }
 
 /**
@@ -39,6 +41,14 @@ export class AuditTrail extends Construct {
       sendToCloudWatchLogs: true,
       cloudWatchLogGroup: this.logGroup.logGroup,
     });
+    if (props.dataBucketNames.length > 0) {
+      this.trail.addS3EventSelector(
+        props.dataBucketNames.map((name, i) => ({
+          bucket: s3.Bucket.fromBucketName(this, `DataBucket${i}`, name),
+        })),
+        { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+      );
+    }
     const inlineReason =
       'The CloudTrail construct creates this delivery role for one trail; its only policy allows ' +
       "logs:CreateLogStream and logs:PutLogEvents on the trail's own log group, and nothing else can attach it.";

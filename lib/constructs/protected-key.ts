@@ -2,6 +2,7 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { classify, type DataClassification } from '../classification';
 
 /** Key actions the account may delegate through IAM policies; nothing is granted to anyone directly. */
 const ACCOUNT_DELEGATED_ACTIONS = [
@@ -29,6 +30,8 @@ const ACCOUNT_DELEGATED_ACTIONS = [
 export interface ProtectedKeyProps {
   /** What the key protects; shown in the KMS console. */
   readonly description: string;
+  /** The classification of the data the key protects. */
+  readonly classification: DataClassification;
   /**
    * Days between automatic rotations of the key material.
    * @default 365
@@ -84,6 +87,7 @@ export class ProtectedKey extends Construct {
       removalPolicy: RemovalPolicy.RETAIN,
       policy,
     });
+    classify(this, props.classification);
   }
 
   /** Admits an AWS service principal to the key under the given conditions. */

@@ -1,4 +1,6 @@
-import { Validations } from 'aws-cdk-lib';
+import { Stack, Validations } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
 
 /**
@@ -42,4 +44,39 @@ export function acknowledge(scope: IConstruct, ...acks: Acknowledgement[]): void
     }
     Validations.of(scope).acknowledge({ id: acknowledgementId(ack), reason: ack.reason });
   }
+}
+
+/**
+ * Acknowledges the wildcard resources of an identity policy's Allow statements, each of which
+ * cdk-nag reports as its own AwsSolutions-IAM5 finding whose id embeds the resource as the
+ * template will hold it. The ids are worked out when the app is validated, after cross-stack
+ * references are final, with the function cdk-nag names its findings by. `reason` says why a
+ * resource may be a pattern.
+ */
+export function acknowledgeWildcardResources(
+  policy: iam.CfnManagedPolicy | iam.CfnPolicy,
+  reason: (resource: string) => string,
+): void {
+  policy.node.addValidation({
+    validate: () => {
+      const document = Stack.of(policy).resolve(policy.policyDocument) as {
+        Statement?: { Effect: string; Resource?: unknown }[];
+      };
+      const wildcards = new Set(
+        (document.Statement ?? [])
+          .filter((s) => s.Effect === 'Allow')
+          .flatMap((s) => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]) as unknown[])
+          .map((resource) => flattenCfnReference(resource))
+          .filter((resource) => resource.includes('*')),
+      );
+      for (const resource of wildcards) {
+        acknowledge(policy, {
+          pack: 'AwsSolutions',
+          rule: `IAM5[Resource::${resource}]`,
+          reason: reason(resource),
+        });
+      }
+      return [];
+    },
+  });
 }

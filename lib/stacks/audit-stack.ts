@@ -10,6 +10,7 @@ import { ProtectedKey } from '../constructs/protected-key';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
+import { PermissionBoundary } from '../identity/boundary';
 
 /** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
 export const FLOW_LOG_PREFIX = 'vpc-flow-logs';
@@ -27,6 +28,10 @@ export interface NetworkLogGroups {
 
 export interface AuditStackProps extends StackProps {
   readonly audit: AuditConfig;
+  /** The data zones' buckets, whose object reads and writes the trail records. */
+  readonly dataBucketNames: readonly string[];
+  /** Name of the permission boundary every role of the blueprint gets. */
+  readonly boundaryPolicyName: string;
   /** Segments whose network logs this stack keeps. */
   readonly segmentNames: readonly string[];
 }
@@ -42,14 +47,21 @@ export class AuditStack extends Stack {
   readonly auditBucket: s3.IBucket;
   readonly trail: AuditTrail;
   readonly alerts: AlertTopic;
+  readonly boundary: PermissionBoundary;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
     const { audit } = props;
 
+    // First, so that every role (of this stack too) can have it as its boundary.
+    this.boundary = new PermissionBoundary(this, 'PermissionBoundary', {
+      managedPolicyName: props.boundaryPolicyName,
+    });
+
     this.auditKey = new ProtectedKey(this, 'AuditKey', {
       description: 'Encrypts the audit trail, network logs and security alerts',
+      classification: 'proprietary',
     });
     this.admitLogServices();
 
@@ -81,6 +93,7 @@ export class AuditStack extends Stack {
       bucket: auditBucket.bucket,
       encryptionKey: this.auditKey.key,
       retentionYears: audit.logRetentionYears,
+      dataBucketNames: props.dataBucketNames,
     });
 
     this.alerts = new AlertTopic(this, 'Alerts', {
@@ -102,6 +115,14 @@ export class AuditStack extends Stack {
       });
     }
     this.admitVendedLogDelivery();
+  }
+
+  /** Every log group of the stack: the trail's and each segment's network logs. */
+  get logGroups(): logs.ILogGroup[] {
+    return [
+      this.trail.logGroup.logGroup,
+      ...[...this.networkLogGroups.values()].flatMap((g) => [g.flowLogs, g.firewallAlerts, g.dnsQueries]),
+    ];
   }
 
   /** The log groups that keep a segment's network records. */

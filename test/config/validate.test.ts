@@ -1,4 +1,5 @@
 import { validateConfig, ConfigError } from '../../lib/config/validate';
+import { DEFAULT_CLASSIFICATION_CONTROLS } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import {
   DEFAULT_DEVELOPMENT_ALLOWLIST,
@@ -64,6 +65,15 @@ describe('defaults', () => {
         'kms',
       ]),
     );
+  });
+
+  test('identities and data retention default to the account, break-glass off, the class defaults', () => {
+    const config = validateConfig({});
+    expect(config.identities).toEqual({ breakGlass: { enabled: false } });
+    expect(config.dataRetention).toEqual(DEFAULT_CLASSIFICATION_CONTROLS);
+    const overridden = validateConfig({ dataRetention: { phi: { archiveAfterDays: null } } }).dataRetention
+      .phi;
+    expect(overridden).toEqual({ ...DEFAULT_CLASSIFICATION_CONTROLS.phi, archiveAfterDays: undefined });
   });
 
   test('a partial config keeps the defaults of the fields it leaves out', () => {
@@ -208,6 +218,37 @@ describe('rejections name the field, the value and what is expected', () => {
       'malformed managed domain list id',
       { dnsFirewall: { managedDomainListIds: ['AWSManagedDomainsMalwareDomainList'] } },
       'config.dnsFirewall.managedDomainListIds[0]: got "AWSManagedDomainsMalwareDomainList"; expected a DNS Firewall domain list id such as rslvr-fdl-0123456789abcdef',
+    ],
+    [
+      'malformed principal',
+      { identities: { dataScientists: ['DataScience'] } },
+      'config.identities.dataScientists[0]: got "DataScience"; expected an IAM principal ARN such as arn:aws:iam::123456789012:role/DataScience or arn:aws:iam::123456789012:root',
+    ],
+    [
+      'a principal that is not a role, user or account',
+      { identities: { ingestion: ['arn:aws:iam::123456789012:group/Etl'] } },
+      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:group/Etl"; expected an IAM principal ARN',
+    ],
+    [
+      'break-glass switch of the wrong type',
+      { identities: { breakGlass: { enabled: 'yes' } } },
+      'config.identities.breakGlass.enabled: got "yes"; expected boolean, received string',
+    ],
+    ['an unknown human role', { identities: { admins: [] } }, 'config.identities.admins: unknown field'],
+    [
+      'archive age of zero days',
+      { dataRetention: { phi: { archiveAfterDays: 0 } } },
+      'config.dataRetention.phi.archiveAfterDays: got 0; expected an archive age of at least 1 day',
+    ],
+    [
+      'fractional version retention',
+      { dataRetention: { pii: { noncurrentVersionDays: 1.5 } } },
+      'config.dataRetention.pii.noncurrentVersionDays: got 1.5; expected a whole number of days',
+    ],
+    [
+      'retention of an unknown classification',
+      { dataRetention: { secret: {} } },
+      'config.dataRetention.secret: unknown field',
     ],
     [
       'malformed organisation id',

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
+import { DATA_ZONES } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
@@ -166,8 +167,17 @@ describe('server access logging', () => {
     expect(auditBucketId).not.toEqual(accessLogBucketId);
   });
 
-  test('only S3 log delivery for the audit bucket, in this account, may write access logs', () => {
+  test('only S3 log delivery, in this account, may write access logs: of the audit bucket and each data zone', () => {
     const allows = bucketPolicy(accessLogBucketId).filter((s) => s.Effect === 'Allow');
+    const dataZoneLogs = {
+      Effect: 'Allow',
+      Principal: { Service: 'logging.s3.amazonaws.com' },
+      Action: 's3:PutObject',
+      Resource: [...DATA_ZONES].sort().map((zone) => ({
+        'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, `/data-${zone}/*`]],
+      })),
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    };
     expect(allows).toEqual([
       {
         Effect: 'Allow',
@@ -179,6 +189,7 @@ describe('server access logging', () => {
           ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [auditBucketId, 'Arn'] } },
         },
       },
+      dataZoneLogs,
     ]);
   });
 });
@@ -195,9 +206,28 @@ describe('CloudTrail trail', () => {
     });
   });
 
-  test('records all management events, read and write', () => {
+  test('records all management events, and every object read and write of every data zone', () => {
+    const bucketArn = (zone: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          `:s3:::aiseg-${zone}-`,
+          { Ref: 'AWS::AccountId' },
+          '-',
+          { Ref: 'AWS::Region' },
+          '/',
+        ],
+      ],
+    });
     expect(trail.Properties?.EventSelectors).toEqual([
       { IncludeManagementEvents: true, ReadWriteType: 'All' },
+      {
+        IncludeManagementEvents: false,
+        ReadWriteType: 'All',
+        DataResources: [{ Type: 'AWS::S3::Object', Values: DATA_ZONES.map(bucketArn) }],
+      },
     ]);
   });
 

@@ -1,0 +1,34 @@
+import type { ZoneActor } from '../classification';
+import type { BlueprintConfig } from '../config/schema';
+import { roleName } from '../names';
+
+/** Role names of the blueprint (`${prefix}-${role}`, per segment `${prefix}-${segment}-${role}`). */
+export const SAGEMAKER_ROLE = 'sagemaker';
+export const INFERENCE_API_ROLE = 'inference-api';
+export const PLATFORM_ADMIN_ROLE = 'platform-admin';
+export const DATA_SCIENTIST_ROLE = 'data-scientist';
+export const ML_ENGINEER_ROLE = 'ml-engineer';
+export const AUDITOR_ROLE = 'auditor';
+export const BREAK_GLASS_ROLE = 'break-glass';
+export const INGESTION_ROLE = 'ingestion';
+export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
+
+/**
+ * The names of the roles that act as a zone actor: a named role of the blueprint, or the
+ * SageMaker execution role of every segment of a kind. Break-glass exists only when enabled.
+ */
+export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor): string[] {
+  const prefix = config.namePrefix;
+  switch (actor) {
+    case 'development':
+    case 'training':
+    case 'inference':
+      return config.segments
+        .filter((s) => s.kind === actor)
+        .map((s) => roleName(prefix, SAGEMAKER_ROLE, s.name));
+    case 'break-glass':
+      return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
+    default:
+      return [roleName(prefix, actor)];
+  }
+}

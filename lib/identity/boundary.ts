@@ -1,0 +1,155 @@
+import { CfnResource, Stack, type IAspect } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { Construct, type IConstruct } from 'constructs';
+import { acknowledge } from '../gate/acknowledge';
+
+/**
+ * Every action a role of the blueprint may ever be granted, listed one by one (no wildcards).
+ * The boundary is the ceiling: a policy that grants more is silently cut back to this, so a
+ * test checks that every role's actions are here. Add an action only with the role that needs it.
+ */
+export const BOUNDARY_ACTIONS = [
+  // Log delivery (flow logs, the trail, functions).
+  'logs:CreateLogGroup',
+  'logs:CreateLogStream',
+  'logs:DescribeLogStreams',
+  'logs:PutLogEvents',
+  // Reading logs and configuration (auditor).
+  'logs:DescribeLogGroups',
+  'logs:FilterLogEvents',
+  'logs:GetLogEvents',
+  'logs:StartQuery',
+  'logs:GetQueryResults',
+  'cloudtrail:DescribeTrails',
+  'cloudtrail:GetTrailStatus',
+  'cloudtrail:GetEventSelectors',
+  'cloudtrail:LookupEvents',
+  'cloudformation:DescribeStacks',
+  'cloudformation:DescribeStackResources',
+  'cloudformation:GetTemplate',
+  'cloudformation:ListStackResources',
+  'config:DescribeConfigRules',
+  'config:DescribeComplianceByConfigRule',
+  'config:GetComplianceDetailsByConfigRule',
+  // The default security group's deploy-time handler.
+  'ec2:AuthorizeSecurityGroupEgress',
+  'ec2:AuthorizeSecurityGroupIngress',
+  'ec2:RevokeSecurityGroupEgress',
+  'ec2:RevokeSecurityGroupIngress',
+  // Network interfaces of SageMaker jobs and functions in a VPC; network read-only views.
+  'ec2:CreateNetworkInterface',
+  'ec2:CreateNetworkInterfacePermission',
+  'ec2:DeleteNetworkInterface',
+  'ec2:DeleteNetworkInterfacePermission',
+  'ec2:DescribeDhcpOptions',
+  'ec2:DescribeNetworkAcls',
+  'ec2:DescribeNetworkInterfaces',
+  'ec2:DescribeRouteTables',
+  'ec2:DescribeSecurityGroups',
+  'ec2:DescribeSubnets',
+  'ec2:DescribeVpcEndpoints',
+  'ec2:DescribeVpcs',
+  'network-firewall:DescribeFirewall',
+  'network-firewall:DescribeFirewallPolicy',
+  'network-firewall:DescribeRuleGroup',
+  // Data zones.
+  's3:GetObject',
+  's3:GetObjectVersion',
+  's3:ListBucket',
+  's3:PutObject',
+  's3:GetObjectTagging',
+  's3:PutObjectTagging',
+  // Keys, used through S3, SageMaker and EBS.
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:CreateGrant',
+  // Container images.
+  'ecr:BatchCheckLayerAvailability',
+  'ecr:BatchGetImage',
+  'ecr:GetAuthorizationToken',
+  'ecr:GetDownloadUrlForLayer',
+  // SageMaker work, within the guardrails of the identity policies.
+  'sagemaker:AddTags',
+  'sagemaker:CreateEndpoint',
+  'sagemaker:CreateEndpointConfig',
+  'sagemaker:CreateModel',
+  'sagemaker:CreatePresignedDomainUrl',
+  'sagemaker:CreateProcessingJob',
+  'sagemaker:CreateTrainingJob',
+  'sagemaker:DescribeEndpoint',
+  'sagemaker:DescribeEndpointConfig',
+  'sagemaker:DescribeModel',
+  'sagemaker:DescribeProcessingJob',
+  'sagemaker:DescribeTrainingJob',
+  'sagemaker:InvokeEndpoint',
+  'sagemaker:ListEndpoints',
+  'sagemaker:ListProcessingJobs',
+  'sagemaker:ListTrainingJobs',
+  'sagemaker:StopProcessingJob',
+  'sagemaker:StopTrainingJob',
+  'sagemaker:UpdateEndpoint',
+  'cloudwatch:PutMetricData',
+  'iam:PassRole',
+  // Deploying the blueprint through the CDK bootstrap roles (platform admin).
+  'sts:AssumeRole',
+] as const;
+
+export interface PermissionBoundaryProps {
+  readonly managedPolicyName: string;
+}
+
+/** The managed policy every role of the blueprint has as its permission boundary. */
+export class PermissionBoundary extends Construct {
+  readonly policy: iam.ManagedPolicy;
+
+  constructor(scope: Construct, id: string, props: PermissionBoundaryProps) {
+    super(scope, id);
+    this.policy = new iam.ManagedPolicy(this, 'Policy', {
+      managedPolicyName: props.managedPolicyName,
+      description:
+        'Permission boundary of every role of the AI segmentation blueprint: the actions it may ever use',
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'CeilingOfTheBlueprintsRoles',
+          actions: [...BOUNDARY_ACTIONS],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledge(this.policy, {
+      pack: 'AwsSolutions',
+      rule: 'IAM5[Resource::*]',
+      reason:
+        'A permission boundary caps actions and grants nothing by itself; each role is limited to named resources ' +
+        'by its own identity policies, and the intersection is what it may do.',
+    });
+  }
+}
+
+/**
+ * Sets the boundary on every IAM role of the app, those aws-cdk-lib creates for its own custom
+ * resources included (generic CfnResources). A role in the boundary's own stack waits for it.
+ */
+export class PermissionBoundaryAspect implements IAspect {
+  constructor(
+    private readonly boundary: PermissionBoundary,
+    private readonly managedPolicyName: string,
+  ) {}
+
+  visit(node: IConstruct): void {
+    if (!(node instanceof CfnResource) || node.cfnResourceType !== 'AWS::IAM::Role') return;
+    const stack = Stack.of(node);
+    node.addPropertyOverride(
+      'PermissionsBoundary',
+      stack.formatArn({
+        service: 'iam',
+        region: '',
+        resource: 'policy',
+        resourceName: this.managedPolicyName,
+      }),
+    );
+    if (stack === Stack.of(this.boundary)) node.node.addDependency(this.boundary.policy);
+  }
+}

@@ -1,0 +1,29 @@
+import { Aws, Stack } from 'aws-cdk-lib';
+import type { IConstruct } from 'constructs';
+import type { DataZone } from './classification';
+
+/**
+ * Names the blueprint fixes in advance, so that a policy in one stack can name a role or a bucket
+ * of another without a cross-stack reference (which would make the stacks depend on each other
+ * in a cycle: bucket policies name roles, role policies name buckets).
+ */
+
+/** A role of the blueprint: `${prefix}-${role}`, or `${prefix}-${segment}-${role}` for a segment's. */
+export function roleName(prefix: string, role: string, segment?: string): string {
+  return segment ? `${prefix}-${segment}-${role}` : `${prefix}-${role}`;
+}
+
+/** The ARN of a role of this account, as a string any stack can hold. */
+export function roleArn(scope: IConstruct, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'iam', region: '', resource: 'role', resourceName: name });
+}
+
+/** A data zone's bucket: unique per account and region, at most 63 characters. */
+export function dataBucketName(prefix: string, zone: DataZone): string {
+  return `${prefix}-${zone}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+}
+
+/** The managed policy every role of the blueprint has as its permission boundary. */
+export function boundaryPolicyName(prefix: string): string {
+  return `${prefix}-permission-boundary`;
+}

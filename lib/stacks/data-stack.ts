@@ -1,0 +1,251 @@
+import { Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import {
+  DATA_ZONES,
+  ZONE_CONTROLS,
+  type DataClassification,
+  type DataZone,
+  type ZoneActor,
+} from '../classification';
+import type { BlueprintConfig, SegmentKind } from '../config/schema';
+import { ProtectedKey } from '../constructs/protected-key';
+import { SecureBucket } from '../constructs/secure-bucket';
+import { actorRoleNames, ML_ENGINEER_ROLE, SAGEMAKER_ROLE } from '../identity/actors';
+import { dataBucketName, roleArn, roleName } from '../names';
+
+/** Reading a zone's objects. */
+export const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'];
+/** Changing a zone's objects. */
+export const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'];
+/** Everything that touches data: the perimeter applies to these. */
+export const DATA_ACTIONS = [...READ_ACTIONS, ...WRITE_ACTIONS, 's3:ListBucket', 's3:ListBucketVersions'];
+/** Key operations on data that the key policies allow the named roles. */
+export const KEY_USE_ACTIONS = [
+  'kms:Decrypt',
+  'kms:DescribeKey',
+  'kms:Encrypt',
+  'kms:GenerateDataKey',
+  'kms:GenerateDataKeyWithoutPlaintext',
+  'kms:ReEncryptFrom',
+  'kms:ReEncryptTo',
+];
+/** Every key operation on data, variants included: refused to any other principal. */
+export const DATA_KEY_OPERATIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
+
+/** The classification of what each kind of segment keeps on its SageMaker volumes. */
+const SEGMENT_KEY_CLASSIFICATION: Record<SegmentKind, DataClassification> = {
+  development: 'pii',
+  training: 'pii',
+  inference: 'proprietary',
+};
+
+export interface DataStackProps extends StackProps {
+  readonly config: BlueprintConfig;
+  /** The audit stack's access-log bucket, which receives the zones' server access logs. */
+  readonly accessLogBucket: s3.IBucket;
+  /** Each segment's S3 gateway endpoint id, by segment name. */
+  readonly s3EndpointIds: ReadonlyMap<string, string>;
+}
+
+/**
+ * The data zones (raw, curated, models, quarantine), one customer-managed key per classification
+ * they hold, and one key per segment for its SageMaker volumes. Bucket policies make each zone a
+ * data perimeter: TLS only, the zone's key only, this account's (organisation's) principals only,
+ * through an allowed segment's endpoint only (or as a named off-network role), and only the
+ * zone's readers read and its writers write. Everything here is stateful and retained.
+ */
+export class DataStack extends Stack {
+  readonly classKeys = new Map<DataClassification, ProtectedKey>();
+  readonly segmentKeys = new Map<string, ProtectedKey>();
+  readonly zones = new Map<DataZone, s3.Bucket>();
+
+  constructor(scope: Construct, id: string, props: DataStackProps) {
+    super(scope, id, { ...props, terminationProtection: true });
+    const { config } = props;
+    const rolesOf = (actors: readonly ZoneActor[]) =>
+      actors.flatMap((actor) => actorRoleNames(config, actor)).map((name) => roleArn(this, name));
+
+    for (const zone of DATA_ZONES) {
+      const controls = ZONE_CONTROLS[zone];
+      const key = this.classKey(controls.classification);
+      const retention = config.dataRetention[controls.classification];
+      const bucket = new SecureBucket(this, `Zone-${zone}`, {
+        bucketName: dataBucketName(config.namePrefix, zone),
+        encryptionKey: key.key,
+        classification: controls.classification,
+        serverAccessLogs: { bucket: props.accessLogBucket, prefix: `data-${zone}/` },
+        objectLock: retention.objectLock,
+        lifecycle: {
+          archiveAfterDays: retention.archiveAfterDays,
+          noncurrentVersionDays: retention.noncurrentVersionDays,
+        },
+      }).bucket;
+      const endpoints = config.segments
+        .filter((s) => (controls.segments as readonly string[]).includes(s.kind))
+        .map((s) => props.s3EndpointIds.get(s.name) ?? '')
+        .filter((e) => e !== '');
+      for (const statement of zonePolicy(bucket, key.key.keyArn, {
+        readers: rolesOf(controls.readers),
+        writers: rolesOf(controls.writers),
+        offNetwork: rolesOf(controls.offNetwork),
+        endpoints,
+        account: this.account,
+        organizationId: config.organizationId,
+      })) {
+        bucket.addToResourcePolicy(statement);
+      }
+      this.zones.set(zone, bucket);
+    }
+
+    // The key of each class names the roles that read or write its zones.
+    for (const [classification, key] of this.classKeys) {
+      const actors = DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification === classification).flatMap(
+        (z) => [...ZONE_CONTROLS[z].readers, ...ZONE_CONTROLS[z].writers],
+      );
+      restrictKeyTo(key, [...new Set(rolesOf(actors))], `s3.${this.region}.amazonaws.com`);
+    }
+
+    for (const segment of config.segments) {
+      const key = new ProtectedKey(this, `SegmentKey-${segment.name}`, {
+        description: `Encrypts the SageMaker volumes and storage of segment ${segment.name}`,
+        classification: SEGMENT_KEY_CLASSIFICATION[segment.kind],
+      });
+      // The segment's execution role; for inference also the ML engineer, who creates endpoint
+      // configurations with the key (SageMaker then asks for a grant as the caller).
+      const users = [roleName(config.namePrefix, SAGEMAKER_ROLE, segment.name)];
+      if (segment.kind === 'inference') users.push(roleName(config.namePrefix, ML_ENGINEER_ROLE));
+      restrictKeyTo(
+        key,
+        users.map((name) => roleArn(this, name)),
+      );
+      this.segmentKeys.set(segment.name, key);
+    }
+  }
+
+  private classKey(classification: DataClassification): ProtectedKey {
+    let key = this.classKeys.get(classification);
+    if (!key) {
+      key = new ProtectedKey(this, `Key-${classification}`, {
+        description: `Encrypts the ${classification} data zones`,
+        classification,
+      });
+      this.classKeys.set(classification, key);
+    }
+    return key;
+  }
+}
+
+interface ZonePolicyInput {
+  readonly readers: string[];
+  readonly writers: string[];
+  readonly offNetwork: string[];
+  /** S3 gateway endpoints of the segments allowed to reach the zone. */
+  readonly endpoints: string[];
+  readonly account: string;
+  readonly organizationId?: string;
+}
+
+/** The statements of a zone's bucket policy, besides the TLS ones every SecureBucket has. */
+export function zonePolicy(
+  bucket: s3.IBucket,
+  keyArn: string,
+  input: ZonePolicyInput,
+): iam.PolicyStatement[] {
+  const anyone = [new iam.AnyPrincipal()];
+  const everything = [bucket.bucketArn, bucket.arnForObjects('*')];
+  const unless = (roles: string[]) =>
+    roles.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': roles } } : {};
+  return [
+    new iam.PolicyStatement({
+      sid: 'DenyUploadsWithAnotherKey',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyUploadsNotEncryptedWithKms',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: ['s3:PutObject'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
+    }),
+    new iam.PolicyStatement({
+      sid: input.organizationId ? 'DenyPrincipalsOutsideOrganization' : 'DenyPrincipalsOutsideAccount',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: ['s3:*'],
+      resources: everything,
+      conditions: {
+        ...(input.organizationId
+          ? { StringNotEquals: { 'aws:PrincipalOrgID': input.organizationId } }
+          : { StringNotEquals: { 'aws:PrincipalAccount': input.account } }),
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyDataAccessOffThePerimeter',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: DATA_ACTIONS,
+      resources: everything,
+      conditions: {
+        ...(input.endpoints.length > 0 ? { StringNotEquals: { 'aws:SourceVpce': input.endpoints } } : {}),
+        ...unless(input.offNetwork),
+      },
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyReadsButByTheZoneReaders',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: READ_ACTIONS,
+      resources: [bucket.arnForObjects('*')],
+      conditions: unless(input.readers),
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyWritesButByTheZoneWriters',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: WRITE_ACTIONS,
+      resources: [bucket.arnForObjects('*')],
+      conditions: unless(input.writers),
+    }),
+  ];
+}
+
+/**
+ * Names, in the key policy, the roles that may use the key for data, and refuses data operations
+ * to every other principal (AWS services acting for the account excepted). Root's delegation to
+ * IAM stays for administering the key, not for reading what it protects.
+ */
+function restrictKeyTo(key: ProtectedKey, roles: string[], viaService?: string): void {
+  key.key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'NamedRolesUseTheKey',
+      principals: [new iam.AccountRootPrincipal()],
+      actions: KEY_USE_ACTIONS,
+      resources: ['*'],
+      conditions: {
+        ArnEquals: { 'aws:PrincipalArn': roles },
+        ...(viaService ? { StringEquals: { 'kms:ViaService': viaService } } : {}),
+      },
+    }),
+  );
+  key.key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'NoOtherPrincipalUsesTheKey',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: DATA_KEY_OPERATIONS,
+      resources: ['*'],
+      conditions: {
+        ArnNotEquals: { 'aws:PrincipalArn': roles },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+  );
+}

@@ -1,0 +1,312 @@
+import { Template } from 'aws-cdk-lib/assertions';
+import { DATA_ZONES } from '../../lib/classification';
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
+import { defaultAppDir, defaultTemplate } from '../support/default-app';
+import { actionsOf, identityPolicies, resourcesOf, roleNameOf, roles, type Statement } from '../support/iam';
+import { readReport } from '../support/report';
+import { synthBlueprint } from '../support/synth';
+import { only, resourcesOf as templateResources, statements } from '../support/template';
+
+const identity = defaultTemplate('Identity');
+const HUMAN = ['platform-admin', 'data-scientist', 'ml-engineer', 'auditor'];
+
+/** The statements of the managed policy attached to a role of the Identity stack, by role name. */
+function policyOfRole(t: Template, name: string): Statement[] {
+  const resources = templateResources(t);
+  const [roleId] = Object.entries(resources).find(
+    ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === name,
+  )!;
+  const [, policy] = Object.entries(resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::ManagedPolicy' &&
+      (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+  )!;
+  return statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+}
+
+/** Policies that grant: attached to a role (the permission boundary is attached to none; it only caps). */
+const granting = () => identityPolicies().filter((p) => p.roles.length > 0);
+
+const bySid = (list: Statement[], sid: string) => {
+  const found = list.find((s) => s.Sid === sid);
+  if (!found) throw new Error(`no statement ${sid}`);
+  return found;
+};
+
+describe('every IAM policy of the app', () => {
+  const policies = identityPolicies();
+  const allows = policies.flatMap((p) =>
+    p.statements.filter((s) => s.Effect === 'Allow').map((s) => ({ p, s })),
+  );
+
+  test('there are policies to check', () => {
+    expect(policies.length).toBeGreaterThan(10);
+  });
+
+  test('grants no wildcard action', () => {
+    const wildcards = allows.filter(({ s }) => actionsOf(s).some((a) => a.includes('*')));
+    expect(wildcards.map(({ p, s }) => `${p.where} ${s.Sid ?? ''}`)).toEqual([]);
+  });
+
+  test('grants * as a resource only in statements marked Unscoped, and in the boundary', () => {
+    const star = allows.filter(({ s }) => resourcesOf(s).includes('*'));
+    expect(star.length).toBeGreaterThan(0);
+    for (const { p, s } of star) {
+      expect(`${p.where} ${s.Sid}`).toMatch(
+        / Unscoped\w+$|PermissionBoundary.* CeilingOfTheBlueprintsRoles$/,
+      );
+    }
+  });
+
+  test('every wildcard resource is acknowledged for reviewers, with its reason', () => {
+    const suppressed = readReport(defaultAppDir())
+      .pluginReports.flatMap((r) => r.suppressedViolations ?? [])
+      .filter((v) => v.ruleName.startsWith('AwsSolutions-IAM5[Resource::'));
+    const patterns = allows.flatMap(({ s }) => resourcesOf(s)).filter((r) => JSON.stringify(r).includes('*'));
+    expect(patterns.length).toBeGreaterThan(0);
+    // One suppressed finding per distinct wildcard resource per policy; each with a reason.
+    expect(suppressed.length).toBeGreaterThanOrEqual(new Set(patterns.map((r) => JSON.stringify(r))).size);
+    for (const finding of suppressed) expect((finding.reason ?? '').length).toBeGreaterThan(40);
+  });
+
+  test('every action a role is granted is within the boundary (or the boundary would cut it)', () => {
+    const ceiling = new Set<string>(BOUNDARY_ACTIONS);
+    const outside = allows
+      .filter(({ p }) => !p.where.includes('PermissionBoundary'))
+      .flatMap(({ p, s }) =>
+        actionsOf(s)
+          .filter((a) => !ceiling.has(a))
+          .map((a) => `${p.where}: ${a}`),
+      );
+    expect(outside).toEqual([]);
+  });
+});
+
+describe('every role of the app', () => {
+  const all = roles();
+
+  test('has the permission boundary, aws-cdk-lib custom-resource roles included', () => {
+    expect(all.length).toBeGreaterThan(10);
+    for (const role of all) {
+      expect(JSON.stringify(role.props.PermissionsBoundary)).toMatch(/:policy\/aiseg-permission-boundary"/);
+    }
+    expect(all.some((r) => r.id.startsWith('CustomVpcRestrictDefaultSG'))).toBe(true);
+  });
+
+  test('human roles require MFA, recent, and last one hour at most', () => {
+    const humans = all.filter((r) => HUMAN.some((h) => r.props.RoleName === `aiseg-${h}`));
+    expect(humans).toHaveLength(HUMAN.length);
+    for (const role of humans) {
+      expect(role.props.MaxSessionDuration).toBe(3600);
+      const [trust] = statements(role.props.AssumeRolePolicyDocument);
+      expect(trust.Condition).toEqual({
+        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+        NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
+      });
+    }
+  });
+
+  test('service roles trust only their service, for this account', () => {
+    const services = all.filter((r) =>
+      /-(sagemaker|pseudonymization|inference-api)$/.test(String(r.props.RoleName)),
+    );
+    expect(services.length).toBe(DEFAULT_SEGMENTS.length + 2);
+    for (const role of services) {
+      const [trust] = statements(role.props.AssumeRolePolicyDocument);
+      expect(trust.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } });
+      expect(JSON.stringify(trust.Principal)).toMatch(/"Service":"(sagemaker|lambda)\.amazonaws\.com"/);
+    }
+  });
+});
+
+describe('data access of the roles', () => {
+  /** The data zones a role's policy names, by zone. */
+  const zonesOf = (name: string, actions: string[]) =>
+    DATA_ZONES.filter((zone) =>
+      policyOfRole(identity, name).some(
+        (s) =>
+          actionsOf(s).some((a) => actions.includes(a)) &&
+          JSON.stringify(s.Resource).includes(`"aiseg-data"`) &&
+          JSON.stringify(s.Resource).includes(`Zone${zone}Bucket`),
+      ),
+    );
+
+  test('the training role reads curated, writes models, and cannot read raw', () => {
+    expect(zonesOf('aiseg-training-sagemaker', ['s3:GetObject'])).toEqual(['curated']);
+    expect(zonesOf('aiseg-training-sagemaker', ['s3:PutObject'])).toEqual(['models']);
+  });
+
+  test('the inference role reads only model artifacts', () => {
+    expect(zonesOf('aiseg-inference-sagemaker', ['s3:GetObject'])).toEqual(['models']);
+    expect(zonesOf('aiseg-inference-sagemaker', ['s3:PutObject'])).toEqual([]);
+  });
+
+  test('pseudonymization reads raw and writes curated and quarantine; the data scientist reads curated', () => {
+    expect(zonesOf('aiseg-pseudonymization', ['s3:GetObject'])).toEqual(['raw']);
+    expect(zonesOf('aiseg-pseudonymization', ['s3:PutObject'])).toEqual(['curated', 'quarantine']);
+    expect(zonesOf('aiseg-data-scientist', ['s3:GetObject'])).toEqual(['curated']);
+    expect(zonesOf('aiseg-ingestion', ['s3:PutObject'])).toEqual(['raw']);
+  });
+
+  test('the auditor reads the audit records and logs, and no data zone', () => {
+    expect(zonesOf('aiseg-auditor', ['s3:GetObject', 's3:ListBucket'])).toEqual([]);
+    const auditor = policyOfRole(identity, 'aiseg-auditor');
+    expect(JSON.stringify(bySid(auditor, 'ReadTheAuditRecords').Resource)).toMatch(/AuditBucket/);
+    expect(JSON.stringify(auditor)).not.toMatch(/aiseg-data"/);
+  });
+
+  test('keys are used for zones only through S3', () => {
+    for (const name of ['aiseg-training-sagemaker', 'aiseg-pseudonymization', 'aiseg-data-scientist']) {
+      for (const s of policyOfRole(identity, name).filter((x) =>
+        /^(Decrypt|Encrypt)\w+Zone$/.test(x.Sid ?? ''),
+      )) {
+        expect(JSON.stringify(s.Condition)).toMatch(/"kms:ViaService":\{"Fn::Join":\["",\["s3\./);
+      }
+    }
+  });
+});
+
+describe('SageMaker guardrails', () => {
+  const dev = policyOfRole(identity, 'aiseg-development-sagemaker');
+  const jobs = bySid(dev, 'CreateJobsOnlyInATrainingSegmentIsolatedAndEncrypted');
+
+  test('jobs created from development run only in the training VPC, isolated, encrypted, with its key', () => {
+    expect(jobs.Action).toEqual(['sagemaker:CreateProcessingJob', 'sagemaker:CreateTrainingJob']);
+    const subnets = jobs.Condition?.['ForAllValues:StringEquals']?.['sagemaker:VpcSubnets'] as unknown[];
+    const groups = jobs.Condition?.['ForAllValues:StringEquals']?.[
+      'sagemaker:VpcSecurityGroupIds'
+    ] as unknown[];
+    expect(subnets).toHaveLength(2);
+    for (const subnet of subnets) {
+      expect(JSON.stringify(subnet)).toMatch(/"StackName":"aiseg-network-training".*workloadSubnet/);
+    }
+    expect(groups).toHaveLength(1);
+    expect(JSON.stringify(groups)).toMatch(/aiseg-network-training.*WorkloadSecurityGroup/);
+    expect(jobs.Condition?.Null).toEqual({
+      'sagemaker:VpcSubnets': 'false',
+      'sagemaker:VpcSecurityGroupIds': 'false',
+    });
+    expect(jobs.Condition?.Bool).toEqual({
+      'sagemaker:NetworkIsolation': 'true',
+      'sagemaker:InterContainerTrafficEncryption': 'true',
+    });
+    expect(JSON.stringify(jobs.Condition?.StringEquals?.['sagemaker:VolumeKmsKey'])).toMatch(
+      /SegmentKeytraining/,
+    );
+    expect(JSON.stringify(jobs.Condition?.StringEquals?.['sagemaker:OutputKmsKey'])).toMatch(
+      /Keyproprietary/,
+    );
+  });
+
+  test('no statement anywhere creates SageMaker work without the guardrail conditions', () => {
+    const creating = granting().flatMap((p) =>
+      p.statements.filter(
+        (s) =>
+          s.Effect === 'Allow' &&
+          actionsOf(s).some((a) =>
+            [
+              'sagemaker:CreateTrainingJob',
+              'sagemaker:CreateProcessingJob',
+              'sagemaker:CreateModel',
+            ].includes(a),
+          ),
+      ),
+    );
+    expect(creating).toHaveLength(2);
+    for (const s of creating) {
+      expect(s.Condition?.Null).toMatchObject({ 'sagemaker:VpcSubnets': 'false' });
+      expect(s.Condition?.Bool?.['sagemaker:NetworkIsolation']).toBe('true');
+    }
+  });
+
+  test('the data scientist creates nothing; they work through Studio as the development role', () => {
+    expect(policyOfRole(identity, 'aiseg-data-scientist').flatMap(actionsOf)).toEqual(
+      expect.not.arrayContaining([expect.stringMatching(/^sagemaker:Create(?!PresignedDomainUrl)/)]),
+    );
+  });
+
+  test('models are created only in the inference VPC, isolated; endpoint configurations only with its key', () => {
+    const ml = policyOfRole(identity, 'aiseg-ml-engineer');
+    const model = bySid(ml, 'CreateModelsOnlyInAnInferenceSegmentIsolated');
+    expect(JSON.stringify(model.Condition?.['ForAllValues:StringEquals'])).toMatch(/aiseg-network-inference/);
+    expect(JSON.stringify(model.Condition?.['ForAllValues:StringEquals'])).not.toMatch(
+      /aiseg-network-(training|development)/,
+    );
+    expect(model.Condition?.Bool).toEqual({ 'sagemaker:NetworkIsolation': 'true' });
+    const config = bySid(ml, 'CreateEndpointConfigsOnlyWithTheSegmentKey');
+    expect(JSON.stringify(config.Condition)).toMatch(/SegmentKeyinference/);
+  });
+
+  test("roles are passed only to SageMaker, and only the right segments' execution roles", () => {
+    const passes = granting().flatMap((p) =>
+      p.statements.filter((s) => s.Effect === 'Allow' && actionsOf(s).includes('iam:PassRole')),
+    );
+    expect(passes).toHaveLength(2);
+    for (const s of passes) {
+      expect(s.Condition).toEqual({ StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } });
+    }
+    expect(resourcesOf(bySid(dev, 'PassOnlyTheSegmentsExecutionRoles')).map(roleNameOf)).toEqual([
+      'aiseg-training-sagemaker',
+    ]);
+  });
+});
+
+describe('SageMaker Studio in the development segment', () => {
+  const workload = defaultTemplate('Workload-development');
+  const [, domain] = only(workload, 'AWS::SageMaker::Domain');
+
+  test('VPC only, IAM auth, encrypted with the segment key, running as the development role, retained', () => {
+    expect(domain).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(domain.Properties).toMatchObject({ AppNetworkAccessType: 'VpcOnly', AuthMode: 'IAM' });
+    expect(JSON.stringify(domain.Properties?.KmsKeyId)).toMatch(/SegmentKeydevelopment/);
+    expect(
+      roleNameOf((domain.Properties?.DefaultUserSettings as { ExecutionRole: unknown }).ExecutionRole),
+    ).toBe('aiseg-development-sagemaker');
+    expect(JSON.stringify(domain.Properties?.SubnetIds)).toMatch(/aiseg-network-development.*workloadSubnet/);
+    expect(domain.Properties?.Tags).toEqual(
+      expect.arrayContaining([{ Key: 'DataClassification', Value: 'pii' }]),
+    );
+  });
+});
+
+describe('configured principals', () => {
+  const { blueprint } = synthBlueprint({
+    config: {
+      identities: {
+        dataScientists: ['arn:aws:iam::123456789012:role/DataScience'],
+        ingestion: ['arn:aws:iam::123456789012:role/Transfer'],
+        breakGlass: { enabled: true, principals: ['arn:aws:iam::123456789012:role/Incident'] },
+      },
+    },
+  });
+  const t = Template.fromStack(blueprint.identity);
+  const trustOf = (name: string) => {
+    const [, role] = only(t, 'AWS::IAM::Role', { RoleName: name });
+    return statements(role.Properties?.AssumeRolePolicyDocument)[0];
+  };
+
+  test('only they may assume their roles, humans with MFA; the ingestion role is a machine role', () => {
+    expect(trustOf('aiseg-data-scientist')).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/DataScience' },
+      Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+    });
+    expect(trustOf('aiseg-break-glass')).toMatchObject({
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/Incident' },
+      Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+    });
+    expect(trustOf('aiseg-ingestion')).toEqual({
+      Action: 'sts:AssumeRole',
+      Effect: 'Allow',
+      Principal: { AWS: 'arn:aws:iam::123456789012:role/Transfer' },
+    });
+  });
+
+  test('break-glass reads every zone', () => {
+    expect(
+      policyOfRole(t, 'aiseg-break-glass')
+        .filter((s) => s.Sid?.startsWith('Read'))
+        .map((s) => s.Sid),
+    ).toEqual(DATA_ZONES.map((z) => `Read${z[0].toUpperCase()}${z.slice(1)}Zone`));
+  });
+});
