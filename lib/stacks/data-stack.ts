@@ -99,12 +99,12 @@ export class DataStack extends Stack {
       this.zones.set(zone, bucket);
     }
 
-    // The key of each class names the roles that read or write its zones.
+    // The key of each class names the roles that read or write its zones, through S3 only.
     for (const [classification, key] of this.classKeys) {
       const actors = DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification === classification).flatMap(
         (z) => [...ZONE_CONTROLS[z].readers, ...ZONE_CONTROLS[z].writers],
       );
-      restrictKeyTo(key, [...new Set(rolesOf(actors))], `s3.${this.region}.amazonaws.com`);
+      nameKeyUsers(key, [...new Set(rolesOf(actors))], `s3.${this.region}.amazonaws.com`);
     }
 
     for (const segment of config.segments) {
@@ -116,7 +116,7 @@ export class DataStack extends Stack {
       // configurations with the key (SageMaker then asks for a grant as the caller).
       const users = [roleName(config.namePrefix, SAGEMAKER_ROLE, segment.name)];
       if (segment.kind === 'inference') users.push(roleName(config.namePrefix, ML_ENGINEER_ROLE));
-      restrictKeyTo(
+      nameKeyUsers(
         key,
         users.map((name) => roleArn(this, name)),
       );
@@ -218,11 +218,13 @@ export function zonePolicy(
 }
 
 /**
- * Names, in the key policy, the roles that may use the key for data, and refuses data operations
- * to every other principal (AWS services acting for the account excepted). Root's delegation to
- * IAM stays for administering the key, not for reading what it protects.
+ * Names, in the key policy, the roles that may use the key for data. With `onlyThrough` (a
+ * service the key is used through, e.g. S3), the key is used that way alone and every other
+ * principal is refused data operations (AWS services acting for the account excepted): root's
+ * delegation to IAM stays for administering the key, not for reading what it protects. Segment
+ * keys have no such deny, because EBS and EFS use them through grants, as their own principals.
  */
-function restrictKeyTo(key: ProtectedKey, roles: string[], viaService?: string): void {
+function nameKeyUsers(key: ProtectedKey, roles: string[], onlyThrough?: string): void {
   key.key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'NamedRolesUseTheKey',
@@ -231,10 +233,11 @@ function restrictKeyTo(key: ProtectedKey, roles: string[], viaService?: string):
       resources: ['*'],
       conditions: {
         ArnEquals: { 'aws:PrincipalArn': roles },
-        ...(viaService ? { StringEquals: { 'kms:ViaService': viaService } } : {}),
+        ...(onlyThrough ? { StringEquals: { 'kms:ViaService': onlyThrough } } : {}),
       },
     }),
   );
+  if (!onlyThrough) return;
   key.key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'NoOtherPrincipalUsesTheKey',

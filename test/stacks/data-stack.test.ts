@@ -225,7 +225,7 @@ describe('keys', () => {
     },
   );
 
-  test("a segment key is used only by the segment's execution role (and, for inference, the ML engineer)", () => {
+  test("a segment key names the segment's execution role (and, for inference, the ML engineer)", () => {
     for (const segment of DEFAULT_SEGMENTS) {
       const [, key] = Object.entries(keys).find(([id]) => id.startsWith(`SegmentKey${segment.name}`))!;
       const policy = statements(key.Properties?.KeyPolicy) as unknown as Statement[];
