@@ -32,24 +32,23 @@ function listRuleFiles(dir: string): RuleFile[] {
   });
 }
 
-function resourceTypesIn(templatePaths: readonly string[]): Set<string> {
-  const types = new Set<string>();
-  for (const path of templatePaths) {
-    const template = JSON.parse(readFileSync(path, 'utf8')) as {
-      Resources?: Record<string, { Type?: string }>;
-    };
-    for (const resource of Object.values(template.Resources ?? {})) {
-      if (resource.Type) types.add(resource.Type);
-    }
-  }
-  return types;
+function resourceTypesIn(templatePath: string): Set<string> {
+  const template = JSON.parse(readFileSync(templatePath, 'utf8')) as {
+    Resources?: Record<string, { Type?: string }>;
+  };
+  return new Set(
+    Object.values(template.Resources ?? {})
+      .map((resource) => resource.Type)
+      .filter((type): type is string => type !== undefined),
+  );
 }
 
 /**
- * The Control Tower proactive controls through cfn-guard, evaluating only the rule files that
- * inspect a resource type present in the templates (and every file that names no type). A rule
- * file about an absent type cannot find anything, and skipping it saves most of guard's time.
- * Findings and acknowledgement ids are exactly those of CfnGuardValidator.
+ * The Control Tower proactive controls through cfn-guard, evaluating each template against only
+ * the rule files that inspect a resource type present in it (and every file that names no type).
+ * A rule file about an absent type cannot find anything, and guard's time grows with rules times
+ * templates, so skipping it saves most of that time. Findings and acknowledgement ids are exactly
+ * those of CfnGuardValidator.
  */
 export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   private readonly full = new CfnGuardValidator({ controlTowerRulesEnabled: true });
@@ -59,12 +58,21 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   private ruleFiles?: RuleFile[];
 
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
-    this.ruleFiles ??= listRuleFiles(CONTROL_TOWER_RULES);
-    const present = resourceTypesIn(context.templatePaths);
-    const relevant = this.ruleFiles
-      .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
-      .map((rule) => rule.path);
-    // Explicit files: the plugin's own disabledRules falls back to the whole directory in some layouts.
-    return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: relevant }).validate(context);
+    const ruleFiles = (this.ruleFiles ??= listRuleFiles(CONTROL_TOWER_RULES));
+    const reports = context.templatePaths.map((templatePath) => {
+      const present = resourceTypesIn(templatePath);
+      const relevant = ruleFiles
+        .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
+        .map((rule) => rule.path);
+      // Explicit files: the plugin's own disabledRules falls back to the whole directory in some layouts.
+      return new CfnGuardValidator({ controlTowerRulesEnabled: false, rules: relevant }).validate({
+        ...context,
+        templatePaths: [templatePath],
+      });
+    });
+    return {
+      success: reports.every((r) => r.success),
+      violations: reports.flatMap((r) => r.violations),
+    };
   }
 }
