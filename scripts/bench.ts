@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: times the synth of the default blueprint, with every rule pack, against the
  * synth of an empty CDK app on the same toolchain, side by side and alternating, and prints
- * medians and their ratio. Two ways: the app process alone, and `cdk synth` end to end.
+ * medians and their ratio. Two ways: the app process alone, and `cdk synth` end to end. Then
+ * times the verifier over the synthesized default app.
  *
  *   npm run bench -- [--rounds N]
  */
@@ -9,6 +10,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { readAssembly } from '../lib/verify/assembly';
+import { verify } from '../lib/verify/verify';
 
 const ROOT = join(__dirname, '..');
 const TARGET_RATIO = 3;
@@ -76,6 +79,7 @@ function main(): void {
   const scratch = mkdtempSync(join(tmpdir(), 'aiseg-bench-'));
   const modes = { 'app process': appProcess, 'cdk synth (CLI)': cliSynth };
   const times: Record<string, Record<AppName, number[]>> = {};
+  const verifyTimes: number[] = [];
   try {
     for (const [mode, run] of Object.entries(modes)) {
       times[mode] = { blueprint: [], empty: [] };
@@ -86,6 +90,14 @@ function main(): void {
           times[mode][app].push(run(app, join(scratch, `${mode.replace(/\W+/g, '-')}-${app}-${round}`)));
         }
       }
+    }
+    // The verifier over the default app's assembly, in process (reading the templates included).
+    const assemblyDir = join(scratch, `app-process-blueprint-0`);
+    verify(readAssembly(assemblyDir));
+    for (let round = 0; round < rounds; round++) {
+      const start = process.hrtime.bigint();
+      verify(readAssembly(assemblyDir));
+      verifyTimes.push(Number(process.hrtime.bigint() - start) / 1e9);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -102,6 +114,9 @@ function main(): void {
     worst = Math.max(worst, ratio);
     console.log(`| ${mode} | ${blueprint.toFixed(2)} | ${empty.toFixed(2)} | ${ratio.toFixed(2)}x |`);
   }
+  console.log(
+    `\nVerifier (npm run verify) over the default app: ${median(verifyTimes).toFixed(3)} s, median of ${rounds}`,
+  );
   const met = worst <= TARGET_RATIO;
   console.log(
     `\nTarget: at most ${TARGET_RATIO}x in every mode: ${met ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}x)`,

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -14,6 +14,7 @@ import { ProtectedKey } from '../constructs/protected-key';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { actorRoleNames, ML_ENGINEER_ROLE, SAGEMAKER_ROLE } from '../identity/actors';
 import { dataBucketName, roleArn, roleName } from '../names';
+import { DATA_ZONE_TAG } from '../tags';
 
 /** Reading a zone's objects. */
 export const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'];
@@ -82,6 +83,7 @@ export class DataStack extends Stack {
           noncurrentVersionDays: retention.noncurrentVersionDays,
         },
       }).bucket;
+      Tags.of(bucket).add(DATA_ZONE_TAG, zone);
       const endpoints = config.segments
         .filter((s) => (controls.segments as readonly string[]).includes(s.kind))
         .map((s) => props.s3EndpointIds.get(s.name) ?? '')

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -19,6 +19,7 @@ import {
   SAGEMAKER_ROLE,
 } from '../identity/actors';
 import { roleArn, roleName } from '../names';
+import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
 
@@ -453,6 +454,8 @@ export class IdentityStack extends Stack {
       assumedBy,
       maxSessionDuration: human ? HUMAN_SESSION : undefined,
     });
+    Tags.of(created).add(ROLE_TAG, role);
+    Tags.of(created).add(ROLE_TYPE_TAG, human ? 'human' : 'service');
     const policy = new iam.ManagedPolicy(this, `${id}-Policy`, {
       managedPolicyName: `${name}-policy`,
       description: `Permissions of ${name}`,

@@ -3,11 +3,12 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import type { SegmentConfig } from '../config/schema';
+import { SegmentAccessScopes } from '../constructs/segment-access-scopes';
 import { SegmentDnsFirewall } from '../constructs/segment-dns-firewall';
 import { SegmentEndpoints } from '../constructs/segment-endpoints';
 import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
-import { SEGMENT_TAG } from '../tags';
+import { SEGMENT_TAG, SEGMENTATION_METADATA_KEY } from '../tags';
 import { FIREWALL_LOG_PREFIX, FLOW_LOG_PREFIX, type NetworkLogGroups } from './audit-stack';
 
 export interface NetworkStackProps extends StackProps {
@@ -48,6 +49,11 @@ export class NetworkStack extends Stack {
     const { segment } = props;
     // Every resource of the stack belongs to the segment (the VPC and subnets also carry kind and tier).
     Tags.of(this).add(SEGMENT_TAG, segment.name);
+    // For the verifier (and any reader of the template): the ranges the segment must never reach.
+    this.templateOptions.metadata = {
+      ...this.templateOptions.metadata,
+      [SEGMENTATION_METADATA_KEY]: { corporateCidrs: [...props.corporateCidrs], declaredFlows: [] },
+    };
     this.zoneNames = props.availabilityZoneNames
       ? props.availabilityZoneNames.slice(0, segment.azCount)
       : Array.from({ length: segment.azCount }, (_, i) => Fn.select(i, Fn.getAzs()));
@@ -94,6 +100,13 @@ export class NetworkStack extends Stack {
       internalZones: segment.internalDnsZones,
       managedDomainListIds: props.managedDomainListIds,
       queryLogGroup: props.logs.dnsQueries,
+    });
+
+    new SegmentAccessScopes(this, 'AccessScopes', {
+      vpc,
+      workloadSubnets: this.segmentVpc.workloadSubnets,
+      internetEgress: segment.egressAllowlist.length > 0,
+      isolatedCidrs: [...props.otherSegments.map((other) => other.vpcCidr), ...props.corporateCidrs],
     });
 
     this.endpoints = new SegmentEndpoints(this, 'Endpoints', {

@@ -1,0 +1,466 @@
+import type { Assembly, CfnResource, StackTemplate } from './assembly';
+import type { Evidence, Violation } from './invariants';
+import { allResources, tagsOf, type Resolver } from './resolve';
+
+const CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'];
+/** Resource types that hold data or keys (as the blueprint's own retention and classification checks). */
+export const STATEFUL_TYPES = new Set([
+  'AWS::DynamoDB::Table',
+  'AWS::EFS::FileSystem',
+  'AWS::KMS::Key',
+  'AWS::Logs::LogGroup',
+  'AWS::RDS::DBCluster',
+  'AWS::RDS::DBInstance',
+  'AWS::S3::Bucket',
+  'AWS::SageMaker::Domain',
+  'AWS::SecretsManager::Secret',
+  'AWS::SQS::Queue',
+]);
+/** Roles that may read raw phi/pii. */
+const RAW_READERS = new Set(['pseudonymization', 'break-glass']);
+/** Actions that name no resource: a `*` resource is the only way to grant them. */
+const RESOURCELESS =
+  /^(ec2:Describe\w+|ec2:(Create|Delete)NetworkInterface(Permission)?|ecr:GetAuthorizationToken|cloudwatch:PutMetricData|cloudtrail:(DescribeTrails|LookupEvents)|config:\w+|logs:(DescribeLogGroups|GetQueryResults)|sagemaker:List\w+|[a-z0-9-]+:List\w+)$/;
+const SAGEMAKER_CREATE = new Set([
+  'sagemaker:CreateTrainingJob',
+  'sagemaker:CreateProcessingJob',
+  'sagemaker:CreateModel',
+]);
+
+interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const strings = (v: unknown) => list(v).map(String);
+
+interface Role {
+  readonly stack: string;
+  readonly id: string;
+  readonly arn: string;
+  readonly name: string;
+  readonly tags: Record<string, string>;
+  readonly statements: Statement[];
+}
+
+export interface AccessMatrix {
+  /** Data zones (bucket names) with their classification. */
+  readonly zones: { name: string; classification: string }[];
+  /** Per role name: per zone, R, W, RW or '-'. */
+  readonly rows: Record<string, Record<string, string>>;
+}
+
+export interface AccessResult {
+  readonly access: AccessMatrix;
+  readonly violations: Violation[];
+  readonly evidence: Evidence[];
+}
+
+/** Whether an IAM resource pattern (with `*`/`?`) matches a value; symbolic parts compare literally. */
+function matches(pattern: string, value: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(value);
+}
+
+const actionMatches = (granted: string, wanted: string) =>
+  matches(granted.toLowerCase(), wanted.toLowerCase());
+
+export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
+  const violations: Violation[] = [];
+  const evidence: Evidence[] = [];
+  const resources = allResources(assembly);
+  const resolvedDoc = (doc: unknown, stack: StackTemplate) =>
+    list((r.resolve(doc, stack) as { Statement?: unknown } | undefined)?.Statement) as Statement[];
+
+  // ---- identities ----
+  const boundaries = new Set<string>();
+  const roles: Role[] = resources
+    .filter((x) => x.resource.Type === 'AWS::IAM::Role')
+    .map(({ stack, id, resource }) => {
+      const p = resource.Properties ?? {};
+      const name = p.RoleName !== undefined ? String(r.resolve(p.RoleName, stack)) : `${stack.id}/${id}`;
+      const inline = list(p.Policies).flatMap((x) =>
+        resolvedDoc((x as { PolicyDocument: unknown }).PolicyDocument, stack),
+      );
+      if (p.PermissionsBoundary) boundaries.add(String(r.resolve(p.PermissionsBoundary, stack)));
+      return {
+        stack: stack.id,
+        id,
+        arn: String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack)),
+        name,
+        tags: tagsOf(resource),
+        statements: inline,
+      };
+    });
+  const roleByRef = new Map(roles.map((role) => [`ref|${role.stack}/${role.id}`, role]));
+  for (const { stack, id, resource } of resources) {
+    if (resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::Policy') continue;
+    const statements = resolvedDoc(resource.Properties?.PolicyDocument, stack);
+    const attached = list(r.resolve(resource.Properties?.Roles, stack)).map((ref) =>
+      roleByRef.get(String(ref)),
+    );
+    const name = resource.Properties?.ManagedPolicyName;
+    const isBoundary =
+      attached.length === 0 &&
+      name !== undefined &&
+      [...boundaries].some((b) => b.endsWith(`:policy/${String(r.resolve(name, stack))}`));
+    for (const role of attached) role?.statements.push(...statements);
+    if (isBoundary) {
+      evidence.push({ invariant: 7, stack: stack.id, logicalId: id, type: resource.Type });
+      continue;
+    }
+    checkStatements(statements, stack.id, id, violations, evidence);
+  }
+  for (const role of roles) {
+    const resource = assembly.stacks.find((s) => s.id === role.stack)!.template.Resources![role.id];
+    const inlineStatements = list(resource.Properties?.Policies).flatMap((x) =>
+      resolvedDoc(
+        (x as { PolicyDocument: unknown }).PolicyDocument,
+        assembly.stacks.find((s) => s.id === role.stack)!,
+      ),
+    );
+    checkStatements(inlineStatements, role.stack, role.id, violations, evidence);
+    checkRole(role, resource, assembly, r, violations, evidence);
+  }
+
+  // ---- data stores ----
+  const keys = new Map(
+    resources.filter((x) => x.resource.Type === 'AWS::KMS::Key').map((x) => [`${x.stack.id}/${x.id}`, x]),
+  );
+  for (const [key, { stack, id, resource }] of keys) {
+    if (resource.Properties?.EnableKeyRotation !== true) {
+      violations.push({
+        invariant: 5,
+        stack: stack.id,
+        logicalId: id,
+        detail: `KMS key ${key} does not rotate`,
+      });
+    } else {
+      evidence.push({ invariant: 5, stack: stack.id, logicalId: id, type: resource.Type });
+    }
+  }
+  const bucketPolicies = new Map<string, Statement[]>();
+  for (const { stack, resource } of resources.filter((x) => x.resource.Type === 'AWS::S3::BucketPolicy')) {
+    const bucket = String(r.resolve(resource.Properties?.Bucket, stack));
+    bucketPolicies.set(bucket, resolvedDoc(resource.Properties?.PolicyDocument, stack));
+  }
+  const zones: AccessMatrix['zones'] = [];
+  const rows: AccessMatrix['rows'] = Object.fromEntries(roles.map((role) => [role.name, {}]));
+  for (const { stack, id, resource } of resources) {
+    const where = { stack: stack.id, logicalId: id };
+    const p = resource.Properties ?? {};
+    if (STATEFUL_TYPES.has(resource.Type)) {
+      const classification = tagsOf(resource).DataClassification;
+      if (!CLASSIFICATIONS.includes(classification ?? '')) {
+        violations.push({
+          invariant: 6,
+          ...where,
+          detail: `${resource.Type} has no DataClassification tag from ${CLASSIFICATIONS.join('/')}`,
+        });
+      }
+      if (resource.DeletionPolicy !== 'Retain' || resource.UpdateReplacePolicy !== 'Retain') {
+        violations.push({
+          invariant: 9,
+          ...where,
+          detail: `${resource.Type} is not retained on deletion and replacement`,
+        });
+      } else {
+        evidence.push({ invariant: 9, ...where, type: resource.Type });
+      }
+    }
+    if (resource.Type === 'AWS::Logs::LogGroup' && !p.KmsKeyId) {
+      violations.push({
+        invariant: 5,
+        ...where,
+        detail: 'log group is not encrypted with a customer-managed key',
+      });
+    }
+    if (resource.Type !== 'AWS::S3::Bucket') continue;
+    const bucketRef = `ref|${stack.id}/${id}`;
+    const policy = bucketPolicies.get(bucketRef) ?? [];
+    const encryption = (
+      r.resolve(p.BucketEncryption, stack) as
+        | {
+            ServerSideEncryptionConfiguration?: {
+              ServerSideEncryptionByDefault?: { SSEAlgorithm?: string; KMSMasterKeyID?: string };
+            }[];
+          }
+        | undefined
+    )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
+    const keyTarget = r.target(encryption?.KMSMasterKeyID);
+    if (encryption?.SSEAlgorithm !== 'aws:kms' || keyTarget?.resource.Type !== 'AWS::KMS::Key') {
+      violations.push({
+        invariant: 5,
+        ...where,
+        detail: 'bucket is not encrypted with a customer-managed KMS key of the assembly',
+      });
+    } else if (keyTarget.resource.Properties?.EnableKeyRotation !== true) {
+      violations.push({ invariant: 5, ...where, detail: `bucket key ${keyTarget.id} does not rotate` });
+    }
+    const tlsOnly = policy.some(
+      (s) =>
+        s.Effect === 'Deny' &&
+        strings(s.Action).some((a) => a === 's3:*') &&
+        String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+    );
+    if (!tlsOnly)
+      violations.push({
+        invariant: 5,
+        ...where,
+        detail: 'bucket policy does not refuse requests without TLS',
+      });
+    const block = (p.PublicAccessBlockConfiguration ?? {}) as Record<string, unknown>;
+    if (
+      !['BlockPublicAcls', 'BlockPublicPolicy', 'IgnorePublicAcls', 'RestrictPublicBuckets'].every(
+        (k) => block[k] === true,
+      )
+    ) {
+      violations.push({
+        invariant: 5,
+        ...where,
+        detail: 'bucket does not block every kind of public access',
+      });
+    }
+    if ((p.VersioningConfiguration as { Status?: string } | undefined)?.Status !== 'Enabled') {
+      violations.push({ invariant: 5, ...where, detail: 'bucket does not keep versions' });
+    }
+    const zone = tagsOf(resource)['ai-segmentation:data-zone'];
+    if (!zone) continue;
+    // ---- access to a data zone: identity policy allows, bucket policy does not deny ----
+    const classification = tagsOf(resource).DataClassification ?? '?';
+    const name = String(r.resolve(p.BucketName ?? `${stack.id}/${id}`, stack));
+    const arn = String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack));
+    zones.push({ name: zone, classification });
+    for (const role of roles) {
+      const read = can(role, 's3:GetObject', `${arn}/any-object`, policy);
+      const write = can(role, 's3:PutObject', `${arn}/any-object`, policy);
+      rows[role.name][zone] = read && write ? 'RW' : read ? 'R' : write ? 'W' : '-';
+      if (
+        read &&
+        (classification === 'phi' || classification === 'pii') &&
+        zone === 'raw' &&
+        !RAW_READERS.has(role.tags['ai-segmentation:role'] ?? '')
+      ) {
+        violations.push({
+          invariant: 6,
+          stack: role.stack,
+          logicalId: role.id,
+          detail: `role ${role.name} can read raw ${classification} zone ${name}`,
+        });
+      }
+      if (read && zone === 'quarantine' && role.tags['ai-segmentation:role'] !== 'break-glass') {
+        violations.push({
+          invariant: 6,
+          stack: role.stack,
+          logicalId: role.id,
+          detail: `role ${role.name} can read quarantined ${classification} records`,
+        });
+      }
+    }
+    evidence.push({ invariant: 6, ...where, type: resource.Type });
+  }
+
+  violations.push(...trailViolations(assembly, r, evidence));
+  return { access: { zones, rows }, violations, evidence };
+}
+
+/** Identity-policy grants of one action on one resource, less the bucket policy's denies for this role. */
+function can(role: Role, action: string, resource: string, bucketPolicy: Statement[]): boolean {
+  const granted = role.statements.some(
+    (s) =>
+      s.Effect === 'Allow' &&
+      strings(s.Action).some((a) => actionMatches(a, action)) &&
+      strings(s.Resource).some((res) => matches(res, resource)),
+  );
+  if (!granted) return false;
+  const denied = bucketPolicy.some(
+    (s) =>
+      s.Effect === 'Deny' &&
+      strings(s.Action).some((a) => actionMatches(a, action)) &&
+      principalConditionsApply(s.Condition, role.arn) &&
+      !hasOtherConditions(s.Condition),
+  );
+  return !denied;
+}
+
+/** Whether the statement's principal-ARN conditions hold for the role (no such condition: they hold). */
+function principalConditionsApply(condition: Statement['Condition'], arn: string): boolean {
+  for (const [operator, pairs] of Object.entries(condition ?? {})) {
+    const values = strings(pairs['aws:PrincipalArn']);
+    if (pairs['aws:PrincipalArn'] === undefined) continue;
+    const listed = values.some((v) => matches(v, arn));
+    if (
+      operator.startsWith('ArnNotEquals') ||
+      operator.startsWith('ArnNotLike') ||
+      operator.startsWith('StringNotEquals')
+    ) {
+      if (listed) return false;
+    } else if (!listed) return false;
+  }
+  return true;
+}
+
+/** A deny also conditioned on something the verifier cannot evaluate for a role (network path, encryption headers). */
+function hasOtherConditions(condition: Statement['Condition']): boolean {
+  return Object.values(condition ?? {}).some((pairs) =>
+    Object.keys(pairs).some((k) => k !== 'aws:PrincipalArn'),
+  );
+}
+
+function checkStatements(
+  statements: Statement[],
+  stack: string,
+  logicalId: string,
+  violations: Violation[],
+  evidence: Evidence[],
+): void {
+  for (const s of statements.filter((x) => x.Effect === 'Allow')) {
+    const actions = strings(s.Action);
+    const at = `${s.Sid ? `statement ${s.Sid}` : 'a statement'}`;
+    if (s.NotAction !== undefined)
+      violations.push({ invariant: 7, stack, logicalId, detail: `${at} allows NotAction` });
+    for (const action of actions.filter((a) => a.includes('*'))) {
+      violations.push({
+        invariant: 7,
+        stack,
+        logicalId,
+        detail: `${at} grants the wildcard action ${action}`,
+      });
+    }
+    if (strings(s.Resource).includes('*') && !actions.every((a) => RESOURCELESS.test(a))) {
+      violations.push({
+        invariant: 7,
+        stack,
+        logicalId,
+        detail: `${at} grants ${actions.filter((a) => !RESOURCELESS.test(a)).join(', ')} on * although they take a resource`,
+      });
+    }
+    const creates = actions.filter((a) => SAGEMAKER_CREATE.has(a));
+    if (creates.length > 0) {
+      const c = s.Condition ?? {};
+      const pinned =
+        c.Null?.['sagemaker:VpcSubnets'] === 'false' &&
+        c['ForAllValues:StringEquals']?.['sagemaker:VpcSubnets'] !== undefined &&
+        c['ForAllValues:StringEquals']?.['sagemaker:VpcSecurityGroupIds'] !== undefined;
+      const isolated = String(c.Bool?.['sagemaker:NetworkIsolation']) === 'true';
+      const jobs = creates.some((a) => a.endsWith('Job'));
+      const keyed = !jobs || c.StringEquals?.['sagemaker:VolumeKmsKey'] !== undefined;
+      const encrypted = !jobs || String(c.Bool?.['sagemaker:InterContainerTrafficEncryption']) === 'true';
+      if (!pinned || !isolated || !keyed || !encrypted) {
+        const missing = [
+          !pinned && 'VPC subnets and security groups',
+          !isolated && 'network isolation',
+          !keyed && 'a volume key',
+          !encrypted && 'inter-container encryption',
+        ].filter(Boolean);
+        violations.push({
+          invariant: 10,
+          stack,
+          logicalId,
+          detail: `${at} allows ${creates.join(', ')} without ${missing.join(', ')}`,
+        });
+      } else {
+        evidence.push({ invariant: 10, stack, logicalId, type: 'AWS::IAM::ManagedPolicy' });
+      }
+    }
+  }
+}
+
+function checkRole(
+  role: Role,
+  resource: CfnResource,
+  assembly: Assembly,
+  r: Resolver,
+  violations: Violation[],
+  evidence: Evidence[],
+): void {
+  const p = resource.Properties ?? {};
+  const where = { stack: role.stack, logicalId: role.id };
+  if (!p.PermissionsBoundary)
+    violations.push({ invariant: 7, ...where, detail: `role ${role.name} has no permission boundary` });
+  const stack = assembly.stacks.find((s) => s.id === role.stack)!;
+  const trust = list(
+    (r.resolve(p.AssumeRolePolicyDocument, stack) as { Statement?: unknown })?.Statement,
+  ) as Statement[];
+  const assumedByPeople = trust.some(
+    (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('"AWS"'),
+  );
+  const human =
+    role.tags['ai-segmentation:role-type'] === 'human' ||
+    (assumedByPeople && role.tags['ai-segmentation:role-type'] !== 'service');
+  if (!human) return;
+  for (const s of trust.filter((x) => x.Effect === 'Allow')) {
+    if (String(s.Condition?.Bool?.['aws:MultiFactorAuthPresent']) !== 'true') {
+      violations.push({
+        invariant: 7,
+        ...where,
+        detail: `human role ${role.name} can be assumed without MFA`,
+      });
+    }
+  }
+  const session = Number(p.MaxSessionDuration ?? 3600);
+  if (session > 3600)
+    violations.push({
+      invariant: 7,
+      ...where,
+      detail: `human role ${role.name} allows sessions of ${session} s`,
+    });
+  evidence.push({ invariant: 7, ...where, type: 'AWS::IAM::Role' });
+}
+
+function trailViolations(assembly: Assembly, r: Resolver, evidence: Evidence[]): Violation[] {
+  const violations: Violation[] = [];
+  const resources = allResources(assembly);
+  const trails = resources.filter((x) => x.resource.Type === 'AWS::CloudTrail::Trail');
+  const zoneBuckets = resources.filter(
+    (x) => x.resource.Type === 'AWS::S3::Bucket' && tagsOf(x.resource)['ai-segmentation:data-zone'],
+  );
+  if (trails.length === 0) {
+    const [first] = assembly.stacks;
+    violations.push({
+      invariant: 8,
+      stack: first.id,
+      logicalId: '-',
+      detail: 'the assembly has no CloudTrail trail',
+    });
+    return violations;
+  }
+  for (const { stack, id, resource } of trails) {
+    const p = resource.Properties ?? {};
+    const where = { stack: stack.id, logicalId: id };
+    if (p.IsMultiRegionTrail !== true)
+      violations.push({ invariant: 8, ...where, detail: 'trail does not cover every region' });
+    if (p.EnableLogFileValidation !== true)
+      violations.push({ invariant: 8, ...where, detail: 'trail does not validate its log files' });
+    if (!p.KMSKeyId)
+      violations.push({ invariant: 8, ...where, detail: 'trail is not encrypted with a KMS key' });
+    const bucket = r.target(r.resolve(p.S3BucketName, stack));
+    const lock = bucket?.resource.Properties?.ObjectLockConfiguration as
+      { Rule?: { DefaultRetention?: unknown } } | undefined;
+    if (!lock?.Rule?.DefaultRetention)
+      violations.push({ invariant: 8, ...where, detail: 'trail bucket has no Object Lock retention' });
+    const selectors =
+      JSON.stringify(r.resolve(p.EventSelectors ?? [], stack)) +
+      JSON.stringify(r.resolve(p.AdvancedEventSelectors ?? [], stack));
+    for (const zone of zoneBuckets) {
+      const arn = String(r.resolve({ 'Fn::GetAtt': [zone.id, 'Arn'] }, zone.stack));
+      if (!selectors.includes(`${arn}/`)) {
+        violations.push({ invariant: 8, ...where, detail: `trail records no data events of bucket ${arn}` });
+      }
+    }
+    evidence.push({ invariant: 8, ...where, type: resource.Type });
+  }
+  return violations;
+}

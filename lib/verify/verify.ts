@@ -1,0 +1,253 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { analyzeAccess, type AccessMatrix } from './access';
+import type { Assembly } from './assembly';
+import { INVARIANTS, type Evidence, type Violation } from './invariants';
+import {
+  analyzeNetwork,
+  METADATA_KEY,
+  type NetworkModel,
+  type Reachability,
+  type SegmentationMetadata,
+} from './network';
+import { Resolver } from './resolve';
+
+export interface RuleFinding {
+  readonly pack: string;
+  readonly rule: string;
+  readonly resources: string[];
+  /** Present for acknowledged findings. */
+  readonly reason?: string;
+}
+
+export interface VerificationReport {
+  readonly passed: boolean;
+  readonly invariants: { id: number; title: string; passed: boolean; violations: Violation[] }[];
+  readonly reachability: Reachability;
+  readonly access: AccessMatrix;
+  readonly network: Pick<NetworkModel, 'firewalls' | 'endpoints'> & {
+    vpcs: { key: string; segment: string; kind?: string; cidr: string }[];
+    subnets: { segment: string; tier?: string; zone: string; cidr: string }[];
+  };
+  readonly ruleFindings: { open: RuleFinding[]; acknowledged: RuleFinding[] };
+  readonly controlMap: {
+    id: number;
+    hipaa: readonly string[];
+    nist: readonly string[];
+    resources: string[];
+  }[];
+  readonly unresolved: { stack: string; reason: string }[];
+}
+
+/** Proves the ten invariants over the templates of an assembly, or names what breaks them. */
+export function verify(assembly: Assembly): VerificationReport {
+  const resolver = new Resolver(assembly);
+  const metadata = mergedMetadata(assembly);
+  const network = analyzeNetwork(assembly, resolver, metadata);
+  const access = analyzeAccess(assembly, resolver);
+  const violations = [...network.violations, ...access.violations];
+  const evidence: Evidence[] = [...network.evidence, ...access.evidence];
+  const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
+  return {
+    // Fails closed: a value the verifier could not resolve may hide a path or a grant.
+    passed: violations.length === 0 && resolver.unresolved.length === 0,
+    invariants: INVARIANTS.map((inv) => {
+      const own = violations.filter((v) => v.invariant === inv.id);
+      return { id: inv.id, title: inv.title, passed: own.length === 0, violations: own };
+    }),
+    reachability: network.reachability,
+    access: access.access,
+    network: {
+      vpcs: network.model.vpcs.map((v) => ({ key: v.key, segment: v.segment, kind: v.kind, cidr: v.cidr })),
+      subnets: network.model.subnets.map((s) => ({
+        segment: vpcSegment.get(s.vpc) ?? '?',
+        tier: s.tier,
+        zone: s.zone,
+        cidr: s.cidr,
+      })),
+      firewalls: network.model.firewalls,
+      endpoints: network.model.endpoints,
+    },
+    ruleFindings: ruleFindings(assembly.validationReport),
+    controlMap: INVARIANTS.map((inv) => ({
+      id: inv.id,
+      hipaa: inv.hipaa,
+      nist: inv.nist,
+      resources: [
+        ...new Set(
+          evidence.filter((e) => e.invariant === inv.id).map((e) => `${e.type} ${e.stack}/${e.logicalId}`),
+        ),
+      ],
+    })),
+    unresolved: resolver.unresolved,
+  };
+}
+
+function mergedMetadata(assembly: Assembly): SegmentationMetadata {
+  const all = assembly.stacks.map((s) => (s.template.Metadata?.[METADATA_KEY] ?? {}) as SegmentationMetadata);
+  return {
+    corporateCidrs: [...new Set(all.flatMap((m) => m.corporateCidrs ?? []))],
+    declaredFlows: all.flatMap((m) => m.declaredFlows ?? []),
+  };
+}
+
+interface ReportShape {
+  pluginReports?: {
+    pluginName: string;
+    violations?: { ruleName: string; violatingConstructs: { constructPath: string }[] }[];
+    suppressedViolations?: {
+      ruleName: string;
+      reason?: string;
+      violatingConstructs: { constructPath: string }[];
+    }[];
+  }[];
+}
+
+function ruleFindings(report: unknown): VerificationReport['ruleFindings'] {
+  const plugins = (report as ReportShape | undefined)?.pluginReports ?? [];
+  const shape = (
+    pack: string,
+    v: { ruleName: string; reason?: string; violatingConstructs: { constructPath: string }[] },
+  ) => ({
+    pack,
+    rule: v.ruleName,
+    resources: v.violatingConstructs.map((c) => c.constructPath),
+    ...(v.reason !== undefined ? { reason: v.reason } : {}),
+  });
+  return {
+    open: plugins.flatMap((p) => (p.violations ?? []).map((v) => shape(p.pluginName, v))),
+    acknowledged: plugins.flatMap((p) => (p.suppressedViolations ?? []).map((v) => shape(p.pluginName, v))),
+  };
+}
+
+/** Writes report.json and report.md into `dir`. */
+export function writeReport(report: VerificationReport, dir: string): void {
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
+  writeFileSync(join(dir, 'report.md'), renderMarkdown(report));
+}
+
+const cell = (text: string) => text.replace(/\|/g, '\\|');
+
+export function renderMarkdown(report: VerificationReport): string {
+  const out: string[] = [];
+  const { reachability: reach } = report;
+  out.push('# Compliance evidence: AI segmentation blueprint', '');
+  out.push(`**Result: ${report.passed ? 'every invariant holds' : 'invariants are broken'}.**`, '');
+  out.push('## Invariants', '', '| # | invariant | result | violations |', '| --- | --- | --- | --- |');
+  for (const inv of report.invariants) {
+    out.push(
+      `| ${inv.id} | ${cell(inv.title)} | ${inv.passed ? 'pass' : '**FAIL**'} | ${inv.violations.length} |`,
+    );
+  }
+  const failing = report.invariants.flatMap((i) => i.violations);
+  if (failing.length > 0) {
+    out.push('', '### Violations', '', '| # | stack | resource | what |', '| --- | --- | --- | --- |');
+    for (const v of failing)
+      out.push(`| ${v.invariant} | ${v.stack} | ${cell(v.logicalId)} | ${cell(v.detail)} |`);
+  }
+  out.push(
+    '',
+    '## Reachability',
+    '',
+    'Outbound paths from each segment (rows); `via-firewall` passes a Network Firewall endpoint.',
+    '',
+  );
+  const columns = [...reach.segments, 'internet', 'corporate'];
+  out.push(
+    `| from \\ to | ${columns.join(' | ')} | inbound from internet |`,
+    `| --- | ${columns.map(() => '---').join(' | ')} | --- |`,
+  );
+  for (const from of reach.segments) {
+    out.push(
+      `| ${from} | ${columns.map((to) => (to === from ? '(itself)' : reach.matrix[from][to])).join(' | ')} | ${reach.inbound[from]} |`,
+    );
+  }
+  out.push(
+    '',
+    '## Data access',
+    '',
+    'Who can read (R) or write (W) each data zone: identity policies allowing it, less bucket-policy denies naming the role.',
+    '',
+  );
+  const zones = report.access.zones;
+  out.push(
+    `| role | ${zones.map((z) => `${z.name} (${z.classification})`).join(' | ')} |`,
+    `| --- | ${zones.map(() => '---').join(' | ')} |`,
+  );
+  for (const [role, row] of Object.entries(report.access.rows)) {
+    if (zones.every((z) => (row[z.name] ?? '-') === '-')) continue;
+    out.push(`| ${role} | ${zones.map((z) => row[z.name] ?? '-').join(' | ')} |`);
+  }
+  out.push('', '## Network', '', '```mermaid', ...mermaid(report), '```', '');
+  out.push(
+    '## Rule packs',
+    '',
+    `Open findings: ${report.ruleFindings.open.length}. Acknowledged: ${report.ruleFindings.acknowledged.length}.`,
+    '',
+  );
+  if (report.ruleFindings.open.length > 0) {
+    out.push('| pack | rule | resources |', '| --- | --- | --- |');
+    for (const f of report.ruleFindings.open)
+      out.push(`| ${f.pack} | ${cell(f.rule)} | ${cell(f.resources.join(', '))} |`);
+    out.push('');
+  }
+  out.push('| pack | rule | resources | reason |', '| --- | --- | --- | --- |');
+  for (const f of report.ruleFindings.acknowledged) {
+    out.push(`| ${f.pack} | ${cell(f.rule)} | ${cell(f.resources.join(', '))} | ${cell(f.reason ?? '')} |`);
+  }
+  out.push(
+    '',
+    '## Control map',
+    '',
+    '| # | HIPAA Security Rule | NIST 800-53 R5 | implemented by |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const c of report.controlMap) {
+    const shown = c.resources.slice(0, 12);
+    const more = c.resources.length > shown.length ? `, and ${c.resources.length - shown.length} more` : '';
+    out.push(`| ${c.id} | ${c.hipaa.join(', ')} | ${c.nist.join(', ')} | ${cell(shown.join('; '))}${more} |`);
+  }
+  if (report.unresolved.length > 0) {
+    out.push(
+      '',
+      '## Not resolved',
+      '',
+      'Values the verifier could not resolve; checks that needed them failed closed.',
+      '',
+    );
+    for (const u of report.unresolved) out.push(`- ${u.stack}: ${u.reason}`);
+  }
+  return `${out.join('\n')}\n`;
+}
+
+function mermaid(report: VerificationReport): string[] {
+  const lines = ['flowchart LR', '  internet((internet))', '  corporate((corporate))'];
+  const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, '_');
+  for (const vpc of report.network.vpcs) {
+    const seg = id(vpc.segment);
+    const subnets = report.network.subnets.filter((s) => s.segment === vpc.segment);
+    const tiers = [...new Set(subnets.map((s) => s.tier ?? 'untagged'))];
+    lines.push(`  subgraph ${seg}["${vpc.segment} (${vpc.kind ?? 'untagged'}) ${vpc.cidr}"]`);
+    for (const tier of tiers) {
+      const count = subnets.filter((s) => (s.tier ?? 'untagged') === tier).length;
+      lines.push(`    ${seg}_${id(tier)}["${tier} subnets x${count}"]`);
+    }
+    const endpoints = report.network.endpoints.filter((e) => e.vpc === vpc.key).length;
+    if (endpoints > 0) lines.push(`    ${seg}_endpoints["${endpoints} VPC endpoints"]`);
+    lines.push('  end');
+    if (endpoints > 0 && tiers.includes('workload')) lines.push(`  ${seg}_workload --> ${seg}_endpoints`);
+    const state = report.reachability.matrix[vpc.segment]?.internet;
+    if (state === 'via-firewall') {
+      lines.push(`  ${seg}_workload --> ${seg}_firewall --> ${seg}_public --> internet`);
+    } else if (tiers.includes('firewall')) {
+      lines.push(`  ${seg}_workload --> ${seg}_firewall`, `  ${seg}_firewall -. drops .-> internet`);
+    }
+    for (const to of report.reachability.segments) {
+      if (to !== vpc.segment && report.reachability.matrix[vpc.segment][to] !== 'none')
+        lines.push(`  ${seg} --> ${id(to)}`);
+    }
+    if (report.reachability.matrix[vpc.segment]?.corporate !== 'none') lines.push(`  ${seg} --> corporate`);
+  }
+  return lines;
+}

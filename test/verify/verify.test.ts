@@ -1,0 +1,559 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { readAssembly, type Assembly, type CfnResource, type StackTemplate } from '../../lib/verify/assembly';
+import { Resolver } from '../../lib/verify/resolve';
+import { renderMarkdown, verify, writeReport } from '../../lib/verify/verify';
+import { defaultAppDir } from '../support/default-app';
+
+const ROOT = join(__dirname, '..', '..');
+
+/** The default app's assembly, deep-copied so a test can change it. */
+function defaultAssembly(): Assembly {
+  return JSON.parse(JSON.stringify(readAssembly(defaultAppDir()))) as Assembly;
+}
+
+function stack(assembly: Assembly, id: string): StackTemplate {
+  const found = assembly.stacks.find((s) => s.id === id);
+  if (!found) throw new Error(`no stack ${id}`);
+  return found;
+}
+
+type Resources = Record<
+  string,
+  CfnResource & { Properties: Record<string, unknown>; DeletionPolicy?: string }
+>;
+const resources = (s: StackTemplate) => s.template.Resources as Resources;
+
+/** The logical id of the single resource of a type whose id starts with a prefix. */
+function idOf(s: StackTemplate, type: string, prefix = ''): string {
+  const ids = Object.entries(resources(s))
+    .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}* in ${s.id}, found ${ids.length}`);
+  return ids[0];
+}
+
+/** The violations of an assembly changed by `mutate`, as `invariant stack/logicalId`. */
+function violationsAfter(mutate: (a: Assembly) => void) {
+  const assembly = defaultAssembly();
+  mutate(assembly);
+  const report = verify(assembly);
+  expect(report.passed).toBe(false);
+  return report.invariants.flatMap((i) => i.violations);
+}
+
+describe('the default blueprint', () => {
+  const report = verify(readAssembly(defaultAppDir()));
+
+  test('every invariant holds', () => {
+    expect(report.invariants.filter((i) => !i.passed)).toEqual([]);
+    expect(report.passed).toBe(true);
+    expect(report.unresolved).toEqual([]);
+  });
+
+  test('the reachability matrix: only development reaches the internet, through its firewall; nothing else', () => {
+    expect(report.reachability.matrix).toEqual({
+      development: {
+        development: 'none',
+        inference: 'none',
+        training: 'none',
+        internet: 'via-firewall',
+        corporate: 'none',
+      },
+      inference: {
+        development: 'none',
+        inference: 'none',
+        training: 'none',
+        internet: 'none',
+        corporate: 'none',
+      },
+      training: {
+        development: 'none',
+        inference: 'none',
+        training: 'none',
+        internet: 'none',
+        corporate: 'none',
+      },
+    });
+    expect(report.reachability.inbound).toEqual({ development: 'none', inference: 'none', training: 'none' });
+  });
+
+  test('the access matrix: raw read by pseudonymization alone, models written by training and read by inference', () => {
+    const readers = (zone: string) =>
+      Object.entries(report.access.rows)
+        .filter(([, row]) => row[zone]?.includes('R'))
+        .map(([role]) => role)
+        .sort();
+    expect(readers('raw')).toEqual(['aiseg-pseudonymization']);
+    expect(readers('quarantine')).toEqual([]);
+    expect(readers('models')).toEqual(['aiseg-inference-sagemaker']);
+    expect(report.access.rows['aiseg-training-sagemaker']).toMatchObject({
+      models: 'W',
+      curated: 'R',
+      raw: '-',
+    });
+    expect(readers('curated')).toEqual([
+      'aiseg-data-scientist',
+      'aiseg-development-sagemaker',
+      'aiseg-training-sagemaker',
+    ]);
+  });
+
+  test('the report lists every rule-pack acknowledgement with its reason, and a control map', () => {
+    expect(report.ruleFindings.open).toEqual([]);
+    expect(report.ruleFindings.acknowledged.length).toBeGreaterThan(20);
+    for (const f of report.ruleFindings.acknowledged) expect((f.reason ?? '').length).toBeGreaterThan(30);
+    for (const c of report.controlMap) {
+      expect(c.hipaa.length + c.nist.length).toBeGreaterThan(0);
+      expect(c.resources.length).toBeGreaterThan(0);
+    }
+    const md = renderMarkdown(report);
+    for (const heading of [
+      '## Invariants',
+      '## Reachability',
+      '## Data access',
+      '## Network',
+      '## Rule packs',
+      '## Control map',
+    ]) {
+      expect(md).toContain(heading);
+    }
+    expect(md).toMatch(
+      /```mermaid\nflowchart LR[\s\S]*development_workload --> development_firewall --> development_public --> internet/,
+    );
+  });
+
+  test('writes report.md and report.json', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiseg-verify-'));
+    writeReport(report, dir);
+    expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ passed: true });
+    expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('every invariant holds');
+  });
+});
+
+describe('every way a path or a grant can open is found, and named', () => {
+  test('an internet gateway route added to a training subnet', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      const table = Object.values(resources(t)).find(
+        (r) => r.Type === 'AWS::EC2::Route' && JSON.stringify(r.Properties).includes('workloadSubnet1'),
+      )!.Properties.RouteTableId;
+      resources(t).Igw = { Type: 'AWS::EC2::InternetGateway', Properties: {} };
+      resources(t).IgwRoute = {
+        Type: 'AWS::EC2::Route',
+        Properties: {
+          RouteTableId: table,
+          DestinationCidrBlock: '198.51.100.0/24',
+          GatewayId: { Ref: 'Igw' },
+        },
+      };
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ invariant: 2, stack: 'Network-training', logicalId: 'IgwRoute' }),
+      ]),
+    );
+  });
+
+  test('a NAT route that skips the firewall', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-development');
+      const route = resources(t)[idOf(t, 'AWS::EC2::Route', 'SegmentVpcworkloadSubnet1DefaultViaFirewall')];
+      delete route.Properties.VpcEndpointId;
+      route.Properties.NatGatewayId = { Ref: idOf(t, 'AWS::EC2::NatGateway', 'SegmentVpcpublicSubnet1') };
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        logicalId: expect.stringMatching(/^SegmentVpcworkloadSubnet1DefaultViaFirewall/) as unknown,
+        detail: expect.stringMatching(/without passing a firewall endpoint/) as unknown,
+      }),
+    );
+  });
+
+  test('a peering connection between segments', () => {
+    const found = violationsAfter((a) => {
+      const dev = stack(a, 'Network-development');
+      const training = stack(a, 'Network-training');
+      resources(dev).Training = { Type: 'AWS::EC2::VPC', Properties: {} };
+      resources(dev).Peering = {
+        Type: 'AWS::EC2::VPCPeeringConnection',
+        Properties: { VpcId: { Ref: idOf(dev, 'AWS::EC2::VPC', 'SegmentVpc') }, PeerVpcId: 'vpc-0123' },
+      };
+      void training;
+    });
+    expect(found).toContainEqual(expect.objectContaining({ invariant: 1, logicalId: 'Peering' }));
+  });
+
+  test('a transit gateway attachment', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-inference');
+      resources(t).Attachment = {
+        Type: 'AWS::EC2::TransitGatewayAttachment',
+        Properties: { VpcId: { Ref: idOf(t, 'AWS::EC2::VPC') }, TransitGatewayId: 'tgw-0123', SubnetIds: [] },
+      };
+    });
+    expect(found).toContainEqual(expect.objectContaining({ invariant: 1, logicalId: 'Attachment' }));
+  });
+
+  test('a 0.0.0.0/0 ingress rule', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      const sg = resources(t)[idOf(t, 'AWS::EC2::SecurityGroup', 'SegmentWorkloadSecurityGroup')];
+      sg.Properties.SecurityGroupIngress = [
+        { CidrIp: '0.0.0.0/0', IpProtocol: 'tcp', FromPort: 22, ToPort: 22 },
+      ];
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 2,
+        logicalId: expect.stringMatching(/^SegmentWorkloadSecurityGroup/) as unknown,
+      }),
+    );
+  });
+
+  test('a public IP on launch', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-development');
+      resources(t)[idOf(t, 'AWS::EC2::Subnet', 'SegmentVpcpublicSubnet1')].Properties.MapPublicIpOnLaunch =
+        true;
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 2,
+        logicalId: expect.stringMatching(/^SegmentVpcpublicSubnet1Subnet/) as unknown,
+      }),
+    );
+  });
+
+  test('a network ACL that allows everything first', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      resources(t).AllowAll = {
+        Type: 'AWS::EC2::NetworkAclEntry',
+        Properties: {
+          NetworkAclId: { Ref: idOf(t, 'AWS::EC2::NetworkAcl') },
+          RuleNumber: 1,
+          Protocol: -1,
+          RuleAction: 'allow',
+          Egress: false,
+          CidrBlock: '0.0.0.0/0',
+        },
+      };
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ invariant: 1, logicalId: 'AllowAll' }),
+        expect.objectContaining({ invariant: 2, logicalId: 'AllowAll' }),
+      ]),
+    );
+  });
+
+  test('a wildcard policy', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Identity');
+      const policy = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'trainingsagemakerPolicy')];
+      (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement.push({
+        Effect: 'Allow',
+        Action: 's3:*',
+        Resource: '*',
+      });
+    });
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({
+          invariant: 7,
+          detail: expect.stringMatching(/wildcard action s3:\*/) as unknown,
+        }),
+      ]),
+    );
+  });
+
+  test('a bucket policy without TLS', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Data');
+      const policy = resources(t)[idOf(t, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')];
+      const doc = policy.Properties.PolicyDocument as { Statement: { Condition?: unknown }[] };
+      doc.Statement = doc.Statement.filter(
+        (s) => !JSON.stringify(s.Condition ?? {}).includes('SecureTransport'),
+      );
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 5,
+        stack: 'Data',
+        logicalId: expect.stringMatching(/^ZonerawBucket/) as unknown,
+      }),
+    );
+  });
+
+  test('a key without rotation', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Data');
+      resources(t)[idOf(t, 'AWS::KMS::Key', 'Keyphi')].Properties.EnableKeyRotation = false;
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({ invariant: 5, logicalId: expect.stringMatching(/^Keyphi/) as unknown }),
+    );
+  });
+
+  test('a missing flow log', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-inference');
+      for (const [id, r] of Object.entries(resources(t)))
+        if (r.Type === 'AWS::EC2::FlowLog') delete resources(t)[id];
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 4,
+        stack: 'Network-inference',
+        detail: 'VPC has no flow log of all traffic',
+      }),
+    );
+  });
+
+  test('a trail without log file validation', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Audit');
+      resources(t)[idOf(t, 'AWS::CloudTrail::Trail')].Properties.EnableLogFileValidation = false;
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({ invariant: 8, detail: 'trail does not validate its log files' }),
+    );
+  });
+
+  test('a human role without MFA', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Identity');
+      const role = resources(t)[idOf(t, 'AWS::IAM::Role', 'datascientist')];
+      for (const s of (role.Properties.AssumeRolePolicyDocument as { Statement: { Condition?: unknown }[] })
+        .Statement) {
+        delete s.Condition;
+      }
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 7,
+        detail: 'human role aiseg-data-scientist can be assumed without MFA',
+      }),
+    );
+  });
+
+  test('a stateful resource that is no longer retained', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Data');
+      resources(t)[idOf(t, 'AWS::S3::Bucket', 'Zonecurated')].DeletionPolicy = 'Delete';
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 9,
+        logicalId: expect.stringMatching(/^ZonecuratedBucket/) as unknown,
+      }),
+    );
+  });
+
+  test('a role that may read raw phi', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Data');
+      const policy = resources(t)[idOf(t, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')];
+      const doc = policy.Properties.PolicyDocument as { Statement: { Sid?: string }[] };
+      doc.Statement = doc.Statement.filter(
+        (s) => s.Sid !== 'DenyReadsButByTheZoneReaders' && s.Sid !== 'DenyDataAccessOffThePerimeter',
+      );
+      const identity = stack(a, 'Identity');
+      const training =
+        resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'trainingsagemakerPolicy')];
+      (training.Properties.PolicyDocument as { Statement: unknown[] }).Statement.push({
+        Effect: 'Allow',
+        Action: 's3:GetObject',
+        Resource: {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':s3:::aiseg-raw-',
+              { Ref: 'AWS::AccountId' },
+              '-',
+              { Ref: 'AWS::Region' },
+              '/*',
+            ],
+          ],
+        },
+      });
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 6,
+        detail: expect.stringMatching(/aiseg-training-sagemaker can read raw phi/) as unknown,
+      }),
+    );
+  });
+
+  test('SageMaker jobs allowed without network isolation', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Identity');
+      const policy = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'developmentsagemakerPolicy')];
+      for (const s of (
+        policy.Properties.PolicyDocument as { Statement: { Condition?: { Bool?: Record<string, string> } }[] }
+      ).Statement) {
+        delete s.Condition?.Bool?.['sagemaker:NetworkIsolation'];
+      }
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 10,
+        detail: expect.stringMatching(/without network isolation/) as unknown,
+      }),
+    );
+  });
+});
+
+describe('any CloudFormation output', () => {
+  test('a VPC without the blueprint tags is a segment of its own, and its gaps are named', () => {
+    const template = {
+      Resources: {
+        Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
+        Subnet: {
+          Type: 'AWS::EC2::Subnet',
+          Properties: {
+            VpcId: { Ref: 'Vpc' },
+            CidrBlock: '10.0.0.0/24',
+            AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+          },
+        },
+        Table: { Type: 'AWS::EC2::RouteTable', Properties: { VpcId: { Ref: 'Vpc' } } },
+        Assoc: {
+          Type: 'AWS::EC2::SubnetRouteTableAssociation',
+          Properties: { SubnetId: { Ref: 'Subnet' }, RouteTableId: { Ref: 'Table' } },
+        },
+        Igw: { Type: 'AWS::EC2::InternetGateway', Properties: {} },
+        Out: {
+          Type: 'AWS::EC2::Route',
+          Properties: {
+            RouteTableId: { Ref: 'Table' },
+            DestinationCidrBlock: '0.0.0.0/0',
+            GatewayId: { Ref: 'Igw' },
+          },
+        },
+      },
+    };
+    const report = verify({ stacks: [{ id: 'Other', stackName: 'other', template }] });
+    expect(report.reachability.segments).toEqual(['vpc:Other/Vpc']);
+    expect(report.reachability.matrix['vpc:Other/Vpc'].internet).toBe('direct');
+    const found = report.invariants.flatMap((i) => i.violations);
+    expect(found).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ invariant: 2, logicalId: 'Out' }),
+        expect.objectContaining({ invariant: 3, logicalId: 'Out' }),
+        expect.objectContaining({
+          invariant: 4,
+          logicalId: 'Vpc',
+          detail: 'VPC has no flow log of all traffic',
+        }),
+        expect.objectContaining({ invariant: 8, detail: 'the assembly has no CloudTrail trail' }),
+      ]),
+    );
+  });
+
+  test('what cannot be resolved is reported and fails closed', () => {
+    const assembly = defaultAssembly();
+    const t = stack(assembly, 'Network-training');
+    const route = resources(t)[idOf(t, 'AWS::EC2::Route', 'SegmentVpcworkloadSubnet1')];
+    route.Properties.VpcEndpointId = { 'Fn::If': ['SomeCondition', 'vpce-1', 'vpce-2'] };
+    const report = verify(assembly);
+    expect(report.unresolved).toEqual([{ stack: 'Network-training', reason: 'Fn::If is not evaluated' }]);
+    expect(report.passed).toBe(false);
+  });
+});
+
+describe('the resolver', () => {
+  const assembly: Assembly = {
+    stacks: [
+      {
+        id: 'A',
+        stackName: 'a',
+        template: {
+          Resources: { Thing: { Type: 'AWS::S3::Bucket', Properties: { BucketName: 'named' } } },
+          Outputs: {
+            Out: { Value: { 'Fn::GetAtt': ['Thing', 'Arn'] }, Export: { Name: 'ThingArn' } },
+            Plain: { Value: { Ref: 'Thing' } },
+          },
+        },
+      },
+      { id: 'B', stackName: 'b', template: { Resources: {} } },
+    ],
+  };
+  const r = new Resolver(assembly);
+  const b = assembly.stacks[1];
+
+  test.each([
+    ['Fn::ImportValue', { 'Fn::ImportValue': 'ThingArn' }, 'arn:${AWS::Partition}:s3:::named'],
+    ['Fn::GetStackOutput', { 'Fn::GetStackOutput': { StackName: 'a', OutputName: 'Plain' } }, 'ref|A/Thing'],
+    ['Fn::Join', { 'Fn::Join': ['-', ['x', { Ref: 'AWS::Region' }]] }, 'x-${AWS::Region}'],
+    ['Fn::Select of Fn::Split', { 'Fn::Select': [1, { 'Fn::Split': [':', 'a:b:c'] }] }, 'b'],
+    ['Fn::GetAZs', { 'Fn::Select': [2, { 'Fn::GetAZs': '' }] }, '{az2}'],
+    [
+      'Fn::Sub',
+      { 'Fn::Sub': 'arn:${AWS::Partition}:x:${Name}' },
+      'arn:${AWS::Partition}:x:${Name}'.replace(
+        '${Name}',
+        'unresolved|Ref to Name, which is neither a resource nor a pseudo parameter',
+      ),
+    ],
+  ])('%s', (_name, value, expected) => {
+    expect(r.resolve(value, b)).toBe(expected);
+  });
+});
+
+describe('npm run verify', () => {
+  const run = (...args: string[]) =>
+    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/verify.ts', ...args], {
+      cwd: ROOT,
+      encoding: 'utf8',
+    });
+
+  test('exits 0 on the default app and writes the evidence', () => {
+    const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
+    const result = run(defaultAppDir(), '--out', out);
+    expect(result.stderr).toBe('');
+    expect(result.status).toBe(0);
+    expect(existsSync(join(out, 'report.md'))).toBe(true);
+  });
+
+  test('exits 1 naming the culprit when an invariant breaks', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiseg-broken-'));
+    const assembly = defaultAssembly();
+    const t = stack(assembly, 'Audit');
+    t.template.Resources![idOf(t, 'AWS::CloudTrail::Trail')].Properties!.IsMultiRegionTrail = false;
+    writeFileSync(
+      join(dir, 'manifest.json'),
+      JSON.stringify({
+        artifacts: Object.fromEntries(
+          assembly.stacks.map((s) => [
+            s.id,
+            {
+              type: 'aws:cloudformation:stack',
+              properties: { templateFile: `${s.id}.template.json`, stackName: s.stackName },
+            },
+          ]),
+        ),
+      }),
+    );
+    for (const s of assembly.stacks)
+      writeFileSync(join(dir, `${s.id}.template.json`), JSON.stringify(s.template));
+    const result = run(dir);
+    expect(result.status).toBe(1);
+    expect(result.stdout).toMatch(
+      /FAIL {2}8\. [\s\S]*Audit\/AuditTrail\w+: trail does not cover every region/,
+    );
+  });
+
+  test('exits 2 when the input cannot be read', () => {
+    const result = run(join(tmpdir(), 'no-such-assembly'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toMatch(/manifest\.json is missing/);
+  });
+});
