@@ -55,6 +55,11 @@ export interface Reachability {
   readonly matrix: Record<string, Record<string, PathState>>;
   /** Segments an inbound path from the internet reaches. */
   readonly inbound: Record<string, PathState>;
+  /**
+   * For each path that exists: the ports it may carry, as the VPC's security groups allow them
+   * outbound towards the destination (an upper bound over all of them), e.g. `tcp/443`, or `all`.
+   */
+  readonly ports: Record<string, Record<string, string>>;
 }
 
 export interface NetworkModel {
@@ -458,7 +463,58 @@ export function analyzeNetwork(
     evidence.push({ invariant: 1, stack: stack.id, logicalId: id, type: resource.Type });
     evidence.push({ invariant: 2, stack: stack.id, logicalId: id, type: resource.Type });
   }
-  return { model, reachability: { segments, matrix, inbound }, violations, evidence };
+  const ports: Record<string, Record<string, string>> = {};
+  for (const vpc of model.vpcs) {
+    for (const [to, state] of Object.entries(matrix[vpc.segment] ?? {})) {
+      if (state === 'none') continue;
+      const destinations =
+        to === 'internet'
+          ? ['0.0.0.0/0']
+          : to === 'corporate'
+            ? corporate
+            : model.vpcs.filter((v) => v.segment === to).map((v) => v.cidr);
+      (ports[vpc.segment] ??= {})[to] = egressPorts(resources, r, vpc.key, destinations);
+    }
+  }
+  return { model, reachability: { segments, matrix, inbound, ports }, violations, evidence };
+}
+
+/** The ports a VPC's security groups allow outbound to any of the destinations. */
+function egressPorts(
+  resources: ReturnType<typeof allResources>,
+  r: Resolver,
+  vpcKey: string,
+  destinations: readonly string[],
+): string {
+  const groups = resources.filter(
+    (x) =>
+      x.resource.Type === 'AWS::EC2::SecurityGroup' &&
+      refKey(r.resolve(x.resource.Properties?.VpcId, x.stack)) === vpcKey,
+  );
+  const keys = new Set(groups.map((g) => keyOf(g.stack, g.id)));
+  const rules = groups.flatMap((g) => {
+    const egress = g.resource.Properties?.SecurityGroupEgress;
+    // CloudFormation's default for a group without egress rules: everything out.
+    return egress === undefined
+      ? [{ IpProtocol: '-1', CidrIp: '0.0.0.0/0' }]
+      : (r.resolve(egress, g.stack) as Record<string, unknown>[]);
+  });
+  for (const x of resources.filter((y) => y.resource.Type === 'AWS::EC2::SecurityGroupEgress')) {
+    const group = refKey(r.resolve(x.resource.Properties?.GroupId, x.stack));
+    if (keys.has(group)) rules.push(r.resolve(x.resource.Properties, x.stack) as Record<string, unknown>);
+  }
+  const allowed = new Set<string>();
+  for (const rule of rules) {
+    const cidr = typeof rule.CidrIp === 'string' ? rule.CidrIp : undefined;
+    // The limited broadcast address is never routed (aws-cdk-lib writes it as a no-egress placeholder).
+    if (!cidr || cidr === '255.255.255.255/32' || !destinations.some((d) => overlaps(cidr, d))) continue;
+    const protocol = String(rule.IpProtocol);
+    if (protocol === '-1') return 'all';
+    const from = Number(rule.FromPort);
+    const to = Number(rule.ToPort);
+    allowed.add(`${protocol}/${from === to ? from : `${from}-${to}`}`);
+  }
+  return allowed.size > 0 ? [...allowed].sort().join(', ') : 'none allowed by security groups';
 }
 
 function splitKey(key: string): [string, string] {

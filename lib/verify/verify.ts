@@ -150,7 +150,7 @@ export function renderMarkdown(report: VerificationReport): string {
     '',
     '## Reachability',
     '',
-    'Outbound paths from each segment (rows); `via-firewall` passes a Network Firewall endpoint.',
+    "Outbound paths from each segment (rows); `via-firewall` passes a Network Firewall endpoint; in brackets, the ports the segment's security groups let out.",
     '',
   );
   const columns = [...reach.segments, 'internet', 'corporate'];
@@ -159,9 +159,12 @@ export function renderMarkdown(report: VerificationReport): string {
     `| --- | ${columns.map(() => '---').join(' | ')} | --- |`,
   );
   for (const from of reach.segments) {
-    out.push(
-      `| ${from} | ${columns.map((to) => (to === from ? '(itself)' : reach.matrix[from][to])).join(' | ')} | ${reach.inbound[from]} |`,
-    );
+    const shown = (to: string) => {
+      if (to === from) return '(itself)';
+      const ports = reach.ports[from]?.[to];
+      return ports ? `${reach.matrix[from][to]} (${ports})` : reach.matrix[from][to];
+    };
+    out.push(`| ${from} | ${columns.map(shown).join(' | ')} | ${reach.inbound[from]} |`);
   }
   out.push(
     '',

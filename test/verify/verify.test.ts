@@ -78,6 +78,11 @@ describe('the default blueprint', () => {
       },
     });
     expect(report.reachability.inbound).toEqual({ development: 'none', inference: 'none', training: 'none' });
+    // The only path is limited by the workload security group to HTTPS.
+    expect(report.reachability.ports).toEqual({ development: { internet: 'tcp/443' } });
+    expect(renderMarkdown(report)).toContain(
+      '| development | (itself) | none | none | via-firewall (tcp/443) | none | none |',
+    );
   });
 
   test('the access matrix: raw read by pseudonymization alone, models written by training and read by inference', () => {
@@ -185,6 +190,39 @@ describe('every way a path or a grant can open is found, and named', () => {
       void training;
     });
     expect(found).toContainEqual(expect.objectContaining({ invariant: 1, logicalId: 'Peering' }));
+  });
+
+  test('unless the flow is declared in the template metadata, the only allowed exception', () => {
+    const assembly = defaultAssembly();
+    const dev = stack(assembly, 'Network-development');
+    const training = stack(assembly, 'Network-training');
+    resources(dev).Peering = {
+      Type: 'AWS::EC2::VPCPeeringConnection',
+      Properties: {
+        VpcId: { Ref: idOf(dev, 'AWS::EC2::VPC', 'SegmentVpc') },
+        PeerVpcId: {
+          'Fn::GetStackOutput': { StackName: 'aiseg-network-training', OutputName: 'TrainingVpc' },
+        },
+      },
+    };
+    (training.template as { Outputs?: Record<string, unknown> }).Outputs = {
+      ...training.template.Outputs,
+      TrainingVpc: { Value: { Ref: idOf(training, 'AWS::EC2::VPC', 'SegmentVpc') } },
+    };
+    const undeclared = verify(assembly).invariants[0].violations;
+    expect(undeclared).toContainEqual(
+      expect.objectContaining({
+        logicalId: 'Peering',
+        detail: 'peering connects segments development and training',
+      }),
+    );
+    (dev.template as { Metadata?: Record<string, unknown> }).Metadata = {
+      'ai-segmentation': {
+        corporateCidrs: [],
+        declaredFlows: [{ from: 'development', to: 'training', ports: 'tcp/443' }],
+      },
+    };
+    expect(verify(assembly).invariants[0].violations.filter((v) => v.logicalId === 'Peering')).toEqual([]);
   });
 
   test('a transit gateway attachment', () => {
