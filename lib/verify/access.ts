@@ -243,9 +243,15 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     const name = String(r.resolve(p.BucketName ?? `${stack.id}/${id}`, stack));
     const arn = String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack));
     zones.push({ name: zone, classification });
+    // Reading needs the zone key's Decrypt, writing its GenerateDataKey: the key policy may refuse them.
+    const keyArn = String(encryption?.KMSMasterKeyID ?? '');
+    const keyPolicy = keyTarget ? resolvedDoc(keyTarget.resource.Properties?.KeyPolicy, keyTarget.stack) : [];
     for (const role of roles) {
-      const read = can(role, 's3:GetObject', `${arn}/any-object`, policy);
-      const write = can(role, 's3:PutObject', `${arn}/any-object`, policy);
+      const read =
+        can(role, 's3:GetObject', `${arn}/any-object`, policy) && can(role, 'kms:Decrypt', keyArn, keyPolicy);
+      const write =
+        can(role, 's3:PutObject', `${arn}/any-object`, policy) &&
+        can(role, 'kms:GenerateDataKey', keyArn, keyPolicy);
       rows[role.name][zone] = read && write ? 'RW' : read ? 'R' : write ? 'W' : '-';
       if (
         read &&
@@ -276,8 +282,11 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
   return { access: { zones, rows }, violations, evidence };
 }
 
-/** Identity-policy grants of one action on one resource, less the bucket policy's denies for this role. */
-function can(role: Role, action: string, resource: string, bucketPolicy: Statement[]): boolean {
+/**
+ * Identity-policy grants of one action on one resource, less the resource policy's denies for this
+ * role (a bucket policy, or a key policy, whose account delegation makes the identity grant count).
+ */
+function can(role: Role, action: string, resource: string, resourcePolicy: Statement[]): boolean {
   const granted = role.statements.some(
     (s) =>
       s.Effect === 'Allow' &&
@@ -285,7 +294,7 @@ function can(role: Role, action: string, resource: string, bucketPolicy: Stateme
       strings(s.Resource).some((res) => matches(res, resource)),
   );
   if (!granted) return false;
-  const denied = bucketPolicy.some(
+  const denied = resourcePolicy.some(
     (s) =>
       s.Effect === 'Deny' &&
       strings(s.Action).some((a) => actionMatches(a, action)) &&
@@ -314,8 +323,11 @@ function principalConditionsApply(condition: Statement['Condition'], arn: string
 
 /** A deny also conditioned on something the verifier cannot evaluate for a role (network path, encryption headers). */
 function hasOtherConditions(condition: Statement['Condition']): boolean {
-  return Object.values(condition ?? {}).some((pairs) =>
-    Object.keys(pairs).some((k) => k !== 'aws:PrincipalArn'),
+  // aws:PrincipalIsAWSService is known: false for a role.
+  return Object.entries(condition ?? {}).some(([operator, pairs]) =>
+    Object.keys(pairs).some(
+      (k) => k !== 'aws:PrincipalArn' && !(k === 'aws:PrincipalIsAWSService' && operator.startsWith('Bool')),
+    ),
   );
 }
 

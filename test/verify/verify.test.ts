@@ -392,18 +392,19 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a role that may read raw phi', () => {
-    const found = violationsAfter((a) => {
-      const t = stack(a, 'Data');
-      const policy = resources(t)[idOf(t, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')];
-      const doc = policy.Properties.PolicyDocument as { Statement: { Sid?: string }[] };
-      doc.Statement = doc.Statement.filter(
-        (s) => s.Sid !== 'DenyReadsButByTheZoneReaders' && s.Sid !== 'DenyDataAccessOffThePerimeter',
-      );
-      const identity = stack(a, 'Identity');
-      const training =
-        resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'trainingsagemakerPolicy')];
-      (training.Properties.PolicyDocument as { Statement: unknown[] }).Statement.push({
+  /** Lets the training role past the raw zone's bucket policy and grants it S3 and KMS reads. */
+  function openRawToTraining(a: Assembly): void {
+    const t = stack(a, 'Data');
+    const policy = resources(t)[idOf(t, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')];
+    const doc = policy.Properties.PolicyDocument as { Statement: { Sid?: string }[] };
+    doc.Statement = doc.Statement.filter(
+      (s) => s.Sid !== 'DenyReadsButByTheZoneReaders' && s.Sid !== 'DenyDataAccessOffThePerimeter',
+    );
+    const identity = stack(a, 'Identity');
+    const training =
+      resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'trainingsagemakerPolicy')];
+    (training.Properties.PolicyDocument as { Statement: unknown[] }).Statement.push(
+      {
         Effect: 'Allow',
         Action: 's3:GetObject',
         Resource: {
@@ -420,7 +421,34 @@ describe('every way a path or a grant can open is found, and named', () => {
             ],
           ],
         },
-      });
+      },
+      {
+        Effect: 'Allow',
+        Action: 'kms:Decrypt',
+        Resource: { 'Fn::GetStackOutput': { StackName: 'aiseg-data', OutputName: 'PhiKeyArn' } },
+      },
+    );
+    (t.template as { Outputs?: Record<string, unknown> }).Outputs = {
+      ...t.template.Outputs,
+      PhiKeyArn: { Value: { 'Fn::GetAtt': [idOf(t, 'AWS::KMS::Key', 'Keyphi'), 'Arn'] } },
+    };
+  }
+
+  test('the phi key policy alone still keeps a role out of raw', () => {
+    const assembly = defaultAssembly();
+    openRawToTraining(assembly);
+    const report = verify(assembly);
+    expect(report.access.rows['aiseg-training-sagemaker'].raw).toBe('-');
+    expect(report.invariants[5].violations).toEqual([]);
+  });
+
+  test('a role that may read raw phi', () => {
+    const found = violationsAfter((a) => {
+      openRawToTraining(a);
+      const t = stack(a, 'Data');
+      const key = resources(t)[idOf(t, 'AWS::KMS::Key', 'Keyphi')];
+      const doc = key.Properties.KeyPolicy as { Statement: { Sid?: string }[] };
+      doc.Statement = doc.Statement.filter((s) => s.Sid !== 'NoOtherPrincipalUsesTheKey');
     });
     expect(found).toContainEqual(
       expect.objectContaining({
