@@ -2,7 +2,7 @@ import type { Stack } from 'aws-cdk-lib';
 import { RemovalPolicy, Tags } from 'aws-cdk-lib';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import { STATEFUL_RESOURCE_TYPES } from '../lib/aspects/stateful-retention-check';
+import { STATEFUL_RESOURCE_TYPES } from '../lib/stateful-types';
 import { DATA_CLASSIFICATIONS } from '../lib/classification';
 import { defaultStackIds, readTemplateJson } from './support/default-app';
 import { synthBlueprint } from './support/synth';

@@ -2,7 +2,8 @@ import { CfnDeletionPolicy, type CfnResource, RemovalPolicy, Stack } from 'aws-c
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Aspects } from 'aws-cdk-lib';
-import { STATEFUL_RESOURCE_TYPES, StatefulRetentionCheck } from '../lib/aspects/stateful-retention-check';
+import { StatefulRetentionCheck } from '../lib/aspects/stateful-retention-check';
+import { STATEFUL_RESOURCE_TYPES } from '../lib/stateful-types';
 import { defaultStackIds, readTemplateJson } from './support/default-app';
 import { testApp } from './support/synth';
 import type { Resource } from './support/template';

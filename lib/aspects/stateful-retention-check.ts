@@ -1,22 +1,6 @@
 import { Annotations, CfnDeletionPolicy, CfnResource, type IAspect } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-
-/**
- * Resource types that hold data or keys: losing one loses what users stored, and each must be
- * classified.
- */
-export const STATEFUL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
-  'AWS::DynamoDB::Table',
-  'AWS::EFS::FileSystem',
-  'AWS::KMS::Key',
-  'AWS::Logs::LogGroup',
-  'AWS::RDS::DBCluster',
-  'AWS::RDS::DBInstance',
-  'AWS::S3::Bucket',
-  'AWS::SageMaker::Domain',
-  'AWS::SecretsManager::Secret',
-  'AWS::SQS::Queue',
-]);
+import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
 
 /**
  * Fails synth when a stateful resource would be deleted with its stack or on replacement:

@@ -125,18 +125,7 @@ export class IdentityStack extends Stack {
           actions: ['sts:AssumeRole'],
           resources: [roleArn(this, `cdk-*-role-${this.account}-${this.region}`)],
         }),
-        new iam.PolicyStatement({
-          sid: 'InspectTheBlueprintsStacks',
-          actions: [
-            'cloudformation:DescribeStacks',
-            'cloudformation:DescribeStackResources',
-            'cloudformation:GetTemplate',
-            'cloudformation:ListStackResources',
-          ],
-          resources: [
-            this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${prefix}-*/*` }),
-          ],
-        }),
+        this.readBlueprintStacks('InspectTheBlueprintsStacks'),
         new iam.PolicyStatement({
           sid: 'InspectTheSegmentFirewalls',
           actions: [
@@ -246,7 +235,6 @@ export class IdentityStack extends Stack {
   }
 
   private auditor(principals: readonly string[] | undefined, audit: IdentityStackProps['audit']): void {
-    const prefix = this.config.namePrefix;
     this.role(
       AUDITOR_ROLE,
       'Reads the audit trail, logs, configuration and templates; never data',
@@ -277,18 +265,7 @@ export class IdentityStack extends Stack {
           actions: ['cloudtrail:GetEventSelectors', 'cloudtrail:GetTrailStatus'],
           resources: [audit.trailArn],
         }),
-        new iam.PolicyStatement({
-          sid: 'ReadTheBlueprintsTemplates',
-          actions: [
-            'cloudformation:DescribeStacks',
-            'cloudformation:DescribeStackResources',
-            'cloudformation:GetTemplate',
-            'cloudformation:ListStackResources',
-          ],
-          resources: [
-            this.formatArn({ service: 'cloudformation', resource: 'stack', resourceName: `${prefix}-*/*` }),
-          ],
-        }),
+        this.readBlueprintStacks('ReadTheBlueprintsTemplates'),
         this.unscoped('ReadTrailsConfigAndQueries', [
           'cloudtrail:DescribeTrails',
           'cloudtrail:LookupEvents',
@@ -557,6 +534,26 @@ export class IdentityStack extends Stack {
       'ec2:DescribeSubnets',
       'ec2:DescribeVpcs',
     ]);
+  }
+
+  /** Reading the blueprint's stacks and templates (never changing them). */
+  private readBlueprintStacks(sid: string): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid,
+      actions: [
+        'cloudformation:DescribeStacks',
+        'cloudformation:DescribeStackResources',
+        'cloudformation:GetTemplate',
+        'cloudformation:ListStackResources',
+      ],
+      resources: [
+        this.formatArn({
+          service: 'cloudformation',
+          resource: 'stack',
+          resourceName: `${this.config.namePrefix}-*/*`,
+        }),
+      ],
+    });
   }
 
   private passRole(roleNames: string[]): iam.PolicyStatement {

@@ -1,21 +1,9 @@
+import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
 import { allResources, tagsOf, type Resolver } from './resolve';
 
 const CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'];
-/** Resource types that hold data or keys (as the blueprint's own retention and classification checks). */
-export const STATEFUL_TYPES = new Set([
-  'AWS::DynamoDB::Table',
-  'AWS::EFS::FileSystem',
-  'AWS::KMS::Key',
-  'AWS::Logs::LogGroup',
-  'AWS::RDS::DBCluster',
-  'AWS::RDS::DBInstance',
-  'AWS::S3::Bucket',
-  'AWS::SageMaker::Domain',
-  'AWS::SecretsManager::Secret',
-  'AWS::SQS::Queue',
-]);
 /** Roles that may read raw phi/pii. */
 const RAW_READERS = new Set(['pseudonymization', 'break-glass']);
 /** Actions that name no resource: a `*` resource is the only way to grant them. */
@@ -161,7 +149,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
   for (const { stack, id, resource } of resources) {
     const where = { stack: stack.id, logicalId: id };
     const p = resource.Properties ?? {};
-    if (STATEFUL_TYPES.has(resource.Type)) {
+    if (STATEFUL_RESOURCE_TYPES.has(resource.Type)) {
       const classification = tagsOf(resource).DataClassification;
       if (!CLASSIFICATIONS.includes(classification ?? '')) {
         violations.push({

@@ -102,9 +102,27 @@ function within(inner: string, outer: string): boolean {
   return !!x && !!y && x[0].kind() === y[0].kind() && x[1] >= y[1] && x[0].match(y);
 }
 
-export function buildModel(assembly: Assembly, r: Resolver): NetworkModel & { violations: Violation[] } {
+type Resources = ReturnType<typeof allResources>;
+
+/** Subnet -> the route table or network ACL an association resource gives it. */
+function subnetAssociations(
+  resources: Resources,
+  r: Resolver,
+  type: string,
+  property: string,
+): Map<string, string> {
+  return new Map(
+    resources
+      .filter((x) => x.resource.Type === type)
+      .map(({ stack, resource }) => [
+        refKey(r.resolve(resource.Properties?.SubnetId, stack)),
+        refKey(r.resolve(resource.Properties?.[property], stack)),
+      ]),
+  );
+}
+
+export function buildModel(resources: Resources, r: Resolver): NetworkModel & { violations: Violation[] } {
   const violations: Violation[] = [];
-  const resources = allResources(assembly);
   const vpcs: Vpc[] = resources
     .filter((x) => x.resource.Type === 'AWS::EC2::VPC')
     .map(({ stack, id, resource }) => {
@@ -136,15 +154,7 @@ export function buildModel(assembly: Assembly, r: Resolver): NetworkModel & { vi
       routes: [],
     }));
 
-  const tableOf = new Map<string, string>();
-  for (const { stack, resource } of resources.filter(
-    (x) => x.resource.Type === 'AWS::EC2::SubnetRouteTableAssociation',
-  )) {
-    tableOf.set(
-      refKey(r.resolve(resource.Properties?.SubnetId, stack)),
-      refKey(r.resolve(resource.Properties?.RouteTableId, stack)),
-    );
-  }
+  const tableOf = subnetAssociations(resources, r, 'AWS::EC2::SubnetRouteTableAssociation', 'RouteTableId');
   const routesOf = new Map<string, Route[]>();
   for (const { stack, id, resource } of resources.filter((x) => x.resource.Type === 'AWS::EC2::Route')) {
     const p = resource.Properties ?? {};
@@ -273,10 +283,9 @@ export function analyzeNetwork(
   r: Resolver,
   metadata: SegmentationMetadata,
 ): NetworkResult {
-  const built = buildModel(assembly, r);
-  const { violations, ...model } = built;
-  const evidence: Evidence[] = [];
   const resources = allResources(assembly);
+  const { violations, ...model } = buildModel(resources, r);
+  const evidence: Evidence[] = [];
   const vpcOf = (key: string) => model.vpcs.find((v) => v.key === key);
   const natSubnet = new Map(
     resources
@@ -449,10 +458,10 @@ export function analyzeNetwork(
   }
 
   // Invariant 1, second wall: the network ACL of every workload subnet denies the other segments and the corporate ranges.
-  violations.push(...aclViolations(assembly, r, model, corporate));
+  violations.push(...aclViolations(resources, r, model, corporate));
 
   // Invariant 4: flow logs on every VPC, alert and flow logs on every firewall, DNS query logs.
-  violations.push(...loggingViolations(assembly, r, model, evidence));
+  violations.push(...loggingViolations(resources, r, model, evidence));
 
   for (const v of model.vpcs)
     evidence.push({ invariant: 1, stack: v.stack, logicalId: v.id, type: 'AWS::EC2::VPC' });
@@ -481,7 +490,7 @@ export function analyzeNetwork(
 
 /** The ports a VPC's security groups allow outbound to any of the destinations. */
 function egressPorts(
-  resources: ReturnType<typeof allResources>,
+  resources: Resources,
   r: Resolver,
   vpcKey: string,
   destinations: readonly string[],
@@ -523,22 +532,13 @@ function splitKey(key: string): [string, string] {
 }
 
 function aclViolations(
-  assembly: Assembly,
+  resources: Resources,
   r: Resolver,
   model: NetworkModel,
   corporate: string[],
 ): Violation[] {
   const violations: Violation[] = [];
-  const resources = allResources(assembly);
-  const aclOf = new Map<string, string>();
-  for (const { stack, resource } of resources.filter(
-    (x) => x.resource.Type === 'AWS::EC2::SubnetNetworkAclAssociation',
-  )) {
-    aclOf.set(
-      refKey(r.resolve(resource.Properties?.SubnetId, stack)),
-      refKey(r.resolve(resource.Properties?.NetworkAclId, stack)),
-    );
-  }
+  const aclOf = subnetAssociations(resources, r, 'AWS::EC2::SubnetNetworkAclAssociation', 'NetworkAclId');
   const entries = resources
     .filter((x) => x.resource.Type === 'AWS::EC2::NetworkAclEntry')
     .map(({ stack, id, resource }) => {
@@ -610,13 +610,12 @@ function aclViolations(
 }
 
 function loggingViolations(
-  assembly: Assembly,
+  resources: Resources,
   r: Resolver,
   model: NetworkModel,
   evidence: Evidence[],
 ): Violation[] {
   const violations: Violation[] = [];
-  const resources = allResources(assembly);
   const flowLogged = new Set<string>();
   const dnsLogged = new Set<string>();
   const firewallLogs = new Map<string, Set<string>>();
