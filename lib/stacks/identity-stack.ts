@@ -495,9 +495,10 @@ export class IdentityStack extends Stack {
         actions: ['s3:PutObject'],
         resources: [bucket.arnForObjects('*')],
       }),
+      // Decrypt too: S3 needs it to assemble a multipart upload encrypted with the key.
       new iam.PolicyStatement({
         sid: `Encrypt${pascal(zone)}Zone`,
-        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
         resources: [key.keyArn],
         conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
       }),
