@@ -34,6 +34,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       'AI segmentation blueprint: audit key, Object-Lock audit bucket, CloudTrail, alerts, network logs',
     env,
     audit: config.audit,
+    namePrefix: prefix,
     dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),

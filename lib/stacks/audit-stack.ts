@@ -11,6 +11,9 @@ import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
+import { BREAK_GLASS_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
+import { SecurityAlarms } from '../constructs/security-alarms';
+import { dataBucketName, roleName } from '../names';
 
 /** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
 export const FLOW_LOG_PREFIX = 'vpc-flow-logs';
@@ -30,6 +33,8 @@ export interface AuditStackProps extends StackProps {
   readonly audit: AuditConfig;
   /** The data zones' buckets, whose object reads and writes the trail records. */
   readonly dataBucketNames: readonly string[];
+  /** The blueprint's name prefix, which names the roles and buckets the alarms watch. */
+  readonly namePrefix: string;
   /** Name of the permission boundary every role of the blueprint gets. */
   readonly boundaryPolicyName: string;
   /** Segments whose network logs this stack keeps. */
@@ -48,6 +53,7 @@ export class AuditStack extends Stack {
   readonly trail: AuditTrail;
   readonly alerts: AlertTopic;
   readonly boundary: PermissionBoundary;
+  readonly securityAlarms: SecurityAlarms;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
@@ -115,6 +121,17 @@ export class AuditStack extends Stack {
       });
     }
     this.admitVendedLogDelivery();
+
+    this.securityAlarms = new SecurityAlarms(this, 'SecurityAlarms', {
+      trailLogGroup: this.trail.logGroup.logGroup,
+      segments: this.networkLogGroups,
+      topic: this.alerts.topic,
+      context: {
+        rawBucketName: dataBucketName(props.namePrefix, 'raw'),
+        pseudonymizationRole: roleName(props.namePrefix, PSEUDONYMIZATION_ROLE),
+        breakGlassRole: roleName(props.namePrefix, BREAK_GLASS_ROLE),
+      },
+    });
   }
 
   /** Every log group of the stack: the trail's and each segment's network logs. */

@@ -1,0 +1,72 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+import { SECURITY_FILTERS, type FilterContext, type SecurityFilter } from '../monitoring/security-filters';
+
+/** Namespace of the blueprint's security metrics. */
+export const SECURITY_NAMESPACE = 'AISegmentation/Security';
+
+export interface SecurityAlarmsProps {
+  readonly trailLogGroup: logs.ILogGroup;
+  /** Each segment's firewall-alert and DNS-query log groups, by segment name. */
+  readonly segments: ReadonlyMap<string, { firewallAlerts: logs.ILogGroup; dnsQueries: logs.ILogGroup }>;
+  readonly topic: sns.ITopic;
+  readonly context: FilterContext;
+}
+
+/**
+ * A metric filter and an alarm for every security filter: the trail's once, the network ones once
+ * per segment. Every alarm goes to the alert topic on the first matching event.
+ */
+export class SecurityAlarms extends Construct {
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
+    super(scope, id);
+    for (const filter of SECURITY_FILTERS) {
+      if (filter.source === 'trail') {
+        this.watch(filter, props.trailLogGroup, undefined, props);
+      } else {
+        for (const [segment, groups] of props.segments)
+          this.watch(filter, groups[filter.source], segment, props);
+      }
+    }
+  }
+
+  private watch(
+    filter: SecurityFilter,
+    group: logs.ILogGroup,
+    segment: string | undefined,
+    props: SecurityAlarmsProps,
+  ) {
+    const id = segment ? `${filter.id}-${segment}` : filter.id;
+    const metricName = segment ? `${filter.id}-${segment}` : filter.id;
+    new logs.MetricFilter(this, `${id}Filter`, {
+      logGroup: group,
+      filterName: metricName,
+      filterPattern: logs.FilterPattern.literal(filter.pattern(props.context)),
+      metricNamespace: SECURITY_NAMESPACE,
+      metricName,
+      metricValue: '1',
+      defaultValue: 0,
+    });
+    const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
+      alarmDescription: `${filter.description}${segment ? ` (segment ${segment})` : ''}`,
+      metric: new cloudwatch.Metric({
+        namespace: SECURITY_NAMESPACE,
+        metricName,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      }),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    });
+    alarm.addAlarmAction(new actions.SnsAction(props.topic));
+    this.alarms.push(alarm);
+  }
+}

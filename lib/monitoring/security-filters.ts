@@ -1,0 +1,233 @@
+/**
+ * The security metric filters of the blueprint: the CIS AWS Foundations monitoring set over the
+ * CloudTrail log group, and the blueprint's own over the trail and the network logs. Each pattern
+ * is CloudWatch Logs JSON filter syntax, fully parenthesised.
+ */
+
+/** Which log group a filter reads. */
+export type FilterSource = 'trail' | 'firewallAlerts' | 'dnsQueries';
+
+export interface FilterContext {
+  /** The raw phi zone's bucket name. */
+  readonly rawBucketName: string;
+  /** Name of the only role that may read raw data (besides break-glass). */
+  readonly pseudonymizationRole: string;
+  /** Name of the break-glass role. */
+  readonly breakGlassRole: string;
+}
+
+export interface SecurityFilter {
+  /** Metric name and construct id. */
+  readonly id: string;
+  readonly description: string;
+  readonly source: FilterSource;
+  readonly pattern: (ctx: FilterContext) => string;
+}
+
+const anyOf = (field: string, values: readonly string[]) =>
+  `(${values.map((v) => `($.${field} = "${v}")`).join(' || ')})`;
+
+const events = (source: string, names: readonly string[]) => () =>
+  `{ ($.eventSource = "${source}") && ${anyOf('eventName', names)} }`;
+
+export const SECURITY_FILTERS: readonly SecurityFilter[] = [
+  {
+    id: 'UnauthorizedApiCalls',
+    description: 'CIS: API calls refused for lack of permission',
+    source: 'trail',
+    pattern: () =>
+      '{ (($.errorCode = "*UnauthorizedOperation") || ($.errorCode = "AccessDenied*")) && ($.sourceIPAddress != "delivery.logs.amazonaws.com") && ($.eventName != "HeadBucket") }',
+  },
+  {
+    id: 'ConsoleSignInWithoutMfa',
+    description: 'CIS: console sign-in of an IAM user without MFA',
+    source: 'trail',
+    pattern: () =>
+      '{ ($.eventName = "ConsoleLogin") && ($.additionalEventData.MFAUsed != "Yes") && ($.userIdentity.type = "IAMUser") && ($.responseElements.ConsoleLogin = "Success") }',
+  },
+  {
+    id: 'RootAccountUsage',
+    description: 'CIS: the root user acting',
+    source: 'trail',
+    pattern: () =>
+      '{ ($.userIdentity.type = "Root") && ($.userIdentity.invokedBy NOT EXISTS) && ($.eventType != "AwsServiceEvent") }',
+  },
+  {
+    id: 'IamPolicyChanges',
+    description: 'CIS: IAM policies created, changed, attached or detached',
+    source: 'trail',
+    pattern: events('iam.amazonaws.com', [
+      'DeleteGroupPolicy',
+      'DeleteRolePolicy',
+      'DeleteUserPolicy',
+      'PutGroupPolicy',
+      'PutRolePolicy',
+      'PutUserPolicy',
+      'CreatePolicy',
+      'DeletePolicy',
+      'CreatePolicyVersion',
+      'DeletePolicyVersion',
+      'SetDefaultPolicyVersion',
+      'AttachRolePolicy',
+      'DetachRolePolicy',
+      'AttachUserPolicy',
+      'DetachUserPolicy',
+      'AttachGroupPolicy',
+      'DetachGroupPolicy',
+      'PutRolePermissionsBoundary',
+      'DeleteRolePermissionsBoundary',
+    ]),
+  },
+  {
+    id: 'CloudTrailChanges',
+    description: 'CIS: trails created, changed, stopped or deleted',
+    source: 'trail',
+    pattern: events('cloudtrail.amazonaws.com', [
+      'CreateTrail',
+      'UpdateTrail',
+      'DeleteTrail',
+      'StartLogging',
+      'StopLogging',
+      'PutEventSelectors',
+    ]),
+  },
+  {
+    id: 'ConsoleSignInFailures',
+    description: 'CIS: failed console sign-ins',
+    source: 'trail',
+    pattern: () => '{ ($.eventName = "ConsoleLogin") && ($.errorMessage = "Failed authentication") }',
+  },
+  {
+    id: 'KmsKeyDisabledOrDeleted',
+    description: 'CIS: customer-managed keys disabled or scheduled for deletion',
+    source: 'trail',
+    pattern: events('kms.amazonaws.com', ['DisableKey', 'ScheduleKeyDeletion']),
+  },
+  {
+    id: 'S3BucketPolicyChanges',
+    description: 'CIS: bucket policies, ACLs and lifecycles changed',
+    source: 'trail',
+    pattern: events('s3.amazonaws.com', [
+      'PutBucketAcl',
+      'PutBucketPolicy',
+      'PutBucketCors',
+      'PutBucketLifecycle',
+      'PutBucketReplication',
+      'DeleteBucketPolicy',
+      'DeleteBucketCors',
+      'DeleteBucketLifecycle',
+      'DeleteBucketReplication',
+    ]),
+  },
+  {
+    id: 'ConfigChanges',
+    description: 'CIS: AWS Config recording or delivery changed',
+    source: 'trail',
+    pattern: events('config.amazonaws.com', [
+      'StopConfigurationRecorder',
+      'DeleteDeliveryChannel',
+      'PutDeliveryChannel',
+      'PutConfigurationRecorder',
+    ]),
+  },
+  {
+    id: 'SecurityGroupChanges',
+    description: 'CIS: security groups created, changed or deleted',
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'AuthorizeSecurityGroupIngress',
+      'AuthorizeSecurityGroupEgress',
+      'RevokeSecurityGroupIngress',
+      'RevokeSecurityGroupEgress',
+      'CreateSecurityGroup',
+      'DeleteSecurityGroup',
+    ]),
+  },
+  {
+    id: 'NetworkAclChanges',
+    description: 'CIS: network ACLs created, changed or deleted',
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'CreateNetworkAcl',
+      'CreateNetworkAclEntry',
+      'DeleteNetworkAcl',
+      'DeleteNetworkAclEntry',
+      'ReplaceNetworkAclEntry',
+      'ReplaceNetworkAclAssociation',
+    ]),
+  },
+  {
+    id: 'NetworkGatewayChanges',
+    description: 'CIS: internet and customer gateways created, attached, detached or deleted',
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'CreateCustomerGateway',
+      'DeleteCustomerGateway',
+      'AttachInternetGateway',
+      'CreateInternetGateway',
+      'DeleteInternetGateway',
+      'DetachInternetGateway',
+    ]),
+  },
+  {
+    id: 'RouteTableChanges',
+    description: 'CIS: routes and route tables changed',
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'CreateRoute',
+      'CreateRouteTable',
+      'ReplaceRoute',
+      'ReplaceRouteTableAssociation',
+      'DeleteRouteTable',
+      'DeleteRoute',
+      'DisassociateRouteTable',
+    ]),
+  },
+  {
+    id: 'VpcChanges',
+    description: 'CIS: VPCs and peering connections created, changed or deleted',
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'CreateVpc',
+      'DeleteVpc',
+      'ModifyVpcAttribute',
+      'AcceptVpcPeeringConnection',
+      'CreateVpcPeeringConnection',
+      'DeleteVpcPeeringConnection',
+      'RejectVpcPeeringConnection',
+    ]),
+  },
+  {
+    id: 'RawPhiReadByOtherPrincipal',
+    description: 'Blueprint: an object of the raw phi zone read by anyone but the pseudonymization role',
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "GetObject") || ($.eventName = "GetObjectVersion")) && ($.requestParameters.bucketName = "${ctx.rawBucketName}") && ($.userIdentity.arn != "*:assumed-role/${ctx.pseudonymizationRole}/*") }`,
+  },
+  {
+    id: 'SageMakerWorkOutsideGuardrails',
+    description: 'Blueprint: SageMaker work refused by the guardrails, or created without a VPC',
+    source: 'trail',
+    pattern: () =>
+      `{ ($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['CreateTrainingJob', 'CreateProcessingJob', 'CreateModel'])} && (($.errorCode = "AccessDenied*") || ($.requestParameters.vpcConfig NOT EXISTS)) }`,
+  },
+  {
+    id: 'BreakGlassAssumed',
+    description: 'Blueprint: the break-glass role assumed',
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventName = "AssumeRole") && ($.requestParameters.roleArn = "*:role/${ctx.breakGlassRole}") }`,
+  },
+  {
+    id: 'FirewallAlerts',
+    description: 'Blueprint: Network Firewall alerts and drops of a segment',
+    source: 'firewallAlerts',
+    pattern: () => '{ ($.event.event_type = "alert") }',
+  },
+  {
+    id: 'DnsFirewallBlocks',
+    description: 'Blueprint: DNS Firewall blocks of a segment',
+    source: 'dnsQueries',
+    pattern: () => '{ ($.firewall_rule_action = "BLOCK") }',
+  },
+];

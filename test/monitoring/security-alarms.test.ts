@@ -1,0 +1,223 @@
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { SECURITY_FILTERS, type FilterContext } from '../../lib/monitoring/security-filters';
+import { defaultTemplate } from '../support/default-app';
+import { matchesPattern } from '../support/filter-pattern';
+import { only, resourcesOf, type Resource } from '../support/template';
+
+const ctx: FilterContext = {
+  rawBucketName: 'aiseg-raw-123456789012-eu-west-1',
+  pseudonymizationRole: 'aiseg-pseudonymization',
+  breakGlassRole: 'aiseg-break-glass',
+};
+
+const role = (name: string) => ({
+  type: 'AssumedRole',
+  arn: `arn:aws:sts::123456789012:assumed-role/${name}/session`,
+  sessionContext: { sessionIssuer: { userName: name } },
+});
+const call = (eventSource: string, eventName: string, extra: Record<string, unknown> = {}) => ({
+  eventSource,
+  eventName,
+  eventType: 'AwsApiCall',
+  sourceIPAddress: '10.20.1.5',
+  userIdentity: role('aiseg-platform-admin'),
+  ...extra,
+});
+
+/** Per filter: an event it must match, and a benign one it must not. */
+const SAMPLES: Record<string, [unknown, unknown]> = {
+  UnauthorizedApiCalls: [
+    call('ec2.amazonaws.com', 'RunInstances', { errorCode: 'Client.UnauthorizedOperation' }),
+    call('s3.amazonaws.com', 'HeadBucket', { errorCode: 'AccessDenied' }),
+  ],
+  ConsoleSignInWithoutMfa: [
+    {
+      eventName: 'ConsoleLogin',
+      userIdentity: { type: 'IAMUser' },
+      additionalEventData: { MFAUsed: 'No' },
+      responseElements: { ConsoleLogin: 'Success' },
+    },
+    {
+      eventName: 'ConsoleLogin',
+      userIdentity: { type: 'IAMUser' },
+      additionalEventData: { MFAUsed: 'Yes' },
+      responseElements: { ConsoleLogin: 'Success' },
+    },
+  ],
+  RootAccountUsage: [
+    { eventName: 'CreateAccessKey', eventType: 'AwsApiCall', userIdentity: { type: 'Root' } },
+    {
+      eventName: 'Decrypt',
+      eventType: 'AwsServiceEvent',
+      userIdentity: { type: 'Root', invokedBy: 'kms.amazonaws.com' },
+    },
+  ],
+  IamPolicyChanges: [
+    call('iam.amazonaws.com', 'AttachRolePolicy'),
+    call('iam.amazonaws.com', 'GetRolePolicy'),
+  ],
+  CloudTrailChanges: [
+    call('cloudtrail.amazonaws.com', 'StopLogging'),
+    call('cloudtrail.amazonaws.com', 'LookupEvents'),
+  ],
+  ConsoleSignInFailures: [
+    { eventName: 'ConsoleLogin', errorMessage: 'Failed authentication' },
+    { eventName: 'ConsoleLogin', responseElements: { ConsoleLogin: 'Success' } },
+  ],
+  KmsKeyDisabledOrDeleted: [
+    call('kms.amazonaws.com', 'ScheduleKeyDeletion'),
+    call('kms.amazonaws.com', 'Decrypt'),
+  ],
+  S3BucketPolicyChanges: [
+    call('s3.amazonaws.com', 'PutBucketPolicy'),
+    call('s3.amazonaws.com', 'GetBucketPolicy'),
+  ],
+  ConfigChanges: [
+    call('config.amazonaws.com', 'StopConfigurationRecorder'),
+    call('config.amazonaws.com', 'DescribeConfigRules'),
+  ],
+  SecurityGroupChanges: [
+    call('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress'),
+    call('ec2.amazonaws.com', 'DescribeSecurityGroups'),
+  ],
+  NetworkAclChanges: [
+    call('ec2.amazonaws.com', 'ReplaceNetworkAclEntry'),
+    call('ec2.amazonaws.com', 'DescribeNetworkAcls'),
+  ],
+  NetworkGatewayChanges: [
+    call('ec2.amazonaws.com', 'AttachInternetGateway'),
+    call('ec2.amazonaws.com', 'DescribeInternetGateways'),
+  ],
+  RouteTableChanges: [
+    call('ec2.amazonaws.com', 'CreateRoute'),
+    call('ec2.amazonaws.com', 'DescribeRouteTables'),
+  ],
+  VpcChanges: [
+    call('ec2.amazonaws.com', 'CreateVpcPeeringConnection'),
+    call('ec2.amazonaws.com', 'DescribeVpcs'),
+  ],
+  RawPhiReadByOtherPrincipal: [
+    call('s3.amazonaws.com', 'GetObject', {
+      requestParameters: { bucketName: ctx.rawBucketName, key: 'site-a/batch.csv' },
+      userIdentity: { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/someone' },
+    }),
+    call('s3.amazonaws.com', 'GetObject', {
+      requestParameters: { bucketName: ctx.rawBucketName, key: 'site-a/batch.csv' },
+      userIdentity: role('aiseg-pseudonymization'),
+    }),
+  ],
+  SageMakerWorkOutsideGuardrails: [
+    call('sagemaker.amazonaws.com', 'CreateTrainingJob', { errorCode: 'AccessDeniedException' }),
+    call('sagemaker.amazonaws.com', 'CreateTrainingJob', {
+      requestParameters: { vpcConfig: { subnets: ['subnet-1'], securityGroupIds: ['sg-1'] } },
+    }),
+  ],
+  BreakGlassAssumed: [
+    call('sts.amazonaws.com', 'AssumeRole', {
+      requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/aiseg-break-glass' },
+    }),
+    call('sts.amazonaws.com', 'AssumeRole', {
+      requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/aiseg-auditor' },
+    }),
+  ],
+  FirewallAlerts: [
+    {
+      firewall_name: 'aiseg-training-1',
+      event: { event_type: 'alert', alert: { action: 'blocked', signature_id: 1000402 } },
+    },
+    { firewall_name: 'aiseg-training-1', event: { event_type: 'netflow', netflow: { pkts: 3 } } },
+  ],
+  DnsFirewallBlocks: [
+    {
+      query_name: 'exfil.example.net.',
+      firewall_rule_action: 'BLOCK',
+      firewall_rule_group_id: 'rslvr-frg-1',
+    },
+    { query_name: 'sts.eu-west-1.amazonaws.com.', rcode: 'NOERROR' },
+  ],
+};
+
+describe.each(SECURITY_FILTERS.map((f) => [f.id, f] as const))('filter %s', (id, filter) => {
+  const [bad, benign] = SAMPLES[id] ?? [];
+
+  test('has samples', () => {
+    expect(bad).toBeDefined();
+  });
+
+  test('matches the event it is for', () => {
+    expect(matchesPattern(filter.pattern(ctx), bad)).toBe(true);
+  });
+
+  test('does not match a benign event', () => {
+    expect(matchesPattern(filter.pattern(ctx), benign)).toBe(false);
+  });
+});
+
+describe('the audit stack watches every filter and sends every alarm to the alert topic', () => {
+  const template = defaultTemplate('Audit');
+  const resources = resourcesOf(template);
+  const [topicId] = only(template, 'AWS::SNS::Topic');
+  const filters = Object.values(template.findResources('AWS::Logs::MetricFilter')) as Resource[];
+  const alarms = Object.values(template.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+  const trailFilters = SECURITY_FILTERS.filter((f) => f.source === 'trail');
+  const networkFilters = SECURITY_FILTERS.filter((f) => f.source !== 'trail');
+
+  test('one metric filter and one alarm per trail filter, and per segment for the network ones', () => {
+    const expected = trailFilters.length + networkFilters.length * DEFAULT_SEGMENTS.length;
+    expect(filters).toHaveLength(expected);
+    expect(alarms).toHaveLength(expected);
+  });
+
+  test('each filter reads its log group with its pattern', () => {
+    for (const filter of trailFilters) {
+      const found = filters.find((f) => f.Properties?.FilterName === filter.id);
+      const group = (found?.Properties?.LogGroupName as { Ref: string }).Ref;
+      expect(group).toMatch(/^AuditTrailLogs/);
+      expect(resources[group].Type).toBe('AWS::Logs::LogGroup');
+    }
+    for (const segment of DEFAULT_SEGMENTS) {
+      for (const [id, prefix] of [
+        ['FirewallAlerts', 'FirewallAlerts'],
+        ['DnsFirewallBlocks', 'DnsQueries'],
+      ]) {
+        const found = filters.find((f) => f.Properties?.FilterName === `${id}-${segment.name}`);
+        expect((found?.Properties?.LogGroupName as { Ref: string }).Ref).toMatch(
+          new RegExp(`^${prefix}${segment.name}`),
+        );
+      }
+    }
+  });
+
+  test('the raw phi filter names the raw zone bucket and the pseudonymization role', () => {
+    const raw = filters.find((f) => f.Properties?.FilterName === 'RawPhiReadByOtherPrincipal');
+    const text = JSON.stringify(raw?.Properties?.FilterPattern);
+    expect(text).toContain('aiseg-raw-');
+    expect(text).toContain(':assumed-role/aiseg-pseudonymization/*');
+  });
+
+  test('every alarm fires on the first event and notifies the encrypted alert topic', () => {
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+        TreatMissingData: 'notBreaching',
+        Namespace: 'AISegmentation/Security',
+        AlarmActions: [{ Ref: topicId }],
+      });
+    }
+  });
+});
+
+describe('the pattern evaluator used above', () => {
+  test('treats a missing field as neither equal nor unequal, and NOT EXISTS as true', () => {
+    expect(matchesPattern('{ ($.a != "x") }', {})).toBe(false);
+    expect(matchesPattern('{ ($.a NOT EXISTS) }', {})).toBe(true);
+    expect(matchesPattern('{ ($.a = "x*") && (($.b = 1) || ($.c = "y")) }', { a: 'xyz', c: 'y' })).toBe(true);
+  });
+
+  test('refuses what it cannot read', () => {
+    expect(() => matchesPattern('$.a = "x"', {})).toThrow('not a JSON filter pattern');
+    expect(() => matchesPattern('{ (($.a = "x") }', {})).toThrow('unbalanced');
+  });
+});
