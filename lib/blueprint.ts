@@ -35,6 +35,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     env,
     audit: config.audit,
     namePrefix: prefix,
+    detectiveServices: config.detectiveServices,
     dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),

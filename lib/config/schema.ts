@@ -444,3 +444,4 @@ export type BlueprintConfig = Readonly<z.output<typeof configSchema>>;
 export type SegmentConfig = BlueprintConfig['segments'][number];
 export type EnvironmentConfig = BlueprintConfig['environment'];
 export type AuditConfig = BlueprintConfig['audit'];
+export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];

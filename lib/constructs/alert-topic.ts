@@ -1,3 +1,5 @@
+import { Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -21,6 +23,17 @@ export class AlertTopic extends Construct {
       masterKey: props.encryptionKey,
       enforceSSL: true,
     });
+    // EventBridge rules publish as a service principal: this account's rules only. (Rules target
+    // the topic by ARN, so that aws-cdk-lib adds no unconditioned grants to the topic or its key.)
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'ThisAccountsEventRulesPublish',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
+      }),
+    );
     for (const email of props.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

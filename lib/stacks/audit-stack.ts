@@ -1,9 +1,10 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { AuditConfig } from '../config/schema';
+import type { AuditConfig, DetectiveServicesConfig } from '../config/schema';
 import { AlertTopic } from '../constructs/alert-topic';
 import { AuditTrail } from '../constructs/audit-trail';
 import { ProtectedKey } from '../constructs/protected-key';
@@ -12,7 +13,8 @@ import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
 import { BREAK_GLASS_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
-import { SecurityAlarms } from '../constructs/security-alarms';
+import { SECURITY_NAMESPACE, SecurityAlarms } from '../constructs/security-alarms';
+import { DetectiveServices } from '../constructs/detective-services';
 import { dataBucketName, roleName } from '../names';
 
 /** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
@@ -33,6 +35,8 @@ export interface AuditStackProps extends StackProps {
   readonly audit: AuditConfig;
   /** The data zones' buckets, whose object reads and writes the trail records. */
   readonly dataBucketNames: readonly string[];
+  /** Which detective services the blueprint creates. */
+  readonly detectiveServices: DetectiveServicesConfig;
   /** The blueprint's name prefix, which names the roles and buckets the alarms watch. */
   readonly namePrefix: string;
   /** Name of the permission boundary every role of the blueprint gets. */
@@ -54,6 +58,7 @@ export class AuditStack extends Stack {
   readonly alerts: AlertTopic;
   readonly boundary: PermissionBoundary;
   readonly securityAlarms: SecurityAlarms;
+  readonly detectiveServices: DetectiveServices;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
@@ -131,6 +136,78 @@ export class AuditStack extends Stack {
         pseudonymizationRole: roleName(props.namePrefix, PSEUDONYMIZATION_ROLE),
         breakGlassRole: roleName(props.namePrefix, BREAK_GLASS_ROLE),
       },
+    });
+
+    this.detectiveServices = new DetectiveServices(this, 'DetectiveServices', {
+      ...props.detectiveServices,
+      topic: this.alerts.topic,
+      auditBucket: this.auditBucket,
+      auditKey: this.auditKey.key,
+      namePrefix: props.namePrefix,
+    });
+    if (props.detectiveServices.awsConfig) {
+      this.auditKey.allowService({
+        sid: 'ConfigEncryptsSnapshots',
+        principal: new iam.ServicePrincipal('config.amazonaws.com'),
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+      });
+    }
+    this.securityDashboard(props.namePrefix);
+  }
+
+  /** One dashboard: firewall alerts and DNS blocks per segment, GuardDuty findings, every alarm's state. */
+  private securityDashboard(prefix: string): void {
+    const metric = (metricName: string, label: string) =>
+      new cloudwatch.Metric({
+        namespace: SECURITY_NAMESPACE,
+        metricName,
+        label,
+        statistic: 'Sum',
+        period: Duration.minutes(5),
+      });
+    const segments = [...this.networkLogGroups.keys()];
+    const guardDutyRule = this.detectiveServices.rules.find((r) => r.node.id === 'GuardDutyFindings');
+    new cloudwatch.Dashboard(this, 'SecurityDashboard', {
+      dashboardName: `${prefix}-security`,
+      widgets: [
+        [
+          new cloudwatch.GraphWidget({
+            title: 'Network Firewall alerts and drops, per segment',
+            left: segments.map((s) => metric(`FirewallAlerts-${s}`, s)),
+            width: 12,
+          }),
+          new cloudwatch.GraphWidget({
+            title: 'DNS Firewall blocks, per segment',
+            left: segments.map((s) => metric(`DnsFirewallBlocks-${s}`, s)),
+            width: 12,
+          }),
+        ],
+        [
+          ...(guardDutyRule
+            ? [
+                new cloudwatch.GraphWidget({
+                  title: 'GuardDuty findings (medium and above) sent to the alert topic',
+                  left: [
+                    new cloudwatch.Metric({
+                      namespace: 'AWS/Events',
+                      metricName: 'MatchedEvents',
+                      dimensionsMap: { RuleName: guardDutyRule.ruleName },
+                      statistic: 'Sum',
+                      period: Duration.hours(1),
+                    }),
+                  ],
+                  width: 8,
+                }),
+              ]
+            : []),
+          new cloudwatch.AlarmStatusWidget({
+            title: 'Security alarms',
+            alarms: this.securityAlarms.alarms,
+            width: guardDutyRule ? 16 : 24,
+          }),
+        ],
+      ],
     });
   }
 

@@ -71,6 +71,7 @@ describe('audit key', () => {
       'CloudTrailDescribesKey',
       'CloudTrailEncryptsThisAccountsTrails',
       'CloudWatchLogsEncryptsThisAccountsLogGroups',
+      'ConfigEncryptsSnapshots',
       'LogDeliveryEncryptsFlowLogs',
       'S3EncryptsServerAccessLogs',
     ]);
