@@ -1,7 +1,7 @@
 import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
-import { allResources, tagsOf, type Resolver } from './resolve';
+import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 const CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'];
 /** Roles that may read raw phi/pii. */
@@ -32,6 +32,10 @@ const strings = (v: unknown) => list(v).map(String);
 interface Role {
   readonly stack: string;
   readonly id: string;
+  readonly template: StackTemplate;
+  readonly resource: CfnResource;
+  /** The role's inline policies; `statements` adds the managed policies attached to it. */
+  readonly inline: Statement[];
   readonly arn: string;
   readonly name: string;
   readonly tags: Record<string, string>;
@@ -74,24 +78,25 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
 
   // ---- identities ----
   const boundaries = new Set<string>();
-  const roles: Role[] = resources
-    .filter((x) => x.resource.Type === 'AWS::IAM::Role')
-    .map(({ stack, id, resource }) => {
-      const p = resource.Properties ?? {};
-      const name = p.RoleName !== undefined ? String(r.resolve(p.RoleName, stack)) : `${stack.id}/${id}`;
-      const inline = list(p.Policies).flatMap((x) =>
-        resolvedDoc((x as { PolicyDocument: unknown }).PolicyDocument, stack),
-      );
-      if (p.PermissionsBoundary) boundaries.add(String(r.resolve(p.PermissionsBoundary, stack)));
-      return {
-        stack: stack.id,
-        id,
-        arn: String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack)),
-        name,
-        tags: tagsOf(resource),
-        statements: inline,
-      };
-    });
+  const roles: Role[] = ofType(resources, 'AWS::IAM::Role').map(({ stack, id, resource }) => {
+    const p = resource.Properties ?? {};
+    const name = p.RoleName !== undefined ? String(r.resolve(p.RoleName, stack)) : `${stack.id}/${id}`;
+    const inline = list(p.Policies).flatMap((x) =>
+      resolvedDoc((x as { PolicyDocument: unknown }).PolicyDocument, stack),
+    );
+    if (p.PermissionsBoundary) boundaries.add(String(r.resolve(p.PermissionsBoundary, stack)));
+    return {
+      stack: stack.id,
+      id,
+      template: stack,
+      resource,
+      inline,
+      arn: String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack)),
+      name,
+      tags: tagsOf(resource),
+      statements: [...inline],
+    };
+  });
   const roleByRef = new Map(roles.map((role) => [`ref|${role.stack}/${role.id}`, role]));
   for (const { stack, id, resource } of resources) {
     if (resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::Policy') continue;
@@ -112,21 +117,12 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     checkStatements(statements, stack.id, id, violations, evidence);
   }
   for (const role of roles) {
-    const resource = assembly.stacks.find((s) => s.id === role.stack)!.template.Resources![role.id];
-    const inlineStatements = list(resource.Properties?.Policies).flatMap((x) =>
-      resolvedDoc(
-        (x as { PolicyDocument: unknown }).PolicyDocument,
-        assembly.stacks.find((s) => s.id === role.stack)!,
-      ),
-    );
-    checkStatements(inlineStatements, role.stack, role.id, violations, evidence);
-    checkRole(role, resource, assembly, r, violations, evidence);
+    checkStatements(role.inline, role.stack, role.id, violations, evidence);
+    checkRole(role, r, violations, evidence);
   }
 
   // ---- data stores ----
-  const keys = new Map(
-    resources.filter((x) => x.resource.Type === 'AWS::KMS::Key').map((x) => [`${x.stack.id}/${x.id}`, x]),
-  );
+  const keys = new Map(ofType(resources, 'AWS::KMS::Key').map((x) => [`${x.stack.id}/${x.id}`, x]));
   for (const [key, { stack, id, resource }] of keys) {
     if (resource.Properties?.EnableKeyRotation !== true) {
       violations.push({
@@ -140,7 +136,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     }
   }
   const bucketPolicies = new Map<string, Statement[]>();
-  for (const { stack, resource } of resources.filter((x) => x.resource.Type === 'AWS::S3::BucketPolicy')) {
+  for (const { stack, resource } of ofType(resources, 'AWS::S3::BucketPolicy')) {
     const bucket = String(r.resolve(resource.Properties?.Bucket, stack));
     bucketPolicies.set(bucket, resolvedDoc(resource.Properties?.PolicyDocument, stack));
   }
@@ -266,7 +262,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     evidence.push({ invariant: 6, ...where, type: resource.Type });
   }
 
-  violations.push(...trailViolations(assembly, r, evidence));
+  violations.push(...trailViolations(assembly, resources, r, evidence));
   return { access: { zones, rows }, violations, evidence };
 }
 
@@ -378,21 +374,13 @@ function checkStatements(
   }
 }
 
-function checkRole(
-  role: Role,
-  resource: CfnResource,
-  assembly: Assembly,
-  r: Resolver,
-  violations: Violation[],
-  evidence: Evidence[],
-): void {
-  const p = resource.Properties ?? {};
+function checkRole(role: Role, r: Resolver, violations: Violation[], evidence: Evidence[]): void {
+  const p = role.resource.Properties ?? {};
   const where = { stack: role.stack, logicalId: role.id };
   if (!p.PermissionsBoundary)
     violations.push({ invariant: 7, ...where, detail: `role ${role.name} has no permission boundary` });
-  const stack = assembly.stacks.find((s) => s.id === role.stack)!;
   const trust = list(
-    (r.resolve(p.AssumeRolePolicyDocument, stack) as { Statement?: unknown })?.Statement,
+    (r.resolve(p.AssumeRolePolicyDocument, role.template) as { Statement?: unknown })?.Statement,
   ) as Statement[];
   const assumedByPeople = trust.some(
     (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('"AWS"'),
@@ -420,12 +408,16 @@ function checkRole(
   evidence.push({ invariant: 7, ...where, type: 'AWS::IAM::Role' });
 }
 
-function trailViolations(assembly: Assembly, r: Resolver, evidence: Evidence[]): Violation[] {
+function trailViolations(
+  assembly: Assembly,
+  resources: readonly LocatedResource[],
+  r: Resolver,
+  evidence: Evidence[],
+): Violation[] {
   const violations: Violation[] = [];
-  const resources = allResources(assembly);
-  const trails = resources.filter((x) => x.resource.Type === 'AWS::CloudTrail::Trail');
-  const zoneBuckets = resources.filter(
-    (x) => x.resource.Type === 'AWS::S3::Bucket' && tagsOf(x.resource)['ai-segmentation:data-zone'],
+  const trails = ofType(resources, 'AWS::CloudTrail::Trail');
+  const zoneBuckets = ofType(resources, 'AWS::S3::Bucket').filter(
+    (x) => tagsOf(x.resource)['ai-segmentation:data-zone'],
   );
   if (trails.length === 0) {
     const [first] = assembly.stacks;

@@ -2,7 +2,7 @@ import * as ipaddr from 'ipaddr.js';
 import type { Assembly, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
 import { SEGMENTATION_METADATA_KEY } from '../tags';
-import { allResources, tagsOf, type Resolver } from './resolve';
+import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 /** Template metadata a blueprint writes so that the verifier knows the ranges it must keep apart. */
 export const METADATA_KEY = SEGMENTATION_METADATA_KEY;
@@ -102,7 +102,7 @@ function within(inner: string, outer: string): boolean {
   return !!x && !!y && x[0].kind() === y[0].kind() && x[1] >= y[1] && x[0].match(y);
 }
 
-type Resources = ReturnType<typeof allResources>;
+type Resources = readonly LocatedResource[];
 
 /** Subnet -> the route table or network ACL an association resource gives it. */
 function subnetAssociations(
@@ -112,51 +112,45 @@ function subnetAssociations(
   property: string,
 ): Map<string, string> {
   return new Map(
-    resources
-      .filter((x) => x.resource.Type === type)
-      .map(({ stack, resource }) => [
-        refKey(r.resolve(resource.Properties?.SubnetId, stack)),
-        refKey(r.resolve(resource.Properties?.[property], stack)),
-      ]),
+    ofType(resources, type).map(({ stack, resource }) => [
+      refKey(r.resolve(resource.Properties?.SubnetId, stack)),
+      refKey(r.resolve(resource.Properties?.[property], stack)),
+    ]),
   );
 }
 
 export function buildModel(resources: Resources, r: Resolver): NetworkModel & { violations: Violation[] } {
   const violations: Violation[] = [];
-  const vpcs: Vpc[] = resources
-    .filter((x) => x.resource.Type === 'AWS::EC2::VPC')
-    .map(({ stack, id, resource }) => {
-      const tags = tagsOf(resource);
-      const segment = tags['ai-segmentation:segment'];
-      return {
-        key: keyOf(stack, id),
-        stack: stack.id,
-        id,
-        cidr: String(r.resolve(resource.Properties?.CidrBlock, stack)),
-        segment: segment ?? `vpc:${stack.id}/${id}`,
-        kind: tags['ai-segmentation:segment-kind'],
-        egress: tags['ai-segmentation:internet-egress'],
-        tagged: segment !== undefined,
-      };
-    });
-
-  const subnets: Subnet[] = resources
-    .filter((x) => x.resource.Type === 'AWS::EC2::Subnet')
-    .map(({ stack, id, resource }) => ({
+  const vpcs: Vpc[] = ofType(resources, 'AWS::EC2::VPC').map(({ stack, id, resource }) => {
+    const tags = tagsOf(resource);
+    const segment = tags['ai-segmentation:segment'];
+    return {
       key: keyOf(stack, id),
       stack: stack.id,
       id,
-      vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
-      zone: String(r.resolve(resource.Properties?.AvailabilityZone, stack)),
       cidr: String(r.resolve(resource.Properties?.CidrBlock, stack)),
-      tier: tagsOf(resource)['ai-segmentation:subnet-tier'],
-      mapPublicIp: r.resolve(resource.Properties?.MapPublicIpOnLaunch, stack) === true,
-      routes: [],
-    }));
+      segment: segment ?? `vpc:${stack.id}/${id}`,
+      kind: tags['ai-segmentation:segment-kind'],
+      egress: tags['ai-segmentation:internet-egress'],
+      tagged: segment !== undefined,
+    };
+  });
+
+  const subnets: Subnet[] = ofType(resources, 'AWS::EC2::Subnet').map(({ stack, id, resource }) => ({
+    key: keyOf(stack, id),
+    stack: stack.id,
+    id,
+    vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
+    zone: String(r.resolve(resource.Properties?.AvailabilityZone, stack)),
+    cidr: String(r.resolve(resource.Properties?.CidrBlock, stack)),
+    tier: tagsOf(resource)['ai-segmentation:subnet-tier'],
+    mapPublicIp: r.resolve(resource.Properties?.MapPublicIpOnLaunch, stack) === true,
+    routes: [],
+  }));
 
   const tableOf = subnetAssociations(resources, r, 'AWS::EC2::SubnetRouteTableAssociation', 'RouteTableId');
   const routesOf = new Map<string, Route[]>();
-  for (const { stack, id, resource } of resources.filter((x) => x.resource.Type === 'AWS::EC2::Route')) {
+  for (const { stack, id, resource } of ofType(resources, 'AWS::EC2::Route')) {
     const p = resource.Properties ?? {};
     const table = refKey(r.resolve(p.RouteTableId, stack));
     const destination = String(
@@ -175,28 +169,21 @@ export function buildModel(resources: Resources, r: Resolver): NetworkModel & { 
   }
   for (const subnet of subnets) subnet.routes = routesOf.get(tableOf.get(subnet.key) ?? '') ?? [];
 
-  const firewalls = resources
-    .filter((x) => x.resource.Type === 'AWS::NetworkFirewall::Firewall')
-    .map(({ stack, id, resource }) => ({
-      key: keyOf(stack, id),
-      stack: stack.id,
-      id,
-      vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
-      subnets: ((resource.Properties?.SubnetMappings ?? []) as { SubnetId: unknown }[]).map((m) =>
-        refKey(r.resolve(m.SubnetId, stack)),
-      ),
-    }));
-  const endpoints = resources
-    .filter((x) => x.resource.Type === 'AWS::EC2::VPCEndpoint')
-    .map(({ stack, id, resource }) => ({
-      key: keyOf(stack, id),
-      vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
-      service: String(r.resolve(resource.Properties?.ServiceName, stack)).replace(
-        /^.*\$\{AWS::Region\}\./,
-        '',
-      ),
-      type: JSON.stringify(resource.Properties?.VpcEndpointType ?? 'Gateway').replace(/"/g, ''),
-    }));
+  const firewalls = ofType(resources, 'AWS::NetworkFirewall::Firewall').map(({ stack, id, resource }) => ({
+    key: keyOf(stack, id),
+    stack: stack.id,
+    id,
+    vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
+    subnets: ((resource.Properties?.SubnetMappings ?? []) as { SubnetId: unknown }[]).map((m) =>
+      refKey(r.resolve(m.SubnetId, stack)),
+    ),
+  }));
+  const endpoints = ofType(resources, 'AWS::EC2::VPCEndpoint').map(({ stack, id, resource }) => ({
+    key: keyOf(stack, id),
+    vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
+    service: String(r.resolve(resource.Properties?.ServiceName, stack)).replace(/^.*\$\{AWS::Region\}\./, ''),
+    type: JSON.stringify(resource.Properties?.VpcEndpointType ?? 'Gateway').replace(/"/g, ''),
+  }));
   return { vpcs, subnets, firewalls, endpoints, violations };
 }
 
@@ -288,12 +275,10 @@ export function analyzeNetwork(
   const evidence: Evidence[] = [];
   const vpcOf = (key: string) => model.vpcs.find((v) => v.key === key);
   const natSubnet = new Map(
-    resources
-      .filter((x) => x.resource.Type === 'AWS::EC2::NatGateway')
-      .map(({ stack, id, resource }) => [
-        keyOf(stack, id),
-        refKey(r.resolve(resource.Properties?.SubnetId, stack)),
-      ]),
+    ofType(resources, 'AWS::EC2::NatGateway').map(({ stack, id, resource }) => [
+      keyOf(stack, id),
+      refKey(r.resolve(resource.Properties?.SubnetId, stack)),
+    ]),
   );
   const segments = [...new Set(model.vpcs.map((v) => v.segment))].sort();
   const matrix: Record<string, Record<string, PathState>> = Object.fromEntries(
@@ -468,7 +453,7 @@ export function analyzeNetwork(
   for (const f of model.firewalls)
     evidence.push({ invariant: 3, stack: f.stack, logicalId: f.id, type: 'AWS::NetworkFirewall::Firewall' });
   // Network ACLs are the second wall against other segments (1) and hold inbound to return traffic (2).
-  for (const { stack, id, resource } of resources.filter((x) => x.resource.Type === 'AWS::EC2::NetworkAcl')) {
+  for (const { stack, id, resource } of ofType(resources, 'AWS::EC2::NetworkAcl')) {
     evidence.push({ invariant: 1, stack: stack.id, logicalId: id, type: resource.Type });
     evidence.push({ invariant: 2, stack: stack.id, logicalId: id, type: resource.Type });
   }
@@ -495,10 +480,8 @@ function egressPorts(
   vpcKey: string,
   destinations: readonly string[],
 ): string {
-  const groups = resources.filter(
-    (x) =>
-      x.resource.Type === 'AWS::EC2::SecurityGroup' &&
-      refKey(r.resolve(x.resource.Properties?.VpcId, x.stack)) === vpcKey,
+  const groups = ofType(resources, 'AWS::EC2::SecurityGroup').filter(
+    (x) => refKey(r.resolve(x.resource.Properties?.VpcId, x.stack)) === vpcKey,
   );
   const keys = new Set(groups.map((g) => keyOf(g.stack, g.id)));
   const rules = groups.flatMap((g) => {
@@ -539,23 +522,21 @@ function aclViolations(
 ): Violation[] {
   const violations: Violation[] = [];
   const aclOf = subnetAssociations(resources, r, 'AWS::EC2::SubnetNetworkAclAssociation', 'NetworkAclId');
-  const entries = resources
-    .filter((x) => x.resource.Type === 'AWS::EC2::NetworkAclEntry')
-    .map(({ stack, id, resource }) => {
-      const p = resource.Properties ?? {};
-      return {
-        stack: stack.id,
-        id,
-        acl: refKey(r.resolve(p.NetworkAclId, stack)),
-        egress: r.resolve(p.Egress, stack) === true,
-        allow: String(r.resolve(p.RuleAction, stack)) === 'allow',
-        number: Number(r.resolve(p.RuleNumber, stack)),
-        cidr: String(r.resolve(p.CidrBlock ?? p.Ipv6CidrBlock, stack)),
-        protocol: Number(r.resolve(p.Protocol, stack)),
-        from: Number((r.resolve(p.PortRange, stack) as { From?: number } | undefined)?.From ?? 0),
-        to: Number((r.resolve(p.PortRange, stack) as { To?: number } | undefined)?.To ?? 65535),
-      };
-    });
+  const entries = ofType(resources, 'AWS::EC2::NetworkAclEntry').map(({ stack, id, resource }) => {
+    const p = resource.Properties ?? {};
+    return {
+      stack: stack.id,
+      id,
+      acl: refKey(r.resolve(p.NetworkAclId, stack)),
+      egress: r.resolve(p.Egress, stack) === true,
+      allow: String(r.resolve(p.RuleAction, stack)) === 'allow',
+      number: Number(r.resolve(p.RuleNumber, stack)),
+      cidr: String(r.resolve(p.CidrBlock ?? p.Ipv6CidrBlock, stack)),
+      protocol: Number(r.resolve(p.Protocol, stack)),
+      from: Number((r.resolve(p.PortRange, stack) as { From?: number } | undefined)?.From ?? 0),
+      to: Number((r.resolve(p.PortRange, stack) as { To?: number } | undefined)?.To ?? 65535),
+    };
+  });
   for (const subnet of model.subnets.filter((s) => s.tier === 'workload')) {
     const vpc = model.vpcs.find((v) => v.key === subnet.vpc);
     if (!vpc) continue;

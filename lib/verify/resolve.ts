@@ -146,13 +146,23 @@ export class Resolver {
   }
 }
 
+/** A resource of the assembly with its stack and logical id. */
+export interface LocatedResource {
+  readonly stack: StackTemplate;
+  readonly id: string;
+  readonly resource: CfnResource;
+}
+
 /** Every resource of the assembly with its stack and logical id. */
-export function allResources(
-  assembly: Assembly,
-): { stack: StackTemplate; id: string; resource: CfnResource }[] {
+export function allResources(assembly: Assembly): LocatedResource[] {
   return assembly.stacks.flatMap((stack) =>
     Object.entries(stack.template.Resources ?? {}).map(([id, resource]) => ({ stack, id, resource })),
   );
+}
+
+/** The resources of one type. */
+export function ofType(resources: readonly LocatedResource[], type: string): LocatedResource[] {
+  return resources.filter((x) => x.resource.Type === type);
 }
 
 /** A resource's tags as a map. */
