@@ -57,6 +57,8 @@ export interface IdentityStackProps extends StackProps {
 export class IdentityStack extends Stack {
   readonly roles = new Map<string, iam.Role>();
   private readonly config: BlueprintConfig;
+  /** The trust principals made by humanTrust: their roles get one-hour sessions and the human tag. */
+  private readonly humanPrincipals = new WeakSet<iam.IPrincipal>();
   private readonly data: DataStack;
 
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
@@ -422,9 +424,7 @@ export class IdentityStack extends Stack {
   ): iam.Role {
     const name = roleName(this.config.namePrefix, role, segment);
     const id = segment ? `${segment}-${role}` : role;
-    const human =
-      assumedBy instanceof iam.PrincipalWithConditions &&
-      JSON.stringify(assumedBy.conditions).includes('MultiFactor');
+    const human = this.humanPrincipals.has(assumedBy);
     const created = new iam.Role(this, id, {
       roleName: name,
       description,
@@ -452,7 +452,9 @@ export class IdentityStack extends Stack {
 
   /** Configured principals (or, by default, the account's IAM principals an admin allows), with MFA. */
   private humanTrust(principals?: readonly string[]): iam.IPrincipal {
-    return this.trustedPrincipals(principals).withConditions(HUMAN_TRUST_CONDITIONS);
+    const principal = this.trustedPrincipals(principals).withConditions(HUMAN_TRUST_CONDITIONS);
+    this.humanPrincipals.add(principal);
+    return principal;
   }
 
   private trustedPrincipals(principals?: readonly string[]): iam.PrincipalBase {
