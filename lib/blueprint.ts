@@ -5,9 +5,10 @@ import type { BlueprintConfig } from './config/schema';
 import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
-import { boundaryPolicyName, dataBucketName, roleArn, roleName } from './names';
+import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleArn, roleName } from './names';
 import { DATA_ZONES } from './classification';
-import { SAGEMAKER_ROLE } from './identity/actors';
+import { PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './identity/actors';
+import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { WorkloadStack } from './stacks/workload-stack';
@@ -21,12 +22,16 @@ export interface Blueprint {
   readonly identity: IdentityStack;
   /** One workload stack per development segment (its SageMaker Studio domain), by segment name. */
   readonly workloads: ReadonlyMap<string, WorkloadStack>;
+  /** The pseudonymization stage, when there is a pipeline segment for it to run in. */
+  readonly pipeline?: PipelineStack;
 }
 
 /** Builds every stack of the blueprint from a validated configuration. */
 export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   const env: Environment = { account: config.environment.account, region: config.environment.region };
   const prefix = config.namePrefix;
+  const stageSegment = config.pseudonymization.segment;
+  const stageFunction = pseudonymizationFunctionName(prefix);
 
   const audit = new AuditStack(app, 'Audit', {
     stackName: `${prefix}-audit`,
@@ -39,6 +44,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),
+    functionNames: stageSegment !== undefined ? [stageFunction] : [],
   });
 
   const networks = new Map<string, NetworkStack>();
@@ -102,6 +108,23 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     workloads.set(segment.name, workload);
   }
 
+  const pipeline =
+    stageSegment === undefined
+      ? undefined
+      : new PipelineStack(app, 'Pipeline', {
+          stackName: `${prefix}-pipeline`,
+          description: `AI segmentation blueprint: the pseudonymization stage, in segment "${stageSegment}"`,
+          env,
+          namePrefix: prefix,
+          functionName: stageFunction,
+          pseudonymization: config.pseudonymization,
+          data,
+          network: networks.get(stageSegment)!,
+          role: identity.roles.get(roleName(prefix, PSEUDONYMIZATION_ROLE))!,
+          logGroup: audit.functionLogs(stageFunction),
+          alertTopic: audit.alerts.topic,
+        });
+
   Tags.of(app).add(BLUEPRINT_TAG, prefix);
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
@@ -109,5 +132,5 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   Aspects.of(app).add(new StatefulRetentionCheck());
   // After the tag aspects have run, so that the tags are there to be read.
   Aspects.of(app).add(new ClassificationCheck(), { priority: AspectPriority.READONLY });
-  return { audit, networks, data, identity, workloads };
+  return { audit, networks, data, identity, workloads, ...(pipeline ? { pipeline } : {}) };
 }

@@ -41,7 +41,7 @@ export interface ZoneControls {
    * The kinds of segment whose S3 endpoints may carry requests to the zone; requests through any
    * other path are refused unless they come from a role listed in `offNetwork`.
    */
-  readonly segments: readonly ('development' | 'training' | 'inference')[];
+  readonly segments: readonly ('development' | 'training' | 'inference' | 'pipeline')[];
   /** Roles that reach the zone without a segment's endpoint (an uploader outside AWS, break-glass). */
   readonly offNetwork: readonly ZoneActor[];
 }
@@ -56,16 +56,17 @@ export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
     description: 'Raw patient data as it lands; read only by the pseudonymization stage',
     readers: ['pseudonymization', 'break-glass'],
     writers: ['ingestion'],
-    segments: [],
-    offNetwork: ['ingestion', 'pseudonymization', 'break-glass'],
+    // The stage reads through its pipeline segment's endpoint; uploads come from outside.
+    segments: ['pipeline'],
+    offNetwork: ['ingestion', 'break-glass'],
   },
   curated: {
     classification: 'pii',
     description: 'Pseudonymized records that development and training work on',
-    readers: ['data-scientist', 'development', 'training', 'pseudonymization', 'break-glass'],
+    readers: ['data-scientist', 'development', 'training', 'break-glass'],
     writers: ['pseudonymization'],
-    segments: ['development', 'training'],
-    offNetwork: ['pseudonymization', 'break-glass'],
+    segments: ['development', 'training', 'pipeline'],
+    offNetwork: ['break-glass'],
   },
   models: {
     classification: 'proprietary',
@@ -80,8 +81,8 @@ export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
     description: 'Records the pseudonymization stage could not process, kept with the reason',
     readers: ['break-glass'],
     writers: ['pseudonymization'],
-    segments: [],
-    offNetwork: ['pseudonymization', 'break-glass'],
+    segments: ['pipeline'],
+    offNetwork: ['break-glass'],
   },
 };
 

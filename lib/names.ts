@@ -27,3 +27,18 @@ export function dataBucketName(prefix: string, zone: DataZone): string {
 export function boundaryPolicyName(prefix: string): string {
   return `${prefix}-permission-boundary`;
 }
+
+/** The pseudonymization stage's function (its log group is `/aws/lambda/` and this name). */
+export function pseudonymizationFunctionName(prefix: string): string {
+  return `${prefix}-pseudonymization`;
+}
+
+/** The EventBridge rule that sends the raw zone's new objects to the stage. */
+export function pseudonymizationRuleName(prefix: string): string {
+  return `${prefix}-pseudonymize-raw-objects`;
+}
+
+/** The stage's dead-letter queue. */
+export function pseudonymizationDeadLetterQueueName(prefix: string): string {
+  return `${prefix}-pseudonymization-dead-letters`;
+}

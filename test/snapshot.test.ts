@@ -12,7 +12,9 @@ describe('default blueprint templates', () => {
       'Identity',
       'Network-development',
       'Network-inference',
+      'Network-pipeline',
       'Network-training',
+      'Pipeline',
       'Workload-development',
     ]);
   });

@@ -16,9 +16,15 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
   );
   const stateful = resources.filter((r) => STATEFUL_RESOURCE_TYPES.has(r.resource.Type));
 
-  test('the default blueprint has stateful resources (keys, buckets, log groups, a Studio domain)', () => {
+  test('the default blueprint has stateful resources (keys, buckets, log groups, a Studio domain, a queue)', () => {
     expect(new Set(stateful.map((r) => r.resource.Type))).toEqual(
-      new Set(['AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::SageMaker::Domain']),
+      new Set([
+        'AWS::KMS::Key',
+        'AWS::S3::Bucket',
+        'AWS::Logs::LogGroup',
+        'AWS::SageMaker::Domain',
+        'AWS::SQS::Queue',
+      ]),
     );
   });
 

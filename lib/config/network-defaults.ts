@@ -58,6 +58,9 @@ export const DEFAULT_INTERFACE_ENDPOINTS = {
   training: ['sagemaker-api', 'sagemaker-runtime', ...COMMON_ENDPOINTS],
   // execute-api carries the private inference API.
   inference: ['sagemaker-api', 'sagemaker-runtime', 'execute-api', ...COMMON_ENDPOINTS],
+  // The pseudonymization function calls KMS (GenerateMac) and S3 (the gateway endpoint); Lambda
+  // delivers its logs and dead letters itself, outside the VPC.
+  pipeline: ['kms'],
 } as const satisfies Record<string, readonly InterfaceEndpointName[]>;
 
 /** The IDS/IPS rule categories, each maintained in its own Suricata file under rules/suricata/. */

@@ -17,9 +17,16 @@ import {
   MAX_ALLOWLIST_DOMAINS,
   PUBLIC_SUBNET_PREFIX,
 } from './network-defaults';
+import { DATASET_FORMATS, NORMALIZERS, TRANSFORMS } from '../pseudonymize/rules';
 
-/** The stage of the AI lifecycle a segment serves; it sets the segment's defaults. */
-export const SEGMENT_KINDS = ['development', 'training', 'inference'] as const;
+/**
+ * The stage of the AI lifecycle a segment serves; it sets the segment's defaults. A `pipeline`
+ * segment runs the pseudonymization stage between the raw and curated zones, with no internet.
+ */
+export const SEGMENT_KINDS = ['development', 'training', 'inference', 'pipeline'] as const;
+
+/** Kinds that never have an internet path. */
+export const OFFLINE_KINDS: readonly SegmentKind[] = ['training', 'pipeline'];
 export type SegmentKind = (typeof SEGMENT_KINDS)[number];
 
 /** Retention periods, in years, that CloudWatch Logs accepts as a log group retention. */
@@ -163,6 +170,7 @@ export const DEFAULT_SEGMENTS = [
   { name: 'development', kind: 'development', vpcCidr: '10.10.0.0/16' },
   { name: 'training', kind: 'training', vpcCidr: '10.20.0.0/16' },
   { name: 'inference', kind: 'inference', vpcCidr: '10.30.0.0/16' },
+  { name: 'pipeline', kind: 'pipeline', vpcCidr: '10.40.0.0/16' },
 ] as const;
 
 const dnsFirewall = z.strictObject({
@@ -219,6 +227,57 @@ const classRetention = z.strictObject({
   noncurrentVersionDays: days('a version retention').optional(),
 });
 
+const fieldName = z
+  .string()
+  .min(1, 'expected a field name')
+  .max(128, 'expected a field name of at most 128 characters');
+
+const fieldRule = z.strictObject({
+  /** The CSV column or JSON property. */
+  field: fieldName,
+  transform: z.enum(TRANSFORMS, { error: `expected one of ${TRANSFORMS.join(', ')}` }),
+  /** token: the identifier domain; the same value in the same domain gets the same token in every dataset. */
+  domain: name('an identifier domain', 40).optional(),
+  /** token: how the value is normalised before it is MACed. */
+  normalize: z.enum(NORMALIZERS, { error: `expected one of ${NORMALIZERS.join(', ')}` }).optional(),
+  /** zip3: three-digit prefixes of small areas, which become 000. */
+  smallAreas: z
+    .array(z.string().regex(/^\d{3}$/, 'expected a three-digit ZIP prefix such as 036'))
+    .optional(),
+  /** Records without the field are kept (the field empty) rather than quarantined. */
+  optional: z.boolean().optional(),
+});
+
+const dataset = z.strictObject({
+  name: name('a dataset name', 40),
+  /** The raw-zone key prefix of the dataset's files. */
+  prefix: z
+    .string()
+    .max(512, 'expected a key prefix of at most 512 characters')
+    .regex(
+      /^[A-Za-z0-9!_.*'()=-]+(\/[A-Za-z0-9!_.*'()=-]+)*\/$/,
+      'expected a key prefix of safe characters ending in /, such as clinical/patients/',
+    ),
+  format: z.enum(DATASET_FORMATS, { error: `expected one of ${DATASET_FORMATS.join(', ')}` }),
+  rules: z.array(fieldRule).min(1, 'expected at least one field rule'),
+  /** Fields reviewed as not identifying anyone: passed through unchanged. Every other field is dropped. */
+  safeFields: z.array(fieldName).default([]),
+});
+
+const pseudonymization = z.strictObject({
+  /** The pipeline segment the stage runs in. Default: the only pipeline segment. */
+  segment: name('a segment name', 20).optional(),
+  /** Datasets by raw-zone key prefix; a file under no dataset's prefix is quarantined whole. */
+  datasets: z.array(dataset).default([]),
+  /** Invocations at once; bounds the stage's share of the account's KMS request rate. */
+  concurrency: z
+    .number()
+    .int('expected a whole number')
+    .min(1, 'expected from 1 to 100 concurrent invocations')
+    .max(100, 'expected from 1 to 100 concurrent invocations')
+    .default(5),
+});
+
 const baseSchema = z.strictObject({
   /** Prefix of every stack name, so several blueprints can share an account. */
   namePrefix: name('a name prefix', 20).default('aiseg'),
@@ -247,6 +306,8 @@ const baseSchema = z.strictObject({
       public: classRetention.optional(),
     })
     .default({}),
+  /** The stage that pseudonymizes raw records into the curated zone. */
+  pseudonymization: pseudonymization.default(() => pseudonymization.parse({})),
   segments: z
     .array(segment)
     .min(1, 'expected at least one segment')
@@ -355,12 +416,11 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
         });
       }
     }
-    if (s.kind === 'training' && s.egressAllowlist && s.egressAllowlist.length > 0) {
+    if (OFFLINE_KINDS.includes(s.kind) && s.egressAllowlist && s.egressAllowlist.length > 0) {
       issues.push({
         path: ['segments', i, 'egressAllowlist'],
         value: s.egressAllowlist,
-        message:
-          'training segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+        message: `${s.kind} segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)`,
       });
     }
     duplicates(s.egressAllowlist ?? []).forEach(([at, first]) =>
@@ -407,6 +467,110 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
       }
     });
   });
+  issues.push(...pseudonymizationIssues(config));
+  return issues;
+}
+
+/** The pipeline segment the stage runs in, if any: the one named, or the only one. */
+function stageSegment(config: z.output<typeof baseSchema>): string | undefined {
+  const pipelines = config.segments.filter((s) => s.kind === 'pipeline');
+  return config.pseudonymization.segment ?? (pipelines.length === 1 ? pipelines[0].name : undefined);
+}
+
+function pseudonymizationIssues(config: z.output<typeof baseSchema>): Issue[] {
+  const issues: Issue[] = [];
+  const { segment, datasets } = config.pseudonymization;
+  const pipelines = config.segments.filter((s) => s.kind === 'pipeline');
+  if (segment !== undefined) {
+    const named = config.segments.find((s) => s.name === segment);
+    if (!named || named.kind !== 'pipeline') {
+      issues.push({
+        path: ['pseudonymization', 'segment'],
+        value: segment,
+        message: `expected the name of a pipeline segment (${pipelines.map((s) => s.name).join(', ') || 'none is configured'})`,
+      });
+    }
+  } else if (pipelines.length > 1) {
+    issues.push({
+      path: ['pseudonymization', 'segment'],
+      message: `required when there are several pipeline segments; expected one of ${pipelines.map((s) => s.name).join(', ')}`,
+    });
+  } else if (pipelines.length === 0 && datasets.length > 0) {
+    issues.push({
+      path: ['pseudonymization', 'datasets'],
+      value: `${datasets.length} dataset(s)`,
+      message:
+        'the stage runs in a pipeline segment and there is none; expected a segment of kind pipeline in segments',
+    });
+  }
+
+  duplicates(datasets.map((d) => d.name)).forEach(([at, first]) =>
+    issues.push({
+      path: ['pseudonymization', 'datasets', at, 'name'],
+      value: datasets[at].name,
+      message: `duplicate dataset name; datasets[${first}] has it already`,
+    }),
+  );
+  datasets.forEach((d, i) => {
+    const at = (...rest: (string | number)[]) => ['pseudonymization', 'datasets', i, ...rest];
+    datasets.slice(0, i).forEach((earlier, j) => {
+      if (d.prefix.startsWith(earlier.prefix) || earlier.prefix.startsWith(d.prefix)) {
+        issues.push({
+          path: at('prefix'),
+          value: d.prefix,
+          message: `overlaps datasets[${j}].prefix ${earlier.prefix} (dataset "${earlier.name}"); expected prefixes of which none starts another, so each file belongs to one dataset`,
+        });
+      }
+    });
+    if (!d.rules.some((r) => r.transform === 'token')) {
+      issues.push({
+        path: at('rules'),
+        value: d.rules.map((r) => `${r.field}:${r.transform}`),
+        message:
+          'expected at least one token rule: a dataset of patient records has a direct identifier (patient id, MRN), and it must be tokenised',
+      });
+    }
+    duplicates(d.rules.map((r) => r.field)).forEach(([k, first]) =>
+      issues.push({
+        path: at('rules', k, 'field'),
+        value: d.rules[k].field,
+        message: `field already has a rule (rules[${first}]); expected one rule per field`,
+      }),
+    );
+    d.rules.forEach((r, k) => {
+      if (r.transform !== 'token' && (r.domain !== undefined || r.normalize !== undefined)) {
+        issues.push({
+          path: at('rules', k, r.domain !== undefined ? 'domain' : 'normalize'),
+          value: r.domain ?? r.normalize,
+          message: `applies to token rules only; this rule's transform is ${r.transform}`,
+        });
+      }
+      if (r.transform !== 'zip3' && r.smallAreas !== undefined) {
+        issues.push({
+          path: at('rules', k, 'smallAreas'),
+          value: r.smallAreas,
+          message: `applies to zip3 rules only; this rule's transform is ${r.transform}`,
+        });
+      }
+    });
+    duplicates(d.safeFields).forEach(([k, first]) =>
+      issues.push({
+        path: at('safeFields', k),
+        value: d.safeFields[k],
+        message: `duplicate field; safeFields[${first}] has it already`,
+      }),
+    );
+    d.safeFields.forEach((field, k) => {
+      if (d.rules.some((r) => r.field === field)) {
+        issues.push({
+          path: at('safeFields', k),
+          value: field,
+          message:
+            'the field has a rule; expected a field either transformed by a rule or listed as safe, not both',
+        });
+      }
+    });
+  });
   return issues;
 }
 
@@ -437,6 +601,7 @@ export const configSchema = baseSchema
         ];
       }),
     ) as Record<DataClassification, ClassificationControls>,
+    pseudonymization: { ...config.pseudonymization, segment: stageSegment(config) },
     segments: config.segments.map(withKindDefaults),
   }));
 
@@ -445,3 +610,4 @@ export type SegmentConfig = BlueprintConfig['segments'][number];
 export type EnvironmentConfig = BlueprintConfig['environment'];
 export type AuditConfig = BlueprintConfig['audit'];
 export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
+export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];

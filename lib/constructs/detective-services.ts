@@ -192,8 +192,8 @@ export class DetectiveServices extends Construct {
         configRuleName: `${props.namePrefix}-${identifier.toLowerCase().replace(/_/g, '-')}`,
         source: { owner: 'AWS', sourceIdentifier: identifier },
       });
-      rule.addDependency(recorder);
-      rule.addDependency(channel);
+      rule.addResourceDependency(recorder);
+      rule.addResourceDependency(channel);
     }
     route('ConfigNonCompliance', 'A Config rule found a resource non-compliant', {
       source: ['aws.config'],

@@ -37,6 +37,12 @@ export interface ProtectedKeyProps {
    * @default 365
    */
   readonly rotationDays?: number;
+  /**
+   * `encryption` (default): a symmetric key that rotates. `hmac`: an HMAC-SHA-256 key for
+   * `GenerateMac`; KMS does not rotate HMAC keys, and rotating one would change every token it
+   * made, so it has no rotation.
+   */
+  readonly purpose?: 'encryption' | 'hmac';
 }
 
 /** A service allowed to use the key, and under which conditions. */
@@ -79,10 +85,16 @@ export class ProtectedKey extends Construct {
         }),
       ],
     });
+    const hmac = props.purpose === 'hmac';
     this.key = new kms.Key(this, 'Key', {
       description: props.description,
-      enableKeyRotation: true,
-      rotationPeriod: Duration.days(props.rotationDays ?? 365),
+      ...(hmac
+        ? {
+            keySpec: kms.KeySpec.HMAC_256,
+            keyUsage: kms.KeyUsage.GENERATE_VERIFY_MAC,
+            enableKeyRotation: false,
+          }
+        : { enableKeyRotation: true, rotationPeriod: Duration.days(props.rotationDays ?? 365) }),
       pendingWindow: Duration.days(30),
       removalPolicy: RemovalPolicy.RETAIN,
       policy,

@@ -18,6 +18,8 @@ const RETENTION_BY_YEARS: Readonly<Record<number, logs.RetentionDays>> = {
 };
 
 export interface RetainedLogGroupProps {
+  /** A fixed name, where the writer expects one (`/aws/lambda/<function>`). */
+  readonly logGroupName?: string;
   readonly encryptionKey: kms.IKey;
   /** Retention in years; one of the config's RETENTION_YEARS. */
   readonly retentionYears: number;
@@ -37,6 +39,7 @@ export class RetainedLogGroup extends Construct {
       );
     }
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
+      logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
       retention,
       removalPolicy: RemovalPolicy.RETAIN,

@@ -1,4 +1,3 @@
-import { spawnSync } from 'node:child_process';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -8,6 +7,7 @@ import type {
   IPolicyValidationPluginBeta1,
   PolicyValidationPluginReportBeta1,
 } from 'aws-cdk-lib';
+import { BackgroundJob } from './background';
 
 const CONTROL_TOWER_RULES = join(
   dirname(require.resolve('@cdklabs/cdk-validator-cfnguard')),
@@ -19,40 +19,41 @@ const CONTROL_TOWER_RULES = join(
 const RESOURCE_TYPE = /"(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)"/g;
 
 /**
- * Runs CfnGuardValidator over one template per worker process, as many at once as there are CPUs,
- * and prints the reports in job order. Explicit rule files: the plugin's own disabledRules falls
- * back to the whole directory in some layouts.
+ * Runs CfnGuardValidator over each job (a template and its rule files): the jobs, largest first,
+ * are dealt to one worker process per CPU, each taking the next to the lightest load, and each
+ * worker checks its templates one after the other. Prints the reports in job order. Explicit rule
+ * files: the plugin's own disabledRules falls back to the whole directory in some layouts.
  */
 const COORDINATOR = `
 const { execFile } = require('node:child_process');
-const jobs = JSON.parse(process.argv[1]);
-const limit = Math.max(1, Number(process.argv[2]));
+const jobs = JSON.parse(process.argv[2]);
+const workers = Math.max(1, Math.min(Number(process.argv[3]), jobs.length));
 const worker = ${JSON.stringify(`
 const { CfnGuardValidator } = require(${JSON.stringify(require.resolve('@cdklabs/cdk-validator-cfnguard'))});
-const [rules, templatePath] = JSON.parse(process.argv[1]);
-const report = new CfnGuardValidator({ controlTowerRulesEnabled: false, rules }).validate({ templatePaths: [templatePath] });
-process.stdout.write(JSON.stringify(report));
+const out = JSON.parse(process.argv[1]).map(([index, rules, templatePath]) => [
+  index,
+  new CfnGuardValidator({ controlTowerRulesEnabled: false, rules }).validate({ templatePaths: [templatePath] }),
+]);
+process.stdout.write(JSON.stringify(out));
 `)};
+const loads = Array.from({ length: workers }, () => ({ size: 0, jobs: [] }));
+jobs.forEach(([rules, templatePath, size], index) => {
+  const lightest = loads.reduce((a, b) => (b.size < a.size ? b : a));
+  lightest.size += size;
+  lightest.jobs.push([index, rules, templatePath]);
+});
 const reports = new Array(jobs.length);
-let next = 0;
-let running = 0;
-function launch() {
-  while (running < limit && next < jobs.length) {
-    const i = next++;
-    running++;
-    execFile(process.execPath, ['-e', worker, JSON.stringify(jobs[i])], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-      if (err) {
-        process.stderr.write(jobs[i][1] + ': ' + stderr + String(err));
-        process.exit(1);
-      }
-      reports[i] = JSON.parse(stdout);
-      running--;
-      if (running === 0 && next === jobs.length) process.stdout.write(JSON.stringify(reports));
-      else launch();
-    });
-  }
+let pending = loads.length;
+for (const load of loads) {
+  execFile(process.execPath, ['-e', worker, JSON.stringify(load.jobs)], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
+    if (err) {
+      process.stderr.write(load.jobs.map((j) => j[2]).join(', ') + ': ' + stderr + String(err));
+      process.exit(1);
+    }
+    for (const [index, report] of JSON.parse(stdout)) reports[index] = report;
+    if (--pending === 0) process.stdout.write(JSON.stringify(reports));
+  });
 }
-launch();
 `;
 
 /** A Control Tower guard rule file and the resource types it inspects (empty when it names none). */
@@ -88,6 +89,9 @@ function resourceTypesIn(templatePath: string): Set<string> {
  * A rule file about an absent type cannot find anything, and guard's time grows with rules times
  * templates, so skipping it saves most of that time. Findings and acknowledgement ids are exactly
  * those of CfnGuardValidator.
+ *
+ * Guard runs in other processes: `start` (called by the gate's first plugin) sets it going, and
+ * `validate`, at this plugin's turn, collects the result (or starts and waits, if nothing did).
  */
 export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   private readonly full = new CfnGuardValidator({ controlTowerRulesEnabled: true });
@@ -95,33 +99,37 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   readonly version = this.full.version;
   readonly ruleIds = this.full.ruleIds;
   private ruleFiles?: RuleFile[];
+  private running?: { readonly templates: string; readonly job: BackgroundJob };
 
-  validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+  /** Starts checking the templates in the background (once per set of templates). */
+  start(templatePaths: readonly string[]): void {
+    const templates = JSON.stringify([...templatePaths].sort());
+    if (this.running?.templates === templates || templatePaths.length === 0) return;
     const ruleFiles = (this.ruleFiles ??= listRuleFiles(CONTROL_TOWER_RULES));
-    const jobs = context.templatePaths.map((templatePath) => {
+    const jobs = templatePaths.map((templatePath) => {
       const present = resourceTypesIn(templatePath);
       const rules = ruleFiles
         .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
         .map((rule) => rule.path);
-      return { rules, templatePath, size: statSync(templatePath).size };
+      return [rules, templatePath, statSync(templatePath).size] as const;
     });
-    if (jobs.length === 0) return { success: true, violations: [] };
     // cfn-guard is single-threaded: the templates are checked side by side, largest first.
-    const order = [...jobs.keys()].sort((a, b) => jobs[b].size - jobs[a].size);
-    const result = spawnSync(
-      process.execPath,
-      [
-        '-e',
-        COORDINATOR,
-        JSON.stringify(order.map((i) => [jobs[i].rules, jobs[i].templatePath])),
+    jobs.sort((a, b) => b[2] - a[2]);
+    this.running = {
+      templates,
+      job: new BackgroundJob('cfn-guard validation', COORDINATOR, [
+        JSON.stringify(jobs),
         String(cpus().length),
-      ],
-      { encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
-    );
-    if (result.status !== 0) {
-      throw new Error(`cfn-guard validation failed (exit ${result.status}): ${result.stderr}`);
-    }
-    const reports = JSON.parse(result.stdout) as PolicyValidationPluginReportBeta1[];
+      ]),
+    };
+  }
+
+  validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
+    if (context.templatePaths.length === 0) return { success: true, violations: [] };
+    this.start(context.templatePaths);
+    const { job } = this.running!;
+    this.running = undefined;
+    const reports = JSON.parse(job.collect()) as PolicyValidationPluginReportBeta1[];
     return {
       success: reports.every((r) => r.success),
       violations: reports.flatMap((r) => r.violations),

@@ -37,6 +37,8 @@ export const BOUNDARY_ACTIONS = [
   'ec2:RevokeSecurityGroupEgress',
   'ec2:RevokeSecurityGroupIngress',
   // Network interfaces of SageMaker jobs and functions in a VPC; network read-only views.
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:UnassignPrivateIpAddresses',
   'ec2:CreateNetworkInterface',
   'ec2:CreateNetworkInterfacePermission',
   'ec2:DeleteNetworkInterface',
@@ -65,6 +67,10 @@ export const BOUNDARY_ACTIONS = [
   'kms:Encrypt',
   'kms:GenerateDataKey',
   'kms:CreateGrant',
+  // Tokens of direct identifiers (the pseudonymization stage's HMAC key).
+  'kms:GenerateMac',
+  // The pseudonymization stage's dead letters.
+  'sqs:SendMessage',
   // Container images.
   'ecr:BatchCheckLayerAvailability',
   'ecr:BatchGetImage',

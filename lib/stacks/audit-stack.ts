@@ -43,6 +43,8 @@ export interface AuditStackProps extends StackProps {
   readonly boundaryPolicyName: string;
   /** Segments whose network logs this stack keeps. */
   readonly segmentNames: readonly string[];
+  /** Functions of the blueprint whose log groups this stack keeps (`/aws/lambda/<name>`). */
+  readonly functionNames?: readonly string[];
 }
 
 /**
@@ -60,6 +62,7 @@ export class AuditStack extends Stack {
   readonly securityAlarms: SecurityAlarms;
   readonly detectiveServices: DetectiveServices;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
+  private readonly functionLogGroups = new Map<string, logs.ILogGroup>();
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -126,6 +129,17 @@ export class AuditStack extends Stack {
       });
     }
     this.admitVendedLogDelivery();
+    for (const name of props.functionNames ?? []) {
+      this.functionLogGroups.set(
+        name,
+        new RetainedLogGroup(this, `FunctionLogs-${name}`, {
+          logGroupName: `/aws/lambda/${name}`,
+          encryptionKey: this.auditKey.key,
+          retentionYears: audit.logRetentionYears,
+          classification: 'phi',
+        }).logGroup,
+      );
+    }
 
     this.securityAlarms = new SecurityAlarms(this, 'SecurityAlarms', {
       trailLogGroup: this.trail.logGroup.logGroup,
@@ -216,7 +230,15 @@ export class AuditStack extends Stack {
     return [
       this.trail.logGroup.logGroup,
       ...[...this.networkLogGroups.values()].flatMap((g) => [g.flowLogs, g.firewallAlerts, g.dnsQueries]),
+      ...this.functionLogGroups.values(),
     ];
+  }
+
+  /** The log group of a function of the blueprint, created before the function. */
+  functionLogs(name: string): logs.ILogGroup {
+    const group = this.functionLogGroups.get(name);
+    if (!group) throw new Error(`AuditStack keeps no log group for function "${name}"`);
+    return group;
   }
 
   /** The log groups that keep a segment's network records. */

@@ -1,6 +1,7 @@
-import { Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import {
   DATA_ZONES,
@@ -12,9 +13,17 @@ import {
 import type { BlueprintConfig, SegmentKind } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { actorRoleNames, ML_ENGINEER_ROLE, SAGEMAKER_ROLE } from '../identity/actors';
-import { dataBucketName, roleArn, roleName } from '../names';
+import { actorRoleNames, ML_ENGINEER_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from '../identity/actors';
+import {
+  dataBucketName,
+  pseudonymizationDeadLetterQueueName,
+  pseudonymizationRuleName,
+  roleArn,
+  roleName,
+} from '../names';
 import { DATA_ZONE_TAG } from '../tags';
+import { classify } from '../classification';
+import { acknowledge } from '../gate/acknowledge';
 
 /** Reading a zone's objects. */
 export const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'];
@@ -36,11 +45,20 @@ export const KEY_USE_ACTIONS = [
 export const DATA_KEY_OPERATIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
 
 /** The classification of what each kind of segment keeps on its SageMaker volumes. */
-const SEGMENT_KEY_CLASSIFICATION: Record<SegmentKind, DataClassification> = {
+const SEGMENT_KEY_CLASSIFICATION: Partial<Record<SegmentKind, DataClassification>> = {
   development: 'pii',
   training: 'pii',
   inference: 'proprietary',
 };
+
+/** The stateful parts of the pseudonymization stage. */
+export interface PseudonymizationState {
+  /** The HMAC key whose MACs are the tokens; it never leaves KMS. */
+  readonly hmacKey: ProtectedKey;
+  /** Events the stage failed on after its retries; the raw objects they name stay in the raw zone. */
+  readonly deadLetters: sqs.Queue;
+  readonly deadLetterKey: ProtectedKey;
+}
 
 export interface DataStackProps extends StackProps {
   readonly config: BlueprintConfig;
@@ -61,6 +79,8 @@ export class DataStack extends Stack {
   readonly classKeys = new Map<DataClassification, ProtectedKey>();
   readonly segmentKeys = new Map<string, ProtectedKey>();
   readonly zones = new Map<DataZone, s3.Bucket>();
+  /** Present when the config has a pipeline segment for the stage to run in. */
+  readonly pseudonymization?: PseudonymizationState;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -110,9 +130,12 @@ export class DataStack extends Stack {
     }
 
     for (const segment of config.segments) {
+      const classification = SEGMENT_KEY_CLASSIFICATION[segment.kind];
+      // Pipeline segments run no SageMaker work and keep nothing on volumes.
+      if (!classification) continue;
       const key = new ProtectedKey(this, `SegmentKey-${segment.name}`, {
         description: `Encrypts the SageMaker volumes and storage of segment ${segment.name}`,
-        classification: SEGMENT_KEY_CLASSIFICATION[segment.kind],
+        classification,
       });
       // The segment's execution role; for inference also the ML engineer, who creates endpoint
       // configurations with the key (SageMaker then asks for a grant as the caller).
@@ -124,6 +147,92 @@ export class DataStack extends Stack {
       );
       this.segmentKeys.set(segment.name, key);
     }
+
+    if (config.pseudonymization.segment !== undefined) {
+      this.pseudonymization = this.pseudonymizationState(config.namePrefix);
+    }
+  }
+
+  /**
+   * The HMAC key, and the encrypted dead-letter queue of the stage. (Every zone already sends its
+   * object events to EventBridge, where the stage's rule picks up the raw zone's.)
+   */
+  private pseudonymizationState(prefix: string): PseudonymizationState {
+    const role = roleArn(this, roleName(prefix, PSEUDONYMIZATION_ROLE));
+    const hmacKey = new ProtectedKey(this, 'PseudonymizationHmacKey', {
+      description:
+        'HMAC-SHA-256 key of the pseudonymization stage: its MACs are the tokens of direct identifiers',
+      classification: 'phi',
+      purpose: 'hmac',
+    });
+    hmacKey.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyThePseudonymizationRoleMacs',
+        principals: [new iam.AccountRootPrincipal()],
+        actions: ['kms:GenerateMac'],
+        resources: ['*'],
+        conditions: { ArnEquals: { 'aws:PrincipalArn': [role] } },
+      }),
+    );
+    hmacKey.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoOtherPrincipalMacs',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:GenerateMac', 'kms:VerifyMac'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [role] } },
+      }),
+    );
+
+    // Dead letters name raw objects (their keys may say whose records they hold): encrypted,
+    // kept the longest SQS allows, retained. The function's role and the stage's rule send to it.
+    const ruleArn = this.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: pseudonymizationRuleName(prefix),
+    });
+    const deadLetterKey = new ProtectedKey(this, 'PseudonymizationDeadLetterKey', {
+      description: 'Encrypts the dead-letter queue of the pseudonymization stage',
+      classification: 'phi',
+    });
+    nameKeyUsers(deadLetterKey, [role], `sqs.${this.region}.amazonaws.com`);
+    deadLetterKey.allowService({
+      sid: 'TheStagesRuleSendsDeadLetters',
+      principal: new iam.ServicePrincipal('events.amazonaws.com'),
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+    });
+    const deadLetters = new sqs.Queue(this, 'PseudonymizationDeadLetters', {
+      queueName: pseudonymizationDeadLetterQueueName(prefix),
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: deadLetterKey.key,
+      dataKeyReuse: Duration.hours(1),
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      // Marks it as a dead-letter queue (CT.SQS.PR.1 recognises allowAll and byQueue only). It lets
+      // another queue of the account move its failures here; reading them stays with no one.
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    classify(deadLetters, 'phi');
+    deadLetters.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TheStagesRuleSendsDeadLetters',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetters.queueArn],
+        conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      }),
+    );
+    acknowledge(deadLetters, {
+      pack: 'AwsSolutions',
+      rule: 'SQS3',
+      reason:
+        'This queue is itself the dead-letter queue of the pseudonymization function and its EventBridge rule; a dead-letter queue has none of its own, and an alarm reports its first message.',
+    });
+
+    return { hmacKey, deadLetters, deadLetterKey };
   }
 
   private classKey(classification: DataClassification): ProtectedKey {

@@ -18,7 +18,7 @@ import {
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
 } from '../identity/actors';
-import { roleArn, roleName } from '../names';
+import { pseudonymizationFunctionName, roleArn, roleName } from '../names';
 import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
@@ -85,13 +85,16 @@ export class IdentityStack extends Stack {
         ...this.readZone('raw'),
         ...this.writeZone('curated'),
         ...this.writeZone('quarantine'),
-        ...this.functionLogs(roleName(config.namePrefix, PSEUDONYMIZATION_ROLE)),
+        ...this.pseudonymizationStage(),
+        ...this.functionLogs(pseudonymizationFunctionName(config.namePrefix)),
         this.networkInterfaces(),
+        this.functionNetworkAddresses(),
       ],
     );
 
     for (const segment of config.segments) {
-      this.sagemakerExecution(segment, props.networks);
+      // Pipeline segments run the pseudonymization function only, no SageMaker work.
+      if (segment.kind !== 'pipeline') this.sagemakerExecution(segment, props.networks);
       if (segment.kind === 'inference') {
         const name = roleName(config.namePrefix, INFERENCE_API_ROLE, segment.name);
         this.role(
@@ -106,6 +109,7 @@ export class IdentityStack extends Stack {
             }),
             ...this.functionLogs(name),
             this.networkInterfaces(),
+            this.functionNetworkAddresses(),
           ],
           segment.name,
         );
@@ -522,6 +526,42 @@ export class IdentityStack extends Stack {
         ],
       }),
     ];
+  }
+
+  /**
+   * What the stage does besides moving objects: MAC identifiers with the HMAC key (the key never
+   * leaves KMS), and send events it failed on to its encrypted dead-letter queue.
+   */
+  private pseudonymizationStage(): iam.PolicyStatement[] {
+    const stage = this.data.pseudonymization;
+    if (!stage) return [];
+    return [
+      new iam.PolicyStatement({
+        sid: 'TokeniseWithTheHmacKey',
+        actions: ['kms:GenerateMac'],
+        resources: [stage.hmacKey.key.keyArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SetAsideFailedEvents',
+        actions: ['sqs:SendMessage'],
+        resources: [stage.deadLetters.queueArn],
+      }),
+      new iam.PolicyStatement({
+        sid: 'EncryptDeadLetters',
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+        resources: [stage.deadLetterKey.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
+      }),
+    ];
+  }
+
+  /** Lambda in a VPC also moves private addresses between its interfaces. */
+  private functionNetworkAddresses(): iam.PolicyStatement {
+    return new iam.PolicyStatement({
+      sid: 'FunctionNetworkAddresses',
+      actions: ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+      resources: [this.formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' })],
+    });
   }
 
   /** Network interfaces for work in a VPC: these EC2 actions cannot be scoped to a resource. */

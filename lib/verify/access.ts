@@ -124,7 +124,12 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
   // ---- data stores ----
   const keys = new Map(ofType(resources, 'AWS::KMS::Key').map((x) => [`${x.stack.id}/${x.id}`, x]));
   for (const [key, { stack, id, resource }] of keys) {
-    if (resource.Properties?.EnableKeyRotation !== true) {
+    // MAC and asymmetric keys encrypt no data store (S3, SQS and logs take symmetric keys only),
+    // and KMS rotates symmetric encryption keys only.
+    const spec = (resource.Properties?.KeySpec as string | undefined) ?? 'SYMMETRIC_DEFAULT';
+    if (spec !== 'SYMMETRIC_DEFAULT') {
+      evidence.push({ invariant: 5, stack: stack.id, logicalId: id, type: resource.Type });
+    } else if (resource.Properties?.EnableKeyRotation !== true) {
       violations.push({
         invariant: 5,
         stack: stack.id,

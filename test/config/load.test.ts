@@ -1,3 +1,4 @@
+import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -25,7 +26,7 @@ function loadError(path: string): ConfigError {
 
 describe('loadConfig', () => {
   test('without a file, returns the validated defaults', () => {
-    expect(loadConfig(undefined).segments).toHaveLength(3);
+    expect(loadConfig(undefined).segments).toHaveLength(DEFAULT_SEGMENTS.length);
   });
 
   test('reads and validates the example file', () => {
@@ -36,6 +37,7 @@ describe('loadConfig', () => {
       'training-oncology',
       'training-cardiology',
       'inference',
+      'clinical-pipeline',
     ]);
   });
 
@@ -63,7 +65,7 @@ describe('loadConfig', () => {
     const error = loadError(file);
     expect(error.message).toContain(file);
     expect(error.problems).toEqual([
-      'config.segments[0].kind: got "lab"; expected one of development, training, inference',
+      'config.segments[0].kind: got "lab"; expected one of development, training, inference, pipeline',
     ]);
   });
 });

@@ -27,7 +27,7 @@ const segment = (overrides: Record<string, unknown> = {}) => ({
 });
 
 describe('defaults', () => {
-  test('an empty config is the complete three-segment blueprint', () => {
+  test('an empty config is the complete four-segment blueprint', () => {
     const config = validateConfig({});
     expect(config.namePrefix).toBe('aiseg');
     expect(config.segments.map((s) => [s.name, s.kind, s.vpcCidr, s.azCount])).toEqual(
@@ -80,7 +80,7 @@ describe('defaults', () => {
     const config = validateConfig({ audit: { alertEmails: ['soc@example.org'] } });
     expect(config.audit.logRetentionYears).toBe(6);
     expect(config.audit.alertEmails).toEqual(['soc@example.org']);
-    expect(config.segments).toHaveLength(3);
+    expect(config.segments).toHaveLength(DEFAULT_SEGMENTS.length);
   });
 
   test('the example configuration in config/ is valid', () => {
@@ -404,5 +404,138 @@ describe('rejections name the field, the value and what is expected', () => {
     expect(problems({ segments })).toEqual([
       'config.segments: got "14 segments and 2 corporate ranges"; each segment\'s network ACL must deny 15 ranges; expected at most 14 (other segments plus corporate ranges), the entries a network ACL holds by default',
     ]);
+  });
+});
+
+describe('pseudonymization', () => {
+  const pipeline = { name: 'pipeline', kind: 'pipeline', vpcCidr: '10.60.0.0/16' };
+  const patients = (overrides: Record<string, unknown> = {}) => ({
+    name: 'patients',
+    prefix: 'ehr/patients/',
+    format: 'csv',
+    rules: [
+      { field: 'patient_id', transform: 'token', domain: 'patient' },
+      { field: 'birth_date', transform: 'date-to-year' },
+    ],
+    safeFields: ['sex'],
+    ...overrides,
+  });
+  const withDatasets = (datasets: unknown[], extra: Record<string, unknown> = {}) => ({
+    segments: [pipeline],
+    pseudonymization: { datasets, ...extra },
+  });
+
+  test('the default blueprint runs the stage in its pipeline segment, with no datasets', () => {
+    const config = validateConfig({});
+    expect(config.pseudonymization).toEqual({ segment: 'pipeline', datasets: [], concurrency: 5 });
+  });
+
+  test('a valid dataset is accepted as written; without a pipeline segment there is no stage', () => {
+    expect(validateConfig(withDatasets([patients()])).pseudonymization.datasets).toEqual([patients()]);
+    expect(validateConfig({ segments: [segment()] }).pseudonymization.segment).toBeUndefined();
+  });
+
+  test.each([
+    [
+      'a rule naming an unknown transform',
+      withDatasets([patients({ rules: [{ field: 'patient_id', transform: 'hash' }] })]),
+      'config.pseudonymization.datasets[0].rules[0].transform: got "hash"; expected one of token, date-to-year, date-to-month, age, zip3',
+    ],
+    [
+      'a dataset with no identifier rule',
+      withDatasets([patients({ rules: [{ field: 'birth_date', transform: 'date-to-year' }] })]),
+      'config.pseudonymization.datasets[0].rules: got ["birth_date:date-to-year"]; expected at least one token rule: a dataset of patient records has a direct identifier (patient id, MRN), and it must be tokenised',
+    ],
+    [
+      'overlapping prefixes',
+      withDatasets([patients(), patients({ name: 'patients-2026', prefix: 'ehr/patients/2026/' })]),
+      'config.pseudonymization.datasets[1].prefix: got "ehr/patients/2026/"; overlaps datasets[0].prefix ehr/patients/ (dataset "patients"); expected prefixes of which none starts another, so each file belongs to one dataset',
+    ],
+    [
+      'a prefix without its closing slash',
+      withDatasets([patients({ prefix: 'ehr/patients' })]),
+      'config.pseudonymization.datasets[0].prefix: got "ehr/patients"; expected a key prefix of safe characters ending in /, such as clinical/patients/',
+    ],
+    [
+      'an unknown format',
+      withDatasets([patients({ format: 'parquet' })]),
+      'config.pseudonymization.datasets[0].format: got "parquet"; expected one of csv, jsonl',
+    ],
+    [
+      'two rules for one field',
+      withDatasets([
+        patients({
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'patient_id', transform: 'zip3' },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].field: got "patient_id"; field already has a rule (rules[0]); expected one rule per field',
+    ],
+    [
+      'a field both transformed and safe',
+      withDatasets([patients({ safeFields: ['birth_date'] })]),
+      'config.pseudonymization.datasets[0].safeFields[0]: got "birth_date"; the field has a rule; expected a field either transformed by a rule or listed as safe, not both',
+    ],
+    [
+      'a token option on a generalisation',
+      withDatasets([
+        patients({
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'age', transform: 'age', normalize: 'digits' },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].normalize: got "digits"; applies to token rules only; this rule\'s transform is age',
+    ],
+    [
+      'small areas that are not ZIP prefixes',
+      withDatasets([
+        patients({
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'zip', transform: 'zip3', smallAreas: ['36'] },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].smallAreas[0]: got "36"; expected a three-digit ZIP prefix such as 036',
+    ],
+    [
+      'duplicate dataset names',
+      withDatasets([patients(), patients({ prefix: 'ehr/other/' })]),
+      'config.pseudonymization.datasets[1].name: got "patients"; duplicate dataset name; datasets[0] has it already',
+    ],
+    [
+      'datasets without a pipeline segment to run in',
+      { segments: [segment()], pseudonymization: { datasets: [patients()] } },
+      'config.pseudonymization.datasets: got "1 dataset(s)"; the stage runs in a pipeline segment and there is none; expected a segment of kind pipeline in segments',
+    ],
+    [
+      'a stage segment that is not a pipeline segment',
+      withDatasets([patients()], { segment: 'study-1' }),
+      'config.pseudonymization.segment: got "study-1"; expected the name of a pipeline segment (pipeline)',
+    ],
+    [
+      'a pipeline segment with an internet path',
+      { segments: [{ ...pipeline, egressAllowlist: ['pypi.org'] }] },
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; pipeline segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+    ],
+    [
+      'a concurrency out of range',
+      withDatasets([], { concurrency: 0 }),
+      'config.pseudonymization.concurrency: got 0; expected from 1 to 100 concurrent invocations',
+    ],
+  ])('%s is refused, naming the field, the value and what is expected', (_what, raw, expected) => {
+    expect(problems(raw)).toContain(expected);
+  });
+
+  test('with several pipeline segments, the stage segment must be named', () => {
+    expect(
+      problems({ segments: [pipeline, { ...pipeline, name: 'pipeline-2', vpcCidr: '10.61.0.0/16' }] }),
+    ).toContain(
+      'config.pseudonymization.segment: missing; required when there are several pipeline segments; expected one of pipeline, pipeline-2',
+    );
   });
 });

@@ -121,6 +121,24 @@ describe('built-in CloudFormation validation', () => {
   });
 });
 
+describe('the gate runs guard and the CloudFormation validation in other processes', () => {
+  test('the CloudFormation validation still fails synth on the typo, in one report (it replaces the default)', () => {
+    const app = testApp();
+    new sns.CfnTopic(new Stack(app, 'Typo'), 'Topic').addPropertyOverride('DisplayNmae', 'alerts');
+    addComplianceGate(app);
+    const reports = readReport(app.synth().directory).pluginReports;
+    const builtIn = reports.filter((p) => p.pluginName === 'CloudFormation Validate');
+    expect(builtIn).toHaveLength(1);
+    expect(builtIn[0].conclusion).toBe('failure');
+    expect(builtIn[0].violations).toEqual([
+      expect.objectContaining({ ruleName: 'F3002', severity: 'error' }),
+    ]);
+    // Every plugin reports once, under its own name.
+    const names = reports.map((p) => p.pluginName);
+    expect(new Set(names).size).toBe(names.length);
+  });
+});
+
 describe('the gate is registered on the app root', () => {
   test('a stack added after the blueprint is checked too', () => {
     const app = testApp();

@@ -164,6 +164,9 @@ describe.each(DATA_ZONES.map((zone) => [zone, ZONE_CONTROLS[zone]] as const))('z
   });
 });
 
+/** Segments that run SageMaker work (a pipeline segment runs the pseudonymization function only). */
+const SAGEMAKER_SEGMENTS = DEFAULT_SEGMENTS.filter((s) => s.kind !== 'pipeline');
+
 describe('access to the zones, as the bucket policies have it', () => {
   const readersOf = (zone: (typeof DATA_ZONES)[number]) => {
     const [bucketId] = bucketOf(template, zone);
@@ -190,7 +193,7 @@ describe('access to the zones, as the bucket policies have it', () => {
 describe('keys', () => {
   const keys = template.findResources('AWS::KMS::Key') as Record<string, Resource>;
 
-  test('one per classification the zones hold and one per segment, rotated and retained', () => {
+  test('one per classification the zones hold, one per SageMaker segment, and the stage key pair; rotated and retained', () => {
     expect(
       Object.keys(keys)
         .map((id) => id.replace(/Key[0-9A-F]{8}$/, ''))
@@ -198,11 +201,15 @@ describe('keys', () => {
     ).toEqual(
       [
         ...[...new Set(DATA_ZONES.map((z) => ZONE_CONTROLS[z].classification))].map((c) => `Key${c}`),
-        ...DEFAULT_SEGMENTS.map((s) => `SegmentKey${s.name}`),
+        ...SAGEMAKER_SEGMENTS.map((s) => `SegmentKey${s.name}`),
+        'PseudonymizationDeadLetter',
+        'PseudonymizationHmac',
       ].sort(),
     );
-    for (const key of Object.values(keys)) {
-      expect(key).toMatchObject({ DeletionPolicy: 'Retain', Properties: { EnableKeyRotation: true } });
+    for (const [id, key] of Object.entries(keys)) {
+      expect(key.DeletionPolicy).toBe('Retain');
+      // KMS rotates symmetric encryption keys only; the HMAC key is checked on its own below.
+      if (!id.startsWith('PseudonymizationHmac')) expect(key.Properties?.EnableKeyRotation).toBe(true);
     }
   });
 
@@ -226,7 +233,7 @@ describe('keys', () => {
   );
 
   test("a segment key names the segment's execution role (and, for inference, the ML engineer)", () => {
-    for (const segment of DEFAULT_SEGMENTS) {
+    for (const segment of SAGEMAKER_SEGMENTS) {
       const [, key] = Object.entries(keys).find(([id]) => id.startsWith(`SegmentKey${segment.name}`))!;
       const policy = statements(key.Properties?.KeyPolicy) as unknown as Statement[];
       expect(

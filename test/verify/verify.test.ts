@@ -54,34 +54,23 @@ describe('the default blueprint', () => {
   });
 
   test('the reachability matrix: only development reaches the internet, through its firewall; nothing else', () => {
-    expect(report.reachability.matrix).toEqual({
-      development: {
-        development: 'none',
-        inference: 'none',
-        training: 'none',
-        internet: 'via-firewall',
-        corporate: 'none',
-      },
-      inference: {
-        development: 'none',
-        inference: 'none',
-        training: 'none',
-        internet: 'none',
-        corporate: 'none',
-      },
-      training: {
-        development: 'none',
-        inference: 'none',
-        training: 'none',
-        internet: 'none',
-        corporate: 'none',
-      },
+    const segments = ['development', 'inference', 'pipeline', 'training'];
+    const row = (internet: string) => ({
+      ...Object.fromEntries(segments.map((s) => [s, 'none'])),
+      internet,
+      corporate: 'none',
     });
-    expect(report.reachability.inbound).toEqual({ development: 'none', inference: 'none', training: 'none' });
+    expect(report.reachability.matrix).toEqual({
+      development: row('via-firewall'),
+      inference: row('none'),
+      pipeline: row('none'),
+      training: row('none'),
+    });
+    expect(report.reachability.inbound).toEqual(Object.fromEntries(segments.map((s) => [s, 'none'])));
     // The only path is limited by the workload security group to HTTPS.
     expect(report.reachability.ports).toEqual({ development: { internet: 'tcp/443' } });
     expect(renderMarkdown(report)).toContain(
-      '| development | (itself) | none | none | via-firewall (tcp/443) | none | none |',
+      '| development | (itself) | none | none | none | via-firewall (tcp/443) | none | none |',
     );
   });
 
@@ -104,6 +93,18 @@ describe('the default blueprint', () => {
       'aiseg-development-sagemaker',
       'aiseg-training-sagemaker',
     ]);
+    // The stage reads raw and writes curated and quarantine, and is the only writer of curated.
+    expect(report.access.rows['aiseg-pseudonymization']).toEqual({
+      raw: 'R',
+      curated: 'W',
+      models: '-',
+      quarantine: 'W',
+    });
+    expect(
+      Object.entries(report.access.rows)
+        .filter(([, row]) => row.curated?.includes('W'))
+        .map(([role]) => role),
+    ).toEqual(['aiseg-pseudonymization']);
   });
 
   test('the report lists every rule-pack acknowledgement with its reason, and a control map', () => {

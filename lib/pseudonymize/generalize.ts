@@ -1,0 +1,59 @@
+import { SMALL_ZIP3_AREAS } from './rules';
+
+/** A value that cannot be transformed: the record goes to quarantine with this reason. */
+export class RecordRejection extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'RecordRejection';
+  }
+}
+
+const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
+
+function parseDate(value: string, field: string): { year: string; month: string } {
+  const match = ISO_DATE.exec(value.trim());
+  if (!match) throw new RecordRejection(`${field}: expected an ISO 8601 date such as 1984-07-12`);
+  const [, year, month, day] = match;
+  const m = Number(month);
+  const d = Number(day);
+  const daysInMonth = new Date(Date.UTC(Number(year), m, 0)).getUTCDate();
+  if (m < 1 || m > 12 || d < 1 || d > daysInMonth) {
+    throw new RecordRejection(`${field}: not a calendar date`);
+  }
+  return { year, month };
+}
+
+/** 1984-07-12 → 1984. */
+export function dateToYear(value: string, field: string): string {
+  return parseDate(value, field).year;
+}
+
+/** 1984-07-12 → 1984-07. */
+export function dateToMonth(value: string, field: string): string {
+  const { year, month } = parseDate(value, field);
+  return `${year}-${month}`;
+}
+
+/** The oldest age reported as itself; older ages become `90+` (HIPAA Safe Harbor). */
+export const MAX_REPORTED_AGE = 89;
+const MAX_PLAUSIBLE_AGE = 130;
+
+/** Whole years; 90 and over → `90+`. */
+export function generalizeAge(value: string, field: string): string {
+  const text = value.trim();
+  if (!/^\d{1,3}$/.test(text) || Number(text) > MAX_PLAUSIBLE_AGE) {
+    throw new RecordRejection(`${field}: expected a whole number of years from 0 to ${MAX_PLAUSIBLE_AGE}`);
+  }
+  const age = Number(text);
+  return age > MAX_REPORTED_AGE ? `${MAX_REPORTED_AGE + 1}+` : String(age);
+}
+
+/** 02139 or 02139-4307 → 021; a prefix of a small area → 000. */
+export function zip3(value: string, field: string, smallAreas: readonly string[] = SMALL_ZIP3_AREAS): string {
+  const text = value.trim();
+  if (!/^\d{5}(-\d{4})?$/.test(text)) {
+    throw new RecordRejection(`${field}: expected a five-digit ZIP code, optionally ZIP+4`);
+  }
+  const prefix = text.slice(0, 3);
+  return smallAreas.includes(prefix) ? '000' : prefix;
+}

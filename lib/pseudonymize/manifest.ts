@@ -1,0 +1,69 @@
+import type { TransformResult } from './transform';
+
+/** Where a file came from or went: a bucket (or a local directory, in a dry run) and a key. */
+export interface ObjectLocation {
+  readonly bucket: string;
+  readonly key: string;
+  readonly versionId?: string;
+}
+
+/**
+ * The manifest written beside each curated file. Training checks the file it reads against
+ * `output.sha256` (S3 also holds it as the object's SHA-256 checksum) and the source it came
+ * from, so a file changed after the stage wrote it is detected. It holds counts and hashes,
+ * never values.
+ */
+export interface Manifest {
+  readonly manifestVersion: 1;
+  readonly stage: 'pseudonymization';
+  readonly dataset: string;
+  readonly ruleVersion: string;
+  readonly hmac: { readonly algorithm: 'HMAC_SHA_256'; readonly keyId: string };
+  readonly source: ObjectLocation & {
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly records: number;
+  };
+  readonly output: ObjectLocation & {
+    readonly sha256: string;
+    readonly bytes: number;
+    readonly records: number;
+  };
+  readonly quarantine: {
+    readonly records: number;
+    readonly reasons: Readonly<Record<string, number>>;
+    readonly location?: ObjectLocation;
+  };
+}
+
+/** The manifest's key: beside the curated file. */
+export const manifestKey = (key: string) => `${key}.manifest.json`;
+/** Records set aside from a file: beside the file's key in the quarantine zone. */
+export const rejectedKey = (key: string) => `${key}.rejected.jsonl`;
+/** Why a whole file was set aside: beside its copy in the quarantine zone. */
+export const reasonKey = (key: string) => `${key}.reason.json`;
+
+export function buildManifest(
+  result: TransformResult,
+  where: {
+    readonly source: ObjectLocation;
+    readonly output: ObjectLocation;
+    readonly quarantine?: ObjectLocation;
+    readonly hmacKeyId: string;
+  },
+): Manifest {
+  return {
+    manifestVersion: 1,
+    stage: 'pseudonymization',
+    dataset: result.dataset,
+    ruleVersion: result.ruleVersion,
+    hmac: { algorithm: 'HMAC_SHA_256', keyId: where.hmacKeyId },
+    source: { ...where.source, ...result.input },
+    output: { ...where.output, ...result.output },
+    quarantine: {
+      records: result.quarantined.records,
+      reasons: result.quarantined.reasons,
+      ...(result.quarantined.records > 0 && where.quarantine ? { location: where.quarantine } : {}),
+    },
+  };
+}

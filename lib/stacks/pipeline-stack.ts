@@ -1,0 +1,155 @@
+import { AssetHashType, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { PseudonymizationConfig } from '../config/schema';
+import { acknowledge } from '../gate/acknowledge';
+import { pseudonymizationRuleName } from '../names';
+import type { DatasetRules } from '../pseudonymize/rules';
+import type { DataStack } from './data-stack';
+import type { NetworkStack } from './network-stack';
+import { stageBundle } from './stage-bundle';
+
+/** Raw objects larger than this are set aside whole (outputs are staged on ephemeral storage). */
+export const MAX_OBJECT_BYTES = 4 * 1024 ** 3;
+
+export interface PipelineStackProps extends StackProps {
+  readonly namePrefix: string;
+  readonly functionName: string;
+  readonly pseudonymization: PseudonymizationConfig;
+  readonly data: DataStack;
+  /** The pipeline segment the function runs in. */
+  readonly network: NetworkStack;
+  /** The pseudonymization role (identity stack). */
+  readonly role: iam.IRole;
+  /** Its log group (audit stack): encrypted and retained. */
+  readonly logGroup: logs.ILogGroup;
+  readonly alertTopic: sns.ITopic;
+}
+
+/**
+ * The pseudonymization stage: a function in the pipeline segment's workload subnets (no internet
+ * path; S3 through the gateway endpoint, KMS through the interface endpoint) that the raw zone's
+ * "Object Created" events invoke through EventBridge. Events it fails on after its retries go to
+ * the encrypted dead-letter queue of the data stack; alarms tell the alert topic.
+ */
+export class PipelineStack extends Stack {
+  readonly function: lambda.Function;
+  readonly rule: events.Rule;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: PipelineStackProps) {
+    super(scope, id, props);
+    const stage = props.data.pseudonymization;
+    if (!stage) throw new Error('PipelineStack: the data stack has no pseudonymization state');
+    const zones = props.data.zones;
+    const { segmentVpc } = props.network;
+    // Imported, so nothing here adds grants to the role: its one policy lives in the identity stack.
+    const role = iam.Role.fromRoleArn(this, 'Role', props.role.roleArn, { mutable: false });
+    const deadLetters = sqs.Queue.fromQueueAttributes(this, 'DeadLetters', {
+      queueArn: stage.deadLetters.queueArn,
+      keyArn: stage.deadLetterKey.key.keyArn,
+    });
+    const datasets = JSON.stringify(props.pseudonymization.datasets satisfies readonly DatasetRules[]);
+
+    // Bundled by esbuild, once per content hash (lib/stacks/stage-bundle.ts).
+    const bundle = stageBundle(datasets);
+    this.function = new lambda.Function(this, 'Function', {
+      functionName: props.functionName,
+      description:
+        'Pseudonymizes new raw-zone objects into the curated zone; sets aside what it cannot process',
+      code: lambda.Code.fromAsset(bundle.directory, {
+        assetHash: bundle.hash,
+        assetHashType: AssetHashType.CUSTOM,
+      }),
+      handler: 'index.handler',
+      runtime: lambda.Runtime.NODEJS_24_X,
+      architecture: lambda.Architecture.ARM_64,
+      memorySize: 1024,
+      timeout: Duration.minutes(15),
+      ephemeralStorageSize: Size.gibibytes(10),
+      role,
+      vpc: segmentVpc.vpc,
+      vpcSubnets: { subnets: segmentVpc.workloadSubnets },
+      securityGroups: [segmentVpc.workloadSecurityGroup],
+      reservedConcurrentExecutions: props.pseudonymization.concurrency,
+      deadLetterQueue: deadLetters,
+      retryAttempts: 2,
+      maxEventAge: Duration.hours(6),
+      logGroup: props.logGroup,
+      loggingFormat: lambda.LoggingFormat.JSON,
+      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
+      systemLogLevelV2: lambda.SystemLogLevel.WARN,
+      environment: {
+        RAW_BUCKET: zones.get('raw')!.bucketName,
+        CURATED_BUCKET: zones.get('curated')!.bucketName,
+        QUARANTINE_BUCKET: zones.get('quarantine')!.bucketName,
+        CURATED_KEY_ARN: props.data.classKeys.get('pii')!.key.keyArn,
+        QUARANTINE_KEY_ARN: props.data.classKeys.get('phi')!.key.keyArn,
+        HMAC_KEY_ARN: stage.hmacKey.key.keyArn,
+        MAX_OBJECT_BYTES: String(MAX_OBJECT_BYTES),
+      },
+    });
+
+    acknowledge(this.function, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 'lambda_inside_vpc_check',
+      reason:
+        "The function is in the pipeline segment's workload subnets and security group, imported from that segment's network stack; " +
+        'the rule accepts only literal or same-template ids, and the Control Tower hook, which sees the resolved ids at deploy time, passes.',
+    });
+
+    this.rule = new events.Rule(this, 'RawObjectCreated', {
+      ruleName: pseudonymizationRuleName(props.namePrefix),
+      description: 'New objects in the raw zone, to the pseudonymization stage',
+      eventPattern: {
+        source: ['aws.s3'],
+        detailType: ['Object Created'],
+        detail: { bucket: { name: [zones.get('raw')!.bucketName] } },
+      },
+      targets: [
+        new targets.LambdaFunction(this.function, {
+          deadLetterQueue: deadLetters,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        metric,
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      });
+      created.addAlarmAction(new actions.SnsAction(props.alertTopic));
+      this.alarms.push(created);
+    };
+    const period = Duration.minutes(5);
+    alarm(
+      'DeadLettersAlarm',
+      'The pseudonymization stage gave up on a raw object: its event is in the dead-letter queue (the object stays in the raw zone)',
+      deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+    );
+    alarm(
+      'DeadLetterErrorsAlarm',
+      'The pseudonymization function could not write a failed event to its dead-letter queue',
+      this.function.metric('DeadLetterErrors', { period, statistic: 'Sum' }),
+    );
+    alarm(
+      'DroppedEventsAlarm',
+      'Lambda dropped events for the pseudonymization function before it could run them',
+      this.function.metric('AsyncEventsDropped', { period, statistic: 'Sum' }),
+    );
+  }
+}

@@ -1,0 +1,425 @@
+import { createHash, createHmac } from 'node:crypto';
+import { readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { GenerateMacCommand } from '@aws-sdk/client-kms';
+import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { loadConfig } from '../../lib/config/load';
+import {
+  makeHandler,
+  objectFrom,
+  stageConfigFrom,
+  type ObjectCreatedEvent,
+} from '../../lib/pseudonymize/handler';
+import type { Manifest } from '../../lib/pseudonymize/manifest';
+import { processObject, type StageConfig } from '../../lib/pseudonymize/stage';
+import { KmsMac, Tokenizer } from '../../lib/pseudonymize/tokenizer';
+
+const ROOT = join(__dirname, '..', '..');
+const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
+const example = loadConfig(join(ROOT, 'config', 'example.json'));
+
+const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
+const config: StageConfig = {
+  rawBucket: 'raw',
+  curatedBucket: 'curated',
+  quarantineBucket: 'quarantine',
+  curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
+  quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
+  hmacKeyId: HMAC_KEY,
+  datasets: example.pseudonymization.datasets,
+  maxObjectBytes: 1024 * 1024,
+};
+
+interface Version {
+  readonly id: string;
+  readonly body: Buffer;
+  readonly params: Record<string, unknown>;
+}
+
+class S3Error extends Error {
+  constructor(
+    name: string,
+    readonly $metadata: { httpStatusCode: number },
+  ) {
+    super(name);
+    this.name = name;
+  }
+}
+
+/**
+ * Versioned buckets in memory. Uploads to the curated and quarantine zones must name the zone's
+ * key, as the zones' bucket policies require; checksums are checked as S3 checks them.
+ */
+class FakeS3 {
+  readonly objects = new Map<string, Version[]>();
+  readonly calls: string[] = [];
+  private counter = 0;
+  failGets = false;
+
+  put(bucket: string, key: string, body: string | Buffer, params: Record<string, unknown> = {}): string {
+    const id = `v${++this.counter}`;
+    const at = `${bucket}/${key}`;
+    this.objects.set(at, [...(this.objects.get(at) ?? []), { id, body: Buffer.from(body), params }]);
+    return id;
+  }
+
+  latest(bucket: string, key: string): Version | undefined {
+    return this.objects.get(`${bucket}/${key}`)?.at(-1);
+  }
+
+  text(bucket: string, key: string): string {
+    const version = this.latest(bucket, key);
+    if (!version) throw new Error(`no object ${bucket}/${key}`);
+    return version.body.toString('utf8');
+  }
+
+  keys(bucket: string): string[] {
+    return [...this.objects.keys()]
+      .filter((k) => k.startsWith(`${bucket}/`))
+      .map((k) => k.slice(bucket.length + 1));
+  }
+
+  private find(bucket: string, key: string, versionId?: string): Version {
+    const versions = this.objects.get(`${bucket}/${key}`) ?? [];
+    const version = versionId ? versions.find((v) => v.id === versionId) : versions.at(-1);
+    if (!version) throw new S3Error('NotFound', { httpStatusCode: 404 });
+    return version;
+  }
+
+  private checkEncryption(bucket: string, input: Record<string, unknown>): void {
+    const expected = { curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn }[bucket];
+    if (input.ServerSideEncryption !== 'aws:kms' || input.SSEKMSKeyId !== expected) {
+      throw new S3Error('AccessDenied', { httpStatusCode: 403 });
+    }
+  }
+
+  async send(command: unknown): Promise<unknown> {
+    if (command instanceof HeadObjectCommand) {
+      this.calls.push('HeadObject');
+      const v = this.find(command.input.Bucket!, command.input.Key!);
+      return { VersionId: v.id, ContentLength: v.body.length };
+    }
+    if (command instanceof GetObjectCommand) {
+      this.calls.push('GetObject');
+      if (this.failGets) throw new S3Error('SlowDown', { httpStatusCode: 503 });
+      const v = this.find(command.input.Bucket!, command.input.Key!, command.input.VersionId);
+      return { VersionId: v.id, Body: Readable.from([v.body]) };
+    }
+    if (command instanceof PutObjectCommand) {
+      const input = command.input as unknown as Record<string, unknown>;
+      this.calls.push(`PutObject ${String(input.Bucket)}/${String(input.Key)}`);
+      this.checkEncryption(String(input.Bucket), input);
+      const body = await bytesOf(input.Body);
+      if (input.ContentLength !== undefined && input.ContentLength !== body.length) {
+        throw new S3Error('IncompleteBody', { httpStatusCode: 400 });
+      }
+      if (
+        input.ChecksumSHA256 &&
+        createHash('sha256').update(body).digest('base64') !== input.ChecksumSHA256
+      ) {
+        throw new S3Error('BadDigest', { httpStatusCode: 400 });
+      }
+      const params = Object.fromEntries(Object.entries(input).filter(([name]) => name !== 'Body'));
+      return { VersionId: this.put(String(input.Bucket), String(input.Key), body, params) };
+    }
+    if (command instanceof CopyObjectCommand) {
+      const input = command.input;
+      this.calls.push(`CopyObject ${input.Bucket}/${input.Key}`);
+      this.checkEncryption(input.Bucket!, input as unknown as Record<string, unknown>);
+      const [path, query] = input.CopySource!.split('?versionId=');
+      const slash = path.indexOf('/');
+      const source = this.find(
+        path.slice(0, slash),
+        decodeURIComponent(path.slice(slash + 1)),
+        query ? decodeURIComponent(query) : undefined,
+      );
+      return { VersionId: this.put(input.Bucket!, input.Key!, source.body, { ...input }) };
+    }
+    throw new Error(`unexpected S3 command ${String((command as object).constructor.name)}`);
+  }
+}
+
+async function bytesOf(body: unknown): Promise<Buffer> {
+  if (typeof body === 'string' || Buffer.isBuffer(body)) return Buffer.from(body);
+  const chunks: Buffer[] = [];
+  for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Buffer));
+  return Buffer.concat(chunks);
+}
+
+/** KMS GenerateMac with a secret only it holds. */
+class FakeKms {
+  calls = 0;
+  private readonly secret = Buffer.alloc(32, 7);
+  send(command: unknown): Promise<{ Mac?: Uint8Array }> {
+    if (!(command instanceof GenerateMacCommand)) throw new Error('unexpected KMS command');
+    expect(command.input).toMatchObject({ KeyId: HMAC_KEY, MacAlgorithm: 'HMAC_SHA_256' });
+    this.calls++;
+    return Promise.resolve({
+      Mac: createHmac('sha256', this.secret).update(command.input.Message!).digest(),
+    });
+  }
+}
+
+function setUp() {
+  const s3 = new FakeS3();
+  const kms = new FakeKms();
+  const tokenizer = new Tokenizer(new KmsMac(kms, HMAC_KEY, (input) => new GenerateMacCommand(input)));
+  return {
+    s3,
+    kms,
+    tokenizer,
+    process: (key: string, versionId?: string) =>
+      processObject(s3, tokenizer, config, { bucket: 'raw', key, ...(versionId ? { versionId } : {}) }),
+  };
+}
+
+const patients = readFileSync(join(SAMPLES, 'patients.csv'));
+const encounters = readFileSync(join(SAMPLES, 'encounters.jsonl'));
+const workDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('pseudonymize-'));
+
+describe('a raw file of a known dataset', () => {
+  const { s3, kms, process } = setUp();
+  const key = 'ehr/patients/2026/11/25/batch-1.csv';
+  const version = s3.put('raw', key, patients);
+  let outcome: Awaited<ReturnType<typeof process>>;
+  beforeAll(async () => {
+    outcome = await process(key, version);
+  });
+
+  test('becomes a curated file under the same key, encrypted with the curated key, checksummed', () => {
+    expect(outcome.status).toBe('pseudonymized');
+    const curated = s3.latest('curated', key)!;
+    expect(curated.params).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: config.curatedKeyArn,
+      ContentType: 'text/csv',
+      ChecksumSHA256: createHash('sha256').update(curated.body).digest('base64'),
+    });
+    const text = curated.body.toString('utf8');
+    expect(text.split('\n')[0]).toBe('patient_id,mrn,email,phone,ssn,birth_date,age,zip,sex,diagnosis_code');
+    for (const identifier of [
+      'P-000101',
+      'MRN-55501',
+      'Alice',
+      'example.org',
+      '555',
+      '123-45-6789',
+      '1931-04-12',
+    ]) {
+      expect(text).not.toContain(identifier);
+    }
+  });
+
+  test('with a manifest beside it: rule version, counts, source version and both SHA-256s', () => {
+    const manifest = JSON.parse(s3.text('curated', `${key}.manifest.json`)) as Manifest;
+    const curated = s3.latest('curated', key)!.body;
+    expect(manifest).toMatchObject({
+      dataset: 'patients',
+      hmac: { algorithm: 'HMAC_SHA_256', keyId: HMAC_KEY },
+      source: {
+        bucket: 'raw',
+        key,
+        versionId: version,
+        sha256: createHash('sha256').update(patients).digest('hex'),
+        records: 7,
+      },
+      output: {
+        bucket: 'curated',
+        key,
+        sha256: createHash('sha256').update(curated).digest('hex'),
+        records: 3,
+      },
+      quarantine: { records: 4, location: { bucket: 'quarantine', key: `${key}.rejected.jsonl` } },
+    });
+    expect(manifest.ruleVersion).toMatch(/^sha256:/);
+    expect(s3.latest('curated', `${key}.manifest.json`)!.params).toMatchObject({
+      SSEKMSKeyId: config.curatedKeyArn,
+    });
+  });
+
+  test('its bad records go to quarantine with their reasons, encrypted with the quarantine key', () => {
+    const rejected = s3.latest('quarantine', `${key}.rejected.jsonl`)!;
+    expect(rejected.params).toMatchObject({ SSEKMSKeyId: config.quarantineKeyArn });
+    const reasons = rejected.body
+      .toString('utf8')
+      .trim()
+      .split('\n')
+      .map((l) => (JSON.parse(l) as { reason: string }).reason);
+    expect(reasons).toEqual([
+      'birth_date: not a calendar date',
+      'age: expected a whole number of years from 0 to 130',
+      'malformed CSV (CSV_RECORD_INCONSISTENT_FIELDS_LENGTH)',
+      'patient_id: missing value',
+    ]);
+  });
+
+  test('the manifest is written last, and no staged file is left on local storage', () => {
+    const puts = s3.calls.filter((c) => c.startsWith('PutObject'));
+    expect(puts.at(-1)).toBe(`PutObject curated/${key}.manifest.json`);
+    expect(workDirs()).toEqual([]);
+  });
+
+  test('identifiers are MACed by KMS once per distinct value', () => {
+    // Curated: P-000101 twice (patient, MRN, e-mail, phone, SSN: the same five values once
+    // normalised) and P-000102 (no SSN): 5 + 4 distinct identifiers.
+    expect(kms.calls).toBe(9);
+  });
+
+  test('a retry writes the same bytes again (idempotent)', async () => {
+    const before = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${key}.rejected.jsonl`].map(
+      (at) => s3.objects.get(at)!.at(-1)!.body,
+    );
+    await process(key, version);
+    const after = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${key}.rejected.jsonl`].map(
+      (at) => s3.objects.get(at)!.at(-1)!.body,
+    );
+    expect(after).toEqual(before);
+  });
+});
+
+describe('files the stage sets aside whole', () => {
+  test('a file under no dataset prefix is copied to quarantine with the reason', async () => {
+    const { s3, process } = setUp();
+    const version = s3.put('raw', 'ehr/labs/results.csv', 'a,b\n1,2\n');
+    expect(await process('ehr/labs/results.csv', version)).toEqual({
+      status: 'quarantined',
+      reason: "no dataset's prefix matches the key",
+    });
+    expect(s3.text('quarantine', 'ehr/labs/results.csv')).toBe('a,b\n1,2\n');
+    expect(s3.latest('quarantine', 'ehr/labs/results.csv')!.params).toMatchObject({
+      CopySource: `raw/ehr/labs/results.csv?versionId=${version}`,
+      SSEKMSKeyId: config.quarantineKeyArn,
+    });
+    expect(JSON.parse(s3.text('quarantine', 'ehr/labs/results.csv.reason.json'))).toEqual({
+      reason: "no dataset's prefix matches the key",
+      dataset: null,
+      source: { bucket: 'raw', key: 'ehr/labs/results.csv', versionId: version },
+    });
+    expect(s3.keys('curated')).toEqual([]);
+  });
+
+  test('a file whose header lacks a required column is quarantined whole; nothing is curated', async () => {
+    const { s3, process } = setUp();
+    const key = 'ehr/patients/short.csv';
+    const version = s3.put('raw', key, 'patient_id,name\nP-1,Alice\n');
+    const outcome = await process(key, version);
+    expect(outcome).toMatchObject({ status: 'quarantined', dataset: 'patients' });
+    expect(s3.text('quarantine', key)).toBe('patient_id,name\nP-1,Alice\n');
+    const reason = JSON.parse(s3.text('quarantine', `${key}.reason.json`)) as { reason: string };
+    expect(reason.reason).toMatch(/lacks the required column/);
+    expect(s3.keys('curated')).toEqual([]);
+  });
+
+  test('a file larger than the stage processes is quarantined whole', async () => {
+    const { s3, tokenizer } = setUp();
+    const key = 'ehr/encounters/huge.jsonl';
+    const version = s3.put('raw', key, encounters);
+    const small = { ...config, maxObjectBytes: 100 };
+    const outcome = await processObject(s3, tokenizer, small, { bucket: 'raw', key, versionId: version });
+    expect(outcome).toMatchObject({
+      status: 'quarantined',
+      reason: 'larger than the 100 bytes the stage processes',
+    });
+    expect(s3.calls).not.toContain('GetObject');
+  });
+});
+
+describe('events the stage skips or fails on', () => {
+  test('an event for a version since replaced writes nothing (a retry cannot overwrite newer output)', async () => {
+    const { s3, process } = setUp();
+    const key = 'ehr/encounters/a.jsonl';
+    const old = s3.put('raw', key, encounters);
+    s3.put('raw', key, encounters);
+    expect(await process(key, old)).toEqual({ status: 'skipped', reason: 'superseded by a newer version' });
+    expect(s3.keys('curated')).toEqual([]);
+  });
+
+  test('an event for an object since deleted is skipped', async () => {
+    const { process } = setUp();
+    expect(await process('ehr/encounters/gone.jsonl', 'v9')).toEqual({
+      status: 'skipped',
+      reason: 'object no longer exists',
+    });
+  });
+
+  test('an event for another bucket is an error (for the retries and the dead-letter queue)', async () => {
+    const { s3, tokenizer } = setUp();
+    await expect(processObject(s3, tokenizer, config, { bucket: 'curated', key: 'x' })).rejects.toThrow(
+      /the stage reads only raw/,
+    );
+  });
+
+  test('an S3 failure is thrown, nothing is half-written, and the staged files are removed', async () => {
+    const { s3, process } = setUp();
+    const key = 'ehr/patients/b.csv';
+    const version = s3.put('raw', key, patients);
+    s3.failGets = true;
+    await expect(process(key, version)).rejects.toThrow('SlowDown');
+    expect(s3.keys('curated')).toEqual([]);
+    expect(s3.keys('quarantine')).toEqual([]);
+    expect(workDirs()).toEqual([]);
+  });
+});
+
+describe('the handler', () => {
+  const event = (key: string, versionId: string): ObjectCreatedEvent => ({
+    'detail-type': 'Object Created',
+    detail: { bucket: { name: 'raw' }, object: { key, size: 10, 'version-id': versionId } },
+  });
+
+  test('reads the object from the EventBridge event', () => {
+    expect(objectFrom(event('ehr/a.csv', 'v1'))).toEqual({
+      bucket: 'raw',
+      key: 'ehr/a.csv',
+      versionId: 'v1',
+      size: 10,
+    });
+    expect(() => objectFrom({ 'detail-type': 'Object Deleted', detail: {} })).toThrow(
+      /not an S3 Object Created event/,
+    );
+  });
+
+  test('logs keys, counts and reasons as JSON, never a value from the records', async () => {
+    const { s3, tokenizer } = setUp();
+    const key = 'ehr/patients/c.csv';
+    const version = s3.put('raw', key, patients);
+    const logged: string[] = [];
+    const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
+    try {
+      await makeHandler(s3, tokenizer, config)(event(key, version));
+    } finally {
+      spy.mockRestore();
+    }
+    expect(logged).toHaveLength(1);
+    expect(JSON.parse(logged[0])).toMatchObject({
+      message: 'pseudonymization',
+      key,
+      status: 'pseudonymized',
+      dataset: 'patients',
+      records: 3,
+      quarantined: 4,
+    });
+    for (const value of ['P-0001', 'MRN-', 'Alice', 'example.org', '1931'])
+      expect(logged[0]).not.toContain(value);
+  });
+
+  test('takes its configuration from the environment and the bundled datasets, and names what is missing', () => {
+    const env = {
+      RAW_BUCKET: 'raw',
+      CURATED_BUCKET: 'curated',
+      QUARANTINE_BUCKET: 'quarantine',
+      CURATED_KEY_ARN: config.curatedKeyArn,
+      QUARANTINE_KEY_ARN: config.quarantineKeyArn,
+      HMAC_KEY_ARN: HMAC_KEY,
+      MAX_OBJECT_BYTES: '1024',
+    };
+    expect(stageConfigFrom(env, JSON.stringify(config.datasets))).toEqual({
+      ...config,
+      maxObjectBytes: 1024,
+    });
+    expect(() => stageConfigFrom({ ...env, HMAC_KEY_ARN: '' }, '[]')).toThrow(/HMAC_KEY_ARN/);
+    expect(() => stageConfigFrom(env, undefined)).toThrow(/no datasets/);
+  });
+});

@@ -1,0 +1,396 @@
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Template } from 'aws-cdk-lib/assertions';
+import { loadConfig } from '../../lib/config/load';
+import { SUBNET_TIER_TAG } from '../../lib/tags';
+import { defaultAppDir, defaultTemplate, readTemplateJson } from '../support/default-app';
+import { actionsOf, resourcesOf as statementResources, type Statement } from '../support/iam';
+import { synthBlueprint } from '../support/synth';
+import { only, resourcesOf, statements, type Resource } from '../support/template';
+
+const ROOT = join(__dirname, '..', '..');
+const pipeline = defaultTemplate('Pipeline');
+const data = defaultTemplate('Data');
+const identity = defaultTemplate('Identity');
+const [, fn] = only(pipeline, 'AWS::Lambda::Function');
+const fnProps = fn.Properties as Record<string, unknown>;
+
+/**
+ * What a cross-stack value points at: the stack and the logical id behind a `Fn::GetStackOutput`
+ * (or `Fn::ImportValue`) of the default app.
+ */
+function target(value: unknown): { stack: string; id: string } {
+  const ref = value as { 'Fn::GetStackOutput'?: { StackName: string; OutputName: string } };
+  const output = ref['Fn::GetStackOutput'];
+  if (!output) throw new Error(`not a cross-stack value: ${JSON.stringify(value)}`);
+  const stack = stackIdByName().get(output.StackName);
+  if (!stack) throw new Error(`no stack named ${output.StackName}`);
+  const outputs = (readTemplateJson(stack).Outputs ?? {}) as Record<string, { Value: unknown }>;
+  const found = outputs[output.OutputName]?.Value as
+    { Ref?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
+  if (!found) throw new Error(`${stack} has no output ${output.OutputName}`);
+  return { stack, id: found.Ref ?? found['Fn::GetAtt']![0] };
+}
+
+/** Stack ids of the default app by their CloudFormation stack names. */
+function stackIdByName(): Map<string, string> {
+  const manifest = JSON.parse(readFileSync(join(defaultAppDir(), 'manifest.json'), 'utf8')) as {
+    artifacts: Record<string, { type: string; properties?: { stackName?: string } }>;
+  };
+  return new Map(
+    Object.entries(manifest.artifacts)
+      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
+      .map(([id, a]) => [a.properties?.stackName ?? id, id]),
+  );
+}
+
+const resourceOf = (where: { stack: string; id: string }): Resource =>
+  (readTemplateJson(where.stack).Resources as Record<string, Resource>)[where.id];
+const tagsOf = (r: Resource) =>
+  Object.fromEntries(
+    ((r.Properties?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
+  );
+
+describe('the function', () => {
+  test('runs the stage on Node.js 24 with bounded concurrency, time and local storage', () => {
+    expect(fnProps).toMatchObject({
+      FunctionName: 'aiseg-pseudonymization',
+      Runtime: 'nodejs24.x',
+      Handler: 'index.handler',
+      Timeout: 900,
+      MemorySize: 1024,
+      ReservedConcurrentExecutions: 5,
+      EphemeralStorage: { Size: 10240 },
+      LoggingConfig: { LogFormat: 'JSON' },
+    });
+  });
+
+  test('runs in the pipeline segment: its workload subnets and security group, every zone', () => {
+    const vpc = fnProps.VpcConfig as { SubnetIds: unknown[]; SecurityGroupIds: unknown[] };
+    expect(vpc.SubnetIds).toHaveLength(2);
+    for (const subnet of vpc.SubnetIds) {
+      const where = target(subnet);
+      expect(where.stack).toBe('Network-pipeline');
+      const resource = resourceOf(where);
+      expect(resource.Type).toBe('AWS::EC2::Subnet');
+      expect(tagsOf(resource)[SUBNET_TIER_TAG]).toBe('workload');
+    }
+    const [sg] = vpc.SecurityGroupIds.map(target);
+    expect(sg.stack).toBe('Network-pipeline');
+    expect(sg.id).toMatch(/^SegmentWorkloadSecurityGroup/);
+  });
+
+  test('the pipeline segment has no path to the internet, and reaches S3 and KMS through endpoints', () => {
+    const net = defaultTemplate('Network-pipeline');
+    for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP']) {
+      expect(Object.keys(net.findResources(type))).toEqual([]);
+    }
+    const endpoints = Object.values(net.findResources('AWS::EC2::VPCEndpoint')).map((r) =>
+      JSON.stringify((r as Resource).Properties?.ServiceName),
+    );
+    expect(endpoints).toHaveLength(2);
+    expect(endpoints.some((s) => s.includes('.s3'))).toBe(true);
+    expect(endpoints.some((s) => s.includes('.kms'))).toBe(true);
+  });
+
+  test('acts as the pseudonymization role, and logs to its retained, encrypted log group', () => {
+    expect(resourceOf(target(fnProps.Role)).Properties?.RoleName).toBe('aiseg-pseudonymization');
+    const group = resourceOf(target((fnProps.LoggingConfig as { LogGroup: unknown }).LogGroup));
+    expect(group).toMatchObject({
+      Type: 'AWS::Logs::LogGroup',
+      DeletionPolicy: 'Retain',
+      Properties: { LogGroupName: '/aws/lambda/aiseg-pseudonymization', KmsKeyId: expect.anything() },
+    });
+  });
+
+  test('knows the zones and keys by environment, the datasets only through its bundle', () => {
+    const variables = (fnProps.Environment as { Variables: Record<string, unknown> }).Variables;
+    expect(Object.keys(variables).sort()).toEqual([
+      'CURATED_BUCKET',
+      'CURATED_KEY_ARN',
+      'HMAC_KEY_ARN',
+      'MAX_OBJECT_BYTES',
+      'QUARANTINE_BUCKET',
+      'QUARANTINE_KEY_ARN',
+      'RAW_BUCKET',
+    ]);
+    expect(target(variables.RAW_BUCKET).id).toMatch(/^Zoneraw/);
+    expect(target(variables.CURATED_BUCKET).id).toMatch(/^Zonecurated/);
+    expect(target(variables.QUARANTINE_BUCKET).id).toMatch(/^Zonequarantine/);
+    expect(target(variables.CURATED_KEY_ARN).id).toMatch(/^Keypii/);
+    expect(target(variables.QUARANTINE_KEY_ARN).id).toMatch(/^Keyphi/);
+    expect(target(variables.HMAC_KEY_ARN).id).toMatch(/^PseudonymizationHmacKey/);
+  });
+});
+
+describe('trigger, retries and dead letters', () => {
+  const [ruleId, rule] = only(pipeline, 'AWS::Events::Rule');
+
+  test("the raw zone's new objects, through EventBridge", () => {
+    const [, raw] = Object.entries(resourcesOf(data)).find(([id]) => id.startsWith('Zoneraw'))!;
+    expect(raw.Properties?.NotificationConfiguration).toEqual({
+      EventBridgeConfiguration: { EventBridgeEnabled: true },
+    });
+    expect(rule.Properties).toMatchObject({
+      Name: 'aiseg-pseudonymize-raw-objects',
+      EventPattern: { source: ['aws.s3'], 'detail-type': ['Object Created'] },
+    });
+    const pattern = rule.Properties?.EventPattern as { detail: { bucket: { name: unknown[] } } };
+    expect(target(pattern.detail.bucket.name[0]).id).toMatch(/^Zoneraw/);
+  });
+
+  test('only this rule may invoke the function', () => {
+    const [, permission] = only(pipeline, 'AWS::Lambda::Permission');
+    expect(permission.Properties).toEqual({
+      Action: 'lambda:InvokeFunction',
+      FunctionName: { 'Fn::GetAtt': [expect.any(String), 'Arn'] },
+      Principal: 'events.amazonaws.com',
+      SourceArn: { 'Fn::GetAtt': [ruleId, 'Arn'] },
+    });
+  });
+
+  test('failures after retries go to the encrypted dead-letter queue, from the rule and from the function', () => {
+    const targets = rule.Properties?.Targets as Record<string, unknown>[];
+    expect(targets).toHaveLength(1);
+    expect(targets[0]).toMatchObject({
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+    });
+    const dlq = target((targets[0].DeadLetterConfig as { Arn: unknown }).Arn);
+    expect(target((fnProps.DeadLetterConfig as { TargetArn: unknown }).TargetArn)).toEqual(dlq);
+    const [, invoke] = only(pipeline, 'AWS::Lambda::EventInvokeConfig');
+    expect(invoke.Properties).toMatchObject({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 21600 });
+
+    const queue = resourceOf(dlq);
+    expect(queue).toMatchObject({
+      Type: 'AWS::SQS::Queue',
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: {
+        QueueName: 'aiseg-pseudonymization-dead-letters',
+        MessageRetentionPeriod: 1209600,
+        KmsMasterKeyId: { 'Fn::GetAtt': [expect.stringMatching(/^PseudonymizationDeadLetterKey/), 'Arn'] },
+      },
+    });
+  });
+
+  test('the queue refuses plain HTTP and admits only the stage rule among services', () => {
+    const [, policy] = only(data, 'AWS::SQS::QueuePolicy');
+    const list = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+    expect(list).toContainEqual(
+      expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+    );
+    const send = list.find((s) => s.Effect === 'Allow')!;
+    expect(send.Principal).toEqual({ Service: 'events.amazonaws.com' });
+    expect(actionsOf(send)).toEqual(['sqs:SendMessage']);
+    expect(JSON.stringify(send.Condition)).toContain('rule/aiseg-pseudonymize-raw-objects');
+  });
+
+  test('alarms tell the alert topic about dead letters, failed dead-letter writes and dropped events', () => {
+    const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')) as Resource[];
+    expect(alarms.map((a) => a.Properties?.MetricName).sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'AsyncEventsDropped',
+      'DeadLetterErrors',
+    ]);
+    for (const alarm of alarms) {
+      expect(alarm.Properties).toMatchObject({
+        Threshold: 1,
+        EvaluationPeriods: 1,
+        ComparisonOperator: 'GreaterThanOrEqualToThreshold',
+      });
+      const actions = alarm.Properties?.AlarmActions as unknown[];
+      expect(actions).toHaveLength(1);
+      expect(resourceOf(target(actions[0])).Type).toBe('AWS::SNS::Topic');
+    }
+  });
+});
+
+describe('the HMAC key', () => {
+  const [, key] = Object.entries(resourcesOf(data)).find(([id]) => id.startsWith('PseudonymizationHmacKey'))!;
+  const policy = statements(key.Properties?.KeyPolicy) as unknown as Statement[];
+
+  test('is an HMAC-SHA-256 key, retained (losing it would unlink every token)', () => {
+    expect(key).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { KeySpec: 'HMAC_256', KeyUsage: 'GENERATE_VERIFY_MAC' },
+    });
+  });
+
+  test('only the pseudonymization role may MAC with it; everyone else is refused', () => {
+    const macs = policy.filter((s) => actionsOf(s).some((a) => a.includes('Mac')));
+    expect(macs).toHaveLength(2);
+    const allow = macs.find((s) => s.Effect === 'Allow')!;
+    expect(actionsOf(allow)).toEqual(['kms:GenerateMac']);
+    expect(JSON.stringify(allow.Condition?.ArnEquals)).toMatch(/role\/aiseg-pseudonymization"/);
+    const deny = macs.find((s) => s.Effect === 'Deny')!;
+    expect(deny.Principal).toEqual({ AWS: '*' });
+    expect(actionsOf(deny).sort()).toEqual(['kms:GenerateMac', 'kms:VerifyMac']);
+    expect(JSON.stringify(deny.Condition?.ArnNotEquals)).toMatch(/role\/aiseg-pseudonymization"/);
+    // The account's administration statement does not delegate MAC operations.
+    for (const s of policy.filter((x) => x.Effect === 'Allow' && x !== allow)) {
+      expect(actionsOf(s).filter((a) => /Mac|^kms:\*$|^kms:Generate\*$/.test(a))).toEqual([]);
+    }
+  });
+});
+
+describe("the stage's role is confined to exactly what it needs", () => {
+  const resources = resourcesOf(identity);
+  const [roleId] = Object.entries(resources).find(
+    ([, r]) => r.Properties?.RoleName === 'aiseg-pseudonymization',
+  )!;
+  const [, policy] = Object.entries(resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::ManagedPolicy' &&
+      (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
+  )!;
+  const granted = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+  // A resource of another stack, by the logical id in the name of the output it is read from.
+  const targetOf = (resource: unknown) => {
+    const text = JSON.stringify(resource);
+    const at = /PublishOutput(?:Ref|FnGetAtt)([A-Za-z]+?)(?:Bucket|Key)?[0-9A-F]{8}/.exec(text);
+    return at ? at[1] : text.includes('/aws/lambda/aiseg-pseudonymization') ? 'function-logs' : text;
+  };
+  const grants = new Set(
+    granted.flatMap((s) =>
+      actionsOf(s).flatMap((a) =>
+        statementResources(s).map(
+          (r) => `${a} ${r === '*' ? '*' : targetOf(r)}${s.Condition ? ' (conditioned)' : ''}`,
+        ),
+      ),
+    ),
+  );
+
+  test('read raw; write curated and quarantine; MAC with the HMAC key; send dead letters; log; its network interfaces', () => {
+    expect([...grants].sort()).toEqual(
+      [
+        's3:GetObject Zoneraw',
+        's3:GetObjectVersion Zoneraw',
+        's3:ListBucket Zoneraw',
+        'kms:Decrypt Keyphi (conditioned)',
+        's3:PutObject Zonecurated',
+        'kms:Decrypt Keypii (conditioned)',
+        'kms:Encrypt Keypii (conditioned)',
+        'kms:GenerateDataKey Keypii (conditioned)',
+        's3:PutObject Zonequarantine',
+        'kms:Encrypt Keyphi (conditioned)',
+        'kms:GenerateDataKey Keyphi (conditioned)',
+        'kms:GenerateMac PseudonymizationHmac',
+        'sqs:SendMessage PseudonymizationDeadLetters',
+        'kms:Decrypt PseudonymizationDeadLetter (conditioned)',
+        'kms:GenerateDataKey PseudonymizationDeadLetter (conditioned)',
+        'logs:CreateLogGroup function-logs',
+        'logs:CreateLogStream function-logs',
+        'logs:PutLogEvents function-logs',
+        'ec2:AssignPrivateIpAddresses {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":network-interface/*"]]}',
+        'ec2:UnassignPrivateIpAddresses {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":network-interface/*"]]}',
+        ...[
+          'ec2:CreateNetworkInterface',
+          'ec2:CreateNetworkInterfacePermission',
+          'ec2:DeleteNetworkInterface',
+          'ec2:DeleteNetworkInterfacePermission',
+          'ec2:DescribeDhcpOptions',
+          'ec2:DescribeNetworkInterfaces',
+          'ec2:DescribeSecurityGroups',
+          'ec2:DescribeSubnets',
+          'ec2:DescribeVpcs',
+        ].map((a) => `${a} *`),
+      ].sort(),
+    );
+  });
+
+  test('its key use is through S3 (zones) or SQS (dead letters) only', () => {
+    for (const s of granted.filter((x) =>
+      actionsOf(x).some((a) => /^kms:(Decrypt|Encrypt|GenerateDataKey)/.test(a)),
+    )) {
+      expect(JSON.stringify(s.Condition?.StringEquals?.['kms:ViaService'])).toMatch(/"(s3|sqs)\."/);
+    }
+  });
+});
+
+describe('the zones the stage touches', () => {
+  const policyOf = (zone: string) => {
+    const [bucketId] = Object.keys(data.findResources('AWS::S3::Bucket')).filter((id) =>
+      id.startsWith(`Zone${zone}`),
+    );
+    const [, policy] = Object.entries(resourcesOf(data)).find(
+      ([, r]) =>
+        r.Type === 'AWS::S3::BucketPolicy' &&
+        JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: bucketId }),
+    )!;
+    return statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+  };
+  const perimeter = (zone: string) =>
+    policyOf(zone).find((s) => s.Sid === 'DenyDataAccessOffThePerimeter')!.Condition!;
+
+  test.each(['raw', 'quarantine'])(
+    '%s: data requests only through the pipeline segment, the stage included (it is not an off-network role)',
+    (zone) => {
+      const condition = perimeter(zone);
+      const endpoints = condition.StringNotEquals?.['aws:SourceVpce'] as unknown[];
+      expect(endpoints).toHaveLength(1);
+      expect(JSON.stringify(endpoints[0])).toContain('aiseg-network-pipeline');
+      const offNetwork = JSON.stringify(condition.ArnNotEquals?.['aws:PrincipalArn'] ?? []);
+      expect(offNetwork).not.toContain('aiseg-pseudonymization');
+    },
+  );
+
+  test('curated: written by the stage alone', () => {
+    const writes = policyOf('curated').find((s) => s.Sid === 'DenyWritesButByTheZoneWriters')!;
+    const writers = JSON.stringify(writes.Condition?.ArnNotEquals?.['aws:PrincipalArn']);
+    expect(writers.match(/role\/[\w-]+/g)).toEqual(['role/aiseg-pseudonymization']);
+  });
+});
+
+describe('without a pipeline segment', () => {
+  const { blueprint } = synthBlueprint({
+    config: {
+      segments: [
+        { name: 'development', kind: 'development', vpcCidr: '10.10.0.0/16' },
+        { name: 'training', kind: 'training', vpcCidr: '10.20.0.0/16' },
+      ],
+    },
+  });
+
+  test('there is no stage: no pipeline stack, no HMAC key, no dead-letter queue, no MAC grant', () => {
+    expect(blueprint.pipeline).toBeUndefined();
+    const t = Template.fromStack(blueprint.data);
+    expect(Object.keys(t.findResources('AWS::SQS::Queue'))).toEqual([]);
+    expect(Object.keys(t.findResources('AWS::KMS::Key', { Properties: { KeySpec: 'HMAC_256' } }))).toEqual(
+      [],
+    );
+    expect(JSON.stringify(Template.fromStack(blueprint.identity).toJSON())).not.toContain('kms:GenerateMac');
+  });
+});
+
+describe('the bundle', () => {
+  const example = loadConfig(join(ROOT, 'config', 'example.json'));
+  const { blueprint, outdir } = synthBlueprint({
+    config: {
+      segments: [{ name: 'pipeline', kind: 'pipeline', vpcCidr: '10.40.0.0/16', azCount: 1 }],
+      pseudonymization: { datasets: example.pseudonymization.datasets },
+    },
+  });
+  const [, fnResource] = only(Template.fromStack(blueprint.pipeline!), 'AWS::Lambda::Function');
+  const s3Key = (fnResource.Properties?.Code as { S3Key: string }).S3Key;
+  const dir = join(outdir, `asset.${s3Key.replace(/\.zip$/, '')}`);
+
+  test('is built from the handler with the datasets compiled in, and is what the template names', () => {
+    expect(existsSync(dir)).toBe(true);
+    expect(readdirSync(dir)).toEqual(['index.js']);
+    const source = readFileSync(join(dir, 'index.js'), 'utf8');
+    expect(source).toContain('ehr/patients/');
+    expect(source).toContain('ehr/encounters/');
+    expect(source).not.toContain('process.env.PSEUDONYMIZATION_DATASETS');
+  });
+
+  test('loads on its own and exports the handler (the SDK clients bundled at their pinned versions)', () => {
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const bundle = require(join(dir, 'index.js')) as { handler?: unknown };
+    expect(typeof bundle.handler).toBe('function');
+    const source = readFileSync(join(dir, 'index.js'), 'utf8');
+    // Only the SDK's optional native signer is left to a guarded require.
+    expect([...new Set(source.match(/require\("@aws-sdk\/[^"]+"\)/g))]).toEqual([
+      'require("@aws-sdk/signature-v4-crt")',
+    ]);
+  });
+});
