@@ -23,11 +23,12 @@ export default tseslint.config(
     },
   },
   {
-    // Entry points: the app, the scripts, the function's handler (its environment is its config).
+    // Entry points: the app, the scripts, the functions' handlers (their environment is their config).
     files: [
       'bin/**/*.ts',
       'lib/config/load.ts',
       'lib/pseudonymize/handler.ts',
+      'lib/inference-api/handler.ts',
       'scripts/**/*.ts',
       'test/**/*.ts',
     ],

@@ -7,7 +7,8 @@ import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
 import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleArn, roleName } from './names';
 import { DATA_ZONES } from './classification';
-import { PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './identity/actors';
+import { INFERENCE_API_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './identity/actors';
+import { InferenceApiStack } from './stacks/inference-api-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
@@ -24,6 +25,8 @@ export interface Blueprint {
   readonly workloads: ReadonlyMap<string, WorkloadStack>;
   /** The pseudonymization stage, when there is a pipeline segment for it to run in. */
   readonly pipeline?: PipelineStack;
+  /** The private inference API, when there is an inference segment. */
+  readonly inferenceApi?: InferenceApiStack;
 }
 
 /** Builds every stack of the blueprint from a validated configuration. */
@@ -32,6 +35,9 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   const prefix = config.namePrefix;
   const stageSegment = config.pseudonymization.segment;
   const stageFunction = pseudonymizationFunctionName(prefix);
+  const apiSegment = config.inferenceApi.segment;
+  const apiName = `${prefix}-inference-api`;
+  const apiBackend = apiSegment !== undefined ? roleName(prefix, INFERENCE_API_ROLE, apiSegment) : undefined;
 
   const audit = new AuditStack(app, 'Audit', {
     stackName: `${prefix}-audit`,
@@ -44,7 +50,11 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),
-    functionNames: stageSegment !== undefined ? [stageFunction] : [],
+    functionNames: [
+      ...(stageSegment !== undefined ? [stageFunction] : []),
+      ...(apiBackend !== undefined ? [apiBackend] : []),
+    ],
+    ...(apiSegment !== undefined ? { inferenceApiName: apiName } : {}),
   });
 
   const networks = new Map<string, NetworkStack>();
@@ -125,6 +135,29 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           alertTopic: audit.alerts.topic,
         });
 
+  const inferenceApi =
+    apiSegment === undefined || apiBackend === undefined
+      ? undefined
+      : new InferenceApiStack(app, 'InferenceApi', {
+          stackName: apiName,
+          description: `AI segmentation blueprint: the private inference API of segment "${apiSegment}"`,
+          env,
+          namePrefix: prefix,
+          apiName,
+          api: config.inferenceApi,
+          network: networks.get(apiSegment)!,
+          data,
+          backendRole: identity.roles.get(apiBackend)!,
+          logs: {
+            access: audit.apiLogs!.access,
+            waf: audit.apiLogs!.waf,
+            backend: audit.functionLogs(apiBackend),
+          },
+          alertTopic: audit.alerts.topic,
+          auditKey: audit.auditKey.key,
+          logRetentionYears: config.audit.logRetentionYears,
+        });
+
   Tags.of(app).add(BLUEPRINT_TAG, prefix);
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
@@ -132,5 +165,13 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   Aspects.of(app).add(new StatefulRetentionCheck());
   // After the tag aspects have run, so that the tags are there to be read.
   Aspects.of(app).add(new ClassificationCheck(), { priority: AspectPriority.READONLY });
-  return { audit, networks, data, identity, workloads, ...(pipeline ? { pipeline } : {}) };
+  return {
+    audit,
+    networks,
+    data,
+    identity,
+    workloads,
+    ...(pipeline ? { pipeline } : {}),
+    ...(inferenceApi ? { inferenceApi } : {}),
+  };
 }

@@ -44,7 +44,12 @@ export interface ZoneControls {
   readonly segments: readonly ('development' | 'training' | 'inference' | 'pipeline')[];
   /** Roles that reach the zone without a segment's endpoint (an uploader outside AWS, break-glass). */
   readonly offNetwork: readonly ZoneActor[];
+  /** Roles that may write under one prefix only (an endpoint's captured requests and responses). */
+  readonly prefixWriters?: readonly { readonly actor: ZoneActor; readonly prefix: string }[];
 }
+
+/** Where inference endpoints capture their requests and responses, in the models zone. */
+export const DATA_CAPTURE_PREFIX = 'data-capture/';
 
 /**
  * The one place the data zones' access is declared. The data stack turns it into bucket policies
@@ -75,6 +80,8 @@ export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
     writers: ['training'],
     segments: ['training', 'inference'],
     offNetwork: ['break-glass'],
+    // Endpoints write the data they capture with the model's (inference) execution role.
+    prefixWriters: [{ actor: 'inference', prefix: 'data-capture/' }],
   },
   quarantine: {
     classification: 'phi',

@@ -10,6 +10,7 @@ describe('default blueprint templates', () => {
       'Audit',
       'Data',
       'Identity',
+      'InferenceApi',
       'Network-development',
       'Network-inference',
       'Network-pipeline',

@@ -278,6 +278,88 @@ const pseudonymization = z.strictObject({
     .default(5),
 });
 
+const count = (what: string, min: number, max: number) =>
+  z
+    .number()
+    .int('expected a whole number')
+    .min(min, `expected ${what} from ${min} to ${max}`)
+    .max(max, `expected ${what} from ${min} to ${max}`);
+
+const inferenceApi = z.strictObject({
+  /** The inference segment the API and its backend live in. Default: the only inference segment. */
+  segment: name('a segment name', 20).optional(),
+  /**
+   * The SageMaker endpoint the backend invokes, the only one it may. Default:
+   * `<namePrefix>-<segment>-endpoint`.
+   */
+  endpointName: z
+    .string()
+    .regex(
+      /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+      'expected a SageMaker endpoint name: letters, digits and hyphens, at most 63 characters',
+    )
+    .optional(),
+  /**
+   * A model (created beforehand, through the ML engineer role) to serve at the endpoint: the
+   * blueprint then creates the endpoint configuration, which captures requests and responses to
+   * the models zone, and the endpoint.
+   */
+  model: z
+    .strictObject({
+      name: z
+        .string()
+        .regex(
+          /^[a-zA-Z0-9](-*[a-zA-Z0-9]){0,62}$/,
+          'expected a SageMaker model name: letters, digits and hyphens, at most 63 characters',
+        ),
+      instanceType: z
+        .string()
+        .regex(/^ml\.[a-z0-9]+\.[a-z0-9]+$/, 'expected a SageMaker instance type such as ml.m5.large'),
+      initialInstanceCount: count('an instance count', 1, 10).default(1),
+      /** Percentage of requests whose request and response are captured. */
+      captureSamplingPercentage: count('a sampling percentage', 1, 100).default(100),
+    })
+    .optional(),
+  /** Requests per source address per 5 minutes that AWS WAF lets through (rate-based rule). */
+  wafRateLimit: count('a rate limit', 10, 2_000_000_000).default(1000),
+  /** Largest request body accepted, in bytes; AWS WAF inspects the first 8 KB of a body. */
+  maxBodyBytes: count('a body size', 1, 8192).default(8192),
+  /** Stage throttling: steady requests per second and burst. */
+  throttle: z
+    .strictObject({
+      rateLimit: count('a rate', 1, 10_000).default(20),
+      burstLimit: count('a burst', 1, 5_000).default(40),
+    })
+    .default({ rateLimit: 20, burstLimit: 40 }),
+  /** The usage plan's quota. */
+  quota: z
+    .strictObject({
+      limit: count('a quota', 1, 1_000_000_000).default(100_000),
+      period: z.enum(['DAY', 'WEEK', 'MONTH'], { error: 'expected DAY, WEEK or MONTH' }).default('DAY'),
+    })
+    .default({ limit: 100_000, period: 'DAY' }),
+  /** Seconds the backend waits for the model (API Gateway gives up at 29). */
+  backendTimeoutSeconds: count('a timeout', 1, 28).default(10),
+  /** One caller role per consuming application: who may assume it. */
+  callers: z
+    .array(
+      z.strictObject({
+        name: name('an application name', 30),
+        principals: z
+          .array(
+            z
+              .string()
+              .regex(
+                PRINCIPAL_ARN,
+                'expected an IAM principal ARN such as arn:aws:iam::123456789012:role/ClinicalApp',
+              ),
+          )
+          .min(1, 'expected at least one principal'),
+      }),
+    )
+    .default([]),
+});
+
 const baseSchema = z.strictObject({
   /** Prefix of every stack name, so several blueprints can share an account. */
   namePrefix: name('a name prefix', 20).default('aiseg'),
@@ -308,6 +390,8 @@ const baseSchema = z.strictObject({
     .default({}),
   /** The stage that pseudonymizes raw records into the curated zone. */
   pseudonymization: pseudonymization.default(() => pseudonymization.parse({})),
+  /** The private inference API of the inference segment. */
+  inferenceApi: inferenceApi.default(() => inferenceApi.parse({})),
   segments: z
     .array(segment)
     .min(1, 'expected at least one segment')
@@ -467,35 +551,85 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
       }
     });
   });
-  issues.push(...pseudonymizationIssues(config));
+  issues.push(...pseudonymizationIssues(config), ...inferenceApiIssues(config));
   return issues;
 }
 
-/** The pipeline segment the stage runs in, if any: the one named, or the only one. */
-function stageSegment(config: z.output<typeof baseSchema>): string | undefined {
-  const pipelines = config.segments.filter((s) => s.kind === 'pipeline');
-  return config.pseudonymization.segment ?? (pipelines.length === 1 ? pipelines[0].name : undefined);
+type BaseConfig = z.output<typeof baseSchema>;
+
+/** The segment of `kind` a feature runs in: the one named, or the only one of the kind. */
+function segmentOfKind(config: BaseConfig, kind: SegmentKind, named: string | undefined): string | undefined {
+  const ofKind = config.segments.filter((s) => s.kind === kind);
+  return named ?? (ofKind.length === 1 ? ofKind[0].name : undefined);
 }
 
-function pseudonymizationIssues(config: z.output<typeof baseSchema>): Issue[] {
-  const issues: Issue[] = [];
-  const { segment, datasets } = config.pseudonymization;
-  const pipelines = config.segments.filter((s) => s.kind === 'pipeline');
-  if (segment !== undefined) {
-    const named = config.segments.find((s) => s.name === segment);
-    if (!named || named.kind !== 'pipeline') {
+/**
+ * Problems with the segment a feature (`section`) names, or leaves to its default: it must be of
+ * `kind`, and must be named when several are. Returns the named segment when it is valid.
+ */
+function segmentIssues(
+  config: BaseConfig,
+  section: 'inferenceApi' | 'pseudonymization',
+  kind: SegmentKind,
+  named: string | undefined,
+  issues: Issue[],
+): RawSegment | undefined {
+  const ofKind = config.segments.filter((s) => s.kind === kind);
+  if (named === undefined) {
+    if (ofKind.length > 1) {
       issues.push({
-        path: ['pseudonymization', 'segment'],
-        value: segment,
-        message: `expected the name of a pipeline segment (${pipelines.map((s) => s.name).join(', ') || 'none is configured'})`,
+        path: [section, 'segment'],
+        message: `required when there are several ${kind} segments; expected one of ${ofKind.map((s) => s.name).join(', ')}`,
       });
     }
-  } else if (pipelines.length > 1) {
+    return undefined;
+  }
+  const segment = config.segments.find((s) => s.name === named);
+  if (!segment || segment.kind !== kind) {
     issues.push({
-      path: ['pseudonymization', 'segment'],
-      message: `required when there are several pipeline segments; expected one of ${pipelines.map((s) => s.name).join(', ')}`,
+      path: [section, 'segment'],
+      value: named,
+      message: `expected the name of ${kind === 'inference' ? 'an' : 'a'} ${kind} segment (${ofKind.map((s) => s.name).join(', ') || 'none is configured'})`,
     });
-  } else if (pipelines.length === 0 && datasets.length > 0) {
+    return undefined;
+  }
+  return segment;
+}
+
+function inferenceApiIssues(config: BaseConfig): Issue[] {
+  const issues: Issue[] = [];
+  const { segment, callers, throttle } = config.inferenceApi;
+  const named = segmentIssues(config, 'inferenceApi', 'inference', segment, issues);
+  if (named && !(named.interfaceEndpoints ?? ['execute-api']).includes('execute-api')) {
+    issues.push({
+      path: ['segments', config.segments.indexOf(named), 'interfaceEndpoints'],
+      value: named.interfaceEndpoints,
+      message:
+        'the inference API is reached through the execute-api endpoint; expected a list with execute-api',
+    });
+  }
+  if (throttle.burstLimit < throttle.rateLimit) {
+    issues.push({
+      path: ['inferenceApi', 'throttle', 'burstLimit'],
+      value: throttle.burstLimit,
+      message: `expected at least the rateLimit (${throttle.rateLimit})`,
+    });
+  }
+  duplicates(callers.map((c) => c.name)).forEach(([at, first]) =>
+    issues.push({
+      path: ['inferenceApi', 'callers', at, 'name'],
+      value: callers[at].name,
+      message: `duplicate application name; callers[${first}] has it already`,
+    }),
+  );
+  return issues;
+}
+
+function pseudonymizationIssues(config: BaseConfig): Issue[] {
+  const issues: Issue[] = [];
+  const { segment, datasets } = config.pseudonymization;
+  segmentIssues(config, 'pseudonymization', 'pipeline', segment, issues);
+  if (segment === undefined && datasets.length > 0 && !config.segments.some((s) => s.kind === 'pipeline')) {
     issues.push({
       path: ['pseudonymization', 'datasets'],
       value: `${datasets.length} dataset(s)`,
@@ -601,7 +735,20 @@ export const configSchema = baseSchema
         ];
       }),
     ) as Record<DataClassification, ClassificationControls>,
-    pseudonymization: { ...config.pseudonymization, segment: stageSegment(config) },
+    pseudonymization: {
+      ...config.pseudonymization,
+      segment: segmentOfKind(config, 'pipeline', config.pseudonymization.segment),
+    },
+    inferenceApi: (() => {
+      const segment = segmentOfKind(config, 'inference', config.inferenceApi.segment);
+      return {
+        ...config.inferenceApi,
+        segment,
+        endpointName:
+          config.inferenceApi.endpointName ??
+          (segment ? `${config.namePrefix}-${segment}-endpoint` : undefined),
+      };
+    })(),
     segments: config.segments.map(withKindDefaults),
   }));
 
@@ -611,3 +758,4 @@ export type EnvironmentConfig = BlueprintConfig['environment'];
 export type AuditConfig = BlueprintConfig['audit'];
 export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
 export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];
+export type InferenceApiConfig = BlueprintConfig['inferenceApi'];

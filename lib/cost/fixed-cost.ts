@@ -14,6 +14,8 @@ export const PRICES = {
   publicIpv4Hour: 0.005,
   interfaceEndpointHourPerZone: 0.01,
   kmsKeyMonth: 1,
+  wafWebAclMonth: 5,
+  wafRuleMonth: 1,
 } as const;
 
 export interface CostLine {
@@ -81,6 +83,18 @@ export function fixedMonthlyCost(
       count: ofType('AWS::KMS::Key').length,
       unit: 'key',
       unitMonthly: PRICES.kmsKeyMonth,
+    },
+    {
+      item: 'AWS WAF web ACLs',
+      count: ofType('AWS::WAFv2::WebACL').length,
+      unit: 'web ACL',
+      unitMonthly: PRICES.wafWebAclMonth,
+    },
+    {
+      item: 'AWS WAF rules (managed rule groups included)',
+      count: ofType('AWS::WAFv2::WebACL').reduce((n, acl) => n + listLength(acl.Properties?.Rules), 0),
+      unit: 'rule',
+      unitMonthly: PRICES.wafRuleMonth,
     },
   ];
 }

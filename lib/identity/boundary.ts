@@ -71,6 +71,8 @@ export const BOUNDARY_ACTIONS = [
   'kms:GenerateMac',
   // The pseudonymization stage's dead letters.
   'sqs:SendMessage',
+  // The inference API's callers.
+  'execute-api:Invoke',
   // Container images.
   'ecr:BatchCheckLayerAvailability',
   'ecr:BatchGetImage',

@@ -45,6 +45,16 @@ export interface AuditStackProps extends StackProps {
   readonly segmentNames: readonly string[];
   /** Functions of the blueprint whose log groups this stack keeps (`/aws/lambda/<name>`). */
   readonly functionNames?: readonly string[];
+  /** The inference API, whose access logs and AWS WAF logs this stack keeps. */
+  readonly inferenceApiName?: string;
+}
+
+/** The log groups of the inference API. */
+export interface ApiLogGroups {
+  /** API Gateway access logs, one JSON line per request. */
+  readonly access: logs.ILogGroup;
+  /** AWS WAF's log of every request it inspected (the name must start with aws-waf-logs-). */
+  readonly waf: logs.ILogGroup;
 }
 
 /**
@@ -63,6 +73,8 @@ export class AuditStack extends Stack {
   readonly detectiveServices: DetectiveServices;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
   private readonly functionLogGroups = new Map<string, logs.ILogGroup>();
+  /** Present when the blueprint has an inference API. */
+  readonly apiLogs?: ApiLogGroups;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -127,6 +139,19 @@ export class AuditStack extends Stack {
         firewallAlerts: group(`FirewallAlerts-${segment}`),
         dnsQueries: group(`DnsQueries-${segment}`),
       });
+    }
+    if (props.inferenceApiName) {
+      const named = (id: string, logGroupName: string) =>
+        new RetainedLogGroup(this, id, {
+          logGroupName,
+          encryptionKey: this.auditKey.key,
+          retentionYears: audit.logRetentionYears,
+          classification: 'proprietary',
+        }).logGroup;
+      this.apiLogs = {
+        access: named('ApiAccessLogs', `/aws/apigateway/${props.inferenceApiName}`),
+        waf: named('WafLogs', `aws-waf-logs-${props.inferenceApiName}`),
+      };
     }
     this.admitVendedLogDelivery();
     for (const name of props.functionNames ?? []) {
@@ -231,6 +256,7 @@ export class AuditStack extends Stack {
       this.trail.logGroup.logGroup,
       ...[...this.networkLogGroups.values()].flatMap((g) => [g.flowLogs, g.firewallAlerts, g.dnsQueries]),
       ...this.functionLogGroups.values(),
+      ...(this.apiLogs ? [this.apiLogs.access, this.apiLogs.waf] : []),
     ];
   }
 
@@ -254,7 +280,10 @@ export class AuditStack extends Stack {
    * group, so that the service does not append its own account-wide policy at deploy time.
    */
   private admitVendedLogDelivery(): void {
-    const groups = [...this.networkLogGroups.values()].flatMap((g) => [g.firewallAlerts, g.dnsQueries]);
+    const groups = [
+      ...[...this.networkLogGroups.values()].flatMap((g) => [g.firewallAlerts, g.dnsQueries]),
+      ...(this.apiLogs ? [this.apiLogs.waf] : []),
+    ];
     new logs.ResourcePolicy(this, 'NetworkLogDelivery', {
       policyStatements: [
         new iam.PolicyStatement({

@@ -111,6 +111,10 @@ export class DataStack extends Stack {
       for (const statement of zonePolicy(bucket, key.key.keyArn, {
         readers: rolesOf(controls.readers),
         writers: rolesOf(controls.writers),
+        prefixWriters: (controls.prefixWriters ?? []).map((w) => ({
+          roles: rolesOf([w.actor]),
+          prefix: w.prefix,
+        })),
         offNetwork: rolesOf(controls.offNetwork),
         endpoints,
         account: this.account,
@@ -124,7 +128,11 @@ export class DataStack extends Stack {
     // The key of each class names the roles that read or write its zones, through S3 only.
     for (const [classification, key] of this.classKeys) {
       const actors = DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification === classification).flatMap(
-        (z) => [...ZONE_CONTROLS[z].readers, ...ZONE_CONTROLS[z].writers],
+        (z) => [
+          ...ZONE_CONTROLS[z].readers,
+          ...ZONE_CONTROLS[z].writers,
+          ...(ZONE_CONTROLS[z].prefixWriters ?? []).map((w) => w.actor),
+        ],
       );
       nameKeyUsers(key, [...new Set(rolesOf(actors))], `s3.${this.region}.amazonaws.com`);
     }
@@ -251,6 +259,8 @@ export class DataStack extends Stack {
 interface ZonePolicyInput {
   readonly readers: string[];
   readonly writers: string[];
+  /** Roles that may write under their prefix only. */
+  readonly prefixWriters?: readonly { readonly roles: string[]; readonly prefix: string }[];
   readonly offNetwork: string[];
   /** S3 gateway endpoints of the segments allowed to reach the zone. */
   readonly endpoints: string[];
@@ -323,8 +333,21 @@ export function zonePolicy(
       principals: anyone,
       actions: WRITE_ACTIONS,
       resources: [bucket.arnForObjects('*')],
-      conditions: unless(input.writers),
+      conditions: unless([...input.writers, ...(input.prefixWriters ?? []).flatMap((w) => w.roles)]),
     }),
+    ...(input.prefixWriters ?? [])
+      .filter((w) => w.roles.length > 0)
+      .map(
+        (w, i) =>
+          new iam.PolicyStatement({
+            sid: `DenyPrefixWritersOutsideTheirPrefix${i === 0 ? '' : i + 1}`,
+            effect: iam.Effect.DENY,
+            principals: anyone,
+            actions: WRITE_ACTIONS,
+            notResources: [bucket.arnForObjects(`${w.prefix}*`)],
+            conditions: { ArnEquals: { 'aws:PrincipalArn': w.roles } },
+          }),
+      ),
   ];
 }
 

@@ -4,7 +4,12 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { ZONE_CONTROLS, type DataClassification, type DataZone } from '../classification';
+import {
+  DATA_CAPTURE_PREFIX,
+  ZONE_CONTROLS,
+  type DataClassification,
+  type DataZone,
+} from '../classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import {
@@ -95,17 +100,18 @@ export class IdentityStack extends Stack {
     for (const segment of config.segments) {
       // Pipeline segments run the pseudonymization function only, no SageMaker work.
       if (segment.kind !== 'pipeline') this.sagemakerExecution(segment, props.networks);
-      if (segment.kind === 'inference') {
+      if (segment.name === config.inferenceApi.segment) {
         const name = roleName(config.namePrefix, INFERENCE_API_ROLE, segment.name);
         this.role(
           INFERENCE_API_ROLE,
-          `Backend of the inference API of segment ${segment.name}: invokes its SageMaker endpoints`,
+          `Backend of the inference API of segment ${segment.name}: invokes its SageMaker endpoint`,
           this.serviceTrust('lambda.amazonaws.com'),
           [
             new iam.PolicyStatement({
-              sid: 'InvokeTheSegmentsEndpoints',
+              sid: 'InvokeTheApisEndpoint',
               actions: ['sagemaker:InvokeEndpoint'],
-              resources: [this.sagemakerArn('endpoint', `${config.namePrefix}-${segment.name}-*`)],
+              // SageMaker writes endpoint names into ARNs in lower case.
+              resources: [this.sagemakerArn('endpoint', config.inferenceApi.endpointName!.toLowerCase())],
             }),
             ...this.functionLogs(name),
             this.networkInterfaces(),
@@ -382,7 +388,8 @@ export class IdentityStack extends Stack {
     } else if (segment.kind === 'training') {
       statements.push(...this.readZone('curated'), ...this.writeZone('models'));
     } else {
-      statements.push(...this.readZone('models'));
+      // Reads model artifacts; writes what its endpoints capture, under data-capture/ only.
+      statements.push(...this.readZone('models'), ...this.writeZone('models', DATA_CAPTURE_PREFIX));
     }
     this.role(
       SAGEMAKER_ROLE,
@@ -492,14 +499,15 @@ export class IdentityStack extends Stack {
     ];
   }
 
-  private writeZone(zone: DataZone): iam.PolicyStatement[] {
+  /** Writing a zone's objects, or only those under `prefix`. */
+  private writeZone(zone: DataZone, prefix = ''): iam.PolicyStatement[] {
     const bucket = this.data.zones.get(zone)!;
     const key = this.classKey(ZONE_CONTROLS[zone].classification);
     return [
       new iam.PolicyStatement({
         sid: `Write${pascal(zone)}Zone`,
         actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects('*')],
+        resources: [bucket.arnForObjects(`${prefix}*`)],
       }),
       // Decrypt too: S3 needs it to assemble a multipart upload encrypted with the key.
       new iam.PolicyStatement({

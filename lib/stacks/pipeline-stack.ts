@@ -1,21 +1,20 @@
-import { AssetHashType, Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
+import { Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
-import * as iam from 'aws-cdk-lib/aws-iam';
-import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as iam from 'aws-cdk-lib/aws-iam';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { PseudonymizationConfig } from '../config/schema';
-import { acknowledge } from '../gate/acknowledge';
+import { SegmentFunction } from '../constructs/segment-function';
 import { pseudonymizationRuleName } from '../names';
 import type { DatasetRules } from '../pseudonymize/rules';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
-import { stageBundle } from './stage-bundle';
 
 /** Raw objects larger than this are set aside whole (outputs are staged on ephemeral storage). */
 export const MAX_OBJECT_BYTES = 4 * 1024 ** 3;
@@ -51,42 +50,30 @@ export class PipelineStack extends Stack {
     if (!stage) throw new Error('PipelineStack: the data stack has no pseudonymization state');
     const zones = props.data.zones;
     const { segmentVpc } = props.network;
-    // Imported, so nothing here adds grants to the role: its one policy lives in the identity stack.
-    const role = iam.Role.fromRoleArn(this, 'Role', props.role.roleArn, { mutable: false });
     const deadLetters = sqs.Queue.fromQueueAttributes(this, 'DeadLetters', {
       queueArn: stage.deadLetters.queueArn,
       keyArn: stage.deadLetterKey.key.keyArn,
     });
     const datasets = JSON.stringify(props.pseudonymization.datasets satisfies readonly DatasetRules[]);
 
-    // Bundled by esbuild, once per content hash (lib/stacks/stage-bundle.ts).
-    const bundle = stageBundle(datasets);
-    this.function = new lambda.Function(this, 'Function', {
+    // The datasets' rules are compiled into the bundle: part of the code's hash, not of its
+    // environment (whose size is limited).
+    this.function = new SegmentFunction(this, 'Function', {
+      source: 'pseudonymize',
+      define: { 'process.env.PSEUDONYMIZATION_DATASETS': JSON.stringify(datasets) },
+      segment: { name: props.pseudonymization.segment!, vpc: segmentVpc },
+      role: props.role,
+      logGroup: props.logGroup,
       functionName: props.functionName,
       description:
         'Pseudonymizes new raw-zone objects into the curated zone; sets aside what it cannot process',
-      code: lambda.Code.fromAsset(bundle.directory, {
-        assetHash: bundle.hash,
-        assetHashType: AssetHashType.CUSTOM,
-      }),
-      handler: 'index.handler',
-      runtime: lambda.Runtime.NODEJS_24_X,
-      architecture: lambda.Architecture.ARM_64,
       memorySize: 1024,
       timeout: Duration.minutes(15),
       ephemeralStorageSize: Size.gibibytes(10),
-      role,
-      vpc: segmentVpc.vpc,
-      vpcSubnets: { subnets: segmentVpc.workloadSubnets },
-      securityGroups: [segmentVpc.workloadSecurityGroup],
       reservedConcurrentExecutions: props.pseudonymization.concurrency,
       deadLetterQueue: deadLetters,
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
-      logGroup: props.logGroup,
-      loggingFormat: lambda.LoggingFormat.JSON,
-      applicationLogLevelV2: lambda.ApplicationLogLevel.INFO,
-      systemLogLevelV2: lambda.SystemLogLevel.WARN,
       environment: {
         RAW_BUCKET: zones.get('raw')!.bucketName,
         CURATED_BUCKET: zones.get('curated')!.bucketName,
@@ -96,15 +83,7 @@ export class PipelineStack extends Stack {
         HMAC_KEY_ARN: stage.hmacKey.key.keyArn,
         MAX_OBJECT_BYTES: String(MAX_OBJECT_BYTES),
       },
-    });
-
-    acknowledge(this.function, {
-      pack: 'cdk-validator-cfnguard',
-      rule: 'lambda_inside_vpc_check',
-      reason:
-        "The function is in the pipeline segment's workload subnets and security group, imported from that segment's network stack; " +
-        'the rule accepts only literal or same-template ids, and the Control Tower hook, which sees the resolved ids at deploy time, passes.',
-    });
+    }).function;
 
     this.rule = new events.Rule(this, 'RawObjectCreated', {
       ruleName: pseudonymizationRuleName(props.namePrefix),

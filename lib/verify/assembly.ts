@@ -21,6 +21,9 @@ export interface StackTemplate {
   /** The CloudFormation stack name. */
   readonly stackName: string;
   readonly template: Template;
+  /** The account and region the stack is bound to, when the app sets them. */
+  readonly account?: string;
+  readonly region?: string;
 }
 
 /** What the verifier reads: every stack template, and the rule packs' report when there is one. */
@@ -43,7 +46,10 @@ export function readAssembly(dir: string): Assembly {
     );
   }
   let manifest: {
-    artifacts?: Record<string, { type: string; properties?: { templateFile?: string; stackName?: string } }>;
+    artifacts?: Record<
+      string,
+      { type: string; environment?: string; properties?: { templateFile?: string; stackName?: string } }
+    >;
   };
   try {
     manifest = JSON.parse(readFileSync(manifestPath, 'utf8')) as typeof manifest;
@@ -62,7 +68,15 @@ export function readAssembly(dir: string): Assembly {
           `${file}: cannot read the template of stack ${id} (${(err as Error).message})`,
         );
       }
-      return { id, stackName: a.properties?.stackName ?? id, template };
+      // aws://<account>/<region>, with unknown-account / unknown-region when not bound.
+      const [, account, region] = /^aws:\/\/([^/]+)\/(.+)$/.exec(a.environment ?? '') ?? [];
+      return {
+        id,
+        stackName: a.properties?.stackName ?? id,
+        template,
+        ...(account && account !== 'unknown-account' ? { account } : {}),
+        ...(region && region !== 'unknown-region' ? { region } : {}),
+      };
     });
   if (stacks.length === 0) throw new AssemblyError(`${dir}: the cloud assembly holds no stack`);
   const reportPath = join(dir, 'validation-report.json');

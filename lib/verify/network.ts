@@ -181,7 +181,11 @@ export function buildModel(resources: Resources, r: Resolver): NetworkModel & { 
   const endpoints = ofType(resources, 'AWS::EC2::VPCEndpoint').map(({ stack, id, resource }) => ({
     key: keyOf(stack, id),
     vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
-    service: String(r.resolve(resource.Properties?.ServiceName, stack)).replace(/^.*\$\{AWS::Region\}\./, ''),
+    // com.amazonaws.<region>.s3 → s3, the region symbolic or known.
+    service: String(r.resolve(resource.Properties?.ServiceName, stack)).replace(
+      /^.*amazonaws\.(\$\{AWS::Region\}|[a-z]{2}(-[a-z]+)+-\d+)\./,
+      '',
+    ),
     type: JSON.stringify(resource.Properties?.VpcEndpointType ?? 'Gateway').replace(/"/g, ''),
   }));
   return { vpcs, subnets, firewalls, endpoints, violations };

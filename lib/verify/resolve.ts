@@ -2,7 +2,8 @@ import type { Assembly, CfnResource, StackTemplate } from './assembly';
 
 /**
  * Resolves the intrinsic functions CDK emits into plain values the checks can compare, without AWS:
- * - pseudo parameters stay symbolic (`${AWS::AccountId}`);
+ * - pseudo parameters take the stack's account and region (and their partition) when it is bound
+ *   to them, and otherwise stay symbolic (`${AWS::AccountId}`);
  * - `Ref` to a resource becomes `ref|<stack>/<logicalId>`, `Fn::GetAtt` `att|<stack>/<logicalId>|<attribute>`,
  *   except where the template determines the value (a bucket's or role's ARN from its name);
  * - a firewall's `EndpointIds` become `<zone>:fwe|<stack>/<logicalId>|<zone>`, one per subnet
@@ -102,7 +103,7 @@ export class Resolver {
   }
 
   private ref(name: string, stack: StackTemplate): unknown {
-    if (name.startsWith('AWS::')) return `\${${name}}`;
+    if (name.startsWith('AWS::')) return pseudo(name, stack);
     if (stack.template.Resources?.[name]) return `ref|${stack.id}/${name}`;
     return this.fail(stack, `Ref to ${name}, which is neither a resource nor a pseudo parameter`);
   }
@@ -112,10 +113,10 @@ export class Resolver {
     if (!resource) return this.fail(stack, `Fn::GetAtt of unknown resource ${id}`);
     const props = resource.Properties ?? {};
     if (resource.Type === 'AWS::S3::Bucket' && attr === 'Arn' && props.BucketName !== undefined) {
-      return `arn:\${AWS::Partition}:s3:::${String(this.resolve(props.BucketName, stack))}`;
+      return `arn:${pseudo('AWS::Partition', stack)}:s3:::${String(this.resolve(props.BucketName, stack))}`;
     }
     if (resource.Type === 'AWS::IAM::Role' && attr === 'Arn' && props.RoleName !== undefined) {
-      return `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${String(this.resolve(props.RoleName, stack))}`;
+      return `arn:${pseudo('AWS::Partition', stack)}:iam::${pseudo('AWS::AccountId', stack)}:role/${String(this.resolve(props.RoleName, stack))}`;
     }
     if (resource.Type === 'AWS::NetworkFirewall::Firewall' && attr === 'EndpointIds') {
       const mappings = (props.SubnetMappings ?? []) as { SubnetId: unknown }[];
@@ -174,4 +175,23 @@ export function tagsOf(resource: CfnResource): Record<string, string> {
     );
   }
   return (tags as Record<string, string> | undefined) ?? {};
+}
+
+/** A pseudo parameter's value for the stack: known when the stack is bound to an environment. */
+function pseudo(name: string, stack: StackTemplate): string {
+  const region = stack.region;
+  switch (name) {
+    case 'AWS::AccountId':
+      return stack.account ?? '${AWS::AccountId}';
+    case 'AWS::Region':
+      return region ?? '${AWS::Region}';
+    case 'AWS::Partition':
+      if (!region) return '${AWS::Partition}';
+      return region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws';
+    case 'AWS::URLSuffix':
+      if (!region) return '${AWS::URLSuffix}';
+      return region.startsWith('cn-') ? 'amazonaws.com.cn' : 'amazonaws.com';
+    default:
+      return `\${${name}}`;
+  }
 }

@@ -539,3 +539,86 @@ describe('pseudonymization', () => {
     );
   });
 });
+
+describe('inferenceApi', () => {
+  const inference = { name: 'inference', kind: 'inference', vpcCidr: '10.30.0.0/16' };
+
+  test('the default blueprint serves its inference segment, endpoint named after it, no callers', () => {
+    expect(validateConfig({}).inferenceApi).toEqual({
+      segment: 'inference',
+      endpointName: 'aiseg-inference-endpoint',
+      wafRateLimit: 1000,
+      maxBodyBytes: 8192,
+      throttle: { rateLimit: 20, burstLimit: 40 },
+      quota: { limit: 100000, period: 'DAY' },
+      backendTimeoutSeconds: 10,
+      callers: [],
+    });
+    expect(validateConfig({ segments: [segment()] }).inferenceApi.segment).toBeUndefined();
+  });
+
+  test.each([
+    [
+      'a segment that is not an inference segment',
+      { segments: [inference, segment()], inferenceApi: { segment: 'study-1' } },
+      'config.inferenceApi.segment: got "study-1"; expected the name of an inference segment (inference)',
+    ],
+    [
+      'several inference segments and none named',
+      { segments: [inference, { ...inference, name: 'inference-2', vpcCidr: '10.31.0.0/16' }] },
+      'config.inferenceApi.segment: missing; required when there are several inference segments; expected one of inference, inference-2',
+    ],
+    [
+      'an API segment without the execute-api endpoint',
+      {
+        segments: [{ ...inference, interfaceEndpoints: ['sagemaker-runtime'] }],
+        inferenceApi: { segment: 'inference' },
+      },
+      'config.segments[0].interfaceEndpoints: got ["sagemaker-runtime"]; the inference API is reached through the execute-api endpoint; expected a list with execute-api',
+    ],
+    [
+      'a burst below the rate',
+      { inferenceApi: { throttle: { rateLimit: 50, burstLimit: 10 } } },
+      'config.inferenceApi.throttle.burstLimit: got 10; expected at least the rateLimit (50)',
+    ],
+    [
+      'a rate limit WAF does not accept',
+      { inferenceApi: { wafRateLimit: 5 } },
+      'config.inferenceApi.wafRateLimit: got 5; expected a rate limit from 10 to 2000000000',
+    ],
+    [
+      'a body larger than WAF inspects',
+      { inferenceApi: { maxBodyBytes: 65536 } },
+      'config.inferenceApi.maxBodyBytes: got 65536; expected a body size from 1 to 8192',
+    ],
+    [
+      'a timeout API Gateway would cut',
+      { inferenceApi: { backendTimeoutSeconds: 30 } },
+      'config.inferenceApi.backendTimeoutSeconds: got 30; expected a timeout from 1 to 28',
+    ],
+    [
+      'a caller without a principal ARN',
+      { inferenceApi: { callers: [{ name: 'app', principals: ['ClinicalApp'] }] } },
+      'config.inferenceApi.callers[0].principals[0]: got "ClinicalApp"; expected an IAM principal ARN such as arn:aws:iam::123456789012:role/ClinicalApp',
+    ],
+    [
+      'two callers of one name',
+      {
+        inferenceApi: {
+          callers: [
+            { name: 'app', principals: ['arn:aws:iam::123456789012:role/A'] },
+            { name: 'app', principals: ['arn:aws:iam::123456789012:role/B'] },
+          ],
+        },
+      },
+      'config.inferenceApi.callers[1].name: got "app"; duplicate application name; callers[0] has it already',
+    ],
+    [
+      'a model instance type that is not one',
+      { inferenceApi: { model: { name: 'm', instanceType: 'm5.large' } } },
+      'config.inferenceApi.model.instanceType: got "m5.large"; expected a SageMaker instance type such as ml.m5.large',
+    ],
+  ])('%s is refused, naming the field, the value and what is expected', (_what, raw, expected) => {
+    expect(problems(raw)).toContain(expected);
+  });
+});

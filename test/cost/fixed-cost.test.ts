@@ -40,6 +40,11 @@ describe('fixed monthly cost of the default blueprint', () => {
     expect(lines[0].unitMonthly).toBeCloseTo(PRICES.firewallEndpointHour * HOURS_PER_MONTH, 2);
   });
 
+  test("counts the inference API's web ACL and each of its rules", () => {
+    expect(count(lines, 'AWS WAF web ACLs')).toBe(1);
+    expect(count(lines, 'AWS WAF rules')).toBe(4);
+  });
+
   test('the README states the cost the templates give', () => {
     const readme = readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8');
     const section = /<!-- fixed-cost:start -->([\s\S]*?)<!-- fixed-cost:end -->/.exec(readme)?.[1] ?? '';

@@ -317,7 +317,7 @@ describe('network log groups', () => {
     },
   );
 
-  test('log delivery may write only to the firewall-alert and DNS-query groups, for this account', () => {
+  test('log delivery may write only to the firewall-alert, DNS-query and AWS WAF groups, for this account', () => {
     const [, policy] = only(template, 'AWS::Logs::ResourcePolicy');
     expect(statements(renderJoin(policy.Properties?.PolicyDocument))).toEqual([
       {
@@ -326,7 +326,7 @@ describe('network log groups', () => {
         Principal: { Service: 'delivery.logs.amazonaws.com' },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: Object.keys(template.findResources('AWS::Logs::LogGroup'))
-          .filter((id) => /^(FirewallAlerts|DnsQueries)/.test(id))
+          .filter((id) => /^(FirewallAlerts|DnsQueries|WafLogs)/.test(id))
           .map((id) => `<${id}.Arn>`)
           .sort(),
         Condition: {

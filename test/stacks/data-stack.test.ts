@@ -160,7 +160,18 @@ describe.each(DATA_ZONES.map((zone) => [zone, ZONE_CONTROLS[zone]] as const))('z
     expect(reads.Action).toEqual([...READ_ACTIONS].sort());
     expect(writes.Action).toEqual([...WRITE_ACTIONS].sort());
     expect(namesIn(reads.Condition?.ArnNotEquals?.['aws:PrincipalArn'])).toEqual(rolesOf(controls.readers));
-    expect(namesIn(writes.Condition?.ArnNotEquals?.['aws:PrincipalArn'])).toEqual(rolesOf(controls.writers));
+    // Prefix writers pass this deny; the next confines them to their prefix.
+    const prefixWriters = (controls.prefixWriters ?? []).map((w) => w.actor);
+    expect(namesIn(writes.Condition?.ArnNotEquals?.['aws:PrincipalArn'])).toEqual(
+      rolesOf([...controls.writers, ...prefixWriters]),
+    );
+    for (const [i, writer] of (controls.prefixWriters ?? []).entries()) {
+      const fence = bySid(policy, `DenyPrefixWritersOutsideTheirPrefix${i === 0 ? '' : i + 1}`);
+      expect(fence.Effect).toBe('Deny');
+      expect(fence.Action).toEqual([...WRITE_ACTIONS].sort());
+      expect(JSON.stringify(fence.NotResource)).toContain(`/${writer.prefix}*`);
+      expect(namesIn(fence.Condition?.ArnEquals?.['aws:PrincipalArn'])).toEqual(rolesOf([writer.actor]));
+    }
   });
 });
 

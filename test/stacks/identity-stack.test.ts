@@ -3,27 +3,21 @@ import { DATA_ZONES } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
-import { actionsOf, identityPolicies, resourcesOf, roleNameOf, roles, type Statement } from '../support/iam';
+import {
+  actionsOf,
+  identityPolicies,
+  policyOfRole,
+  resourcesOf,
+  roleNameOf,
+  roles,
+  type Statement,
+} from '../support/iam';
 import { readReport } from '../support/report';
 import { synthBlueprint } from '../support/synth';
-import { only, resourcesOf as templateResources, statements } from '../support/template';
+import { only, statements } from '../support/template';
 
 const identity = defaultTemplate('Identity');
 const HUMAN = ['platform-admin', 'data-scientist', 'ml-engineer', 'auditor'];
-
-/** The statements of the managed policy attached to a role of the Identity stack, by role name. */
-function policyOfRole(t: Template, name: string): Statement[] {
-  const resources = templateResources(t);
-  const [roleId] = Object.entries(resources).find(
-    ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === name,
-  )!;
-  const [, policy] = Object.entries(resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::IAM::ManagedPolicy' &&
-      (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
-  )!;
-  return statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
-}
 
 /** Policies that grant: attached to a role (the permission boundary is attached to none; it only caps). */
 const granting = () => identityPolicies().filter((p) => p.roles.length > 0);
@@ -138,9 +132,15 @@ describe('data access of the roles', () => {
     expect(zonesOf('aiseg-training-sagemaker', ['s3:PutObject'])).toEqual(['models']);
   });
 
-  test('the inference role reads only model artifacts', () => {
+  test('the inference role reads model artifacts and writes only what its endpoints capture', () => {
     expect(zonesOf('aiseg-inference-sagemaker', ['s3:GetObject'])).toEqual(['models']);
-    expect(zonesOf('aiseg-inference-sagemaker', ['s3:PutObject'])).toEqual([]);
+    const puts = policyOfRole(identity, 'aiseg-inference-sagemaker').filter((s) =>
+      actionsOf(s).includes('s3:PutObject'),
+    );
+    expect(puts).toHaveLength(1);
+    expect(resourcesOf(puts[0]).map((r) => JSON.stringify(r))).toEqual([
+      expect.stringMatching(/Zonemodels.*\/data-capture\/\*"\]\]\}$/),
+    ]);
   });
 
   test('pseudonymization reads raw and writes curated and quarantine; the data scientist reads curated', () => {

@@ -3,8 +3,9 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config/load';
 import { SUBNET_TIER_TAG } from '../../lib/tags';
-import { defaultAppDir, defaultTemplate, readTemplateJson } from '../support/default-app';
-import { actionsOf, resourcesOf as statementResources, type Statement } from '../support/iam';
+import { resourceOf, target } from '../support/cross-stack';
+import { defaultTemplate } from '../support/default-app';
+import { actionsOf, policyOfRole, resourcesOf as statementResources, type Statement } from '../support/iam';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements, type Resource } from '../support/template';
 
@@ -15,37 +16,6 @@ const identity = defaultTemplate('Identity');
 const [, fn] = only(pipeline, 'AWS::Lambda::Function');
 const fnProps = fn.Properties as Record<string, unknown>;
 
-/**
- * What a cross-stack value points at: the stack and the logical id behind a `Fn::GetStackOutput`
- * (or `Fn::ImportValue`) of the default app.
- */
-function target(value: unknown): { stack: string; id: string } {
-  const ref = value as { 'Fn::GetStackOutput'?: { StackName: string; OutputName: string } };
-  const output = ref['Fn::GetStackOutput'];
-  if (!output) throw new Error(`not a cross-stack value: ${JSON.stringify(value)}`);
-  const stack = stackIdByName().get(output.StackName);
-  if (!stack) throw new Error(`no stack named ${output.StackName}`);
-  const outputs = (readTemplateJson(stack).Outputs ?? {}) as Record<string, { Value: unknown }>;
-  const found = outputs[output.OutputName]?.Value as
-    { Ref?: string; 'Fn::GetAtt'?: [string, string] } | undefined;
-  if (!found) throw new Error(`${stack} has no output ${output.OutputName}`);
-  return { stack, id: found.Ref ?? found['Fn::GetAtt']![0] };
-}
-
-/** Stack ids of the default app by their CloudFormation stack names. */
-function stackIdByName(): Map<string, string> {
-  const manifest = JSON.parse(readFileSync(join(defaultAppDir(), 'manifest.json'), 'utf8')) as {
-    artifacts: Record<string, { type: string; properties?: { stackName?: string } }>;
-  };
-  return new Map(
-    Object.entries(manifest.artifacts)
-      .filter(([, a]) => a.type === 'aws:cloudformation:stack')
-      .map(([id, a]) => [a.properties?.stackName ?? id, id]),
-  );
-}
-
-const resourceOf = (where: { stack: string; id: string }): Resource =>
-  (readTemplateJson(where.stack).Resources as Record<string, Resource>)[where.id];
 const tagsOf = (r: Resource) =>
   Object.fromEntries(
     ((r.Properties?.Tags ?? []) as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]),
@@ -234,16 +204,7 @@ describe('the HMAC key', () => {
 });
 
 describe("the stage's role is confined to exactly what it needs", () => {
-  const resources = resourcesOf(identity);
-  const [roleId] = Object.entries(resources).find(
-    ([, r]) => r.Properties?.RoleName === 'aiseg-pseudonymization',
-  )!;
-  const [, policy] = Object.entries(resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::IAM::ManagedPolicy' &&
-      (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === roleId),
-  )!;
-  const granted = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+  const granted = policyOfRole(identity, 'aiseg-pseudonymization');
   // A resource of another stack, by the logical id in the name of the output it is read from.
   const targetOf = (resource: unknown) => {
     const text = JSON.stringify(resource);

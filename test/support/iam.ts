@@ -1,5 +1,6 @@
 import { defaultStackIds, readTemplateJson } from './default-app';
-import type { Resource } from './template';
+import type { Template } from 'aws-cdk-lib/assertions';
+import { resourcesOf as templateResources, statements, type Resource } from './template';
 
 export interface Statement {
   Sid?: string;
@@ -66,4 +67,19 @@ export function roles(
 export function roleNameOf(arn: unknown): string {
   const text = JSON.stringify(arn);
   return /:role\/([\w+=,.@-]+)"\]\]\}$/.exec(text)?.[1] ?? text;
+}
+
+/** The statements of the managed policy attached to a role, by role name. */
+export function policyOfRole(t: Template, name: string): Statement[] {
+  const resources = templateResources(t);
+  const found = Object.entries(resources).find(
+    ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === name,
+  );
+  if (!found) throw new Error(`no role named ${name}`);
+  const [, policy] = Object.entries(resources).find(
+    ([, r]) =>
+      r.Type === 'AWS::IAM::ManagedPolicy' &&
+      (r.Properties?.Roles as { Ref: string }[]).some((ref) => ref.Ref === found[0]),
+  )!;
+  return statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
 }

@@ -6,6 +6,7 @@ import { readAssembly, type Assembly, type CfnResource, type StackTemplate } fro
 import { Resolver } from '../../lib/verify/resolve';
 import { renderMarkdown, verify, writeReport } from '../../lib/verify/verify';
 import { defaultAppDir } from '../support/default-app';
+import { synthBlueprint } from '../support/synth';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -625,5 +626,29 @@ describe('npm run verify', () => {
     const result = run(join(tmpdir(), 'no-such-assembly'));
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/manifest\.json is missing/);
+  });
+});
+
+describe('an assembly bound to an account and region (the example configuration)', () => {
+  const { outdir } = synthBlueprint({
+    config: JSON.parse(
+      readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8'),
+    ) as unknown,
+  });
+  const report = verify(readAssembly(outdir));
+
+  test('every invariant holds: pseudo parameters take the stack account, region and partition', () => {
+    expect(report.invariants.filter((i) => !i.passed).map((i) => i.violations)).toEqual([]);
+    expect(report.passed).toBe(true);
+  });
+
+  test('the access matrix knows the roles the bucket policies name by literal ARN', () => {
+    expect(report.access.rows['acme-ai-pseudonymization']).toEqual({
+      raw: 'R',
+      curated: 'W',
+      models: '-',
+      quarantine: 'W',
+    });
+    expect(report.access.rows['acme-ai-break-glass']).toMatchObject({ raw: 'R', quarantine: 'R' });
   });
 });

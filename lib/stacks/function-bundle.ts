@@ -3,44 +3,43 @@ import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } 
 import { join, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
-/** The repository root: the stage's sources and the lock file that pins what it bundles. */
+/** The repository root: the functions' sources and the lock file that pins what they bundle. */
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
-const STAGE_SOURCE = join(PROJECT_ROOT, 'lib', 'pseudonymize');
 /** Built bundles, by content hash: a synth into a fresh output directory need not rebuild. */
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'ai-segmentation-blueprint');
 
-export interface StageBundle {
+export interface FunctionBundle {
   /** A directory holding the function's `index.js`. */
   readonly directory: string;
-  /** The hash of what went into it: sources, lock file, datasets, build options. */
+  /** The hash of what went into it: sources, lock file, definitions, build options. */
   readonly hash: string;
 }
 
 /**
- * Bundles the pseudonymization function with esbuild: its handler and everything it imports,
- * the AWS SDK clients included (at the versions the lock file pins, not the runtime's), minified,
- * for Node.js 24, with the datasets' rules compiled in (`process.env.PSEUDONYMIZATION_DATASETS`).
- * A bundle is built once per hash and kept in node_modules/.cache, so that synths into fresh
- * output directories (CI, tests) do not rebuild it.
+ * Bundles a function of the blueprint with esbuild: `lib/<source>/handler.ts` and everything it
+ * imports, the AWS SDK clients included (at the versions the lock file pins, not the runtime's),
+ * minified, for Node.js 24, with `define` compiled in. A bundle is built once per hash and kept in
+ * node_modules/.cache, so that synths into fresh output directories (CI, tests) do not rebuild it.
  */
-export function stageBundle(datasets: string): StageBundle {
+export function functionBundle(source: string, define: Record<string, string> = {}): FunctionBundle {
+  const sourceDir = join(PROJECT_ROOT, 'lib', source);
   const settings = {
-    entryPoints: [join(STAGE_SOURCE, 'handler.ts')],
+    entryPoints: [join(sourceDir, 'handler.ts')],
     bundle: true,
     platform: 'node' as const,
     target: 'node24',
     format: 'cjs' as const,
     minify: true,
-    define: { 'process.env.PSEUDONYMIZATION_DATASETS': JSON.stringify(datasets) },
+    define,
   };
   const hash = createHash('sha256');
-  for (const file of readdirSync(STAGE_SOURCE).sort()) {
-    hash.update(file).update(readFileSync(join(STAGE_SOURCE, file)));
+  for (const file of readdirSync(sourceDir).sort()) {
+    hash.update(file).update(readFileSync(join(sourceDir, file)));
   }
   hash.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
-  hash.update(JSON.stringify({ ...settings, entryPoints: ['handler.ts'] }));
+  hash.update(JSON.stringify({ ...settings, entryPoints: [`${source}/handler.ts`] }));
   const digest = hash.digest('hex');
-  const directory = join(CACHE, `pseudonymization-${digest}`);
+  const directory = join(CACHE, `${source}-${digest}`);
   if (!existsSync(join(directory, 'index.js'))) {
     // Built aside and moved into place whole, so an interrupted build is never taken for a bundle.
     const partial = `${directory}.partial-${process.pid}`;

@@ -1,0 +1,502 @@
+import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import type { Construct } from 'constructs';
+import { classify, DATA_CAPTURE_PREFIX } from '../classification';
+import type { InferenceApiConfig } from '../config/schema';
+import { acknowledge } from '../gate/acknowledge';
+import { RetainedLogGroup } from '../constructs/retained-log-group';
+import { SegmentFunction } from '../constructs/segment-function';
+import { roleName } from '../names';
+import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
+import type { DataStack } from './data-stack';
+import type { NetworkStack } from './network-stack';
+
+/** The API's one stage. */
+export const API_STAGE = 'v1';
+/** The API's one resource and method: POST /invocations. */
+export const API_RESOURCE = 'invocations';
+
+/** The JSON schema of an inference request: a batch of instances, bounded. */
+export const INFERENCE_REQUEST_SCHEMA: apigateway.JsonSchema = {
+  schema: apigateway.JsonSchemaVersion.DRAFT4,
+  title: 'InferenceRequest',
+  type: apigateway.JsonSchemaType.OBJECT,
+  required: ['instances'],
+  additionalProperties: false,
+  properties: {
+    instances: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: 100 },
+    parameters: { type: apigateway.JsonSchemaType.OBJECT },
+  },
+};
+
+/** One line per request, JSON, without payloads. */
+const ACCESS_LOG_FIELDS = {
+  requestId: '$context.requestId',
+  requestTime: '$context.requestTime',
+  httpMethod: '$context.httpMethod',
+  resourcePath: '$context.resourcePath',
+  status: '$context.status',
+  protocol: '$context.protocol',
+  responseLength: '$context.responseLength',
+  latencyMs: '$context.responseLatency',
+  integrationLatencyMs: '$context.integrationLatency',
+  sourceIp: '$context.identity.sourceIp',
+  caller: '$context.identity.userArn',
+  vpceId: '$context.identity.vpceId',
+  wafStatus: '$context.waf.status',
+  wafError: '$context.waf.error',
+  errorMessage: '$context.error.message',
+};
+
+export interface InferenceApiStackProps extends StackProps {
+  readonly namePrefix: string;
+  /** The API's name; its log groups are named after it. */
+  readonly apiName: string;
+  readonly api: InferenceApiConfig;
+  readonly network: NetworkStack;
+  readonly data: DataStack;
+  /** The backend's role (identity stack). */
+  readonly backendRole: iam.IRole;
+  readonly logs: {
+    readonly access: logs.ILogGroup;
+    readonly waf: logs.ILogGroup;
+    readonly backend: logs.ILogGroup;
+  };
+  readonly alertTopic: sns.ITopic;
+  /** Encrypts the execution log group (the audit key, which admits CloudWatch Logs). */
+  readonly auditKey: kms.IKey;
+  readonly logRetentionYears: number;
+}
+
+/**
+ * The inference segment's one API: API Gateway REST, private (reachable only through the
+ * segment's execute-api interface endpoint), IAM authorization on every method, the request body
+ * validated against a JSON schema, stage throttling and a usage plan, JSON access logs, tracing,
+ * AWS WAF in front (rate limit, AWS managed common and known-bad-inputs rules, body size), a
+ * backend function in the segment's workload subnets that invokes the one configured SageMaker
+ * endpoint, a caller role per consuming application, alarms to the alert topic. With a model
+ * configured, also the endpoint configuration (capturing requests and responses to the models
+ * zone) and the endpoint.
+ */
+export class InferenceApiStack extends Stack {
+  readonly restApi: apigateway.RestApi;
+  readonly backend: lambda.Function;
+  readonly webAcl: wafv2.CfnWebACL;
+  readonly callerRoles = new Map<string, iam.Role>();
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: InferenceApiStackProps) {
+    super(scope, id, props);
+    const { api, network } = props;
+    const { segmentVpc } = network;
+    const endpointName = api.endpointName!;
+    const executeApi = network.endpoints.interfaces.get('execute-api');
+    if (!executeApi) throw new Error(`segment ${api.segment} has no execute-api interface endpoint`);
+
+    // ---- the backend ----
+    this.backend = new SegmentFunction(this, 'Backend', {
+      source: 'inference-api',
+      segment: { name: api.segment!, vpc: segmentVpc },
+      role: props.backendRole,
+      logGroup: props.logs.backend,
+      functionName: roleName(props.namePrefix, 'inference-api', api.segment),
+      description: `Invokes SageMaker endpoint ${endpointName} for the inference API`,
+      memorySize: 512,
+      timeout: Duration.seconds(api.backendTimeoutSeconds + 1),
+      reservedConcurrentExecutions: Math.min(1000, Math.max(1, api.throttle.burstLimit)),
+      tracing: lambda.Tracing.ACTIVE,
+      environment: { ENDPOINT_NAME: endpointName, TIMEOUT_MS: String(api.backendTimeoutSeconds * 1000) },
+    }).function;
+    acknowledge(
+      this.backend,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'LambdaDLQ',
+        reason:
+          'API Gateway invokes the backend synchronously: a failure returns to the caller at once (and is in the access log and the 5XX alarm); there is no event to keep aside.',
+      })),
+    );
+
+    // ---- the API ----
+    const invokeArn = (method: string, path: string) =>
+      this.formatArn({
+        service: 'execute-api',
+        resource: this.restApi.restApiId,
+        resourceName: `${API_STAGE}/${method}/${path}`,
+      });
+    this.restApi = new apigateway.RestApi(this, 'Api', {
+      restApiName: props.apiName,
+      description: `Private inference API of segment ${api.segment}: POST /${API_RESOURCE}`,
+      endpointConfiguration: { types: [apigateway.EndpointType.PRIVATE], vpcEndpoints: [executeApi] },
+      policy: new iam.PolicyDocument({
+        statements: [
+          // Callers of this account, with IAM permission for the method (the caller roles).
+          new iam.PolicyStatement({
+            sid: 'ThisAccountsCallersWithPermission',
+            principals: [new iam.AccountRootPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+          }),
+          new iam.PolicyStatement({
+            sid: 'OnlyThroughTheSegmentsEndpoint',
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            actions: ['execute-api:Invoke'],
+            resources: ['execute-api:/*'],
+            conditions: { StringNotEquals: { 'aws:SourceVpce': executeApi.vpcEndpointId } },
+          }),
+        ],
+      }),
+      cloudWatchRole: false,
+      disableExecuteApiEndpoint: false,
+      deployOptions: {
+        stageName: API_STAGE,
+        tracingEnabled: true,
+        metricsEnabled: true,
+        throttlingRateLimit: api.throttle.rateLimit,
+        throttlingBurstLimit: api.throttle.burstLimit,
+        // Errors only, and never request or response bodies (they may carry patient data).
+        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+        dataTraceEnabled: false,
+        accessLogDestination: new apigateway.LogGroupLogDestination(props.logs.access),
+        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
+      },
+    });
+    const model = this.restApi.addModel('InferenceRequest', {
+      contentType: 'application/json',
+      modelName: 'InferenceRequest',
+      schema: INFERENCE_REQUEST_SCHEMA,
+    });
+    const validator = this.restApi.addRequestValidator('ValidateBody', {
+      requestValidatorName: 'body',
+      validateRequestBody: true,
+      validateRequestParameters: true,
+    });
+    const method = this.restApi.root.addResource(API_RESOURCE).addMethod(
+      'POST',
+      new apigateway.LambdaIntegration(this.backend, {
+        timeout: Duration.seconds(api.backendTimeoutSeconds + 2),
+        // No console test invocations: every call comes through the endpoint, signed.
+        allowTestInvoke: false,
+      }),
+      {
+        authorizationType: apigateway.AuthorizationType.IAM,
+        requestValidator: validator,
+        requestModels: { 'application/json': model },
+      },
+    );
+    const stage = this.restApi.deploymentStage;
+    // API Gateway writes its execution (error) logs here; made beforehand, so that it is encrypted,
+    // kept for the audit period and retained, rather than created on first use with neither.
+    const executionLogs = new RetainedLogGroup(this, 'ExecutionLogs', {
+      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${API_STAGE}`,
+      encryptionKey: props.auditKey,
+      retentionYears: props.logRetentionYears,
+      classification: 'proprietary',
+    });
+    acknowledge(executionLogs, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 'cloudwatch_log_group_encrypted_check',
+      reason:
+        "The group is encrypted with the audit stack's key, imported from that stack (its name holds this API's id, so it cannot live there); " +
+        'the rule reads only literal or same-template key ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
+    });
+    const usagePlan = this.restApi.addUsagePlan('UsagePlan', {
+      name: `${props.apiName}-plan`,
+      description: 'Stage limits of the inference API',
+      throttle: { rateLimit: api.throttle.rateLimit, burstLimit: api.throttle.burstLimit },
+      quota: { limit: api.quota.limit, period: apigateway.Period[api.quota.period] },
+    });
+    usagePlan.addApiStage({ stage });
+
+    // ---- AWS WAF ----
+    const visibility = (metricName: string) => ({
+      cloudWatchMetricsEnabled: true,
+      metricName,
+      sampledRequestsEnabled: true,
+    });
+    const managed = (priority: number, name: string) => ({
+      name,
+      priority,
+      overrideAction: { none: {} },
+      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
+      visibilityConfig: visibility(name),
+    });
+    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+      name: `${props.apiName}-acl`,
+      description:
+        'Rate limit, AWS managed common and known-bad-inputs rules, body size, for the inference API',
+      scope: 'REGIONAL',
+      defaultAction: { allow: {} },
+      visibilityConfig: visibility(`${props.apiName}-acl`),
+      rules: [
+        {
+          name: 'RateLimitPerSource',
+          priority: 0,
+          action: { block: {} },
+          statement: { rateBasedStatement: { limit: api.wafRateLimit, aggregateKeyType: 'IP' } },
+          visibilityConfig: visibility('RateLimitPerSource'),
+        },
+        {
+          name: 'BodySize',
+          priority: 1,
+          action: { block: {} },
+          statement: {
+            sizeConstraintStatement: {
+              fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
+              comparisonOperator: 'GT',
+              size: api.maxBodyBytes,
+              textTransformations: [{ priority: 0, type: 'NONE' }],
+            },
+          },
+          visibilityConfig: visibility('BodySize'),
+        },
+        managed(2, 'AWSManagedRulesCommonRuleSet'),
+        managed(3, 'AWSManagedRulesKnownBadInputsRuleSet'),
+      ],
+    });
+    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
+      resourceArn: stage.stageArn,
+      webAclArn: this.webAcl.attrArn,
+    });
+    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
+      resourceArn: this.webAcl.attrArn,
+      logDestinationConfigs: [props.logs.waf.logGroupArn],
+      redactedFields: [
+        { singleHeader: { Name: 'authorization' } },
+        { singleHeader: { Name: 'x-amz-security-token' } },
+      ],
+    });
+
+    // ---- callers: one role per application, allowed this method only ----
+    for (const caller of api.callers) {
+      const name = roleName(props.namePrefix, `caller-${caller.name}`);
+      const role = new iam.Role(this, `Caller-${caller.name}`, {
+        roleName: name,
+        description: `Calls the inference API for application ${caller.name}`,
+        assumedBy: new iam.CompositePrincipal(...caller.principals.map((arn) => new iam.ArnPrincipal(arn))),
+      });
+      Tags.of(role).add(ROLE_TAG, 'inference-caller');
+      Tags.of(role).add(ROLE_TYPE_TAG, 'service');
+      new iam.ManagedPolicy(this, `Caller-${caller.name}-Policy`, {
+        managedPolicyName: `${name}-policy`,
+        description: `Permissions of ${name}`,
+        roles: [role],
+        statements: [
+          new iam.PolicyStatement({
+            sid: 'InvokeTheInferenceMethod',
+            actions: ['execute-api:Invoke'],
+            resources: [invokeArn('POST', API_RESOURCE)],
+          }),
+        ],
+      });
+      this.callerRoles.set(caller.name, role);
+    }
+
+    // ---- the model's endpoint, when a model is configured ----
+    if (api.model) {
+      const models = props.data.zones.get('models')!;
+      const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
+        kmsKeyId: props.data.segmentKeys.get(api.segment!)!.key.keyArn,
+        productionVariants: [
+          {
+            variantName: 'AllTraffic',
+            modelName: api.model.name,
+            instanceType: api.model.instanceType,
+            initialInstanceCount: api.model.initialInstanceCount,
+            initialVariantWeight: 1,
+          },
+        ],
+        dataCaptureConfig: {
+          enableCapture: true,
+          initialSamplingPercentage: api.model.captureSamplingPercentage,
+          destinationS3Uri: `s3://${models.bucketName}/${DATA_CAPTURE_PREFIX}${endpointName}`,
+          kmsKeyId: props.data.classKeys.get('proprietary')!.key.keyArn,
+          captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
+          captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
+        },
+      });
+      const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+        endpointName,
+        endpointConfigName: endpointConfig.attrEndpointConfigName,
+      });
+      endpoint.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      classify(endpoint, 'proprietary');
+    }
+
+    // ---- alarms ----
+    const alarm = (
+      id: string,
+      description: string,
+      props2: Omit<cloudwatch.AlarmProps, 'alarmDescription'>,
+    ) => {
+      const created = new cloudwatch.Alarm(this, id, {
+        alarmDescription: description,
+        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+        ...props2,
+      });
+      created.addAlarmAction(new actions.SnsAction(props.alertTopic));
+      this.alarms.push(created);
+      return created;
+    };
+    const period = Duration.minutes(5);
+    const above = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
+    alarm(
+      'ClientErrorsAlarm',
+      'More than 5% of inference API requests failed with 4XX (refused, invalid or throttled)',
+      {
+        metric: this.restApi.metricClientError({ period, statistic: 'Average' }),
+        threshold: 0.05,
+        evaluationPeriods: 1,
+        comparisonOperator: above,
+      },
+    );
+    alarm('ServerErrorsAlarm', 'More than 1% of inference API requests failed with 5XX', {
+      metric: this.restApi.metricServerError({ period, statistic: 'Average' }),
+      threshold: 0.01,
+      evaluationPeriods: 1,
+      comparisonOperator: above,
+    });
+    alarm(
+      'BackendThrottledAlarm',
+      'The inference backend was throttled (its concurrency limit was reached)',
+      {
+        metric: this.backend.metricThrottles({ period, statistic: 'Sum' }),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: above,
+      },
+    );
+    const wafMetric = (rule: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/WAFV2',
+        metricName: 'BlockedRequests',
+        dimensionsMap: { WebACL: `${props.apiName}-acl`, Region: this.region, Rule: rule },
+        statistic: 'Sum',
+        period,
+      });
+    alarm(
+      'WafRateLimitedAlarm',
+      'AWS WAF throttled a source that exceeded the rate limit (an extraction-style burst?)',
+      {
+        metric: wafMetric('RateLimitPerSource'),
+        threshold: 1,
+        evaluationPeriods: 1,
+        comparisonOperator: above,
+      },
+    );
+    alarm('WafBlockedAlarm', 'AWS WAF blocked requests to the inference API', {
+      metric: wafMetric('ALL'),
+      threshold: 1,
+      evaluationPeriods: 1,
+      comparisonOperator: above,
+    });
+    // Model behaviour: invocation volume and latency outside the band learnt from their history.
+    const sagemakerMetric = (metricName: string, statistic: string) =>
+      new cloudwatch.Metric({
+        namespace: 'AWS/SageMaker',
+        metricName,
+        dimensionsMap: { EndpointName: endpointName, VariantName: 'AllTraffic' },
+        statistic,
+        period,
+      });
+    this.anomalyAlarm(
+      'InvocationsAnomalyAlarm',
+      `Invocations of ${endpointName} above their usual band: a burst such as model extraction`,
+      sagemakerMetric('Invocations', 'Sum'),
+      'GreaterThanUpperThreshold',
+      props.alertTopic,
+    );
+    this.anomalyAlarm(
+      'LatencyAnomalyAlarm',
+      `Model latency of ${endpointName} outside its usual band: a change in the model's behaviour or inputs`,
+      sagemakerMetric('ModelLatency', 'Average'),
+      'LessThanLowerOrGreaterThanUpperThreshold',
+      props.alertTopic,
+    );
+
+    this.acknowledgeApiFindings(method);
+  }
+
+  /** An alarm on a metric leaving the band CloudWatch anomaly detection learns for it. */
+  private anomalyAlarm(
+    id: string,
+    description: string,
+    metric: cloudwatch.Metric,
+    comparison: string,
+    topic: sns.ITopic,
+  ): void {
+    const alarm = new cloudwatch.CfnAlarm(this, id, {
+      alarmDescription: description,
+      comparisonOperator: comparison,
+      evaluationPeriods: 3,
+      datapointsToAlarm: 2,
+      thresholdMetricId: 'band',
+      treatMissingData: 'notBreaching',
+      alarmActions: [topic.topicArn],
+      metrics: [
+        {
+          id: 'm',
+          returnData: true,
+          metricStat: {
+            metric: {
+              namespace: metric.namespace,
+              metricName: metric.metricName,
+              dimensions: Object.entries(metric.dimensions ?? {}).map(([name, value]) => ({
+                name,
+                value: String(value),
+              })),
+            },
+            period: metric.period.toSeconds(),
+            stat: metric.statistic,
+          },
+        },
+        { id: 'band', expression: 'ANOMALY_DETECTION_BAND(m, 2)', returnData: true },
+      ],
+    });
+    void alarm;
+  }
+
+  private acknowledgeApiFindings(method: apigateway.Method): void {
+    const stage = this.restApi.deploymentStage;
+    acknowledge(
+      stage,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'APIGWCacheEnabledAndEncrypted',
+        reason:
+          'Inference responses are not cached: each is computed for its request and may carry patient-derived results, which a cache would keep outside the audit trail.',
+      })),
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'APIGWSSLEnabled',
+        reason:
+          'The integration is a Lambda function invoked through the AWS API, not an HTTP backend: there is no backend connection for a client certificate to authenticate.',
+      })),
+    );
+    acknowledge(method, {
+      pack: 'AwsSolutions',
+      rule: 'COG4',
+      reason:
+        'Callers are applications with AWS identities: every method uses IAM authorization (SigV4), limited to the caller roles by their policies and to the segment endpoint by the resource policy.',
+    });
+    for (const permission of method.node.findAll().filter((c) => c instanceof lambda.CfnPermission)) {
+      acknowledge(permission, {
+        pack: 'cdk-validator-cfnguard',
+        rule: 'lambda_function_public_access_prohibited_check',
+        reason:
+          "The permission admits API Gateway only for this API's POST /invocations (SourceArn); the rule reads only literal or same-template ARNs, " +
+          'and the Control Tower hook, which sees the resolved SourceArn at deploy time, passes.',
+      });
+    }
+  }
+}
