@@ -1,9 +1,9 @@
 import { Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { alertAlarm } from './alert-alarm';
 import { SECURITY_FILTERS, type FilterContext, type SecurityFilter } from '../monitoring/security-filters';
 
 /** Namespace of the blueprint's security metrics. */
@@ -53,20 +53,16 @@ export class SecurityAlarms extends Construct {
       metricValue: '1',
       defaultValue: 0,
     });
-    const alarm = new cloudwatch.Alarm(this, `${id}Alarm`, {
-      alarmDescription: `${filter.description}${segment ? ` (segment ${segment})` : ''}`,
+    const alarm = alertAlarm(this, `${id}Alarm`, {
+      description: `${filter.description}${segment ? ` (segment ${segment})` : ''}`,
       metric: new cloudwatch.Metric({
         namespace: SECURITY_NAMESPACE,
         metricName,
         statistic: 'Sum',
         period: Duration.minutes(5),
       }),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+      topic: props.topic,
     });
-    alarm.addAlarmAction(new actions.SnsAction(props.topic));
     this.alarms.push(alarm);
   }
 }

@@ -1,7 +1,6 @@
 import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -13,6 +12,7 @@ import type { Construct } from 'constructs';
 import { classify, DATA_CAPTURE_PREFIX } from '../classification';
 import type { InferenceApiConfig } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
+import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
 import { roleName } from '../names';
@@ -337,43 +337,26 @@ export class InferenceApiStack extends Stack {
     const alarm = (
       id: string,
       description: string,
-      props2: Omit<cloudwatch.AlarmProps, 'alarmDescription'>,
-    ) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-        ...props2,
-      });
-      created.addAlarmAction(new actions.SnsAction(props.alertTopic));
-      this.alarms.push(created);
-      return created;
-    };
+      settings: Omit<AlertAlarmProps, 'description' | 'topic'>,
+    ) => this.alarms.push(alertAlarm(this, id, { ...settings, description, topic: props.alertTopic }));
     const period = Duration.minutes(5);
-    const above = cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD;
     alarm(
       'ClientErrorsAlarm',
       'More than 5% of inference API requests failed with 4XX (refused, invalid or throttled)',
       {
         metric: this.restApi.metricClientError({ period, statistic: 'Average' }),
         threshold: 0.05,
-        evaluationPeriods: 1,
-        comparisonOperator: above,
       },
     );
     alarm('ServerErrorsAlarm', 'More than 1% of inference API requests failed with 5XX', {
       metric: this.restApi.metricServerError({ period, statistic: 'Average' }),
       threshold: 0.01,
-      evaluationPeriods: 1,
-      comparisonOperator: above,
     });
     alarm(
       'BackendThrottledAlarm',
       'The inference backend was throttled (its concurrency limit was reached)',
       {
         metric: this.backend.metricThrottles({ period, statistic: 'Sum' }),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: above,
       },
     );
     const wafMetric = (rule: string) =>
@@ -389,16 +372,10 @@ export class InferenceApiStack extends Stack {
       'AWS WAF throttled a source that exceeded the rate limit (an extraction-style burst?)',
       {
         metric: wafMetric('RateLimitPerSource'),
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: above,
       },
     );
     alarm('WafBlockedAlarm', 'AWS WAF blocked requests to the inference API', {
       metric: wafMetric('ALL'),
-      threshold: 1,
-      evaluationPeriods: 1,
-      comparisonOperator: above,
     });
     // Model behaviour: invocation volume and latency outside the band learnt from their history.
     const sagemakerMetric = (metricName: string, statistic: string) =>

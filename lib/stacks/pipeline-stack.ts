@@ -1,6 +1,5 @@
 import { Duration, Size, Stack, type StackProps } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
-import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as iam from 'aws-cdk-lib/aws-iam';
@@ -10,6 +9,7 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { PseudonymizationConfig } from '../config/schema';
+import { alertAlarm } from '../constructs/alert-alarm';
 import { SegmentFunction } from '../constructs/segment-function';
 import { pseudonymizationRuleName } from '../names';
 import type { DatasetRules } from '../pseudonymize/rules';
@@ -102,18 +102,8 @@ export class PipelineStack extends Stack {
       ],
     });
 
-    const alarm = (id: string, description: string, metric: cloudwatch.IMetric) => {
-      const created = new cloudwatch.Alarm(this, id, {
-        alarmDescription: description,
-        metric,
-        threshold: 1,
-        evaluationPeriods: 1,
-        comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
-        treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
-      });
-      created.addAlarmAction(new actions.SnsAction(props.alertTopic));
-      this.alarms.push(created);
-    };
+    const alarm = (id: string, description: string, metric: cloudwatch.IMetric) =>
+      this.alarms.push(alertAlarm(this, id, { description, metric, topic: props.alertTopic }));
     const period = Duration.minutes(5);
     alarm(
       'DeadLettersAlarm',
