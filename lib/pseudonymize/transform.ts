@@ -104,6 +104,7 @@ export async function pseudonymize(
   };
 
   const reader = dataset.format === 'csv' ? readCsv(tap) : readJsonLines(tap);
+  const plan = planOf(dataset);
   let columns: string[] | undefined;
   let fileRejection: string | undefined;
   let batch: Pending[] = [];
@@ -131,7 +132,7 @@ export async function pseudonymize(
         fileRejection = problem;
         break;
       }
-      columns = item.columns.filter((c) => isKept(c, dataset));
+      columns = item.columns.filter((c) => isKept(c, plan));
       await curated.write(stringify([columns]));
       continue;
     }
@@ -141,7 +142,7 @@ export async function pseudonymize(
       continue;
     }
     try {
-      batch.push(prepare(parsed, dataset));
+      batch.push(prepare(parsed, plan));
     } catch (err) {
       if (!(err instanceof RecordRejection)) throw err;
       await reject({ line: parsed.line, reason: err.message, record: parsed.raw });
@@ -167,8 +168,23 @@ export async function pseudonymize(
   };
 }
 
-function isKept(field: string, dataset: DatasetRules): boolean {
-  return dataset.rules.some((r) => r.field === field) || dataset.safeFields.includes(field);
+/** A dataset's rules by field and its safe fields, looked up once per file, not per record. */
+interface Plan {
+  readonly dataset: DatasetRules;
+  readonly rules: ReadonlyMap<string, FieldRule>;
+  readonly safe: ReadonlySet<string>;
+}
+
+function planOf(dataset: DatasetRules): Plan {
+  return {
+    dataset,
+    rules: new Map(dataset.rules.map((r) => [r.field, r])),
+    safe: new Set(dataset.safeFields),
+  };
+}
+
+function isKept(field: string, plan: Plan): boolean {
+  return plan.rules.has(field) || plan.safe.has(field);
 }
 
 /** Why a CSV header cannot be processed, or undefined. */
@@ -187,14 +203,13 @@ function headerProblem(columns: readonly string[], dataset: DatasetRules): strin
 /** Applies the rules to one record: generalisations now, token inputs for the batch's MAC round. */
 function prepare(
   parsed: { line: number; raw: string; fields: ReadonlyMap<string, unknown> },
-  dataset: DatasetRules,
+  plan: Plan,
 ): Pending {
   const values = new Map<string, unknown>();
   const tokens = new Map<string, string>();
-  const rules = new Map(dataset.rules.map((r) => [r.field, r]));
   // Fields in input order; rules for fields the record lacks are checked after.
   for (const [field, value] of parsed.fields) {
-    const rule = rules.get(field);
+    const rule = plan.rules.get(field);
     if (rule) {
       const text = textOf(value, rule);
       if (text === undefined) values.set(field, null);
@@ -202,11 +217,11 @@ function prepare(
         tokens.set(field, tokenInput(text, rule));
         values.set(field, '');
       } else values.set(field, generalise(text, rule));
-    } else if (dataset.safeFields.includes(field)) {
+    } else if (plan.safe.has(field)) {
       values.set(field, value);
     }
   }
-  for (const rule of dataset.rules) {
+  for (const rule of plan.dataset.rules) {
     if (!parsed.fields.has(rule.field) && !rule.optional) {
       throw new RecordRejection(`${rule.field}: missing value`);
     }
