@@ -5,7 +5,7 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import type { SegmentVpc } from './segment-vpc';
 import { acknowledge } from '../gate/acknowledge';
-import { functionBundle } from '../stacks/function-bundle';
+import { functionBundle } from './function-bundle';
 
 export interface SegmentFunctionProps extends Omit<
   lambda.FunctionProps,

@@ -8,6 +8,7 @@ import type { AuditConfig, DetectiveServicesConfig } from '../config/schema';
 import { AlertTopic } from '../constructs/alert-topic';
 import { AuditTrail } from '../constructs/audit-trail';
 import { ProtectedKey } from '../constructs/protected-key';
+import type { DataClassification } from '../classification';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
@@ -127,11 +128,12 @@ export class AuditStack extends Stack {
       emails: audit.alertEmails,
     });
 
-    const group = (id: string) =>
+    const group = (id: string, logGroupName?: string, classification: DataClassification = 'proprietary') =>
       new RetainedLogGroup(this, id, {
+        logGroupName,
         encryptionKey: this.auditKey.key,
         retentionYears: audit.logRetentionYears,
-        classification: 'proprietary',
+        classification,
       }).logGroup;
     for (const segment of props.segmentNames) {
       this.networkLogGroups.set(segment, {
@@ -141,29 +143,14 @@ export class AuditStack extends Stack {
       });
     }
     if (props.inferenceApiName) {
-      const named = (id: string, logGroupName: string) =>
-        new RetainedLogGroup(this, id, {
-          logGroupName,
-          encryptionKey: this.auditKey.key,
-          retentionYears: audit.logRetentionYears,
-          classification: 'proprietary',
-        }).logGroup;
       this.apiLogs = {
-        access: named('ApiAccessLogs', `/aws/apigateway/${props.inferenceApiName}`),
-        waf: named('WafLogs', `aws-waf-logs-${props.inferenceApiName}`),
+        access: group('ApiAccessLogs', `/aws/apigateway/${props.inferenceApiName}`),
+        waf: group('WafLogs', `aws-waf-logs-${props.inferenceApiName}`),
       };
     }
     this.admitVendedLogDelivery();
     for (const name of props.functionNames ?? []) {
-      this.functionLogGroups.set(
-        name,
-        new RetainedLogGroup(this, `FunctionLogs-${name}`, {
-          logGroupName: `/aws/lambda/${name}`,
-          encryptionKey: this.auditKey.key,
-          retentionYears: audit.logRetentionYears,
-          classification: 'phi',
-        }).logGroup,
-      );
+      this.functionLogGroups.set(name, group(`FunctionLogs-${name}`, `/aws/lambda/${name}`, 'phi'));
     }
 
     this.securityAlarms = new SecurityAlarms(this, 'SecurityAlarms', {

@@ -412,7 +412,7 @@ export class InferenceApiStack extends Stack {
     comparison: string,
     topic: sns.ITopic,
   ): void {
-    const alarm = new cloudwatch.CfnAlarm(this, id, {
+    new cloudwatch.CfnAlarm(this, id, {
       alarmDescription: description,
       comparisonOperator: comparison,
       evaluationPeriods: 3,
@@ -440,7 +440,6 @@ export class InferenceApiStack extends Stack {
         { id: 'band', expression: 'ANOMALY_DETECTION_BAND(m, 2)', returnData: true },
       ],
     });
-    void alarm;
   }
 
   private acknowledgeApiFindings(method: apigateway.Method): void {
