@@ -5,17 +5,20 @@ import { join } from 'node:path';
 
 /**
  * Runs `script` (node, with its directory and the given arguments) and records how it ended: its
- * output, its errors and its exit status each in a file of the directory, the status last. A
- * process of its own, so that the status is written whatever becomes of the script.
+ * output, its errors and its exit status (or the signal that ended it) each in a file of the
+ * directory, the status last and atomically. A process of its own, so that the status is written
+ * whatever becomes of the script.
  */
 const SUPERVISOR = `
 const { spawnSync } = require('node:child_process');
-const { writeFileSync } = require('node:fs');
+const { renameSync, writeFileSync } = require('node:fs');
 const [dir, script, ...args] = process.argv.slice(1);
 const r = spawnSync(process.execPath, ['-e', script, dir, ...args], { maxBuffer: 512 * 1024 * 1024 });
 writeFileSync(dir + '/stdout', r.stdout ?? '');
 writeFileSync(dir + '/stderr', String(r.stderr ?? '') + (r.error ? String(r.error) : ''));
-writeFileSync(dir + '/status', String(r.status));
+// Written whole, then renamed: the waiting synth must never read a status file still empty.
+writeFileSync(dir + '/status.partial', r.status === null ? 'signal ' + r.signal : String(r.status));
+renameSync(dir + '/status.partial', dir + '/status');
 `;
 
 /** Longest a background job may take before the synth gives up on it. */
