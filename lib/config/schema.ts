@@ -208,6 +208,11 @@ const identities = z.strictObject({
   dataScientists: principals,
   mlEngineers: principals,
   auditors: principals,
+  /**
+   * Who may assume the pipeline operator role, which reads the pseudonymization stage's dead
+   * letters (they name raw objects) and re-sends their events to the stage.
+   */
+  pipelineOperators: principals,
   /** The machine principals (an ETL job, a transfer service) that may assume the ingestion role. */
   ingestion: principals,
   /** An emergency role that may read the raw and quarantine zones; off unless switched on. */

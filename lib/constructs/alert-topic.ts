@@ -23,19 +23,29 @@ export class AlertTopic extends Construct {
       masterKey: props.encryptionKey,
       enforceSSL: true,
     });
+    // A topic policy replaces SNS's default one: each publisher is named, bound to this account.
     // EventBridge rules publish as a service principal: this account's rules only. (Rules target
     // the topic by ARN, so that aws-cdk-lib adds no unconditioned grants to the topic or its key.)
-    this.topic.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'ThisAccountsEventRulesPublish',
-        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
-        actions: ['sns:Publish'],
-        resources: [this.topic.topicArn],
-        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account } },
-      }),
-    );
+    const stack = Stack.of(this);
+    this.admitPublisher('ThisAccountsEventRulesPublish', 'events.amazonaws.com');
+    // CloudWatch alarms publish as cloudwatch.amazonaws.com: alarms of this account and region only.
+    this.admitPublisher('ThisAccountsAlarmsPublish', 'cloudwatch.amazonaws.com', {
+      ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm:*' }) },
+    });
     for (const email of props.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }
+  }
+
+  private admitPublisher(sid: string, service: string, conditions: Record<string, unknown> = {}): void {
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid,
+        principals: [new iam.ServicePrincipal(service)],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { StringEquals: { 'aws:SourceAccount': Stack.of(this).account }, ...conditions },
+      }),
+    );
   }
 }

@@ -13,6 +13,8 @@ export interface AuditTrailProps {
   readonly retentionYears: number;
   /** Buckets whose object reads and writes the trail records (data events). */
   readonly dataBucketNames: readonly string[];
+  /** Buckets whose object writes and deletions the trail records (data events, writes only). */
+  readonly writeWatchedBuckets?: readonly s3.IBucket[];
 }
 
 /**
@@ -47,6 +49,12 @@ export class AuditTrail extends Construct {
           bucket: s3.Bucket.fromBucketName(this, `DataBucket${i}`, name),
         })),
         { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+      );
+    }
+    if (props.writeWatchedBuckets && props.writeWatchedBuckets.length > 0) {
+      this.trail.addS3EventSelector(
+        props.writeWatchedBuckets.map((bucket) => ({ bucket })),
+        { readWriteType: cloudtrail.ReadWriteType.WRITE_ONLY, includeManagementEvents: false },
       );
     }
     const inlineReason =

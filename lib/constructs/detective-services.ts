@@ -10,9 +10,21 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as securityhub from 'aws-cdk-lib/aws-securityhub';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import { acknowledge } from '../gate/acknowledge';
 
 /** GuardDuty severities from this value up (medium, high, critical) reach the alert topic. */
 export const GUARDDUTY_MIN_SEVERITY = 4;
+
+/**
+ * GuardDuty protections the detector turns on, as features (S3 data events, EBS malware scans,
+ * runtime monitoring with the EC2 agent managed by GuardDuty, Lambda network activity).
+ */
+export const GUARDDUTY_FEATURES: readonly { name: string; additionalConfiguration?: readonly string[] }[] = [
+  { name: 'S3_DATA_EVENTS' },
+  { name: 'EBS_MALWARE_PROTECTION' },
+  { name: 'RUNTIME_MONITORING', additionalConfiguration: ['EC2_AGENT_MANAGEMENT'] },
+  { name: 'LAMBDA_NETWORK_LOGS' },
+];
 
 /** The Config key prefix in the audit bucket. */
 export const CONFIG_PREFIX = 'config';
@@ -86,21 +98,28 @@ export class DetectiveServices extends Construct {
     };
 
     if (props.guardDuty) {
-      new guardduty.CfnDetector(this, 'GuardDuty', {
+      const detector = new guardduty.CfnDetector(this, 'GuardDuty', {
         enable: true,
         findingPublishingFrequency: 'FIFTEEN_MINUTES',
-        dataSources: {
-          s3Logs: { enable: true },
-          malwareProtection: { scanEc2InstanceWithFindings: { ebsVolumes: true } },
-        },
-        features: [
-          {
-            name: 'RUNTIME_MONITORING',
-            status: 'ENABLED',
-            additionalConfiguration: [{ name: 'EC2_AGENT_MANAGEMENT', status: 'ENABLED' }],
-          },
-          { name: 'LAMBDA_NETWORK_LOGS', status: 'ENABLED' },
-        ],
+        // Features only: GuardDuty refuses a detector that sets both DataSources and Features.
+        features: GUARDDUTY_FEATURES.map((feature) => ({
+          name: feature.name,
+          status: 'ENABLED',
+          ...(feature.additionalConfiguration && {
+            additionalConfiguration: feature.additionalConfiguration.map((name) => ({
+              name,
+              status: 'ENABLED',
+            })),
+          }),
+        })),
+      });
+      acknowledge(detector, {
+        pack: 'cdk-validator-cfnguard',
+        rule: 'guardduty_s3_protection_enabled_check',
+        reason:
+          'S3 protection is on, as the S3_DATA_EVENTS feature: GuardDuty refuses a detector that sets DataSources beside Features, and ' +
+          'the rule reads only DataSources.S3Logs. An organisation enforcing CT.GUARDDUTY.PR.1 as a hook turns detectiveServices.guardDuty ' +
+          'off and lets its delegated GuardDuty administrator enable the account (docs: Deploy).',
       });
       route('GuardDutyFindings', 'GuardDuty findings of medium severity and above', {
         source: ['aws.guardduty'],

@@ -33,6 +33,11 @@ export interface SegmentDnsFirewallProps {
   readonly egressAllowlist: readonly string[];
   /** Private zones the segment may resolve, with their subdomains. */
   readonly internalZones: readonly string[];
+  /**
+   * Names the segment's interface endpoints answer outside AWS_SERVICE_DOMAINS (Studio's).
+   * @default - none
+   */
+  readonly endpointDomains?: readonly string[];
   /** Ids of the AWS managed domain lists to block. */
   readonly managedDomainListIds: readonly string[];
   /** Encrypted, retained log group receiving every DNS query of the VPC. */
@@ -56,6 +61,7 @@ export class SegmentDnsFirewall extends Construct {
     this.allowedDomains = [
       ...new Set([
         ...AWS_SERVICE_DOMAINS,
+        ...(props.endpointDomains ?? []),
         ...props.internalZones.flatMap((zone) => [zone, `*.${zone}`]),
         ...props.egressAllowlist.flatMap((domain) =>
           domain.startsWith('.') ? [domain.slice(1), `*${domain}`] : [domain],

@@ -20,6 +20,18 @@ export const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEn
   'execute-api': ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
 };
 
+/**
+ * Names an interface endpoint's private DNS answers outside `amazonaws.com`: Studio and notebook
+ * URLs live under `sagemaker.aws`, which the DNS Firewall must let resolve.
+ */
+export function privateDnsDomains(endpoints: readonly InterfaceEndpointName[], region: string): string[] {
+  const names: Partial<Record<InterfaceEndpointName, string>> = {
+    'sagemaker-studio': `*.studio.${region}.sagemaker.aws`,
+    'sagemaker-notebook': `*.notebook.${region}.sagemaker.aws`,
+  };
+  return endpoints.flatMap((endpoint) => names[endpoint] ?? []);
+}
+
 /** Endpoint logical ids, e.g. `sagemaker-runtime` -> `SagemakerRuntime`. */
 const pascal = (name: string) =>
   name

@@ -12,6 +12,8 @@ export const AUDITOR_ROLE = 'auditor';
 export const BREAK_GLASS_ROLE = 'break-glass';
 export const INGESTION_ROLE = 'ingestion';
 export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
+/** Reads the stage's dead letters and re-sends their events; sees raw object keys, so a raw-zone actor. */
+export const PIPELINE_OPERATOR_ROLE = 'pipeline-operator';
 
 /**
  * The names of the roles that act as a zone actor: a named role of the blueprint, or the

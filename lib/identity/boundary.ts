@@ -69,8 +69,16 @@ export const BOUNDARY_ACTIONS = [
   'kms:CreateGrant',
   // Tokens of direct identifiers (the pseudonymization stage's HMAC key).
   'kms:GenerateMac',
-  // The pseudonymization stage's dead letters.
+  // The pseudonymization stage's dead letters: sent by the stage, read and re-sent by its operator.
   'sqs:SendMessage',
+  'sqs:ReceiveMessage',
+  'sqs:DeleteMessage',
+  'sqs:ChangeMessageVisibility',
+  'sqs:GetQueueAttributes',
+  'lambda:InvokeFunction',
+  // Active tracing of the blueprint's functions.
+  'xray:PutTraceSegments',
+  'xray:PutTelemetryRecords',
   // The inference API's callers.
   'execute-api:Invoke',
   // Container images.
@@ -98,6 +106,19 @@ export const BOUNDARY_ACTIONS = [
   'sagemaker:StopProcessingJob',
   'sagemaker:StopTrainingJob',
   'sagemaker:UpdateEndpoint',
+  // Studio apps and spaces, as the development execution role (confined to its domain).
+  'sagemaker:CreateApp',
+  'sagemaker:CreateSpace',
+  'sagemaker:DeleteApp',
+  'sagemaker:DeleteSpace',
+  'sagemaker:DescribeApp',
+  'sagemaker:DescribeDomain',
+  'sagemaker:DescribeSpace',
+  'sagemaker:DescribeUserProfile',
+  'sagemaker:ListApps',
+  'sagemaker:ListSpaces',
+  'sagemaker:ListUserProfiles',
+  'sagemaker:UpdateSpace',
   'cloudwatch:PutMetricData',
   'iam:PassRole',
   // Deploying the blueprint through the CDK bootstrap roles (platform admin).

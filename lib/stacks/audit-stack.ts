@@ -93,11 +93,24 @@ export class AuditStack extends Stack {
     this.admitLogServices();
 
     const objectLock = { mode: audit.objectLockMode, years: audit.logRetentionYears };
+    // S3 refuses a server-access-log destination with an Object Lock default retention. This one
+    // keeps Object Lock for holds only, and is tamper-evident instead: no principal but an AWS
+    // service may write or delete its objects, and the trail records every write (data events).
     const accessLogs = new SecureBucket(this, 'AccessLogBucket', {
       encryptionKey: this.auditKey.key,
       classification: 'proprietary',
-      objectLock,
+      objectLock: 'holds-only',
     });
+    accessLogs.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyLogDeliveryWrites',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        resources: [accessLogs.bucket.arnForObjects('*')],
+        conditions: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
     const noSelfLogging =
       'This bucket is the server access log target; logging it to itself would loop. CloudTrail records its API calls and Object Lock keeps its records immutable.';
     acknowledge(accessLogs.bucket, {
@@ -121,6 +134,7 @@ export class AuditStack extends Stack {
       encryptionKey: this.auditKey.key,
       retentionYears: audit.logRetentionYears,
       dataBucketNames: props.dataBucketNames,
+      writeWatchedBuckets: [accessLogs.bucket],
     });
 
     this.alerts = new AlertTopic(this, 'Alerts', {

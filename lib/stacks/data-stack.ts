@@ -13,7 +13,13 @@ import {
 import type { BlueprintConfig, SegmentKind } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
 import { SecureBucket } from '../constructs/secure-bucket';
-import { actorRoleNames, ML_ENGINEER_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from '../identity/actors';
+import {
+  actorRoleNames,
+  ML_ENGINEER_ROLE,
+  PIPELINE_OPERATOR_ROLE,
+  PSEUDONYMIZATION_ROLE,
+  SAGEMAKER_ROLE,
+} from '../identity/actors';
 import {
   dataBucketName,
   pseudonymizationDeadLetterQueueName,
@@ -204,7 +210,9 @@ export class DataStack extends Stack {
       description: 'Encrypts the dead-letter queue of the pseudonymization stage',
       classification: 'phi',
     });
-    nameKeyUsers(deadLetterKey, [role], `sqs.${this.region}.amazonaws.com`);
+    // The stage sends dead letters; its operator reads them (to re-send their events), through SQS only.
+    const operator = roleArn(this, roleName(prefix, PIPELINE_OPERATOR_ROLE));
+    nameKeyUsers(deadLetterKey, [role, operator], `sqs.${this.region}.amazonaws.com`);
     deadLetterKey.allowService({
       sid: 'TheStagesRuleSendsDeadLetters',
       principal: new iam.ServicePrincipal('events.amazonaws.com'),
@@ -219,7 +227,7 @@ export class DataStack extends Stack {
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
       // Marks it as a dead-letter queue (CT.SQS.PR.1 recognises allowAll and byQueue only). It lets
-      // another queue of the account move its failures here; reading them stays with no one.
+      // another queue of the account move its failures here; only the pipeline operator reads them.
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       removalPolicy: RemovalPolicy.RETAIN,
     });

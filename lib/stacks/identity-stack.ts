@@ -20,6 +20,7 @@ import {
   INGESTION_ROLE,
   ML_ENGINEER_ROLE,
   PLATFORM_ADMIN_ROLE,
+  PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
 } from '../identity/actors';
@@ -97,6 +98,8 @@ export class IdentityStack extends Stack {
       ],
     );
 
+    if (this.data.pseudonymization) this.pipelineOperator(ids.pipelineOperators);
+
     for (const segment of config.segments) {
       // Pipeline segments run the pseudonymization function only, no SageMaker work.
       if (segment.kind !== 'pipeline') this.sagemakerExecution(segment, props.networks);
@@ -116,6 +119,8 @@ export class IdentityStack extends Stack {
             ...this.functionLogs(name),
             this.networkInterfaces(),
             this.functionNetworkAddresses(),
+            // The backend traces actively: Lambda refuses to create it without these.
+            this.unscoped('ActiveTracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
           ],
           segment.name,
         );
@@ -297,6 +302,50 @@ export class IdentityStack extends Stack {
       'Emergency access to every data zone, raw and quarantine included; each use is an incident',
       this.humanTrust(principals),
       (['raw', 'curated', 'models', 'quarantine'] as DataZone[]).flatMap((zone) => this.readZone(zone)),
+    );
+  }
+
+  /**
+   * Reads the stage's dead letters and re-sends each event to the stage (an asynchronous invoke
+   * with the message body, which is the original event), then deletes it; nothing more. The
+   * messages name raw objects, whose keys may hold identifiers: a raw-zone actor.
+   */
+  private pipelineOperator(principals?: readonly string[]): void {
+    const stage = this.data.pseudonymization!;
+    this.role(
+      PIPELINE_OPERATOR_ROLE,
+      "Reads the pseudonymization stage's dead letters (raw object keys) and re-sends their events to the stage",
+      this.humanTrust(principals),
+      [
+        new iam.PolicyStatement({
+          sid: 'ReadAndRemoveDeadLetters',
+          actions: [
+            'sqs:ChangeMessageVisibility',
+            'sqs:DeleteMessage',
+            'sqs:GetQueueAttributes',
+            'sqs:ReceiveMessage',
+          ],
+          resources: [stage.deadLetters.queueArn],
+        }),
+        new iam.PolicyStatement({
+          sid: 'DecryptDeadLetters',
+          actions: ['kms:Decrypt'],
+          resources: [stage.deadLetterKey.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
+        }),
+        new iam.PolicyStatement({
+          sid: 'ResendEventsToTheStage',
+          actions: ['lambda:InvokeFunction'],
+          resources: [
+            this.formatArn({
+              service: 'lambda',
+              resource: 'function',
+              resourceName: pseudonymizationFunctionName(this.config.namePrefix),
+              arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+            }),
+          ],
+        }),
+      ],
     );
   }
 

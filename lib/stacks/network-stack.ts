@@ -5,7 +5,7 @@ import type { Construct } from 'constructs';
 import type { SegmentConfig } from '../config/schema';
 import { SegmentAccessScopes } from '../constructs/segment-access-scopes';
 import { SegmentDnsFirewall } from '../constructs/segment-dns-firewall';
-import { SegmentEndpoints } from '../constructs/segment-endpoints';
+import { privateDnsDomains, SegmentEndpoints } from '../constructs/segment-endpoints';
 import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
 import { SEGMENT_TAG, SEGMENTATION_METADATA_KEY } from '../tags';
@@ -98,6 +98,7 @@ export class NetworkStack extends Stack {
       vpc,
       egressAllowlist: segment.egressAllowlist,
       internalZones: segment.internalDnsZones,
+      endpointDomains: privateDnsDomains(segment.interfaceEndpoints, this.region),
       managedDomainListIds: props.managedDomainListIds,
       queryLogGroup: props.logs.dnsQueries,
     });

@@ -1,9 +1,11 @@
 import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type { Construct } from 'constructs';
 import { classify } from '../classification';
 import type { SegmentConfig } from '../config/schema';
+import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import type { NetworkStack } from './network-stack';
 
 export interface WorkloadStackProps extends StackProps {
@@ -15,6 +17,24 @@ export interface WorkloadStackProps extends StackProps {
   /** The segment's SageMaker execution role (it must exist before this stack deploys). */
   readonly executionRoleArn: string;
 }
+
+/**
+ * What Studio does as the execution role when a user opens it: start and stop apps in spaces of
+ * this domain, and read the domain, profiles, spaces and apps it shows. Named one by one.
+ */
+export const STUDIO_APP_ACTIONS = {
+  domain: ['sagemaker:DescribeDomain'],
+  'user-profile': ['sagemaker:DescribeUserProfile'],
+  space: [
+    'sagemaker:CreateSpace',
+    'sagemaker:DeleteSpace',
+    'sagemaker:DescribeSpace',
+    'sagemaker:UpdateSpace',
+  ],
+  app: ['sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
+  /** List calls, which SageMaker authorises on no resource. */
+  unscoped: ['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'],
+} as const;
 
 /**
  * A development segment's SageMaker Studio domain: VPC only (its apps reach nothing but the
@@ -41,5 +61,54 @@ export class WorkloadStack extends Stack {
     });
     this.studioDomain.applyRemovalPolicy(RemovalPolicy.RETAIN);
     classify(this.studioDomain, 'pii');
+    this.studioAppPolicy(props);
+  }
+
+  /**
+   * Attached here, where the domain id is known, to the execution role of the identity stack:
+   * Studio starts no app without these, and each is confined to this domain.
+   */
+  private studioAppPolicy(props: WorkloadStackProps): void {
+    const domainId = this.studioDomain.attrDomainId;
+    const arn = (resource: string, resourceName: string) =>
+      this.formatArn({ service: 'sagemaker', resource, resourceName });
+    const role = iam.Role.fromRoleArn(this, 'ExecutionRole', props.executionRoleArn, { mutable: false });
+    const policy = new iam.ManagedPolicy(this, 'StudioApps', {
+      managedPolicyName: `${props.namePrefix}-${props.segment.name}-studio-apps`,
+      description: `Studio apps and spaces in domain ${props.namePrefix}-${props.segment.name}, as its execution role`,
+      roles: [role],
+      statements: [
+        new iam.PolicyStatement({
+          sid: 'ReadTheDomain',
+          actions: [...STUDIO_APP_ACTIONS.domain],
+          resources: [arn('domain', domainId)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ReadItsUserProfiles',
+          actions: [...STUDIO_APP_ACTIONS['user-profile']],
+          resources: [arn('user-profile', `${domainId}/*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'ManageSpacesOfTheDomain',
+          actions: [...STUDIO_APP_ACTIONS.space],
+          resources: [arn('space', `${domainId}/*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'RunAppsOfTheDomain',
+          actions: [...STUDIO_APP_ACTIONS.app],
+          resources: [arn('app', `${domainId}/*`)],
+        }),
+        new iam.PolicyStatement({
+          sid: 'UnscopedStudioLists',
+          actions: [...STUDIO_APP_ACTIONS.unscoped],
+          resources: ['*'],
+        }),
+      ],
+    });
+    acknowledgeWildcardResources(policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
+      resource === '*'
+        ? 'Only the list calls (ListApps, ListSpaces, ListUserProfiles) use *: SageMaker authorises them on no resource, and they return names, not data.'
+        : 'The pattern is the spaces, apps and user profiles of this one Studio domain, whose id is in the ARN.',
+    );
   }
 }

@@ -128,12 +128,8 @@ describe.each([
     expect(bucket().Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
 
-  test('locks objects for the configured six years in COMPLIANCE mode', () => {
+  test('has Object Lock on', () => {
     expect(bucket().Properties.ObjectLockEnabled).toBe(true);
-    expect(bucket().Properties.ObjectLockConfiguration).toEqual({
-      ObjectLockEnabled: 'Enabled',
-      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2192 } },
-    });
   });
 
   test('refuses requests without TLS, and TLS older than 1.2', () => {
@@ -160,6 +156,41 @@ describe.each([
 });
 
 describe('server access logging', () => {
+  test('the audit bucket locks objects for the configured six years in COMPLIANCE mode', () => {
+    expect(resourcesOf(template)[auditBucketId]?.Properties?.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2192 } },
+    });
+  });
+
+  test('the access-log bucket has no default retention, which S3 refuses for a log destination', () => {
+    expect(resourcesOf(template)[accessLogBucketId]?.Properties).not.toHaveProperty(
+      'ObjectLockConfiguration',
+    );
+  });
+
+  test('the access-log bucket is tamper-evident: only AWS services write or delete, and the trail records writes', () => {
+    expect(bucketPolicy(accessLogBucketId)).toContainEqual({
+      Sid: 'OnlyLogDeliveryWrites',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, '/*']] },
+      Condition: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
+    });
+    const [, trail] = only(template, 'AWS::CloudTrail::Trail');
+    expect(trail.Properties?.EventSelectors).toContainEqual({
+      DataResources: [
+        {
+          Type: 'AWS::S3::Object',
+          Values: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, '/']] }],
+        },
+      ],
+      IncludeManagementEvents: false,
+      ReadWriteType: 'WriteOnly',
+    });
+  });
+
   test('the audit bucket logs every request to the separate access-log bucket', () => {
     expect(resourcesOf(template)[auditBucketId]?.Properties?.LoggingConfiguration).toEqual({
       DestinationBucketName: { Ref: accessLogBucketId },
@@ -170,6 +201,7 @@ describe('server access logging', () => {
 
   test('only S3 log delivery, in this account, may write access logs: of the audit bucket and each data zone', () => {
     const allows = bucketPolicy(accessLogBucketId).filter((s) => s.Effect === 'Allow');
+    // Besides: no principal but an AWS service may write at all (OnlyLogDeliveryWrites).
     const dataZoneLogs = {
       Effect: 'Allow',
       Principal: { Service: 'logging.s3.amazonaws.com' },
@@ -229,6 +261,16 @@ describe('CloudTrail trail', () => {
         ReadWriteType: 'All',
         DataResources: [{ Type: 'AWS::S3::Object', Values: DATA_ZONES.map(bucketArn) }],
       },
+      {
+        IncludeManagementEvents: false,
+        ReadWriteType: 'WriteOnly',
+        DataResources: [
+          {
+            Type: 'AWS::S3::Object',
+            Values: [{ 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, '/']] }],
+          },
+        ],
+      },
     ]);
   });
 
@@ -265,6 +307,7 @@ describe('CloudTrail trail', () => {
 });
 
 describe('alert topic', () => {
+  const [topicId] = only(template, 'AWS::SNS::Topic');
   test('is encrypted with the audit key', () => {
     only(template, 'AWS::SNS::Topic', { KmsMasterKeyId: keyArn });
   });
@@ -276,6 +319,47 @@ describe('alert topic', () => {
         expect.objectContaining({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
       ]),
     );
+  });
+
+  test("admits this account's EventBridge rules and this account's and region's alarms, and no other publisher", () => {
+    const [, policy] = only(template, 'AWS::SNS::TopicPolicy');
+    const allows = statements(policy.Properties?.PolicyDocument).filter((s) => s.Effect === 'Allow');
+    expect(allows).toEqual([
+      {
+        Sid: 'ThisAccountsEventRulesPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'events.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+      },
+      {
+        Sid: 'ThisAccountsAlarmsPublish',
+        Effect: 'Allow',
+        Principal: { Service: 'cloudwatch.amazonaws.com' },
+        Action: 'sns:Publish',
+        Resource: { Ref: topicId },
+        Condition: {
+          StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+          ArnLike: {
+            'aws:SourceArn': {
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':cloudwatch:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  ':alarm:*',
+                ],
+              ],
+            },
+          },
+        },
+      },
+    ]);
   });
 
   test('has no subscription until alert e-mails are configured', () => {

@@ -54,11 +54,16 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind] as const))('segment %
     expect(rules.at(-1)?.domains).toEqual(['*']);
   });
 
+  const inRegion = (prefix: string) => ({
+    'Fn::Join': ['', [prefix, { Ref: 'AWS::Region' }, '.sagemaker.aws']],
+  });
+  // Studio's and notebooks' private DNS names answer under sagemaker.aws, not amazonaws.com.
+  const studio = [inRegion('*.notebook.'), inRegion('*.studio.')];
   const allowed =
     kind === 'development'
-      ? [...AWS_SERVICE_DOMAINS, ...asDnsNames(DEFAULT_DEVELOPMENT_ALLOWLIST)]
+      ? [...AWS_SERVICE_DOMAINS, ...studio, ...asDnsNames(DEFAULT_DEVELOPMENT_ALLOWLIST)]
       : [...AWS_SERVICE_DOMAINS];
-  test(`resolves only AWS service names${kind === 'development' ? ' and its egress allowlist' : ''}`, () => {
+  test(`resolves only AWS service names${kind === 'development' ? ", Studio's names and its egress allowlist" : ''}`, () => {
     expect(rules.find((r) => r.Action === 'ALLOW')?.domains).toEqual(allowed);
   });
 

@@ -17,7 +17,7 @@ import { synthBlueprint } from '../support/synth';
 import { only, statements } from '../support/template';
 
 const identity = defaultTemplate('Identity');
-const HUMAN = ['platform-admin', 'data-scientist', 'ml-engineer', 'auditor'];
+const HUMAN = ['platform-admin', 'data-scientist', 'ml-engineer', 'auditor', 'pipeline-operator'];
 
 /** Policies that grant: attached to a role (the permission boundary is attached to none; it only caps). */
 const granting = () => identityPolicies().filter((p) => p.roles.length > 0);
@@ -268,6 +268,59 @@ describe('SageMaker Studio in the development segment', () => {
     expect(domain.Properties?.Tags).toEqual(
       expect.arrayContaining([{ Key: 'DataClassification', Value: 'pii' }]),
     );
+  });
+});
+
+describe('Studio can start apps: the execution role may manage apps and spaces of its own domain only', () => {
+  const workload = defaultTemplate('Workload-development');
+  const [domainId] = only(workload, 'AWS::SageMaker::Domain');
+  const [, policy] = only(workload, 'AWS::IAM::ManagedPolicy');
+  const list = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+  const scoped = (resource: string, name: unknown) => ({
+    'Fn::Join': [
+      '',
+      [
+        'arn:',
+        { Ref: 'AWS::Partition' },
+        ':sagemaker:',
+        { Ref: 'AWS::Region' },
+        ':',
+        { Ref: 'AWS::AccountId' },
+        `:${resource}/`,
+        ...(Array.isArray(name) ? name : [name]),
+      ],
+    ],
+  });
+  const domain = { 'Fn::GetAtt': [domainId, 'DomainId'] };
+
+  test('is attached to the development execution role', () => {
+    expect(policy.Properties?.Roles).toEqual(['aiseg-development-sagemaker']);
+  });
+
+  test('each Studio call is named, on the resources of this domain', () => {
+    expect(list.map((s) => [s.Action, s.Resource])).toEqual([
+      ['sagemaker:DescribeDomain', scoped('domain', domain)],
+      ['sagemaker:DescribeUserProfile', scoped('user-profile', [domain, '/*'])],
+      [
+        [
+          'sagemaker:CreateSpace',
+          'sagemaker:DeleteSpace',
+          'sagemaker:DescribeSpace',
+          'sagemaker:UpdateSpace',
+        ],
+        scoped('space', [domain, '/*']),
+      ],
+      [
+        ['sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
+        scoped('app', [domain, '/*']),
+      ],
+      [['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'], '*'],
+    ]);
+  });
+
+  test('the boundary lets the calls through', () => {
+    const ceiling: readonly string[] = BOUNDARY_ACTIONS;
+    for (const action of list.flatMap(actionsOf)) expect(ceiling).toContain(action);
   });
 });
 

@@ -204,6 +204,23 @@ describe('the backend', () => {
   });
 });
 
+describe("what the backend's own configuration needs from its role", () => {
+  test('active tracing: X-Ray segments and telemetry, in the role and within the boundary', () => {
+    const granted = policyOfRole(defaultTemplate('Identity'), 'aiseg-inference-inference-api');
+    const tracing = granted.find((s) => actionsOf(s).some((a) => a.startsWith('xray:')));
+    expect(tracing).toMatchObject({
+      Sid: 'UnscopedActiveTracing',
+      Action: ['xray:PutTelemetryRecords', 'xray:PutTraceSegments'],
+      Resource: '*',
+    });
+    const [, boundary] = only(defaultTemplate('Audit'), 'AWS::IAM::ManagedPolicy', {
+      ManagedPolicyName: 'aiseg-permission-boundary',
+    });
+    const ceiling = actionsOf(statements(boundary.Properties?.PolicyDocument)[0] as unknown as Statement);
+    expect(ceiling).toEqual(expect.arrayContaining(['xray:PutTelemetryRecords', 'xray:PutTraceSegments']));
+  });
+});
+
 describe('alarms', () => {
   const alarms = ofType(api, 'AWS::CloudWatch::Alarm').map(([, a]) => a.Properties!);
 

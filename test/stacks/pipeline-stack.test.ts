@@ -203,6 +203,58 @@ describe('the HMAC key', () => {
   });
 });
 
+describe('the pipeline operator, who re-drives dead letters', () => {
+  const [operatorId, operator] = only(identity, 'AWS::IAM::Role', { RoleName: 'aiseg-pipeline-operator' });
+
+  test('is a human role: MFA, one-hour sessions', () => {
+    expect(operator.Properties?.MaxSessionDuration).toBe(3600);
+    expect(statements(operator.Properties?.AssumeRolePolicyDocument)[0].Condition).toEqual({
+      Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+      NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
+    });
+    expect(operatorId).toMatch(/^pipelineoperator/);
+  });
+
+  test('receives, decrypts and deletes dead letters and re-sends their events to the stage, nothing more', () => {
+    const granted = policyOfRole(identity, 'aiseg-pipeline-operator');
+    const grants = granted.flatMap((s) =>
+      actionsOf(s).map(
+        (a) =>
+          `${a} ${JSON.stringify(statementResources(s))}${s.Condition ? ' ' + JSON.stringify(s.Condition) : ''}`,
+      ),
+    );
+    expect(grants.map((g) => g.split(' ')[0]).sort()).toEqual([
+      'kms:Decrypt',
+      'lambda:InvokeFunction',
+      'sqs:ChangeMessageVisibility',
+      'sqs:DeleteMessage',
+      'sqs:GetQueueAttributes',
+      'sqs:ReceiveMessage',
+    ]);
+    for (const grant of grants.filter((g) => g.startsWith('sqs:')))
+      expect(grant).toMatch(/PseudonymizationDeadLetters/);
+    expect(grants.find((g) => g.startsWith('kms:'))).toMatch(
+      /PseudonymizationDeadLetterKey.*"kms:ViaService":\{"Fn::Join":\["",\["sqs\./,
+    );
+    expect(grants.find((g) => g.startsWith('lambda:'))).toMatch(/:function:aiseg-pseudonymization"\]\]\}\]$/);
+  });
+
+  test("the dead-letter key lets the operator decrypt, through SQS only; the stage's rule may still send", () => {
+    const [, key] = only(data, 'AWS::KMS::Key', {
+      Description: 'Encrypts the dead-letter queue of the pseudonymization stage',
+    });
+    const list = statements(key.Properties?.KeyPolicy) as unknown as Statement[];
+    const users = list.find((s) => s.Sid === 'NamedRolesUseTheKey')!;
+    const named = JSON.stringify(users.Condition?.ArnEquals);
+    expect(named).toContain(':role/aiseg-pseudonymization"');
+    expect(named).toContain(':role/aiseg-pipeline-operator"');
+    expect(JSON.stringify(users.Condition?.StringEquals)).toContain('sqs.');
+    expect(JSON.stringify(list.find((s) => s.Sid === 'NoOtherPrincipalUsesTheKey')?.Condition)).toContain(
+      ':role/aiseg-pipeline-operator"',
+    );
+  });
+});
+
 describe("the stage's role is confined to exactly what it needs", () => {
   const granted = policyOfRole(identity, 'aiseg-pseudonymization');
   // A resource of another stack, by the logical id in the name of the output it is read from.
