@@ -4,6 +4,7 @@ import { buildBlueprint } from '../lib/blueprint';
 import { CONFIG_CONTEXT_KEY, loadConfig } from '../lib/config/load';
 import { ConfigError } from '../lib/config/validate';
 import { addComplianceGate } from '../lib/gate/compliance-gate';
+import { requirements, synthWarnings } from '../lib/preflight/requirements';
 
 const app = new App();
 try {
@@ -15,4 +16,5 @@ try {
   process.exit(1);
 }
 addComplianceGate(app);
-app.synth();
+const assembly = app.synth();
+for (const warning of synthWarnings(requirements(assembly.stacks))) console.error(warning);

@@ -47,10 +47,13 @@ export interface SegmentFirewallProps {
  * TLS server name and HTTP host. Alert logs go to CloudWatch Logs, flow logs to the audit bucket;
  * deletion, subnet changes and policy changes are protected.
  *
- * Routes need each zone's endpoint id, which Network Firewall reports as an unordered list of
- * `zone:endpoint` strings. With literal zone names one firewall spans every zone and each id is
- * cut out of that list by its zone name; with zones resolved at deploy time (Fn::GetAZs) a
- * string cannot be split on them, so each zone gets a firewall of its own sharing one policy.
+ * A segment without internet egress has one endpoint, in its first zone, for every zone: the
+ * firewall is a tripwire there. With egress, routes need each zone's endpoint id, which Network
+ * Firewall reports as an unordered list of `zone:endpoint` strings. With literal zone names one
+ * firewall spans every zone and each id is cut out of that list by its zone name; with zones
+ * resolved at deploy time (Fn::GetAZs) a string cannot be split on them, so each zone gets a
+ * firewall of its own sharing one policy. (A VpcEndpointAssociation, whose id is a scalar, can
+ * only add a second endpoint in a zone the firewall already covers, so it does not help.)
  */
 export class SegmentFirewall extends Construct {
   readonly policy: nfw.CfnFirewallPolicy;
@@ -143,8 +146,16 @@ export class SegmentFirewall extends Construct {
       },
     });
 
+    // Without egress the firewall is a tripwire: nothing it passes has anywhere to go, so one
+    // endpoint, in the first zone, serves every zone (a firewall and ~290 USD a month less per
+    // extra zone). If that zone fails, the other zones' packets to the internet are lost
+    // unlogged instead of dropped and alerted on; they could not have left either way.
     const literalZones = props.subnets.every((s) => !Token.isUnresolved(s.availabilityZone));
-    const groups = literalZones ? [props.subnets] : props.subnets.map((s) => [s]);
+    const groups = !internet
+      ? [props.subnets.slice(0, 1)]
+      : literalZones
+        ? [props.subnets]
+        : props.subnets.map((s) => [s]);
     groups.forEach((subnets, i) => {
       const firewall = new nfw.CfnFirewall(this, groups.length === 1 ? 'Firewall' : `Firewall${i + 1}`, {
         firewallName: groups.length === 1 ? name : `${name}-${i + 1}`,
@@ -168,10 +179,18 @@ export class SegmentFirewall extends Construct {
           reason:
             props.subnets.length === 1
               ? 'The segment was configured with one availability zone (azCount 1) to save cost; its workloads live in that zone only, so a firewall in another zone would protect nothing.'
-              : 'One firewall per zone, sharing one policy, because the zones resolve at deploy time and each route must name its own zone endpoint; together the firewalls span every zone of the segment.',
+              : !internet
+                ? 'The segment has no internet path: its firewall is a tripwire that drops and alerts, and one endpoint serves every zone. An outage of that zone loses alerts, never opens a path.'
+                : 'One firewall per zone, sharing one policy, because the zones resolve at deploy time and each route must name its own zone endpoint; together the firewalls span every zone of the segment.',
         });
       }
     });
+    // Every zone of a tripwire segment routes to the one endpoint.
+    const single = groups.length === 1 && groups[0].length === 1 ? groups[0][0] : undefined;
+    if (single) {
+      for (const subnet of props.subnets)
+        this.endpoints.set(subnet.subnetId, this.endpoints.get(single.subnetId)!);
+    }
   }
 
   /** The id of the firewall endpoint in a firewall subnet's zone, for use as a route target. */

@@ -30,8 +30,9 @@ const count = (lines: ReturnType<typeof fixedMonthlyCost>, item: string) =>
 describe('fixed monthly cost of the default blueprint', () => {
   const lines = fixedMonthlyCost(assemblyResources(defaultAppDir()));
 
-  test('counts one firewall endpoint per segment zone, and NAT only where egress is allowed', () => {
-    expect(count(lines, 'Network Firewall endpoints')).toBe(DEFAULT_SEGMENTS.length * 2);
+  test('counts a firewall endpoint per zone where egress is allowed, one tripwire endpoint elsewhere; NAT only with egress', () => {
+    // development: 2 zones with egress; training, inference, pipeline: one tripwire endpoint each.
+    expect(count(lines, 'Network Firewall endpoints')).toBe(2 + 1 + 1 + 1);
     expect(count(lines, 'NAT gateways')).toBe(2);
     expect(count(lines, 'Public IPv4')).toBe(2);
     expect(count(lines, 'Interface endpoint zones')).toBe(

@@ -118,31 +118,39 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
     });
 
     const firewalls = Object.values(template.findResources('AWS::NetworkFirewall::Firewall')) as Resource[];
-    test('a firewall endpoint in each zone firewall subnet, protected against deletion and change', () => {
-      // Zones resolve at deploy time here, so each zone has a firewall of its own.
-      expect(firewalls).toHaveLength(2);
-      const firewallSubnets = Object.keys(
-        template.findResources('AWS::EC2::Subnet', {
-          Properties: { Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'firewall' }]) },
-        }),
-      );
-      expect(firewallSubnets).toHaveLength(2);
-      expect(
-        firewalls
-          .flatMap((f) =>
-            (f.Properties?.SubnetMappings as { SubnetId: { Ref: string } }[]).map((m) => m.SubnetId.Ref),
-          )
-          .sort(),
-      ).toEqual(firewallSubnets.sort());
-      for (const firewall of firewalls) {
-        expect(firewall.Properties).toMatchObject({
-          FirewallPolicyArn: { 'Fn::GetAtt': [policyId, 'FirewallPolicyArn'] },
-          DeleteProtection: true,
-          SubnetChangeProtection: true,
-          FirewallPolicyChangeProtection: true,
-        });
-      }
-    });
+    test(
+      internet
+        ? 'a firewall endpoint in each zone firewall subnet, protected against deletion and change'
+        : 'one tripwire endpoint, in the first zone firewall subnet, protected against deletion and change',
+      () => {
+        // With egress and zones resolved at deploy time, each zone has a firewall of its own.
+        expect(firewalls).toHaveLength(internet ? 2 : 1);
+        const firewallSubnets = Object.keys(
+          template.findResources('AWS::EC2::Subnet', {
+            Properties: {
+              Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'firewall' }]),
+              ...(internet ? {} : { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } }),
+            },
+          }),
+        );
+        expect(firewallSubnets).toHaveLength(internet ? 2 : 1);
+        expect(
+          firewalls
+            .flatMap((f) =>
+              (f.Properties?.SubnetMappings as { SubnetId: { Ref: string } }[]).map((m) => m.SubnetId.Ref),
+            )
+            .sort(),
+        ).toEqual(firewallSubnets.sort());
+        for (const firewall of firewalls) {
+          expect(firewall.Properties).toMatchObject({
+            FirewallPolicyArn: { 'Fn::GetAtt': [policyId, 'FirewallPolicyArn'] },
+            DeleteProtection: true,
+            SubnetChangeProtection: true,
+            FirewallPolicyChangeProtection: true,
+          });
+        }
+      },
+    );
 
     test('every firewall logs alerts to its encrypted log group and flows to the audit bucket', () => {
       const logging = Object.values(

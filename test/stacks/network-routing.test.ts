@@ -6,8 +6,9 @@ import { DEPLOYABLE } from '../support/fixtures';
 import { synthBlueprint } from '../support/synth';
 
 /**
- * Invariant 3 read off the route tables: every route leaving a workload subnet targets the
- * firewall endpoint of the subnet's own zone; only firewall subnets route to NAT gateways, only
+ * Invariant 3 read off the route tables: every route leaving a workload subnet targets a
+ * firewall endpoint, of the subnet's own zone where the segment reaches the internet (a segment
+ * without egress has one tripwire endpoint for every zone); only firewall subnets route to NAT gateways, only
  * public subnets to the internet gateway, and a public subnet returns traffic for a workload
  * subnet through that same endpoint. Returns what breaks it.
  */
@@ -15,6 +16,7 @@ function egressProblems(routing: SubnetRouting[]): string[] {
   const problems: string[] = [];
   const same = (a: unknown, b: unknown) => JSON.stringify(a) === JSON.stringify(b);
   const workloads = routing.filter((s) => s.tier === 'workload');
+  const internet = routing.some((s) => s.tier === 'public');
   for (const subnet of routing) {
     for (const route of subnet.routes) {
       const where = `${subnet.tier} subnet ${subnet.subnetId}, route ${route.id}`;
@@ -22,7 +24,7 @@ function egressProblems(routing: SubnetRouting[]): string[] {
       if (subnet.tier === 'workload') {
         if (target.kind !== 'firewall-endpoint')
           problems.push(`${where}: bypasses the firewall (${target.kind})`);
-        else if (!same(target.zone, subnet.zone))
+        else if (internet && !same(target.zone, subnet.zone))
           problems.push(`${where}: uses another zone's firewall endpoint`);
       } else if (subnet.tier === 'firewall') {
         if (target.kind !== 'nat-gateway') problems.push(`${where}: firewall subnets route only to NAT`);
@@ -133,12 +135,17 @@ describe.each(DEFAULT_SEGMENTS.filter((s) => s.kind !== 'development').map((s) =
       template.resourceCountIs('AWS::EC2::NatGateway', 0);
     });
 
-    test('everything leaving a workload subnet goes to its zone firewall endpoint, which has no way on', () => {
+    test("everything leaving a workload subnet goes to the segment's one firewall endpoint, which has no way on", () => {
       expect(egressProblems(routing)).toEqual([]);
-      for (const subnet of routing.filter((s) => s.tier === 'workload')) {
+      const workloads = routing.filter((s) => s.tier === 'workload');
+      expect(workloads).toHaveLength(2);
+      for (const subnet of workloads) {
         expect(subnet.routes.map((r) => [r.destination, r.target.kind])).toEqual([
           ['0.0.0.0/0', 'firewall-endpoint'],
         ]);
+        // The tripwire endpoint is in the first zone, for both zones.
+        expect(subnet.routes[0].target).toEqual(workloads[0].routes[0].target);
+        expect((subnet.routes[0].target as { zone: unknown }).zone).toEqual(workloads[0].zone);
       }
       for (const subnet of routing.filter((s) => s.tier === 'firewall')) expect(subnet.routes).toEqual([]);
       expect(routing.filter((s) => s.tier === 'public')).toEqual([]);
