@@ -1,6 +1,8 @@
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import { Stack } from 'aws-cdk-lib';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { acknowledge } from '../gate/acknowledge';
 import { RetainedLogGroup } from './retained-log-group';
@@ -34,7 +36,7 @@ export class AuditTrail extends Construct {
       classification: 'proprietary',
     });
     this.trail = new cloudtrail.Trail(this, 'Trail', {
-      bucket: props.bucket,
+      bucket: boundToThisAccountsTrails(props.bucket),
       encryptionKey: props.encryptionKey,
       isMultiRegionTrail: true,
       includeGlobalServiceEvents: true,
@@ -66,4 +68,29 @@ export class AuditTrail extends Construct {
       { pack: 'NIST.800.53.R5', rule: 'IAMNoInlinePolicy', reason: inlineReason },
     );
   }
+}
+
+/**
+ * The bucket as the Trail construct sees it: every statement it adds for CloudTrail (bucket ACL
+ * check, log delivery) is bound to this account's trails, so that no other account's trail can
+ * write here through CloudTrail (confused deputy). The construct adds them unconditioned.
+ */
+function boundToThisAccountsTrails(bucket: s3.IBucket): s3.IBucket {
+  const stack = Stack.of(bucket);
+  const bound = Object.create(bucket) as s3.IBucket;
+  bound.addToResourcePolicy = (statement: iam.PolicyStatement) => {
+    statement.addConditions({
+      StringEquals: { 'aws:SourceAccount': stack.account },
+      ArnLike: {
+        'aws:SourceArn': stack.formatArn({
+          service: 'cloudtrail',
+          region: '*',
+          resource: 'trail',
+          resourceName: '*',
+        }),
+      },
+    });
+    return bucket.addToResourcePolicy(statement);
+  };
+  return bound;
 }

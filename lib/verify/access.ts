@@ -1,6 +1,7 @@
 import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
+import { actionMatches, list, matches, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 const CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'];
@@ -14,20 +15,6 @@ const SAGEMAKER_CREATE = new Set([
   'sagemaker:CreateProcessingJob',
   'sagemaker:CreateModel',
 ]);
-
-interface Statement {
-  Sid?: string;
-  Effect: string;
-  Action?: unknown;
-  NotAction?: unknown;
-  Resource?: unknown;
-  NotResource?: unknown;
-  Condition?: Record<string, Record<string, unknown>>;
-  Principal?: unknown;
-}
-
-const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
-const strings = (v: unknown) => list(v).map(String);
 
 interface Role {
   readonly stack: string;
@@ -54,20 +41,6 @@ export interface AccessResult {
   readonly violations: Violation[];
   readonly evidence: Evidence[];
 }
-
-/** Whether an IAM resource pattern (with `*`/`?`) matches a value; symbolic parts compare literally. */
-function matches(pattern: string, value: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
-  return regex.test(value);
-}
-
-const actionMatches = (granted: string, wanted: string) =>
-  matches(granted.toLowerCase(), wanted.toLowerCase());
 
 export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
   const violations: Violation[] = [];

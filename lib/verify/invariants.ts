@@ -1,4 +1,4 @@
-/** The ten invariants of the blueprint, and the controls each serves (HIPAA Security Rule, NIST 800-53 R5). */
+/** The invariants of the blueprint, and the controls each serves (HIPAA Security Rule, NIST 800-53 R5). */
 export const INVARIANTS = [
   {
     id: 1,
@@ -62,6 +62,13 @@ export const INVARIANTS = [
     title: 'SageMaker work only inside its segment VPC, network-isolated, with KMS volume keys',
     hipaa: ['164.312(a)(1)', '164.312(e)(1)'],
     nist: ['SC-7', 'SC-28', 'CM-7'],
+  },
+  {
+    id: 11,
+    title:
+      "Every signal reaches its destination: alarms, event targets, dead letters and log deliveries are admitted by the destination's resource and key policies; every function's role allows what its configuration needs",
+    hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)', '164.312(b)'],
+    nist: ['AU-6', 'AU-12', 'IR-6', 'SI-4(5)'],
   },
 ] as const;
 

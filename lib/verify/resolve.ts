@@ -5,7 +5,8 @@ import type { Assembly, CfnResource, StackTemplate } from './assembly';
  * - pseudo parameters take the stack's account and region (and their partition) when it is bound
  *   to them, and otherwise stay symbolic (`${AWS::AccountId}`);
  * - `Ref` to a resource becomes `ref|<stack>/<logicalId>`, `Fn::GetAtt` `att|<stack>/<logicalId>|<attribute>`,
- *   except where the template determines the value (a bucket's or role's ARN from its name);
+ *   except where the template determines the value (a bucket's, role's or log group's ARN from its
+ *   name or, unnamed, from its `ref|`; a named log group's Ref is its name);
  * - a firewall's `EndpointIds` become `<zone>:fwe|<stack>/<logicalId>|<zone>`, one per subnet
  *   mapping, so that the expressions that pick a zone's endpoint evaluate to that endpoint;
  * - `Fn::GetAZs` gives symbolic zones `{az0}`, `{az1}`, ...;
@@ -104,7 +105,12 @@ export class Resolver {
 
   private ref(name: string, stack: StackTemplate): unknown {
     if (name.startsWith('AWS::')) return pseudo(name, stack);
-    if (stack.template.Resources?.[name]) return `ref|${stack.id}/${name}`;
+    const resource = stack.template.Resources?.[name];
+    // A log group's Ref is its name, which the template may set.
+    if (resource?.Type === 'AWS::Logs::LogGroup' && resource.Properties?.LogGroupName !== undefined) {
+      return this.resolve(resource.Properties.LogGroupName, stack);
+    }
+    if (resource) return `ref|${stack.id}/${name}`;
     return this.fail(stack, `Ref to ${name}, which is neither a resource nor a pseudo parameter`);
   }
 
@@ -112,8 +118,14 @@ export class Resolver {
     const resource = stack.template.Resources?.[id];
     if (!resource) return this.fail(stack, `Fn::GetAtt of unknown resource ${id}`);
     const props = resource.Properties ?? {};
-    if (resource.Type === 'AWS::S3::Bucket' && attr === 'Arn' && props.BucketName !== undefined) {
-      return `arn:${pseudo('AWS::Partition', stack)}:s3:::${String(this.resolve(props.BucketName, stack))}`;
+    if (resource.Type === 'AWS::S3::Bucket' && attr === 'Arn') {
+      // Named buckets by their name; generated names stay symbolic (`ref|<stack>/<id>`).
+      const bucketName =
+        props.BucketName !== undefined ? this.resolve(props.BucketName, stack) : this.ref(id, stack);
+      return `arn:${pseudo('AWS::Partition', stack)}:s3:::${String(bucketName)}`;
+    }
+    if (resource.Type === 'AWS::Logs::LogGroup' && attr === 'Arn') {
+      return `arn:${pseudo('AWS::Partition', stack)}:logs:${pseudo('AWS::Region', stack)}:${pseudo('AWS::AccountId', stack)}:log-group:${String(this.ref(id, stack))}:*`;
     }
     if (resource.Type === 'AWS::IAM::Role' && attr === 'Arn' && props.RoleName !== undefined) {
       return `arn:${pseudo('AWS::Partition', stack)}:iam::${pseudo('AWS::AccountId', stack)}:role/${String(this.resolve(props.RoleName, stack))}`;

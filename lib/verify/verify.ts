@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeAccess, type AccessMatrix } from './access';
+import { analyzeDelivery, type DeliveryPath } from './delivery';
 import type { Assembly } from './assembly';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
 import {
@@ -37,16 +38,21 @@ export interface VerificationReport {
     resources: string[];
   }[];
   readonly unresolved: { stack: string; reason: string }[];
+  /** Every signal path and whether its destination admits it (invariant 11). */
+  readonly delivery: DeliveryPath[];
+  /** Topics that carry alerts but have no subscriber: a warning, since subscribers are per account. */
+  readonly silentTopics: string[];
 }
 
-/** Proves the ten invariants over the templates of an assembly, or names what breaks them. */
+/** Proves the invariants over the templates of an assembly, or names what breaks them. */
 export function verify(assembly: Assembly): VerificationReport {
   const resolver = new Resolver(assembly);
   const metadata = mergedMetadata(assembly);
   const network = analyzeNetwork(assembly, resolver, metadata);
   const access = analyzeAccess(assembly, resolver);
-  const violations = [...network.violations, ...access.violations];
-  const evidence: Evidence[] = [...network.evidence, ...access.evidence];
+  const delivery = analyzeDelivery(assembly, resolver);
+  const violations = [...network.violations, ...access.violations, ...delivery.violations];
+  const evidence: Evidence[] = [...network.evidence, ...access.evidence, ...delivery.evidence];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
   return {
     // Fails closed: a value the verifier could not resolve may hide a path or a grant.
@@ -80,6 +86,8 @@ export function verify(assembly: Assembly): VerificationReport {
       ],
     })),
     unresolved: resolver.unresolved,
+    delivery: delivery.paths,
+    silentTopics: delivery.silentTopics,
   };
 }
 
@@ -134,6 +142,12 @@ export function renderMarkdown(report: VerificationReport): string {
   const { reachability: reach } = report;
   out.push('# Compliance evidence: AI segmentation blueprint', '');
   out.push(`**Result: ${report.passed ? 'every invariant holds' : 'invariants are broken'}.**`, '');
+  for (const topic of report.silentTopics) {
+    out.push(
+      `**Warning: the alert topic ${topic} has no subscriber.** Every alarm and finding it carries reaches no one until an address is subscribed (audit.alertEmails) and confirmed.`,
+      '',
+    );
+  }
   out.push('## Invariants', '', '| # | invariant | result | violations |', '| --- | --- | --- | --- |');
   for (const inv of report.invariants) {
     out.push(
@@ -181,6 +195,20 @@ export function renderMarkdown(report: VerificationReport): string {
   for (const [role, row] of Object.entries(report.access.rows)) {
     if (zones.every((z) => (row[z.name] ?? '-') === '-')) continue;
     out.push(`| ${role} | ${zones.map((z) => row[z.name] ?? '-').join(' | ')} |`);
+  }
+  out.push(
+    '',
+    '## Signal delivery',
+    '',
+    "Each alarm action, event-rule target, dead-letter target and log delivery, and whether the destination's resource policy and key policy admit the publisher; each function's role against what its configuration needs.",
+    '',
+    '| kind | source | destination | result |',
+    '| --- | --- | --- | --- |',
+  );
+  for (const path of report.delivery) {
+    out.push(
+      `| ${path.kind} | ${cell(path.source)} | ${cell(path.destination)} | ${path.passed ? 'admitted' : `**missing**: ${cell(path.missing.join('; '))}`} |`,
+    );
   }
   out.push('', '## Network', '', '```mermaid', ...mermaid(report), '```', '');
   out.push(

@@ -2,48 +2,14 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAssembly, type Assembly, type CfnResource, type StackTemplate } from '../../lib/verify/assembly';
+import { readAssembly, type Assembly } from '../../lib/verify/assembly';
+import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../support/assembly';
 import { Resolver } from '../../lib/verify/resolve';
 import { renderMarkdown, verify, writeReport } from '../../lib/verify/verify';
 import { defaultAppDir } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 
 const ROOT = join(__dirname, '..', '..');
-
-/** The default app's assembly, deep-copied so a test can change it. */
-function defaultAssembly(): Assembly {
-  return JSON.parse(JSON.stringify(readAssembly(defaultAppDir()))) as Assembly;
-}
-
-function stack(assembly: Assembly, id: string): StackTemplate {
-  const found = assembly.stacks.find((s) => s.id === id);
-  if (!found) throw new Error(`no stack ${id}`);
-  return found;
-}
-
-type Resources = Record<
-  string,
-  CfnResource & { Properties: Record<string, unknown>; DeletionPolicy?: string }
->;
-const resources = (s: StackTemplate) => s.template.Resources as Resources;
-
-/** The logical id of the single resource of a type whose id starts with a prefix. */
-function idOf(s: StackTemplate, type: string, prefix = ''): string {
-  const ids = Object.entries(resources(s))
-    .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
-    .map(([id]) => id);
-  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}* in ${s.id}, found ${ids.length}`);
-  return ids[0];
-}
-
-/** The violations of an assembly changed by `mutate`, as `invariant stack/logicalId`. */
-function violationsAfter(mutate: (a: Assembly) => void) {
-  const assembly = defaultAssembly();
-  mutate(assembly);
-  const report = verify(assembly);
-  expect(report.passed).toBe(false);
-  return report.invariants.flatMap((i) => i.violations);
-}
 
 describe('the default blueprint', () => {
   const report = verify(readAssembly(defaultAppDir()));

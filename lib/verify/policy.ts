@@ -1,0 +1,29 @@
+/** A statement of an IAM, bucket, topic, queue, key or log-group policy, resolved. */
+export interface Statement {
+  Sid?: string;
+  Effect: string;
+  Action?: unknown;
+  NotAction?: unknown;
+  Resource?: unknown;
+  NotResource?: unknown;
+  Condition?: Record<string, Record<string, unknown>>;
+  Principal?: unknown;
+}
+
+export const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+export const strings = (v: unknown) => list(v).map(String);
+
+/** Whether an IAM resource pattern (with `*`/`?`) matches a value; symbolic parts compare literally. */
+export function matches(pattern: string, value: string): boolean {
+  const regex = new RegExp(
+    `^${pattern
+      .split('*')
+      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+      .join('.*')}$`,
+  );
+  return regex.test(value);
+}
+
+/** Action names compare without case. */
+export const actionMatches = (granted: string, wanted: string) =>
+  matches(granted.toLowerCase(), wanted.toLowerCase());

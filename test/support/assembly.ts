@@ -1,0 +1,39 @@
+import type { Assembly, CfnResource, StackTemplate } from '../../lib/verify/assembly';
+import { readAssembly } from '../../lib/verify/assembly';
+import { verify } from '../../lib/verify/verify';
+import { defaultAppDir } from './default-app';
+
+/** The default app's assembly, deep-copied so a test can change it. */
+export function defaultAssembly(): Assembly {
+  return JSON.parse(JSON.stringify(readAssembly(defaultAppDir()))) as Assembly;
+}
+
+export function stack(assembly: Assembly, id: string): StackTemplate {
+  const found = assembly.stacks.find((s) => s.id === id);
+  if (!found) throw new Error(`no stack ${id}`);
+  return found;
+}
+
+export type Resources = Record<
+  string,
+  CfnResource & { Properties: Record<string, unknown>; DeletionPolicy?: string }
+>;
+export const resources = (s: StackTemplate) => s.template.Resources as Resources;
+
+/** The logical id of the single resource of a type whose id starts with a prefix. */
+export function idOf(s: StackTemplate, type: string, prefix = ''): string {
+  const ids = Object.entries(resources(s))
+    .filter(([id, r]) => r.Type === type && id.startsWith(prefix))
+    .map(([id]) => id);
+  if (ids.length !== 1) throw new Error(`expected one ${type} ${prefix}* in ${s.id}, found ${ids.length}`);
+  return ids[0];
+}
+
+/** The violations of an assembly changed by `mutate`, as `invariant stack/logicalId`. */
+export function violationsAfter(mutate: (a: Assembly) => void) {
+  const assembly = defaultAssembly();
+  mutate(assembly);
+  const report = verify(assembly);
+  expect(report.passed).toBe(false);
+  return report.invariants.flatMap((i) => i.violations);
+}
