@@ -29,6 +29,21 @@ export interface Blueprint {
   readonly inferenceApi?: InferenceApiStack;
 }
 
+/**
+ * The log groups SageMaker creates on first use for the work the blueprint's segments run: jobs
+ * (from development, in training segments), Studio (development), the inference API's endpoint.
+ */
+function sageMakerLogGroupNames(config: BlueprintConfig): string[] {
+  const kinds = new Set(config.segments.map((s) => s.kind));
+  return [
+    ...(kinds.has('training') ? ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/ProcessingJobs'] : []),
+    ...(kinds.has('development') ? ['/aws/sagemaker/studio'] : []),
+    ...(config.inferenceApi.endpointName !== undefined && config.inferenceApi.segment !== undefined
+      ? [`/aws/sagemaker/Endpoints/${config.inferenceApi.endpointName}`]
+      : []),
+  ];
+}
+
 /** Builds every stack of the blueprint from a validated configuration. */
 export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   const env: Environment = { account: config.environment.account, region: config.environment.region };
@@ -55,6 +70,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       ...(apiBackend !== undefined ? [apiBackend] : []),
     ],
     ...(apiSegment !== undefined ? { inferenceApiName: apiName } : {}),
+    sageMakerLogGroupNames: config.audit.sageMakerLogGroups ? sageMakerLogGroupNames(config) : [],
   });
 
   const networks = new Map<string, NetworkStack>();
@@ -98,6 +114,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       key: audit.auditKey.key,
       logGroups: audit.logGroups,
       trailArn: audit.trail.trail.trailArn,
+      functionLogs: (name) => audit.functionLogGroupIfAny(name),
     },
   });
 

@@ -37,8 +37,3 @@ export function pseudonymizationFunctionName(prefix: string): string {
 export function pseudonymizationRuleName(prefix: string): string {
   return `${prefix}-pseudonymize-raw-objects`;
 }
-
-/** The stage's dead-letter queue. */
-export function pseudonymizationDeadLetterQueueName(prefix: string): string {
-  return `${prefix}-pseudonymization-dead-letters`;
-}

@@ -157,6 +157,13 @@ const audit = z.strictObject({
     .default('COMPLIANCE'),
   /** Addresses subscribed to the security alert topic. */
   alertEmails: z.array(z.string().regex(EMAIL, 'expected an e-mail address')).default([]),
+  /**
+   * Create SageMaker's log groups (training and processing jobs, Studio, the inference API's
+   * endpoint) beforehand, encrypted and kept for logRetentionYears, instead of letting SageMaker
+   * create them on first use with neither. Set false in an account that already has them (or
+   * adopt them with cdk deploy --import-existing-resources).
+   */
+  sageMakerLogGroups: z.boolean().default(true),
 });
 
 const detectiveServices = z.strictObject({

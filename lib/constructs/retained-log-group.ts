@@ -18,7 +18,11 @@ const RETENTION_BY_YEARS: Readonly<Record<number, logs.RetentionDays>> = {
 };
 
 export interface RetainedLogGroupProps {
-  /** A fixed name, where the writer expects one (`/aws/lambda/<function>`). */
+  /**
+   * A fixed name, only where the writer chooses it (`aws-waf-logs-` prefix, API Gateway execution
+   * logs, SageMaker's): a retained group with a fixed name makes a retried first deploy fail.
+   * @default - a name CloudFormation generates
+   */
   readonly logGroupName?: string;
   readonly encryptionKey: kms.IKey;
   /** Retention in years; one of the config's RETENTION_YEARS. */

@@ -1,4 +1,4 @@
-import { Stack, Tags, Token } from 'aws-cdk-lib';
+import { CfnResource, Stack, Tags, Token } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -60,6 +60,8 @@ export interface SegmentVpcProps {
   readonly internetEgress: boolean;
   /** Encrypted, retained log group receiving every flow of the VPC. */
   readonly flowLogGroup: logs.ILogGroup;
+  /** Encrypted, retained log group for the deploy-time handler that strips the default security group. */
+  readonly deployHandlerLogGroup: logs.ILogGroup;
   /** The audit bucket, which receives a second copy of the flow logs. */
   readonly flowLogBucket: s3.IBucket;
   /** Key prefix in the audit bucket that flow log delivery may write to. */
@@ -148,7 +150,7 @@ export class SegmentVpc extends Construct {
       }
     }
 
-    this.acknowledgeDefaultSecurityGroupHandler();
+    this.acknowledgeDefaultSecurityGroupHandler(props.deployHandlerLogGroup);
     for (const subnet of this.publicSubnets) {
       const reason =
         'The public tier holds only the NAT gateways (no workload, no public IPs assigned); workload traffic ' +
@@ -249,9 +251,18 @@ export class SegmentVpc extends Construct {
    * Stripping the default security group takes a deploy-time custom resource, a Lambda function
    * that aws-cdk-lib creates once per stack and that calls only the EC2 API.
    */
-  private acknowledgeDefaultSecurityGroupHandler(): void {
+  private acknowledgeDefaultSecurityGroupHandler(logGroup: logs.ILogGroup): void {
     const provider = Stack.of(this).node.tryFindChild('Custom::VpcRestrictDefaultSGCustomResourceProvider');
     if (!provider) return;
+    // Its logs go to an encrypted, retained group instead of one Lambda would create on first use
+    // (no key, kept forever). Its role's AWSLambdaBasicExecutionRole lets it write there.
+    const handler = provider.node.tryFindChild('Handler');
+    if (!(handler instanceof CfnResource)) {
+      throw new Error(
+        `${provider.node.path}: aws-cdk-lib no longer names its handler "Handler"; give its logs a group`,
+      );
+    }
+    handler.addPropertyOverride('LoggingConfig', { LogGroup: logGroup.logGroupName, LogFormat: 'JSON' });
     acknowledge(provider, {
       pack: 'cdk-validator-cfnguard',
       rule: 'lambda_inside_vpc_check',

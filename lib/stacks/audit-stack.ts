@@ -30,6 +30,11 @@ export interface NetworkLogGroups {
   readonly firewallAlerts: logs.ILogGroup;
   /** Route 53 Resolver query logs, DNS Firewall blocks included. */
   readonly dnsQueries: logs.ILogGroup;
+  /**
+   * The deploy-time handler that strips the default security group (aws-cdk-lib's): given here,
+   * so that it does not create a group of its own, unencrypted and kept forever.
+   */
+  readonly deployHandler: logs.ILogGroup;
 }
 
 export interface AuditStackProps extends StackProps {
@@ -44,10 +49,15 @@ export interface AuditStackProps extends StackProps {
   readonly boundaryPolicyName: string;
   /** Segments whose network logs this stack keeps. */
   readonly segmentNames: readonly string[];
-  /** Functions of the blueprint whose log groups this stack keeps (`/aws/lambda/<name>`). */
+  /** Functions of the blueprint whose log groups this stack keeps (names generated, so a retry never collides). */
   readonly functionNames?: readonly string[];
   /** The inference API, whose access logs and AWS WAF logs this stack keeps. */
   readonly inferenceApiName?: string;
+  /**
+   * SageMaker's log groups to create beforehand (`/aws/sagemaker/...`), by name.
+   * @default - none
+   */
+  readonly sageMakerLogGroupNames?: readonly string[];
 }
 
 /** The log groups of the inference API. */
@@ -74,6 +84,8 @@ export class AuditStack extends Stack {
   readonly detectiveServices: DetectiveServices;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
   private readonly functionLogGroups = new Map<string, logs.ILogGroup>();
+  /** SageMaker's log groups, created before SageMaker would create them unencrypted. */
+  readonly sageMakerLogGroups: logs.ILogGroup[] = [];
   /** Present when the blueprint has an inference API. */
   readonly apiLogs?: ApiLogGroups;
 
@@ -154,17 +166,24 @@ export class AuditStack extends Stack {
         flowLogs: group(`FlowLogs-${segment}`),
         firewallAlerts: group(`FirewallAlerts-${segment}`),
         dnsQueries: group(`DnsQueries-${segment}`),
+        deployHandler: group(`DeployHandler-${segment}`),
       });
     }
     if (props.inferenceApiName) {
       this.apiLogs = {
-        access: group('ApiAccessLogs', `/aws/apigateway/${props.inferenceApiName}`),
+        access: group('ApiAccessLogs'),
         waf: group('WafLogs', `aws-waf-logs-${props.inferenceApiName}`),
       };
     }
     this.admitVendedLogDelivery();
     for (const name of props.functionNames ?? []) {
-      this.functionLogGroups.set(name, group(`FunctionLogs-${name}`, `/aws/lambda/${name}`, 'phi'));
+      // Named by CloudFormation: the function's LoggingConfig points here, and a retried first deploy
+      // never meets a retained group of the same name.
+      this.functionLogGroups.set(name, group(`FunctionLogs-${name}`, undefined, 'phi'));
+    }
+    // Training, processing and Studio logs can echo the curated (pii) records they work on.
+    for (const name of props.sageMakerLogGroupNames ?? []) {
+      this.sageMakerLogGroups.push(group(`SageMakerLogs${name.replace(/[^A-Za-z0-9]/g, '')}`, name, 'pii'));
     }
 
     this.securityAlarms = new SecurityAlarms(this, 'SecurityAlarms', {
@@ -255,10 +274,21 @@ export class AuditStack extends Stack {
   get logGroups(): logs.ILogGroup[] {
     return [
       this.trail.logGroup.logGroup,
-      ...[...this.networkLogGroups.values()].flatMap((g) => [g.flowLogs, g.firewallAlerts, g.dnsQueries]),
+      ...[...this.networkLogGroups.values()].flatMap((g) => [
+        g.flowLogs,
+        g.firewallAlerts,
+        g.dnsQueries,
+        g.deployHandler,
+      ]),
       ...this.functionLogGroups.values(),
+      ...this.sageMakerLogGroups,
       ...(this.apiLogs ? [this.apiLogs.access, this.apiLogs.waf] : []),
     ];
+  }
+
+  /** The log group of a function, when the blueprint builds that function. */
+  functionLogGroupIfAny(name: string): logs.ILogGroup | undefined {
+    return this.functionLogGroups.get(name);
   }
 
   /** The log group of a function of the blueprint, created before the function. */

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -20,13 +20,7 @@ import {
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
 } from '../identity/actors';
-import {
-  dataBucketName,
-  pseudonymizationDeadLetterQueueName,
-  pseudonymizationRuleName,
-  roleArn,
-  roleName,
-} from '../names';
+import { dataBucketName, pseudonymizationRuleName, roleArn, roleName } from '../names';
 import { DATA_ZONE_TAG } from '../tags';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
@@ -220,7 +214,6 @@ export class DataStack extends Stack {
       conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
     });
     const deadLetters = new sqs.Queue(this, 'PseudonymizationDeadLetters', {
-      queueName: pseudonymizationDeadLetterQueueName(prefix),
       encryption: sqs.QueueEncryption.KMS,
       encryptionMasterKey: deadLetterKey.key,
       dataKeyReuse: Duration.hours(1),
@@ -232,6 +225,13 @@ export class DataStack extends Stack {
       removalPolicy: RemovalPolicy.RETAIN,
     });
     classify(deadLetters, 'phi');
+    // Named by CloudFormation (a retried first deploy never meets the retained queue); operators
+    // find it by this output.
+    new CfnOutput(this, 'PseudonymizationDeadLetterQueueUrl', {
+      description:
+        "URL of the pseudonymization stage's dead-letter queue (re-driven by the pipeline operator)",
+      value: deadLetters.queueUrl,
+    });
     deadLetters.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'TheStagesRuleSendsDeadLetters',

@@ -48,6 +48,8 @@ export interface IdentityStackProps extends StackProps {
     readonly key: kms.IKey;
     readonly logGroups: readonly logs.ILogGroup[];
     readonly trailArn: string;
+    /** The log group of each function of the blueprint, by function name (none where it is not built). */
+    readonly functionLogs: (functionName: string) => logs.ILogGroup | undefined;
   };
 }
 
@@ -66,11 +68,13 @@ export class IdentityStack extends Stack {
   /** The trust principals made by humanTrust: their roles get one-hour sessions and the human tag. */
   private readonly humanPrincipals = new WeakSet<iam.IPrincipal>();
   private readonly data: DataStack;
+  private readonly audit: IdentityStackProps['audit'];
 
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
     this.config = props.config;
     this.data = props.data;
+    this.audit = props.audit;
     const { config } = props;
     const ids = config.identities;
 
@@ -568,19 +572,16 @@ export class IdentityStack extends Stack {
     ];
   }
 
-  private functionLogs(functionPrefix: string): iam.PolicyStatement[] {
+  /** Writing the function's own log group, which exists already (the audit stack's). */
+  private functionLogs(functionName: string): iam.PolicyStatement[] {
+    const group = this.audit.functionLogs(functionName);
+    if (!group) return [];
     return [
       new iam.PolicyStatement({
         sid: 'WriteItsFunctionsLogs',
-        actions: ['logs:CreateLogGroup', 'logs:CreateLogStream', 'logs:PutLogEvents'],
-        resources: [
-          this.formatArn({
-            service: 'logs',
-            resource: 'log-group',
-            resourceName: `/aws/lambda/${functionPrefix}*`,
-            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
-          }),
-        ],
+        actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+        // The group's ARN ends in `:*`, which covers its log streams.
+        resources: [group.logGroupArn],
       }),
     ];
   }

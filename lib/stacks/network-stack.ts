@@ -66,6 +66,7 @@ export class NetworkStack extends Stack {
       workloadPrefixLength: segment.subnetPrefixLengths.workload,
       internetEgress: segment.egressAllowlist.length > 0,
       flowLogGroup: props.logs.flowLogs,
+      deployHandlerLogGroup: props.logs.deployHandler,
       flowLogBucket: props.auditBucket,
       flowLogPrefix: FLOW_LOG_PREFIX,
       isolatedRanges: [

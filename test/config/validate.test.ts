@@ -33,7 +33,12 @@ describe('defaults', () => {
     expect(config.segments.map((s) => [s.name, s.kind, s.vpcCidr, s.azCount])).toEqual(
       DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr, 2]),
     );
-    expect(config.audit).toEqual({ logRetentionYears: 6, objectLockMode: 'COMPLIANCE', alertEmails: [] });
+    expect(config.audit).toEqual({
+      logRetentionYears: 6,
+      objectLockMode: 'COMPLIANCE',
+      alertEmails: [],
+      sageMakerLogGroups: true,
+    });
     expect(config.corporateCidrs).toEqual(['172.16.0.0/12', '192.168.0.0/16']);
   });
 

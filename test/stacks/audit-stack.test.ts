@@ -155,6 +155,33 @@ describe.each([
   });
 });
 
+describe("SageMaker's log groups, made before SageMaker would make them without a key", () => {
+  const named = (name: string) =>
+    Object.values(resourcesOf(template)).find(
+      (r) => r.Type === 'AWS::Logs::LogGroup' && r.Properties?.LogGroupName === name,
+    );
+
+  test.each([
+    '/aws/sagemaker/TrainingJobs',
+    '/aws/sagemaker/ProcessingJobs',
+    '/aws/sagemaker/studio',
+    '/aws/sagemaker/Endpoints/aiseg-inference-endpoint',
+  ])('%s: encrypted with the audit key, kept six years, retained, classified pii', (name) => {
+    expect(named(name)).toMatchObject({
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
+    });
+    expect(named(name)?.Properties?.Tags).toContainEqual({ Key: 'DataClassification', Value: 'pii' });
+  });
+
+  test('none when switched off, for an account that already has them', () => {
+    const { app } = synthBlueprint({ config: { audit: { sageMakerLogGroups: false } } });
+    const audit = Template.fromStack(app.node.findChild('Audit') as Stack);
+    expect(JSON.stringify(audit.findResources('AWS::Logs::LogGroup'))).not.toContain('/aws/sagemaker/');
+  });
+});
+
 describe('server access logging', () => {
   test('the audit bucket locks objects for the configured six years in COMPLIANCE mode', () => {
     expect(resourcesOf(template)[auditBucketId]?.Properties?.ObjectLockConfiguration).toEqual({

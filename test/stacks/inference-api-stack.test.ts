@@ -100,10 +100,11 @@ describe('the stage', () => {
     const group = resourceOf(
       target((access.DestinationArn as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1].at(-1)),
     );
+    expect(group.Properties).not.toHaveProperty('LogGroupName');
     expect(group).toMatchObject({
       Type: 'AWS::Logs::LogGroup',
       DeletionPolicy: 'Retain',
-      Properties: { LogGroupName: '/aws/apigateway/aiseg-inference-api', KmsKeyId: expect.anything() },
+      Properties: { KmsKeyId: expect.anything() },
     });
   });
 

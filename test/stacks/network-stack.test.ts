@@ -186,6 +186,22 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.vpcCidr, s.kind] as const))
       });
     });
 
+    test("the default group's deploy-time handler logs to an encrypted, retained group of the audit stack", () => {
+      const [, handler] = only(template, 'AWS::Lambda::Function');
+      const group = (handler.Properties?.LoggingConfig as { LogGroup: unknown }).LogGroup;
+      expect(JSON.stringify(group)).toMatch(
+        new RegExp(`"StackName":"aiseg-audit".*"OutputName":"PublishOutputRefDeployHandler${name}LogGroup`),
+      );
+      const audit = defaultTemplate('Audit');
+      const [, logGroup] = Object.entries(resourcesOf(audit)).find(([id]) =>
+        id.startsWith(`DeployHandler${name}LogGroup`),
+      )!;
+      expect(logGroup.Properties?.KmsKeyId).toBeDefined();
+      expect(logGroup.Properties?.LogGroupName).toBeUndefined();
+      expect(logGroup.Properties?.Tags).toContainEqual({ Key: 'DataClassification', Value: 'proprietary' });
+      expect(logGroup).toMatchObject({ DeletionPolicy: 'Retain', Properties: { RetentionInDays: 2192 } });
+    });
+
     test('logs all traffic to its encrypted log group in the audit stack, through a dedicated role', () => {
       const [, flowLog] = only(template, 'AWS::EC2::FlowLog', { LogDestinationType: 'cloud-watch-logs' });
       expect(flowLog.Properties).toMatchObject({
