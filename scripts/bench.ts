@@ -19,7 +19,7 @@ import { readAssembly } from '../lib/verify/assembly';
 import { verify } from '../lib/verify/verify';
 
 const ROOT = join(__dirname, '..');
-const TARGET_RATIO = 3;
+const TARGET_RATIO = 2.5;
 const RUNNER = ['-r', 'ts-node/register/transpile-only'];
 const APPS = {
   blueprint: join(ROOT, 'bin', 'app.ts'),

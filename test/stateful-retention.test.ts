@@ -28,11 +28,28 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
     );
   });
 
-  test('every stateful resource has DeletionPolicy and UpdateReplacePolicy Retain', () => {
+  test('every stateful resource is retained on replacement and on deletion', () => {
     const notRetained = stateful
-      .filter((r) => r.resource.DeletionPolicy !== 'Retain' || r.resource.UpdateReplacePolicy !== 'Retain')
+      .filter(
+        (r) =>
+          !['Retain', 'RetainExceptOnCreate'].includes(r.resource.DeletionPolicy ?? '') ||
+          r.resource.UpdateReplacePolicy !== 'Retain',
+      )
       .map((r) => `${r.stackId}/${r.logicalId}`);
     expect(notRetained).toEqual([]);
+  });
+
+  test('only those with a fixed name are deleted when the create that made them rolls back, so a retry can make them again', () => {
+    const fixedName = (r: Resource) =>
+      ['BucketName', 'LogGroupName', 'DomainName', 'QueueName'].some((p) => r.Properties?.[p] !== undefined);
+    const exceptOnCreate = stateful
+      .filter((r) => r.resource.DeletionPolicy === 'RetainExceptOnCreate')
+      .map((r) => `${r.stackId}/${r.logicalId}`);
+    expect(exceptOnCreate).toEqual(
+      stateful.filter((r) => fixedName(r.resource)).map((r) => `${r.stackId}/${r.logicalId}`),
+    );
+    // The four data zones, the WAF, API execution and four SageMaker log groups, the Studio domain.
+    expect(exceptOnCreate).toHaveLength(11);
   });
 });
 
@@ -47,7 +64,7 @@ describe('StatefulRetentionCheck', () => {
   test('flags a log group that would be deleted with its stack', () => {
     annotate(RemovalPolicy.DESTROY).hasError(
       '/S/Group/Resource',
-      'AWS::Logs::LogGroup must be retained: DeletionPolicy is Delete and UpdateReplacePolicy is Delete; expected Retain for both (set removalPolicy: RemovalPolicy.RETAIN)',
+      'AWS::Logs::LogGroup must be retained: DeletionPolicy is Delete and UpdateReplacePolicy is Delete; expected Retain (or RetainExceptOnCreate) and Retain (set removalPolicy: RemovalPolicy.RETAIN)',
     );
   });
 
@@ -64,5 +81,9 @@ describe('StatefulRetentionCheck', () => {
 
   test('accepts a retained log group', () => {
     annotate(RemovalPolicy.RETAIN).hasNoError('*', '*');
+  });
+
+  test('accepts a log group deleted only when the create that made it rolls back', () => {
+    annotate(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE).hasNoError('*', '*');
   });
 });

@@ -32,6 +32,18 @@ export class AlertTopic extends Construct {
     this.admitPublisher('ThisAccountsAlarmsPublish', 'cloudwatch.amazonaws.com', {
       ArnLike: { 'aws:SourceArn': stack.formatArn({ service: 'cloudwatch', resource: 'alarm:*' }) },
     });
+    // Alerts come from AWS services only: no principal of the account may publish one (a forged
+    // alert is phishing aimed at the security team, or noise to bury a real one).
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyServicesPublish',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
+      }),
+    );
     for (const email of props.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

@@ -17,6 +17,8 @@ export interface AuditTrailProps {
   readonly dataBucketNames: readonly string[];
   /** Buckets whose object writes and deletions the trail records (data events, writes only). */
   readonly writeWatchedBuckets?: readonly s3.IBucket[];
+  /** Functions whose every invocation the trail records (data events), by ARN. */
+  readonly watchedFunctionArns?: readonly string[];
 }
 
 /**
@@ -51,6 +53,16 @@ export class AuditTrail extends Construct {
           bucket: s3.Bucket.fromBucketName(this, `DataBucket${i}`, name),
         })),
         { readWriteType: cloudtrail.ReadWriteType.ALL, includeManagementEvents: false },
+      );
+    }
+    if (props.watchedFunctionArns && props.watchedFunctionArns.length > 0) {
+      this.trail.addEventSelector(
+        cloudtrail.DataResourceType.LAMBDA_FUNCTION,
+        [...props.watchedFunctionArns],
+        {
+          readWriteType: cloudtrail.ReadWriteType.ALL,
+          includeManagementEvents: false,
+        },
       );
     }
     if (props.writeWatchedBuckets && props.writeWatchedBuckets.length > 0) {

@@ -1,8 +1,8 @@
-import { RemovalPolicy } from 'aws-cdk-lib';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { classify, type DataClassification } from '../classification';
+import { removalPolicyFor } from '../retention';
 
 /** CloudWatch Logs retention for each retention period the config accepts, in years. */
 const RETENTION_BY_YEARS: Readonly<Record<number, logs.RetentionDays>> = {
@@ -46,7 +46,7 @@ export class RetainedLogGroup extends Construct {
       logGroupName: props.logGroupName,
       encryptionKey: props.encryptionKey,
       retention,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(props.logGroupName),
     });
     classify(this, props.classification);
   }

@@ -1,10 +1,11 @@
-import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import { classify, type DataClassification } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
+import { removalPolicyFor } from '../retention';
 
 export interface ObjectLockProps {
   readonly mode: 'COMPLIANCE' | 'GOVERNANCE';
@@ -57,7 +58,7 @@ export class SecureBucket extends Construct {
       minimumTLSVersion: 1.2,
       versioned: true,
       objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
-      removalPolicy: RemovalPolicy.RETAIN,
+      removalPolicy: removalPolicyFor(props.bucketName),
       objectLockEnabled: props.objectLock !== undefined,
       objectLockDefaultRetention:
         props.objectLock && props.objectLock !== 'holds-only'

@@ -14,6 +14,8 @@ export interface FilterContext {
   readonly pseudonymizationRole: string;
   /** Name of the break-glass role. */
   readonly breakGlassRole: string;
+  /** Name of the pipeline operator role, which reads dead letters naming raw objects. */
+  readonly pipelineOperatorRole: string;
 }
 
 export interface SecurityFilter {
@@ -217,6 +219,22 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     source: 'trail',
     pattern: (ctx) =>
       `{ ($.eventName = "AssumeRole") && ($.requestParameters.roleArn = "*:role/${ctx.breakGlassRole}") }`,
+  },
+  {
+    id: 'PipelineOperatorAssumed',
+    description:
+      "Blueprint: the pipeline operator role assumed (it reads the stage's dead letters and re-sends events)",
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventName = "AssumeRole") && ($.requestParameters.roleArn = "*:role/${ctx.pipelineOperatorRole}") }`,
+  },
+  {
+    id: 'AlertPathChanges',
+    description:
+      'Blueprint: the way alerts travel changed: topic policy or subscriptions, event rules or targets, alarm actions',
+    source: 'trail',
+    pattern: () =>
+      `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms'])}) }`,
   },
   {
     id: 'FirewallAlerts',

@@ -1,4 +1,4 @@
-import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -13,10 +13,19 @@ import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
-import { BREAK_GLASS_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
+import { BREAK_GLASS_ROLE, PIPELINE_OPERATOR_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
 import { SECURITY_NAMESPACE, SecurityAlarms } from '../constructs/security-alarms';
 import { DetectiveServices } from '../constructs/detective-services';
 import { dataBucketName, roleName } from '../names';
+
+/** CloudFormation's execution role of a CDK-bootstrapped account (any qualifier): the deployment. */
+const CDK_DEPLOYMENT_ROLE = (stack: Stack) =>
+  stack.formatArn({
+    service: 'iam',
+    region: '',
+    resource: 'role',
+    resourceName: `cdk-*-cfn-exec-role-${stack.account}-${stack.region}`,
+  });
 
 /** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
 export const FLOW_LOG_PREFIX = 'vpc-flow-logs';
@@ -105,13 +114,13 @@ export class AuditStack extends Stack {
     this.admitLogServices();
 
     const objectLock = { mode: audit.objectLockMode, years: audit.logRetentionYears };
-    // S3 refuses a server-access-log destination with an Object Lock default retention. This one
-    // keeps Object Lock for holds only, and is tamper-evident instead: no principal but an AWS
-    // service may write or delete its objects, and the trail records every write (data events).
+    // S3 refuses a bucket with Object Lock as a server-access-log destination. This one is
+    // tamper-evident instead: no principal but an AWS service may write or delete its objects, only
+    // the deployment may change its policy, lifecycle, versioning or replication, and the trail
+    // records every write (data events).
     const accessLogs = new SecureBucket(this, 'AccessLogBucket', {
       encryptionKey: this.auditKey.key,
       classification: 'proprietary',
-      objectLock: 'holds-only',
     });
     accessLogs.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -123,13 +132,36 @@ export class AuditStack extends Stack {
         conditions: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
       }),
     );
+    accessLogs.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheDeploymentChangesHowLogsAreKept',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          's3:DeleteBucketPolicy',
+          's3:PutBucketPolicy',
+          's3:PutBucketVersioning',
+          's3:PutLifecycleConfiguration',
+          's3:PutReplicationConfiguration',
+        ],
+        resources: [accessLogs.bucket.bucketArn],
+        conditions: { ArnNotLike: { 'aws:PrincipalArn': CDK_DEPLOYMENT_ROLE(this) } },
+      }),
+    );
     const noSelfLogging =
       'This bucket is the server access log target; logging it to itself would loop. CloudTrail records its API calls and Object Lock keeps its records immutable.';
-    acknowledge(accessLogs.bucket, {
-      pack: 'cdk-validator-cfnguard',
-      rule: 's3_bucket_logging_enabled_check',
-      reason: noSelfLogging,
-    });
+    acknowledge(
+      accessLogs.bucket,
+      { pack: 'cdk-validator-cfnguard', rule: 's3_bucket_logging_enabled_check', reason: noSelfLogging },
+      {
+        pack: 'cdk-validator-cfnguard',
+        rule: 's3_bucket_object_lock_enabled_check',
+        reason:
+          'S3 refuses a bucket with Object Lock as a server access log destination. Instead its bucket policy lets no principal but ' +
+          'an AWS service write or delete objects and only the deployment change its policy, lifecycle, versioning or replication, ' +
+          'and the trail records every write.',
+      },
+    );
     this.accessLogBucket = accessLogs.bucket;
 
     const auditBucket = new SecureBucket(this, 'AuditBucket', {
@@ -147,6 +179,15 @@ export class AuditStack extends Stack {
       retentionYears: audit.logRetentionYears,
       dataBucketNames: props.dataBucketNames,
       writeWatchedBuckets: [accessLogs.bucket],
+      // Every invocation of the blueprint's functions: who re-sent a dead letter to the stage, and when.
+      watchedFunctionArns: (props.functionNames ?? []).map((name) =>
+        this.formatArn({
+          service: 'lambda',
+          resource: 'function',
+          resourceName: name,
+          arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+        }),
+      ),
     });
 
     this.alerts = new AlertTopic(this, 'Alerts', {
@@ -194,6 +235,7 @@ export class AuditStack extends Stack {
         rawBucketName: dataBucketName(props.namePrefix, 'raw'),
         pseudonymizationRole: roleName(props.namePrefix, PSEUDONYMIZATION_ROLE),
         breakGlassRole: roleName(props.namePrefix, BREAK_GLASS_ROLE),
+        pipelineOperatorRole: roleName(props.namePrefix, PIPELINE_OPERATOR_ROLE),
       },
     });
 

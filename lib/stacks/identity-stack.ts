@@ -337,6 +337,8 @@ export class IdentityStack extends Stack {
           resources: [stage.deadLetterKey.key.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
         }),
+        // The queue's URL is an output of the data stack.
+        this.readBlueprintStacks('FindTheDeadLetterQueue'),
         new iam.PolicyStatement({
           sid: 'ResendEventsToTheStage',
           actions: ['lambda:InvokeFunction'],

@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,7 @@ import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
+import { removalPolicyFor } from '../retention';
 import { classify, DATA_CAPTURE_PREFIX } from '../classification';
 import type { InferenceApiConfig } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
@@ -329,7 +330,7 @@ export class InferenceApiStack extends Stack {
         endpointName,
         endpointConfigName: endpointConfig.attrEndpointConfigName,
       });
-      endpoint.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      endpoint.applyRemovalPolicy(removalPolicyFor(endpointName));
       classify(endpoint, 'proprietary');
     }
 

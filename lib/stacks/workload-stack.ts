@@ -1,9 +1,10 @@
-import { RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
+import { Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type { Construct } from 'constructs';
 import { classify } from '../classification';
+import { removalPolicyFor } from '../retention';
 import type { SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import type { NetworkStack } from './network-stack';
@@ -25,13 +26,15 @@ export interface WorkloadStackProps extends StackProps {
 export const STUDIO_APP_ACTIONS = {
   domain: ['sagemaker:DescribeDomain'],
   'user-profile': ['sagemaker:DescribeUserProfile'],
+  // AddTags: Studio tags the spaces and apps it creates.
   space: [
+    'sagemaker:AddTags',
     'sagemaker:CreateSpace',
     'sagemaker:DeleteSpace',
     'sagemaker:DescribeSpace',
     'sagemaker:UpdateSpace',
   ],
-  app: ['sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
+  app: ['sagemaker:AddTags', 'sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
   /** List calls, which SageMaker authorises on no resource. */
   unscoped: ['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'],
 } as const;
@@ -59,7 +62,9 @@ export class WorkloadStack extends Stack {
       defaultUserSettings: { executionRole: props.executionRoleArn, securityGroups },
       domainSettings: { securityGroupIds: securityGroups },
     });
-    this.studioDomain.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // Its name is fixed: deleted if the create that made it rolls back (it holds nothing yet),
+    // retained on every later update or deletion.
+    this.studioDomain.applyRemovalPolicy(removalPolicyFor(this.studioDomain.domainName));
     classify(this.studioDomain, 'pii');
     this.studioAppPolicy(props);
   }

@@ -132,7 +132,9 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
           detail: `${resource.Type} has no DataClassification tag from ${CLASSIFICATIONS.join('/')}`,
         });
       }
-      if (resource.DeletionPolicy !== 'Retain' || resource.UpdateReplacePolicy !== 'Retain') {
+      // RetainExceptOnCreate deletes only what a failed create made, which can hold nothing yet.
+      const retainedOnDelete = ['Retain', 'RetainExceptOnCreate'].includes(resource.DeletionPolicy ?? '');
+      if (!retainedOnDelete || resource.UpdateReplacePolicy !== 'Retain') {
         violations.push({
           invariant: 9,
           ...where,

@@ -8,6 +8,7 @@ const ctx: FilterContext = {
   rawBucketName: 'aiseg-raw-123456789012-eu-west-1',
   pseudonymizationRole: 'aiseg-pseudonymization',
   breakGlassRole: 'aiseg-break-glass',
+  pipelineOperatorRole: 'aiseg-pipeline-operator',
 };
 
 const role = (name: string) => ({
@@ -119,6 +120,20 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
     call('sts.amazonaws.com', 'AssumeRole', {
       requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/aiseg-auditor' },
     }),
+  ],
+  PipelineOperatorAssumed: [
+    call('sts.amazonaws.com', 'AssumeRole', {
+      requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/aiseg-pipeline-operator' },
+    }),
+    call('sts.amazonaws.com', 'AssumeRole', {
+      requestParameters: { roleArn: 'arn:aws:iam::123456789012:role/aiseg-pipeline-operator-readonly' },
+    }),
+  ],
+  AlertPathChanges: [
+    call('sns.amazonaws.com', 'Unsubscribe', {
+      requestParameters: { subscriptionArn: 'arn:aws:sns:eu-west-1:123456789012:alerts:1' },
+    }),
+    call('sns.amazonaws.com', 'Publish'),
   ],
   FirewallAlerts: [
     {

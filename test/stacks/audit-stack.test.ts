@@ -128,10 +128,6 @@ describe.each([
     expect(bucket().Properties.VersioningConfiguration).toEqual({ Status: 'Enabled' });
   });
 
-  test('has Object Lock on', () => {
-    expect(bucket().Properties.ObjectLockEnabled).toBe(true);
-  });
-
   test('refuses requests without TLS, and TLS older than 1.2', () => {
     const denies = bucketPolicy(bucketId()).filter((s) => s.Effect === 'Deny');
     expect(denies).toEqual(
@@ -168,7 +164,7 @@ describe("SageMaker's log groups, made before SageMaker would make them without 
     '/aws/sagemaker/Endpoints/aiseg-inference-endpoint',
   ])('%s: encrypted with the audit key, kept six years, retained, classified pii', (name) => {
     expect(named(name)).toMatchObject({
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
       UpdateReplacePolicy: 'Retain',
       Properties: { KmsKeyId: keyArn, RetentionInDays: 2192 },
     });
@@ -290,6 +286,29 @@ describe('CloudTrail trail', () => {
       },
       {
         IncludeManagementEvents: false,
+        ReadWriteType: 'All',
+        DataResources: [
+          {
+            Type: 'AWS::Lambda::Function',
+            Values: ['aiseg-pseudonymization', 'aiseg-inference-inference-api'].map((name) => ({
+              'Fn::Join': [
+                '',
+                [
+                  'arn:',
+                  { Ref: 'AWS::Partition' },
+                  ':lambda:',
+                  { Ref: 'AWS::Region' },
+                  ':',
+                  { Ref: 'AWS::AccountId' },
+                  `:function:${name}`,
+                ],
+              ],
+            })),
+          },
+        ],
+      },
+      {
+        IncludeManagementEvents: false,
         ReadWriteType: 'WriteOnly',
         DataResources: [
           {
@@ -387,6 +406,18 @@ describe('alert topic', () => {
         },
       },
     ]);
+  });
+
+  test('refuses sns:Publish to every principal that is not an AWS service: no forged alert', () => {
+    const [, policy] = only(template, 'AWS::SNS::TopicPolicy');
+    expect(statements(policy.Properties?.PolicyDocument)).toContainEqual({
+      Sid: 'OnlyServicesPublish',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: 'sns:Publish',
+      Resource: { Ref: topicId },
+      Condition: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
+    });
   });
 
   test('has no subscription until alert e-mails are configured', () => {

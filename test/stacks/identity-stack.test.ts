@@ -258,7 +258,7 @@ describe('SageMaker Studio in the development segment', () => {
   const [, domain] = only(workload, 'AWS::SageMaker::Domain');
 
   test('VPC only, IAM auth, encrypted with the segment key, running as the development role, retained', () => {
-    expect(domain).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(domain).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
     expect(domain.Properties).toMatchObject({ AppNetworkAccessType: 'VpcOnly', AuthMode: 'IAM' });
     expect(JSON.stringify(domain.Properties?.KmsKeyId)).toMatch(/SegmentKeydevelopment/);
     expect(
@@ -303,6 +303,7 @@ describe('Studio can start apps: the execution role may manage apps and spaces o
       ['sagemaker:DescribeUserProfile', scoped('user-profile', [domain, '/*'])],
       [
         [
+          'sagemaker:AddTags',
           'sagemaker:CreateSpace',
           'sagemaker:DeleteSpace',
           'sagemaker:DescribeSpace',
@@ -311,7 +312,7 @@ describe('Studio can start apps: the execution role may manage apps and spaces o
         scoped('space', [domain, '/*']),
       ],
       [
-        ['sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
+        ['sagemaker:AddTags', 'sagemaker:CreateApp', 'sagemaker:DeleteApp', 'sagemaker:DescribeApp'],
         scoped('app', [domain, '/*']),
       ],
       [['sagemaker:ListApps', 'sagemaker:ListSpaces', 'sagemaker:ListUserProfiles'], '*'],

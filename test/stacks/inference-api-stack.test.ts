@@ -314,8 +314,10 @@ describe('with callers and a model (the example configuration)', () => {
       }),
     ]);
     const [, endpoint] = only(t, 'AWS::SageMaker::Endpoint');
+    // A fixed name: deleted only if the create that made it rolls back, so a retry can make it again.
     expect(endpoint).toMatchObject({
-      DeletionPolicy: 'Retain',
+      DeletionPolicy: 'RetainExceptOnCreate',
+      UpdateReplacePolicy: 'Retain',
       Properties: { EndpointName: 'acme-ai-risk-model' },
     });
   });

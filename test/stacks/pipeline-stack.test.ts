@@ -225,6 +225,11 @@ describe('the pipeline operator, who re-drives dead letters', () => {
       ),
     );
     expect(grants.map((g) => g.split(' ')[0]).sort()).toEqual([
+      // Reading the blueprint's stacks, to find the queue's URL among the data stack's outputs.
+      'cloudformation:DescribeStackResources',
+      'cloudformation:DescribeStacks',
+      'cloudformation:GetTemplate',
+      'cloudformation:ListStackResources',
       'kms:Decrypt',
       'lambda:InvokeFunction',
       'sqs:ChangeMessageVisibility',
