@@ -12,8 +12,8 @@ import { join } from 'node:path';
 const SUPERVISOR = `
 const { spawnSync } = require('node:child_process');
 const { renameSync, writeFileSync } = require('node:fs');
-const [dir, script, ...args] = process.argv.slice(1);
-const r = spawnSync(process.execPath, ['-e', script, dir, ...args], { maxBuffer: 512 * 1024 * 1024 });
+const [dir, flags, script, ...args] = process.argv.slice(1);
+const r = spawnSync(process.execPath, [...JSON.parse(flags), '-e', script, dir, ...args], { maxBuffer: 512 * 1024 * 1024 });
 writeFileSync(dir + '/stdout', r.stdout ?? '');
 writeFileSync(dir + '/stderr', String(r.stderr ?? '') + (r.error ? String(r.error) : ''));
 // Written whole, then renamed: the waiting synth must never read a status file still empty.
@@ -38,13 +38,19 @@ export class BackgroundJob {
   private readonly dir = mkdtempSync(join(tmpdir(), 'aiseg-gate-'));
   private collected = false;
 
-  /** `script` is node code; it gets the job's directory and then `args` as its arguments. */
+  /**
+   * `script` is node code; it gets the job's directory and then `args` as its arguments, and runs
+   * with the node `flags` given.
+   */
   constructor(
     readonly what: string,
     script: string,
     args: readonly string[],
+    flags: readonly string[] = [],
   ) {
-    spawn(process.execPath, ['-e', SUPERVISOR, this.dir, script, ...args], { stdio: 'ignore' }).unref();
+    spawn(process.execPath, ['-e', SUPERVISOR, this.dir, JSON.stringify(flags), script, ...args], {
+      stdio: 'ignore',
+    }).unref();
   }
 
   /** Hands the job a file it waits for (written whole, then renamed into place). */

@@ -46,10 +46,14 @@ export class BackgroundCloudFormationValidate extends CloudFormationValidatePlug
 
   /** Starts the validator and builds its engine for these resource types. */
   prepare(resourceTypes: readonly string[]): void {
-    this.job ??= new BackgroundJob('CloudFormation validation', VALIDATOR, [
-      String(process.pid),
-      JSON.stringify([...new Set(resourceTypes)].sort()),
-    ]);
+    this.job ??= new BackgroundJob(
+      'CloudFormation validation',
+      VALIDATOR,
+      [String(process.pid), JSON.stringify([...new Set(resourceTypes)].sort())],
+      // The engine is WebAssembly: its baseline compiler alone costs about half the CPU of tiering
+      // up in background threads, which would take the cores the rule packs and guard need.
+      ['--liftoff-only'],
+    );
   }
 
   /** Hands the templates over; the validator starts at once if its engine is ready. */

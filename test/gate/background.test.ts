@@ -29,6 +29,16 @@ describe('a background job of the gate', () => {
     expect(() => job.collect()).toThrow(/^killed failed \(exit signal SIGKILL\)/);
   });
 
+  test('runs with the node flags it is given (the CloudFormation validation: --liftoff-only)', () => {
+    const job = new BackgroundJob(
+      'flags',
+      'process.stdout.write(JSON.stringify(process.execArgv))',
+      [],
+      ['--liftoff-only'],
+    );
+    expect(JSON.parse(job.collect())).toEqual(['--liftoff-only']);
+  });
+
   test('a job is collected once', () => {
     const job = new BackgroundJob('once', '', []);
     job.collect();
