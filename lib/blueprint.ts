@@ -88,6 +88,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       corporateCidrs: config.corporateCidrs,
       managedDomainListIds: config.dnsFirewall.managedDomainListIds,
       organizationId: config.organizationId,
+      protect: config.networkProtection,
     });
     networks.set(segment.name, network);
   }

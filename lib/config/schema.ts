@@ -384,6 +384,13 @@ const baseSchema = z.strictObject({
     .string()
     .regex(ORGANIZATION, 'expected an AWS Organizations id such as o-a1b2c3d4e5')
     .optional(),
+  /**
+   * Deletion, subnet-change and policy-change protection of every Network Firewall, and mutation
+   * protection of every DNS Firewall association. Keep it on; switch it off only for a first
+   * deploy that may fail, so that CloudFormation can roll a network stack back, and on again once
+   * that deploy has succeeded.
+   */
+  networkProtection: z.boolean().default(true),
   /** Corporate ranges no segment may reach, nor overlap. */
   corporateCidrs: z.array(ipv4Cidr(8, 32)).default(['172.16.0.0/12', '192.168.0.0/16']),
   audit: audit.default(() => audit.parse({})),

@@ -42,6 +42,11 @@ export interface SegmentDnsFirewallProps {
   readonly managedDomainListIds: readonly string[];
   /** Encrypted, retained log group receiving every DNS query of the VPC. */
   readonly queryLogGroup: logs.ILogGroup;
+  /**
+   * Mutation protection of the association; off only while a first deploy may need to roll back.
+   * @default true
+   */
+  readonly protect?: boolean;
 }
 
 /**
@@ -107,7 +112,7 @@ export class SegmentDnsFirewall extends Construct {
       firewallRuleGroupId: this.ruleGroup.attrId,
       vpcId: props.vpc.vpcId,
       priority: ASSOCIATION_PRIORITY,
-      mutationProtection: 'ENABLED',
+      mutationProtection: (props.protect ?? true) ? 'ENABLED' : 'DISABLED',
     });
 
     const queryLogs = new r53r.CfnResolverQueryLoggingConfig(this, 'QueryLogging', {

@@ -38,6 +38,12 @@ export interface SegmentFirewallProps {
   /** The audit bucket, which receives the firewall's flow logs. */
   readonly flowLogBucket: s3.IBucket;
   readonly flowLogPrefix: string;
+  /**
+   * Deletion, subnet-change and policy-change protection; off only while a first deploy may need
+   * to roll back.
+   * @default true
+   */
+  readonly protect?: boolean;
 }
 
 /**
@@ -163,9 +169,9 @@ export class SegmentFirewall extends Construct {
         firewallPolicyArn: this.policy.attrFirewallPolicyArn,
         vpcId: props.vpc.vpcId,
         subnetMappings: subnets.map((s) => ({ subnetId: s.subnetId })),
-        deleteProtection: true,
-        subnetChangeProtection: true,
-        firewallPolicyChangeProtection: true,
+        deleteProtection: props.protect ?? true,
+        subnetChangeProtection: props.protect ?? true,
+        firewallPolicyChangeProtection: props.protect ?? true,
       });
       this.firewalls.push(firewall);
       this.logTo(firewall, props);

@@ -24,6 +24,8 @@ export interface Requirement {
   readonly status: RequirementStatus;
   /** What to do about it. */
   readonly action?: string;
+  /** For quotas: how many the blueprint itself creates (or reserves). */
+  readonly amount?: number;
 }
 
 /** Default quotas per account and region (AWS's published defaults; many accounts have more). */
@@ -58,13 +60,21 @@ function resources(stacks: readonly StackTemplate[]): Resource[] {
 const ofType = (all: readonly Resource[], type: string) => all.filter((r) => r.Type === type);
 
 /** A quota line: over the default is missing (ask for an increase first), at it is to check. */
-function quota(name: string, used: number, limit: number, unit: string, increase: string): Requirement {
+function quota(
+  name: string,
+  used: number,
+  limit: number,
+  unit: string,
+  increase: string,
+  amount = used,
+): Requirement {
   const needs = `${used} ${unit} (default quota ${limit})`;
   if (used > limit) {
     return {
       kind: 'quota',
       name,
       needs,
+      amount,
       status: 'missing',
       action: `raise the quota before deploying: ${increase}`,
     };
@@ -74,11 +84,12 @@ function quota(name: string, used: number, limit: number, unit: string, increase
       kind: 'quota',
       name,
       needs,
+      amount,
       status: 'check',
       action: `uses the whole default quota: one more of them already in the account fails the deploy; ${increase}`,
     };
   }
-  return { kind: 'quota', name, needs, status: 'ok' };
+  return { kind: 'quota', name, needs, amount, status: 'ok' };
 }
 
 /** The most resources of a type any one group holds, grouped by `key`. */
@@ -132,6 +143,7 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
       DEFAULT_QUOTAS.vpcs,
       'VPCs',
       `${serviceQuotas('vpc "VPCs per Region" (L-F678F1CE)')}, or delete the default VPC`,
+      count('AWS::EC2::VPC'),
     ),
     quota(
       'Elastic IP addresses',
@@ -171,6 +183,7 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
     list.push({
       kind: 'quota',
       name: 'Lambda concurrent executions',
+      amount: reserved,
       needs: `${needed} (${reserved} reserved by the blueprint's functions + ${LAMBDA_UNRESERVED_MINIMUM} Lambda keeps unreserved; default quota ${DEFAULT_QUOTAS.lambdaConcurrency}, new accounts often 10)`,
       status: needed > DEFAULT_QUOTAS.lambdaConcurrency ? 'missing' : 'check',
       action: `aws lambda get-account-settings: AccountLimit.ConcurrentExecutions must be at least ${needed}, minus what other functions already reserve; ${serviceQuotas('lambda "Concurrent executions" (L-B99A9384)')}`,
@@ -244,6 +257,19 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
       status: 'check',
       action:
         'aws apigateway get-account must show cloudwatchRoleArn; else create a role trusting apigateway.amazonaws.com with AmazonAPIGatewayPushToCloudWatchLogs and set it with aws apigateway update-account',
+    });
+  }
+
+  const unprotected = ofType(all, 'AWS::NetworkFirewall::Firewall').filter(
+    (r) => r.Properties?.DeleteProtection !== true,
+  );
+  if (unprotected.length > 0) {
+    list.push({
+      kind: 'prerequisite',
+      name: 'network protections',
+      needs: `${unprotected.length} firewall(s) without deletion protection (networkProtection false), so that a failed first deploy can roll back`,
+      status: 'check',
+      action: 'once the first deploy has succeeded, set networkProtection to true and deploy again',
     });
   }
 

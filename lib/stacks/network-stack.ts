@@ -30,6 +30,11 @@ export interface NetworkStackProps extends StackProps {
   /** AWS managed DNS Firewall domain lists to block. */
   readonly managedDomainListIds: readonly string[];
   readonly organizationId?: string;
+  /**
+   * Protect the firewall (deletion, subnets, policy) and the DNS Firewall association (mutation).
+   * @default true
+   */
+  readonly protect?: boolean;
 }
 
 /**
@@ -90,6 +95,7 @@ export class NetworkStack extends Stack {
       alertLogGroup: props.logs.firewallAlerts,
       flowLogBucket: props.auditBucket,
       flowLogPrefix: FIREWALL_LOG_PREFIX,
+      protect: props.protect ?? true,
     });
     this.routeThroughFirewall();
 
@@ -102,6 +108,7 @@ export class NetworkStack extends Stack {
       endpointDomains: privateDnsDomains(segment.interfaceEndpoints, this.region),
       managedDomainListIds: props.managedDomainListIds,
       queryLogGroup: props.logs.dnsQueries,
+      protect: props.protect ?? true,
     });
 
     new SegmentAccessScopes(this, 'AccessScopes', {

@@ -1,10 +1,18 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { requirements, synthWarnings, type Requirement } from '../../lib/preflight/requirements';
 import { readAssembly, type StackTemplate } from '../../lib/verify/assembly';
 import { defaultAppDir } from '../support/default-app';
 
 const ROOT = join(__dirname, '..', '..');
+
+/** This machine's environment without any AWS credentials or shared files: preflight must stay offline. */
+const withoutCredentials = () => ({
+  ...Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('AWS_'))),
+  HOME: mkdtempSync(join(tmpdir(), 'aiseg-home-')),
+});
 const byName = (list: readonly Requirement[], name: string) => {
   const found = list.find((r) => r.name === name);
   if (!found) throw new Error(`no requirement ${name}`);
@@ -80,10 +88,12 @@ describe('what the default blueprint needs from the account', () => {
     const run = spawnSync(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', 'scripts/preflight.ts', defaultAppDir()],
-      { cwd: ROOT, encoding: 'utf8' },
+      { cwd: ROOT, encoding: 'utf8', env: withoutCredentials() },
     );
     expect(run.status).toBe(1);
-    expect(run.stdout).toContain('nothing was asked of an account');
+    expect(run.stdout).toContain(
+      'No AWS credentials found: read off the templates only; nothing was asked of an account',
+    );
     expect(run.stdout).toMatch(/^MISSING alerts: alert topic Audit\/AlertsTopic/m);
     expect(run.stdout).toMatch(/^CHECK {3}quota: Network Firewall firewalls: 5 firewalls/m);
   });
@@ -92,7 +102,7 @@ describe('what the default blueprint needs from the account', () => {
     const run = spawnSync(
       process.execPath,
       ['-r', 'ts-node/register/transpile-only', 'scripts/preflight.ts', join(ROOT, 'no-such-dir')],
-      { cwd: ROOT, encoding: 'utf8' },
+      { cwd: ROOT, encoding: 'utf8', env: withoutCredentials() },
     );
     expect(run.status).toBe(2);
     expect(run.stderr).toContain('no cloud assembly here');

@@ -7,9 +7,11 @@ import {
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { categoryRules, RULE_VARIABLES } from '../../lib/firewall/ips-rules';
 import { parseRules } from '../../lib/firewall/suricata';
-import { defaultTemplate } from '../support/default-app';
+import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, type Resource } from '../support/template';
+import { requirements } from '../../lib/preflight/requirements';
+import { readAssembly } from '../../lib/verify/assembly';
 
 const CORPORATE = ['172.16.0.0/12', '192.168.0.0/16'];
 
@@ -237,5 +239,40 @@ describe('configured IPS modes, threat groups and allowlists', () => {
     const soloRules = ipsRules(Template.fromStack(solo.blueprint.networks.get('solo')!)).rules;
     expect(soloRules.some((r) => sidsOf('crossSegment').includes(r.sid))).toBe(false);
     expect(soloRules.length).toBeGreaterThan(0);
+  });
+});
+
+describe('networkProtection false, for a first deploy that may have to roll back', () => {
+  const { blueprint, outdir } = synthBlueprint({
+    config: {
+      networkProtection: false,
+      segments: [{ name: 'study', kind: 'training', vpcCidr: '10.50.0.0/16' }],
+    },
+  });
+  const network = Template.fromStack(blueprint.networks.get('study')!);
+
+  test('the firewall can be deleted and changed, and the DNS Firewall association too', () => {
+    network.hasResourceProperties('AWS::NetworkFirewall::Firewall', {
+      DeleteProtection: false,
+      SubnetChangeProtection: false,
+      FirewallPolicyChangeProtection: false,
+    });
+    network.hasResourceProperties('AWS::Route53Resolver::FirewallRuleGroupAssociation', {
+      MutationProtection: 'DISABLED',
+    });
+  });
+
+  test('preflight says to switch it back on once the first deploy has succeeded', () => {
+    const line = requirements(readAssembly(outdir).stacks).find((r) => r.name === 'network protections');
+    expect(line).toMatchObject({
+      status: 'check',
+      action: 'once the first deploy has succeeded, set networkProtection to true and deploy again',
+    });
+  });
+
+  test('on by default: no such line', () => {
+    expect(
+      requirements(readAssembly(defaultAppDir()).stacks).some((r) => r.name === 'network protections'),
+    ).toBe(false);
   });
 });
