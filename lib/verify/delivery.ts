@@ -248,6 +248,22 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
         bucket.stack,
       ),
     );
+  /** A service that encrypts with a customer-managed key: the key policy must let it make data keys. */
+  const keyAdmitsService = (
+    kind: string,
+    source: string,
+    keyValue: unknown,
+    p: { service: string; sourceAccount: string; sourceArn?: string },
+  ) => {
+    const key = keyOf(keyValue);
+    if (!key) return;
+    record(kind, source, `AWS::KMS::Key ${key.stack.id}/${key.id}`, [
+      [
+        `key policy: Allow ${p.service} kms:GenerateDataKey`,
+        admits(keyPolicy(key), p, 'kms:GenerateDataKey', '*', p.sourceAccount).admitted,
+      ],
+    ]);
+  };
   const logResourcePolicies = ofType(resources, 'AWS::Logs::ResourcePolicy').flatMap((x) =>
     docOf(x.resource.Properties?.PolicyDocument, x.stack),
   );
@@ -680,15 +696,7 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
       p,
       true,
     );
-    const key = keyOf(resolved(props.KMSKeyId, trail.stack));
-    if (key) {
-      record('CloudTrail', name(trail), `AWS::KMS::Key ${key.stack.id}/${key.id}`, [
-        [
-          'key policy: Allow cloudtrail.amazonaws.com kms:GenerateDataKey (bound to this account)',
-          admits(keyPolicy(key), p, 'kms:GenerateDataKey', '*', account).admitted,
-        ],
-      ]);
-    }
+    keyAdmitsService('CloudTrail', name(trail), resolved(props.KMSKeyId, trail.stack), p);
     if (props.CloudWatchLogsRoleArn !== undefined) {
       const roleArn = String(resolved(props.CloudWatchLogsRoleArn, trail.stack));
       const role = roles.find((x) => roleArnOf(x) === roleArn || `att|${x.stack.id}/${x.id}|Arn` === roleArn);
@@ -711,15 +719,7 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
       p,
       true,
     );
-    const key = keyOf(resolved(props.S3KmsKeyArn, channel.stack));
-    if (key) {
-      record('AWS Config', name(channel), `AWS::KMS::Key ${key.stack.id}/${key.id}`, [
-        [
-          'key policy: Allow config.amazonaws.com kms:GenerateDataKey',
-          admits(keyPolicy(key), p, 'kms:GenerateDataKey', '*', account).admitted,
-        ],
-      ]);
-    }
+    keyAdmitsService('AWS Config', name(channel), resolved(props.S3KmsKeyArn, channel.stack), p);
   }
   for (const bucket of ofType(resources, 'AWS::S3::Bucket')) {
     const logging = bucket.resource.Properties?.LoggingConfiguration as
@@ -746,18 +746,16 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
     }
   }
   for (const group of ofType(resources, 'AWS::Logs::LogGroup')) {
-    const key = keyOf(resolved(group.resource.Properties?.KmsKeyId, group.stack));
-    if (!key) continue;
     const p = {
       service: `logs.${regionOf(group.stack)}.amazonaws.com`,
       sourceAccount: accountOf(group.stack),
     };
-    record('encrypted log group', name(group), `AWS::KMS::Key ${key.stack.id}/${key.id}`, [
-      [
-        `key policy: Allow ${p.service} kms:GenerateDataKey`,
-        admits(keyPolicy(key), p, 'kms:GenerateDataKey', '*', accountOf(group.stack)).admitted,
-      ],
-    ]);
+    keyAdmitsService(
+      'encrypted log group',
+      name(group),
+      resolved(group.resource.Properties?.KmsKeyId, group.stack),
+      p,
+    );
   }
 
   // ---- who is told ----
