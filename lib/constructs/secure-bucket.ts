@@ -1,4 +1,4 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Aws, Duration, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,8 +14,11 @@ export interface ObjectLockProps {
 }
 
 export interface SecureBucketProps {
-  /** Customer-managed key for default encryption (SSE-KMS with an S3 bucket key). */
-  readonly encryptionKey: kms.IKey;
+  /**
+   * Customer-managed key for default encryption (SSE-KMS with an S3 bucket key).
+   * @default - SSE-S3: only for a server access log destination, where S3 refuses SSE-KMS
+   */
+  readonly encryptionKey?: kms.IKey;
   readonly classification: DataClassification;
   /**
    * Where S3 server access logs of this bucket go.
@@ -50,9 +53,9 @@ export class SecureBucket extends Construct {
     super(scope, id);
     this.bucket = new s3.Bucket(this, 'Bucket', {
       bucketName: props.bucketName,
-      encryption: s3.BucketEncryption.KMS,
-      encryptionKey: props.encryptionKey,
-      bucketKeyEnabled: true,
+      ...(props.encryptionKey
+        ? { encryption: s3.BucketEncryption.KMS, encryptionKey: props.encryptionKey, bucketKeyEnabled: true }
+        : { encryption: s3.BucketEncryption.S3_MANAGED }),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       enforceSSL: true,
       minimumTLSVersion: 1.2,
@@ -74,7 +77,7 @@ export class SecureBucket extends Construct {
     const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
     cfnBucket.notificationConfiguration = { eventBridgeConfiguration: { eventBridgeEnabled: true } };
     if (props.serverAccessLogs)
-      this.logAccessTo(props.serverAccessLogs.bucket, props.serverAccessLogs.prefix);
+      this.logAccessTo(props.serverAccessLogs.bucket, props.serverAccessLogs.prefix, props.bucketName);
     classify(this, props.classification);
 
     const replicationReason =
@@ -91,7 +94,7 @@ export class SecureBucket extends Construct {
    * Sends server access logs to `target` and admits S3 log delivery there for this bucket only.
    * Set on the L1: the L2 would also grant the logging service the target's key without conditions.
    */
-  private logAccessTo(target: s3.IBucket, prefix: string): void {
+  private logAccessTo(target: s3.IBucket, prefix: string, bucketName?: string): void {
     const cfnBucket = this.bucket.node.defaultChild as s3.CfnBucket;
     cfnBucket.loggingConfiguration = { destinationBucketName: target.bucketName, logFilePrefix: prefix };
     const sameStack = Stack.of(target) === Stack.of(this);
@@ -111,8 +114,13 @@ export class SecureBucket extends Construct {
         resources: [target.arnForObjects(`${prefix}*`)],
         conditions: {
           StringEquals: { 'aws:SourceAccount': Stack.of(this).account },
-          // A reference back to this bucket from another stack would make the stacks depend on each other.
-          ...(sameStack ? { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn } } : {}),
+          // Only this bucket's logs under this prefix. A reference back to this bucket from another
+          // stack would make the stacks depend on each other; a fixed name needs none.
+          ...(sameStack
+            ? { ArnLike: { 'aws:SourceArn': this.bucket.bucketArn } }
+            : bucketName !== undefined
+              ? { ArnLike: { 'aws:SourceArn': `arn:${Aws.PARTITION}:s3:::${bucketName}` } }
+              : {}),
         },
       }),
     );

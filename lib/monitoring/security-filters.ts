@@ -231,10 +231,10 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'AlertPathChanges',
     description:
-      'Blueprint: the way alerts travel changed: topic policy or subscriptions, event rules or targets, alarm actions',
+      'Blueprint: the way alerts travel changed: topic policy or subscriptions, event rules or targets, alarms, metric filters, log groups (a deploy of the blueprint trips it too)',
     source: 'trail',
     pattern: () =>
-      `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms'])}) }`,
+      `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Subscribe', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission', 'PutDataProtectionPolicy'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'PutRule', 'PutTargets', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms', 'PutMetricAlarm', 'SetAlarmState'])}) || (($.eventSource = "logs.amazonaws.com") && ${anyOf('eventName', ['DeleteMetricFilter', 'PutMetricFilter', 'DeleteLogGroup', 'DeleteSubscriptionFilter'])}) }`,
   },
   {
     id: 'FirewallAlerts',

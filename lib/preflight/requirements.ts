@@ -260,9 +260,8 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
     });
   }
 
-  const unprotected = ofType(all, 'AWS::NetworkFirewall::Firewall').filter(
-    (r) => r.Properties?.DeleteProtection !== true,
-  );
+  const firewalls = ofType(all, 'AWS::NetworkFirewall::Firewall');
+  const unprotected = firewalls.filter((r) => r.Properties?.DeleteProtection !== true);
   if (unprotected.length > 0) {
     list.push({
       kind: 'prerequisite',
@@ -270,6 +269,15 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
       needs: `${unprotected.length} firewall(s) without deletion protection (networkProtection false), so that a failed first deploy can roll back`,
       status: 'check',
       action: 'once the first deploy has succeeded, set networkProtection to true and deploy again',
+    });
+  } else if (firewalls.length > 0) {
+    list.push({
+      kind: 'prerequisite',
+      name: 'network protections',
+      needs: `${firewalls.length} firewall(s) with deletion protection, DNS Firewall associations with mutation protection`,
+      status: 'check',
+      action:
+        'a network stack whose first create fails cannot roll back past them (ROLLBACK_FAILED): for a first deploy set networkProtection to false, or follow the clean-up in the docs (Deploy)',
     });
   }
 

@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, DefaultStackSynthesizer, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
@@ -17,15 +17,6 @@ import { BREAK_GLASS_ROLE, PIPELINE_OPERATOR_ROLE, PSEUDONYMIZATION_ROLE } from 
 import { SECURITY_NAMESPACE, SecurityAlarms } from '../constructs/security-alarms';
 import { DetectiveServices } from '../constructs/detective-services';
 import { dataBucketName, roleName } from '../names';
-
-/** CloudFormation's execution role of a CDK-bootstrapped account (any qualifier): the deployment. */
-const CDK_DEPLOYMENT_ROLE = (stack: Stack) =>
-  stack.formatArn({
-    service: 'iam',
-    region: '',
-    resource: 'role',
-    resourceName: `cdk-*-cfn-exec-role-${stack.account}-${stack.region}`,
-  });
 
 /** Prefixes under which VPC flow logs and Network Firewall flow logs land in the audit bucket. */
 export const FLOW_LOG_PREFIX = 'vpc-flow-logs';
@@ -118,41 +109,71 @@ export class AuditStack extends Stack {
     // tamper-evident instead: no principal but an AWS service may write or delete its objects, only
     // the deployment may change its policy, lifecycle, versioning or replication, and the trail
     // records every write (data events).
-    const accessLogs = new SecureBucket(this, 'AccessLogBucket', {
-      encryptionKey: this.auditKey.key,
-      classification: 'proprietary',
-    });
+    // S3 refuses SSE-KMS on a server access log destination too: SSE-S3 here.
+    const accessLogs = new SecureBucket(this, 'AccessLogBucket', { classification: 'proprietary' });
     accessLogs.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyLogDeliveryWrites',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
-        actions: ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'],
+        actions: [
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:ReplicateObject',
+          's3:ReplicateDelete',
+          's3:ReplicateTags',
+        ],
         resources: [accessLogs.bucket.arnForObjects('*')],
         conditions: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
       }),
     );
-    accessLogs.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyTheDeploymentChangesHowLogsAreKept',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [
-          's3:DeleteBucketPolicy',
-          's3:PutBucketPolicy',
-          's3:PutBucketVersioning',
-          's3:PutLifecycleConfiguration',
-          's3:PutReplicationConfiguration',
-        ],
-        resources: [accessLogs.bucket.bucketArn],
-        conditions: { ArnNotLike: { 'aws:PrincipalArn': CDK_DEPLOYMENT_ROLE(this) } },
-      }),
-    );
+    // Only CloudFormation, through the CDK bootstrap's execution role (this stack's synthesizer
+    // names it, qualifier included), may change how the logs are kept.
+    const synthesizer = this.synthesizer;
+    if (synthesizer instanceof DefaultStackSynthesizer) {
+      accessLogs.bucket.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyTheDeploymentChangesHowLogsAreKept',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: [
+            's3:DeleteBucketPolicy',
+            's3:PutBucketAcl',
+            's3:PutBucketObjectLockConfiguration',
+            's3:PutBucketOwnershipControls',
+            's3:PutBucketPolicy',
+            's3:PutBucketPublicAccessBlock',
+            's3:PutBucketVersioning',
+            's3:PutEncryptionConfiguration',
+            's3:PutLifecycleConfiguration',
+            's3:PutReplicationConfiguration',
+          ],
+          resources: [accessLogs.bucket.bucketArn],
+          conditions: {
+            ArnNotEquals: { 'aws:PrincipalArn': Fn.sub(synthesizer.cloudFormationExecutionRoleArn) },
+          },
+        }),
+      );
+    }
+    const sseS3OnLogDestination =
+      'S3 supports only SSE-S3 (AES-256) default encryption on a server access log destination, not SSE-KMS; the bucket holds request ' +
+      'logs, no data, is private, TLS-only, and only AWS services may write to it.';
     const noSelfLogging =
-      'This bucket is the server access log target; logging it to itself would loop. CloudTrail records its API calls and Object Lock keeps its records immutable.';
+      'This bucket is the server access log target; logging it to itself would loop. The trail records every write to it (data events) and every change of its settings.';
     acknowledge(
       accessLogs.bucket,
       { pack: 'cdk-validator-cfnguard', rule: 's3_bucket_logging_enabled_check', reason: noSelfLogging },
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'S3DefaultEncryptionKMS',
+        reason: sseS3OnLogDestination,
+      })),
+      {
+        pack: 'cdk-validator-cfnguard',
+        rule: 's3_bucket_default_encryption_kms_check',
+        reason: sseS3OnLogDestination,
+      },
       {
         pack: 'cdk-validator-cfnguard',
         rule: 's3_bucket_object_lock_enabled_check',
@@ -411,19 +432,20 @@ export class AuditStack extends Stack {
       conditions: this.logDeliveryConditions(),
     });
     key.allowService({
-      sid: 'S3EncryptsServerAccessLogs',
-      principal: new iam.ServicePrincipal('logging.s3.amazonaws.com'),
-      actions: ['kms:GenerateDataKey*'],
-      conditions: thisAccount,
-    });
-    key.allowService({
       sid: 'AlarmsAndEventsPublishEncryptedAlerts',
       principal: new iam.CompositePrincipal(
         new iam.ServicePrincipal('cloudwatch.amazonaws.com'),
         new iam.ServicePrincipal('events.amazonaws.com'),
       ),
       actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      conditions: thisAccount,
+      // Bound by the context SNS encrypts with (a topic of this account and region), not by
+      // aws:SourceAccount, which a service's request through SNS may not carry: an alert refused
+      // by the key would be lost without a trace. The topic policy binds the source.
+      conditions: {
+        StringLike: {
+          'kms:EncryptionContext:aws:sns:topicArn': this.formatArn({ service: 'sns', resource: '*' }),
+        },
+      },
     });
   }
 

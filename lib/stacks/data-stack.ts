@@ -211,7 +211,14 @@ export class DataStack extends Stack {
       sid: 'TheStagesRuleSendsDeadLetters',
       principal: new iam.ServicePrincipal('events.amazonaws.com'),
       actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
-      conditions: { ArnEquals: { 'aws:SourceArn': ruleArn } },
+      // Bound by the context SQS encrypts with (a queue of this account and region); the queue
+      // policy binds the sender to the stage's rule (aws:SourceArn), which a request through SQS
+      // to KMS may not carry.
+      conditions: {
+        StringLike: {
+          'kms:EncryptionContext:aws:sqs:arn': this.formatArn({ service: 'sqs', resource: '*' }),
+        },
+      },
     });
     const deadLetters = new sqs.Queue(this, 'PseudonymizationDeadLetters', {
       encryption: sqs.QueueEncryption.KMS,

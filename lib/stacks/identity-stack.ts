@@ -337,8 +337,18 @@ export class IdentityStack extends Stack {
           resources: [stage.deadLetterKey.key.keyArn],
           conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.region}.amazonaws.com` } },
         }),
-        // The queue's URL is an output of the data stack.
-        this.readBlueprintStacks('FindTheDeadLetterQueue'),
+        // The queue's URL is an output of the data stack: that stack's outputs, nothing else.
+        new iam.PolicyStatement({
+          sid: 'FindTheDeadLetterQueue',
+          actions: ['cloudformation:DescribeStacks'],
+          resources: [
+            this.formatArn({
+              service: 'cloudformation',
+              resource: 'stack',
+              resourceName: `${this.config.namePrefix}-data/*`,
+            }),
+          ],
+        }),
         new iam.PolicyStatement({
           sid: 'ResendEventsToTheStage',
           actions: ['lambda:InvokeFunction'],

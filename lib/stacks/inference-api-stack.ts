@@ -204,6 +204,9 @@ export class InferenceApiStack extends Stack {
       retentionYears: props.logRetentionYears,
       classification: 'proprietary',
     });
+    // The stage exists only after its log group does: API Gateway would otherwise create the group
+    // on its first write, and the group's own create would then fail with "already exists".
+    stage.node.addDependency(executionLogs);
     acknowledge(executionLogs, {
       pack: 'cdk-validator-cfnguard',
       rule: 'cloudwatch_log_group_encrypted_check',

@@ -120,6 +120,16 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
   }
   const zones: AccessMatrix['zones'] = [];
   const rows: AccessMatrix['rows'] = Object.fromEntries(roles.map((role) => [role.name, {}]));
+  // Buckets that receive another bucket's server access logs (the verifier judges them as such).
+  const logDestinations = new Set(
+    ofType(resources, 'AWS::S3::Bucket').flatMap(({ stack, resource }) => {
+      const logging = resource.Properties?.LoggingConfiguration as
+        { DestinationBucketName?: unknown } | undefined;
+      return logging?.DestinationBucketName === undefined
+        ? []
+        : [String(r.resolve(logging.DestinationBucketName, stack))];
+    }),
+  );
   for (const { stack, id, resource } of resources) {
     const where = { stack: stack.id, logicalId: id };
     const p = resource.Properties ?? {};
@@ -164,7 +174,14 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
         | undefined
     )?.ServerSideEncryptionConfiguration?.[0]?.ServerSideEncryptionByDefault;
     const keyTarget = r.target(encryption?.KMSMasterKeyID);
-    if (encryption?.SSEAlgorithm !== 'aws:kms' || keyTarget?.resource.Type !== 'AWS::KMS::Key') {
+    // S3 refuses SSE-KMS on a server access log destination: there, and only there, SSE-S3.
+    const logDestinationWithS3Keys =
+      encryption?.SSEAlgorithm === 'AES256' &&
+      logDestinations.has(bucketRef) &&
+      !tagsOf(resource)['ai-segmentation:data-zone'];
+    if (logDestinationWithS3Keys) {
+      evidence.push({ invariant: 5, ...where, type: resource.Type });
+    } else if (encryption?.SSEAlgorithm !== 'aws:kms' || keyTarget?.resource.Type !== 'AWS::KMS::Key') {
       violations.push({
         invariant: 5,
         ...where,

@@ -25,6 +25,10 @@ const call = (eventSource: string, eventName: string, extra: Record<string, unkn
   ...extra,
 });
 
+test('every filter pattern fits the 1,024 characters CloudWatch Logs allows', () => {
+  for (const filter of SECURITY_FILTERS) expect(filter.pattern(ctx).length).toBeLessThanOrEqual(1024);
+});
+
 /** Per filter: an event it must match, and a benign one it must not. */
 const SAMPLES: Record<string, [unknown, unknown]> = {
   UnauthorizedApiCalls: [

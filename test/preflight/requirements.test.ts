@@ -73,6 +73,7 @@ describe('what the default blueprint needs from the account', () => {
     expect(list.filter((r) => r.kind === 'prerequisite').map((r) => r.name)).toEqual([
       "AWS Config's service-linked role",
       "API Gateway's CloudWatch role (account setting)",
+      'network protections',
     ]);
   });
 

@@ -73,14 +73,33 @@ describe('audit key', () => {
       'CloudWatchLogsEncryptsThisAccountsLogGroups',
       'ConfigEncryptsSnapshots',
       'LogDeliveryEncryptsFlowLogs',
-      'S3EncryptsServerAccessLogs',
     ]);
     for (const s of services) {
       const conditions = JSON.stringify(s.Condition);
       expect(
-        conditions.includes('aws:SourceAccount') || conditions.includes('kms:EncryptionContext:aws:logs:arn'),
+        conditions.includes('aws:SourceAccount') ||
+          /kms:EncryptionContext:aws:(logs:arn|sns:topicArn)/.test(conditions),
       ).toBe(true);
     }
+    // Alarms and rules publish through SNS, which encrypts with the topic's ARN as context.
+    expect(keyStatement('AlarmsAndEventsPublishEncryptedAlerts')?.Condition).toEqual({
+      StringLike: {
+        'kms:EncryptionContext:aws:sns:topicArn': {
+          'Fn::Join': [
+            '',
+            [
+              'arn:',
+              { Ref: 'AWS::Partition' },
+              ':sns:',
+              { Ref: 'AWS::Region' },
+              ':',
+              { Ref: 'AWS::AccountId' },
+              ':*',
+            ],
+          ],
+        },
+      },
+    });
     expect(keyStatement('CloudTrailEncryptsThisAccountsTrails')?.Condition).toMatchObject({
       StringLike: {
         'kms:EncryptionContext:aws:cloudtrail:arn': {
@@ -101,13 +120,16 @@ describe.each([
   const bucket = () =>
     resourcesOf(template)[bucketId()] as Resource & { Properties: Record<string, unknown> };
 
-  test('is encrypted with the audit key (SSE-KMS)', () => {
+  test('is encrypted: the audit bucket with the audit key (SSE-KMS), the access-log bucket SSE-S3, all S3 accepts there', () => {
+    const audit = bucketId() === auditBucketId;
     expect(bucket().Properties.BucketEncryption).toEqual({
       ServerSideEncryptionConfiguration: [
-        {
-          BucketKeyEnabled: true,
-          ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
-        },
+        audit
+          ? {
+              BucketKeyEnabled: true,
+              ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: keyArn },
+            }
+          : { ServerSideEncryptionByDefault: { SSEAlgorithm: 'AES256' } },
       ],
     });
   });
@@ -186,10 +208,41 @@ describe('server access logging', () => {
     });
   });
 
-  test('the access-log bucket has no default retention, which S3 refuses for a log destination', () => {
+  test('the audit bucket has Object Lock; the access-log bucket none, which S3 refuses on a log destination', () => {
+    expect(resourcesOf(template)[auditBucketId]?.Properties?.ObjectLockEnabled).toBe(true);
+    expect(resourcesOf(template)[accessLogBucketId]?.Properties?.ObjectLockEnabled).not.toBe(true);
     expect(resourcesOf(template)[accessLogBucketId]?.Properties).not.toHaveProperty(
       'ObjectLockConfiguration',
     );
+  });
+
+  test("only the deployment (this stack's CDK execution role, exactly) may change how the access logs are kept", () => {
+    expect(bucketPolicy(accessLogBucketId)).toContainEqual({
+      Sid: 'OnlyTheDeploymentChangesHowLogsAreKept',
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: [
+        's3:DeleteBucketPolicy',
+        's3:PutBucketAcl',
+        's3:PutBucketObjectLockConfiguration',
+        's3:PutBucketOwnershipControls',
+        's3:PutBucketPolicy',
+        's3:PutBucketPublicAccessBlock',
+        's3:PutBucketVersioning',
+        's3:PutEncryptionConfiguration',
+        's3:PutLifecycleConfiguration',
+        's3:PutReplicationConfiguration',
+      ],
+      Resource: { 'Fn::GetAtt': [accessLogBucketId, 'Arn'] },
+      Condition: {
+        ArnNotEquals: {
+          'aws:PrincipalArn': {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/cdk-hnb659fds-cfn-exec-role-${AWS::AccountId}-${AWS::Region}',
+          },
+        },
+      },
+    });
   });
 
   test('the access-log bucket is tamper-evident: only AWS services write or delete, and the trail records writes', () => {
@@ -197,7 +250,14 @@ describe('server access logging', () => {
       Sid: 'OnlyLogDeliveryWrites',
       Effect: 'Deny',
       Principal: { AWS: '*' },
-      Action: ['s3:DeleteObject', 's3:DeleteObjectVersion', 's3:PutObject'],
+      Action: [
+        's3:DeleteObject',
+        's3:DeleteObjectVersion',
+        's3:PutObject',
+        's3:ReplicateDelete',
+        's3:ReplicateObject',
+        's3:ReplicateTags',
+      ],
       Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, '/*']] },
       Condition: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
     });
@@ -225,15 +285,31 @@ describe('server access logging', () => {
   test('only S3 log delivery, in this account, may write access logs: of the audit bucket and each data zone', () => {
     const allows = bucketPolicy(accessLogBucketId).filter((s) => s.Effect === 'Allow');
     // Besides: no principal but an AWS service may write at all (OnlyLogDeliveryWrites).
-    const dataZoneLogs = {
+    // Each zone's logs only from that zone's bucket (by its fixed name) and under its own prefix.
+    const dataZoneLogs = DATA_ZONES.map((zone) => ({
       Effect: 'Allow',
       Principal: { Service: 'logging.s3.amazonaws.com' },
       Action: 's3:PutObject',
-      Resource: [...DATA_ZONES].sort().map((zone) => ({
-        'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, `/data-${zone}/*`]],
-      })),
-      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
-    };
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, `/data-${zone}/*`]] },
+      Condition: {
+        StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
+        ArnLike: {
+          'aws:SourceArn': {
+            'Fn::Join': [
+              '',
+              [
+                'arn:',
+                { Ref: 'AWS::Partition' },
+                `:s3:::aiseg-${zone}-`,
+                { Ref: 'AWS::AccountId' },
+                '-',
+                { Ref: 'AWS::Region' },
+              ],
+            ],
+          },
+        },
+      },
+    }));
     expect(allows).toEqual([
       {
         Effect: 'Allow',
@@ -245,7 +321,7 @@ describe('server access logging', () => {
           ArnLike: { 'aws:SourceArn': { 'Fn::GetAtt': [auditBucketId, 'Arn'] } },
         },
       },
-      dataZoneLogs,
+      ...dataZoneLogs,
     ]);
   });
 });

@@ -270,9 +270,12 @@ describe('networkProtection false, for a first deploy that may have to roll back
     });
   });
 
-  test('on by default: no such line', () => {
-    expect(
-      requirements(readAssembly(defaultAppDir()).stacks).some((r) => r.name === 'network protections'),
-    ).toBe(false);
+  test('on by default: preflight says a failed first create cannot roll back past them', () => {
+    const line = requirements(readAssembly(defaultAppDir()).stacks).find(
+      (r) => r.name === 'network protections',
+    );
+    expect(line?.action).toMatch(
+      /^a network stack whose first create fails cannot roll back past them \(ROLLBACK_FAILED\)/,
+    );
   });
 });

@@ -225,11 +225,8 @@ describe('the pipeline operator, who re-drives dead letters', () => {
       ),
     );
     expect(grants.map((g) => g.split(' ')[0]).sort()).toEqual([
-      // Reading the blueprint's stacks, to find the queue's URL among the data stack's outputs.
-      'cloudformation:DescribeStackResources',
+      // The data stack's outputs, to find the queue's URL.
       'cloudformation:DescribeStacks',
-      'cloudformation:GetTemplate',
-      'cloudformation:ListStackResources',
       'kms:Decrypt',
       'lambda:InvokeFunction',
       'sqs:ChangeMessageVisibility',
@@ -242,6 +239,7 @@ describe('the pipeline operator, who re-drives dead letters', () => {
     expect(grants.find((g) => g.startsWith('kms:'))).toMatch(
       /PseudonymizationDeadLetterKey.*"kms:ViaService":\{"Fn::Join":\["",\["sqs\./,
     );
+    expect(grants.find((g) => g.startsWith('cloudformation:'))).toMatch(/:stack\/aiseg-data\/\*"\]\]\}\]$/);
     expect(grants.find((g) => g.startsWith('lambda:'))).toMatch(/:function:aiseg-pseudonymization"\]\]\}\]$/);
   });
 
