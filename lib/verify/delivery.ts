@@ -410,6 +410,8 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
   // ---- roles: what a function's configuration needs from its role ----
   const roles = ofType(resources, 'AWS::IAM::Role');
   const roleArnOf = (x: LocatedResource) => String(resolved({ 'Fn::GetAtt': [x.id, 'Arn'] }, x.stack));
+  /** A role of the assembly by its resolved ARN (a named role's ARN, or `att|<stack>/<id>|Arn`). */
+  const roleByArn = (arn: string) => roles.find((x) => roleArnOf(x) === arn);
   const managed = ofType(resources, 'AWS::IAM::ManagedPolicy').concat(ofType(resources, 'AWS::IAM::Policy'));
   const grantsOf = (role: LocatedResource): Statement[] => {
     const roleName =
@@ -469,11 +471,7 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
     const props = fn.resource.Properties ?? {};
     const source = name(fn);
     const roleArn = String(resolved(props.Role, fn.stack));
-    const role =
-      roles.find((x) => roleArnOf(x) === roleArn) ??
-      (targetOf(roleArn)?.resource.Type === 'AWS::IAM::Role'
-        ? roles.find((x) => `att|${x.stack.id}/${x.id}|Arn` === roleArn)
-        : undefined);
+    const role = roleByArn(roleArn);
     if (!role) {
       record('function role', source, roleArn, [[`its role ${roleArn} is not in the assembly`, false]]);
       continue;
@@ -603,11 +601,7 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
         true,
       );
     } else {
-      const role = roles.find(
-        (x) =>
-          roleArnOf(x) === String(resolved(props.DeliverLogsPermissionArn, flowLog.stack)) ||
-          `att|${x.stack.id}/${x.id}|Arn` === String(resolved(props.DeliverLogsPermissionArn, flowLog.stack)),
-      );
+      const role = roleByArn(String(resolved(props.DeliverLogsPermissionArn, flowLog.stack)));
       const group = String(resolved(props.LogGroupName, flowLog.stack));
       const stream = arnIn(flowLog.stack, 'logs', `log-group:${group}:log-stream:sample`);
       record('flow logs', name(flowLog), `log group ${group}`, [...deliveryRoleChecks(role, stream)]);
@@ -699,7 +693,7 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
     keyAdmitsService('CloudTrail', name(trail), resolved(props.KMSKeyId, trail.stack), p);
     if (props.CloudWatchLogsRoleArn !== undefined) {
       const roleArn = String(resolved(props.CloudWatchLogsRoleArn, trail.stack));
-      const role = roles.find((x) => roleArnOf(x) === roleArn || `att|${x.stack.id}/${x.id}|Arn` === roleArn);
+      const role = roleByArn(roleArn);
       const group = String(resolved(props.CloudWatchLogsLogGroupArn, trail.stack)).replace(/:\*$/, '');
       const stream = `${group}:log-stream:sample`;
       record('CloudTrail', name(trail), group, [...deliveryRoleChecks(role, stream)]);
