@@ -4,11 +4,14 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemblyResources, costTable, fixedMonthlyCost } from '../lib/cost/fixed-cost';
+import { assemblyResources, costTable, fixedMonthlyCost, PRICE_REGION } from '../lib/cost/fixed-cost';
 
 const dir = process.argv[2] ?? join(__dirname, '..', 'cdk.out');
 if (!existsSync(join(dir, 'manifest.json'))) {
   console.error(`${dir}: no cloud assembly here (manifest.json is missing); run npx cdk synth first`);
   process.exit(2);
 }
+console.log(
+  `Fixed monthly cost of ${dir}, at ${PRICE_REGION} on-demand list prices (USD); usage-based charges come on top.\n`,
+);
 console.log(costTable(fixedMonthlyCost(assemblyResources(dir))));

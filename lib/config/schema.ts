@@ -1,3 +1,4 @@
+import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
 import {
   DATA_CLASSIFICATIONS,
@@ -141,6 +142,11 @@ const environment = z.strictObject({
    * Availability zone names, required with an account: synth never looks them up.
    */
   availabilityZones: z.array(z.string()).optional(),
+  /**
+   * Accept a region that aws-cdk-lib's region list does not know yet (a region newer than the
+   * library). Without it such a region is refused, so that a typo (us-east-9) is caught.
+   */
+  acceptUnknownRegion: z.boolean().default(false),
 });
 
 const audit = z.strictObject({
@@ -375,7 +381,7 @@ const inferenceApi = z.strictObject({
 const baseSchema = z.strictObject({
   /** Prefix of every stack name, so several blueprints can share an account. */
   namePrefix: name('a name prefix', 20).default('aiseg'),
-  environment: environment.default({}),
+  environment: environment.default(() => environment.parse({})),
   /**
    * The AWS Organizations id; endpoint policies then admit the organisation's principals and
    * resources. Without it they admit this account's only.
@@ -425,6 +431,9 @@ function egressAllowlistOf(s: RawSegment): readonly string[] {
 }
 
 /** [index, index of the first occurrence] of every repeated value. */
+/** The regions aws-cdk-lib's region information knows. */
+const KNOWN_REGIONS = new Set(RegionInfo.regions.map((r) => r.name));
+
 function duplicates(values: readonly string[]): [number, number][] {
   return values.flatMap((value, i) => {
     const first = values.indexOf(value);
@@ -449,6 +458,21 @@ function crossFieldIssues(config: z.output<typeof baseSchema>): Issue[] {
   const issues: Issue[] = [];
   const { environment: env, segments, corporateCidrs } = config;
 
+  if (env.region && !env.acceptUnknownRegion && !KNOWN_REGIONS.has(env.region)) {
+    issues.push({
+      path: ['environment', 'region'],
+      value: env.region,
+      message:
+        'not a region aws-cdk-lib knows; expected one such as eu-west-1 (set environment.acceptUnknownRegion for a region newer than the library)',
+    });
+  }
+  duplicates(config.audit.alertEmails.map((e) => e.toLowerCase())).forEach(([at, first]) =>
+    issues.push({
+      path: ['audit', 'alertEmails', at],
+      value: config.audit.alertEmails[at],
+      message: `duplicate address; alertEmails[${first}] has it already`,
+    }),
+  );
   if (env.account && !env.region) {
     issues.push({ path: ['environment', 'region'], message: 'required when environment.account is set' });
   }
@@ -619,10 +643,13 @@ function inferenceApiIssues(config: BaseConfig): Issue[] {
   const issues: Issue[] = [];
   const { segment, callers, throttle } = config.inferenceApi;
   const named = segmentIssues(config, 'inferenceApi', 'inference', segment, issues);
-  if (named && !(named.interfaceEndpoints ?? ['execute-api']).includes('execute-api')) {
+  // The API's segment, named or (the only inference segment) by default.
+  const inference = config.segments.filter((s) => s.kind === 'inference');
+  const apiSegment = named ?? (segment === undefined && inference.length === 1 ? inference[0] : undefined);
+  if (apiSegment && !(apiSegment.interfaceEndpoints ?? ['execute-api']).includes('execute-api')) {
     issues.push({
-      path: ['segments', config.segments.indexOf(named), 'interfaceEndpoints'],
-      value: named.interfaceEndpoints,
+      path: ['segments', config.segments.indexOf(apiSegment), 'interfaceEndpoints'],
+      value: apiSegment.interfaceEndpoints,
       message:
         'the inference API is reached through the execute-api endpoint; expected a list with execute-api',
     });

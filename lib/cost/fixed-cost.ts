@@ -8,6 +8,9 @@ export const HOURS_PER_MONTH = 730;
  * On-demand list prices in USD (us-east-1) of what the blueprint runs around the clock. Usage
  * (traffic processed, log volume, DNS queries, requests) comes on top and is not counted.
  */
+/** The region whose list prices PRICES holds. */
+export const PRICE_REGION = 'us-east-1';
+
 export const PRICES = {
   firewallEndpointHour: 0.395,
   natGatewayHour: 0.045,

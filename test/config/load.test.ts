@@ -3,7 +3,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config/load';
+import { loadConfig, configFromContext, misspeltConfigKeys } from '../../lib/config/load';
 import { ConfigError } from '../../lib/config/validate';
 
 const ROOT = join(__dirname, '..', '..');
@@ -89,5 +89,53 @@ describe('the app, given an invalid config', () => {
       'config.segments[0].vpcCidr: got "10.10.0.0/16" (default); overlaps corporateCidrs[0] 10.0.0.0/8; expected a range disjoint from the corporate network',
     );
     expect(readdirSync(outdir)).toEqual([]);
+  });
+});
+
+describe('the app and the command line', () => {
+  const runApp = (context: Record<string, unknown>) => {
+    const outdir = mkdtempSync(join(tmpdir(), 'aiseg-out-'));
+    const result = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', join(ROOT, 'bin', 'app.ts')],
+      {
+        cwd: ROOT,
+        env: { ...process.env, CDK_OUTDIR: outdir, CDK_CONTEXT_JSON: JSON.stringify(context) },
+        encoding: 'utf8',
+      },
+    );
+    return { result, outdir };
+  };
+
+  test('a misspelt -c config is refused, naming the key, and nothing is synthesized', () => {
+    const { result, outdir } = runApp({ conifg: 'config/example.json' });
+    expect(result.status).toBe(1);
+    expect(result.stderr).toContain(
+      'context key "conifg" looks like a misspelt "config"; expected -c config=path/to/file.json',
+    );
+    expect(readdirSync(outdir)).toEqual([]);
+  });
+
+  test('feature flags and other settings are not mistaken for it', () => {
+    expect(
+      misspeltConfigKeys([
+        '@aws-cdk/core:enablePartitionLiterals',
+        'cli-telemetry',
+        'config',
+        'aws:cdk:enable-path-metadata',
+      ]),
+    ).toEqual([]);
+    expect(misspeltConfigKeys(['Config', 'cofnig', 'configs', 'confg'])).toEqual([
+      'Config',
+      'cofnig',
+      'configs',
+      'confg',
+    ]);
+  });
+
+  test('every synth says which configuration it used', () => {
+    const file = join(ROOT, 'config', 'example.json');
+    expect(configFromContext({ config: 'config/example.json' }).source).toBe(file);
+    expect(configFromContext({}).source).toBe('built-in defaults');
   });
 });

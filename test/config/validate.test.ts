@@ -582,6 +582,30 @@ describe('inferenceApi', () => {
       'config.segments[0].interfaceEndpoints: got ["sagemaker-runtime"]; the inference API is reached through the execute-api endpoint; expected a list with execute-api',
     ],
     [
+      "an inference segment without the execute-api endpoint, the API's segment by default",
+      {
+        segments: [
+          {
+            name: 'serve',
+            kind: 'inference',
+            vpcCidr: '10.30.0.0/16',
+            interfaceEndpoints: ['sagemaker-runtime'],
+          },
+        ],
+      },
+      'config.segments[0].interfaceEndpoints: got ["sagemaker-runtime"]; the inference API is reached through the execute-api endpoint; expected a list with execute-api',
+    ],
+    [
+      'the same alert address twice, in any case',
+      { audit: { alertEmails: ['soc@example.org', 'SOC@example.org'] } },
+      'config.audit.alertEmails[1]: got "SOC@example.org"; duplicate address; alertEmails[0] has it already',
+    ],
+    [
+      'a region aws-cdk-lib does not know',
+      { environment: { region: 'us-east-9' } },
+      'config.environment.region: got "us-east-9"; not a region aws-cdk-lib knows; expected one such as eu-west-1 (set environment.acceptUnknownRegion for a region newer than the library)',
+    ],
+    [
       'a burst below the rate',
       { inferenceApi: { throttle: { rateLimit: 50, burstLimit: 10 } } },
       'config.inferenceApi.throttle.burstLimit: got 10; expected at least the rateLimit (50)',
