@@ -5,7 +5,10 @@
  * times the verifier over the synthesized default app, and the pseudonymization transform over a
  * generated 100,000-row CSV.
  *
- *   npm run bench -- [--rounds N]
+ *   npm run bench -- [--rounds N] [--tests]
+ *
+ * With --tests it also times `npm test` once (type-check, lint and every test) against the same
+ * empty-app synth: the test budget is at most TEST_TARGET_RATIO times that.
  */
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
@@ -20,6 +23,7 @@ import { verify } from '../lib/verify/verify';
 
 const ROOT = join(__dirname, '..');
 const TARGET_RATIO = 2.5;
+const TEST_TARGET_RATIO = 25;
 const RUNNER = ['-r', 'ts-node/register/transpile-only'];
 const APPS = {
   blueprint: join(ROOT, 'bin', 'app.ts'),
@@ -190,6 +194,18 @@ async function main(): Promise<void> {
     `\nTarget: at most ${TARGET_RATIO}x in every mode: ${met ? 'met' : 'NOT met'} (worst ${worst.toFixed(2)}x)`,
   );
   if (!met) process.exitCode = 1;
+
+  if (process.argv.includes('--tests')) {
+    const empty = median(times['app process'].empty);
+    const tests = timed('npm', ['test', '--silent'], {});
+    const ratio = tests / empty;
+    const testsMet = ratio <= TEST_TARGET_RATIO;
+    console.log(
+      `\nnpm test: ${tests.toFixed(1)} s, ${ratio.toFixed(1)}x the empty app's synth (${empty.toFixed(2)} s); ` +
+        `target at most ${TEST_TARGET_RATIO}x: ${testsMet ? 'met' : 'NOT met'}`,
+    );
+    if (!testsMet) process.exitCode = 1;
+  }
 }
 
 void main();
