@@ -7,7 +7,7 @@
  *
  *   npm run bench -- [--rounds N] [--tests]
  *
- * With --tests it also times `npm test` once (type-check, lint and every test) against the same
+ * With --tests it also times `npm test` once (type-check and every test) against the same
  * empty-app synth: the test budget is at most TEST_TARGET_RATIO times that.
  */
 import { spawnSync } from 'node:child_process';
