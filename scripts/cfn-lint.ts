@@ -52,13 +52,15 @@ if (run.error || (run.status !== 0 && !run.stdout.trim().startsWith('['))) {
   process.exit(2);
 }
 const findings = JSON.parse(run.stdout || '[]') as Finding[];
+/** Each template read once, however many findings it has. */
+const parsed = new Map<string, { Resources: Record<string, { Type: string }> }>();
 const typeAt = (finding: Finding) => {
   const [section, logicalId] = finding.Location.Path;
   if (section !== 'Resources') return undefined;
-  const template = JSON.parse(readFileSync(finding.Filename, 'utf8')) as {
-    Resources: Record<string, { Type: string }>;
-  };
-  return template.Resources[String(logicalId)]?.Type;
+  if (!parsed.has(finding.Filename)) {
+    parsed.set(finding.Filename, JSON.parse(readFileSync(finding.Filename, 'utf8')) as never);
+  }
+  return parsed.get(finding.Filename)!.Resources[String(logicalId)]?.Type;
 };
 let errors = 0;
 for (const finding of findings) {
