@@ -9,14 +9,15 @@ import type {
 } from 'aws-cdk-lib';
 import { BackgroundJob } from './background';
 
-const CONTROL_TOWER_RULES = join(
+export const CONTROL_TOWER_RULES = join(
   dirname(require.resolve('@cdklabs/cdk-validator-cfnguard')),
   '..',
   'rules',
   'control-tower',
   'cfn-guard',
 );
-const RESOURCE_TYPE = /"(AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)"/g;
+/** A quoted resource type; the rule files quote with either mark. */
+const RESOURCE_TYPE = /["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g;
 
 /**
  * Runs CfnGuardValidator over each job (a template and its rule files): the jobs, largest first,
@@ -57,12 +58,12 @@ for (const load of loads) {
 `;
 
 /** A Control Tower guard rule file and the resource types it inspects (empty when it names none). */
-interface RuleFile {
+export interface RuleFile {
   readonly path: string;
   readonly resourceTypes: readonly string[];
 }
 
-function listRuleFiles(dir: string): RuleFile[] {
+export function listRuleFiles(dir: string): RuleFile[] {
   return readdirSync(dir, { withFileTypes: true }).flatMap((entry) => {
     const path = join(dir, entry.name);
     if (entry.isDirectory()) return listRuleFiles(path);

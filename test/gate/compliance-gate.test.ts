@@ -105,7 +105,7 @@ describe('canary: the same gate test fails on a known-bad resource', () => {
 
 describe('built-in CloudFormation validation', () => {
   test('fails synth on an escape-hatch typo (findings are errors, not warnings)', () => {
-    const app = testApp();
+    const app = testApp({ builtinValidation: true });
     new sns.CfnTopic(new Stack(app, 'Typo'), 'Topic').addPropertyOverride('DisplayNmae', 'alerts');
     const builtIn = readReport(app.synth().directory).pluginReports.find(
       (p) => p.pluginName === 'CloudFormation Validate',
