@@ -1,14 +1,11 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
 import { resourceOf, target } from '../support/cross-stack';
-import { defaultStackIds, defaultTemplate, readTemplateJson } from '../support/default-app';
+import { defaultStackIds, defaultTemplate, exampleAppDir, readTemplateJson } from '../support/default-app';
 import { actionsOf, policyOfRole, resourcesOf as statementResources, type Statement } from '../support/iam';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements } from '../support/template';
 
-const ROOT = join(__dirname, '..', '..');
 const api = defaultTemplate('InferenceApi');
 const ofType = (t: Template, type: string) =>
   Object.entries(resourcesOf(t)).filter(([, r]) => r.Type === type);
@@ -266,12 +263,9 @@ describe('alarms', () => {
 });
 
 describe('with callers and a model (the example configuration)', () => {
-  const { blueprint } = synthBlueprint({
-    config: JSON.parse(readFileSync(join(ROOT, 'config', 'example.json'), 'utf8')),
-  });
-  const t = Template.fromStack(blueprint.inferenceApi!);
-  const data = Template.fromStack(blueprint.data);
-  const identity = Template.fromStack(blueprint.identity);
+  const [t, data, identity] = ['InferenceApi', 'Data', 'Identity'].map((id) =>
+    Template.fromJSON(readTemplateJson(id, exampleAppDir())),
+  );
 
   test('one caller role per application, trusted by its principals, allowed the one method and nothing else', () => {
     const roles = ofType(t, 'AWS::IAM::Role');

@@ -3,15 +3,26 @@ import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 
 /**
- * The default blueprint, synthesized once per test run with every rule pack by the global
- * setup. Tests read its templates and validation report from disk instead of synthesizing again.
+ * The default blueprint and the example configuration (`config/example.json`), each synthesized
+ * once per test run with every rule pack by the global setup. Tests read their templates and
+ * validation reports from disk instead of synthesizing them again.
  */
 export const DEFAULT_APP_DIR_ENV = 'AISEG_DEFAULT_APP_DIR';
+export const EXAMPLE_APP_DIR_ENV = 'AISEG_EXAMPLE_APP_DIR';
+export const EXAMPLE_CONFIG = join(__dirname, '..', '..', 'config', 'example.json');
+
+function appDir(env: string): string {
+  const dir = process.env[env];
+  if (!dir) throw new Error(`${env} is not set; run the tests through jest (global setup)`);
+  return dir;
+}
 
 export function defaultAppDir(): string {
-  const dir = process.env[DEFAULT_APP_DIR_ENV];
-  if (!dir) throw new Error(`${DEFAULT_APP_DIR_ENV} is not set; run the tests through jest (global setup)`);
-  return dir;
+  return appDir(DEFAULT_APP_DIR_ENV);
+}
+
+export function exampleAppDir(): string {
+  return appDir(EXAMPLE_APP_DIR_ENV);
 }
 
 export function readTemplateJson(stackId: string, dir = defaultAppDir()): Record<string, unknown> {

@@ -6,8 +6,7 @@ import { readAssembly, type Assembly } from '../../lib/verify/assembly';
 import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../support/assembly';
 import { Resolver } from '../../lib/verify/resolve';
 import { renderMarkdown, verify, writeReport } from '../../lib/verify/verify';
-import { defaultAppDir } from '../support/default-app';
-import { synthBlueprint } from '../support/synth';
+import { defaultAppDir, exampleAppDir } from '../support/default-app';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -596,12 +595,7 @@ describe('npm run verify', () => {
 });
 
 describe('an assembly bound to an account and region (the example configuration)', () => {
-  const { outdir } = synthBlueprint({
-    config: JSON.parse(
-      readFileSync(join(__dirname, '..', '..', 'config', 'example.json'), 'utf8'),
-    ) as unknown,
-  });
-  const report = verify(readAssembly(outdir));
+  const report = verify(readAssembly(exampleAppDir()));
 
   test('every invariant holds: pseudo parameters take the stack account, region and partition', () => {
     expect(report.invariants.filter((i) => !i.passed).map((i) => i.violations)).toEqual([]);
