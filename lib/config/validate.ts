@@ -29,7 +29,8 @@ function describeIssue(issue: z.core.$ZodIssue, raw: unknown): string {
   if (issue.code === 'unrecognized_keys') {
     return issue.keys
       .map(
-        (key) => `${fieldPath([...issue.path, key])}: unknown field; check its spelling against the README`,
+        (key) =>
+          `${fieldPath([...issue.path, key])}: unknown field; check its spelling against docs/configuration-reference.md`,
       )
       .join('\n  - ');
   }

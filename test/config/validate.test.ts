@@ -95,6 +95,32 @@ describe('defaults', () => {
   });
 });
 
+describe('the $schema key, which points editors at config/schema.json', () => {
+  test('is accepted at the top level and left out of the validated config', () => {
+    expect(validateConfig({ $schema: './schema.json' })).toEqual(validateConfig({}));
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const example = require('../../config/example.json') as Record<string, unknown>;
+    expect(example.$schema).toBe('./schema.json');
+    const withoutSchema = { ...example };
+    delete withoutSchema.$schema;
+    expect(validateConfig(example, 'config/example.json')).toEqual(validateConfig(withoutSchema));
+    expect(validateConfig(example)).not.toHaveProperty('$schema');
+  });
+
+  test('must be a string', () => {
+    expect(problems({ $schema: 1 })).toEqual(['config.$schema: got 1; expected string, received number']);
+  });
+
+  test('is no licence for other unknown keys, at the top level or below', () => {
+    expect(problems({ $schema: './schema.json', namPrefix: 'acme' })).toEqual([
+      'config.namPrefix: unknown field; check its spelling against docs/configuration-reference.md',
+    ]);
+    expect(problems({ audit: { $schema: './schema.json' } })).toEqual([
+      'config.audit.$schema: unknown field; check its spelling against docs/configuration-reference.md',
+    ]);
+  });
+});
+
 describe('rejections name the field, the value and what is expected', () => {
   test.each([
     [
@@ -178,7 +204,11 @@ describe('rejections name the field, the value and what is expected', () => {
       `config.namePrefix: got "${'a'.repeat(21)}"; expected a name prefix of at most 20 characters`,
     ],
     ['no segments', { segments: [] }, 'config.segments: got []; expected at least one segment'],
-    ['a misspelt field', { segmnets: [] }, 'config.segmnets: unknown field'],
+    [
+      'a misspelt field',
+      { segmnets: [] },
+      'config.segmnets: unknown field; check its spelling against docs/configuration-reference.md',
+    ],
     [
       'malformed allowlist domain',
       { segments: [segment({ kind: 'development', egressAllowlist: ['https://pypi.org'] })] },
@@ -263,7 +293,7 @@ describe('rejections name the field, the value and what is expected', () => {
     [
       'a misspelt nested field',
       { segments: [segment({ cidr: '10.1.0.0/16' })] },
-      'config.segments[0].cidr: unknown field',
+      'config.segments[0].cidr: unknown field; check its spelling against docs/configuration-reference.md',
     ],
     [
       'wrong type',
