@@ -13,6 +13,7 @@ import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { WorkloadStack } from './stacks/workload-stack';
+import { SEGMENT_KIND_PROFILES, sageMakerKinds } from './segment-kinds';
 import { BLUEPRINT_TAG } from './tags';
 
 export interface Blueprint {
@@ -36,8 +37,7 @@ export interface Blueprint {
 function sageMakerLogGroupNames(config: BlueprintConfig): string[] {
   const kinds = new Set(config.segments.map((s) => s.kind));
   return [
-    ...(kinds.has('training') ? ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/ProcessingJobs'] : []),
-    ...(kinds.has('development') ? ['/aws/sagemaker/studio'] : []),
+    ...sageMakerKinds().flatMap(([kind, profile]) => (kinds.has(kind) ? profile.logGroups : [])),
     ...(config.inferenceApi.endpointName !== undefined && config.inferenceApi.segment !== undefined
       ? [`/aws/sagemaker/Endpoints/${config.inferenceApi.endpointName}`]
       : []),
@@ -120,7 +120,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   });
 
   const workloads = new Map<string, WorkloadStack>();
-  for (const segment of config.segments.filter((s) => s.kind === 'development')) {
+  for (const segment of config.segments.filter((s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.studio)) {
     const workload = new WorkloadStack(app, `Workload-${segment.name}`, {
       stackName: `${prefix}-workload-${segment.name}`,
       description: `AI segmentation blueprint: ${segment.kind} segment "${segment.name}" SageMaker Studio`,

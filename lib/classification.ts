@@ -1,5 +1,12 @@
 import { Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import {
+  SEGMENT_KIND_PROFILES,
+  SEGMENT_KINDS,
+  sageMakerKinds,
+  type SageMakerProfile,
+  type SegmentKind,
+} from './segment-kinds';
 
 /** The tag every data store carries; its value decides the store's controls. */
 export const DATA_CLASSIFICATION_TAG = 'DataClassification';
@@ -16,19 +23,15 @@ export function classify(scope: IConstruct, classification: DataClassification):
 export const DATA_ZONES = ['raw', 'curated', 'models', 'quarantine'] as const;
 export type DataZone = (typeof DATA_ZONES)[number];
 
+/** The roles of the blueprint that touch zones by name (not per segment). */
+export type NamedZoneActor = 'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass';
+
 /**
  * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,
  * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, and the SageMaker
- * execution role of each segment kind (`development`, `training`, `inference`).
+ * execution role of each segment kind (the kind's name: `development`, `training`, `inference`).
  */
-export type ZoneActor =
-  | 'ingestion'
-  | 'pseudonymization'
-  | 'data-scientist'
-  | 'break-glass'
-  | 'development'
-  | 'training'
-  | 'inference';
+export type ZoneActor = NamedZoneActor | SegmentKind;
 
 export interface ZoneControls {
   readonly classification: DataClassification;
@@ -41,56 +44,94 @@ export interface ZoneControls {
    * The kinds of segment whose S3 endpoints may carry requests to the zone; requests through any
    * other path are refused unless they come from a role listed in `offNetwork`.
    */
-  readonly segments: readonly ('development' | 'training' | 'inference' | 'pipeline')[];
+  readonly segments: readonly SegmentKind[];
   /** Roles that reach the zone without a segment's endpoint (an uploader outside AWS, break-glass). */
   readonly offNetwork: readonly ZoneActor[];
   /** Roles that may write under one prefix only (an endpoint's captured requests and responses). */
   readonly prefixWriters?: readonly { readonly actor: ZoneActor; readonly prefix: string }[];
 }
 
-/** Where inference endpoints capture their requests and responses, in the models zone. */
-export const DATA_CAPTURE_PREFIX = 'data-capture/';
-
 /**
- * The one place the data zones' access is declared. The data stack turns it into bucket policies
- * and key policies, the workload stacks into role policies, and tests read it back.
+ * Stands, in a zone's readers or writers, for the SageMaker execution roles of the segment kinds
+ * whose profile reads (or writes the whole of) the zone, in the order of SEGMENT_KINDS.
  */
-export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
+const SEGMENT_ROLES = 'segment-roles';
+
+interface ZoneDeclaration {
+  readonly classification: DataClassification;
+  readonly description: string;
+  readonly readers: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[];
+  readonly writers: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[];
+  readonly offNetwork: readonly NamedZoneActor[];
+}
+
+/** The named roles of each zone; the segment kinds' part comes from their profiles. */
+const ZONE_DECLARATIONS: Readonly<Record<DataZone, ZoneDeclaration>> = {
   raw: {
     classification: 'phi',
     description: 'Raw patient data as it lands; read only by the pseudonymization stage',
     readers: ['pseudonymization', 'break-glass'],
     writers: ['ingestion'],
     // The stage reads through its pipeline segment's endpoint; uploads come from outside.
-    segments: ['pipeline'],
     offNetwork: ['ingestion', 'break-glass'],
   },
   curated: {
     classification: 'pii',
     description: 'Pseudonymized records that development and training work on',
-    readers: ['data-scientist', 'development', 'training', 'break-glass'],
+    readers: ['data-scientist', SEGMENT_ROLES, 'break-glass'],
     writers: ['pseudonymization'],
-    segments: ['development', 'training', 'pipeline'],
     offNetwork: ['break-glass'],
   },
   models: {
     classification: 'proprietary',
     description: 'Model artifacts that training writes and inference serves',
-    readers: ['training', 'inference', 'break-glass'],
-    writers: ['training'],
-    segments: ['training', 'inference'],
+    readers: [SEGMENT_ROLES, 'break-glass'],
+    writers: [SEGMENT_ROLES],
     offNetwork: ['break-glass'],
-    // Endpoints write the data they capture with the model's (inference) execution role.
-    prefixWriters: [{ actor: 'inference', prefix: 'data-capture/' }],
   },
   quarantine: {
     classification: 'phi',
     description: 'Records the pseudonymization stage could not process, kept with the reason',
     readers: ['break-glass'],
     writers: ['pseudonymization'],
-    segments: ['pipeline'],
     offNetwork: ['break-glass'],
   },
+};
+
+function zoneControls(zone: DataZone): ZoneControls {
+  const declared = ZONE_DECLARATIONS[zone];
+  const kinds = (touches: (p: SageMakerProfile) => boolean) =>
+    sageMakerKinds()
+      .filter(([, profile]) => touches(profile))
+      .map(([kind]) => kind);
+  const expand = (
+    actors: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[],
+    touches: (p: SageMakerProfile) => boolean,
+  ): ZoneActor[] => actors.flatMap((a) => (a === SEGMENT_ROLES ? kinds(touches) : [a]));
+  const prefixWriters = sageMakerKinds().flatMap(([actor, profile]) =>
+    profile.writes.flatMap((w) => (w.zone === zone && w.prefix ? [{ actor, prefix: w.prefix }] : [])),
+  );
+  return {
+    classification: declared.classification,
+    description: declared.description,
+    readers: expand(declared.readers, (p) => p.reads.includes(zone)),
+    writers: expand(declared.writers, (p) => p.writes.some((w) => w.zone === zone && !w.prefix)),
+    segments: SEGMENT_KINDS.filter((kind) => SEGMENT_KIND_PROFILES[kind].zonePath.includes(zone)),
+    offNetwork: declared.offNetwork,
+    ...(prefixWriters.length > 0 ? { prefixWriters } : {}),
+  };
+}
+
+/**
+ * The one place the data zones' access is declared: the named roles here, the segment kinds'
+ * execution roles in their profiles (lib/segment-kinds.ts). The data stack turns it into bucket
+ * policies and key policies, the identity stack into role policies, and tests read it back.
+ */
+export const ZONE_CONTROLS: Readonly<Record<DataZone, ZoneControls>> = {
+  raw: zoneControls('raw'),
+  curated: zoneControls('curated'),
+  models: zoneControls('models'),
+  quarantine: zoneControls('quarantine'),
 };
 
 /** Per classification: how long versions are kept and when objects move to colder storage. */

@@ -43,26 +43,6 @@ export const INTERFACE_ENDPOINTS = [
 ] as const;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 
-const COMMON_ENDPOINTS: InterfaceEndpointName[] = ['ecr-api', 'ecr-dkr', 'logs', 'monitoring', 'sts', 'kms'];
-
-/** The interface endpoints each kind gets unless the segment lists its own. */
-export const DEFAULT_INTERFACE_ENDPOINTS = {
-  // SageMaker Studio in VpcOnly mode needs the API, runtime, notebook and Studio endpoints.
-  development: [
-    'sagemaker-api',
-    'sagemaker-runtime',
-    'sagemaker-notebook',
-    'sagemaker-studio',
-    ...COMMON_ENDPOINTS,
-  ],
-  training: ['sagemaker-api', 'sagemaker-runtime', ...COMMON_ENDPOINTS],
-  // execute-api carries the private inference API.
-  inference: ['sagemaker-api', 'sagemaker-runtime', 'execute-api', ...COMMON_ENDPOINTS],
-  // The pseudonymization function calls KMS (GenerateMac) and S3 (the gateway endpoint); Lambda
-  // delivers its logs and dead letters itself, outside the VPC.
-  pipeline: ['kms'],
-} as const satisfies Record<string, readonly InterfaceEndpointName[]>;
-
 /** The IDS/IPS rule categories, each maintained in its own Suricata file under rules/suricata/. */
 export const IPS_CATEGORIES = [
   'crossSegment',

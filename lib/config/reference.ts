@@ -6,6 +6,7 @@
 import { z } from 'zod';
 import { CONFIG_DOMAINS, configSchema } from './schema';
 import { defaultText } from './schema/fields';
+import { SEGMENT_KINDS_FILE, segmentKindsReference } from '../segment-kinds';
 
 export const JSON_SCHEMA_FILE = 'config/schema.json';
 export const REFERENCE_FILE = 'docs/configuration-reference.md';
@@ -106,6 +107,7 @@ export function generatedFiles(): Record<string, string> {
   return {
     [JSON_SCHEMA_FILE]: formatJson(configJsonSchema()) + '\n',
     [REFERENCE_FILE]: configReference(),
+    [SEGMENT_KINDS_FILE]: segmentKindsReference(),
   };
 }
 

@@ -4,7 +4,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import type { SegmentKind } from '../config/schema';
+import type { SegmentKind } from '../segment-kinds';
 import { acknowledge } from '../gate/acknowledge';
 import { SegmentIsolationAcl, type IsolatedRange } from './segment-isolation-acl';
 import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../tags';

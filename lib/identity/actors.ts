@@ -1,6 +1,11 @@
 import type { ZoneActor } from '../classification';
 import type { BlueprintConfig } from '../config/schema';
 import { roleName } from '../names';
+import { SEGMENT_KIND_PROFILES, SEGMENT_KINDS, type SegmentKind } from '../segment-kinds';
+
+function isSegmentKind(actor: ZoneActor): actor is SegmentKind {
+  return (SEGMENT_KINDS as readonly string[]).includes(actor);
+}
 
 /** Role names of the blueprint (`${prefix}-${role}`, per segment `${prefix}-${segment}-${role}`). */
 export const SAGEMAKER_ROLE = 'sagemaker';
@@ -21,16 +26,11 @@ export const PIPELINE_OPERATOR_ROLE = 'pipeline-operator';
  */
 export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor): string[] {
   const prefix = config.namePrefix;
-  switch (actor) {
-    case 'development':
-    case 'training':
-    case 'inference':
-      return config.segments
-        .filter((s) => s.kind === actor)
-        .map((s) => roleName(prefix, SAGEMAKER_ROLE, s.name));
-    case 'break-glass':
-      return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
-    default:
-      return [roleName(prefix, actor)];
+  if (isSegmentKind(actor)) {
+    return config.segments
+      .filter((s) => s.kind === actor && SEGMENT_KIND_PROFILES[s.kind].sagemaker)
+      .map((s) => roleName(prefix, SAGEMAKER_ROLE, s.name));
   }
+  if (actor === 'break-glass') return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
+  return [roleName(prefix, actor)];
 }

@@ -10,7 +10,7 @@ import {
   type DataZone,
   type ZoneActor,
 } from '../classification';
-import type { BlueprintConfig, SegmentKind } from '../config/schema';
+import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
 import { SecureBucket } from '../constructs/secure-bucket';
 import {
@@ -20,6 +20,7 @@ import {
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
 } from '../identity/actors';
+import { SEGMENT_KIND_PROFILES } from '../segment-kinds';
 import { dataBucketName, pseudonymizationRuleName, roleArn, roleName } from '../names';
 import { DATA_ZONE_TAG } from '../tags';
 import { classify } from '../classification';
@@ -43,13 +44,6 @@ export const KEY_USE_ACTIONS = [
 ];
 /** Every key operation on data, variants included: refused to any other principal. */
 export const DATA_KEY_OPERATIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey*', 'kms:ReEncrypt*'];
-
-/** The classification of what each kind of segment keeps on its SageMaker volumes. */
-const SEGMENT_KEY_CLASSIFICATION: Partial<Record<SegmentKind, DataClassification>> = {
-  development: 'pii',
-  training: 'pii',
-  inference: 'proprietary',
-};
 
 /** The stateful parts of the pseudonymization stage. */
 export interface PseudonymizationState {
@@ -138,17 +132,18 @@ export class DataStack extends Stack {
     }
 
     for (const segment of config.segments) {
-      const classification = SEGMENT_KEY_CLASSIFICATION[segment.kind];
-      // Pipeline segments run no SageMaker work and keep nothing on volumes.
-      if (!classification) continue;
+      const sagemaker = SEGMENT_KIND_PROFILES[segment.kind].sagemaker;
+      // A kind without SageMaker work (pipeline) keeps nothing on volumes.
+      if (!sagemaker) continue;
+      const classification = sagemaker.volumeClassification;
       const key = new ProtectedKey(this, `SegmentKey-${segment.name}`, {
         description: `Encrypts the SageMaker volumes and storage of segment ${segment.name}`,
         classification,
       });
-      // The segment's execution role; for inference also the ML engineer, who creates endpoint
-      // configurations with the key (SageMaker then asks for a grant as the caller).
+      // The segment's execution role; where models are hosted also the ML engineer, who creates
+      // endpoint configurations with the key (SageMaker then asks for a grant as the caller).
       const users = [roleName(config.namePrefix, SAGEMAKER_ROLE, segment.name)];
-      if (segment.kind === 'inference') users.push(roleName(config.namePrefix, ML_ENGINEER_ROLE));
+      if (sagemaker.hostsEndpoints) users.push(roleName(config.namePrefix, ML_ENGINEER_ROLE));
       nameKeyUsers(
         key,
         users.map((name) => roleArn(this, name)),

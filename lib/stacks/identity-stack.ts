@@ -4,12 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import {
-  DATA_CAPTURE_PREFIX,
-  ZONE_CONTROLS,
-  type DataClassification,
-  type DataZone,
-} from '../classification';
+import { DATA_ZONES, ZONE_CONTROLS, type DataClassification, type DataZone } from '../classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import {
@@ -26,6 +21,7 @@ import {
 } from '../identity/actors';
 import { pseudonymizationFunctionName, roleArn, roleName } from '../names';
 import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
+import { SEGMENT_KIND_PROFILES, type SageMakerProfile } from '../segment-kinds';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
 
@@ -105,8 +101,9 @@ export class IdentityStack extends Stack {
     if (this.data.pseudonymization) this.pipelineOperator(ids.pipelineOperators);
 
     for (const segment of config.segments) {
-      // Pipeline segments run the pseudonymization function only, no SageMaker work.
-      if (segment.kind !== 'pipeline') this.sagemakerExecution(segment, props.networks);
+      // A kind without SageMaker work (pipeline: the pseudonymization function only) has no role.
+      const sagemaker = SEGMENT_KIND_PROFILES[segment.kind].sagemaker;
+      if (sagemaker) this.sagemakerExecution(segment, sagemaker, props.networks);
       if (segment.name === config.inferenceApi.segment) {
         const name = roleName(config.namePrefix, INFERENCE_API_ROLE, segment.name);
         this.role(
@@ -190,7 +187,9 @@ export class IdentityStack extends Stack {
     principals: readonly string[] | undefined,
     networks: ReadonlyMap<string, NetworkStack>,
   ): void {
-    const inference = this.config.segments.filter((s) => s.kind === 'inference');
+    const inference = this.config.segments.filter(
+      (s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.hostsEndpoints,
+    );
     const statements: iam.PolicyStatement[] = [
       new iam.PolicyStatement({
         sid: 'OperateTrainingAndProcessingJobs',
@@ -305,7 +304,7 @@ export class IdentityStack extends Stack {
       BREAK_GLASS_ROLE,
       'Emergency access to every data zone, raw and quarantine included; each use is an incident',
       this.humanTrust(principals),
-      (['raw', 'curated', 'models', 'quarantine'] as DataZone[]).flatMap((zone) => this.readZone(zone)),
+      DATA_ZONES.flatMap((zone) => this.readZone(zone)),
     );
   }
 
@@ -367,7 +366,16 @@ export class IdentityStack extends Stack {
 
   // ---- SageMaker ----
 
-  private sagemakerExecution(segment: SegmentConfig, networks: ReadonlyMap<string, NetworkStack>): void {
+  /**
+   * The execution role of a segment's SageMaker work: the segment key, the organisation's images,
+   * SageMaker's logs and metrics, network interfaces; then what the kind's profile says: the zones
+   * it reads and writes, and the work it may start in segments of another kind.
+   */
+  private sagemakerExecution(
+    segment: SegmentConfig,
+    profile: SageMakerProfile,
+    networks: ReadonlyMap<string, NetworkStack>,
+  ): void {
     const key = this.segmentKey(segment);
     const statements: iam.PolicyStatement[] = [
       new iam.PolicyStatement({
@@ -418,43 +426,40 @@ export class IdentityStack extends Stack {
       ),
       this.networkInterfaces(),
     ];
-    if (segment.kind === 'development') {
-      const training = this.config.segments.filter((s) => s.kind === 'training');
-      statements.push(...this.readZone('curated'));
-      if (training.length > 0) {
-        const nets = training.map((s) => networks.get(s.name)!);
-        statements.push(
-          new iam.PolicyStatement({
-            sid: 'CreateJobsOnlyInATrainingSegmentIsolatedAndEncrypted',
-            actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
-            resources: [this.sagemakerArn('training-job', '*'), this.sagemakerArn('processing-job', '*')],
-            conditions: {
-              ...this.vpcGuardrail(nets, { isolation: true, interContainerEncryption: true }),
-              StringEquals: {
-                'sagemaker:VolumeKmsKey': training.map((s) => this.segmentKey(s).keyArn),
-                'sagemaker:OutputKmsKey': this.classKey('proprietary').keyArn,
-              },
+    for (const zone of profile.reads) statements.push(...this.readZone(zone));
+    for (const { zone, prefix } of profile.writes) statements.push(...this.writeZone(zone, prefix));
+    const jobSegments = profile.launches
+      ? this.config.segments.filter((s) => s.kind === profile.launches!.jobs)
+      : [];
+    if (jobSegments.length > 0) {
+      const nets = jobSegments.map((s) => networks.get(s.name)!);
+      statements.push(
+        new iam.PolicyStatement({
+          sid: 'CreateJobsOnlyInATrainingSegmentIsolatedAndEncrypted',
+          actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
+          resources: [this.sagemakerArn('training-job', '*'), this.sagemakerArn('processing-job', '*')],
+          conditions: {
+            ...this.vpcGuardrail(nets, { isolation: true, interContainerEncryption: true }),
+            StringEquals: {
+              'sagemaker:VolumeKmsKey': jobSegments.map((s) => this.segmentKey(s).keyArn),
+              // Jobs write their output (model artifacts) to the models zone, with its key.
+              'sagemaker:OutputKmsKey': this.classKey(ZONE_CONTROLS.models.classification).keyArn,
             },
-          }),
-          new iam.PolicyStatement({
-            sid: 'FollowAndTagTheJobs',
-            actions: [
-              'sagemaker:AddTags',
-              'sagemaker:DescribeProcessingJob',
-              'sagemaker:DescribeTrainingJob',
-              'sagemaker:StopProcessingJob',
-              'sagemaker:StopTrainingJob',
-            ],
-            resources: [this.sagemakerArn('training-job', '*'), this.sagemakerArn('processing-job', '*')],
-          }),
-          this.passRole(training.map((s) => roleName(this.config.namePrefix, SAGEMAKER_ROLE, s.name))),
-        );
-      }
-    } else if (segment.kind === 'training') {
-      statements.push(...this.readZone('curated'), ...this.writeZone('models'));
-    } else {
-      // Reads model artifacts; writes what its endpoints capture, under data-capture/ only.
-      statements.push(...this.readZone('models'), ...this.writeZone('models', DATA_CAPTURE_PREFIX));
+          },
+        }),
+        new iam.PolicyStatement({
+          sid: 'FollowAndTagTheJobs',
+          actions: [
+            'sagemaker:AddTags',
+            'sagemaker:DescribeProcessingJob',
+            'sagemaker:DescribeTrainingJob',
+            'sagemaker:StopProcessingJob',
+            'sagemaker:StopTrainingJob',
+          ],
+          resources: [this.sagemakerArn('training-job', '*'), this.sagemakerArn('processing-job', '*')],
+        }),
+        this.passRole(jobSegments.map((s) => roleName(this.config.namePrefix, SAGEMAKER_ROLE, s.name))),
+      );
     }
     this.role(
       SAGEMAKER_ROLE,

@@ -21,9 +21,9 @@ describe('the generated files', () => {
     }
   });
 
-  test('are the JSON Schema and the configuration reference', () => {
+  test('are the JSON Schema, the configuration reference and the segment kinds page', () => {
     expect(Object.keys(generatedFiles()).sort()).toEqual(
-      ['config/schema.json', 'docs/configuration-reference.md'].sort(),
+      ['config/schema.json', 'docs/configuration-reference.md', 'docs/segment-kinds.md'].sort(),
     );
     expect([JSON_SCHEMA_FILE, REFERENCE_FILE]).toEqual([
       'config/schema.json',

@@ -1,9 +1,9 @@
 import { validateConfig, ConfigError } from '../../lib/config/validate';
 import { DEFAULT_CLASSIFICATION_CONTROLS } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
 import {
   DEFAULT_DEVELOPMENT_ALLOWLIST,
-  DEFAULT_INTERFACE_ENDPOINTS,
   DEFAULT_MANAGED_THREAT_GROUPS,
   MAX_ALLOWLIST_DOMAINS,
 } from '../../lib/config/network-defaults';
@@ -48,7 +48,7 @@ describe('defaults', () => {
     expect(training.egressAllowlist).toEqual([]);
     expect(inference.egressAllowlist).toEqual([]);
     for (const s of [development, training, inference]) {
-      expect(s.interfaceEndpoints).toEqual([...DEFAULT_INTERFACE_ENDPOINTS[s.kind]]);
+      expect(s.interfaceEndpoints).toEqual([...SEGMENT_KIND_PROFILES[s.kind].defaultInterfaceEndpoints]);
       expect(s.managedThreatGroups).toEqual([...DEFAULT_MANAGED_THREAT_GROUPS]);
       expect(s.ips).toEqual({
         crossSegment: 'drop',
@@ -59,7 +59,7 @@ describe('defaults', () => {
       });
       expect(s.internalDnsZones).toEqual([]);
     }
-    expect(DEFAULT_INTERFACE_ENDPOINTS.training).toEqual(
+    expect(SEGMENT_KIND_PROFILES.training.defaultInterfaceEndpoints).toEqual(
       expect.arrayContaining([
         'sagemaker-api',
         'sagemaker-runtime',

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { DEFAULT_INTERFACE_ENDPOINTS } from '../../lib/config/network-defaults';
+import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import {
   assemblyResources,
@@ -36,7 +36,10 @@ describe('fixed monthly cost of the default blueprint', () => {
     expect(count(lines, 'NAT gateways')).toBe(2);
     expect(count(lines, 'Public IPv4')).toBe(2);
     expect(count(lines, 'Interface endpoint zones')).toBe(
-      DEFAULT_SEGMENTS.reduce((n, s) => n + DEFAULT_INTERFACE_ENDPOINTS[s.kind].length * 2, 0),
+      DEFAULT_SEGMENTS.reduce(
+        (n, s) => n + SEGMENT_KIND_PROFILES[s.kind].defaultInterfaceEndpoints.length * 2,
+        0,
+      ),
     );
     expect(lines[0].unitMonthly).toBeCloseTo(PRICES.firewallEndpointHour * HOURS_PER_MONTH, 2);
   });

@@ -1,5 +1,5 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_INTERFACE_ENDPOINTS } from '../../lib/config/network-defaults';
+import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { ENDPOINT_SERVICES } from '../../lib/constructs/segment-endpoints';
 import { defaultTemplate } from '../support/default-app';
@@ -37,7 +37,7 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind] as const))('segment %
 
   test(`the interface endpoints a ${kind} segment needs, in the workload subnets, with private DNS`, () => {
     expect(interfaces.map(serviceOf).sort()).toEqual(
-      DEFAULT_INTERFACE_ENDPOINTS[kind].map(expectedService).sort(),
+      SEGMENT_KIND_PROFILES[kind].defaultInterfaceEndpoints.map(expectedService).sort(),
     );
     for (const endpoint of interfaces) {
       expect(endpoint.Properties).toMatchObject({

@@ -43,14 +43,7 @@ import {
 } from './segments';
 
 export { RETENTION_YEARS } from './audit';
-export {
-  DEFAULT_SEGMENTS,
-  MAX_AZ_COUNT,
-  MAX_ISOLATED_RANGES,
-  OFFLINE_KINDS,
-  SEGMENT_KINDS,
-  type SegmentKind,
-} from './segments';
+export { DEFAULT_SEGMENTS, MAX_AZ_COUNT, MAX_ISOLATED_RANGES } from './segments';
 
 /** What a config file may hold besides the configuration itself. */
 const fileFields = {

@@ -1,29 +1,25 @@
 import { z } from 'zod';
 import { cidrsOverlap, parseCidr } from '../cidr';
 import {
-  DEFAULT_DEVELOPMENT_ALLOWLIST,
-  DEFAULT_INTERFACE_ENDPOINTS,
   DEFAULT_MANAGED_THREAT_GROUPS,
   FIREWALL_SUBNET_PREFIX,
   INTERFACE_ENDPOINTS,
+  IPS_CATEGORIES,
   IPS_MODES,
+  type IpsCategory,
   MANAGED_THREAT_GROUPS,
   MAX_ALLOWLIST_DOMAINS,
   PUBLIC_SUBNET_PREFIX,
 } from '../network-defaults';
+import { SEGMENT_KIND_PROFILES, SEGMENT_KINDS, type SegmentKind } from '../../segment-kinds';
 import type { RawEnvironment } from './environment';
 import { codeList, defaultText, ipv4Cidr, name } from './fields';
 import { duplicates, eachItem, type CrossFieldRule, type ItemRule, type Issue } from './rules';
 
-/**
- * The stage of the AI lifecycle a segment serves; it sets the segment's defaults. A `pipeline`
- * segment runs the pseudonymization stage between the raw and curated zones, with no internet.
- */
-export const SEGMENT_KINDS = ['development', 'training', 'inference', 'pipeline'] as const;
-
 /** Kinds that never have an internet path. */
-export const OFFLINE_KINDS: readonly SegmentKind[] = ['training', 'pipeline'];
-export type SegmentKind = (typeof SEGMENT_KINDS)[number];
+const OFFLINE_KINDS: readonly SegmentKind[] = SEGMENT_KINDS.filter(
+  (kind) => SEGMENT_KIND_PROFILES[kind].internet === 'never',
+);
 
 /** The largest number of availability zones a segment may span. */
 export const MAX_AZ_COUNT = 3;
@@ -73,14 +69,20 @@ const zoneName = z
   .regex(DOMAIN, 'expected a lower-case DNS zone name such as research.example.internal');
 
 const ipsMode = z.enum(IPS_MODES, { error: `expected one of ${IPS_MODES.join(', ')}` }).default('drop');
+/** What each IDS/IPS rule category catches; a new category needs its line here. */
+const IPS_CATEGORY_DESCRIPTIONS: Readonly<Record<IpsCategory, string>> = {
+  crossSegment: "Traffic to or from another segment's range.",
+  corporate: 'Traffic to or from the corporate ranges.',
+  plaintextProtocols: 'FTP, telnet and unencrypted HTTP leaving the segment.',
+  externalDns: "DNS, and DNS over TLS, to any resolver but the VPC's own.",
+  nonTlsOn443: 'Anything but TLS on port 443.',
+};
 const ips = z
-  .strictObject({
-    crossSegment: ipsMode.describe("Traffic to or from another segment's range."),
-    corporate: ipsMode.describe('Traffic to or from the corporate ranges.'),
-    plaintextProtocols: ipsMode.describe('FTP, telnet and unencrypted HTTP leaving the segment.'),
-    externalDns: ipsMode.describe("DNS, and DNS over TLS, to any resolver but the VPC's own."),
-    nonTlsOn443: ipsMode.describe('Anything but TLS on port 443.'),
-  })
+  .strictObject(
+    Object.fromEntries(
+      IPS_CATEGORIES.map((category) => [category, ipsMode.describe(IPS_CATEGORY_DESCRIPTIONS[category])]),
+    ) as Record<IpsCategory, typeof ipsMode>,
+  )
   .describe(
     "What the segment's IDS/IPS does with each rule category: `drop` blocks and alerts (IPS), `alert` logs only (IDS), `off` leaves the category's rules out.",
   );
@@ -115,7 +117,12 @@ const segment = z.strictObject({
       `Internet domains the segment may reach through its firewall (TLS SNI and HTTP host); \`pypi.org\` matches exactly, \`.hf.co\` the domain and all its subdomains; lower-case, at most ${MAX_ALLOWLIST_DOMAINS}, no duplicates; \`[]\` means no internet path at all. Refused on training and pipeline segments.`,
     )
     .register(defaultText, {
-      text: `development: ${codeList(DEFAULT_DEVELOPMENT_ALLOWLIST)}; other kinds: none (no internet path)`,
+      text: [
+        ...SEGMENT_KINDS.filter((k) => SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist.length > 0).map(
+          (k) => `${k}: ${codeList(SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist)}`,
+        ),
+        'other kinds: none (no internet path)',
+      ].join('; '),
     }),
   internalDnsZones: z
     .array(zoneName)
@@ -136,9 +143,9 @@ const segment = z.strictObject({
       "Interface endpoints of the segment, replacing its kind's list; no duplicates. The inference API's segment needs `execute-api`.",
     )
     .register(defaultText, {
-      text: Object.entries(DEFAULT_INTERFACE_ENDPOINTS)
-        .map(([kind, endpoints]) => `${kind}: ${codeList(endpoints)}`)
-        .join('; '),
+      text: SEGMENT_KINDS.map(
+        (kind) => `${kind}: ${codeList(SEGMENT_KIND_PROFILES[kind].defaultInterfaceEndpoints)}`,
+      ).join('; '),
     }),
 });
 
@@ -159,7 +166,7 @@ export type RawSegment = z.output<typeof segment>;
 
 /** The segment's allowlist, or its kind's default; a non-empty one means an internet path. */
 function egressAllowlistOf(s: RawSegment): readonly string[] {
-  return s.egressAllowlist ?? (s.kind === 'development' ? DEFAULT_DEVELOPMENT_ALLOWLIST : []);
+  return s.egressAllowlist ?? SEGMENT_KIND_PROFILES[s.kind].defaultEgressAllowlist;
 }
 
 /** Fills in what a segment's kind decides when the config leaves it out. */
@@ -168,7 +175,9 @@ export function withKindDefaults(s: RawSegment) {
     ...s,
     egressAllowlist: [...egressAllowlistOf(s)],
     managedThreatGroups: [...(s.managedThreatGroups ?? DEFAULT_MANAGED_THREAT_GROUPS)],
-    interfaceEndpoints: [...(s.interfaceEndpoints ?? DEFAULT_INTERFACE_ENDPOINTS[s.kind])],
+    interfaceEndpoints: [
+      ...(s.interfaceEndpoints ?? SEGMENT_KIND_PROFILES[s.kind].defaultInterfaceEndpoints),
+    ],
   };
 }
 
