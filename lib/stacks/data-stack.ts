@@ -1,4 +1,4 @@
-import { CfnOutput, Duration, RemovalPolicy, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
@@ -12,7 +12,7 @@ import {
 } from '../classification';
 import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
-import { SecureBucket } from '../constructs/secure-bucket';
+import { DataZone as DataZoneConstruct } from '../constructs/data-zone';
 import {
   actorRoleNames,
   ML_ENGINEER_ROLE,
@@ -22,16 +22,9 @@ import {
 } from '../identity/actors';
 import { SEGMENT_KIND_PROFILES } from '../segment-kinds';
 import { dataBucketName, pseudonymizationRuleName, roleArn, roleName } from '../names';
-import { DATA_ZONE_TAG } from '../tags';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
 
-/** Reading a zone's objects. */
-export const READ_ACTIONS = ['s3:GetObject', 's3:GetObjectVersion', 's3:GetObjectAttributes'];
-/** Changing a zone's objects. */
-export const WRITE_ACTIONS = ['s3:PutObject', 's3:DeleteObject', 's3:DeleteObjectVersion'];
-/** Everything that touches data: the perimeter applies to these. */
-export const DATA_ACTIONS = [...READ_ACTIONS, ...WRITE_ACTIONS, 's3:ListBucket', 's3:ListBucketVersions'];
 /** Key operations on data that the key policies allow the named roles. */
 export const KEY_USE_ACTIONS = [
   'kms:Decrypt',
@@ -72,7 +65,8 @@ export interface DataStackProps extends StackProps {
 export class DataStack extends Stack {
   readonly classKeys = new Map<DataClassification, ProtectedKey>();
   readonly segmentKeys = new Map<string, ProtectedKey>();
-  readonly zones = new Map<DataZone, s3.Bucket>();
+  /** The data zones, by name. */
+  readonly zones: Readonly<Record<DataZone, DataZoneConstruct>>;
   /** Present when the config has a pipeline segment for the stage to run in. */
   readonly pseudonymization?: PseudonymizationState;
 
@@ -82,42 +76,42 @@ export class DataStack extends Stack {
     const rolesOf = (actors: readonly ZoneActor[]) =>
       actors.flatMap((actor) => actorRoleNames(config, actor)).map((name) => roleArn(this, name));
 
-    for (const zone of DATA_ZONES) {
-      const controls = ZONE_CONTROLS[zone];
-      const key = this.classKey(controls.classification);
+    const zone = (name: DataZone): DataZoneConstruct => {
+      const controls = ZONE_CONTROLS[name];
       const retention = config.dataRetention[controls.classification];
-      const bucket = new SecureBucket(this, `Zone-${zone}`, {
-        bucketName: dataBucketName(config.namePrefix, zone),
-        encryptionKey: key.key,
+      return new DataZoneConstruct(this, `Zone-${name}`, {
+        zone: name,
+        bucketName: dataBucketName(config.namePrefix, name),
         classification: controls.classification,
-        serverAccessLogs: { bucket: props.accessLogBucket, prefix: `data-${zone}/` },
+        key: this.classKey(controls.classification),
+        roles: {
+          readers: rolesOf(controls.readers),
+          writers: rolesOf(controls.writers),
+          prefixWriters: (controls.prefixWriters ?? []).map((w) => ({
+            roles: rolesOf([w.actor]),
+            prefix: w.prefix,
+          })),
+          offNetwork: rolesOf(controls.offNetwork),
+        },
+        endpoints: config.segments
+          .filter((s) => controls.segments.includes(s.kind))
+          .map((s) => props.s3EndpointIds.get(s.name) ?? '')
+          .filter((e) => e !== ''),
+        organizationId: config.organizationId,
+        serverAccessLogs: { bucket: props.accessLogBucket, prefix: `data-${name}/` },
         objectLock: retention.objectLock,
         lifecycle: {
           archiveAfterDays: retention.archiveAfterDays,
           noncurrentVersionDays: retention.noncurrentVersionDays,
         },
-      }).bucket;
-      Tags.of(bucket).add(DATA_ZONE_TAG, zone);
-      const endpoints = config.segments
-        .filter((s) => (controls.segments as readonly string[]).includes(s.kind))
-        .map((s) => props.s3EndpointIds.get(s.name) ?? '')
-        .filter((e) => e !== '');
-      for (const statement of zonePolicy(bucket, key.key.keyArn, {
-        readers: rolesOf(controls.readers),
-        writers: rolesOf(controls.writers),
-        prefixWriters: (controls.prefixWriters ?? []).map((w) => ({
-          roles: rolesOf([w.actor]),
-          prefix: w.prefix,
-        })),
-        offNetwork: rolesOf(controls.offNetwork),
-        endpoints,
-        account: this.account,
-        organizationId: config.organizationId,
-      })) {
-        bucket.addToResourcePolicy(statement);
-      }
-      this.zones.set(zone, bucket);
-    }
+      });
+    };
+    this.zones = {
+      raw: zone('raw'),
+      curated: zone('curated'),
+      models: zone('models'),
+      quarantine: zone('quarantine'),
+    };
 
     // The key of each class names the roles that read or write its zones, through S3 only.
     for (const [classification, key] of this.classKeys) {
@@ -264,101 +258,6 @@ export class DataStack extends Stack {
     }
     return key;
   }
-}
-
-interface ZonePolicyInput {
-  readonly readers: string[];
-  readonly writers: string[];
-  /** Roles that may write under their prefix only. */
-  readonly prefixWriters?: readonly { readonly roles: string[]; readonly prefix: string }[];
-  readonly offNetwork: string[];
-  /** S3 gateway endpoints of the segments allowed to reach the zone. */
-  readonly endpoints: string[];
-  readonly account: string;
-  readonly organizationId?: string;
-}
-
-/** The statements of a zone's bucket policy, besides the TLS ones every SecureBucket has. */
-export function zonePolicy(
-  bucket: s3.IBucket,
-  keyArn: string,
-  input: ZonePolicyInput,
-): iam.PolicyStatement[] {
-  const anyone = [new iam.AnyPrincipal()];
-  const everything = [bucket.bucketArn, bucket.arnForObjects('*')];
-  const unless = (roles: string[]) =>
-    roles.length > 0 ? { ArnNotEquals: { 'aws:PrincipalArn': roles } } : {};
-  return [
-    new iam.PolicyStatement({
-      sid: 'DenyUploadsWithAnotherKey',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: ['s3:PutObject'],
-      resources: [bucket.arnForObjects('*')],
-      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption-aws-kms-key-id': keyArn } },
-    }),
-    new iam.PolicyStatement({
-      sid: 'DenyUploadsNotEncryptedWithKms',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: ['s3:PutObject'],
-      resources: [bucket.arnForObjects('*')],
-      conditions: { StringNotEqualsIfExists: { 's3:x-amz-server-side-encryption': 'aws:kms' } },
-    }),
-    new iam.PolicyStatement({
-      sid: input.organizationId ? 'DenyPrincipalsOutsideOrganization' : 'DenyPrincipalsOutsideAccount',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: ['s3:*'],
-      resources: everything,
-      conditions: {
-        ...(input.organizationId
-          ? { StringNotEquals: { 'aws:PrincipalOrgID': input.organizationId } }
-          : { StringNotEquals: { 'aws:PrincipalAccount': input.account } }),
-        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'DenyDataAccessOffThePerimeter',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: DATA_ACTIONS,
-      resources: everything,
-      conditions: {
-        ...(input.endpoints.length > 0 ? { StringNotEquals: { 'aws:SourceVpce': input.endpoints } } : {}),
-        ...unless(input.offNetwork),
-      },
-    }),
-    new iam.PolicyStatement({
-      sid: 'DenyReadsButByTheZoneReaders',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: READ_ACTIONS,
-      resources: [bucket.arnForObjects('*')],
-      conditions: unless(input.readers),
-    }),
-    new iam.PolicyStatement({
-      sid: 'DenyWritesButByTheZoneWriters',
-      effect: iam.Effect.DENY,
-      principals: anyone,
-      actions: WRITE_ACTIONS,
-      resources: [bucket.arnForObjects('*')],
-      conditions: unless([...input.writers, ...(input.prefixWriters ?? []).flatMap((w) => w.roles)]),
-    }),
-    ...(input.prefixWriters ?? [])
-      .filter((w) => w.roles.length > 0)
-      .map(
-        (w, i) =>
-          new iam.PolicyStatement({
-            sid: `DenyPrefixWritersOutsideTheirPrefix${i === 0 ? '' : i + 1}`,
-            effect: iam.Effect.DENY,
-            principals: anyone,
-            actions: WRITE_ACTIONS,
-            notResources: [bucket.arnForObjects(`${w.prefix}*`)],
-            conditions: { ArnEquals: { 'aws:PrincipalArn': w.roles } },
-          }),
-      ),
-  ];
 }
 
 /**

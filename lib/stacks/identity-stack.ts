@@ -1,4 +1,4 @@
-import { ArnFormat, Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
@@ -6,7 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
 import { DATA_ZONES, ZONE_CONTROLS, type DataClassification, type DataZone } from '../classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
-import { acknowledgeWildcardResources } from '../gate/acknowledge';
+import { BlueprintRole, type RoleTrust } from '../identity/blueprint-role';
 import {
   AUDITOR_ROLE,
   BREAK_GLASS_ROLE,
@@ -20,19 +20,9 @@ import {
   SAGEMAKER_ROLE,
 } from '../identity/actors';
 import { pseudonymizationFunctionName, roleArn, roleName } from '../names';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
 import { SEGMENT_KIND_PROFILES, type SageMakerProfile } from '../segment-kinds';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
-
-/** A human session lasts at most this long. */
-export const HUMAN_SESSION = Duration.hours(1);
-
-/** The trust conditions of every human role: MFA, used within the session's hour. */
-export const HUMAN_TRUST_CONDITIONS = {
-  Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-  NumericLessThan: { 'aws:MultiFactorAuthAge': String(HUMAN_SESSION.toSeconds()) },
-};
 
 export interface IdentityStackProps extends StackProps {
   readonly config: BlueprintConfig;
@@ -59,10 +49,9 @@ export interface IdentityStackProps extends StackProps {
  * segment's key. Every role has the blueprint's permission boundary (applied app-wide).
  */
 export class IdentityStack extends Stack {
-  readonly roles = new Map<string, iam.Role>();
+  /** Every role of the stack, by role name. */
+  readonly roles = new Map<string, BlueprintRole>();
   private readonly config: BlueprintConfig;
-  /** The trust principals made by humanTrust: their roles get one-hour sessions and the human tag. */
-  private readonly humanPrincipals = new WeakSet<iam.IPrincipal>();
   private readonly data: DataStack;
   private readonly audit: IdentityStackProps['audit'];
 
@@ -80,9 +69,12 @@ export class IdentityStack extends Stack {
     this.auditor(ids.auditors, props.audit);
     if (ids.breakGlass.enabled) this.breakGlass(ids.breakGlass.principals);
 
-    this.role(INGESTION_ROLE, 'Uploads raw data into the raw zone', this.trustedPrincipals(ids.ingestion), [
-      ...this.writeZone('raw'),
-    ]);
+    this.role(
+      INGESTION_ROLE,
+      'Uploads raw data into the raw zone',
+      { kind: 'machines', principals: ids.ingestion },
+      [...this.writeZone('raw')],
+    );
     this.role(
       PSEUDONYMIZATION_ROLE,
       'Pseudonymizes raw records into the curated zone; sets aside what it cannot process',
@@ -190,7 +182,7 @@ export class IdentityStack extends Stack {
     const inference = this.config.segments.filter(
       (s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.hostsEndpoints,
     );
-    const statements: iam.PolicyStatement[] = [
+    const statements: RolePart[] = [
       new iam.PolicyStatement({
         sid: 'OperateTrainingAndProcessingJobs',
         actions: [
@@ -377,7 +369,7 @@ export class IdentityStack extends Stack {
     networks: ReadonlyMap<string, NetworkStack>,
   ): void {
     const key = this.segmentKey(segment);
-    const statements: iam.PolicyStatement[] = [
+    const statements: RolePart[] = [
       new iam.PolicyStatement({
         sid: 'UseTheSegmentKey',
         actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
@@ -496,97 +488,47 @@ export class IdentityStack extends Stack {
 
   // ---- building blocks ----
 
+  /** Makes a role with its rights, in order: statements, and grants of the constructs that own what it reaches. */
   private role(
     role: string,
     description: string,
-    assumedBy: iam.IPrincipal,
-    statements: iam.PolicyStatement[],
+    trust: RoleTrust,
+    parts: RolePart[],
     segment?: string,
-  ): iam.Role {
-    const name = roleName(this.config.namePrefix, role, segment);
-    const id = segment ? `${segment}-${role}` : role;
-    const human = this.humanPrincipals.has(assumedBy);
-    const created = new iam.Role(this, id, {
-      roleName: name,
+  ): BlueprintRole {
+    const created = new BlueprintRole(this, segment ? `${segment}-${role}` : role, {
+      namePrefix: this.config.namePrefix,
+      role,
+      segment,
       description,
-      assumedBy,
-      maxSessionDuration: human ? HUMAN_SESSION : undefined,
+      trust,
     });
-    Tags.of(created).add(ROLE_TAG, role);
-    Tags.of(created).add(ROLE_TYPE_TAG, human ? 'human' : 'service');
-    const policy = new iam.ManagedPolicy(this, `${id}-Policy`, {
-      managedPolicyName: `${name}-policy`,
-      description: `Permissions of ${name}`,
-      roles: [created],
-      statements,
-    });
-    acknowledgeWildcardResources(policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
-      resource === '*'
-        ? 'Only the statements whose sid starts with Unscoped use *: List and Describe actions, the ECR log-in token, ' +
-          'metrics and the network interfaces of work in a VPC, none of which can be scoped to a resource ARN.'
-        : 'The pattern stays inside what the blueprint owns: objects of one data zone or of the audit bucket, or names ' +
-          "under the blueprint's prefix (stacks, firewalls, repositories, log groups, CDK bootstrap roles) or SageMaker work that the guardrail conditions bind.",
-    );
-    this.roles.set(name, created);
+    for (const part of parts) {
+      if (part instanceof iam.PolicyStatement) created.addToPrincipalPolicy(part);
+      else part(created);
+    }
+    this.roles.set(created.fixedName, created);
     return created;
   }
 
-  /** Configured principals (or, by default, the account's IAM principals an admin allows), with MFA. */
-  private humanTrust(principals?: readonly string[]): iam.IPrincipal {
-    const principal = this.trustedPrincipals(principals).withConditions(HUMAN_TRUST_CONDITIONS);
-    this.humanPrincipals.add(principal);
-    return principal;
+  /** People with MFA: the configured principals, or the account's IAM principals an admin allows. */
+  private humanTrust(principals?: readonly string[]): RoleTrust {
+    return { kind: 'people', mfa: 'iam', principals };
   }
 
-  private trustedPrincipals(principals?: readonly string[]): iam.PrincipalBase {
-    return principals && principals.length > 0
-      ? new iam.CompositePrincipal(...principals.map((arn) => new iam.ArnPrincipal(arn)))
-      : new iam.AccountRootPrincipal();
+  /** An AWS service of this account only (confused-deputy protection). */
+  private serviceTrust(service: string): RoleTrust {
+    return { kind: 'service', service };
   }
 
-  /** A service of this account only (confused-deputy protection). */
-  private serviceTrust(service: string): iam.IPrincipal {
-    return new iam.ServicePrincipal(service).withConditions({
-      StringEquals: { 'aws:SourceAccount': this.account },
-    });
+  /** The zone's read grant, given when the role is made (in its place among the role's rights). */
+  private readZone(zone: DataZone): RolePart[] {
+    return [(role) => this.data.zones[zone].grantRead(role)];
   }
 
-  private readZone(zone: DataZone): iam.PolicyStatement[] {
-    const bucket = this.data.zones.get(zone)!;
-    const key = this.classKey(ZONE_CONTROLS[zone].classification);
-    return [
-      new iam.PolicyStatement({
-        sid: `Read${pascal(zone)}Zone`,
-        actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'],
-        resources: [bucket.bucketArn, bucket.arnForObjects('*')],
-      }),
-      new iam.PolicyStatement({
-        sid: `Decrypt${pascal(zone)}Zone`,
-        actions: ['kms:Decrypt'],
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
-      }),
-    ];
-  }
-
-  /** Writing a zone's objects, or only those under `prefix`. */
-  private writeZone(zone: DataZone, prefix = ''): iam.PolicyStatement[] {
-    const bucket = this.data.zones.get(zone)!;
-    const key = this.classKey(ZONE_CONTROLS[zone].classification);
-    return [
-      new iam.PolicyStatement({
-        sid: `Write${pascal(zone)}Zone`,
-        actions: ['s3:PutObject'],
-        resources: [bucket.arnForObjects(`${prefix}*`)],
-      }),
-      // Decrypt too: S3 needs it to assemble a multipart upload encrypted with the key.
-      new iam.PolicyStatement({
-        sid: `Encrypt${pascal(zone)}Zone`,
-        actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
-      }),
-    ];
+  /** The zone's write grant (for its objects, or only those under `prefix`). */
+  private writeZone(zone: DataZone, prefix?: string): RolePart[] {
+    return [(role) => this.data.zones[zone].grantWrite(role, prefix ? { prefix } : {})];
   }
 
   /** Writing the function's own log group, which exists already (the audit stack's). */
@@ -708,4 +650,5 @@ export class IdentityStack extends Stack {
   }
 }
 
-const pascal = (text: string) => text[0].toUpperCase() + text.slice(1);
+/** A right of a role: a statement, or a grant by the construct that owns what it reaches. */
+type RolePart = iam.PolicyStatement | ((role: BlueprintRole) => void);

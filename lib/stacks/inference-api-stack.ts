@@ -309,7 +309,7 @@ export class InferenceApiStack extends Stack {
 
     // ---- the model's endpoint, when a model is configured ----
     if (api.model) {
-      const models = props.data.zones.get('models')!;
+      const models = props.data.zones.models.bucket;
       const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
         kmsKeyId: props.data.segmentKeys.get(api.segment!)!.key.keyArn,
         productionVariants: [

@@ -75,9 +75,9 @@ export class PipelineStack extends Stack {
       retryAttempts: 2,
       maxEventAge: Duration.hours(6),
       environment: {
-        RAW_BUCKET: zones.get('raw')!.bucketName,
-        CURATED_BUCKET: zones.get('curated')!.bucketName,
-        QUARANTINE_BUCKET: zones.get('quarantine')!.bucketName,
+        RAW_BUCKET: zones.raw.bucket.bucketName,
+        CURATED_BUCKET: zones.curated.bucket.bucketName,
+        QUARANTINE_BUCKET: zones.quarantine.bucket.bucketName,
         CURATED_KEY_ARN: props.data.classKeys.get('pii')!.key.keyArn,
         QUARANTINE_KEY_ARN: props.data.classKeys.get('phi')!.key.keyArn,
         HMAC_KEY_ARN: stage.hmacKey.key.keyArn,
@@ -91,7 +91,7 @@ export class PipelineStack extends Stack {
       eventPattern: {
         source: ['aws.s3'],
         detailType: ['Object Created'],
-        detail: { bucket: { name: [zones.get('raw')!.bucketName] } },
+        detail: { bucket: { name: [zones.raw.bucket.bucketName] } },
       },
       targets: [
         new targets.LambdaFunction(this.function, {

@@ -6,7 +6,10 @@ import {
   type ZoneActor,
 } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
-import { DATA_ACTIONS, READ_ACTIONS, WRITE_ACTIONS } from '../../lib/stacks/data-stack';
+import { DATA_ACTIONS, ZONE_ACCESS } from '../../lib/constructs/data-zone';
+
+const READ_ACTIONS = ZONE_ACCESS.read.reserved;
+const WRITE_ACTIONS = ZONE_ACCESS.write.reserved;
 import { defaultTemplate } from '../support/default-app';
 import { roleNameOf, type Statement } from '../support/iam';
 import { synthBlueprint } from '../support/synth';

@@ -1,0 +1,138 @@
+import { Stack } from 'aws-cdk-lib';
+import { Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import { addComplianceGate } from '../../lib/gate/compliance-gate';
+import { BlueprintRole, type RoleTrust } from '../../lib/identity/blueprint-role';
+import { readReport, unacknowledgedFindings } from '../support/report';
+import { testApp } from '../support/synth';
+
+const ENV = { account: '111122223333', region: 'eu-west-1' };
+
+function roleIn(stack: Stack, id: string, trust: RoleTrust): BlueprintRole {
+  return new BlueprintRole(stack, id, {
+    namePrefix: 'acme',
+    role: id,
+    description: `The ${id} role`,
+    trust,
+    statements: [
+      new iam.PolicyStatement({ sid: 'ReadOne', actions: ['s3:GetObject'], resources: ['arn:aws:s3:::b/k'] }),
+    ],
+  });
+}
+
+function roleResource(t: Template, name: string): { Properties: Record<string, unknown> } {
+  const [role] = Object.values(t.findResources('AWS::IAM::Role', { Properties: { RoleName: name } }));
+  if (!role) throw new Error(`no role ${name}`);
+  return role as { Properties: Record<string, unknown> };
+}
+
+const tags = (role: { Properties: Record<string, unknown> }) =>
+  Object.fromEntries((role.Properties.Tags as { Key: string; Value: string }[]).map((t) => [t.Key, t.Value]));
+
+describe('BlueprintRole', () => {
+  const app = testApp();
+  const stack = new Stack(app, 'Roles', { env: ENV });
+  roleIn(stack, 'analyst', {
+    kind: 'people',
+    mfa: 'iam',
+    principals: ['arn:aws:iam::111122223333:user/ana'],
+  });
+  roleIn(stack, 'clinician', {
+    kind: 'people',
+    mfa: 'identity-provider',
+    principals: [
+      'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Clinician_0123456789abcdef',
+    ],
+  });
+  roleIn(stack, 'uploader', {
+    kind: 'machines',
+    principals: ['arn:aws:iam::444455556666:role/lab-uploader'],
+  });
+  const service = roleIn(stack, 'stage', { kind: 'service', service: 'lambda.amazonaws.com' });
+  service.addToPrincipalPolicy(
+    new iam.PolicyStatement({ sid: 'Granted', actions: ['sqs:SendMessage'], resources: ['*'] }),
+  );
+  addComplianceGate(app);
+  const outdir = app.synth().directory;
+  const t = Template.fromStack(stack);
+
+  test('people with IAM sessions: MFA used within the hour, one-hour sessions, tagged human', () => {
+    const role = roleResource(t, 'acme-analyst');
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    expect(role.Properties.AssumeRolePolicyDocument).toEqual({
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Action: 'sts:AssumeRole',
+          Effect: 'Allow',
+          Principal: { AWS: 'arn:aws:iam::111122223333:user/ana' },
+          Condition: {
+            Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+            NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
+          },
+        },
+      ],
+    });
+    expect(tags(role)).toMatchObject({
+      'ai-segmentation:role': 'analyst',
+      'ai-segmentation:role-type': 'human',
+    });
+  });
+
+  test('people through an identity provider: only the named roles (the provider enforces MFA), one-hour sessions', () => {
+    const role = roleResource(t, 'acme-clinician');
+    expect(role.Properties.MaxSessionDuration).toBe(3600);
+    const [statement, ...rest] = (
+      role.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }
+    ).Statement;
+    expect(rest).toEqual([]);
+    expect(statement.Principal).toEqual({
+      AWS: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Clinician_0123456789abcdef',
+    });
+    expect(statement.Condition).toBeUndefined();
+    expect(tags(role)['ai-segmentation:role-type']).toBe('human');
+    expect(
+      () =>
+        new BlueprintRole(stack, 'nobody', {
+          namePrefix: 'acme',
+          role: 'nobody',
+          description: 'x',
+          trust: { kind: 'people', mfa: 'identity-provider', principals: [] },
+        }),
+    ).toThrow(/identity provider needs the principals it trusts/);
+  });
+
+  test('machines: the named principals, no MFA, default sessions, tagged service', () => {
+    const role = roleResource(t, 'acme-uploader');
+    expect(role.Properties.MaxSessionDuration).toBeUndefined();
+    const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    expect(statement.Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:role/lab-uploader' });
+    expect(statement.Condition).toBeUndefined();
+    expect(tags(role)['ai-segmentation:role-type']).toBe('service');
+  });
+
+  test('a service: only for this account', () => {
+    const [statement] = (
+      roleResource(t, 'acme-stage').Properties.AssumeRolePolicyDocument as {
+        Statement: Record<string, unknown>[];
+      }
+    ).Statement;
+    expect(statement.Principal).toEqual({ Service: 'lambda.amazonaws.com' });
+    expect(statement.Condition).toEqual({ StringEquals: { 'aws:SourceAccount': '111122223333' } });
+  });
+
+  test('every right, grants included, is in its one managed policy; no inline policy', () => {
+    t.resourceCountIs('AWS::IAM::Policy', 0);
+    const policies = Object.values(
+      t.findResources('AWS::IAM::ManagedPolicy', { Properties: { ManagedPolicyName: 'acme-stage-policy' } }),
+    ) as { Properties: { PolicyDocument: { Statement: { Sid: string }[] }; Roles: unknown[] } }[];
+    expect(policies).toHaveLength(1);
+    expect(policies[0].Properties.PolicyDocument.Statement.map((s) => s.Sid)).toEqual(['ReadOne', 'Granted']);
+    expect(policies[0].Properties.Roles).toHaveLength(1);
+  });
+
+  test('passes the gate: its one wildcard is acknowledged with the reason', () => {
+    expect(unacknowledgedFindings(readReport(outdir))).toEqual([]);
+  });
+});
