@@ -1,6 +1,7 @@
 import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as kms from 'aws-cdk-lib/aws-kms';
@@ -395,56 +396,39 @@ export class InferenceApiStack extends Stack {
       'InvocationsAnomalyAlarm',
       `Invocations of ${endpointName} above their usual band: a burst such as model extraction`,
       sagemakerMetric('Invocations', 'Sum'),
-      'GreaterThanUpperThreshold',
+      cloudwatch.ComparisonOperator.GREATER_THAN_UPPER_THRESHOLD,
       props.alertTopic,
     );
     this.anomalyAlarm(
       'LatencyAnomalyAlarm',
       `Model latency of ${endpointName} outside its usual band: a change in the model's behaviour or inputs`,
       sagemakerMetric('ModelLatency', 'Average'),
-      'LessThanLowerOrGreaterThanUpperThreshold',
+      cloudwatch.ComparisonOperator.LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
       props.alertTopic,
     );
 
     this.acknowledgeApiFindings(method);
   }
 
-  /** An alarm on a metric leaving the band CloudWatch anomaly detection learns for it. */
+  /** An alarm on a metric leaving the band CloudWatch anomaly detection learns for it (two standard deviations). */
   private anomalyAlarm(
     id: string,
     description: string,
     metric: cloudwatch.Metric,
-    comparison: string,
+    comparison: cloudwatch.ComparisonOperator,
     topic: sns.ITopic,
   ): void {
-    new cloudwatch.CfnAlarm(this, id, {
+    const alarm = new cloudwatch.AnomalyDetectionAlarm(this, id, {
       alarmDescription: description,
+      metric,
+      stdDevs: 2,
       comparisonOperator: comparison,
       evaluationPeriods: 3,
       datapointsToAlarm: 2,
-      thresholdMetricId: 'band',
-      treatMissingData: 'notBreaching',
-      alarmActions: [topic.topicArn],
-      metrics: [
-        {
-          id: 'm',
-          returnData: true,
-          metricStat: {
-            metric: {
-              namespace: metric.namespace,
-              metricName: metric.metricName,
-              dimensions: Object.entries(metric.dimensions ?? {}).map(([name, value]) => ({
-                name,
-                value: String(value),
-              })),
-            },
-            period: metric.period.toSeconds(),
-            stat: metric.statistic,
-          },
-        },
-        { id: 'band', expression: 'ANOMALY_DETECTION_BAND(m, 2)', returnData: true },
-      ],
+      treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
     });
+    alarm.addAlarmAction(new actions.SnsAction(topic));
+    this.alarms.push(alarm);
   }
 
   private acknowledgeApiFindings(method: apigateway.Method): void {

@@ -243,15 +243,21 @@ describe('alarms', () => {
   });
 
   test('anomaly detection on the endpoint invocation volume and latency', () => {
-    const anomaly = alarms.filter((a) => a.ThresholdMetricId === 'band');
+    const anomaly = alarms.filter((a) => a.ThresholdMetricId !== undefined);
     const watched = anomaly.map((a) => {
       const metrics = a.Metrics as {
         Id: string;
         Expression?: string;
         MetricStat?: { Metric: { MetricName: string; Dimensions: { Name: string; Value: string }[] } };
       }[];
-      expect(metrics.find((m) => m.Id === 'band')?.Expression).toMatch(/^ANOMALY_DETECTION_BAND\(m, \d\)$/);
-      const metric = metrics.find((m) => m.Id === 'm')!.MetricStat!.Metric;
+      // The threshold is the band, two standard deviations wide, of the one metric the alarm watches.
+      const band = metrics.find((m) => m.Id === a.ThresholdMetricId)?.Expression;
+      const [watchedMetric, ...others] = metrics.filter((m) => m.MetricStat);
+      expect(others).toEqual([]);
+      expect(band).toBe(`ANOMALY_DETECTION_BAND(${watchedMetric.Id}, 2)`);
+      expect(a.EvaluationPeriods).toBe(3);
+      expect(a.DatapointsToAlarm).toBe(2);
+      const metric = watchedMetric.MetricStat!.Metric;
       expect(metric.Dimensions).toContainEqual({ Name: 'EndpointName', Value: 'aiseg-inference-endpoint' });
       return `${metric.MetricName} ${String(a.ComparisonOperator)}`;
     });
