@@ -15,9 +15,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import type { DatasetRules } from '../lib/pseudonymize/rules';
-import { LocalMac, Tokenizer } from '../lib/pseudonymize/tokenizer';
-import { pseudonymize } from '../lib/pseudonymize/transform';
+import type { DatasetRules } from '../lib/functions/pseudonymize/rules';
+import { LocalMac, Tokenizer } from '../lib/functions/pseudonymize/tokenizer';
+import { pseudonymize } from '../lib/functions/pseudonymize/transform';
 import { readAssembly } from '../lib/verify/assembly';
 import { verify } from '../lib/verify/verify';
 

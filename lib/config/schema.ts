@@ -18,7 +18,7 @@ import {
   MAX_ALLOWLIST_DOMAINS,
   PUBLIC_SUBNET_PREFIX,
 } from './network-defaults';
-import { DATASET_FORMATS, NORMALIZERS, TRANSFORMS } from '../pseudonymize/rules';
+import { DATASET_FORMATS, NORMALIZERS, TRANSFORMS } from '../functions/pseudonymize/rules';
 
 /**
  * The stage of the AI lifecycle a segment serves; it sets the segment's defaults. A `pipeline`
