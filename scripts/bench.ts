@@ -18,8 +18,8 @@ import { PassThrough, Readable, Writable } from 'node:stream';
 import type { DatasetRules } from '../lib/functions/pseudonymize/rules';
 import { LocalMac, Tokenizer } from '../lib/functions/pseudonymize/tokenizer';
 import { pseudonymize } from '../lib/functions/pseudonymize/transform';
-import { readAssembly } from '../lib/verify/assembly';
-import { verify } from '../lib/verify/verify';
+import { readAssembly } from '../lib/tools/verify/assembly';
+import { verify } from '../lib/tools/verify/verify';
 
 const ROOT = join(__dirname, '..');
 const TARGET_RATIO = 2.5;

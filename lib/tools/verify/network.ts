@@ -1,7 +1,7 @@
 import * as ipaddr from 'ipaddr.js';
 import type { Assembly, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
-import { SEGMENTATION_METADATA_KEY } from '../tags';
+import { SEGMENTATION_METADATA_KEY } from '../../tags';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 /** Template metadata a blueprint writes so that the verifier knows the ranges it must keep apart. */

@@ -1,4 +1,4 @@
-import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
+import { STATEFUL_RESOURCE_TYPES } from '../../stateful-types';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
 import { actionMatches, list, matches, strings, type Statement } from './policy';
