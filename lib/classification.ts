@@ -1,20 +1,11 @@
 import { Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-
-/** The tag every data store carries; its value decides the store's controls. */
-export const DATA_CLASSIFICATION_TAG = 'DataClassification';
-
-export const DATA_CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'] as const;
-export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
+import { DATA_CLASSIFICATION_TAG, type DataClassification, type DataZone } from './contract/classification';
 
 /** Tags a data store (and the resources inside the construct) with its classification. */
 export function classify(scope: IConstruct, classification: DataClassification): void {
   Tags.of(scope).add(DATA_CLASSIFICATION_TAG, classification);
 }
-
-/** The data zones of the AI lifecycle, by the short name that is part of their bucket names. */
-export const DATA_ZONES = ['raw', 'curated', 'models', 'quarantine'] as const;
-export type DataZone = (typeof DATA_ZONES)[number];
 
 /**
  * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,

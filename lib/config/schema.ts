@@ -1,11 +1,7 @@
 import { RegionInfo } from 'aws-cdk-lib/region-info';
 import { z } from 'zod';
-import {
-  DATA_CLASSIFICATIONS,
-  DEFAULT_CLASSIFICATION_CONTROLS,
-  type ClassificationControls,
-  type DataClassification,
-} from '../classification';
+import { DEFAULT_CLASSIFICATION_CONTROLS, type ClassificationControls } from '../classification';
+import { DATA_CLASSIFICATIONS, type DataClassification } from '../contract/classification';
 import { parseCidr, cidrsOverlap } from './cidr';
 import {
   DEFAULT_DEVELOPMENT_ALLOWLIST,

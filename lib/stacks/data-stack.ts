@@ -3,13 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  DATA_ZONES,
-  ZONE_CONTROLS,
-  type DataClassification,
-  type DataZone,
-  type ZoneActor,
-} from '../classification';
+import { ZONE_CONTROLS, type ZoneActor } from '../classification';
+import { DATA_ZONES, type DataClassification, type DataZone } from '../contract/classification';
 import type { BlueprintConfig, SegmentKind } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
 import { SecureBucket } from '../constructs/secure-bucket';
@@ -21,7 +16,7 @@ import {
   SAGEMAKER_ROLE,
 } from '../identity/actors';
 import { dataBucketName, pseudonymizationRuleName, roleArn, roleName } from '../names';
-import { DATA_ZONE_TAG } from '../tags';
+import { DATA_ZONE_TAG } from '../contract/tags';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
 

@@ -4,12 +4,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import {
-  DATA_CAPTURE_PREFIX,
-  ZONE_CONTROLS,
-  type DataClassification,
-  type DataZone,
-} from '../classification';
+import { DATA_CAPTURE_PREFIX, ZONE_CONTROLS } from '../classification';
+import type { DataClassification, DataZone } from '../contract/classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import {
@@ -25,7 +21,7 @@ import {
   SAGEMAKER_ROLE,
 } from '../identity/actors';
 import { pseudonymizationFunctionName, roleArn, roleName } from '../names';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
+import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
 
