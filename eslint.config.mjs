@@ -27,8 +27,8 @@ export default tseslint.config(
     files: [
       'bin/**/*.ts',
       'lib/config/load.ts',
-      'lib/pseudonymize/handler.ts',
-      'lib/inference-api/handler.ts',
+      'lib/functions/pseudonymize/handler.ts',
+      'lib/functions/inference-api/handler.ts',
       'scripts/**/*.ts',
       'test/**/*.ts',
     ],

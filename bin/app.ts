@@ -4,7 +4,7 @@ import { buildBlueprint } from '../lib/blueprint';
 import { configFromContext } from '../lib/config/load';
 import { ConfigError } from '../lib/config/validate';
 import { addComplianceGate } from '../lib/gate/compliance-gate';
-import { requirements, synthWarnings } from '../lib/preflight/requirements';
+import { requirements, synthWarnings } from '../lib/tools/preflight/requirements';
 
 const app = new App();
 try {

@@ -6,7 +6,7 @@ import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
 import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleArn, roleName } from './names';
-import { DATA_ZONES } from './classification';
+import { DATA_ZONES } from './contract/classification';
 import { INFERENCE_API_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './identity/actors';
 import { InferenceApiStack } from './stacks/inference-api-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
@@ -14,7 +14,7 @@ import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { WorkloadStack } from './stacks/workload-stack';
 import { SEGMENT_KIND_PROFILES, sageMakerKinds } from './segment-kinds';
-import { BLUEPRINT_TAG } from './tags';
+import { BLUEPRINT_TAG } from './contract/tags';
 
 export interface Blueprint {
   readonly audit: AuditStack;

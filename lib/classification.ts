@@ -1,5 +1,6 @@
 import { Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
+import { DATA_CLASSIFICATION_TAG, type DataClassification, type DataZone } from './contract/classification';
 import {
   SEGMENT_KIND_PROFILES,
   SEGMENT_KINDS,
@@ -8,20 +9,10 @@ import {
   type SegmentKind,
 } from './segment-kinds';
 
-/** The tag every data store carries; its value decides the store's controls. */
-export const DATA_CLASSIFICATION_TAG = 'DataClassification';
-
-export const DATA_CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'] as const;
-export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
-
 /** Tags a data store (and the resources inside the construct) with its classification. */
 export function classify(scope: IConstruct, classification: DataClassification): void {
   Tags.of(scope).add(DATA_CLASSIFICATION_TAG, classification);
 }
-
-/** The data zones of the AI lifecycle, by the short name that is part of their bucket names. */
-export const DATA_ZONES = ['raw', 'curated', 'models', 'quarantine'] as const;
-export type DataZone = (typeof DATA_ZONES)[number];
 
 /** The roles of the blueprint that touch zones by name (not per segment). */
 export type NamedZoneActor = 'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass';

@@ -1,6 +1,6 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { DataZone } from './classification';
+import type { DataZone } from './contract/classification';
 
 /**
  * Names the blueprint fixes in advance, so that a policy in one stack can name a role or a bucket

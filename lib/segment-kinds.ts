@@ -1,4 +1,4 @@
-import type { DataClassification, DataZone } from './classification';
+import type { DataClassification, DataZone } from './contract/classification';
 import { DEFAULT_DEVELOPMENT_ALLOWLIST, type InterfaceEndpointName } from './config/network-defaults';
 
 /**

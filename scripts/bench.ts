@@ -15,11 +15,11 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import type { DatasetRules } from '../lib/pseudonymize/rules';
-import { LocalMac, Tokenizer } from '../lib/pseudonymize/tokenizer';
-import { pseudonymize } from '../lib/pseudonymize/transform';
-import { readAssembly } from '../lib/verify/assembly';
-import { verify } from '../lib/verify/verify';
+import type { DatasetRules } from '../lib/functions/pseudonymize/rules';
+import { LocalMac, Tokenizer } from '../lib/functions/pseudonymize/tokenizer';
+import { pseudonymize } from '../lib/functions/pseudonymize/transform';
+import { readAssembly } from '../lib/tools/verify/assembly';
+import { verify } from '../lib/tools/verify/verify';
 
 const ROOT = join(__dirname, '..');
 const TARGET_RATIO = 2.5;

@@ -4,7 +4,7 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemblyResources, costTable, fixedMonthlyCost, PRICE_REGION } from '../lib/cost/fixed-cost';
+import { assemblyResources, costTable, fixedMonthlyCost, PRICE_REGION } from '../lib/tools/cost/fixed-cost';
 
 const dir = process.argv[2] ?? join(__dirname, '..', 'cdk.out');
 if (!existsSync(join(dir, 'manifest.json'))) {

@@ -9,9 +9,9 @@
 import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { accountClients, checkAccount } from '../lib/preflight/account';
-import { requirementLines, requirements } from '../lib/preflight/requirements';
-import { AssemblyError, readAssembly } from '../lib/verify/assembly';
+import { accountClients, checkAccount } from '../lib/tools/preflight/account';
+import { requirementLines, requirements } from '../lib/tools/preflight/requirements';
+import { AssemblyError, readAssembly } from '../lib/tools/verify/assembly';
 
 /** Credentials that need no network to find: environment or the shared files. Never the instance metadata. */
 function credentialsConfigured(): boolean {

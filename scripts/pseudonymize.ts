@@ -10,7 +10,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { loadConfig } from '../lib/config/load';
 import { ConfigError } from '../lib/config/validate';
-import { DRY_RUN_WARNING, dryRun } from '../lib/pseudonymize/dry-run';
+import { DRY_RUN_WARNING, dryRun } from '../lib/functions/pseudonymize/dry-run';
 
 const USAGE = 'usage: npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE]';
 

@@ -5,8 +5,8 @@
  * input cannot be read.
  */
 import { join } from 'node:path';
-import { AssemblyError, readAssembly } from '../lib/verify/assembly';
-import { verify, writeReport } from '../lib/verify/verify';
+import { AssemblyError, readAssembly } from '../lib/tools/verify/assembly';
+import { verify, writeReport } from '../lib/tools/verify/verify';
 
 function main(argv: string[]): number {
   const outAt = argv.indexOf('--out');

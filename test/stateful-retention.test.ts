@@ -3,7 +3,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Annotations, Match } from 'aws-cdk-lib/assertions';
 import { Aspects } from 'aws-cdk-lib';
 import { StatefulRetentionCheck } from '../lib/aspects/stateful-retention-check';
-import { STATEFUL_RESOURCE_TYPES } from '../lib/stateful-types';
+import { STATEFUL_RESOURCE_TYPES } from '../lib/contract/stateful-types';
 import { defaultStackIds, readTemplateJson } from './support/default-app';
 import { testApp } from './support/synth';
 import type { Resource } from './support/template';

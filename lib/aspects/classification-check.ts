@@ -1,7 +1,7 @@
 import { Annotations, CfnResource, TagManager, type IAspect } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { DATA_CLASSIFICATIONS, DATA_CLASSIFICATION_TAG } from '../classification';
-import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
+import { DATA_CLASSIFICATIONS, DATA_CLASSIFICATION_TAG } from '../contract/classification';
+import { STATEFUL_RESOURCE_TYPES } from '../contract/stateful-types';
 
 /**
  * Fails synth when a data-bearing resource has no DataClassification tag, or one outside the

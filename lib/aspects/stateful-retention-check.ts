@@ -1,6 +1,6 @@
 import { Annotations, CfnDeletionPolicy, CfnResource, type IAspect } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
+import { STATEFUL_RESOURCE_TYPES } from '../contract/stateful-types';
 
 /**
  * Fails synth when a stateful resource would be deleted with its stack or on replacement:

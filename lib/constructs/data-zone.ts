@@ -2,9 +2,9 @@ import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { DataClassification, DataZone as ZoneName } from '../classification';
+import type { DataClassification, DataZone as ZoneName } from '../contract/classification';
 import type { BlueprintRole } from '../identity/blueprint-role';
-import { DATA_ZONE_TAG } from '../tags';
+import { DATA_ZONE_TAG } from '../contract/tags';
 import type { ProtectedKey } from './protected-key';
 import { SecureBucket } from './secure-bucket';
 

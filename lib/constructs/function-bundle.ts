@@ -5,6 +5,8 @@ import { buildSync } from 'esbuild';
 
 /** The repository root: the functions' sources and the lock file that pins what they bundle. */
 const PROJECT_ROOT = resolve(__dirname, '..', '..');
+/** The functions' runtime code, one folder each. */
+const FUNCTIONS = join(PROJECT_ROOT, 'lib', 'functions');
 /** Built bundles, by content hash: a synth into a fresh output directory need not rebuild. */
 const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'ai-segmentation-blueprint');
 
@@ -16,13 +18,13 @@ export interface FunctionBundle {
 }
 
 /**
- * Bundles a function of the blueprint with esbuild: `lib/<source>/handler.ts` and everything it
+ * Bundles a function of the blueprint with esbuild: `lib/functions/<source>/handler.ts` and everything it
  * imports, the AWS SDK clients included (at the versions the lock file pins, not the runtime's),
  * minified, for Node.js 24, with `define` compiled in. A bundle is built once per hash and kept in
  * node_modules/.cache, so that synths into fresh output directories (CI, tests) do not rebuild it.
  */
 export function functionBundle(source: string, define: Record<string, string> = {}): FunctionBundle {
-  const sourceDir = join(PROJECT_ROOT, 'lib', source);
+  const sourceDir = join(FUNCTIONS, source);
   const settings = {
     entryPoints: [join(sourceDir, 'handler.ts')],
     bundle: true,

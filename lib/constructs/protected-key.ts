@@ -2,7 +2,8 @@ import { ArnFormat, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
-import { classify, type DataClassification } from '../classification';
+import { classify } from '../classification';
+import type { DataClassification } from '../contract/classification';
 
 /** Key actions the account may delegate through IAM policies; nothing is granted to anyone directly. */
 const ACCOUNT_DELEGATED_ACTIONS = [

@@ -1,7 +1,8 @@
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
-import { classify, type DataClassification } from '../classification';
+import { classify } from '../classification';
+import type { DataClassification } from '../contract/classification';
 import { removalPolicyFor } from '../retention';
 
 /** CloudWatch Logs retention for each retention period the config accepts, in years. */

@@ -3,7 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
-import { classify, type DataClassification } from '../classification';
+import { classify } from '../classification';
+import type { DataClassification } from '../contract/classification';
 import { acknowledge } from '../gate/acknowledge';
 import { removalPolicyFor } from '../retention';
 

@@ -7,7 +7,7 @@ import { Construct } from 'constructs';
 import type { SegmentKind } from '../segment-kinds';
 import { acknowledge } from '../gate/acknowledge';
 import { SegmentIsolationAcl, type IsolatedRange } from './segment-isolation-acl';
-import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../tags';
+import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../contract/tags';
 import { FIREWALL_SUBNET_PREFIX, PUBLIC_SUBNET_PREFIX } from '../config/network-defaults';
 
 /**

@@ -1,7 +1,7 @@
 import { Stack, Validations } from 'aws-cdk-lib';
 import type * as iam from 'aws-cdk-lib/aws-iam';
-import { flattenCfnReference } from 'cdk-nag/lib/utils/flatten-cfn-reference';
 import type { IConstruct } from 'constructs';
+import { flattenCfnReference } from './flatten-cfn-reference';
 
 /**
  * The validation plugins whose findings the gate reports, by the name each writes into the
@@ -50,7 +50,7 @@ export function acknowledge(scope: IConstruct, ...acks: Acknowledgement[]): void
  * Acknowledges the wildcard resources of an identity policy's Allow statements, each of which
  * cdk-nag reports as its own AwsSolutions-IAM5 finding whose id embeds the resource as the
  * template will hold it. The ids are worked out when the app is validated, after cross-stack
- * references are final, with the function cdk-nag names its findings by. `reason` says why a
+ * references are final, flattened as cdk-nag names its findings. `reason` says why a
  * resource may be a pattern.
  */
 export function acknowledgeWildcardResources(

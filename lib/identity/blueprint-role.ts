@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
+import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 
 /** A human session lasts at most this long. */
 export const HUMAN_SESSION = Duration.hours(1);

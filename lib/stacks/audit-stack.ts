@@ -8,7 +8,7 @@ import type { AuditConfig, DetectiveServicesConfig } from '../config/schema';
 import { AlertTopic } from '../constructs/alert-topic';
 import { AuditTrail } from '../constructs/audit-trail';
 import { ProtectedKey } from '../constructs/protected-key';
-import type { DataClassification } from '../classification';
+import type { DataClassification } from '../contract/classification';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';

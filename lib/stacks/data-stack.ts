@@ -3,13 +3,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import {
-  DATA_ZONES,
-  ZONE_CONTROLS,
-  type DataClassification,
-  type DataZone,
-  type ZoneActor,
-} from '../classification';
+import { ZONE_CONTROLS, type ZoneActor } from '../classification';
+import { DATA_ZONES, type DataClassification, type DataZone } from '../contract/classification';
 import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
 import { DataZone as DataZoneConstruct } from '../constructs/data-zone';
@@ -106,12 +101,10 @@ export class DataStack extends Stack {
         },
       });
     };
-    this.zones = {
-      raw: zone('raw'),
-      curated: zone('curated'),
-      models: zone('models'),
-      quarantine: zone('quarantine'),
-    };
+    this.zones = Object.fromEntries(DATA_ZONES.map((name) => [name, zone(name)])) as Record<
+      DataZone,
+      DataZoneConstruct
+    >;
 
     // The key of each class names the roles that read or write its zones, through S3 only.
     for (const [classification, key] of this.classKeys) {

@@ -4,7 +4,8 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { DATA_ZONES, ZONE_CONTROLS, type DataClassification, type DataZone } from '../classification';
+import { ZONE_CONTROLS } from '../classification';
+import { DATA_ZONES, type DataClassification, type DataZone } from '../contract/classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
 import { BlueprintRole, type RoleTrust } from '../identity/blueprint-role';
 import {

@@ -19,7 +19,7 @@ import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
 import { roleName } from '../names';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../tags';
+import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
 

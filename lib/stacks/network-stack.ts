@@ -8,7 +8,8 @@ import { SegmentDnsFirewall } from '../constructs/segment-dns-firewall';
 import { privateDnsDomains, SegmentEndpoints } from '../constructs/segment-endpoints';
 import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
-import { SEGMENT_TAG, SEGMENTATION_METADATA_KEY } from '../tags';
+import { SEGMENTATION_METADATA_KEY } from '../contract/metadata';
+import { SEGMENT_TAG } from '../contract/tags';
 import { FIREWALL_LOG_PREFIX, FLOW_LOG_PREFIX, type NetworkLogGroups } from './audit-stack';
 
 export interface NetworkStackProps extends StackProps {

@@ -12,7 +12,7 @@ import type { PseudonymizationConfig } from '../config/schema';
 import { alertAlarm } from '../constructs/alert-alarm';
 import { SegmentFunction } from '../constructs/segment-function';
 import { pseudonymizationRuleName } from '../names';
-import type { DatasetRules } from '../pseudonymize/rules';
+import type { DatasetRules } from '../functions/pseudonymize/rules';
 import type { DataStack } from './data-stack';
 import type { NetworkStack } from './network-stack';
 

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { DATA_ZONES } from '../../lib/classification';
+import { DATA_ZONES } from '../../lib/contract/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';

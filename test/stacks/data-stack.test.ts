@@ -1,10 +1,6 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import {
-  DATA_ZONES,
-  DEFAULT_CLASSIFICATION_CONTROLS,
-  ZONE_CONTROLS,
-  type ZoneActor,
-} from '../../lib/classification';
+import { DEFAULT_CLASSIFICATION_CONTROLS, ZONE_CONTROLS, type ZoneActor } from '../../lib/classification';
+import { DATA_ZONES } from '../../lib/contract/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { DATA_ACTIONS, ZONE_ACCESS } from '../../lib/constructs/data-zone';
 

@@ -1,5 +1,5 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { DATA_ZONES } from '../../lib/classification';
+import { DATA_ZONES } from '../../lib/contract/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';

@@ -10,8 +10,8 @@ import { parseRules } from '../../lib/firewall/suricata';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, type Resource } from '../support/template';
-import { requirements } from '../../lib/preflight/requirements';
-import { readAssembly } from '../../lib/verify/assembly';
+import { requirements } from '../../lib/tools/preflight/requirements';
+import { readAssembly } from '../../lib/tools/verify/assembly';
 
 const CORPORATE = ['172.16.0.0/12', '192.168.0.0/16'];
 

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
 import { loadConfig } from '../../lib/config/load';
-import { SUBNET_TIER_TAG } from '../../lib/tags';
+import { SUBNET_TIER_TAG } from '../../lib/contract/tags';
 import { resourceOf, target } from '../support/cross-stack';
 import { defaultTemplate } from '../support/default-app';
 import { actionsOf, policyOfRole, resourcesOf as statementResources, type Statement } from '../support/iam';

@@ -1,6 +1,6 @@
-import type { Assembly, CfnResource, StackTemplate } from '../../lib/verify/assembly';
-import { readAssembly } from '../../lib/verify/assembly';
-import { verify } from '../../lib/verify/verify';
+import type { Assembly, CfnResource, StackTemplate } from '../../lib/tools/verify/assembly';
+import { readAssembly } from '../../lib/tools/verify/assembly';
+import { verify } from '../../lib/tools/verify/verify';
 import { defaultAppDir } from './default-app';
 
 /** The default app's assembly, deep-copied so a test can change it. */

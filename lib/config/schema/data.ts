@@ -1,10 +1,6 @@
 import { z } from 'zod';
-import {
-  DATA_CLASSIFICATIONS,
-  DEFAULT_CLASSIFICATION_CONTROLS,
-  type ClassificationControls,
-  type DataClassification,
-} from '../../classification';
+import { DEFAULT_CLASSIFICATION_CONTROLS, type ClassificationControls } from '../../classification';
+import { DATA_CLASSIFICATIONS, type DataClassification } from '../../contract/classification';
 import { defaultText } from './fields';
 
 const days = (what: string) =>

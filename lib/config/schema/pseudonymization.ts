@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { DATASET_FORMATS, NORMALIZERS, TRANSFORMS } from '../../pseudonymize/rules';
+import { DATASET_FORMATS, NORMALIZERS, TRANSFORMS } from '../../functions/pseudonymize/rules';
 import { defaultText, name } from './fields';
 import { duplicates, eachItem, type CrossFieldRule, type ItemRule } from './rules';
 import { namedSegment, segmentOfKind, type RawSegment } from './segments';

@@ -1,5 +1,5 @@
 import { InvokeEndpointCommand } from '@aws-sdk/client-sagemaker-runtime';
-import { makeBackend, type ProxyEvent, type RuntimeLike } from '../../lib/inference-api/handler';
+import { makeBackend, type ProxyEvent, type RuntimeLike } from '../../../lib/functions/inference-api/handler';
 
 const ENDPOINT = 'aiseg-inference-endpoint';
 const event = (body: string): ProxyEvent => ({

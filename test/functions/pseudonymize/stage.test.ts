@@ -5,18 +5,18 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
-import { loadConfig } from '../../lib/config/load';
+import { loadConfig } from '../../../lib/config/load';
 import {
   makeHandler,
   objectFrom,
   stageConfigFrom,
   type ObjectCreatedEvent,
-} from '../../lib/pseudonymize/handler';
-import type { Manifest } from '../../lib/pseudonymize/manifest';
-import { processObject, type StageConfig } from '../../lib/pseudonymize/stage';
-import { KmsMac, Tokenizer } from '../../lib/pseudonymize/tokenizer';
+} from '../../../lib/functions/pseudonymize/handler';
+import type { Manifest } from '../../../lib/functions/pseudonymize/manifest';
+import { processObject, type StageConfig } from '../../../lib/functions/pseudonymize/stage';
+import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 

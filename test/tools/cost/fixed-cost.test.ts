@@ -1,16 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
-import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
+import { SEGMENT_KIND_PROFILES } from '../../../lib/segment-kinds';
+import { DEFAULT_SEGMENTS } from '../../../lib/config/schema';
 import {
   assemblyResources,
   costTable,
   fixedMonthlyCost,
   HOURS_PER_MONTH,
   PRICES,
-} from '../../lib/cost/fixed-cost';
-import { defaultAppDir } from '../support/default-app';
-import { synthBlueprint } from '../support/synth';
+} from '../../../lib/tools/cost/fixed-cost';
+import { defaultAppDir } from '../../support/default-app';
+import { synthBlueprint } from '../../support/synth';
 
 /** Table rows as trimmed cells, so that Prettier's column padding does not matter. */
 const cells = (table: string) =>
@@ -50,11 +50,13 @@ describe('fixed monthly cost of the default blueprint', () => {
   });
 
   test('docs/cost.md states the cost the templates give', () => {
-    const page = readFileSync(join(__dirname, '..', '..', 'docs', 'cost.md'), 'utf8');
+    const page = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'cost.md'), 'utf8');
     const section = /<!-- fixed-cost:start -->([\s\S]*?)<!-- fixed-cost:end -->/.exec(page)?.[1] ?? '';
     expect(cells(section)).toEqual(cells(costTable(lines)));
     // The one copy of the table: the README links to docs/cost.md instead of repeating it.
-    expect(readFileSync(join(__dirname, '..', '..', 'README.md'), 'utf8')).not.toContain('fixed-cost:start');
+    expect(readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8')).not.toContain(
+      'fixed-cost:start',
+    );
   });
 });
 

@@ -1,17 +1,9 @@
 import * as ipaddr from 'ipaddr.js';
 import type { Assembly, StackTemplate } from './assembly';
+import type { SegmentationMetadata } from '../../contract/metadata';
+import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../../contract/tags';
 import type { Evidence, Violation } from './invariants';
-import { SEGMENTATION_METADATA_KEY } from '../tags';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
-
-/** Template metadata a blueprint writes so that the verifier knows the ranges it must keep apart. */
-export const METADATA_KEY = SEGMENTATION_METADATA_KEY;
-export interface SegmentationMetadata {
-  /** The corporate network's ranges. */
-  readonly corporateCidrs?: string[];
-  /** Flows the config declares, the only allowed exceptions to invariant 1: `from`/`to` segment names. */
-  readonly declaredFlows?: { from: string; to: string; ports?: string }[];
-}
 
 type Target =
   | { kind: 'igw' | 'nat' | 'pcx' | 'tgw' | 'vgw' | 'eigw' | 'vpce' | 'other'; id: string }
@@ -123,15 +115,15 @@ export function buildModel(resources: Resources, r: Resolver): NetworkModel & { 
   const violations: Violation[] = [];
   const vpcs: Vpc[] = ofType(resources, 'AWS::EC2::VPC').map(({ stack, id, resource }) => {
     const tags = tagsOf(resource);
-    const segment = tags['ai-segmentation:segment'];
+    const segment = tags[SEGMENT_TAG];
     return {
       key: keyOf(stack, id),
       stack: stack.id,
       id,
       cidr: String(r.resolve(resource.Properties?.CidrBlock, stack)),
       segment: segment ?? `vpc:${stack.id}/${id}`,
-      kind: tags['ai-segmentation:segment-kind'],
-      egress: tags['ai-segmentation:internet-egress'],
+      kind: tags[SEGMENT_KIND_TAG],
+      egress: tags[INTERNET_EGRESS_TAG],
       tagged: segment !== undefined,
     };
   });
@@ -143,7 +135,7 @@ export function buildModel(resources: Resources, r: Resolver): NetworkModel & { 
     vpc: refKey(r.resolve(resource.Properties?.VpcId, stack)),
     zone: String(r.resolve(resource.Properties?.AvailabilityZone, stack)),
     cidr: String(r.resolve(resource.Properties?.CidrBlock, stack)),
-    tier: tagsOf(resource)['ai-segmentation:subnet-tier'],
+    tier: tagsOf(resource)[SUBNET_TIER_TAG],
     mapPublicIp: r.resolve(resource.Properties?.MapPublicIpOnLaunch, stack) === true,
     routes: [],
   }));

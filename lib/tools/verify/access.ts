@@ -1,10 +1,21 @@
-import { STATEFUL_RESOURCE_TYPES } from '../stateful-types';
+import {
+  DATA_CLASSIFICATION_TAG,
+  DATA_CLASSIFICATIONS,
+  ROLE_TYPES,
+  type DataClassification,
+  type DataZone,
+} from '../../contract/classification';
+import { STATEFUL_RESOURCE_TYPES } from '../../contract/stateful-types';
+import { DATA_ZONE_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
 import { actionMatches, list, matches, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
-const CLASSIFICATIONS = ['phi', 'pii', 'proprietary', 'public'];
+/** Classes of data about people: only the raw readers may read them in the raw zone. */
+const PERSONAL: readonly string[] = ['phi', 'pii'] satisfies DataClassification[];
+const RAW_ZONE: DataZone = 'raw';
+const QUARANTINE_ZONE: DataZone = 'quarantine';
 /** Roles that may read raw phi/pii. */
 const RAW_READERS = new Set(['pseudonymization', 'break-glass']);
 /** Actions that name no resource: a `*` resource is the only way to grant them. */
@@ -134,12 +145,12 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     const where = { stack: stack.id, logicalId: id };
     const p = resource.Properties ?? {};
     if (STATEFUL_RESOURCE_TYPES.has(resource.Type)) {
-      const classification = tagsOf(resource).DataClassification;
-      if (!CLASSIFICATIONS.includes(classification ?? '')) {
+      const classification = tagsOf(resource)[DATA_CLASSIFICATION_TAG];
+      if (!(DATA_CLASSIFICATIONS as readonly string[]).includes(classification ?? '')) {
         violations.push({
           invariant: 6,
           ...where,
-          detail: `${resource.Type} has no DataClassification tag from ${CLASSIFICATIONS.join('/')}`,
+          detail: `${resource.Type} has no ${DATA_CLASSIFICATION_TAG} tag from ${DATA_CLASSIFICATIONS.join('/')}`,
         });
       }
       // RetainExceptOnCreate deletes only what a failed create made, which can hold nothing yet.
@@ -178,7 +189,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     const logDestinationWithS3Keys =
       encryption?.SSEAlgorithm === 'AES256' &&
       logDestinations.has(bucketRef) &&
-      !tagsOf(resource)['ai-segmentation:data-zone'];
+      !tagsOf(resource)[DATA_ZONE_TAG];
     if (logDestinationWithS3Keys) {
       evidence.push({ invariant: 5, ...where, type: resource.Type });
     } else if (encryption?.SSEAlgorithm !== 'aws:kms' || keyTarget?.resource.Type !== 'AWS::KMS::Key') {
@@ -217,10 +228,10 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     if ((p.VersioningConfiguration as { Status?: string } | undefined)?.Status !== 'Enabled') {
       violations.push({ invariant: 5, ...where, detail: 'bucket does not keep versions' });
     }
-    const zone = tagsOf(resource)['ai-segmentation:data-zone'];
+    const zone = tagsOf(resource)[DATA_ZONE_TAG];
     if (!zone) continue;
     // ---- access to a data zone: identity policy allows, bucket policy does not deny ----
-    const classification = tagsOf(resource).DataClassification ?? '?';
+    const classification = tagsOf(resource)[DATA_CLASSIFICATION_TAG] ?? '?';
     const name = String(r.resolve(p.BucketName ?? `${stack.id}/${id}`, stack));
     const arn = String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack));
     zones.push({ name: zone, classification });
@@ -236,9 +247,9 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
       rows[role.name][zone] = read && write ? 'RW' : read ? 'R' : write ? 'W' : '-';
       if (
         read &&
-        (classification === 'phi' || classification === 'pii') &&
-        zone === 'raw' &&
-        !RAW_READERS.has(role.tags['ai-segmentation:role'] ?? '')
+        PERSONAL.includes(classification) &&
+        zone === RAW_ZONE &&
+        !RAW_READERS.has(role.tags[ROLE_TAG] ?? '')
       ) {
         violations.push({
           invariant: 6,
@@ -247,7 +258,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
           detail: `role ${role.name} can read raw ${classification} zone ${name}`,
         });
       }
-      if (read && zone === 'quarantine' && role.tags['ai-segmentation:role'] !== 'break-glass') {
+      if (read && zone === QUARANTINE_ZONE && role.tags[ROLE_TAG] !== 'break-glass') {
         violations.push({
           invariant: 6,
           stack: role.stack,
@@ -383,8 +394,8 @@ function checkRole(role: Role, r: Resolver, violations: Violation[], evidence: E
     (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('"AWS"'),
   );
   const human =
-    role.tags['ai-segmentation:role-type'] === 'human' ||
-    (assumedByPeople && role.tags['ai-segmentation:role-type'] !== 'service');
+    role.tags[ROLE_TYPE_TAG] === ROLE_TYPES.human ||
+    (assumedByPeople && role.tags[ROLE_TYPE_TAG] !== ROLE_TYPES.service);
   if (!human) return;
   for (const s of trust.filter((x) => x.Effect === 'Allow')) {
     if (String(s.Condition?.Bool?.['aws:MultiFactorAuthPresent']) !== 'true') {
@@ -413,9 +424,7 @@ function trailViolations(
 ): Violation[] {
   const violations: Violation[] = [];
   const trails = ofType(resources, 'AWS::CloudTrail::Trail');
-  const zoneBuckets = ofType(resources, 'AWS::S3::Bucket').filter(
-    (x) => tagsOf(x.resource)['ai-segmentation:data-zone'],
-  );
+  const zoneBuckets = ofType(resources, 'AWS::S3::Bucket').filter((x) => tagsOf(x.resource)[DATA_ZONE_TAG]);
   if (trails.length === 0) {
     const [first] = assembly.stacks;
     violations.push({

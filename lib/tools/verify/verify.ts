@@ -4,13 +4,8 @@ import { analyzeAccess, type AccessMatrix } from './access';
 import { analyzeDelivery, type DeliveryPath } from './delivery';
 import type { Assembly } from './assembly';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
-import {
-  analyzeNetwork,
-  METADATA_KEY,
-  type NetworkModel,
-  type Reachability,
-  type SegmentationMetadata,
-} from './network';
+import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
+import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
 import { Resolver } from './resolve';
 
 export interface RuleFinding {
@@ -92,7 +87,9 @@ export function verify(assembly: Assembly): VerificationReport {
 }
 
 function mergedMetadata(assembly: Assembly): SegmentationMetadata {
-  const all = assembly.stacks.map((s) => (s.template.Metadata?.[METADATA_KEY] ?? {}) as SegmentationMetadata);
+  const all = assembly.stacks.map(
+    (s) => (s.template.Metadata?.[SEGMENTATION_METADATA_KEY] ?? {}) as SegmentationMetadata,
+  );
   return {
     corporateCidrs: [...new Set(all.flatMap((m) => m.corporateCidrs ?? []))],
     declaredFlows: all.flatMap((m) => m.declaredFlows ?? []),

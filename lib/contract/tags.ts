@@ -1,6 +1,7 @@
 /**
  * Tags the blueprint writes so that the verifier (and any other reader of the templates) can
- * recognise segments and subnet tiers without knowing our constructs.
+ * recognise segments and subnet tiers without knowing our constructs. Part of the contract between
+ * the builder and the verifier: nothing here imports aws-cdk-lib.
  */
 export const SEGMENT_TAG = 'ai-segmentation:segment';
 export const SEGMENT_KIND_TAG = 'ai-segmentation:segment-kind';
@@ -12,10 +13,5 @@ export const INTERNET_EGRESS_TAG = 'ai-segmentation:internet-egress';
 export const DATA_ZONE_TAG = 'ai-segmentation:data-zone';
 /** On a role: what it is for (`pseudonymization`, `break-glass`, `sagemaker`, ...). */
 export const ROLE_TAG = 'ai-segmentation:role';
-/** On a role: `human` (assumed by people, with MFA) or `service`. */
+/** On a role: one of ROLE_TYPES (./classification), `human` (assumed by people, with MFA) or `service`. */
 export const ROLE_TYPE_TAG = 'ai-segmentation:role-type';
-/**
- * Template metadata key of a network stack: `{ corporateCidrs: string[], declaredFlows: { from, to, ports? }[] }`,
- * the ranges no segment may reach and the flows the config declares (the only allowed exceptions).
- */
-export const SEGMENTATION_METADATA_KEY = 'ai-segmentation';

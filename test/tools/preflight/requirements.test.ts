@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { requirements, synthWarnings, type Requirement } from '../../lib/preflight/requirements';
-import { readAssembly, type StackTemplate } from '../../lib/verify/assembly';
-import { defaultAppDir } from '../support/default-app';
+import { requirements, synthWarnings, type Requirement } from '../../../lib/tools/preflight/requirements';
+import { readAssembly, type StackTemplate } from '../../../lib/tools/verify/assembly';
+import { defaultAppDir } from '../../support/default-app';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 
 /** This machine's environment without any AWS credentials or shared files: preflight must stay offline. */
 const withoutCredentials = () => ({

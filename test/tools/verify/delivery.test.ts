@@ -1,7 +1,7 @@
-import { readAssembly, type Assembly } from '../../lib/verify/assembly';
-import { renderMarkdown, verify } from '../../lib/verify/verify';
-import { idOf, resources, stack, violationsAfter } from '../support/assembly';
-import { defaultAppDir } from '../support/default-app';
+import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
+import { renderMarkdown, verify } from '../../../lib/tools/verify/verify';
+import { idOf, resources, stack, violationsAfter } from '../../support/assembly';
+import { defaultAppDir } from '../../support/default-app';
 
 interface PolicyStatement {
   Sid?: string;

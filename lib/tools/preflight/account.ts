@@ -12,6 +12,7 @@ import {
 import { ListFirewallsCommand, NetworkFirewallClient } from '@aws-sdk/client-network-firewall';
 import { DescribeHubCommand, SecurityHubClient } from '@aws-sdk/client-securityhub';
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
+import { BLUEPRINT_TAG } from '../../contract/tags';
 import type { StackTemplate } from '../verify/assembly';
 import { LAMBDA_UNRESERVED_MINIMUM, type Requirement } from './requirements';
 
@@ -70,7 +71,7 @@ function ownResources(stacks: readonly StackTemplate[]) {
     functionNames: resources
       .filter((r) => r.Type === 'AWS::Lambda::Function')
       .flatMap((r) => literal(r.Properties?.FunctionName)),
-    blueprint: tags.find((t) => t.Key === 'ai-segmentation:blueprint')?.Value as string | undefined,
+    blueprint: tags.find((t) => t.Key === BLUEPRINT_TAG)?.Value as string | undefined,
   };
 }
 
@@ -87,7 +88,7 @@ export async function checkAccount(
   const own = ownResources(stacks);
   const isOwn = (tags: { Key?: string; Value?: string }[] | undefined) =>
     own.blueprint !== undefined &&
-    (tags ?? []).some((t) => t.Key === 'ai-segmentation:blueprint' && t.Value === own.blueprint);
+    (tags ?? []).some((t) => t.Key === BLUEPRINT_TAG && t.Value === own.blueprint);
   const quotaCache = new Map<string, { QuotaCode?: string; QuotaName?: string; Value?: number }[]>();
   const quotaValue = async (name: string): Promise<number | undefined> => {
     const wanted = QUOTAS[name];

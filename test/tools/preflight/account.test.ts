@@ -14,10 +14,10 @@ import { DescribeHubCommand, InvalidAccessException, SecurityHubClient } from '@
 import { ListServiceQuotasCommand, ServiceQuotasClient } from '@aws-sdk/client-service-quotas';
 import { CloudFormationServiceException } from '@aws-sdk/client-cloudformation';
 import { mockClient } from 'aws-sdk-client-mock';
-import { accountClients, checkAccount } from '../../lib/preflight/account';
-import { requirements, type Requirement } from '../../lib/preflight/requirements';
-import { readAssembly } from '../../lib/verify/assembly';
-import { defaultAppDir } from '../support/default-app';
+import { accountClients, checkAccount } from '../../../lib/tools/preflight/account';
+import { requirements, type Requirement } from '../../../lib/tools/preflight/requirements';
+import { readAssembly } from '../../../lib/tools/verify/assembly';
+import { defaultAppDir } from '../../support/default-app';
 
 const mocks = {
   apigateway: mockClient(APIGatewayClient),

@@ -2,13 +2,13 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { readAssembly, type Assembly } from '../../lib/verify/assembly';
-import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../support/assembly';
-import { Resolver } from '../../lib/verify/resolve';
-import { renderMarkdown, verify, writeReport } from '../../lib/verify/verify';
-import { defaultAppDir, exampleAppDir } from '../support/default-app';
+import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
+import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../../support/assembly';
+import { Resolver } from '../../../lib/tools/verify/resolve';
+import { renderMarkdown, verify, writeReport } from '../../../lib/tools/verify/verify';
+import { defaultAppDir, exampleAppDir } from '../../support/default-app';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 
 describe('the default blueprint', () => {
   const report = verify(readAssembly(defaultAppDir()));

@@ -2,11 +2,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { loadConfig } from '../../lib/config/load';
-import { dryRun, LOCAL_KEY_ID } from '../../lib/pseudonymize/dry-run';
-import type { Manifest } from '../../lib/pseudonymize/manifest';
+import { loadConfig } from '../../../lib/config/load';
+import { dryRun, LOCAL_KEY_ID } from '../../../lib/functions/pseudonymize/dry-run';
+import type { Manifest } from '../../../lib/functions/pseudonymize/manifest';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const EXAMPLE = join(ROOT, 'config', 'example.json');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const patients = loadConfig(EXAMPLE).pseudonymization.datasets.find((d) => d.name === 'patients')!;

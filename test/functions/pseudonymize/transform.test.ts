@@ -2,24 +2,24 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { PassThrough, Readable, Writable } from 'node:stream';
-import { loadConfig } from '../../lib/config/load';
+import { loadConfig } from '../../../lib/config/load';
 import {
   dateToMonth,
   dateToYear,
   generalizeAge,
   RecordRejection,
   zip3,
-} from '../../lib/pseudonymize/generalize';
-import { datasetFor, ruleVersion, type DatasetRules } from '../../lib/pseudonymize/rules';
-import { LocalMac, Tokenizer } from '../../lib/pseudonymize/tokenizer';
+} from '../../../lib/functions/pseudonymize/generalize';
+import { datasetFor, ruleVersion, type DatasetRules } from '../../../lib/functions/pseudonymize/rules';
+import { LocalMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
 import {
   BATCH_SIZE,
   pseudonymize,
   type Rejected,
   type TransformResult,
-} from '../../lib/pseudonymize/transform';
+} from '../../../lib/functions/pseudonymize/transform';
 
-const ROOT = join(__dirname, '..', '..');
+const ROOT = join(__dirname, '..', '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 const dataset = (name: string) => example.pseudonymization.datasets.find((d) => d.name === name)!;

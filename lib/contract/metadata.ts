@@ -1,0 +1,13 @@
+/**
+ * Template metadata key of a network stack: the ranges no segment may reach and the flows the
+ * config declares (the only allowed exceptions), as {@link SegmentationMetadata}.
+ */
+export const SEGMENTATION_METADATA_KEY = 'ai-segmentation';
+
+/** What a network stack's template holds under {@link SEGMENTATION_METADATA_KEY}. */
+export interface SegmentationMetadata {
+  /** The corporate network's ranges. */
+  readonly corporateCidrs?: string[];
+  /** Flows the config declares, the only allowed exceptions to invariant 1: `from`/`to` segment names. */
+  readonly declaredFlows?: { from: string; to: string; ports?: string }[];
+}
