@@ -100,20 +100,29 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   readonly version = this.full.version;
   readonly ruleIds = this.full.ruleIds;
   private ruleFiles?: RuleFile[];
-  private running?: { readonly templates: string; readonly job: BackgroundJob };
+  /** The templates being checked, and the job checking them (none when no rule applies to them). */
+  private running?: { readonly templates: string; readonly job?: BackgroundJob };
 
   /** Starts checking the templates in the background (once per set of templates). */
   start(templatePaths: readonly string[]): void {
     const templates = JSON.stringify([...templatePaths].sort());
     if (this.running?.templates === templates || templatePaths.length === 0) return;
     const ruleFiles = (this.ruleFiles ??= listRuleFiles(CONTROL_TOWER_RULES));
-    const jobs = templatePaths.map((templatePath) => {
-      const present = resourceTypesIn(templatePath);
-      const rules = ruleFiles
-        .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
-        .map((rule) => rule.path);
-      return [rules, templatePath, statSync(templatePath).size] as const;
-    });
+    const jobs = templatePaths
+      .map((templatePath) => {
+        const present = resourceTypesIn(templatePath);
+        const rules = ruleFiles
+          .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
+          .map((rule) => rule.path);
+        return [rules, templatePath, statSync(templatePath).size] as const;
+      })
+      // A template holding no type any rule file inspects has nothing to check (and guard refuses
+      // to run without rules).
+      .filter(([rules]) => rules.length > 0);
+    if (jobs.length === 0) {
+      this.running = { templates };
+      return;
+    }
     // cfn-guard is single-threaded: the templates are checked side by side, largest first.
     jobs.sort((a, b) => b[2] - a[2]);
     this.running = {
@@ -128,12 +137,19 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
   validate(context: IPolicyValidationContextBeta1): PolicyValidationPluginReportBeta1 {
     if (context.templatePaths.length === 0) return { success: true, violations: [] };
     this.start(context.templatePaths);
-    const { job } = this.running!;
+    const running = this.running;
     this.running = undefined;
+    if (!running?.job) return { success: true, violations: [] };
+    const { job } = running;
     const reports = JSON.parse(job.collect()) as PolicyValidationPluginReportBeta1[];
     return {
       success: reports.every((r) => r.success),
-      violations: reports.flatMap((r) => r.violations),
+      // Guard's findings carry no severity. Once any finding of a report is acknowledged,
+      // aws-cdk-lib decides the report by severity alone, and would pass one without: every Control
+      // Tower control is an error (a hook refuses the template).
+      violations: reports.flatMap((r) =>
+        r.violations.map((v) => ({ ...v, severity: v.severity ?? 'error' })),
+      ),
     };
   }
 }

@@ -2,17 +2,19 @@ import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CfnGuardValidator } from '@cdklabs/cdk-validator-cfnguard';
-import { Stack } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import * as autoscaling from 'aws-cdk-lib/aws-autoscaling';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import {
   CONTROL_TOWER_RULES,
   listRuleFiles,
   ScopedCfnGuardValidator,
   type RuleFile,
 } from '../../lib/gate/scoped-guard';
-import { testApp } from '../support/synth';
+import { acknowledge } from '../../lib/gate/acknowledge';
+import { cdkJsonContext, testApp } from '../support/synth';
 
 function findings(validator: { validate: CfnGuardValidator['validate'] }, dir: string): string[] {
   const templatePaths = readdirSync(dir)
@@ -118,6 +120,45 @@ describe('ScopedCfnGuardValidator', () => {
     expect(scoped.some((f) => f.startsWith('s3_bucket_logging_enabled_check'))).toBe(true);
     expect(scoped.some((f) => f.includes('OpenGroup'))).toBe(true);
     expect(scoped.some((f) => f.includes('PublicLaunchConfiguration'))).toBe(true);
+  });
+
+  test('passes a template none of whose resource types any rule file inspects (guard is not run without rules)', () => {
+    const app = testApp();
+    new sns.CfnTopic(new Stack(app, 'TopicOnly'), 'Topic');
+    const dir = app.synth().directory;
+    const types = new Set(ruleFiles.flatMap((f) => f.resourceTypes));
+    expect(types.has('AWS::SNS::Topic')).toBe(false);
+    expect(
+      new ScopedCfnGuardValidator().validate({
+        templatePaths: [join(dir, 'TopicOnly.template.json')],
+      } as never),
+    ).toEqual({
+      success: true,
+      violations: [],
+    });
+    expect(findings(new CfnGuardValidator(), dir)).toEqual([]);
+  });
+
+  test('an unacknowledged finding fails synth even when another finding of the report is acknowledged', () => {
+    const synth = (acknowledgeOne: boolean) => {
+      const app = new App({
+        outdir: mkdtempSync(join(tmpdir(), 'aiseg-guard-')),
+        builtinCloudFormationValidation: false,
+        context: cdkJsonContext(),
+      });
+      Validations.of(app).addPlugins(new ScopedCfnGuardValidator());
+      const bucket = new s3.CfnBucket(new Stack(app, 'Partly'), 'Bucket');
+      if (acknowledgeOne) {
+        acknowledge(bucket, {
+          pack: 'cdk-validator-cfnguard',
+          rule: 's3_bucket_logging_enabled_check',
+          reason: 'Test bucket: access is recorded by CloudTrail data events instead of server access logs.',
+        });
+      }
+      return () => app.synth();
+    };
+    expect(synth(false)).toThrow(/ERROR \[CT\.S3\.PR\.1\]/);
+    expect(synth(true)).toThrow(/ERROR \[CT\.S3\.PR\.1\]/);
   });
 
   test('keeps the plugin name, so acknowledgement ids stay cdk-validator-cfnguard::<rule>', () => {
