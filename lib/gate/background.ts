@@ -2,24 +2,14 @@ import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { SUPERVISOR_REQUEST } from './workers/messages';
+import { workerScript } from './worker-script';
 
 /**
- * Runs `script` (node, with its directory and the given arguments) and records how it ended: its
- * output, its errors and its exit status (or the signal that ended it) each in a file of the
- * directory, the status last and atomically. A process of its own, so that the status is written
- * whatever becomes of the script.
+ * The supervisor of every job (workers/supervisor.ts), a process of its own: it runs the job's
+ * script and records how it ended, so that the status is written whatever becomes of the script.
  */
-const SUPERVISOR = `
-const { spawnSync } = require('node:child_process');
-const { renameSync, writeFileSync } = require('node:fs');
-const [dir, flags, script, ...args] = process.argv.slice(1);
-const r = spawnSync(process.execPath, [...JSON.parse(flags), '-e', script, dir, ...args], { maxBuffer: 512 * 1024 * 1024 });
-writeFileSync(dir + '/stdout', r.stdout ?? '');
-writeFileSync(dir + '/stderr', String(r.stderr ?? '') + (r.error ? String(r.error) : ''));
-// Written whole, then renamed: the waiting synth must never read a status file still empty.
-writeFileSync(dir + '/status.partial', r.status === null ? 'signal ' + r.signal : String(r.status));
-renameSync(dir + '/status.partial', dir + '/status');
-`;
+const SUPERVISOR = join(__dirname, 'workers', 'supervisor');
 
 /** Longest a background job may take before the synth gives up on it. */
 const TIMEOUT_MS = 15 * 60 * 1000;
@@ -39,8 +29,8 @@ export class BackgroundJob {
   private collected = false;
 
   /**
-   * `script` is node code; it gets the job's directory and then `args` as its arguments, and runs
-   * with the node `flags` given.
+   * `script` is a JavaScript file (a worker's, see `workerScript`); it gets the job's directory and
+   * then `args` as its arguments, and runs with the node `flags` given.
    */
   constructor(
     readonly what: string,
@@ -48,9 +38,8 @@ export class BackgroundJob {
     args: readonly string[],
     flags: readonly string[] = [],
   ) {
-    spawn(process.execPath, ['-e', SUPERVISOR, this.dir, JSON.stringify(flags), script, ...args], {
-      stdio: 'ignore',
-    }).unref();
+    const request = SUPERVISOR_REQUEST.encode({ dir: this.dir, flags, script, args });
+    spawn(process.execPath, [workerScript(SUPERVISOR), request], { stdio: 'ignore' }).unref();
   }
 
   /** Hands the job a file it waits for (written whole, then renamed into place). */

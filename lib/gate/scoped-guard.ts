@@ -8,6 +8,8 @@ import type {
   PolicyValidationPluginReportBeta1,
 } from 'aws-cdk-lib';
 import { BackgroundJob } from './background';
+import { workerScript } from './worker-script';
+import { GUARD_COORDINATOR_REQUEST, GUARD_REPORTS, type GuardJob } from './workers/messages';
 
 export const CONTROL_TOWER_RULES = join(
   dirname(require.resolve('@cdklabs/cdk-validator-cfnguard')),
@@ -19,43 +21,10 @@ export const CONTROL_TOWER_RULES = join(
 /** A quoted resource type; the rule files quote with either mark. */
 const RESOURCE_TYPE = /["'](AWS::[A-Za-z0-9]+::[A-Za-z0-9]+)["']/g;
 
-/**
- * Runs CfnGuardValidator over each job (a template and its rule files): the jobs, largest first,
- * are dealt to one worker process per CPU, each taking the next to the lightest load, and each
- * worker checks its templates one after the other. Prints the reports in job order. Explicit rule
- * files: the plugin's own disabledRules falls back to the whole directory in some layouts.
- */
-const COORDINATOR = `
-const { execFile } = require('node:child_process');
-const jobs = JSON.parse(process.argv[2]);
-const workers = Math.max(1, Math.min(Number(process.argv[3]), jobs.length));
-const worker = ${JSON.stringify(`
-const { CfnGuardValidator } = require(${JSON.stringify(require.resolve('@cdklabs/cdk-validator-cfnguard'))});
-const out = JSON.parse(process.argv[1]).map(([index, rules, templatePath]) => [
-  index,
-  new CfnGuardValidator({ controlTowerRulesEnabled: false, rules }).validate({ templatePaths: [templatePath] }),
-]);
-process.stdout.write(JSON.stringify(out));
-`)};
-const loads = Array.from({ length: workers }, () => ({ size: 0, jobs: [] }));
-jobs.forEach(([rules, templatePath, size], index) => {
-  const lightest = loads.reduce((a, b) => (b.size < a.size ? b : a));
-  lightest.size += size;
-  lightest.jobs.push([index, rules, templatePath]);
-});
-const reports = new Array(jobs.length);
-let pending = loads.length;
-for (const load of loads) {
-  execFile(process.execPath, ['-e', worker, JSON.stringify(load.jobs)], { maxBuffer: 256 * 1024 * 1024 }, (err, stdout, stderr) => {
-    if (err) {
-      process.stderr.write(load.jobs.map((j) => j[2]).join(', ') + ': ' + stderr + String(err));
-      process.exit(1);
-    }
-    for (const [index, report] of JSON.parse(stdout)) reports[index] = report;
-    if (--pending === 0) process.stdout.write(JSON.stringify(reports));
-  });
-}
-`;
+/** Deals the templates to guard workers, one per CPU (workers/guard-coordinator.ts). */
+const COORDINATOR = join(__dirname, 'workers', 'guard-coordinator');
+/** Checks its share of the templates, each against its own rule files (workers/guard-worker.ts). */
+const WORKER = join(__dirname, 'workers', 'guard-worker');
 
 /** A Control Tower guard rule file and the resource types it inspects (empty when it names none). */
 export interface RuleFile {
@@ -109,28 +78,30 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
     if (this.running?.templates === templates || templatePaths.length === 0) return;
     const ruleFiles = (this.ruleFiles ??= listRuleFiles(CONTROL_TOWER_RULES));
     const jobs = templatePaths
-      .map((templatePath) => {
+      .map((templatePath): GuardJob => {
         const present = resourceTypesIn(templatePath);
         const rules = ruleFiles
           .filter((rule) => rule.resourceTypes.length === 0 || rule.resourceTypes.some((t) => present.has(t)))
           .map((rule) => rule.path);
-        return [rules, templatePath, statSync(templatePath).size] as const;
+        return { rules, templatePath, size: statSync(templatePath).size };
       })
       // A template holding no type any rule file inspects has nothing to check (and guard refuses
       // to run without rules).
-      .filter(([rules]) => rules.length > 0);
+      .filter((job) => job.rules.length > 0);
     if (jobs.length === 0) {
       this.running = { templates };
       return;
     }
     // cfn-guard is single-threaded: the templates are checked side by side, largest first.
-    jobs.sort((a, b) => b[2] - a[2]);
+    jobs.sort((a, b) => b.size - a.size);
+    const request = GUARD_COORDINATOR_REQUEST.encode({
+      worker: workerScript(WORKER),
+      jobs,
+      workers: cpus().length,
+    });
     this.running = {
       templates,
-      job: new BackgroundJob('cfn-guard validation', COORDINATOR, [
-        JSON.stringify(jobs),
-        String(cpus().length),
-      ]),
+      job: new BackgroundJob('cfn-guard validation', workerScript(COORDINATOR), [request]),
     };
   }
 
@@ -140,8 +111,7 @@ export class ScopedCfnGuardValidator implements IPolicyValidationPluginBeta1 {
     const running = this.running;
     this.running = undefined;
     if (!running?.job) return { success: true, violations: [] };
-    const { job } = running;
-    const reports = JSON.parse(job.collect()) as PolicyValidationPluginReportBeta1[];
+    const reports = GUARD_REPORTS.decode(running.job.collect());
     return {
       success: reports.every((r) => r.success),
       // Guard's findings carry no severity. Once any finding of a report is acknowledged,

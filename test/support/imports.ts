@@ -126,3 +126,16 @@ export function forbiddenImportChains(
   for (const root of roots) walk(root, []);
   return chains;
 }
+
+/**
+ * The relative imports of the files under `folder` that lead out of it, as `file -> specifier`
+ * (paths relative to `base`), whether or not they load anything at run time.
+ */
+export function importsLeaving(folder: string, base: string): string[] {
+  return typeScriptFilesUnder(folder).flatMap((file) =>
+    importsOf(file)
+      .filter(({ specifier }) => specifier.startsWith('.'))
+      .filter(({ specifier }) => relative(folder, resolve(dirname(file), specifier)).startsWith('..'))
+      .map(({ specifier }) => `${relative(base, file)} -> ${specifier}`),
+  );
+}
