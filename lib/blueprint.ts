@@ -7,7 +7,7 @@ import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
 import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleArn, roleName } from './names';
 import { DATA_ZONES } from './contract/classification';
-import { INFERENCE_API_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './identity/actors';
+import { INFERENCE_API_ROLE, SAGEMAKER_ROLE } from './identity/actors';
 import { InferenceApiStack } from './stacks/inference-api-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
@@ -93,6 +93,13 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     networks.set(segment.name, network);
   }
 
+  /** A segment's network stack; every configured segment has one. */
+  const networkOf = (segment: string): NetworkStack => {
+    const network = networks.get(segment);
+    if (!network) throw new Error(`no network stack for segment ${segment}`);
+    return network;
+  };
+
   const data = new DataStack(app, 'Data', {
     stackName: `${prefix}-data`,
     description:
@@ -119,6 +126,13 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     },
   });
 
+  /** A SageMaker segment's key (the data stack makes one per segment of a kind with SageMaker work). */
+  const segmentKeyOf = (segment: string) => {
+    const key = data.segmentKeys.get(segment);
+    if (!key) throw new Error(`no segment key for segment ${segment}`);
+    return key.key;
+  };
+
   const workloads = new Map<string, WorkloadStack>();
   for (const segment of config.segments.filter((s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.studio)) {
     const workload = new WorkloadStack(app, `Workload-${segment.name}`, {
@@ -127,8 +141,8 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       env,
       namePrefix: prefix,
       segment,
-      network: networks.get(segment.name)!,
-      segmentKey: data.segmentKeys.get(segment.name)!.key,
+      network: networkOf(segment.name),
+      segmentKey: segmentKeyOf(segment.name),
       executionRoleArn: roleArn(data, roleName(prefix, SAGEMAKER_ROLE, segment.name)),
     });
     // The execution role is named, not referenced: it must exist before the domain.
@@ -137,7 +151,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   }
 
   const pipeline =
-    stageSegment === undefined
+    stageSegment === undefined || data.pseudonymization === undefined
       ? undefined
       : new PipelineStack(app, 'Pipeline', {
           stackName: `${prefix}-pipeline`,
@@ -146,15 +160,16 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           namePrefix: prefix,
           functionName: stageFunction,
           pseudonymization: config.pseudonymization,
-          data,
-          network: networks.get(stageSegment)!,
-          role: identity.roles.get(roleName(prefix, PSEUDONYMIZATION_ROLE))!,
+          zones: data.zones,
+          state: data.pseudonymization,
+          vpc: networkOf(stageSegment).segmentVpc,
+          role: identity.pseudonymizationRole,
           logGroup: audit.functionLogs(stageFunction),
           alertTopic: audit.alerts.topic,
         });
 
   const inferenceApi =
-    apiSegment === undefined || apiBackend === undefined
+    apiSegment === undefined || apiBackend === undefined || identity.inferenceApiRole === undefined
       ? undefined
       : new InferenceApiStack(app, 'InferenceApi', {
           stackName: apiName,
@@ -163,9 +178,10 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           namePrefix: prefix,
           apiName,
           api: config.inferenceApi,
-          network: networks.get(apiSegment)!,
-          data,
-          backendRole: identity.roles.get(apiBackend)!,
+          network: networkOf(apiSegment),
+          models: data.zones.models,
+          segmentKey: segmentKeyOf(apiSegment),
+          backendRole: identity.inferenceApiRole,
           logs: {
             access: audit.apiLogs!.access,
             waf: audit.apiLogs!.waf,

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
+import { ROLE_TYPES } from '../contract/classification';
 import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 
 /** A human session lasts at most this long. */
@@ -34,6 +35,11 @@ export interface BlueprintRoleProps {
   readonly namePrefix: string;
   /** What the role is for; part of its name (`${prefix}-${role}`) and its `ai-segmentation:role` tag. */
   readonly role: string;
+  /**
+   * The `ai-segmentation:role` tag, where several roles share one purpose (an inference API
+   * caller per application). @default the role
+   */
+  readonly purpose?: string;
   /** The segment the role belongs to, if any: its name becomes `${prefix}-${segment}-${role}`. */
   readonly segment?: string;
   readonly description: string;
@@ -67,8 +73,8 @@ export class BlueprintRole extends iam.Role {
     });
     this.human = human;
     this.fixedName = name;
-    Tags.of(this).add(ROLE_TAG, props.role);
-    Tags.of(this).add(ROLE_TYPE_TAG, human ? 'human' : 'service');
+    Tags.of(this).add(ROLE_TAG, props.purpose ?? props.role);
+    Tags.of(this).add(ROLE_TYPE_TAG, human ? ROLE_TYPES.human : ROLE_TYPES.service);
     // A sibling of the role, as it has always been: its logical id must not change.
     this.policy = new iam.ManagedPolicy(scope, `${id}-Policy`, {
       managedPolicyName: `${name}-policy`,

@@ -52,6 +52,10 @@ export interface IdentityStackProps extends StackProps {
 export class IdentityStack extends Stack {
   /** Every role of the stack, by role name. */
   readonly roles = new Map<string, BlueprintRole>();
+  /** The pseudonymization stage's function role. */
+  readonly pseudonymizationRole: BlueprintRole;
+  /** The inference API backend's role, when the config has an API segment. */
+  readonly inferenceApiRole?: BlueprintRole;
   private readonly config: BlueprintConfig;
   private readonly data: DataStack;
   private readonly audit: IdentityStackProps['audit'];
@@ -76,7 +80,7 @@ export class IdentityStack extends Stack {
       { kind: 'machines', principals: ids.ingestion },
       [...this.writeZone('raw')],
     );
-    this.role(
+    this.pseudonymizationRole = this.role(
       PSEUDONYMIZATION_ROLE,
       'Pseudonymizes raw records into the curated zone; sets aside what it cannot process',
       this.serviceTrust('lambda.amazonaws.com'),
@@ -99,7 +103,7 @@ export class IdentityStack extends Stack {
       if (sagemaker) this.sagemakerExecution(segment, sagemaker, props.networks);
       if (segment.name === config.inferenceApi.segment) {
         const name = roleName(config.namePrefix, INFERENCE_API_ROLE, segment.name);
-        this.role(
+        this.inferenceApiRole = this.role(
           INFERENCE_API_ROLE,
           `Backend of the inference API of segment ${segment.name}: invokes its SageMaker endpoint`,
           this.serviceTrust('lambda.amazonaws.com'),

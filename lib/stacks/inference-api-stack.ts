@@ -1,4 +1,4 @@
-import { Duration, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Duration, Stack, type StackProps } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
@@ -18,9 +18,9 @@ import { acknowledge } from '../gate/acknowledge';
 import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
+import { BlueprintRole } from '../identity/blueprint-role';
 import { roleName } from '../names';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
-import type { DataStack } from './data-stack';
+import type { DataZone } from '../constructs/data-zone';
 import type { NetworkStack } from './network-stack';
 
 /** The API's one stage. */
@@ -65,8 +65,12 @@ export interface InferenceApiStackProps extends StackProps {
   /** The API's name; its log groups are named after it. */
   readonly apiName: string;
   readonly api: InferenceApiConfig;
-  readonly network: NetworkStack;
-  readonly data: DataStack;
+  /** The inference segment's network: its VPC and its execute-api endpoint. */
+  readonly network: Pick<NetworkStack, 'segmentVpc' | 'endpoints'>;
+  /** Where the endpoint captures requests and responses (under data-capture/), with its key. */
+  readonly models: DataZone;
+  /** The inference segment's key: the endpoint's volumes. */
+  readonly segmentKey: kms.IKey;
   /** The backend's role (identity stack). */
   readonly backendRole: iam.IRole;
   readonly logs: {
@@ -94,7 +98,7 @@ export class InferenceApiStack extends Stack {
   readonly restApi: apigateway.RestApi;
   readonly backend: lambda.Function;
   readonly webAcl: wafv2.CfnWebACL;
-  readonly callerRoles = new Map<string, iam.Role>();
+  readonly callerRoles = new Map<string, BlueprintRole>();
   readonly alarms: cloudwatch.Alarm[] = [];
 
   constructor(scope: Construct, id: string, props: InferenceApiStackProps) {
@@ -285,18 +289,12 @@ export class InferenceApiStack extends Stack {
 
     // ---- callers: one role per application, allowed this method only ----
     for (const caller of api.callers) {
-      const name = roleName(props.namePrefix, `caller-${caller.name}`);
-      const role = new iam.Role(this, `Caller-${caller.name}`, {
-        roleName: name,
+      const role = new BlueprintRole(this, `Caller-${caller.name}`, {
+        namePrefix: props.namePrefix,
+        role: `caller-${caller.name}`,
+        purpose: 'inference-caller',
         description: `Calls the inference API for application ${caller.name}`,
-        assumedBy: new iam.CompositePrincipal(...caller.principals.map((arn) => new iam.ArnPrincipal(arn))),
-      });
-      Tags.of(role).add(ROLE_TAG, 'inference-caller');
-      Tags.of(role).add(ROLE_TYPE_TAG, 'service');
-      new iam.ManagedPolicy(this, `Caller-${caller.name}-Policy`, {
-        managedPolicyName: `${name}-policy`,
-        description: `Permissions of ${name}`,
-        roles: [role],
+        trust: { kind: 'machines', principals: caller.principals },
         statements: [
           new iam.PolicyStatement({
             sid: 'InvokeTheInferenceMethod',
@@ -310,9 +308,9 @@ export class InferenceApiStack extends Stack {
 
     // ---- the model's endpoint, when a model is configured ----
     if (api.model) {
-      const models = props.data.zones.models.bucket;
+      const models = props.models.bucket;
       const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
-        kmsKeyId: props.data.segmentKeys.get(api.segment!)!.key.keyArn,
+        kmsKeyId: props.segmentKey.keyArn,
         productionVariants: [
           {
             variantName: 'AllTraffic',
@@ -326,7 +324,7 @@ export class InferenceApiStack extends Stack {
           enableCapture: true,
           initialSamplingPercentage: api.model.captureSamplingPercentage,
           destinationS3Uri: `s3://${models.bucketName}/${DATA_CAPTURE_PREFIX}${endpointName}`,
-          kmsKeyId: props.data.classKeys.get('proprietary')!.key.keyArn,
+          kmsKeyId: props.models.key.key.keyArn,
           captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
           captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
         },

@@ -13,8 +13,10 @@ import { alertAlarm } from '../constructs/alert-alarm';
 import { SegmentFunction } from '../constructs/segment-function';
 import { pseudonymizationRuleName } from '../names';
 import type { DatasetRules } from '../functions/pseudonymize/rules';
-import type { DataStack } from './data-stack';
-import type { NetworkStack } from './network-stack';
+import type { DataZone } from '../constructs/data-zone';
+import type { SegmentVpc } from '../constructs/segment-vpc';
+import type { DataZone as DataZoneName } from '../contract/classification';
+import type { PseudonymizationState } from './data-stack';
 
 /** Raw objects larger than this are set aside whole (outputs are staged on ephemeral storage). */
 export const MAX_OBJECT_BYTES = 4 * 1024 ** 3;
@@ -23,9 +25,12 @@ export interface PipelineStackProps extends StackProps {
   readonly namePrefix: string;
   readonly functionName: string;
   readonly pseudonymization: PseudonymizationConfig;
-  readonly data: DataStack;
-  /** The pipeline segment the function runs in. */
-  readonly network: NetworkStack;
+  /** The zones the stage reads (raw) and writes (curated, quarantine). */
+  readonly zones: Pick<Readonly<Record<DataZoneName, DataZone>>, 'raw' | 'curated' | 'quarantine'>;
+  /** Its HMAC key and dead-letter queue (data stack). */
+  readonly state: PseudonymizationState;
+  /** The pipeline segment's VPC, which the function runs in. */
+  readonly vpc: SegmentVpc;
   /** The pseudonymization role (identity stack). */
   readonly role: iam.IRole;
   /** Its log group (audit stack): encrypted and retained. */
@@ -46,10 +51,7 @@ export class PipelineStack extends Stack {
 
   constructor(scope: Construct, id: string, props: PipelineStackProps) {
     super(scope, id, props);
-    const stage = props.data.pseudonymization;
-    if (!stage) throw new Error('PipelineStack: the data stack has no pseudonymization state');
-    const zones = props.data.zones;
-    const { segmentVpc } = props.network;
+    const { zones, state: stage, vpc: segmentVpc } = props;
     const deadLetters = sqs.Queue.fromQueueAttributes(this, 'DeadLetters', {
       queueArn: stage.deadLetters.queueArn,
       keyArn: stage.deadLetterKey.key.keyArn,
@@ -78,8 +80,8 @@ export class PipelineStack extends Stack {
         RAW_BUCKET: zones.raw.bucket.bucketName,
         CURATED_BUCKET: zones.curated.bucket.bucketName,
         QUARANTINE_BUCKET: zones.quarantine.bucket.bucketName,
-        CURATED_KEY_ARN: props.data.classKeys.get('pii')!.key.keyArn,
-        QUARANTINE_KEY_ARN: props.data.classKeys.get('phi')!.key.keyArn,
+        CURATED_KEY_ARN: zones.curated.key.key.keyArn,
+        QUARANTINE_KEY_ARN: zones.quarantine.key.key.keyArn,
         HMAC_KEY_ARN: stage.hmacKey.key.keyArn,
         MAX_OBJECT_BYTES: String(MAX_OBJECT_BYTES),
       },
