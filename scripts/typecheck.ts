@@ -1,17 +1,21 @@
 /**
- * Type-checks the project (what `tsc --noEmit` does), then tries the "add a segment kind" recipe
- * of CONTRIBUTING.md on the same program: with a new kind in SEGMENT_KINDS the compiler must point
- * at its profile, the one place to fill, and with the profile written the app must compile. The
- * second program reuses the first's parsed files, so the recipe costs a few seconds, not a second
- * type-check.
+ * Type-checks the project with TypeScript's native compiler (typescript 7, installed as
+ * `typescript-native`; typescript 5 stays for ESLint and ts-node), then tries the "add a segment
+ * kind" recipe of CONTRIBUTING.md on two copies of the app (bin and lib): with a new kind in
+ * SEGMENT_KINDS the compiler must point at its profile, the one place to fill, and with the
+ * profile written the app must compile.
  *
  *   npm run typecheck
  */
+import { execFile } from 'node:child_process';
+import { cpSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import * as ts from 'typescript';
 
 const ROOT = join(__dirname, '..');
-const KINDS_FILE = join(ROOT, 'lib', 'segment-kinds.ts');
+const TSC = join(ROOT, 'node_modules', 'typescript-native', 'bin', 'tsc');
+/** Inside node_modules, so that the copy resolves packages as the app does. */
+const WORK = join(ROOT, 'node_modules', '.cache', 'ai-segmentation-blueprint', `kind-recipe-${process.pid}`);
+const KINDS = join('lib', 'segment-kinds.ts');
 const DECLARATION =
   "export const SEGMENT_KINDS = ['development', 'training', 'inference', 'pipeline'] as const;";
 const PROFILES = 'export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProfile>> = {';
@@ -33,96 +37,105 @@ const NEW_PROFILE = `
     },
   },`;
 
-const config = ts.getParsedCommandLineOfConfigFile(
-  join(ROOT, 'tsconfig.json'),
-  {},
-  {
-    ...ts.sys,
-    onUnRecoverableConfigFileDiagnostic: (d) => {
-      throw new Error(ts.flattenDiagnosticMessageText(d.messageText, '\n'));
-    },
-  },
-)!;
-
-/** Parsed files, shared by the programs: only the changed kinds module is parsed again. */
-const parsed = new Map<string, ts.SourceFile | undefined>();
-
-/** A program of the project with lib/segment-kinds.ts read as `kinds` (the file itself when undefined). */
-function program(kinds?: string, oldProgram?: ts.Program): ts.Program {
-  const host = ts.createCompilerHost(config.options);
-  const getSourceFile = host.getSourceFile.bind(host);
-  host.getSourceFile = (file, language, onError, create) => {
-    if (file === KINDS_FILE && kinds !== undefined) return ts.createSourceFile(file, kinds, language);
-    if (!parsed.has(file)) parsed.set(file, getSourceFile(file, language, onError, create));
-    return parsed.get(file);
-  };
-  return ts.createProgram({ rootNames: config.fileNames, options: config.options, host, oldProgram });
+interface Result {
+  readonly code: number;
+  readonly output: string;
+  readonly seconds: number;
 }
 
-/** `file:line message` of the diagnostics of the files that use the kinds module (where a kind can be missing). */
-function kindErrors(p: ts.Program): string[] {
-  const users = p
-    .getSourceFiles()
-    .filter(
-      (f) => f.fileName === KINDS_FILE || (!f.isDeclarationFile && /from '[./]*segment-kinds'/.test(f.text)),
+function tsc(project: string): Promise<Result> {
+  const started = Date.now();
+  return new Promise((resolve) => {
+    execFile(
+      process.execPath,
+      [TSC, '--noEmit', '--pretty', 'false', '-p', project],
+      { cwd: ROOT, maxBuffer: 64 * 1024 * 1024 },
+      (err, stdout, stderr) =>
+        resolve({
+          code: err ? ((err as { code?: number }).code ?? 1) : 0,
+          output: `${stdout}${stderr}`.trim(),
+          seconds: (Date.now() - started) / 1000,
+        }),
     );
-  return [
-    ...p.getGlobalDiagnostics(),
-    ...users.flatMap((f) => [...p.getSyntacticDiagnostics(f), ...p.getSemanticDiagnostics(f)]),
-  ].map(
-    (d) =>
-      `${d.file ? `${relative(ROOT, d.file.fileName)}:${d.file.getLineAndCharacterOfPosition(d.start ?? 0).line + 1}` : ''} ${ts.flattenDiagnosticMessageText(d.messageText, ' ')}`,
-  );
+  });
 }
 
-function fail(message: string): never {
-  console.error(message);
-  process.exit(1);
-}
-
-let started = Date.now();
-const lap = () => {
-  const ms = Date.now() - started;
-  started = Date.now();
-  return `${(ms / 1000).toFixed(1)} s`;
-};
-const project = program();
-const diagnostics = ts.getPreEmitDiagnostics(project);
-if (diagnostics.length > 0) {
-  console.error(
-    ts.formatDiagnosticsWithColorAndContext(diagnostics, {
-      getCanonicalFileName: (f) => f,
-      getCurrentDirectory: () => ROOT,
-      getNewLine: () => '\n',
+/** A copy of the app with lib/segment-kinds.ts replaced by `kinds`, and its tsconfig. */
+function appCopy(name: string, kinds: string): string {
+  const dir = join(WORK, name);
+  for (const folder of ['bin', 'lib']) cpSync(join(ROOT, folder), join(dir, folder), { recursive: true });
+  writeFileSync(join(dir, KINDS), kinds);
+  writeFileSync(
+    join(dir, 'tsconfig.json'),
+    JSON.stringify({
+      extends: join(ROOT, 'tsconfig.json'),
+      include: ['bin/**/*.ts', 'lib/**/*.ts'],
+      exclude: [],
     }),
   );
-  fail(`Found ${diagnostics.length} error(s).`);
+  return join(dir, 'tsconfig.json');
 }
 
-const original = ts.sys.readFile(KINDS_FILE)!;
-if (!original.includes(DECLARATION) || !original.includes(PROFILES)) {
-  fail(
-    `${relative(ROOT, KINDS_FILE)} no longer declares SEGMENT_KINDS or SEGMENT_KIND_PROFILES as the recipe says: update CONTRIBUTING.md and this check`,
+/** `file(line,col): error ...` lines of tsc's output, with the copy's directory taken off. */
+const errors = (result: Result, name: string) =>
+  result.output
+    .split('\n')
+    .filter((line) => / error TS\d+:/.test(line))
+    .map((line) => line.replace(`${relative(ROOT, join(WORK, name))}/`, ''));
+
+async function main(): Promise<number> {
+  const original = readFileSync(join(ROOT, KINDS), 'utf8');
+  if (!original.includes(DECLARATION) || !original.includes(PROFILES)) {
+    console.error(
+      `${KINDS} no longer declares SEGMENT_KINDS or SEGMENT_KIND_PROFILES as the recipe says: update CONTRIBUTING.md and scripts/typecheck.ts`,
+    );
+    return 1;
+  }
+  const withKind = original.replace(
+    DECLARATION,
+    DECLARATION.replace("'pipeline']", "'pipeline', 'evaluation']"),
   );
+  rmSync(WORK, { recursive: true, force: true });
+  mkdirSync(WORK, { recursive: true });
+  try {
+    const project = await tsc(join(ROOT, 'tsconfig.json'));
+    const [added, filled] = await Promise.all([
+      tsc(appCopy('added', withKind)),
+      tsc(appCopy('filled', withKind.replace(PROFILES, `${PROFILES}${NEW_PROFILE}`))),
+    ]);
+    if (project.code !== 0) {
+      console.error(project.output);
+      return project.code;
+    }
+    const pointed = errors(added, 'added');
+    if (
+      pointed.length !== 1 ||
+      !/^lib\/segment-kinds\.ts\(\d+,\d+\): error TS2741: Property 'evaluation' is missing/.test(pointed[0])
+    ) {
+      console.error(
+        `Adding a segment kind should make the compiler point at its profile alone; it said:\n${added.output}`,
+      );
+      return 1;
+    }
+    if (filled.code !== 0) {
+      console.error(
+        `With the new kind's profile written, the app should compile; it said:\n${filled.output}`,
+      );
+      return 1;
+    }
+    console.log(
+      `type-check: no errors (${project.seconds.toFixed(1)} s); adding a segment kind points at its profile only, ${pointed[0].split(':')[0]} (${Math.max(added.seconds, filled.seconds).toFixed(1)} s)`,
+    );
+    return 0;
+  } finally {
+    rmSync(WORK, { recursive: true, force: true });
+  }
 }
-const checked = lap();
-const withKind = original.replace(
-  DECLARATION,
-  DECLARATION.replace("'pipeline']", "'pipeline', 'evaluation']"),
-);
-const added = program(withKind, project);
-const pointed = kindErrors(added);
-if (
-  pointed.length !== 1 ||
-  !/^lib\/segment-kinds\.ts:\d+ Property 'evaluation' is missing in type/.test(pointed[0])
-) {
-  fail(
-    `Adding a segment kind should make the compiler point at its profile alone; it said:\n${pointed.join('\n')}`,
-  );
-}
-const filled = kindErrors(program(withKind.replace(PROFILES, `${PROFILES}${NEW_PROFILE}`), added));
-if (filled.length > 0)
-  fail(`With the new kind's profile written, the app should compile; it said:\n${filled.join('\n')}`);
-console.log(
-  `type-check: no errors (${checked}); adding a segment kind points at its profile only, ${pointed[0].split(' ')[0]} (${lap()})`,
+
+main().then(
+  (code) => process.exit(code),
+  (err: unknown) => {
+    console.error(err);
+    process.exit(1);
+  },
 );

@@ -1,0 +1,3 @@
+import { runSpecs } from './support/specs';
+
+runSpecs('stacks');
