@@ -8,7 +8,6 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
-import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { removalPolicyFor } from '../retention';
 import { classify } from '../classification';
@@ -16,6 +15,7 @@ import { DATA_CAPTURE_PREFIX } from '../segment-kinds';
 import type { InferenceApiConfig } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
 import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
+import { InferenceWebAcl } from '../constructs/inference-web-acl';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
 import { BlueprintRole } from '../identity/blueprint-role';
@@ -97,7 +97,7 @@ export interface InferenceApiStackProps extends StackProps {
 export class InferenceApiStack extends Stack {
   readonly restApi: apigateway.RestApi;
   readonly backend: lambda.Function;
-  readonly webAcl: wafv2.CfnWebACL;
+  readonly webAcl: InferenceWebAcl;
   readonly callerRoles = new Map<string, BlueprintRole>();
   readonly alarms: cloudwatch.Alarm[] = [];
 
@@ -229,62 +229,14 @@ export class InferenceApiStack extends Stack {
     usagePlan.addApiStage({ stage });
 
     // ---- AWS WAF ----
-    const visibility = (metricName: string) => ({
-      cloudWatchMetricsEnabled: true,
-      metricName,
-      sampledRequestsEnabled: true,
-    });
-    const managed = (priority: number, name: string) => ({
-      name,
-      priority,
-      overrideAction: { none: {} },
-      statement: { managedRuleGroupStatement: { vendorName: 'AWS', name } },
-      visibilityConfig: visibility(name),
-    });
-    this.webAcl = new wafv2.CfnWebACL(this, 'WebAcl', {
+    this.webAcl = new InferenceWebAcl(this, 'WebAcl', {
       name: `${props.apiName}-acl`,
       description:
         'Rate limit, AWS managed common and known-bad-inputs rules, body size, for the inference API',
-      scope: 'REGIONAL',
-      defaultAction: { allow: {} },
-      visibilityConfig: visibility(`${props.apiName}-acl`),
-      rules: [
-        {
-          name: 'RateLimitPerSource',
-          priority: 0,
-          action: { block: {} },
-          statement: { rateBasedStatement: { limit: api.wafRateLimit, aggregateKeyType: 'IP' } },
-          visibilityConfig: visibility('RateLimitPerSource'),
-        },
-        {
-          name: 'BodySize',
-          priority: 1,
-          action: { block: {} },
-          statement: {
-            sizeConstraintStatement: {
-              fieldToMatch: { body: { oversizeHandling: 'MATCH' } },
-              comparisonOperator: 'GT',
-              size: api.maxBodyBytes,
-              textTransformations: [{ priority: 0, type: 'NONE' }],
-            },
-          },
-          visibilityConfig: visibility('BodySize'),
-        },
-        managed(2, 'AWSManagedRulesCommonRuleSet'),
-        managed(3, 'AWSManagedRulesKnownBadInputsRuleSet'),
-      ],
-    });
-    new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', {
-      resourceArn: stage.stageArn,
-      webAclArn: this.webAcl.attrArn,
-    });
-    new wafv2.CfnLoggingConfiguration(this, 'WebAclLogging', {
-      resourceArn: this.webAcl.attrArn,
-      logDestinationConfigs: [props.logs.waf.logGroupArn],
-      redactedFields: [
-        { singleHeader: { Name: 'authorization' } },
-        { singleHeader: { Name: 'x-amz-security-token' } },
-      ],
+      rateLimit: api.wafRateLimit,
+      maxBodyBytes: api.maxBodyBytes,
+      protects: stage.stageArn,
+      logGroup: props.logs.waf,
     });
 
     // ---- callers: one role per application, allowed this method only ----
@@ -363,14 +315,7 @@ export class InferenceApiStack extends Stack {
         metric: this.backend.metricThrottles({ period, statistic: 'Sum' }),
       },
     );
-    const wafMetric = (rule: string) =>
-      new cloudwatch.Metric({
-        namespace: 'AWS/WAFV2',
-        metricName: 'BlockedRequests',
-        dimensionsMap: { WebACL: `${props.apiName}-acl`, Region: this.region, Rule: rule },
-        statistic: 'Sum',
-        period,
-      });
+    const wafMetric = (rule: string) => this.webAcl.metricBlocked(rule, period);
     alarm(
       'WafRateLimitedAlarm',
       'AWS WAF throttled a source that exceeded the rate limit (an extraction-style burst?)',
