@@ -4,8 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { ZONE_CONTROLS } from '../classification';
-import { DATA_ZONES, type DataClassification, type DataZone } from '../contract/classification';
+import { DATA_ZONES, type DataZone } from '../contract/classification';
 import type { BlueprintConfig, SegmentConfig } from '../config/schema';
 import { BlueprintRole, type RoleTrust } from '../identity/blueprint-role';
 import {
@@ -440,7 +439,7 @@ export class IdentityStack extends Stack {
             StringEquals: {
               'sagemaker:VolumeKmsKey': jobSegments.map((s) => this.segmentKey(s).keyArn),
               // Jobs write their output (model artifacts) to the models zone, with its key.
-              'sagemaker:OutputKmsKey': this.classKey(ZONE_CONTROLS.models.classification).keyArn,
+              'sagemaker:OutputKmsKey': this.data.zones.models.key.key.keyArn,
             },
           },
         }),
@@ -648,10 +647,6 @@ export class IdentityStack extends Stack {
 
   private segmentKey(segment: SegmentConfig): kms.IKey {
     return this.data.segmentKeys.get(segment.name)!.key;
-  }
-
-  private classKey(classification: DataClassification): kms.IKey {
-    return this.data.classKeys.get(classification)!.key;
   }
 }
 
