@@ -1,5 +1,4 @@
-import { ArnFormat, DefaultStackSynthesizer, Duration, Fn, Stack, type StackProps } from 'aws-cdk-lib';
-import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import { ArnFormat, DefaultStackSynthesizer, Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -14,7 +13,8 @@ import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
 import { BREAK_GLASS_ROLE, PIPELINE_OPERATOR_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
-import { SECURITY_NAMESPACE, SecurityAlarms } from '../constructs/security-alarms';
+import { SecurityAlarms } from '../constructs/security-alarms';
+import { SecurityDashboard } from '../constructs/security-dashboard';
 import { DetectiveServices } from '../constructs/detective-services';
 import { dataBucketName, roleName } from '../names';
 
@@ -275,61 +275,12 @@ export class AuditStack extends Stack {
         conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
       });
     }
-    this.securityDashboard(props.namePrefix);
-  }
-
-  /** One dashboard: firewall alerts and DNS blocks per segment, GuardDuty findings, every alarm's state. */
-  private securityDashboard(prefix: string): void {
-    const metric = (metricName: string, label: string) =>
-      new cloudwatch.Metric({
-        namespace: SECURITY_NAMESPACE,
-        metricName,
-        label,
-        statistic: 'Sum',
-        period: Duration.minutes(5),
-      });
-    const segments = [...this.networkLogGroups.keys()];
-    const guardDutyRule = this.detectiveServices.rules.find((r) => r.node.id === 'GuardDutyFindings');
-    new cloudwatch.Dashboard(this, 'SecurityDashboard', {
-      dashboardName: `${prefix}-security`,
-      widgets: [
-        [
-          new cloudwatch.GraphWidget({
-            title: 'Network Firewall alerts and drops, per segment',
-            left: segments.map((s) => metric(`FirewallAlerts-${s}`, s)),
-            width: 12,
-          }),
-          new cloudwatch.GraphWidget({
-            title: 'DNS Firewall blocks, per segment',
-            left: segments.map((s) => metric(`DnsFirewallBlocks-${s}`, s)),
-            width: 12,
-          }),
-        ],
-        [
-          ...(guardDutyRule
-            ? [
-                new cloudwatch.GraphWidget({
-                  title: 'GuardDuty findings (medium and above) sent to the alert topic',
-                  left: [
-                    new cloudwatch.Metric({
-                      namespace: 'AWS/Events',
-                      metricName: 'MatchedEvents',
-                      dimensionsMap: { RuleName: guardDutyRule.ruleName },
-                      statistic: 'Sum',
-                      period: Duration.hours(1),
-                    }),
-                  ],
-                  width: 8,
-                }),
-              ]
-            : []),
-          new cloudwatch.AlarmStatusWidget({
-            title: 'Security alarms',
-            alarms: this.securityAlarms.alarms,
-            width: guardDutyRule ? 16 : 24,
-          }),
-        ],
-      ],
+    new SecurityDashboard(this, 'SecurityDashboard', {
+      dashboardName: `${props.namePrefix}-security`,
+      segments: [...this.networkLogGroups.keys()],
+      guardDutyRuleName: this.detectiveServices.rules.find((r) => r.node.id === 'GuardDutyFindings')
+        ?.ruleName,
+      alarms: this.securityAlarms.alarms,
     });
   }
 
