@@ -22,7 +22,7 @@ function body(withGuardDuty: boolean): { widgets: { properties: Record<string, u
   });
   const [[id, dashboard]] = Object.entries(
     Template.fromStack(stack).findResources('AWS::CloudWatch::Dashboard'),
-  );
+  ) as [string, { Properties: { DashboardBody: unknown } }][];
   expect(id).toMatch(/^SecurityDashboard[0-9A-F]{8}$/);
   const parts = (dashboard.Properties.DashboardBody as { 'Fn::Join': [string, unknown[]] })['Fn::Join'][1];
   return JSON.parse(parts.map((p) => (typeof p === 'string' ? p : 'TOKEN')).join('')) as ReturnType<
