@@ -16,49 +16,13 @@ import type { InferenceApiConfig } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
 import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
 import { InferenceWebAcl } from '../constructs/inference-web-acl';
+import { API_RESOURCE, PrivateInferenceApi } from '../constructs/private-inference-api';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
 import { BlueprintRole } from '../identity/blueprint-role';
 import { roleName } from '../names';
 import type { DataZone } from '../constructs/data-zone';
 import type { NetworkStack } from './network-stack';
-
-/** The API's one stage. */
-export const API_STAGE = 'v1';
-/** The API's one resource and method: POST /invocations. */
-export const API_RESOURCE = 'invocations';
-
-/** The JSON schema of an inference request: a batch of instances, bounded. */
-export const INFERENCE_REQUEST_SCHEMA: apigateway.JsonSchema = {
-  schema: apigateway.JsonSchemaVersion.DRAFT4,
-  title: 'InferenceRequest',
-  type: apigateway.JsonSchemaType.OBJECT,
-  required: ['instances'],
-  additionalProperties: false,
-  properties: {
-    instances: { type: apigateway.JsonSchemaType.ARRAY, minItems: 1, maxItems: 100 },
-    parameters: { type: apigateway.JsonSchemaType.OBJECT },
-  },
-};
-
-/** One line per request, JSON, without payloads. */
-const ACCESS_LOG_FIELDS = {
-  requestId: '$context.requestId',
-  requestTime: '$context.requestTime',
-  httpMethod: '$context.httpMethod',
-  resourcePath: '$context.resourcePath',
-  status: '$context.status',
-  protocol: '$context.protocol',
-  responseLength: '$context.responseLength',
-  latencyMs: '$context.responseLatency',
-  integrationLatencyMs: '$context.integrationLatency',
-  sourceIp: '$context.identity.sourceIp',
-  caller: '$context.identity.userArn',
-  vpceId: '$context.identity.vpceId',
-  wafStatus: '$context.waf.status',
-  wafError: '$context.waf.error',
-  errorMessage: '$context.error.message',
-};
 
 export interface InferenceApiStackProps extends StackProps {
   readonly namePrefix: string;
@@ -95,6 +59,7 @@ export interface InferenceApiStackProps extends StackProps {
  * zone) and the endpoint.
  */
 export class InferenceApiStack extends Stack {
+  readonly api: PrivateInferenceApi;
   readonly restApi: apigateway.RestApi;
   readonly backend: lambda.Function;
   readonly webAcl: InferenceWebAcl;
@@ -134,78 +99,22 @@ export class InferenceApiStack extends Stack {
     );
 
     // ---- the API ----
-    const invokeArn = (method: string, path: string) =>
-      this.formatArn({
-        service: 'execute-api',
-        resource: this.restApi.restApiId,
-        resourceName: `${API_STAGE}/${method}/${path}`,
-      });
-    this.restApi = new apigateway.RestApi(this, 'Api', {
-      restApiName: props.apiName,
-      description: `Private inference API of segment ${api.segment}: POST /${API_RESOURCE}`,
-      endpointConfiguration: { types: [apigateway.EndpointType.PRIVATE], vpcEndpoints: [executeApi] },
-      policy: new iam.PolicyDocument({
-        statements: [
-          // Callers of this account, with IAM permission for the method (the caller roles).
-          new iam.PolicyStatement({
-            sid: 'ThisAccountsCallersWithPermission',
-            principals: [new iam.AccountRootPrincipal()],
-            actions: ['execute-api:Invoke'],
-            resources: ['execute-api:/*'],
-          }),
-          new iam.PolicyStatement({
-            sid: 'OnlyThroughTheSegmentsEndpoint',
-            effect: iam.Effect.DENY,
-            principals: [new iam.AnyPrincipal()],
-            actions: ['execute-api:Invoke'],
-            resources: ['execute-api:/*'],
-            conditions: { StringNotEquals: { 'aws:SourceVpce': executeApi.vpcEndpointId } },
-          }),
-        ],
-      }),
-      cloudWatchRole: false,
-      disableExecuteApiEndpoint: false,
-      deployOptions: {
-        stageName: API_STAGE,
-        tracingEnabled: true,
-        metricsEnabled: true,
-        throttlingRateLimit: api.throttle.rateLimit,
-        throttlingBurstLimit: api.throttle.burstLimit,
-        // Errors only, and never request or response bodies (they may carry patient data).
-        loggingLevel: apigateway.MethodLoggingLevel.ERROR,
-        dataTraceEnabled: false,
-        accessLogDestination: new apigateway.LogGroupLogDestination(props.logs.access),
-        accessLogFormat: apigateway.AccessLogFormat.custom(JSON.stringify(ACCESS_LOG_FIELDS)),
-      },
+    this.api = new PrivateInferenceApi(this, 'Api', {
+      apiName: props.apiName,
+      segment: api.segment!,
+      endpoint: executeApi,
+      backend: this.backend,
+      backendTimeout: Duration.seconds(api.backendTimeoutSeconds + 2),
+      throttle: api.throttle,
+      quota: { limit: api.quota.limit, period: apigateway.Period[api.quota.period] },
+      accessLogs: props.logs.access,
     });
-    const model = this.restApi.addModel('InferenceRequest', {
-      contentType: 'application/json',
-      modelName: 'InferenceRequest',
-      schema: INFERENCE_REQUEST_SCHEMA,
-    });
-    const validator = this.restApi.addRequestValidator('ValidateBody', {
-      requestValidatorName: 'body',
-      validateRequestBody: true,
-      validateRequestParameters: true,
-    });
-    const method = this.restApi.root.addResource(API_RESOURCE).addMethod(
-      'POST',
-      new apigateway.LambdaIntegration(this.backend, {
-        timeout: Duration.seconds(api.backendTimeoutSeconds + 2),
-        // No console test invocations: every call comes through the endpoint, signed.
-        allowTestInvoke: false,
-      }),
-      {
-        authorizationType: apigateway.AuthorizationType.IAM,
-        requestValidator: validator,
-        requestModels: { 'application/json': model },
-      },
-    );
+    this.restApi = this.api.restApi;
     const stage = this.restApi.deploymentStage;
     // API Gateway writes its execution (error) logs here; made beforehand, so that it is encrypted,
     // kept for the audit period and retained, rather than created on first use with neither.
     const executionLogs = new RetainedLogGroup(this, 'ExecutionLogs', {
-      logGroupName: `API-Gateway-Execution-Logs_${this.restApi.restApiId}/${API_STAGE}`,
+      logGroupName: this.api.executionLogGroupName,
       encryptionKey: props.auditKey,
       retentionYears: props.logRetentionYears,
       classification: 'proprietary',
@@ -220,13 +129,6 @@ export class InferenceApiStack extends Stack {
         "The group is encrypted with the audit stack's key, imported from that stack (its name holds this API's id, so it cannot live there); " +
         'the rule reads only literal or same-template key ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
     });
-    const usagePlan = this.restApi.addUsagePlan('UsagePlan', {
-      name: `${props.apiName}-plan`,
-      description: 'Stage limits of the inference API',
-      throttle: { rateLimit: api.throttle.rateLimit, burstLimit: api.throttle.burstLimit },
-      quota: { limit: api.quota.limit, period: apigateway.Period[api.quota.period] },
-    });
-    usagePlan.addApiStage({ stage });
 
     // ---- AWS WAF ----
     this.webAcl = new InferenceWebAcl(this, 'WebAcl', {
@@ -251,7 +153,7 @@ export class InferenceApiStack extends Stack {
           new iam.PolicyStatement({
             sid: 'InvokeTheInferenceMethod',
             actions: ['execute-api:Invoke'],
-            resources: [invokeArn('POST', API_RESOURCE)],
+            resources: [this.api.invokeArn('POST', API_RESOURCE)],
           }),
         ],
       });
@@ -349,8 +251,6 @@ export class InferenceApiStack extends Stack {
       cloudwatch.ComparisonOperator.LESS_THAN_LOWER_OR_GREATER_THAN_UPPER_THRESHOLD,
       props.alertTopic,
     );
-
-    this.acknowledgeApiFindings(method);
   }
 
   /** An alarm on a metric leaving the band CloudWatch anomaly detection learns for it (two standard deviations). */
@@ -372,39 +272,5 @@ export class InferenceApiStack extends Stack {
     });
     alarm.addAlarmAction(new actions.SnsAction(topic));
     this.alarms.push(alarm);
-  }
-
-  private acknowledgeApiFindings(method: apigateway.Method): void {
-    const stage = this.restApi.deploymentStage;
-    acknowledge(
-      stage,
-      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
-        pack,
-        rule: 'APIGWCacheEnabledAndEncrypted',
-        reason:
-          'Inference responses are not cached: each is computed for its request and may carry patient-derived results, which a cache would keep outside the audit trail.',
-      })),
-      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
-        pack,
-        rule: 'APIGWSSLEnabled',
-        reason:
-          'The integration is a Lambda function invoked through the AWS API, not an HTTP backend: there is no backend connection for a client certificate to authenticate.',
-      })),
-    );
-    acknowledge(method, {
-      pack: 'AwsSolutions',
-      rule: 'COG4',
-      reason:
-        'Callers are applications with AWS identities: every method uses IAM authorization (SigV4), limited to the caller roles by their policies and to the segment endpoint by the resource policy.',
-    });
-    for (const permission of method.node.findAll().filter((c) => c instanceof lambda.CfnPermission)) {
-      acknowledge(permission, {
-        pack: 'cdk-validator-cfnguard',
-        rule: 'lambda_function_public_access_prohibited_check',
-        reason:
-          "The permission admits API Gateway only for this API's POST /invocations (SourceArn); the rule reads only literal or same-template ARNs, " +
-          'and the Control Tower hook, which sees the resolved SourceArn at deploy time, passes.',
-      });
-    }
   }
 }
