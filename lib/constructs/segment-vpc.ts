@@ -7,7 +7,13 @@ import { Construct } from 'constructs';
 import type { SegmentKind } from '../segment-kinds';
 import { acknowledge } from '../gate/acknowledge';
 import { SegmentIsolationAcl, type IsolatedRange } from './segment-isolation-acl';
-import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../contract/tags';
+import {
+  INTERNET_EGRESS,
+  INTERNET_EGRESS_TAG,
+  SEGMENT_KIND_TAG,
+  SEGMENT_TAG,
+  SUBNET_TIER_TAG,
+} from '../contract/tags';
 import { FIREWALL_SUBNET_PREFIX, PUBLIC_SUBNET_PREFIX } from '../config/network-defaults';
 
 /**
@@ -123,9 +129,13 @@ export class SegmentVpc extends Construct {
     });
     Tags.of(this.vpc).add(SEGMENT_TAG, props.segmentName);
     Tags.of(this.vpc).add(SEGMENT_KIND_TAG, props.kind);
-    Tags.of(this.vpc).add(INTERNET_EGRESS_TAG, props.internetEgress ? 'allowlist' : 'none', {
-      includeResourceTypes: ['AWS::EC2::VPC'],
-    });
+    Tags.of(this.vpc).add(
+      INTERNET_EGRESS_TAG,
+      props.internetEgress ? INTERNET_EGRESS.allowlist : INTERNET_EGRESS.none,
+      {
+        includeResourceTypes: ['AWS::EC2::VPC'],
+      },
+    );
     // By group name, not subnet type: the firewall tier is isolated too.
     const tier = (name: string) => this.vpc.selectSubnets({ subnetGroupName: name }).subnets;
     this.workloadSubnets = tier(WORKLOAD_TIER);

@@ -9,6 +9,8 @@ export const SUBNET_TIER_TAG = 'ai-segmentation:subnet-tier';
 export const BLUEPRINT_TAG = 'ai-segmentation:blueprint';
 /** On a VPC: `allowlist` when the segment may reach allowlisted internet domains through its firewall, else `none`. */
 export const INTERNET_EGRESS_TAG = 'ai-segmentation:internet-egress';
+/** The values of INTERNET_EGRESS_TAG. */
+export const INTERNET_EGRESS = { allowlist: 'allowlist', none: 'none' } as const;
 /** On a data zone's bucket: the zone (`raw`, `curated`, `models`, `quarantine`). */
 export const DATA_ZONE_TAG = 'ai-segmentation:data-zone';
 /** On a role: what it is for (`pseudonymization`, `break-glass`, `sagemaker`, ...). */

@@ -8,7 +8,7 @@ import { SegmentDnsFirewall } from '../constructs/segment-dns-firewall';
 import { privateDnsDomains, SegmentEndpoints } from '../constructs/segment-endpoints';
 import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
-import { SEGMENTATION_METADATA_KEY } from '../contract/metadata';
+import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../contract/metadata';
 import { SEGMENT_TAG } from '../contract/tags';
 import { FIREWALL_LOG_PREFIX, FLOW_LOG_PREFIX, type NetworkLogGroups } from './audit-stack';
 
@@ -58,7 +58,10 @@ export class NetworkStack extends Stack {
     // For the verifier (and any reader of the template): the ranges the segment must never reach.
     this.templateOptions.metadata = {
       ...this.templateOptions.metadata,
-      [SEGMENTATION_METADATA_KEY]: { corporateCidrs: [...props.corporateCidrs], declaredFlows: [] },
+      [SEGMENTATION_METADATA_KEY]: {
+        corporateCidrs: [...props.corporateCidrs],
+        declaredFlows: [],
+      } satisfies SegmentationMetadata,
     };
     this.zoneNames = props.availabilityZoneNames
       ? props.availabilityZoneNames.slice(0, segment.azCount)

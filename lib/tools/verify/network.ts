@@ -1,7 +1,13 @@
 import * as ipaddr from 'ipaddr.js';
 import type { Assembly, StackTemplate } from './assembly';
 import type { SegmentationMetadata } from '../../contract/metadata';
-import { INTERNET_EGRESS_TAG, SEGMENT_KIND_TAG, SEGMENT_TAG, SUBNET_TIER_TAG } from '../../contract/tags';
+import {
+  INTERNET_EGRESS,
+  INTERNET_EGRESS_TAG,
+  SEGMENT_KIND_TAG,
+  SEGMENT_TAG,
+  SUBNET_TIER_TAG,
+} from '../../contract/tags';
 import type { Evidence, Violation } from './invariants';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
@@ -311,7 +317,7 @@ export function analyzeNetwork(
           logicalId,
           detail: `${subnet.tier ?? 'untagged'} subnet ${subnet.key} reaches the internet without passing a firewall endpoint (${out.hops.join(' -> ')})`,
         });
-      } else if (vpc.egress !== 'allowlist') {
+      } else if (vpc.egress !== INTERNET_EGRESS.allowlist) {
         violations.push({
           invariant: 3,
           stack,
