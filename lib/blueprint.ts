@@ -115,8 +115,10 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     description: 'AI segmentation blueprint: human and service roles, SageMaker guardrails',
     env,
     config,
-    data,
-    networks,
+    zones: data.zones,
+    segmentKeys: data.segmentKeys,
+    ...(data.pseudonymization ? { stage: data.pseudonymization } : {}),
+    vpcs: new Map([...networks].map(([name, network]) => [name, network.segmentVpc])),
     audit: {
       bucket: audit.auditBucket,
       key: audit.auditKey.key,

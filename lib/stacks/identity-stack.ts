@@ -21,13 +21,21 @@ import {
 } from '../identity/actors';
 import { pseudonymizationFunctionName, roleArn, roleName } from '../names';
 import { SEGMENT_KIND_PROFILES, type SageMakerProfile } from '../segment-kinds';
-import type { DataStack } from './data-stack';
-import type { NetworkStack } from './network-stack';
+import type { DataZone as DataZoneConstruct } from '../constructs/data-zone';
+import type { ProtectedKey } from '../constructs/protected-key';
+import type { SegmentVpc } from '../constructs/segment-vpc';
+import type { PseudonymizationState } from './data-stack';
 
 export interface IdentityStackProps extends StackProps {
   readonly config: BlueprintConfig;
-  readonly data: DataStack;
-  readonly networks: ReadonlyMap<string, NetworkStack>;
+  /** The data zones the roles are granted. */
+  readonly zones: Readonly<Record<DataZone, DataZoneConstruct>>;
+  /** Each SageMaker segment's key, by segment name. */
+  readonly segmentKeys: ReadonlyMap<string, ProtectedKey>;
+  /** The pseudonymization stage's HMAC key and dead-letter queue, when there is a stage. */
+  readonly stage?: PseudonymizationState;
+  /** Each segment's VPC, by segment name: SageMaker work is pinned to its workload subnets. */
+  readonly vpcs: ReadonlyMap<string, SegmentVpc>;
   /** What the auditor reads: the audit bucket, its key, and every log group of the audit stack. */
   readonly audit: {
     readonly bucket: s3.IBucket;
@@ -56,20 +64,26 @@ export class IdentityStack extends Stack {
   /** The inference API backend's role, when the config has an API segment. */
   readonly inferenceApiRole?: BlueprintRole;
   private readonly config: BlueprintConfig;
-  private readonly data: DataStack;
+  private readonly zones: IdentityStackProps['zones'];
+  private readonly segmentKeys: IdentityStackProps['segmentKeys'];
+  private readonly stage?: PseudonymizationState;
+  private readonly vpcs: IdentityStackProps['vpcs'];
   private readonly audit: IdentityStackProps['audit'];
 
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
     this.config = props.config;
-    this.data = props.data;
+    this.zones = props.zones;
+    this.segmentKeys = props.segmentKeys;
+    this.stage = props.stage;
+    this.vpcs = props.vpcs;
     this.audit = props.audit;
     const { config } = props;
     const ids = config.identities;
 
     this.platformAdmin(ids.platformAdmins);
     this.dataScientist(ids.dataScientists);
-    this.mlEngineer(ids.mlEngineers, props.networks);
+    this.mlEngineer(ids.mlEngineers);
     this.auditor(ids.auditors, props.audit);
     if (ids.breakGlass.enabled) this.breakGlass(ids.breakGlass.principals);
 
@@ -94,12 +108,12 @@ export class IdentityStack extends Stack {
       ],
     );
 
-    if (this.data.pseudonymization) this.pipelineOperator(ids.pipelineOperators);
+    if (this.stage) this.pipelineOperator(ids.pipelineOperators, this.stage);
 
     for (const segment of config.segments) {
       // A kind without SageMaker work (pipeline: the pseudonymization function only) has no role.
       const sagemaker = SEGMENT_KIND_PROFILES[segment.kind].sagemaker;
-      if (sagemaker) this.sagemakerExecution(segment, sagemaker, props.networks);
+      if (sagemaker) this.sagemakerExecution(segment, sagemaker);
       if (segment.name === config.inferenceApi.segment) {
         const name = roleName(config.namePrefix, INFERENCE_API_ROLE, segment.name);
         this.inferenceApiRole = this.role(
@@ -179,10 +193,7 @@ export class IdentityStack extends Stack {
     );
   }
 
-  private mlEngineer(
-    principals: readonly string[] | undefined,
-    networks: ReadonlyMap<string, NetworkStack>,
-  ): void {
+  private mlEngineer(principals: readonly string[] | undefined): void {
     const inference = this.config.segments.filter(
       (s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.hostsEndpoints,
     );
@@ -217,7 +228,7 @@ export class IdentityStack extends Stack {
       ]),
     ];
     if (inference.length > 0) {
-      const nets = inference.map((s) => networks.get(s.name)!);
+      const nets = inference.map((s) => this.vpcOf(s.name));
       statements.push(
         new iam.PolicyStatement({
           sid: 'CreateModelsOnlyInAnInferenceSegmentIsolated',
@@ -309,8 +320,7 @@ export class IdentityStack extends Stack {
    * with the message body, which is the original event), then deletes it; nothing more. The
    * messages name raw objects, whose keys may hold identifiers: a raw-zone actor.
    */
-  private pipelineOperator(principals?: readonly string[]): void {
-    const stage = this.data.pseudonymization!;
+  private pipelineOperator(principals: readonly string[] | undefined, stage: PseudonymizationState): void {
     this.role(
       PIPELINE_OPERATOR_ROLE,
       "Reads the pseudonymization stage's dead letters (raw object keys) and re-sends their events to the stage",
@@ -367,11 +377,7 @@ export class IdentityStack extends Stack {
    * SageMaker's logs and metrics, network interfaces; then what the kind's profile says: the zones
    * it reads and writes, and the work it may start in segments of another kind.
    */
-  private sagemakerExecution(
-    segment: SegmentConfig,
-    profile: SageMakerProfile,
-    networks: ReadonlyMap<string, NetworkStack>,
-  ): void {
+  private sagemakerExecution(segment: SegmentConfig, profile: SageMakerProfile): void {
     const key = this.segmentKey(segment);
     const statements: RolePart[] = [
       new iam.PolicyStatement({
@@ -428,7 +434,7 @@ export class IdentityStack extends Stack {
       ? this.config.segments.filter((s) => s.kind === profile.launches!.jobs)
       : [];
     if (jobSegments.length > 0) {
-      const nets = jobSegments.map((s) => networks.get(s.name)!);
+      const nets = jobSegments.map((s) => this.vpcOf(s.name));
       statements.push(
         new iam.PolicyStatement({
           sid: 'CreateJobsOnlyInATrainingSegmentIsolatedAndEncrypted',
@@ -439,7 +445,7 @@ export class IdentityStack extends Stack {
             StringEquals: {
               'sagemaker:VolumeKmsKey': jobSegments.map((s) => this.segmentKey(s).keyArn),
               // Jobs write their output (model artifacts) to the models zone, with its key.
-              'sagemaker:OutputKmsKey': this.data.zones.models.key.key.keyArn,
+              'sagemaker:OutputKmsKey': this.zones.models.key.key.keyArn,
             },
           },
         }),
@@ -472,15 +478,13 @@ export class IdentityStack extends Stack {
    * must be present: a request without them is refused.
    */
   private vpcGuardrail(
-    networks: readonly NetworkStack[],
+    vpcs: readonly SegmentVpc[],
     options: { isolation: boolean; interContainerEncryption?: boolean },
   ): Record<string, Record<string, unknown>> {
     return {
       'ForAllValues:StringEquals': {
-        'sagemaker:VpcSubnets': networks.flatMap((n) => n.segmentVpc.workloadSubnets.map((s) => s.subnetId)),
-        'sagemaker:VpcSecurityGroupIds': networks.map(
-          (n) => n.segmentVpc.workloadSecurityGroup.securityGroupId,
-        ),
+        'sagemaker:VpcSubnets': vpcs.flatMap((v) => v.workloadSubnets.map((s) => s.subnetId)),
+        'sagemaker:VpcSecurityGroupIds': vpcs.map((v) => v.workloadSecurityGroup.securityGroupId),
       },
       Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false' },
       Bool: {
@@ -527,12 +531,12 @@ export class IdentityStack extends Stack {
 
   /** The zone's read grant, given when the role is made (in its place among the role's rights). */
   private readZone(zone: DataZone): RolePart[] {
-    return [(role) => this.data.zones[zone].grantRead(role)];
+    return [(role) => this.zones[zone].grantRead(role)];
   }
 
   /** The zone's write grant (for its objects, or only those under `prefix`). */
   private writeZone(zone: DataZone, prefix?: string): RolePart[] {
-    return [(role) => this.data.zones[zone].grantWrite(role, prefix ? { prefix } : {})];
+    return [(role) => this.zones[zone].grantWrite(role, prefix ? { prefix } : {})];
   }
 
   /** Writing the function's own log group, which exists already (the audit stack's). */
@@ -554,7 +558,7 @@ export class IdentityStack extends Stack {
    * leaves KMS), and send events it failed on to its encrypted dead-letter queue.
    */
   private pseudonymizationStage(): iam.PolicyStatement[] {
-    const stage = this.data.pseudonymization;
+    const stage = this.stage;
     if (!stage) return [];
     return [
       new iam.PolicyStatement({
@@ -646,7 +650,15 @@ export class IdentityStack extends Stack {
   }
 
   private segmentKey(segment: SegmentConfig): kms.IKey {
-    return this.data.segmentKeys.get(segment.name)!.key;
+    const key = this.segmentKeys.get(segment.name);
+    if (!key) throw new Error(`no segment key for segment ${segment.name}`);
+    return key.key;
+  }
+
+  private vpcOf(segment: string): SegmentVpc {
+    const vpc = this.vpcs.get(segment);
+    if (!vpc) throw new Error(`no VPC for segment ${segment}`);
+    return vpc;
   }
 }
 
