@@ -5,6 +5,7 @@ import type { Construct } from 'constructs';
 import type { DataClassification, DataZone as ZoneName } from '../contract/classification';
 import type { BlueprintRole } from '../identity/blueprint-role';
 import { DATA_ZONE_TAG } from '../contract/tags';
+import { roleArn } from '../names';
 import type { ProtectedKey } from './protected-key';
 import { SecureBucket } from './secure-bucket';
 
@@ -141,7 +142,8 @@ export class DataZone extends SecureBucket {
   }
 
   private admitted(role: BlueprintRole, access: string, admitted: readonly string[]): string {
-    const arn = roleArnOf(this, role);
+    // By its fixed name, as the data stack names the zone's roles.
+    const arn = roleArn(this, role.fixedName);
     if (!admitted.includes(arn)) {
       throw new Error(
         `zone ${this.zone} is not ${access} ${role.fixedName}: only its controls say who may (lib/classification.ts, lib/segment-kinds.ts)`,
@@ -177,16 +179,6 @@ export class DataZone extends SecureBucket {
       }),
     );
   }
-}
-
-/** The ARN the zone's policy names a role by: built from its fixed name, as the data stack does. */
-function roleArnOf(zone: Construct, role: BlueprintRole): string {
-  return Stack.of(zone).formatArn({
-    service: 'iam',
-    region: '',
-    resource: 'role',
-    resourceName: role.fixedName,
-  });
 }
 
 interface ZonePolicyInput extends ZoneRoles {
