@@ -31,6 +31,9 @@ export type RoleTrust =
   | { readonly kind: 'machines'; readonly principals?: readonly string[] }
   | { readonly kind: 'service'; readonly service: string };
 
+/** A trust by people: through IAM with MFA, or through an identity provider that enforces it. */
+export type PeopleTrust = Extract<RoleTrust, { readonly kind: 'people' }>;
+
 export interface BlueprintRoleProps {
   readonly namePrefix: string;
   /** What the role is for; part of its name (`${prefix}-${role}`) and its `ai-segmentation:role` tag. */

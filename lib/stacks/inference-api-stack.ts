@@ -6,15 +6,13 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
-import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import { removalPolicyFor } from '../retention';
-import { classify } from '../classification';
 import { DATA_CAPTURE_PREFIX } from '../segment-kinds';
 import type { InferenceApiConfig } from '../config/schema';
 import { acknowledge } from '../gate/acknowledge';
 import { alertAlarm, type AlertAlarmProps } from '../constructs/alert-alarm';
+import { ModelEndpoint } from '../constructs/model-endpoint';
 import { InferenceWebAcl } from '../constructs/inference-web-acl';
 import { API_RESOURCE, PrivateInferenceApi } from '../constructs/private-inference-api';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
@@ -162,33 +160,12 @@ export class InferenceApiStack extends Stack {
 
     // ---- the model's endpoint, when a model is configured ----
     if (api.model) {
-      const models = props.models.bucket;
-      const endpointConfig = new sagemaker.CfnEndpointConfig(this, 'EndpointConfig', {
-        kmsKeyId: props.segmentKey.keyArn,
-        productionVariants: [
-          {
-            variantName: 'AllTraffic',
-            modelName: api.model.name,
-            instanceType: api.model.instanceType,
-            initialInstanceCount: api.model.initialInstanceCount,
-            initialVariantWeight: 1,
-          },
-        ],
-        dataCaptureConfig: {
-          enableCapture: true,
-          initialSamplingPercentage: api.model.captureSamplingPercentage,
-          destinationS3Uri: `s3://${models.bucketName}/${DATA_CAPTURE_PREFIX}${endpointName}`,
-          kmsKeyId: props.models.key.key.keyArn,
-          captureOptions: [{ captureMode: 'Input' }, { captureMode: 'Output' }],
-          captureContentTypeHeader: { jsonContentTypes: ['application/json'] },
-        },
-      });
-      const endpoint = new sagemaker.CfnEndpoint(this, 'Endpoint', {
+      new ModelEndpoint(this, 'Endpoint', {
         endpointName,
-        endpointConfigName: endpointConfig.attrEndpointConfigName,
+        model: api.model,
+        volumeKey: props.segmentKey,
+        capture: { bucket: props.models.bucket, prefix: DATA_CAPTURE_PREFIX, key: props.models.key.key },
       });
-      endpoint.applyRemovalPolicy(removalPolicyFor(endpointName));
-      classify(endpoint, 'proprietary');
     }
 
     // ---- alarms ----

@@ -1,0 +1,274 @@
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
+import type { Construct } from 'constructs';
+import type { DataZone as ZoneName } from '../contract/classification';
+import type { DataZone } from '../constructs/data-zone';
+import type { SageMakerProfile, SegmentKind } from '../segment-kinds';
+import { INFERENCE_API_ROLE, INGESTION_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './actors';
+import { BlueprintRole } from './blueprint-role';
+import type { SageMakerSegment } from './human-roles';
+import {
+  functionInAVpc,
+  functionLogs,
+  networkInterfaces,
+  passSageMakerRoles,
+  sageMakerLogGroups,
+  sageMakerVpcGuardrail,
+  sagemakerArn,
+  unscoped,
+} from './statements';
+
+const LAMBDA = 'lambda.amazonaws.com';
+
+export interface IngestionRoleProps {
+  readonly namePrefix: string;
+  /** The uploaders' principals (software, no MFA); none: the account's principals an admin allows. */
+  readonly principals?: readonly string[];
+  /** The raw zone, which the role writes. */
+  readonly raw: DataZone;
+}
+
+/** Uploads raw data into the raw zone; reads nothing. */
+export class IngestionRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: IngestionRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: INGESTION_ROLE,
+      description: 'Uploads raw data into the raw zone',
+      trust: { kind: 'machines', principals: props.principals },
+    });
+    props.raw.grantWrite(this);
+  }
+}
+
+/** The pseudonymization stage's own resources. */
+export interface StageResources {
+  /** The HMAC key whose MACs are the tokens; it never leaves KMS. */
+  readonly hmacKey: kms.IKey;
+  readonly deadLetters: sqs.IQueue;
+  readonly deadLetterKey: kms.IKey;
+}
+
+export interface PseudonymizationRoleProps {
+  readonly namePrefix: string;
+  readonly raw: DataZone;
+  readonly curated: DataZone;
+  readonly quarantine: DataZone;
+  /** The stage's key and dead-letter queue; none where the config builds no stage. */
+  readonly stage?: StageResources;
+  /** The function's log group; none where it is not built. */
+  readonly logGroup?: logs.ILogGroup;
+}
+
+/**
+ * The stage's function role: reads raw, writes curated and quarantine, MACs identifiers with the
+ * HMAC key (which never leaves KMS), sets aside the events it failed on, runs in the segment's VPC.
+ */
+export class PseudonymizationRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: PseudonymizationRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: PSEUDONYMIZATION_ROLE,
+      description: 'Pseudonymizes raw records into the curated zone; sets aside what it cannot process',
+      trust: { kind: 'service', service: LAMBDA },
+    });
+    props.raw.grantRead(this);
+    props.curated.grantWrite(this);
+    props.quarantine.grantWrite(this);
+    const stage = props.stage;
+    if (stage) {
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TokeniseWithTheHmacKey',
+          actions: ['kms:GenerateMac'],
+          resources: [stage.hmacKey.keyArn],
+        }),
+      );
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'SetAsideFailedEvents',
+          actions: ['sqs:SendMessage'],
+          resources: [stage.deadLetters.queueArn],
+        }),
+      );
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptDeadLetters',
+          actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+          resources: [stage.deadLetterKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.stack.region}.amazonaws.com` } },
+        }),
+      );
+    }
+    for (const statement of [...functionLogs(props.logGroup), ...functionInAVpc(this)]) {
+      this.addToPrincipalPolicy(statement);
+    }
+  }
+}
+
+export interface SageMakerExecutionRoleProps {
+  readonly namePrefix: string;
+  readonly segmentName: string;
+  readonly kind: SegmentKind;
+  /** What the kind's SageMaker work does: the zones it reads and writes, the work it launches. */
+  readonly profile: SageMakerProfile;
+  /** The segment's own key (its SageMaker volumes and storage). */
+  readonly key: kms.IKey;
+  /** The data zones, of which the role gets those its profile names. */
+  readonly zones: Readonly<Record<ZoneName, DataZone>>;
+  /**
+   * The segments of the kind the profile launches jobs in, with their keys and VPCs; jobs write
+   * their output to the models zone with its key. Empty: the role starts no jobs.
+   * @default none
+   */
+  readonly jobSegments?: readonly SageMakerSegment[];
+}
+
+/**
+ * The execution role of a segment's SageMaker work: the segment key, the organisation's images,
+ * SageMaker's logs and metrics, network interfaces; then what the kind's profile says: the zones
+ * it reads and writes, and the work it may start in segments of another kind, pinned there by
+ * guardrail conditions.
+ */
+export class SageMakerExecutionRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: SageMakerExecutionRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: SAGEMAKER_ROLE,
+      segment: props.segmentName,
+      description: `SageMaker execution role of ${props.kind} segment ${props.segmentName}`,
+      trust: { kind: 'service', service: 'sagemaker.amazonaws.com' },
+    });
+    const { key, profile, zones } = props;
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'UseTheSegmentKey',
+        actions: ['kms:Decrypt', 'kms:DescribeKey', 'kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [key.keyArn],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'GrantTheSegmentKeyToAwsResources',
+        actions: ['kms:CreateGrant'],
+        resources: [key.keyArn],
+        conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PullTheOrganisationsImages',
+        actions: ['ecr:BatchCheckLayerAvailability', 'ecr:BatchGetImage', 'ecr:GetDownloadUrlForLayer'],
+        resources: [
+          this.stack.formatArn({
+            service: 'ecr',
+            resource: 'repository',
+            resourceName: `${props.namePrefix}-*`,
+          }),
+        ],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteSageMakerLogs',
+        actions: [
+          'logs:CreateLogGroup',
+          'logs:CreateLogStream',
+          'logs:DescribeLogStreams',
+          'logs:PutLogEvents',
+        ],
+        resources: [sageMakerLogGroups(this)],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      unscoped('EcrLogInAndSageMakerMetrics', ['ecr:GetAuthorizationToken', 'cloudwatch:PutMetricData'], {
+        StringLikeIfExists: { 'cloudwatch:namespace': '/aws/sagemaker/*' },
+      }),
+    );
+    this.addToPrincipalPolicy(networkInterfaces());
+    for (const zone of profile.reads) zones[zone].grantRead(this);
+    for (const { zone, prefix } of profile.writes) zones[zone].grantWrite(this, prefix ? { prefix } : {});
+
+    const jobs = props.jobSegments ?? [];
+    if (jobs.length === 0) return;
+    const jobArns = [sagemakerArn(this, 'training-job', '*'), sagemakerArn(this, 'processing-job', '*')];
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CreateJobsOnlyInATrainingSegmentIsolatedAndEncrypted',
+        actions: ['sagemaker:CreateTrainingJob', 'sagemaker:CreateProcessingJob'],
+        resources: jobArns,
+        conditions: {
+          ...sageMakerVpcGuardrail(
+            jobs.map((s) => s.vpc),
+            { isolation: true, interContainerEncryption: true },
+          ),
+          StringEquals: {
+            'sagemaker:VolumeKmsKey': jobs.map((s) => s.key.keyArn),
+            // Jobs write their output (model artifacts) to the models zone, with its key.
+            'sagemaker:OutputKmsKey': zones.models.key.key.keyArn,
+          },
+        },
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FollowAndTagTheJobs',
+        actions: [
+          'sagemaker:AddTags',
+          'sagemaker:DescribeProcessingJob',
+          'sagemaker:DescribeTrainingJob',
+          'sagemaker:StopProcessingJob',
+          'sagemaker:StopTrainingJob',
+        ],
+        resources: jobArns,
+      }),
+    );
+    this.addToPrincipalPolicy(
+      passSageMakerRoles(
+        this,
+        jobs.map((s) => s.executionRoleName),
+      ),
+    );
+  }
+}
+
+export interface InferenceApiBackendRoleProps {
+  readonly namePrefix: string;
+  /** The segment whose endpoint the API serves. */
+  readonly segmentName: string;
+  /** The SageMaker endpoint the backend invokes. */
+  readonly endpointName: string;
+  /** The function's log group; none where it is not built. */
+  readonly logGroup?: logs.ILogGroup;
+}
+
+/** The inference API's backend function: invokes one SageMaker endpoint, traces, runs in the segment's VPC. */
+export class InferenceApiBackendRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: InferenceApiBackendRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: INFERENCE_API_ROLE,
+      segment: props.segmentName,
+      description: `Backend of the inference API of segment ${props.segmentName}: invokes its SageMaker endpoint`,
+      trust: { kind: 'service', service: LAMBDA },
+    });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'InvokeTheApisEndpoint',
+        actions: ['sagemaker:InvokeEndpoint'],
+        // SageMaker writes endpoint names into ARNs in lower case.
+        resources: [sagemakerArn(this, 'endpoint', props.endpointName.toLowerCase())],
+      }),
+    );
+    for (const statement of [
+      ...functionLogs(props.logGroup),
+      ...functionInAVpc(this),
+      // The backend traces actively: Lambda refuses to create it without these.
+      unscoped('ActiveTracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
+    ]) {
+      this.addToPrincipalPolicy(statement);
+    }
+  }
+}

@@ -1,0 +1,140 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { roleArn } from '../names';
+import type * as ec2 from 'aws-cdk-lib/aws-ec2';
+
+/**
+ * Statements that several roles of the blueprint hold, each with its sid. They name resources by
+ * the stack's partition, region and account; the roles add them to their managed policy.
+ */
+
+/**
+ * A statement on `*` for actions that have no resource to name (List, Describe, tokens). Its sid
+ * starts with `Unscoped` so that the gate acknowledgement and the tests can find it.
+ */
+export function unscoped(
+  purpose: string,
+  actions: string[],
+  conditions?: Record<string, Record<string, unknown>>,
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({ sid: `Unscoped${purpose}`, actions, resources: ['*'], conditions });
+}
+
+/** The ARN of SageMaker resources of this account and region (`name` may hold wildcards). */
+export function sagemakerArn(scope: Construct, resource: string, name: string): string {
+  return Stack.of(scope).formatArn({ service: 'sagemaker', resource, resourceName: name });
+}
+
+/** Network interfaces for work in a VPC: these EC2 actions cannot be scoped to a resource. */
+export function networkInterfaces(): iam.PolicyStatement {
+  return unscoped('NetworkInterfacesInTheSegment', [
+    'ec2:CreateNetworkInterface',
+    'ec2:CreateNetworkInterfacePermission',
+    'ec2:DeleteNetworkInterface',
+    'ec2:DeleteNetworkInterfacePermission',
+    'ec2:DescribeDhcpOptions',
+    'ec2:DescribeNetworkInterfaces',
+    'ec2:DescribeSecurityGroups',
+    'ec2:DescribeSubnets',
+    'ec2:DescribeVpcs',
+  ]);
+}
+
+/** Lambda in a VPC also moves private addresses between its interfaces. */
+export function functionNetworkAddresses(scope: Construct): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'FunctionNetworkAddresses',
+    actions: ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],
+    resources: [
+      Stack.of(scope).formatArn({ service: 'ec2', resource: 'network-interface', resourceName: '*' }),
+    ],
+  });
+}
+
+/** Writing a function's own log group, which exists already (the audit stack's); none without one. */
+export function functionLogs(group: logs.ILogGroup | undefined): iam.PolicyStatement[] {
+  if (!group) return [];
+  return [
+    new iam.PolicyStatement({
+      sid: 'WriteItsFunctionsLogs',
+      actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+      // The group's ARN ends in `:*`, which covers its log streams.
+      resources: [group.logGroupArn],
+    }),
+  ];
+}
+
+/** Reading the blueprint's stacks and templates (never changing them). */
+export function readBlueprintStacks(scope: Construct, namePrefix: string, sid: string): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    actions: [
+      'cloudformation:DescribeStacks',
+      'cloudformation:DescribeStackResources',
+      'cloudformation:GetTemplate',
+      'cloudformation:ListStackResources',
+    ],
+    resources: [
+      Stack.of(scope).formatArn({
+        service: 'cloudformation',
+        resource: 'stack',
+        resourceName: `${namePrefix}-*/*`,
+      }),
+    ],
+  });
+}
+
+/** Passing the named SageMaker execution roles, to SageMaker only. */
+export function passSageMakerRoles(scope: Construct, roleNames: readonly string[]): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'PassOnlyTheSegmentsExecutionRoles',
+    actions: ['iam:PassRole'],
+    resources: roleNames.map((name) => roleArn(scope, name)),
+    conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+  });
+}
+
+/** Where SageMaker work of a segment runs: its workload subnets and security group (a SegmentVpc has both). */
+export interface WorkloadPlacement {
+  readonly workloadSubnets: readonly ec2.ISubnet[];
+  readonly workloadSecurityGroup: ec2.ISecurityGroup;
+}
+
+/**
+ * Conditions that pin SageMaker work to the workload subnets and security group of the given
+ * segments, network-isolated and (for jobs) with encrypted traffic between containers. The keys
+ * must be present: a request without them is refused.
+ */
+export function sageMakerVpcGuardrail(
+  vpcs: readonly WorkloadPlacement[],
+  options: { isolation: boolean; interContainerEncryption?: boolean },
+): Record<string, Record<string, unknown>> {
+  return {
+    'ForAllValues:StringEquals': {
+      'sagemaker:VpcSubnets': vpcs.flatMap((v) => v.workloadSubnets.map((s) => s.subnetId)),
+      'sagemaker:VpcSecurityGroupIds': vpcs.map((v) => v.workloadSecurityGroup.securityGroupId),
+    },
+    Null: { 'sagemaker:VpcSubnets': 'false', 'sagemaker:VpcSecurityGroupIds': 'false' },
+    Bool: {
+      'sagemaker:NetworkIsolation': String(options.isolation),
+      ...(options.interContainerEncryption ? { 'sagemaker:InterContainerTrafficEncryption': 'true' } : {}),
+    },
+  };
+}
+
+/** A function in a segment VPC: its interfaces and their addresses. */
+export function functionInAVpc(scope: Construct): iam.PolicyStatement[] {
+  return [networkInterfaces(), functionNetworkAddresses(scope)];
+}
+
+/** The name of a log group's ARN form, for SageMaker's own groups. */
+export function sageMakerLogGroups(scope: Construct): string {
+  return Stack.of(scope).formatArn({
+    service: 'logs',
+    resource: 'log-group',
+    resourceName: '/aws/sagemaker/*',
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
