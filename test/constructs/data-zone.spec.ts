@@ -1,22 +1,20 @@
-import { Stack } from 'aws-cdk-lib';
+import { Stack, type App, type Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { DATA_ACTIONS, DataZone, ZONE_ACCESS } from '../../lib/constructs/data-zone';
 import { ProtectedKey } from '../../lib/constructs/protected-key';
-import { addComplianceGate } from '../../lib/gate/compliance-gate';
 import { BlueprintRole } from '../../lib/identity/blueprint-role';
-import { readReport, unacknowledgedFindings } from '../support/report';
+import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 const arn = (name: string) => `arn:aws:iam::111122223333:role/acme-${name}`;
 
 /** A stack with one zone that names a reader, a writer and a prefix writer, and roles for each. */
-function zoneStack(options: { grant: boolean }) {
-  const app = testApp();
-  const stack = new Stack(app, 'Zone', { env: ENV });
-  const logs = new Stack(app, 'Logs', { env: ENV });
+function zoneStack(scope: App | Stage, options: { grant: boolean }) {
+  const stack = new Stack(scope, 'Zone', { env: ENV });
+  const logs = new Stack(scope, 'Logs', { env: ENV });
   const key = new ProtectedKey(stack, 'Key', { description: 'zone key', classification: 'proprietary' });
   const role = (name: string) =>
     new BlueprintRole(stack, name, {
@@ -55,7 +53,7 @@ function zoneStack(options: { grant: boolean }) {
     zone.grantWrite(roles.writer);
     zone.grantWrite(roles.capture, { prefix: 'data-capture/' });
   }
-  return { app, stack, zone, roles, role };
+  return { stack, zone, roles, role };
 }
 
 type Statement = {
@@ -74,10 +72,12 @@ function policyOf(t: Template, name: string): Statement[] {
   return policy.Properties.PolicyDocument.Statement;
 }
 
+/** The zone with every role it names granted. */
+const build = (scope: App | Stage) => zoneStack(scope, { grant: true });
+
 describe('DataZone', () => {
-  const { app, stack, zone, roles, role } = zoneStack({ grant: true });
-  addComplianceGate(app);
-  const outdir = app.synth().directory;
+  const gate = gateCheck('data-zone', build);
+  const { stack, zone, roles, role } = build(testApp());
   const t = Template.fromStack(stack);
   const bucketPolicy = () =>
     (
@@ -144,17 +144,16 @@ describe('DataZone', () => {
   });
 
   test('a role the zone names but no grant gives fails synth: the two sides agree', () => {
-    const ungranted = zoneStack({ grant: false });
-    expect(() => ungranted.app.synth()).toThrow(
+    const ungranted = testApp();
+    zoneStack(ungranted, { grant: false });
+    expect(() => ungranted.synth()).toThrow(
       /zone models is declared read by .*acme-reader, which no grant gives/,
     );
   });
 
   test('passes the gate', () => {
     expect(
-      unacknowledgedFindings(readReport(outdir)).filter(
-        (f) => f.includes('Zone/Zone-models') || f.includes('Zone/Key'),
-      ),
+      gate.unacknowledged().filter((f) => f.includes('Zone/Zone-models') || f.includes('Zone/Key')),
     ).toEqual([]);
   });
 });

@@ -1,17 +1,15 @@
-import { Duration, Stack } from 'aws-cdk-lib';
+import { Duration, Stack, type App, type Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { InferenceWebAcl } from '../../lib/constructs/inference-web-acl';
-import { addComplianceGate } from '../../lib/gate/compliance-gate';
-import { readReport, unacknowledgedFindings } from '../support/report';
+import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 const STAGE = 'arn:aws:apigateway:eu-west-1::/restapis/a1b2c3d4e5/stages/v1';
 
-describe('InferenceWebAcl', () => {
-  const app = testApp();
-  const stack = new Stack(app, 'Waf', { env: ENV });
+function build(scope: App | Stage) {
+  const stack = new Stack(scope, 'Waf', { env: ENV });
   const acl = new InferenceWebAcl(stack, 'WebAcl', {
     name: 'acme-inference-api-acl',
     description: 'in front of the inference API',
@@ -20,8 +18,12 @@ describe('InferenceWebAcl', () => {
     protects: STAGE,
     logGroup: new logs.LogGroup(stack, 'WafLogs', { logGroupName: 'aws-waf-logs-acme' }),
   });
-  addComplianceGate(app);
-  const outdir = app.synth().directory;
+  return { stack, acl };
+}
+
+describe('InferenceWebAcl', () => {
+  const gate = gateCheck('inference-web-acl', build);
+  const { stack, acl } = build(testApp());
   const t = Template.fromStack(stack);
   const [[aclId, webAcl]] = Object.entries(t.findResources('AWS::WAFv2::WebACL')) as [
     string,
@@ -69,9 +71,7 @@ describe('InferenceWebAcl', () => {
   });
 
   test('passes the gate', () => {
-    expect(unacknowledgedFindings(readReport(outdir)).filter((f) => f.includes(' at Waf/WebAcl'))).toEqual(
-      [],
-    );
+    expect(gate.unacknowledged().filter((f) => f.includes(' at Waf/WebAcl'))).toEqual([]);
   });
 
   test('its metric is the blocked requests of a rule, by the ACL name and region', () => {
