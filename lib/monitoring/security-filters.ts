@@ -210,8 +210,9 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     id: 'SageMakerWorkOutsideGuardrails',
     description: 'Blueprint: SageMaker work refused by the guardrails, or created without a VPC',
     source: 'trail',
+    // A processing job names its VPC under networkConfig; a training job and a model at the top.
     pattern: () =>
-      `{ ($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['CreateTrainingJob', 'CreateProcessingJob', 'CreateModel'])} && (($.errorCode = "AccessDenied*") || ($.requestParameters.vpcConfig NOT EXISTS)) }`,
+      `{ ($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['CreateTrainingJob', 'CreateProcessingJob', 'CreateModel'])} && (($.errorCode = "AccessDenied*") || (${anyOf('eventName', ['CreateTrainingJob', 'CreateModel'])} && ($.requestParameters.vpcConfig NOT EXISTS)) || (($.eventName = "CreateProcessingJob") && ($.requestParameters.networkConfig.vpcConfig NOT EXISTS))) }`,
   },
   {
     id: 'BreakGlassAssumed',

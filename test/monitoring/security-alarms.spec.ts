@@ -172,6 +172,49 @@ describe.each(SECURITY_FILTERS.map((f) => [f.id, f] as const))('filter %s', (id,
   });
 });
 
+describe('the SageMaker guardrail filter reads each call where it names its VPC', () => {
+  const filter = SECURITY_FILTERS.find((f) => f.id === 'SageMakerWorkOutsideGuardrails')!;
+  const vpc = { subnets: ['subnet-1'], securityGroupIds: ['sg-1'] };
+  const matches = (event: object) => matchesPattern(filter.pattern(ctx), event);
+
+  test('a processing job with its VPC under networkConfig is not an alert; without one it is', () => {
+    expect(
+      matches(
+        call('sagemaker.amazonaws.com', 'CreateProcessingJob', {
+          requestParameters: { networkConfig: { vpcConfig: vpc } },
+        }),
+      ),
+    ).toBe(false);
+    expect(
+      matches(
+        call('sagemaker.amazonaws.com', 'CreateProcessingJob', { requestParameters: { networkConfig: {} } }),
+      ),
+    ).toBe(true);
+    // A top-level vpcConfig is not where a processing job's VPC goes.
+    expect(
+      matches(
+        call('sagemaker.amazonaws.com', 'CreateProcessingJob', { requestParameters: { vpcConfig: vpc } }),
+      ),
+    ).toBe(true);
+  });
+
+  test('a model without a VPC is an alert; with one it is not; any refused create is', () => {
+    expect(matches(call('sagemaker.amazonaws.com', 'CreateModel', { requestParameters: {} }))).toBe(true);
+    expect(
+      matches(call('sagemaker.amazonaws.com', 'CreateModel', { requestParameters: { vpcConfig: vpc } })),
+    ).toBe(false);
+    expect(
+      matches(
+        call('sagemaker.amazonaws.com', 'CreateProcessingJob', {
+          errorCode: 'AccessDenied',
+          requestParameters: { networkConfig: { vpcConfig: vpc } },
+        }),
+      ),
+    ).toBe(true);
+    expect(matches(call('sagemaker.amazonaws.com', 'CreateEndpoint', { requestParameters: {} }))).toBe(false);
+  });
+});
+
 describe('the audit stack watches every filter and sends every alarm to the alert topic', () => {
   const template = defaultTemplate('Audit');
   const resources = resourcesOf(template);
