@@ -195,7 +195,7 @@ export class DetectiveServices extends Construct {
         conditions: thisAccount,
       }),
     );
-    props.auditBucket.addToResourcePolicy(
+    const delivery = props.auditBucket.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'ConfigDeliversSnapshots',
         principals: [service],
@@ -206,6 +206,8 @@ export class DetectiveServices extends Construct {
         },
       }),
     );
+    // Config checks that it may write to the bucket when the channel is created: the policy first.
+    if (delivery.policyDependable) channel.node.addDependency(delivery.policyDependable);
     for (const identifier of MANAGED_CONFIG_RULES) {
       const rule = new config.CfnConfigRule(this, `Rule-${identifier}`, {
         configRuleName: `${props.namePrefix}-${identifier.toLowerCase().replace(/_/g, '-')}`,

@@ -75,6 +75,16 @@ describe('configuration audit', () => {
     });
   });
 
+  test('the delivery channel is created after the bucket policy that admits Config (Config checks it on create)', () => {
+    const [channelId, channel] = only(template, 'AWS::Config::DeliveryChannel');
+    const policyOfTheBucket = Object.entries(template.findResources('AWS::S3::BucketPolicy')).find(([, p]) =>
+      JSON.stringify((p as Resource).Properties?.PolicyDocument).includes('ConfigDeliversSnapshots'),
+    );
+    expect(policyOfTheBucket).toBeDefined();
+    expect((channel as { DependsOn?: string[] }).DependsOn).toContain(policyOfTheBucket![0]);
+    expect(channelId).toMatch(/^DetectiveServicesConfigDelivery/);
+  });
+
   test('Config may write only its own prefix of the audit bucket, for this account', () => {
     const policies = Object.values(template.findResources('AWS::S3::BucketPolicy')) as Resource[];
     const config = policies
