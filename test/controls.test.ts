@@ -6,6 +6,7 @@
 import { defaultTemplate } from './support/default-app';
 import { matchesPattern } from './support/filter-pattern';
 import { statements, type Resource } from './support/template';
+import { EXPECTED_AWS_SERVICE_NAMES, EXPECTED_DEVELOPMENT_ALLOWLIST } from './support/expected-controls';
 
 const resources = (stackId: string) =>
   Object.entries(defaultTemplate(stackId).toJSON().Resources as Record<string, Resource>);
@@ -122,20 +123,7 @@ describe('Network Firewall defaults', () => {
             .RulesSource,
       )
       .flatMap((source) => source.RulesSourceList?.Targets ?? []);
-    expect(lists).toEqual([
-      'pypi.org',
-      'files.pythonhosted.org',
-      'conda.anaconda.org',
-      'repo.anaconda.com',
-      'cloud.r-project.org',
-      'registry.npmjs.org',
-      'github.com',
-      'codeload.github.com',
-      'objects.githubusercontent.com',
-      'raw.githubusercontent.com',
-      'huggingface.co',
-      '.hf.co',
-    ]);
+    expect(lists).toEqual(EXPECTED_DEVELOPMENT_ALLOWLIST);
   });
 });
 
@@ -157,14 +145,7 @@ describe('DNS Firewall: what a segment without egress may resolve', () => {
   test.each(['training', 'inference', 'pipeline'])(
     '%s: AWS service names and the VPC’s own, nothing else',
     (segment) => {
-      expect(allowed(`Network-${segment}`)).toEqual([
-        'amazonaws.com',
-        '*.amazonaws.com',
-        'api.aws',
-        '*.api.aws',
-        '*.compute.internal',
-        '*.ec2.internal',
-      ]);
+      expect(allowed(`Network-${segment}`)).toEqual(EXPECTED_AWS_SERVICE_NAMES);
     },
   );
 

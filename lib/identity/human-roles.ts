@@ -15,7 +15,7 @@ import {
   PIPELINE_OPERATOR_ROLE,
   PLATFORM_ADMIN_ROLE,
 } from './actors';
-import { BlueprintRole, type PeopleTrust } from './blueprint-role';
+import { BlueprintRole, type BlueprintRoleProps, type PeopleTrust } from './blueprint-role';
 import {
   passSageMakerRoles,
   readBlueprintStacks,
@@ -32,18 +32,22 @@ export interface HumanRoleProps {
   readonly trust: PeopleTrust;
 }
 
+/** A human role's name, description and trust. */
+function humanRole(props: HumanRoleProps, role: string, description: string): BlueprintRoleProps {
+  return { namePrefix: props.namePrefix, role, description, trust: props.trust };
+}
+
 /**
  * Deploys the blueprint through the CDK bootstrap roles of this account and region, and inspects
  * its stacks, firewalls and networks. It changes nothing itself: CloudFormation does.
  */
 export class PlatformAdminRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: HumanRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: PLATFORM_ADMIN_ROLE,
-      description: 'Deploys the blueprint and inspects its networks',
-      trust: props.trust,
-    });
+    super(
+      scope,
+      id,
+      humanRole(props, PLATFORM_ADMIN_ROLE, 'Deploys the blueprint and inspects its networks'),
+    );
     const stack = this.stack;
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -91,12 +95,15 @@ export interface DataScientistRoleProps extends HumanRoleProps {
 /** Opens SageMaker Studio in the development segment and reads curated data; nothing else. */
 export class DataScientistRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: DataScientistRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: DATA_SCIENTIST_ROLE,
-      description: 'Works in the development segment (SageMaker Studio) on curated data',
-      trust: props.trust,
-    });
+    super(
+      scope,
+      id,
+      humanRole(
+        props,
+        DATA_SCIENTIST_ROLE,
+        'Works in the development segment (SageMaker Studio) on curated data',
+      ),
+    );
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'OpenSageMakerStudio',
@@ -130,12 +137,7 @@ export interface MlEngineerRoleProps extends HumanRoleProps {
  */
 export class MlEngineerRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: MlEngineerRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: ML_ENGINEER_ROLE,
-      description: 'Operates training jobs and inference endpoints',
-      trust: props.trust,
-    });
+    super(scope, id, humanRole(props, ML_ENGINEER_ROLE, 'Operates training jobs and inference endpoints'));
     const arn = (resource: string) => sagemakerArn(this, resource, '*');
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -223,12 +225,11 @@ export interface AuditorRoleProps extends HumanRoleProps {
 /** Reads the audit trail, the audit log groups, the trail's and Config's settings and the templates; never data. */
 export class AuditorRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: AuditorRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: AUDITOR_ROLE,
-      description: 'Reads the audit trail, logs, configuration and templates; never data',
-      trust: props.trust,
-    });
+    super(
+      scope,
+      id,
+      humanRole(props, AUDITOR_ROLE, 'Reads the audit trail, logs, configuration and templates; never data'),
+    );
     const { audit } = props;
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
@@ -281,13 +282,15 @@ export interface BreakGlassRoleProps extends HumanRoleProps {
 /** Emergency read access to every data zone, raw and quarantine included; each use is an incident. */
 export class BreakGlassRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: BreakGlassRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: BREAK_GLASS_ROLE,
-      description:
+    super(
+      scope,
+      id,
+      humanRole(
+        props,
+        BREAK_GLASS_ROLE,
         'Emergency access to every data zone, raw and quarantine included; each use is an incident',
-      trust: props.trust,
-    });
+      ),
+    );
     for (const zone of props.zones) zone.grantRead(this);
   }
 }
@@ -309,13 +312,15 @@ export interface PipelineOperatorRoleProps extends HumanRoleProps {
  */
 export class PipelineOperatorRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: PipelineOperatorRoleProps) {
-    super(scope, id, {
-      namePrefix: props.namePrefix,
-      role: PIPELINE_OPERATOR_ROLE,
-      description:
+    super(
+      scope,
+      id,
+      humanRole(
+        props,
+        PIPELINE_OPERATOR_ROLE,
         "Reads the pseudonymization stage's dead letters (raw object keys) and re-sends their events to the stage",
-      trust: props.trust,
-    });
+      ),
+    );
     const stack = this.stack;
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({

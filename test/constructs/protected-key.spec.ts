@@ -5,6 +5,7 @@ import { ProtectedKey } from '../../lib/constructs/protected-key';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { resourcesOf, statements } from '../support/template';
+import { EXPECTED_GRANTS_ONLY_FOR_AWS_SERVICES } from '../support/expected-controls';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 
@@ -37,16 +38,7 @@ const ACCOUNT_ADMINISTERS = {
   Resource: '*',
 };
 
-const GRANTS_ONLY_FOR_AWS_SERVICES = {
-  Sid: 'GrantsOnlyForAwsServices',
-  Effect: 'Deny',
-  Principal: { AWS: '*' },
-  Action: 'kms:CreateGrant',
-  Resource: '*',
-  Condition: {
-    BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-  },
-};
+const GRANTS_ONLY_FOR_AWS_SERVICES = EXPECTED_GRANTS_ONLY_FOR_AWS_SERVICES;
 
 function build(scope: App | Stage) {
   const stack = new Stack(scope, 'Keys', { env: ENV });

@@ -6,6 +6,7 @@ import { SegmentDnsFirewall, type SegmentDnsFirewallProps } from '../../lib/cons
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { only } from '../support/template';
+import { EXPECTED_AWS_SERVICE_NAMES } from '../support/expected-controls';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 const VPC_ID = 'vpc-0123456789abcdef0';
@@ -47,14 +48,7 @@ function dnsRules(t: Template) {
   return { ruleGroupId, rules: group.Properties?.FirewallRules as DnsRule[], lists, domainsOf };
 }
 
-const AWS_NAMES = [
-  'amazonaws.com',
-  '*.amazonaws.com',
-  'api.aws',
-  '*.api.aws',
-  '*.compute.internal',
-  '*.ec2.internal',
-];
+const AWS_NAMES = EXPECTED_AWS_SERVICE_NAMES;
 
 function build(scope: App | Stage) {
   // A development segment: an egress allowlist, Studio's endpoint names, an internal zone and two

@@ -7,6 +7,7 @@ import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { only, statements, type Resource } from '../support/template';
+import { EXPECTED_ONLY_ACCOUNT_PRINCIPALS } from '../support/expected-controls';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 const VPC_ID = 'vpc-0123456789abcdef0';
@@ -165,14 +166,7 @@ describe('SegmentEndpoints', () => {
   });
 
   test("every endpoint admits only this account's principals, acting on this account's resources", () => {
-    const onlyAccountPrincipals = {
-      Sid: 'OnlyAccountPrincipals',
-      Effect: 'Allow',
-      Principal: { AWS: '*' },
-      Action: '*',
-      Resource: '*',
-      Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
-    };
+    const onlyAccountPrincipals = EXPECTED_ONLY_ACCOUNT_PRINCIPALS;
     const onlyAccountResources = {
       Sid: 'OnlyAccountResources',
       Effect: 'Deny',

@@ -11,6 +11,7 @@ import { SegmentFirewall, type SegmentFirewallProps } from '../../lib/constructs
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { only, type Resource } from '../support/template';
+import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../support/expected-controls';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 /** The firewall subnets, one per zone. */
@@ -279,20 +280,7 @@ describe('SegmentFirewall', () => {
       RulesSourceList: {
         GeneratedRulesType: 'ALLOWLIST',
         TargetTypes: ['TLS_SNI', 'HTTP_HOST'],
-        Targets: [
-          'pypi.org',
-          'files.pythonhosted.org',
-          'conda.anaconda.org',
-          'repo.anaconda.com',
-          'cloud.r-project.org',
-          'registry.npmjs.org',
-          'github.com',
-          'codeload.github.com',
-          'objects.githubusercontent.com',
-          'raw.githubusercontent.com',
-          'huggingface.co',
-          '.hf.co',
-        ],
+        Targets: EXPECTED_DEVELOPMENT_ALLOWLIST,
       },
     });
     expect(Object.keys(t.tripwire.findResources('AWS::NetworkFirewall::RuleGroup'))).toHaveLength(1);

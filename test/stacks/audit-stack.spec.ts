@@ -7,6 +7,7 @@ import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, resourcesOf, statements, type Resource } from '../support/template';
+import { EXPECTED_GRANTS_ONLY_FOR_AWS_SERVICES } from '../support/expected-controls';
 
 const template = defaultTemplate('Audit');
 const [keyId, key] = only(template, 'AWS::KMS::Key');
@@ -37,16 +38,7 @@ describe('audit key', () => {
   });
 
   test('lets grants be created only for AWS services (CT.KMS.PR.3)', () => {
-    expect(keyStatement('GrantsOnlyForAwsServices')).toEqual({
-      Sid: 'GrantsOnlyForAwsServices',
-      Effect: 'Deny',
-      Principal: { AWS: '*' },
-      Action: 'kms:CreateGrant',
-      Resource: '*',
-      Condition: {
-        BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' },
-      },
-    });
+    expect(keyStatement('GrantsOnlyForAwsServices')).toEqual(EXPECTED_GRANTS_ONLY_FOR_AWS_SERVICES);
   });
 
   test('grants no principal kms:* and admits only this account and named services', () => {

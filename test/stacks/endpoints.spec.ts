@@ -5,6 +5,7 @@ import { ENDPOINT_SERVICES } from '../../lib/constructs/segment-endpoints';
 import { defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
 import { only, statements, type Resource } from '../support/template';
+import { EXPECTED_ONLY_ACCOUNT_PRINCIPALS } from '../support/expected-controls';
 
 const WORKLOAD = { Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'workload' }]) };
 
@@ -51,14 +52,7 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind] as const))('segment %
   test('every endpoint admits only this account, acting on its own resources', () => {
     for (const endpoint of Object.values(endpoints)) {
       const [allow, deny] = statements(endpoint.Properties?.PolicyDocument);
-      expect(allow).toEqual({
-        Sid: 'OnlyAccountPrincipals',
-        Effect: 'Allow',
-        Principal: { AWS: '*' },
-        Action: '*',
-        Resource: '*',
-        Condition: { StringEquals: { 'aws:PrincipalAccount': { Ref: 'AWS::AccountId' } } },
-      });
+      expect(allow).toEqual(EXPECTED_ONLY_ACCOUNT_PRINCIPALS);
       expect(deny).toMatchObject({
         Sid: 'OnlyAccountResources',
         Effect: 'Deny',
