@@ -129,7 +129,7 @@ export function functionInAVpc(scope: Construct): iam.PolicyStatement[] {
   return [networkInterfaces(), functionNetworkAddresses(scope)];
 }
 
-/** The name of a log group's ARN form, for SageMaker's own groups. */
+/** The ARN of SageMaker's own log groups (`/aws/sagemaker/*`). */
 export function sageMakerLogGroups(scope: Construct): string {
   return Stack.of(scope).formatArn({
     service: 'logs',
