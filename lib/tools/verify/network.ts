@@ -8,6 +8,7 @@ import {
   SEGMENT_TAG,
   SUBNET_TIER_TAG,
 } from '../../contract/tags';
+import { firewallViolations } from './firewall';
 import type { Evidence, Violation } from './invariants';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
@@ -422,13 +423,16 @@ export function analyzeNetwork(
   for (const subnet of model.subnets) {
     const vpc = vpcOf(subnet.vpc);
     const toIgw = subnet.routes.some((route) => route.target.kind === 'igw');
-    if (vpc && toIgw && subnet.mapPublicIp) {
-      inbound[vpc.segment] = 'direct';
+    // Public IPs are a violation with or without a gateway today: one route makes them reachable.
+    if (vpc && subnet.mapPublicIp) {
+      if (toIgw) inbound[vpc.segment] = 'direct';
       violations.push({
         invariant: 2,
         stack: subnet.stack,
         logicalId: subnet.id,
-        detail: `subnet routes to an internet gateway and assigns public IPs on launch`,
+        detail: toIgw
+          ? `subnet routes to an internet gateway and assigns public IPs on launch`
+          : `subnet assigns public IPs on launch (reachable as soon as a route to an internet gateway is added)`,
       });
     }
     if (vpc && toIgw && subnet.tier !== 'public') {
@@ -449,6 +453,9 @@ export function analyzeNetwork(
 
   // Invariant 4: flow logs on every VPC, alert and flow logs on every firewall, DNS query logs.
   violations.push(...loggingViolations(resources, r, model, evidence));
+
+  // Invariant 3: the firewalls drop what no rule allows, and no rule of the segment's own passes.
+  violations.push(...firewallViolations(resources, r, model, evidence));
 
   for (const v of model.vpcs)
     evidence.push({ invariant: 1, stack: v.stack, logicalId: v.id, type: 'AWS::EC2::VPC' });
@@ -600,12 +607,24 @@ function loggingViolations(
 ): Violation[] {
   const violations: Violation[] = [];
   const flowLogged = new Set<string>();
+  /** VPCs whose flow logs (all traffic) reach an S3 bucket with Object Lock: the design's archive. */
+  const archived = new Set<string>();
+  const lockedBuckets = ofType(resources, 'AWS::S3::Bucket')
+    .filter(({ stack, resource }) => r.resolve(resource.Properties?.ObjectLockEnabled, stack) === true)
+    .map(({ stack, id }) => String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack)));
   const dnsLogged = new Set<string>();
   const firewallLogs = new Map<string, Set<string>>();
   for (const { stack, id, resource } of resources) {
     const p = resource.Properties ?? {};
     if (resource.Type === 'AWS::EC2::FlowLog' && r.resolve(p.TrafficType, stack) === 'ALL') {
       flowLogged.add(refKey(r.resolve(p.ResourceId, stack)));
+      const destination = String(r.resolve(p.LogDestination, stack));
+      if (
+        r.resolve(p.LogDestinationType, stack) === 's3' &&
+        lockedBuckets.some((arn) => destination === arn || destination.startsWith(`${arn}/`))
+      ) {
+        archived.add(refKey(r.resolve(p.ResourceId, stack)));
+      }
       evidence.push({ invariant: 4, stack: stack.id, logicalId: id, type: resource.Type });
     }
     if (resource.Type === 'AWS::Route53Resolver::ResolverQueryLoggingConfigAssociation') {
@@ -631,6 +650,14 @@ function loggingViolations(
         stack: vpc.stack,
         logicalId: vpc.id,
         detail: 'VPC has no flow log of all traffic',
+      });
+    }
+    if (flowLogged.has(vpc.key) && !archived.has(vpc.key)) {
+      violations.push({
+        invariant: 4,
+        stack: vpc.stack,
+        logicalId: vpc.id,
+        detail: 'VPC flow logs do not reach the Object-Lock archive (an S3 bucket with Object Lock)',
       });
     }
     if (!dnsLogged.has(vpc.key)) {

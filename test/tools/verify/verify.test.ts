@@ -105,6 +105,167 @@ describe('the default blueprint', () => {
   });
 });
 
+describe('a firewall on the path is a control only if it drops what no rule allows', () => {
+  const policyOf = (a: Assembly, segment: string) => {
+    const t = stack(a, `Network-${segment}`);
+    return resources(t)[idOf(t, 'AWS::NetworkFirewall::FirewallPolicy')].Properties.FirewallPolicy as Record<
+      string,
+      unknown
+    >;
+  };
+
+  test('a training policy without stateful default actions: unmatched traffic passes', () => {
+    const found = violationsAfter((a) => {
+      delete policyOf(a, 'training').StatefulDefaultActions;
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        stack: 'Network-training',
+        logicalId: expect.stringMatching(/^FirewallPolicy/) as unknown,
+        detail:
+          'segment training: stateful default actions [] let unmatched traffic pass (expected aws:drop_strict)',
+      }),
+    );
+  });
+
+  test('a training policy that drops only established flows: the kind without internet needs drop_strict', () => {
+    const found = violationsAfter((a) => {
+      policyOf(a, 'training').StatefulDefaultActions = ['aws:drop_established', 'aws:alert_established'];
+    });
+    expect(found.map((v) => v.detail)).toEqual(
+      expect.arrayContaining([
+        expect.stringMatching(/^segment training: stateful default actions .* let unmatched traffic pass/),
+      ]),
+    );
+  });
+
+  test('development alerting on unmatched traffic without dropping it', () => {
+    const found = violationsAfter((a) => {
+      policyOf(a, 'development').StatefulDefaultActions = ['aws:alert_established'];
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        stack: 'Network-development',
+        detail:
+          'segment development: stateful default actions ["aws:alert_established"] let unmatched traffic pass (expected aws:drop_strict or aws:drop_established)',
+      }),
+    );
+  });
+
+  test('a pass-everything rule group at priority 1 in training', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      resources(t).PassEverything = {
+        Type: 'AWS::NetworkFirewall::RuleGroup',
+        Properties: {
+          Capacity: 10,
+          RuleGroupName: 'pass-everything',
+          Type: 'STATEFUL',
+          RuleGroup: {
+            RulesSource: { RulesString: 'pass ip any any -> any any (msg:"all"; sid:1; rev:1;)' },
+            StatefulRuleOptions: { RuleOrder: 'STRICT_ORDER' },
+          },
+        },
+      };
+      (policyOf(a, 'training').StatefulRuleGroupReferences as unknown[]).unshift({
+        Priority: 1,
+        ResourceArn: { 'Fn::GetAtt': ['PassEverything', 'RuleGroupArn'] },
+      });
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        stack: 'Network-training',
+        logicalId: 'PassEverything',
+        detail:
+          'segment training: rule group at priority 1 passes traffic by a rule of its own: pass ip any any -> any any (msg:"all"; sid:1; rev:1;)',
+      }),
+    );
+  });
+
+  test("development's domain allowlist added to the training policy", () => {
+    const found = violationsAfter((a) => {
+      const dev = stack(a, 'Network-development');
+      const t = stack(a, 'Network-training');
+      resources(t).Allowlist =
+        resources(dev)[idOf(dev, 'AWS::NetworkFirewall::RuleGroup', 'FirewallAllowlist')];
+      (policyOf(a, 'training').StatefulRuleGroupReferences as unknown[]).push({
+        Priority: 1000,
+        ResourceArn: { 'Fn::GetAtt': ['Allowlist', 'RuleGroupArn'] },
+      });
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        logicalId: 'Allowlist',
+        detail: 'segment training: a domain allowlist in a segment that declares no internet egress',
+      }),
+    );
+  });
+
+  test('a stateless default that passes packets past the stateful engine', () => {
+    const found = violationsAfter((a) => {
+      policyOf(a, 'inference').StatelessDefaultActions = ['aws:pass'];
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 3,
+        stack: 'Network-inference',
+        detail:
+          'segment inference: StatelessDefaultActions is ["aws:pass"]: packets skip the stateful engine (expected aws:forward_to_sfe)',
+      }),
+    );
+  });
+
+  test('a public IP on launch in a segment with no internet gateway', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      resources(t)[idOf(t, 'AWS::EC2::Subnet', 'SegmentVpcworkloadSubnet1')].Properties.MapPublicIpOnLaunch =
+        true;
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 2,
+        stack: 'Network-training',
+        logicalId: expect.stringMatching(/^SegmentVpcworkloadSubnet1Subnet/) as unknown,
+        detail:
+          'subnet assigns public IPs on launch (reachable as soon as a route to an internet gateway is added)',
+      }),
+    );
+  });
+
+  test('the flow log to the Object-Lock archive removed (the CloudWatch copy remains)', () => {
+    const found = violationsAfter((a) => {
+      const t = stack(a, 'Network-training');
+      delete resources(t)[idOf(t, 'AWS::EC2::FlowLog', 'SegmentFlowLogToAuditBucket')];
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 4,
+        stack: 'Network-training',
+        logicalId: expect.stringMatching(/^SegmentVpc/) as unknown,
+        detail: 'VPC flow logs do not reach the Object-Lock archive (an S3 bucket with Object Lock)',
+      }),
+    );
+  });
+
+  test('the archive bucket without Object Lock', () => {
+    const found = violationsAfter((a) => {
+      const audit = stack(a, 'Audit');
+      const bucket = resources(audit)[idOf(audit, 'AWS::S3::Bucket', 'AuditBucket')];
+      bucket.Properties.ObjectLockEnabled = false;
+    });
+    expect(
+      found
+        .filter((v) => v.detail.startsWith('VPC flow logs do not reach'))
+        .map((v) => v.stack)
+        .sort(),
+    ).toEqual(['Network-development', 'Network-inference', 'Network-pipeline', 'Network-training']);
+  });
+});
+
 describe('every way a path or a grant can open is found, and named', () => {
   test('an internet gateway route added to a training subnet', () => {
     const found = violationsAfter((a) => {
