@@ -249,33 +249,46 @@ export function renderMarkdown(report: VerificationReport): string {
   return `${out.join('\n')}\n`;
 }
 
+/**
+ * The network as a Mermaid flowchart. Node ids are made by the verifier (`s0`, `s1`, ... per
+ * segment; `net_internet`, `net_corporate`), never from names, so that a segment named `end`,
+ * `default`, `internet` or `corporate` can neither break the syntax nor merge with another node;
+ * names appear only in quoted labels, with the characters Mermaid reads escaped.
+ */
 function mermaid(report: VerificationReport): string[] {
-  const lines = ['flowchart LR', '  internet((internet))', '  corporate((corporate))'];
-  const id = (text: string) => text.replace(/[^A-Za-z0-9]/g, '_');
-  for (const vpc of report.network.vpcs) {
-    const seg = id(vpc.segment);
+  const label = (text: string) => text.replace(/["#<>&]/g, (c) => `#${c.charCodeAt(0)};`);
+  const internet = 'net_internet';
+  const corporate = 'net_corporate';
+  const lines = ['flowchart LR', `  ${internet}(("internet"))`, `  ${corporate}(("corporate"))`];
+  const segmentId = new Map(report.network.vpcs.map((v, i) => [v.segment, `s${i}`]));
+  const tierId = (seg: string, tier: string) => `${seg}_${tier.replace(/[^A-Za-z0-9]/g, '_')}`;
+  for (const [i, vpc] of report.network.vpcs.entries()) {
+    const seg = `s${i}`;
     const subnets = report.network.subnets.filter((s) => s.segment === vpc.segment);
     const tiers = [...new Set(subnets.map((s) => s.tier ?? 'untagged'))];
-    lines.push(`  subgraph ${seg}["${vpc.segment} (${vpc.kind ?? 'untagged'}) ${vpc.cidr}"]`);
+    lines.push(`  subgraph ${seg}["${label(`${vpc.segment} (${vpc.kind ?? 'untagged'}) ${vpc.cidr}`)}"]`);
     for (const tier of tiers) {
       const count = subnets.filter((s) => (s.tier ?? 'untagged') === tier).length;
-      lines.push(`    ${seg}_${id(tier)}["${tier} subnets x${count}"]`);
+      lines.push(`    ${tierId(seg, tier)}["${label(`${tier} subnets x${count}`)}"]`);
     }
     const endpoints = report.network.endpoints.filter((e) => e.vpc === vpc.key).length;
     if (endpoints > 0) lines.push(`    ${seg}_endpoints["${endpoints} VPC endpoints"]`);
     lines.push('  end');
-    if (endpoints > 0 && tiers.includes('workload')) lines.push(`  ${seg}_workload --> ${seg}_endpoints`);
+    const [workload, firewall, publicTier] = ['workload', 'firewall', 'public'].map((t) => tierId(seg, t));
+    if (endpoints > 0 && tiers.includes('workload')) lines.push(`  ${workload} --> ${seg}_endpoints`);
     const state = report.reachability.matrix[vpc.segment]?.internet;
     if (state === 'via-firewall') {
-      lines.push(`  ${seg}_workload --> ${seg}_firewall --> ${seg}_public --> internet`);
+      lines.push(`  ${workload} --> ${firewall} --> ${publicTier} --> ${internet}`);
     } else if (tiers.includes('firewall')) {
-      lines.push(`  ${seg}_workload --> ${seg}_firewall`, `  ${seg}_firewall -. drops .-> internet`);
+      lines.push(`  ${workload} --> ${firewall}`, `  ${firewall} -. drops .-> ${internet}`);
     }
     for (const to of report.reachability.segments) {
-      if (to !== vpc.segment && report.reachability.matrix[vpc.segment][to] !== 'none')
-        lines.push(`  ${seg} --> ${id(to)}`);
+      const target = segmentId.get(to);
+      if (target && to !== vpc.segment && report.reachability.matrix[vpc.segment][to] !== 'none')
+        lines.push(`  ${seg} --> ${target}`);
     }
-    if (report.reachability.matrix[vpc.segment]?.corporate !== 'none') lines.push(`  ${seg} --> corporate`);
+    if (report.reachability.matrix[vpc.segment]?.corporate !== 'none')
+      lines.push(`  ${seg} --> ${corporate}`);
   }
   return lines;
 }

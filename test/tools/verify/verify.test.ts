@@ -93,7 +93,7 @@ describe('the default blueprint', () => {
       expect(md).toContain(heading);
     }
     expect(md).toMatch(
-      /```mermaid\nflowchart LR[\s\S]*development_workload --> development_firewall --> development_public --> internet/,
+      /```mermaid\nflowchart LR[\s\S]*s0_workload --> s0_firewall --> s0_public --> net_internet/,
     );
   });
 
@@ -102,6 +102,60 @@ describe('the default blueprint', () => {
     writeReport(report, dir);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ passed: true });
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('every invariant holds');
+  });
+});
+
+describe('the network diagram, as Mermaid itself reads it', () => {
+  /** The diagram of report.md, parsed by Mermaid in a child process. */
+  const parsed = (md: string) => {
+    const diagram = /```mermaid\n([\s\S]*?)```/.exec(md)?.[1] ?? '';
+    const run = spawnSync(process.execPath, [join(ROOT, 'test', 'support', 'mermaid-check.mjs')], {
+      input: diagram,
+      encoding: 'utf8',
+    });
+    expect(run.stderr).toBe('');
+    expect(run.status).toBe(0);
+    return JSON.parse(run.stdout) as {
+      vertices: { id: string; label: string }[];
+      subgraphs: { id: string; title: string; nodes: string[] }[];
+      edges: { from: string; to: string }[];
+    };
+  };
+
+  test("segments named like the diagram's own nodes and keywords stay apart: one subgraph each, one internet node", () => {
+    const renamed: Record<string, string> = {
+      development: 'internet',
+      training: 'end',
+      inference: 'corporate',
+      pipeline: 'default',
+    };
+    const assembly = defaultAssembly();
+    for (const s of assembly.stacks) {
+      for (const r of Object.values(resources(s))) {
+        const tags = r.Properties?.Tags;
+        for (const tag of (Array.isArray(tags) ? tags : []) as { Key: string; Value: string }[]) {
+          if (tag.Key === 'ai-segmentation:segment' && renamed[tag.Value]) tag.Value = renamed[tag.Value];
+        }
+      }
+    }
+    const diagram = parsed(renderMarkdown(verify(assembly)));
+    expect(diagram.subgraphs.map((g) => g.title).sort()).toEqual([
+      'corporate (inference) 10.30.0.0/16',
+      'default (pipeline) 10.40.0.0/16',
+      'end (training) 10.20.0.0/16',
+      'internet (development) 10.10.0.0/16',
+    ]);
+    for (const g of diagram.subgraphs) expect(g.nodes.length).toBeGreaterThanOrEqual(2);
+    const internet = diagram.vertices.filter((v) => v.label === 'internet' && !v.id.startsWith('s'));
+    expect(internet).toEqual([{ id: 'net_internet', label: 'internet' }]);
+    // The segment named internet reaches the internet node through its firewall, as development does.
+    const segment = diagram.subgraphs.find((g) => g.title.startsWith('internet '))!.id;
+    expect(diagram.edges).toEqual(
+      expect.arrayContaining([
+        { from: `${segment}_workload`, to: `${segment}_firewall` },
+        { from: `${segment}_public`, to: 'net_internet' },
+      ]),
+    );
   });
 });
 
