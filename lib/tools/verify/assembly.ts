@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -30,6 +31,10 @@ export interface StackTemplate {
 export interface Assembly {
   readonly stacks: readonly StackTemplate[];
   readonly validationReport?: unknown;
+  /** The cloud assembly schema version of its manifest, when read from a directory. */
+  readonly schemaVersion?: string;
+  /** SHA-256 over the manifest and every stack template as read, when read from a directory. */
+  readonly hash?: string;
 }
 
 /** The input cannot be read: the verifier exits 2. */
@@ -83,5 +88,12 @@ export function readAssembly(dir: string): Assembly {
   const validationReport = existsSync(reportPath)
     ? (JSON.parse(readFileSync(reportPath, 'utf8')) as unknown)
     : undefined;
-  return { stacks, validationReport };
+  const digest = createHash('sha256').update(readFileSync(manifestPath));
+  for (const stack of stacks) digest.update(stack.id).update(JSON.stringify(stack.template));
+  return {
+    stacks,
+    validationReport,
+    schemaVersion: (manifest as { version?: string }).version,
+    hash: digest.digest('hex'),
+  };
 }

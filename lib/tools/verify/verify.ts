@@ -7,6 +7,13 @@ import { INVARIANTS, type Evidence, type Violation } from './invariants';
 import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
 import { Resolver } from './resolve';
+import {
+  provenance,
+  reviewerSummary,
+  type Provenance,
+  type ReportContext,
+  type ReviewerSummary,
+} from './summary';
 
 export interface RuleFinding {
   readonly pack: string;
@@ -17,7 +24,10 @@ export interface RuleFinding {
 }
 
 export interface VerificationReport {
+  readonly provenance: Provenance;
   readonly passed: boolean;
+  /** What a reviewer asks first: domains, corporate ranges, retention, Object Lock, detectors, subscribers. */
+  readonly summary: ReviewerSummary;
   readonly invariants: { id: number; title: string; passed: boolean; violations: Violation[] }[];
   readonly reachability: Reachability;
   readonly access: AccessMatrix;
@@ -40,9 +50,9 @@ export interface VerificationReport {
 }
 
 /** Proves the invariants over the templates of an assembly, or names what breaks them. */
-export function verify(assembly: Assembly): VerificationReport {
+export function verify(assembly: Assembly, context: ReportContext = {}): VerificationReport {
   const resolver = new Resolver(assembly);
-  const metadata = mergedMetadata(assembly);
+  const metadata = context.declared ?? mergedMetadata(assembly);
   const network = analyzeNetwork(assembly, resolver, metadata);
   const access = analyzeAccess(assembly, resolver);
   const delivery = analyzeDelivery(assembly, resolver);
@@ -50,6 +60,8 @@ export function verify(assembly: Assembly): VerificationReport {
   const evidence: Evidence[] = [...network.evidence, ...access.evidence, ...delivery.evidence];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
   return {
+    provenance: provenance(assembly, context),
+    summary: reviewerSummary(assembly, resolver, metadata),
     // Fails closed: a value the verifier could not resolve may hide a path or a grant.
     passed: violations.length === 0 && resolver.unresolved.length === 0,
     invariants: INVARIANTS.map((inv) => {
@@ -139,12 +151,30 @@ export function renderMarkdown(report: VerificationReport): string {
   const { reachability: reach } = report;
   out.push('# Compliance evidence: AI segmentation blueprint', '');
   out.push(`**Result: ${report.passed ? 'every invariant holds' : 'invariants are broken'}.**`, '');
+  const p = report.provenance;
+  out.push(
+    '| provenance | |',
+    '| --- | --- |',
+    `| config | ${cell(p.configSource)} |`,
+    `| environment | ${p.environment} |`,
+    `| name prefix | ${p.namePrefix} |`,
+    `| commit | ${p.commit} |`,
+    `| generated | ${p.generatedAt} |`,
+    `| assembly SHA-256 | ${p.assemblyHash} |`,
+    `| tools | ${cell(
+      Object.entries({ 'cloud assembly schema': p.cloudAssemblySchema, ...p.tools })
+        .map(([k, v]) => `${k} ${v}`)
+        .join(', '),
+    )} |`,
+    '',
+  );
   for (const topic of report.silentTopics) {
     out.push(
       `**Warning: the alert topic ${topic} has no subscriber.** Every alarm and finding it carries reaches no one until an address is subscribed (audit.alertEmails) and confirmed.`,
       '',
     );
   }
+  out.push(...reviewerSection(report.summary));
   out.push('## Invariants', '', '| # | invariant | result | violations |', '| --- | --- | --- | --- |');
   for (const inv of report.invariants) {
     out.push(
@@ -220,9 +250,20 @@ export function renderMarkdown(report: VerificationReport): string {
       out.push(`| ${f.pack} | ${cell(f.rule)} | ${cell(f.resources.join(', '))} |`);
     out.push('');
   }
-  out.push('| pack | rule | resources | reason |', '| --- | --- | --- | --- |');
-  for (const f of report.ruleFindings.acknowledged) {
-    out.push(`| ${f.pack} | ${cell(f.rule)} | ${cell(f.resources.join(', '))} | ${cell(f.reason ?? '')} |`);
+  const groups = acknowledgementGroups(report.ruleFindings.acknowledged);
+  out.push(
+    `Acknowledgements, one row per rule and reason (${groups.length}); the resources and findings of each follow the table.`,
+    '',
+    '| # | pack | rule | findings | reason |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const [i, g] of groups.entries()) {
+    out.push(`| ${i + 1} | ${g.pack} | ${cell(g.rule)} | ${g.count} | ${cell(g.reason)} |`);
+  }
+  out.push('');
+  for (const [i, g] of groups.entries()) {
+    const details = g.details.length > 0 ? `; findings: ${g.details.map((d) => `\`${d}\``).join(', ')}` : '';
+    out.push(`${i + 1}. ${g.pack} ${g.rule}: ${g.resources.join(', ')}${details}`);
   }
   out.push(
     '',
@@ -247,6 +288,133 @@ export function renderMarkdown(report: VerificationReport): string {
     for (const u of report.unresolved) out.push(`- ${u.stack}: ${u.reason}`);
   }
   return `${out.join('\n')}\n`;
+}
+
+function reviewerSection(summary: ReviewerSummary): string[] {
+  const out = ['## What reviewers ask first', ''];
+  out.push('| question | answer |', '| --- | --- |');
+  for (const [segment, domains] of Object.entries(summary.allowedDomains).sort()) {
+    out.push(
+      `| internet domains of ${segment} | ${domains.length > 0 ? cell(domains.join(', ')) : 'none: no internet path'} |`,
+    );
+  }
+  out.push(
+    `| corporate network | ${summary.corporateRanges.join(', ') || 'no ranges declared'} |`,
+    `| log retention (days: groups) | ${Object.entries(summary.logRetentionDays)
+      .map(([days, n]) => `${days}: ${n}`)
+      .join(', ')} |`,
+    `| Object Lock | ${cell(summary.objectLock.map((b) => `${b.bucket} ${b.defaultRetention}`).join('; ') || 'no bucket')} |`,
+    `| detective services | ${Object.entries(summary.detectiveServices)
+      .map(([service, on]) => `${service} ${on ? 'on' : 'off'}`)
+      .join(', ')} |`,
+    `| alert subscribers (per topic) | ${
+      Object.entries(summary.topicSubscriptions)
+        .map(([topic, n]) => `${topic}: ${n}`)
+        .join(', ') || 'no topic'
+    } |`,
+    '',
+  );
+  return out;
+}
+
+/** A rule and reason acknowledged, with the resources and findings it covers. */
+interface AcknowledgementGroup {
+  readonly pack: string;
+  readonly rule: string;
+  readonly reason: string;
+  readonly count: number;
+  readonly resources: string[];
+  /** The finding ids the rule reported (`[Resource::...]`), with CloudFormation references made readable. */
+  readonly details: string[];
+}
+
+/** Acknowledged findings grouped by pack, rule (without its finding id) and reason. */
+export function acknowledgementGroups(findings: readonly RuleFinding[]): AcknowledgementGroup[] {
+  const groups = new Map<string, { pack: string; rule: string; reason: string; findings: RuleFinding[] }>();
+  for (const f of findings) {
+    const rule = f.rule.replace(/\[.*$/s, '');
+    const reason = f.reason ?? '';
+    const key = JSON.stringify([f.pack, rule, reason]);
+    const group = groups.get(key) ?? { pack: f.pack, rule, reason, findings: [] };
+    group.findings.push(f);
+    groups.set(key, group);
+  }
+  return [...groups.values()].map((g) => ({
+    pack: g.pack,
+    rule: g.rule,
+    reason: g.reason,
+    count: g.findings.length,
+    resources: [...new Set(g.findings.flatMap((f) => f.resources.map((r) => r.replace(/\/Resource$/, ''))))],
+    details: [
+      ...new Set(
+        g.findings.flatMap((f) => {
+          const id = /\[(.*)\]$/s.exec(f.rule)?.[1];
+          return id ? [readableReferences(id)] : [];
+        }),
+      ),
+    ],
+  }));
+}
+
+/** Replaces the CloudFormation references in a finding id (JSON) with `${...}` forms a reader can follow. */
+export function readableReferences(text: string): string {
+  let out = '';
+  for (let i = 0; i < text.length; i++) {
+    if (text[i] === '{') {
+      const end = balancedEnd(text, i);
+      if (end > i) {
+        try {
+          out += intrinsicText(JSON.parse(text.slice(i, end + 1)));
+          i = end;
+          continue;
+        } catch {
+          // not JSON: keep the brace as text
+        }
+      }
+    }
+    out += text[i];
+  }
+  return out;
+}
+
+function balancedEnd(text: string, start: number): number {
+  let depth = 0;
+  let quoted = false;
+  for (let i = start; i < text.length; i++) {
+    const c = text[i];
+    if (quoted) {
+      if (c === '\\') i++;
+      else if (c === '"') quoted = false;
+    } else if (c === '"') quoted = true;
+    else if (c === '{') depth++;
+    else if (c === '}' && --depth === 0) return i;
+  }
+  return -1;
+}
+
+function intrinsicText(value: unknown): string {
+  if (typeof value === 'string') return value;
+  if (Array.isArray(value)) return value.map(intrinsicText).join(',');
+  if (value === null || typeof value !== 'object') return String(value);
+  const [fn, arg] = Object.entries(value as Record<string, unknown>)[0] ?? [];
+  switch (fn) {
+    case 'Ref':
+      return `\${${String(arg)}}`;
+    case 'Fn::GetAtt':
+      return `\${${(arg as string[]).join('.')}}`;
+    case 'Fn::GetStackOutput': {
+      const { StackName, OutputName } = arg as { StackName: unknown; OutputName: unknown };
+      return `\${${intrinsicText(StackName)} output ${intrinsicText(OutputName)}}`;
+    }
+    case 'Fn::ImportValue':
+      return `\${import ${intrinsicText(arg)}}`;
+    case 'Fn::Join': {
+      const [delimiter, parts] = arg as [string, unknown[]];
+      return parts.map(intrinsicText).join(delimiter);
+    }
+    default:
+      return JSON.stringify(value);
+  }
 }
 
 /**

@@ -5,7 +5,14 @@ import { join } from 'node:path';
 import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
 import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../../support/assembly';
 import { Resolver } from '../../../lib/tools/verify/resolve';
-import { renderMarkdown, verify, writeReport } from '../../../lib/tools/verify/verify';
+import {
+  acknowledgementGroups,
+  readableReferences,
+  renderMarkdown,
+  verify,
+  writeReport,
+} from '../../../lib/tools/verify/verify';
+import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
 import { defaultAppDir, exampleAppDir } from '../../support/default-app';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -156,6 +163,77 @@ describe('the network diagram, as Mermaid itself reads it', () => {
         { from: `${segment}_public`, to: 'net_internet' },
       ]),
     );
+  });
+});
+
+describe('what a reviewer reads first', () => {
+  const report = verify(readAssembly(defaultAppDir()), {
+    configSource: 'built-in defaults',
+    commit: '0123456789abcdef0123456789abcdef01234567',
+    generatedAt: '2026-12-01T00:00:00.000Z',
+    tools: { 'ai-segmentation-blueprint': '0.1.0' },
+  });
+  const md = renderMarkdown(report);
+
+  test('provenance at the top: config, environment, prefix, commit, date, assembly hash, tools', () => {
+    expect(report.provenance).toMatchObject({
+      configSource: 'built-in defaults',
+      environment: 'environment-agnostic',
+      namePrefix: 'aiseg',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      generatedAt: '2026-12-01T00:00:00.000Z',
+      cloudAssemblySchema: expect.stringMatching(/^\d+\.\d+\.\d+$/) as unknown,
+    });
+    expect(report.provenance.assemblyHash).toMatch(/^[0-9a-f]{64}$/);
+    expect(md.indexOf('| assembly SHA-256 |')).toBeLessThan(md.indexOf('## Invariants'));
+    const bound = verify(readAssembly(exampleAppDir())).provenance;
+    expect(bound).toMatchObject({ environment: '123456789012/eu-west-1', namePrefix: 'acme-ai' });
+    expect(bound.assemblyHash).not.toBe(report.provenance.assemblyHash);
+  });
+
+  test('the allowed domains per segment, corporate ranges, retention, Object Lock, detectors, subscribers', () => {
+    expect(report.summary.allowedDomains).toEqual({
+      development: EXPECTED_DEVELOPMENT_ALLOWLIST,
+      training: [],
+      inference: [],
+      pipeline: [],
+    });
+    expect(report.summary.corporateRanges).toEqual(['172.16.0.0/12', '192.168.0.0/16']);
+    expect(Object.keys(report.summary.logRetentionDays)).toEqual(['2192']);
+    expect(report.summary.objectLock).toContainEqual({
+      bucket: expect.stringMatching(/^Audit\/AuditBucket/) as unknown,
+      defaultRetention: 'COMPLIANCE 2192 days',
+    });
+    expect(report.summary.detectiveServices).toEqual({
+      GuardDuty: true,
+      'Security Hub': true,
+      'AWS Config': true,
+      'IAM Access Analyzer': true,
+    });
+    expect(Object.values(report.summary.topicSubscriptions)).toEqual([0]);
+    expect(md).toContain('| internet domains of training | none: no internet path |');
+  });
+
+  test('acknowledgements: one row per rule and reason with a count, no CloudFormation JSON in the report', () => {
+    const groups = acknowledgementGroups(report.ruleFindings.acknowledged);
+    expect(groups.reduce((n, g) => n + g.count, 0)).toBe(report.ruleFindings.acknowledged.length);
+    expect(groups.length).toBeLessThan(report.ruleFindings.acknowledged.length / 2);
+    expect(new Set(groups.map((g) => JSON.stringify([g.pack, g.rule, g.reason]))).size).toBe(groups.length);
+    for (const g of groups) expect(g.rule).not.toContain('[');
+    expect(md).not.toContain('"Fn::');
+    expect(md).not.toContain('{"Ref"');
+  });
+
+  test('CloudFormation references in finding ids are written as ${...}', () => {
+    expect(
+      readableReferences(
+        'Resource::{"Fn::GetStackOutput":{"StackName":"aiseg-data","Region":{"Ref":"AWS::Region"},"OutputName":"ZoneArn"}}/*',
+      ),
+    ).toBe('Resource::${aiseg-data output ZoneArn}/*');
+    expect(readableReferences('Resource::{"Fn::GetAtt":["Bucket","Arn"]}/*')).toBe(
+      'Resource::${Bucket.Arn}/*',
+    );
+    expect(readableReferences('Resource::<Bucket.Arn>/{not json}')).toBe('Resource::<Bucket.Arn>/{not json}');
   });
 });
 
@@ -766,12 +844,40 @@ describe('npm run verify', () => {
       encoding: 'utf8',
     });
 
-  test('exits 0 on the default app and writes the evidence', () => {
+  test('exits 0 on the default app and writes the evidence, saying it trusts the templates without --config', () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
     const result = run(defaultAppDir(), '--out', out);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
+    expect(result.stdout).toContain(
+      'No --config: trusting the corporate ranges and declared flows the builder wrote into the templates.',
+    );
     expect(existsSync(join(out, 'report.md'))).toBe(true);
+    const evidence = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
+      provenance: { commit: string; tools: Record<string, string> };
+    };
+    expect(evidence.provenance.commit).toMatch(/^[0-9a-f]{40}$/);
+    expect(evidence.provenance.tools['ai-segmentation-blueprint']).toBe('0.1.0');
+  });
+
+  test("with --config, the config's corporate ranges: the default app checked against the example's fails naming the ACLs", () => {
+    const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
+    const result = run(defaultAppDir(), '--config', 'config/example.json', '--out', out);
+    expect(result.stdout).toContain('Corporate ranges and declared flows from config/example.json.');
+    expect(result.status).toBe(1);
+    // The example adds 10.0.0.0/12 to the corporate ranges; the default app's ACLs do not deny it.
+    expect(result.stdout).toMatch(
+      /Network-training\/SegmentIsolationAcl\w+: network ACL of .* allows 10\.0\.0\.0\/12 outbound/,
+    );
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| config | config/example.json |');
+  });
+
+  test('with --config, a config that does not validate: exit 2 naming the field', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'aiseg-config-'));
+    writeFileSync(join(dir, 'typo.json'), JSON.stringify({ namPrefix: 'x' }));
+    const result = run(defaultAppDir(), '--config', join(dir, 'typo.json'));
+    expect(result.status).toBe(2);
+    expect(result.stderr).toContain('config.namPrefix: unknown field');
   });
 
   test('exits 1 naming the culprit when an invariant breaks', () => {
