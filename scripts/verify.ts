@@ -8,7 +8,9 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { IPS_CATEGORIES } from '../lib/config/network-defaults';
 import { loadConfig } from '../lib/config/load';
+import { categoryRules } from '../lib/firewall/ips-rules';
 import { ConfigError } from '../lib/config/validate';
 import { AssemblyError, readAssembly } from '../lib/tools/verify/assembly';
 import type { ReportContext } from '../lib/tools/verify/summary';
@@ -46,6 +48,12 @@ function main(argv: string[]): number {
         ...context,
         configSource: configPath,
         declared: { corporateCidrs: [...config.corporateCidrs], declaredFlows: [] },
+        ips: {
+          modes: Object.fromEntries(config.segments.map((segment) => [segment.name, segment.ips])),
+          categoryOfSid: new Map(
+            IPS_CATEGORIES.flatMap((category) => categoryRules(category).map((rule) => [rule.sid, category])),
+          ),
+        },
       };
     } catch (err) {
       if (err instanceof ConfigError) {
@@ -54,7 +62,7 @@ function main(argv: string[]): number {
       }
       throw err;
     }
-    console.log(`Corporate ranges and declared flows from ${configPath}.`);
+    console.log(`Corporate ranges, declared flows and IPS modes from ${configPath}.`);
   } else {
     console.log(
       'No --config: trusting the corporate ranges and declared flows the builder wrote into the templates.',

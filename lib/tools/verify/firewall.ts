@@ -1,6 +1,7 @@
 import { INTERNET_EGRESS } from '../../contract/tags';
 import type { Evidence, Violation } from './invariants';
 import type { NetworkModel } from './network';
+import type { ReportContext } from './summary';
 import type { LocatedResource, Resolver } from './resolve';
 
 /**
@@ -20,6 +21,7 @@ export function firewallViolations(
   r: Resolver,
   model: NetworkModel,
   evidence: Evidence[],
+  ips?: ReportContext['ips'],
 ): Violation[] {
   const violations: Violation[] = [];
   const byKey = new Map(resources.map((x) => [`${x.stack.id}/${x.id}`, x]));
@@ -103,6 +105,12 @@ export function firewallViolations(
       evidence.push({ invariant: 3, ...where(located), type: located.resource.Type });
       const group = r.resolve(located.resource.Properties?.RuleGroup, located.stack) as RuleGroup | undefined;
       const source = group?.RulesSource ?? {};
+      const modes = ips?.modes[segment];
+      if (ips && modes) {
+        for (const detail of ipsModeFaults(source.RulesString ?? '', modes, ips.categoryOfSid)) {
+          fault(detail, located);
+        }
+      }
       const passing = (source.RulesString ?? '')
         .split('\n')
         .map((line) => line.trim())
@@ -122,6 +130,33 @@ export function firewallViolations(
     }
   }
   return violations;
+}
+
+/**
+ * Each rule of a category acts as the config's mode for it says: `drop` rules drop, `alert` rules
+ * only alert, and an `off` category has no rule loaded.
+ */
+function ipsModeFaults(
+  rules: string,
+  modes: Readonly<Record<string, string>>,
+  categoryOfSid: ReadonlyMap<number, string>,
+): string[] {
+  const faults: string[] = [];
+  for (const line of rules.split('\n').map((l) => l.trim())) {
+    const sid = Number(/\bsid:\s*(\d+)\s*;/.exec(line)?.[1]);
+    const category = categoryOfSid.get(sid);
+    if (!category) continue;
+    const action = line.split(/\s/)[0];
+    const mode = modes[category] ?? 'drop';
+    if (mode === 'off')
+      faults.push(`IPS category ${category} is off in the config, but rule ${sid} is loaded (${action})`);
+    else if (action !== mode) {
+      faults.push(
+        `IPS category ${category} is in ${mode} mode in the config, but rule ${sid} is loaded as ${action}`,
+      );
+    }
+  }
+  return faults;
 }
 
 interface PolicyDocument {

@@ -9,6 +9,7 @@ import {
   SUBNET_TIER_TAG,
 } from '../../contract/tags';
 import { firewallViolations } from './firewall';
+import type { ReportContext } from './summary';
 import type { Evidence, Violation } from './invariants';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
@@ -272,6 +273,7 @@ export function analyzeNetwork(
   assembly: Assembly,
   r: Resolver,
   metadata: SegmentationMetadata,
+  ips?: ReportContext['ips'],
 ): NetworkResult {
   const resources = allResources(assembly);
   const { violations, ...model } = buildModel(resources, r);
@@ -455,7 +457,7 @@ export function analyzeNetwork(
   violations.push(...loggingViolations(resources, r, model, evidence));
 
   // Invariant 3: the firewalls drop what no rule allows, and no rule of the segment's own passes.
-  violations.push(...firewallViolations(resources, r, model, evidence));
+  violations.push(...firewallViolations(resources, r, model, evidence, ips));
 
   for (const v of model.vpcs)
     evidence.push({ invariant: 1, stack: v.stack, logicalId: v.id, type: 'AWS::EC2::VPC' });

@@ -26,6 +26,15 @@ export interface ReportContext {
    * verifier trusts what the builder wrote into the templates' metadata.
    */
   readonly declared?: SegmentationMetadata;
+  /**
+   * From the config: what each segment's IDS/IPS does with each rule category (`drop`, `alert`,
+   * `off`), and the category of each rule, by sid (from the rule files). With them, the firewall
+   * check also proves each loaded rule acts as its category's mode says.
+   */
+  readonly ips?: {
+    readonly modes: Readonly<Record<string, Readonly<Record<string, string>>>>;
+    readonly categoryOfSid: ReadonlyMap<number, string>;
+  };
   readonly commit?: string;
   readonly generatedAt?: string;
   readonly tools?: Record<string, string>;

@@ -53,7 +53,7 @@ export interface VerificationReport {
 export function verify(assembly: Assembly, context: ReportContext = {}): VerificationReport {
   const resolver = new Resolver(assembly);
   const metadata = context.declared ?? mergedMetadata(assembly);
-  const network = analyzeNetwork(assembly, resolver, metadata);
+  const network = analyzeNetwork(assembly, resolver, metadata, context.ips);
   const access = analyzeAccess(assembly, resolver);
   const delivery = analyzeDelivery(assembly, resolver);
   const violations = [...network.violations, ...access.violations, ...delivery.violations];

@@ -13,6 +13,8 @@ import {
   writeReport,
 } from '../../../lib/tools/verify/verify';
 import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
+import { IPS_CATEGORIES } from '../../../lib/config/network-defaults';
+import { categoryRules } from '../../../lib/firewall/ips-rules';
 import { defaultAppDir, exampleAppDir } from '../../support/default-app';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -349,6 +351,56 @@ describe('a firewall on the path is a control only if it drops what no rule allo
           'segment inference: StatelessDefaultActions is ["aws:pass"]: packets skip the stateful engine (expected aws:forward_to_sfe)',
       }),
     );
+  });
+
+  describe('with the IPS modes of a config', () => {
+    const categoryOfSid = new Map(
+      IPS_CATEGORIES.flatMap((category) =>
+        categoryRules(category).map((rule) => [rule.sid, category] as const),
+      ),
+    );
+    const allDrop = Object.fromEntries(IPS_CATEGORIES.map((c) => [c, 'drop']));
+    const modes = (training: Record<string, string> = {}) => ({
+      development: allDrop,
+      training: { ...allDrop, ...training },
+      inference: allDrop,
+      pipeline: allDrop,
+    });
+    const ipsFaults = (assembly: Assembly, training?: Record<string, string>) =>
+      verify(assembly, { ips: { modes: modes(training), categoryOfSid } })
+        .invariants.flatMap((i) => i.violations)
+        .filter((v) => v.detail.includes('IPS category'));
+
+    test('the default app acts as the default config says (every category drops)', () => {
+      expect(ipsFaults(defaultAssembly())).toEqual([]);
+    });
+
+    test('a config that says alert where the firewall drops, and off where rules are loaded', () => {
+      const found = ipsFaults(defaultAssembly(), { crossSegment: 'alert', externalDns: 'off' });
+      expect(found.map((v) => v.detail)).toEqual(
+        expect.arrayContaining([
+          'segment training: IPS category crossSegment is in alert mode in the config, but rule 1000101 is loaded as drop',
+          'segment training: IPS category externalDns is off in the config, but rule 1000401 is loaded (drop)',
+        ]),
+      );
+      expect(
+        found.every((v) => v.stack === 'Network-training' && v.logicalId.startsWith('FirewallIpsRules')),
+      ).toBe(true);
+    });
+
+    test('a training rule turned from drop to alert in the template, the config saying drop', () => {
+      const assembly = defaultAssembly();
+      const t = stack(assembly, 'Network-training');
+      const group = resources(t)[idOf(t, 'AWS::NetworkFirewall::RuleGroup', 'FirewallIpsRules')].Properties
+        .RuleGroup as { RulesSource: { RulesString: string } };
+      group.RulesSource.RulesString = group.RulesSource.RulesString.replace(
+        /^drop (ip \$HOME_NET any -> \$OTHER_SEGMENTS)/m,
+        'alert $1',
+      );
+      expect(ipsFaults(assembly).map((v) => v.detail)).toEqual([
+        'segment training: IPS category crossSegment is in drop mode in the config, but rule 1000101 is loaded as alert',
+      ]);
+    });
   });
 
   test('a public IP on launch in a segment with no internet gateway', () => {
@@ -863,7 +915,9 @@ describe('npm run verify', () => {
   test("with --config, the config's corporate ranges: the default app checked against the example's fails naming the ACLs", () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
     const result = run(defaultAppDir(), '--config', 'config/example.json', '--out', out);
-    expect(result.stdout).toContain('Corporate ranges and declared flows from config/example.json.');
+    expect(result.stdout).toContain(
+      'Corporate ranges, declared flows and IPS modes from config/example.json.',
+    );
     expect(result.status).toBe(1);
     // The example adds 10.0.0.0/12 to the corporate ranges; the default app's ACLs do not deny it.
     expect(result.stdout).toMatch(
