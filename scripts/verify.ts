@@ -1,12 +1,15 @@
 /**
- * `npm run verify -- [DIR] [--config FILE] [--out DIR]`: proves the blueprint's invariants from
+ * `npm run verify -- [DIR] [--config FILE] [--baseline DIR] [--out DIR]`: proves the blueprint's invariants from
  * the templates of a cloud assembly (DIR, default cdk.out) with no AWS access, and writes the
  * evidence to DIR/compliance/ (or --out). With --config, the corporate ranges and declared flows
- * come from that config, not from the metadata the builder wrote into the templates. Exits 0 when
- * every invariant holds, 1 when one breaks, 2 when the input cannot be read.
+ * come from that config, not from the metadata the builder wrote into the templates. With
+ * --baseline, also writes report-diff.md and report-diff.json: what changed against the baseline
+ * assembly (paths, access, findings, acknowledgements, invariants, security-relevant resources).
+ * Exits 0 when every invariant holds (and nothing opened against the baseline), 1 when one breaks
+ * (or something opened), 2 when the input cannot be read.
  */
 import { spawnSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IPS_CATEGORIES } from '../lib/config/network-defaults';
 import { loadConfig } from '../lib/config/load';
@@ -14,6 +17,7 @@ import { categoryRules } from '../lib/firewall/ips-rules';
 import { ConfigError } from '../lib/config/validate';
 import { AssemblyError, readAssembly } from '../lib/tools/verify/assembly';
 import type { ReportContext } from '../lib/tools/verify/summary';
+import { diffPosture, renderDiffMarkdown } from '../lib/tools/verify/diff';
 import { verify, writeReport } from '../lib/tools/verify/verify';
 
 function option(argv: string[], name: string): string | undefined {
@@ -32,8 +36,9 @@ function commit(): string | undefined {
 function main(argv: string[]): number {
   const out = option(argv, '--out');
   const configPath = option(argv, '--config');
+  const baselineDir = option(argv, '--baseline');
   const positional = argv.filter(
-    (a, i) => !a.startsWith('--') && argv[i - 1] !== '--out' && argv[i - 1] !== '--config',
+    (a, i) => !a.startsWith('--') && !['--out', '--config', '--baseline'].includes(argv[i - 1]),
   );
   const dir = positional[0] ?? 'cdk.out';
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
@@ -69,8 +74,14 @@ function main(argv: string[]): number {
     );
   }
   let report;
+  let diff;
   try {
-    report = verify(readAssembly(dir), context);
+    const assembly = readAssembly(dir);
+    report = verify(assembly, context);
+    if (baselineDir) {
+      const baseline = readAssembly(baselineDir);
+      diff = diffPosture({ report: verify(baseline, context), assembly: baseline }, { report, assembly });
+    }
   } catch (err) {
     if (err instanceof AssemblyError) {
       console.error(err.message);
@@ -86,7 +97,14 @@ function main(argv: string[]): number {
   }
   for (const u of report.unresolved) console.log(`FAIL  not resolved in ${u.stack}: ${u.reason}`);
   console.log(`\nEvidence: ${join(target, 'report.md')}, ${join(target, 'report.json')}`);
-  return report.passed ? 0 : 1;
+  if (diff) {
+    writeFileSync(join(target, 'report-diff.json'), `${JSON.stringify(diff, null, 2)}\n`);
+    writeFileSync(join(target, 'report-diff.md'), renderDiffMarkdown(diff));
+    console.log(`\nAgainst ${baselineDir}: ${diff.opened.length} opened`);
+    for (const line of diff.opened) console.log(`OPENED  ${line}`);
+    console.log(`Diff: ${join(target, 'report-diff.md')}, ${join(target, 'report-diff.json')}`);
+  }
+  return report.passed && (diff?.opened.length ?? 0) === 0 ? 0 : 1;
 }
 
 process.exitCode = main(process.argv.slice(2));

@@ -13,6 +13,7 @@ import {
   writeReport,
 } from '../../../lib/tools/verify/verify';
 import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
+import { diffPosture, renderDiffMarkdown } from '../../../lib/tools/verify/diff';
 import { IPS_CATEGORIES } from '../../../lib/config/network-defaults';
 import { categoryRules } from '../../../lib/firewall/ips-rules';
 import { defaultAppDir, exampleAppDir } from '../../support/default-app';
@@ -889,6 +890,95 @@ describe('the resolver', () => {
   });
 });
 
+describe('the posture diff between two assemblies', () => {
+  const read = (assembly: Assembly) => ({ assembly, report: verify(assembly) });
+  const defaults = read(readAssembly(defaultAppDir()));
+
+  test('default to the example config: what opened is listed, what changed is named', () => {
+    const diff = diffPosture(defaults, read(readAssembly(exampleAppDir())));
+    expect(diff.invariants).toEqual([]);
+    expect(diff.opened).toEqual(
+      expect.arrayContaining([
+        'access acme-ai-break-glass on raw: - -> R',
+        'access acme-ai-training-oncology-sagemaker on models: - -> W',
+        'access acme-ai-training-cardiology-sagemaker on curated: - -> R',
+      ]),
+    );
+    expect(diff.access).toContainEqual({
+      role: 'aiseg-training-sagemaker',
+      zone: 'models',
+      before: 'W',
+      after: '-',
+      gained: false,
+    });
+    expect(diff.resources).toContainEqual(
+      expect.objectContaining({
+        resource: expect.stringMatching(/^Network-training-oncology\/FirewallPolicy/) as unknown,
+        change: 'added',
+      }),
+    );
+    expect(
+      diff.acknowledgements.added.some((a) =>
+        a.startsWith(
+          'cdk-validator-cfnguard netfw_multi_az_enabled_check: The segment was configured with one availability zone',
+        ),
+      ),
+    ).toBe(true);
+    expect(renderDiffMarkdown(diff)).toContain('- access acme-ai-break-glass on raw: - -> R');
+  });
+
+  test('a trail made single-region: the invariant breaks, and the trail is named with the property', () => {
+    const assembly = defaultAssembly();
+    const audit = stack(assembly, 'Audit');
+    const trail = idOf(audit, 'AWS::CloudTrail::Trail');
+    resources(audit)[trail].Properties.IsMultiRegionTrail = false;
+    const diff = diffPosture(defaults, read(assembly));
+    expect(diff.opened).toContain(
+      'invariant 8 breaks: The trail covers all regions, validates files, is encrypted, records data events, lands in Object Lock',
+    );
+    expect(diff.resources).toEqual([
+      {
+        resource: `Audit/${trail}`,
+        type: 'AWS::CloudTrail::Trail',
+        change: 'changed',
+        properties: ['IsMultiRegionTrail'],
+      },
+    ]);
+  });
+
+  test('an internet gateway route into training opens a path from the internet', () => {
+    const assembly = defaultAssembly();
+    const t = stack(assembly, 'Network-training');
+    const table = Object.values(resources(t)).find(
+      (r) => r.Type === 'AWS::EC2::Route' && JSON.stringify(r.Properties).includes('workloadSubnet1'),
+    )!.Properties.RouteTableId;
+    resources(t).Igw = { Type: 'AWS::EC2::InternetGateway', Properties: {} };
+    resources(t).IgwRoute = {
+      Type: 'AWS::EC2::Route',
+      Properties: { RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', GatewayId: { Ref: 'Igw' } },
+    };
+    const diff = diffPosture(defaults, read(assembly));
+    expect(diff.paths).toContainEqual({
+      from: 'internet',
+      to: 'training',
+      before: 'none',
+      after: 'direct',
+      opened: true,
+    });
+    expect(diff.opened).toContain('path internet -> training: direct');
+    expect(diff.resources.map((r) => `${r.change} ${r.resource}`)).toEqual([
+      'added Network-training/Igw',
+      'added Network-training/IgwRoute',
+    ]);
+  });
+
+  test('the same assembly twice: nothing changed, nothing opened', () => {
+    const diff = diffPosture(defaults, read(readAssembly(defaultAppDir())));
+    expect(diff).toMatchObject({ invariants: [], paths: [], access: [], resources: [], opened: [] });
+    expect(renderDiffMarkdown(diff)).toContain('**Nothing opened.**');
+  });
+});
+
 describe('npm run verify', () => {
   const run = (...args: string[]) =>
     spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/verify.ts', ...args], {
@@ -960,6 +1050,23 @@ describe('npm run verify', () => {
     expect(result.stdout).toMatch(
       /FAIL {2}8\. [\s\S]*Audit\/AuditTrail\w+: trail does not cover every region/,
     );
+  });
+
+  test('with --baseline, writes the posture diff and exits 1 when something opened', () => {
+    const same = mkdtempSync(join(tmpdir(), 'aiseg-diff-'));
+    const unchanged = run(defaultAppDir(), '--baseline', defaultAppDir(), '--out', same);
+    expect(unchanged.status).toBe(0);
+    expect(unchanged.stdout).toContain(`Against ${defaultAppDir()}: 0 opened`);
+    expect(readFileSync(join(same, 'report-diff.md'), 'utf8')).toContain('**Nothing opened.**');
+    const changed = run(
+      exampleAppDir(),
+      '--baseline',
+      defaultAppDir(),
+      '--out',
+      mkdtempSync(join(tmpdir(), 'aiseg-diff-')),
+    );
+    expect(changed.status).toBe(1);
+    expect(changed.stdout).toContain('OPENED  access acme-ai-break-glass on raw: - -> R');
   });
 
   test('exits 2 when the input cannot be read', () => {

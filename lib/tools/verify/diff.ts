@@ -1,0 +1,200 @@
+import type { Assembly, CfnResource } from './assembly';
+import { acknowledgementGroups, type VerificationReport } from './verify';
+
+/**
+ * Resource types whose changes a security reviewer reads: identities and policies, network paths
+ * and filters, endpoints, encryption, logging and detection, retention, public access.
+ */
+const SECURITY_RELEVANT =
+  /^AWS::(IAM|KMS|NetworkFirewall|Route53Resolver|CloudTrail|GuardDuty|SecurityHub|Config|AccessAnalyzer|WAFv2)::|^AWS::EC2::(VPC|Subnet|Route|RouteTable|SubnetRouteTableAssociation|SecurityGroup|SecurityGroupIngress|SecurityGroupEgress|NetworkAcl|NetworkAclEntry|SubnetNetworkAclAssociation|VPCEndpoint|FlowLog|InternetGateway|NatGateway|VPCPeeringConnection|TransitGatewayAttachment|VPNGateway)$|^AWS::S3::(Bucket|BucketPolicy)$|^AWS::(SNS::TopicPolicy|SQS::QueuePolicy|Lambda::Permission|Logs::LogGroup|Logs::ResourcePolicy|ApiGateway::RestApi|ApiGateway::Method|SageMaker::Domain|SageMaker::EndpointConfig)$/;
+
+/** What changed between two assemblies, as a compliance reviewer reads a pull request. */
+export interface PostureDiff {
+  readonly baseline: string;
+  readonly current: string;
+  /** Invariants whose result changed. */
+  readonly invariants: { id: number; title: string; before: boolean; after: boolean }[];
+  /** Reachability cells that changed (`to` is a segment, `internet`, `corporate` or `inbound`). */
+  readonly paths: { from: string; to: string; before: string; after: string; opened: boolean }[];
+  /** Access cells that changed, per role and zone. */
+  readonly access: { role: string; zone: string; before: string; after: string; gained: boolean }[];
+  /** Open rule-pack findings, as `pack rule at resource`. */
+  readonly findings: { added: string[]; removed: string[] };
+  /** Acknowledgements, as `pack rule: reason`. */
+  readonly acknowledgements: { added: string[]; removed: string[] };
+  /** Security-relevant resources added, removed, or with changed properties. */
+  readonly resources: {
+    resource: string;
+    type: string;
+    change: 'added' | 'removed' | 'changed';
+    properties: string[];
+  }[];
+  /** What opened, one line each: a path, an access, a broken invariant, an open finding. */
+  readonly opened: string[];
+}
+
+const NONE = new Set(['none', '-', undefined]);
+
+export function diffPosture(
+  before: { report: VerificationReport; assembly: Assembly },
+  after: { report: VerificationReport; assembly: Assembly },
+): PostureDiff {
+  const opened: string[] = [];
+  const invariants = after.report.invariants
+    .map((inv) => ({
+      id: inv.id,
+      title: inv.title,
+      before: before.report.invariants.find((b) => b.id === inv.id)?.passed ?? true,
+      after: inv.passed,
+    }))
+    .filter((inv) => inv.before !== inv.after);
+  for (const inv of invariants.filter((i) => i.before && !i.after))
+    opened.push(`invariant ${inv.id} breaks: ${inv.title}`);
+
+  const cells = (report: VerificationReport) => {
+    const out = new Map<string, string>();
+    for (const [from, row] of Object.entries(report.reachability.matrix)) {
+      for (const [to, state] of Object.entries(row)) if (from !== to) out.set(`${from}\u0000${to}`, state);
+    }
+    for (const [segment, state] of Object.entries(report.reachability.inbound))
+      out.set(`internet\u0000${segment}`, state);
+    return out;
+  };
+  const [pathsBefore, pathsAfter] = [cells(before.report), cells(after.report)];
+  const paths: PostureDiff['paths'] = [];
+  for (const key of new Set([...pathsBefore.keys(), ...pathsAfter.keys()])) {
+    const [from, to] = key.split('\u0000');
+    const [b, a] = [pathsBefore.get(key) ?? 'none', pathsAfter.get(key) ?? 'none'];
+    if (a === b) continue;
+    const isOpened = NONE.has(b) && !NONE.has(a);
+    paths.push({ from, to, before: b, after: a, opened: isOpened });
+    if (isOpened) opened.push(`path ${from} -> ${to}: ${a}`);
+  }
+
+  const access: PostureDiff['access'] = [];
+  const rolesOf = (r: VerificationReport) => Object.keys(r.access.rows);
+  for (const role of new Set([...rolesOf(before.report), ...rolesOf(after.report)])) {
+    const [rowBefore, rowAfter] = [
+      before.report.access.rows[role] ?? {},
+      after.report.access.rows[role] ?? {},
+    ];
+    for (const zone of new Set([...Object.keys(rowBefore), ...Object.keys(rowAfter)])) {
+      const [b, a] = [rowBefore[zone] ?? '-', rowAfter[zone] ?? '-'];
+      if (a === b) continue;
+      const gained = [...a].some((letter) => letter !== '-' && !b.includes(letter));
+      access.push({ role, zone, before: b, after: a, gained });
+      if (gained) opened.push(`access ${role} on ${zone}: ${b} -> ${a}`);
+    }
+  }
+
+  const openFindings = (r: VerificationReport) =>
+    r.ruleFindings.open.flatMap((f) => f.resources.map((res) => `${f.pack} ${f.rule} at ${res}`));
+  const findings = added(openFindings(before.report), openFindings(after.report));
+  for (const f of findings.added) opened.push(`open finding ${f}`);
+  const acks = (r: VerificationReport) =>
+    acknowledgementGroups(r.ruleFindings.acknowledged).map((g) => `${g.pack} ${g.rule}: ${g.reason}`);
+
+  return {
+    baseline: before.report.provenance.assemblyHash,
+    current: after.report.provenance.assemblyHash,
+    invariants,
+    paths,
+    access,
+    findings,
+    acknowledgements: added(acks(before.report), acks(after.report)),
+    resources: resourceChanges(before.assembly, after.assembly),
+    opened,
+  };
+}
+
+function added(before: string[], after: string[]): { added: string[]; removed: string[] } {
+  const [b, a] = [new Set(before), new Set(after)];
+  return { added: [...a].filter((x) => !b.has(x)).sort(), removed: [...b].filter((x) => !a.has(x)).sort() };
+}
+
+function securityResources(assembly: Assembly): Map<string, CfnResource> {
+  return new Map(
+    assembly.stacks.flatMap((s) =>
+      Object.entries(s.template.Resources ?? {})
+        .filter(([, r]) => SECURITY_RELEVANT.test(r.Type))
+        .map(([id, r]) => [`${s.id}/${id}`, r] as const),
+    ),
+  );
+}
+
+function resourceChanges(before: Assembly, after: Assembly): PostureDiff['resources'] {
+  const [b, a] = [securityResources(before), securityResources(after)];
+  const out: PostureDiff['resources'] = [];
+  for (const key of [...new Set([...b.keys(), ...a.keys()])].sort()) {
+    const [rb, ra] = [b.get(key), a.get(key)];
+    if (!rb || !ra) {
+      const r = (ra ?? rb)!;
+      out.push({ resource: key, type: r.Type, change: ra ? 'added' : 'removed', properties: [] });
+      continue;
+    }
+    const fields = (r: CfnResource) => ({
+      ...(r.Properties ?? {}),
+      DeletionPolicy: r.DeletionPolicy,
+      UpdateReplacePolicy: r.UpdateReplacePolicy,
+    });
+    const [fb, fa] = [fields(rb), fields(ra)] as Record<string, unknown>[];
+    const properties = [...new Set([...Object.keys(fb), ...Object.keys(fa)])]
+      .filter((p) => JSON.stringify(fb[p]) !== JSON.stringify(fa[p]))
+      .sort();
+    if (rb.Type !== ra.Type || properties.length > 0) {
+      out.push({ resource: key, type: ra.Type, change: 'changed', properties });
+    }
+  }
+  return out;
+}
+
+export function renderDiffMarkdown(d: PostureDiff): string {
+  const out = ['# Posture diff', '', `Baseline assembly ${d.baseline}, current ${d.current}.`, ''];
+  out.push(
+    d.opened.length > 0
+      ? `**${d.opened.length} openings**, none covered by a declaration (the config declares no flows or accepted risks):`
+      : '**Nothing opened.**',
+    '',
+    ...d.opened.map((o) => `- ${o}`),
+    '',
+  );
+  const table = (title: string, head: string[], rows: string[][]) => {
+    if (rows.length === 0) return;
+    out.push(`## ${title}`, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`);
+    for (const row of rows) out.push(`| ${row.map((c) => c.replace(/\|/g, '\\|')).join(' | ')} |`);
+    out.push('');
+  };
+  table(
+    'Invariants',
+    ['#', 'invariant', 'before', 'after'],
+    d.invariants.map((i) => [String(i.id), i.title, i.before ? 'pass' : 'FAIL', i.after ? 'pass' : 'FAIL']),
+  );
+  table(
+    'Paths',
+    ['from', 'to', 'before', 'after'],
+    d.paths.map((p) => [p.from, p.to, p.before, p.after]),
+  );
+  table(
+    'Data access',
+    ['role', 'zone', 'before', 'after'],
+    d.access.map((a) => [a.role, a.zone, a.before, a.after]),
+  );
+  const list = (title: string, change: { added: string[]; removed: string[] }) => {
+    if (change.added.length + change.removed.length === 0) return;
+    out.push(
+      `## ${title}`,
+      '',
+      ...change.added.map((x) => `- added: ${x}`),
+      ...change.removed.map((x) => `- removed: ${x}`),
+      '',
+    );
+  };
+  list('Open findings', d.findings);
+  list('Acknowledgements', d.acknowledgements);
+  table(
+    'Security-relevant resources',
+    ['resource', 'type', 'change', 'properties'],
+    d.resources.map((r) => [r.resource, r.type, r.change, r.properties.join(', ')]),
+  );
+  return `${out.join('\n')}\n`;
+}
