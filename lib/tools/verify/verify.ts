@@ -6,6 +6,7 @@ import type { Assembly } from './assembly';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
 import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
+import { renderHtml } from './html';
 import { Resolver } from './resolve';
 import {
   provenance,
@@ -137,11 +138,13 @@ function ruleFindings(report: unknown): VerificationReport['ruleFindings'] {
   };
 }
 
-/** Writes report.json and report.md into `dir`. */
+/** Writes report.json, report.md and report.html (self-contained: diagram rendered, tables sortable) into `dir`. */
 export function writeReport(report: VerificationReport, dir: string): void {
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'report.json'), `${JSON.stringify(report, null, 2)}\n`);
-  writeFileSync(join(dir, 'report.md'), renderMarkdown(report));
+  const markdown = renderMarkdown(report);
+  writeFileSync(join(dir, 'report.md'), markdown);
+  writeFileSync(join(dir, 'report.html'), renderHtml(markdown));
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');

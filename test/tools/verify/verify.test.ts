@@ -112,6 +112,10 @@ describe('the default blueprint', () => {
     writeReport(report, dir);
     expect(JSON.parse(readFileSync(join(dir, 'report.json'), 'utf8'))).toMatchObject({ passed: true });
     expect(readFileSync(join(dir, 'report.md'), 'utf8')).toContain('every invariant holds');
+    const html = readFileSync(join(dir, 'report.html'), 'utf8');
+    expect(html).toContain('<pre class="mermaid">flowchart LR');
+    expect(html).toContain("content=\"default-src 'none'; script-src 'unsafe-inline'");
+    expect(html).toMatch(/<th>#<\/th>\s*<th>HIPAA Security Rule<\/th>/);
   });
 });
 
