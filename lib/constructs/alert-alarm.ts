@@ -3,7 +3,9 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
 
-export interface AlertAlarmProps extends Partial<Omit<cloudwatch.AlarmProps, 'metric' | 'alarmDescription'>> {
+export interface AlertAlarmProps extends Partial<
+  Omit<cloudwatch.AlarmProps, 'metric' | 'alarmDescription' | 'actionsEnabled'>
+> {
   readonly description: string;
   readonly metric: cloudwatch.IMetric;
   readonly topic: sns.ITopic;

@@ -34,7 +34,7 @@ export interface ProtectedKeyProps {
   /** The classification of the data the key protects. */
   readonly classification: DataClassification;
   /**
-   * Days between automatic rotations of the key material.
+   * Days between automatic rotations of the key material, 90 to 2560 (encryption keys only).
    * @default 365
    */
   readonly rotationDays?: number;
@@ -87,6 +87,17 @@ export class ProtectedKey extends Construct {
       ],
     });
     const hmac = props.purpose === 'hmac';
+    if (hmac && props.rotationDays !== undefined) {
+      throw new Error(
+        `ProtectedKey ${id}: rotationDays ${props.rotationDays} given for an HMAC key; KMS rotates symmetric encryption keys only, so leave rotationDays out`,
+      );
+    }
+    const days = props.rotationDays;
+    if (days !== undefined && !(Number.isInteger(days) && days >= 90 && days <= 2560)) {
+      throw new Error(
+        `ProtectedKey ${id}: rotationDays ${props.rotationDays}; expected a whole number of days from 90 to 2560 (what KMS accepts)`,
+      );
+    }
     this.key = new kms.Key(this, 'Key', {
       description: props.description,
       ...(hmac

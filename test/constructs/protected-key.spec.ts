@@ -64,8 +64,6 @@ function build(scope: App | Stage) {
     description: 'Makes the tokens of direct identifiers',
     classification: 'pii',
     purpose: 'hmac',
-    // Ignored: an HMAC key does not rotate.
-    rotationDays: 90,
   });
   return { stack, zoneKey, logKey, hmacKey };
 }
@@ -97,6 +95,33 @@ describe('ProtectedKey', () => {
       EnableKeyRotation: false,
     });
     expect(props(hmacKey)).not.toHaveProperty('RotationPeriodInDays');
+  });
+
+  test('refuses a rotation period for an HMAC key, and one KMS would refuse', () => {
+    const scope = new Stack(testApp(), 'Refused', { env: ENV });
+    expect(
+      () =>
+        new ProtectedKey(scope, 'Hmac', {
+          description: 'x',
+          classification: 'pii',
+          purpose: 'hmac',
+          rotationDays: 90,
+        }),
+    ).toThrow(
+      'ProtectedKey Hmac: rotationDays 90 given for an HMAC key; KMS rotates symmetric encryption keys only, so leave rotationDays out',
+    );
+    for (const days of [89, 2561, 90.5]) {
+      expect(
+        () =>
+          new ProtectedKey(scope, `K${days}`, {
+            description: 'x',
+            classification: 'pii',
+            rotationDays: days,
+          }),
+      ).toThrow(
+        `ProtectedKey K${days}: rotationDays ${days}; expected a whole number of days from 90 to 2560 (what KMS accepts)`,
+      );
+    }
   });
 
   test('is retained on stack deletion and on replacement, and its deletion waits 30 days', () => {

@@ -2,7 +2,7 @@ import { Duration, Stack, type App, type Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { alertAlarm } from '../../lib/constructs/alert-alarm';
+import { alertAlarm, type AlertAlarmProps } from '../../lib/constructs/alert-alarm';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { resourcesOf } from '../support/template';
@@ -92,5 +92,16 @@ describe('alertAlarm', () => {
         .unacknowledged()
         .filter((f) => f.includes(' at Alarms/FirstEvent/') || f.includes(' at Alarms/Ratio/')),
     ).toEqual([]);
+  });
+
+  test('cannot be told to stay silent: actionsEnabled is not among its props (the type-check fails if it becomes one)', () => {
+    const silent: AlertAlarmProps = {
+      description: 'x',
+      metric: new cloudwatch.Metric({ namespace: 'Spec', metricName: 'M' }),
+      topic: sns.Topic.fromTopicArn(new Stack(testApp(), 'Silent'), 'T', TOPIC),
+      // @ts-expect-error an alert alarm always tells its topic
+      actionsEnabled: false,
+    };
+    expect(silent.description).toBe('x');
   });
 });
