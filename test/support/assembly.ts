@@ -37,3 +37,16 @@ export function violationsAfter(mutate: (a: Assembly) => void) {
   expect(report.passed).toBe(false);
   return report.invariants.flatMap((i) => i.violations);
 }
+
+/** Adds an internet gateway (`Igw`) and a route to it (`IgwRoute`) to a workload route table of a network stack. */
+export function addIgwRoute(assembly: Assembly, stackId: string, destination: string): void {
+  const t = stack(assembly, stackId);
+  const table = Object.values(resources(t)).find(
+    (r) => r.Type === 'AWS::EC2::Route' && JSON.stringify(r.Properties).includes('workloadSubnet1'),
+  )!.Properties.RouteTableId;
+  resources(t).Igw = { Type: 'AWS::EC2::InternetGateway', Properties: {} };
+  resources(t).IgwRoute = {
+    Type: 'AWS::EC2::Route',
+    Properties: { RouteTableId: table, DestinationCidrBlock: destination, GatewayId: { Ref: 'Igw' } },
+  };
+}

@@ -3,7 +3,14 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
-import { defaultAssembly, idOf, resources, stack, violationsAfter } from '../../support/assembly';
+import {
+  addIgwRoute,
+  defaultAssembly,
+  idOf,
+  resources,
+  stack,
+  violationsAfter,
+} from '../../support/assembly';
 import { Resolver } from '../../../lib/tools/verify/resolve';
 import {
   acknowledgementGroups,
@@ -457,21 +464,7 @@ describe('a firewall on the path is a control only if it drops what no rule allo
 
 describe('every way a path or a grant can open is found, and named', () => {
   test('an internet gateway route added to a training subnet', () => {
-    const found = violationsAfter((a) => {
-      const t = stack(a, 'Network-training');
-      const table = Object.values(resources(t)).find(
-        (r) => r.Type === 'AWS::EC2::Route' && JSON.stringify(r.Properties).includes('workloadSubnet1'),
-      )!.Properties.RouteTableId;
-      resources(t).Igw = { Type: 'AWS::EC2::InternetGateway', Properties: {} };
-      resources(t).IgwRoute = {
-        Type: 'AWS::EC2::Route',
-        Properties: {
-          RouteTableId: table,
-          DestinationCidrBlock: '198.51.100.0/24',
-          GatewayId: { Ref: 'Igw' },
-        },
-      };
-    });
+    const found = violationsAfter((a) => addIgwRoute(a, 'Network-training', '198.51.100.0/24'));
     expect(found).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ invariant: 2, stack: 'Network-training', logicalId: 'IgwRoute' }),
@@ -952,15 +945,7 @@ describe('the posture diff between two assemblies', () => {
 
   test('an internet gateway route into training opens a path from the internet', () => {
     const assembly = defaultAssembly();
-    const t = stack(assembly, 'Network-training');
-    const table = Object.values(resources(t)).find(
-      (r) => r.Type === 'AWS::EC2::Route' && JSON.stringify(r.Properties).includes('workloadSubnet1'),
-    )!.Properties.RouteTableId;
-    resources(t).Igw = { Type: 'AWS::EC2::InternetGateway', Properties: {} };
-    resources(t).IgwRoute = {
-      Type: 'AWS::EC2::Route',
-      Properties: { RouteTableId: table, DestinationCidrBlock: '0.0.0.0/0', GatewayId: { Ref: 'Igw' } },
-    };
+    addIgwRoute(assembly, 'Network-training', '0.0.0.0/0');
     const diff = diffPosture(defaults, read(assembly));
     expect(diff.paths).toContainEqual({
       from: 'internet',
