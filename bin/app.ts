@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 import { App } from 'aws-cdk-lib';
-import { buildBlueprint } from '../lib/blueprint';
+import { buildBlueprint, recordConfigSource } from '../lib/blueprint';
 import { configFromContext } from '../lib/config/load';
 import { ConfigError } from '../lib/config/validate';
 import { addComplianceGate } from '../lib/gate/compliance-gate';
@@ -10,7 +10,7 @@ const app = new App();
 try {
   const { config, source } = configFromContext(app.node.getAllContext() as Record<string, unknown>);
   console.error(`Configuration: ${source}`);
-  buildBlueprint(app, config);
+  recordConfigSource(buildBlueprint(app, config), source);
 } catch (err) {
   if (!(err instanceof ConfigError)) throw err;
   console.error(err.message);

@@ -1,3 +1,4 @@
+import { isAbsolute, relative } from 'node:path';
 import { AspectPriority, Aspects, Tags, type App, type Environment } from 'aws-cdk-lib';
 import { ClassificationCheck } from './aspects/classification-check';
 import { StatefulRetentionCheck } from './aspects/stateful-retention-check';
@@ -13,6 +14,7 @@ import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { WorkloadStack } from './stacks/workload-stack';
+import { CONFIG_SOURCE_METADATA_KEY } from './contract/metadata';
 import { SEGMENT_KIND_PROFILES, sageMakerKinds } from './segment-kinds';
 import { BLUEPRINT_TAG } from './contract/tags';
 
@@ -209,5 +211,18 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     workloads,
     ...(pipeline ? { pipeline } : {}),
     ...(inferenceApi ? { inferenceApi } : {}),
+  };
+}
+
+/**
+ * Records in the audit stack's template the config the app was built from, for the verifier's
+ * provenance: a file relative to `cwd` (so that the templates do not depend on the machine), or
+ * `built-in defaults`.
+ */
+export function recordConfigSource(blueprint: Blueprint, source: string, cwd = process.cwd()): void {
+  const { audit } = blueprint;
+  audit.templateOptions.metadata = {
+    ...audit.templateOptions.metadata,
+    [CONFIG_SOURCE_METADATA_KEY]: isAbsolute(source) ? relative(cwd, source) : source,
   };
 }

@@ -11,3 +11,10 @@ export interface SegmentationMetadata {
   /** Flows the config declares, the only allowed exceptions to invariant 1: `from`/`to` segment names. */
   readonly declaredFlows?: { from: string; to: string; ports?: string }[];
 }
+
+/**
+ * Template metadata key of the audit stack: the config the app was built from, as the command
+ * line named it (a path relative to the project, or `built-in defaults`), for the verifier's
+ * provenance.
+ */
+export const CONFIG_SOURCE_METADATA_KEY = 'ai-segmentation:config-source';

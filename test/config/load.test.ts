@@ -4,7 +4,9 @@ import { mkdtempSync, readdirSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig, configFromContext, misspeltConfigKeys } from '../../lib/config/load';
-import { ConfigError } from '../../lib/config/validate';
+import { ConfigError, validateConfig } from '../../lib/config/validate';
+import { buildBlueprint, recordConfigSource } from '../../lib/blueprint';
+import { testApp } from '../support/synth';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -89,6 +91,20 @@ describe('the app, given an invalid config', () => {
       'config.segments[0].vpcCidr: got "10.10.0.0/16" (default); overlaps corporateCidrs[0] 10.0.0.0/8; expected a range disjoint from the corporate network',
     );
     expect(readdirSync(outdir)).toEqual([]);
+  });
+});
+
+describe('the config source, recorded for the verifier', () => {
+  test("in the audit stack's metadata, relative to the project, or the built-in defaults", () => {
+    const blueprint = buildBlueprint(testApp(), validateConfig({}));
+    recordConfigSource(blueprint, join(ROOT, 'config', 'example.json'), ROOT);
+    expect(blueprint.audit.templateOptions.metadata).toEqual({
+      'ai-segmentation:config-source': join('config', 'example.json'),
+    });
+    recordConfigSource(blueprint, 'built-in defaults', ROOT);
+    expect(blueprint.audit.templateOptions.metadata?.['ai-segmentation:config-source']).toBe(
+      'built-in defaults',
+    );
   });
 });
 

@@ -1,5 +1,5 @@
 import type { Assembly } from './assembly';
-import type { SegmentationMetadata } from '../../contract/metadata';
+import { CONFIG_SOURCE_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { BLUEPRINT_TAG, SEGMENT_TAG } from '../../contract/tags';
 import { allResources, ofType, tagsOf, type Resolver } from './resolve';
 
@@ -9,7 +9,7 @@ export interface Provenance {
   readonly namePrefix: string;
   /** `account/region` of the stacks, or `environment-agnostic`. */
   readonly environment: string;
-  /** The config the assembly was built from, as the caller says; the templates do not record it. */
+  /** The config the assembly was built from: as given with --config, and as the build recorded it. */
   readonly configSource: string;
   readonly commit: string;
   readonly generatedAt: string;
@@ -73,13 +73,24 @@ export function provenance(assembly: Assembly, context: ReportContext): Provenan
   return {
     namePrefix: [...prefixes].sort().join(', ') || 'not tagged',
     environment: [...environments].sort().join(', '),
-    configSource: context.configSource ?? 'not given (the templates do not record it)',
+    configSource: configSource(assembly, context.configSource),
     commit: context.commit ?? 'unknown',
     generatedAt: context.generatedAt ?? new Date().toISOString(),
     assemblyHash: assembly.hash ?? 'not read from a directory',
     cloudAssemblySchema: assembly.schemaVersion ?? 'unknown',
     tools: { node: process.version, ...context.tools },
   };
+}
+
+/** The config named with --config, the one the build recorded, or both when they differ. */
+function configSource(assembly: Assembly, given: string | undefined): string {
+  const recorded = assembly.stacks
+    .map((s) => s.template.Metadata?.[CONFIG_SOURCE_METADATA_KEY])
+    .find((v): v is string => typeof v === 'string');
+  if (given && recorded && given !== recorded) return `${given} (the build recorded ${recorded})`;
+  if (given) return given;
+  if (recorded) return `${recorded} (recorded by the build)`;
+  return 'not recorded by the build, and not given with --config';
 }
 
 export function reviewerSummary(

@@ -205,6 +205,26 @@ describe('what a reviewer reads first', () => {
     expect(bound.assemblyHash).not.toBe(report.provenance.assemblyHash);
   });
 
+  test('the config: as the build recorded it, as --config names it, and both when they differ', () => {
+    const recorded = defaultAssembly();
+    const audit = stack(recorded, 'Audit');
+    (audit.template as { Metadata?: Record<string, unknown> }).Metadata = {
+      'ai-segmentation:config-source': 'config/example.json',
+    };
+    expect(verify(recorded).provenance.configSource).toBe('config/example.json (recorded by the build)');
+    expect(verify(recorded, { configSource: 'config/example.json' }).provenance.configSource).toBe(
+      'config/example.json',
+    );
+    expect(verify(recorded, { configSource: 'my.json' }).provenance.configSource).toBe(
+      'my.json (the build recorded config/example.json)',
+    );
+    const unrecorded = defaultAssembly();
+    delete (stack(unrecorded, 'Audit').template as { Metadata?: unknown }).Metadata;
+    expect(verify(unrecorded).provenance.configSource).toBe(
+      'not recorded by the build, and not given with --config',
+    );
+  });
+
   test('the allowed domains per segment, corporate ranges, retention, Object Lock, detectors, subscribers', () => {
     expect(report.summary.allowedDomains).toEqual({
       development: EXPECTED_DEVELOPMENT_ALLOWLIST,
