@@ -33,7 +33,8 @@ function commit(): string | undefined {
   return git.status === 0 ? git.stdout.trim() : undefined;
 }
 
-function main(argv: string[]): number {
+/** The command line; returns its exit code. */
+export function main(argv: string[]): number {
   const out = option(argv, '--out');
   const configPath = option(argv, '--config');
   const baselineDir = option(argv, '--baseline');
@@ -107,4 +108,4 @@ function main(argv: string[]): number {
   return report.passed && (diff?.opened.length ?? 0) === 0 ? 0 : 1;
 }
 
-process.exitCode = main(process.argv.slice(2));
+if (require.main === module) process.exitCode = main(process.argv.slice(2));

@@ -24,6 +24,7 @@ import { diffPosture, renderDiffMarkdown } from '../../../lib/tools/verify/diff'
 import { IPS_CATEGORIES } from '../../../lib/config/network-defaults';
 import { categoryRules } from '../../../lib/firewall/ips-rules';
 import { defaultAppDir, exampleAppDir } from '../../support/default-app';
+import { main } from '../../../scripts/verify';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
@@ -989,11 +990,22 @@ describe('the posture diff between two assemblies', () => {
 });
 
 describe('npm run verify', () => {
-  const run = (...args: string[]) =>
-    spawnSync(process.execPath, ['-r', 'ts-node/register/transpile-only', 'scripts/verify.ts', ...args], {
-      cwd: ROOT,
-      encoding: 'utf8',
-    });
+  /** The command line in this process (its exit code and what it printed); one test spawns it for real. */
+  const run = (...args: string[]) => {
+    const [stdout, stderr]: string[][] = [[], []];
+    const log = jest
+      .spyOn(console, 'log')
+      .mockImplementation((...a: unknown[]) => void stdout.push(a.join(' ')));
+    const error = jest
+      .spyOn(console, 'error')
+      .mockImplementation((...a: unknown[]) => void stderr.push(a.join(' ')));
+    try {
+      return { status: main(args), stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+    } finally {
+      log.mockRestore();
+      error.mockRestore();
+    }
+  };
 
   test('exits 0 on the default app and writes the evidence, saying it trusts the templates without --config', () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
@@ -1078,8 +1090,12 @@ describe('npm run verify', () => {
     expect(changed.stdout).toContain('OPENED  access acme-ai-break-glass on raw: - -> R');
   });
 
-  test('exits 2 when the input cannot be read', () => {
-    const result = run(join(tmpdir(), 'no-such-assembly'));
+  test('exits 2 when the input cannot be read, run as npm runs it', () => {
+    const result = spawnSync(
+      process.execPath,
+      ['-r', 'ts-node/register/transpile-only', 'scripts/verify.ts', join(tmpdir(), 'no-such-assembly')],
+      { cwd: ROOT, encoding: 'utf8' },
+    );
     expect(result.status).toBe(2);
     expect(result.stderr).toMatch(/manifest\.json is missing/);
   });
