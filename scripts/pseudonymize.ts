@@ -11,13 +11,9 @@ import { join } from 'node:path';
 import { loadConfig } from '../lib/config/load';
 import { ConfigError } from '../lib/config/validate';
 import { DRY_RUN_WARNING, dryRun } from '../lib/functions/pseudonymize/dry-run';
+import { option } from './args';
 
 const USAGE = 'usage: npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE]';
-
-function option(argv: string[], name: string): string | undefined {
-  const at = argv.indexOf(`--${name}`);
-  return at >= 0 ? argv[at + 1] : undefined;
-}
 
 function configPath(argv: string[]): string | undefined {
   const given = option(argv, 'config');

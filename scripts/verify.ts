@@ -19,11 +19,7 @@ import { AssemblyError, readAssembly } from '../lib/tools/verify/assembly';
 import type { ReportContext } from '../lib/tools/verify/summary';
 import { diffPosture, renderDiffMarkdown } from '../lib/tools/verify/diff';
 import { verify, writeReport } from '../lib/tools/verify/verify';
-
-function option(argv: string[], name: string): string | undefined {
-  const at = argv.indexOf(name);
-  return at >= 0 ? argv[at + 1] : undefined;
-}
+import { option, positionals } from './args';
 
 /** The commit being verified: the CI's, or the working copy's, or unknown. */
 function commit(): string | undefined {
@@ -35,12 +31,10 @@ function commit(): string | undefined {
 
 /** The command line; returns its exit code. */
 export function main(argv: string[]): number {
-  const out = option(argv, '--out');
-  const configPath = option(argv, '--config');
-  const baselineDir = option(argv, '--baseline');
-  const positional = argv.filter(
-    (a, i) => !a.startsWith('--') && !['--out', '--config', '--baseline'].includes(argv[i - 1]),
-  );
+  const out = option(argv, 'out');
+  const configPath = option(argv, 'config');
+  const baselineDir = option(argv, 'baseline');
+  const positional = positionals(argv, ['out', 'config', 'baseline']);
   const dir = positional[0] ?? 'cdk.out';
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
     name: string;
