@@ -17,25 +17,23 @@ import type { LocatedResource, Resolver } from './resolve';
  * - every rule group the policy names can be read (in the assembly, or AWS managed).
  */
 export function firewallViolations(
-  resources: readonly LocatedResource[],
   r: Resolver,
   model: NetworkModel,
   evidence: Evidence[],
   ips?: ReportContext['ips'],
 ): Violation[] {
   const violations: Violation[] = [];
-  const byKey = new Map(resources.map((x) => [`${x.stack.id}/${x.id}`, x]));
+  // The resolver's target of a `ref|`/`att|` value is the resource it names, with its stack.
   const readTarget = (value: unknown, stack: LocatedResource['stack']) => {
     const resolved = r.resolve(value, stack);
-    const target = r.target(resolved);
-    return { resolved, located: target ? byKey.get(`${target.stack.id}/${target.id}`) : undefined };
+    return { resolved, located: r.target(resolved) };
   };
   const checked = new Set<string>();
   for (const firewall of model.firewalls) {
     const vpc = model.vpcs.find((v) => v.key === firewall.vpc);
     const allowlist = vpc?.egress === INTERNET_EGRESS.allowlist;
     const segment = vpc?.segment ?? firewall.vpc;
-    const fw = byKey.get(firewall.key);
+    const fw = r.target(`ref|${firewall.key}`);
     if (!fw) continue;
     const { located: policy } = readTarget(fw.resource.Properties?.FirewallPolicyArn, fw.stack);
     const where = (x: LocatedResource) => ({ stack: x.stack.id, logicalId: x.id });

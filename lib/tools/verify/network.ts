@@ -457,7 +457,7 @@ export function analyzeNetwork(
   violations.push(...loggingViolations(resources, r, model, evidence));
 
   // Invariant 3: the firewalls drop what no rule allows, and no rule of the segment's own passes.
-  violations.push(...firewallViolations(resources, r, model, evidence, ips));
+  violations.push(...firewallViolations(r, model, evidence, ips));
 
   for (const v of model.vpcs)
     evidence.push({ invariant: 1, stack: v.stack, logicalId: v.id, type: 'AWS::EC2::VPC' });
