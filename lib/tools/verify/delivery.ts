@@ -1,7 +1,7 @@
 import type { Assembly, StackTemplate } from './assembly';
 import type { Evidence, Violation } from './invariants';
 import { actionMatches, list, matches, strings, type Statement } from './policy';
-import { allResources, ofType, type LocatedResource, type Resolver } from './resolve';
+import { allResources, ofType, subscriptionCounts, type LocatedResource, type Resolver } from './resolve';
 
 /**
  * Invariant 11: every signal reaches its destination. For each alarm action, event-rule target
@@ -753,18 +753,12 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
   }
 
   // ---- who is told ----
+  const subscriptions = subscriptionCounts(resources, r);
   const silentTopics = ofType(resources, 'AWS::SNS::Topic')
     .filter((topic) =>
       paths.some((path) => path.destination === `AWS::SNS::Topic ${topic.stack.id}/${topic.id}`),
     )
-    .filter(
-      (topic) =>
-        !ofType(resources, 'AWS::SNS::Subscription').some(
-          (s) =>
-            String(resolved(s.resource.Properties?.TopicArn, s.stack)) ===
-            `ref|${topic.stack.id}/${topic.id}`,
-        ),
-    )
+    .filter((topic) => subscriptions.get(`${topic.stack.id}/${topic.id}`) === 0)
     .map((topic) => `${topic.stack.id}/${topic.id}`);
 
   const violations: Violation[] = paths

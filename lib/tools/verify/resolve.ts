@@ -207,3 +207,14 @@ function pseudo(name: string, stack: StackTemplate): string {
       return `\${${name}}`;
   }
 }
+
+/** The number of subscriptions of each topic of the assembly, by `stack/logicalId`. */
+export function subscriptionCounts(resources: readonly LocatedResource[], r: Resolver): Map<string, number> {
+  const counts = new Map(ofType(resources, 'AWS::SNS::Topic').map((t) => [`${t.stack.id}/${t.id}`, 0]));
+  for (const s of ofType(resources, 'AWS::SNS::Subscription')) {
+    const topic = r.target(r.resolve(s.resource.Properties?.TopicArn, s.stack));
+    const key = topic && `${topic.stack.id}/${topic.id}`;
+    if (key && counts.has(key)) counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return counts;
+}

@@ -1,7 +1,7 @@
 import type { Assembly } from './assembly';
 import { CONFIG_SOURCE_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { BLUEPRINT_TAG, SEGMENT_TAG } from '../../contract/tags';
-import { allResources, ofType, tagsOf, type Resolver } from './resolve';
+import { allResources, ofType, subscriptionCounts, tagsOf, type Resolver } from './resolve';
 
 /** Where a report comes from: what a reviewer reads first, to know what was verified. */
 export interface Provenance {
@@ -136,15 +136,7 @@ export function reviewerSummary(
       };
     });
   const has = (type: string) => ofType(resources, type).length > 0;
-  const topicSubscriptions = Object.fromEntries(
-    ofType(resources, 'AWS::SNS::Topic').map((topic) => [
-      `${topic.stack.id}/${topic.id}`,
-      ofType(resources, 'AWS::SNS::Subscription').filter(
-        (s) =>
-          String(r.resolve(s.resource.Properties?.TopicArn, s.stack)) === `ref|${topic.stack.id}/${topic.id}`,
-      ).length,
-    ]),
-  );
+  const topicSubscriptions = Object.fromEntries(subscriptionCounts(resources, r));
   return {
     allowedDomains,
     corporateRanges: metadata.corporateCidrs ?? [],
