@@ -43,7 +43,7 @@ export function networkInterfaces(): iam.PolicyStatement {
 }
 
 /** Lambda in a VPC also moves private addresses between its interfaces. */
-export function functionNetworkAddresses(scope: Construct): iam.PolicyStatement {
+function functionNetworkAddresses(scope: Construct): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid: 'FunctionNetworkAddresses',
     actions: ['ec2:AssignPrivateIpAddresses', 'ec2:UnassignPrivateIpAddresses'],

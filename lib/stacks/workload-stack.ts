@@ -7,6 +7,7 @@ import { classify } from '../classification';
 import { removalPolicyFor } from '../retention';
 import type { SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
+import { unscoped } from '../identity/statements';
 import type { NetworkStack } from './network-stack';
 
 export interface WorkloadStackProps extends StackProps {
@@ -103,11 +104,7 @@ export class WorkloadStack extends Stack {
           actions: [...STUDIO_APP_ACTIONS.app],
           resources: [arn('app', `${domainId}/*`)],
         }),
-        new iam.PolicyStatement({
-          sid: 'UnscopedStudioLists',
-          actions: [...STUDIO_APP_ACTIONS.unscoped],
-          resources: ['*'],
-        }),
+        unscoped('StudioLists', [...STUDIO_APP_ACTIONS.unscoped]),
       ],
     });
     acknowledgeWildcardResources(policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
