@@ -166,11 +166,12 @@ interface PolicyDocument {
   StatefulRuleGroupReferences?: { ResourceArn: unknown; Priority?: number }[];
 }
 
-interface RuleGroup {
+/** What the checks read of a Network Firewall rule group's `RuleGroup` property. */
+export interface RuleGroup {
   RulesSource?: {
     RulesString?: string;
     StatefulRules?: { Action?: string }[];
-    RulesSourceList?: { GeneratedRulesType?: string };
+    RulesSourceList?: { GeneratedRulesType?: string; Targets?: string[] };
     StatelessRulesAndCustomActions?: { StatelessRules?: { RuleDefinition?: { Actions?: string[] } }[] };
   };
 }

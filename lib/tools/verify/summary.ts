@@ -1,4 +1,5 @@
 import type { Assembly } from './assembly';
+import type { RuleGroup } from './firewall';
 import { CONFIG_SOURCE_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { BLUEPRINT_TAG, SEGMENT_TAG } from '../../contract/tags';
 import { allResources, ofType, subscriptionCounts, tagsOf, type Resolver } from './resolve';
@@ -106,11 +107,8 @@ export function reviewerSummary(
       ({ resource }) => tagsOf(resource)[SEGMENT_TAG] ?? [],
     );
     const domains = ofType(own, 'AWS::NetworkFirewall::RuleGroup').flatMap(({ resource }) => {
-      const list = (
-        r.resolve(resource.Properties?.RuleGroup, stack) as
-          | { RulesSource?: { RulesSourceList?: { GeneratedRulesType?: string; Targets?: string[] } } }
-          | undefined
-      )?.RulesSource?.RulesSourceList;
+      const list = (r.resolve(resource.Properties?.RuleGroup, stack) as RuleGroup | undefined)?.RulesSource
+        ?.RulesSourceList;
       return list?.GeneratedRulesType === 'ALLOWLIST' ? (list.Targets ?? []) : [];
     });
     for (const segment of segments)
