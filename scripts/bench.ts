@@ -19,6 +19,7 @@ import type { DatasetRules } from '../lib/functions/pseudonymize/rules';
 import { LocalMac, Tokenizer } from '../lib/functions/pseudonymize/tokenizer';
 import { pseudonymize } from '../lib/functions/pseudonymize/transform';
 import { readAssembly } from '../lib/tools/verify/assembly';
+import { forgetDecisions } from '../lib/tools/verify/engine';
 import { verify } from '../lib/tools/verify/verify';
 
 const ROOT = join(__dirname, '..');
@@ -140,6 +141,7 @@ async function main(): Promise<void> {
   const modes = { 'app process': appProcess, 'cdk synth (CLI)': cliSynth };
   const times: Record<string, Record<AppName, number[]>> = {};
   const verifyTimes: number[] = [];
+  let verifyFirst = 0;
   try {
     for (const [mode, run] of Object.entries(modes)) {
       times[mode] = { blueprint: [], empty: [] };
@@ -151,13 +153,16 @@ async function main(): Promise<void> {
         }
       }
     }
-    // The verifier over the default app's assembly, in process (reading the templates included).
+    // The verifier over the default app's assembly, in process (reading the templates included):
+    // the first run loads the policy engine; each run asks it afresh (no decision kept between runs).
     const assemblyDir = join(scratch, `app-process-blueprint-0`);
-    verify(readAssembly(assemblyDir));
-    for (let round = 0; round < rounds; round++) {
+    for (let round = 0; round <= rounds; round++) {
+      forgetDecisions();
       const start = process.hrtime.bigint();
-      verify(readAssembly(assemblyDir));
-      verifyTimes.push(Number(process.hrtime.bigint() - start) / 1e9);
+      await verify(readAssembly(assemblyDir));
+      const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+      if (round === 0) verifyFirst = seconds;
+      else verifyTimes.push(seconds);
     }
   } finally {
     rmSync(scratch, { recursive: true, force: true });
@@ -175,7 +180,7 @@ async function main(): Promise<void> {
     console.log(`| ${mode} | ${blueprint.toFixed(2)} | ${empty.toFixed(2)} | ${ratio.toFixed(2)}x |`);
   }
   console.log(
-    `\nVerifier (npm run verify) over the default app: ${median(verifyTimes).toFixed(3)} s, median of ${rounds}`,
+    `\nVerifier (npm run verify) over the default app: ${median(verifyTimes).toFixed(3)} s, median of ${rounds}; first run, loading the policy engine: ${verifyFirst.toFixed(3)} s (limit 2 s)`,
   );
 
   console.log(

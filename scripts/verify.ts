@@ -30,7 +30,7 @@ function commit(): string | undefined {
 }
 
 /** The command line; returns its exit code. */
-export function main(argv: string[]): number {
+export async function main(argv: string[]): Promise<number> {
   const out = option(argv, 'out');
   const configPath = option(argv, 'config');
   const baselineDir = option(argv, 'baseline');
@@ -48,6 +48,11 @@ export function main(argv: string[]): number {
         ...context,
         configSource: configPath,
         declared: { corporateCidrs: [...config.corporateCidrs], declaredFlows: [] },
+        ...(config.organizationId ? { organizationId: config.organizationId } : {}),
+        breakGlassEnabled: config.identities.breakGlass.enabled,
+        egressAllowlists: Object.fromEntries(
+          config.segments.map((segment) => [segment.name, [...segment.egressAllowlist]]),
+        ),
         ips: {
           modes: Object.fromEntries(config.segments.map((segment) => [segment.name, segment.ips])),
           categoryOfSid: new Map(
@@ -62,20 +67,23 @@ export function main(argv: string[]): number {
       }
       throw err;
     }
-    console.log(`Corporate ranges, declared flows and IPS modes from ${configPath}.`);
+    console.log(`Corporate ranges, declared flows, egress allowlists and IPS modes from ${configPath}.`);
   } else {
     console.log(
-      'No --config: trusting the corporate ranges and declared flows the builder wrote into the templates.',
+      'No --config: trusting the corporate ranges, declared flows and egress allowlists the builder wrote into the templates.',
     );
   }
   let report;
   let diff;
   try {
     const assembly = readAssembly(dir);
-    report = verify(assembly, context);
+    report = await verify(assembly, context);
     if (baselineDir) {
       const baseline = readAssembly(baselineDir);
-      diff = diffPosture({ report: verify(baseline, context), assembly: baseline }, { report, assembly });
+      diff = diffPosture(
+        { report: await verify(baseline, context), assembly: baseline },
+        { report, assembly },
+      );
     }
   } catch (err) {
     if (err instanceof AssemblyError) {
@@ -102,4 +110,12 @@ export function main(argv: string[]): number {
   return report.passed && (diff?.opened.length ?? 0) === 0 ? 0 : 1;
 }
 
-if (require.main === module) process.exitCode = main(process.argv.slice(2));
+if (require.main === module) {
+  main(process.argv.slice(2)).then(
+    (code) => (process.exitCode = code),
+    (err: unknown) => {
+      console.error(err);
+      process.exitCode = 2;
+    },
+  );
+}

@@ -13,14 +13,18 @@ const CACHE = join(PROJECT_ROOT, 'node_modules', '.cache', 'ai-segmentation-blue
 export interface FunctionBundle {
   /** A directory holding the function's `index.js`. */
   readonly directory: string;
-  /** The hash of what went into it: sources, lock file, definitions, build options. */
+  /**
+   * The hash of the bundle itself: a change to the lock file that does not reach the bundle
+   * (a development tool's upgrade) leaves it, and the deployed function, unchanged.
+   */
   readonly hash: string;
 }
 
 /**
  * Bundles a function of the blueprint with esbuild: `lib/functions/<source>/handler.ts` and everything it
  * imports, the AWS SDK clients included (at the versions the lock file pins, not the runtime's),
- * minified, for Node.js 24, with `define` compiled in. A bundle is built once per hash and kept in
+ * minified, for Node.js 24, with `define` compiled in. A bundle is built once per hash of its inputs
+ * (sources, the whole lock file, definitions, build options) and kept in
  * node_modules/.cache, so that synths into fresh output directories (CI, tests) do not rebuild it.
  */
 export function functionBundle(source: string, define: Record<string, string> = {}): FunctionBundle {
@@ -56,5 +60,10 @@ export function functionBundle(source: string, define: Record<string, string> = 
       if (!existsSync(join(directory, 'index.js'))) throw err;
     }
   }
-  return { directory, hash: digest };
+  return {
+    directory,
+    hash: createHash('sha256')
+      .update(readFileSync(join(directory, 'index.js')))
+      .digest('hex'),
+  };
 }

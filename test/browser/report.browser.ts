@@ -18,7 +18,7 @@ describe('report.html in a browser', () => {
   const dir = mkdtempSync(join(tmpdir(), 'aiseg-html-'));
 
   beforeAll(async () => {
-    writeReport(verify(readAssembly(defaultAppDir())), dir);
+    writeReport(await verify(readAssembly(defaultAppDir())), dir);
     browser = await chromium.launch({ executablePath: CHROMIUM, args: ['--no-sandbox'] });
     page = await browser.newPage();
     page.on('request', (r) => requests.push(r.url()));

@@ -30,10 +30,10 @@ export function idOf(s: StackTemplate, type: string, prefix = ''): string {
 }
 
 /** The violations of an assembly changed by `mutate`, as `invariant stack/logicalId`. */
-export function violationsAfter(mutate: (a: Assembly) => void) {
+export async function violationsAfter(mutate: (a: Assembly) => void) {
   const assembly = defaultAssembly();
   mutate(assembly);
-  const report = verify(assembly);
+  const report = await verify(assembly);
   expect(report.passed).toBe(false);
   return report.invariants.flatMap((i) => i.violations);
 }

@@ -8,8 +8,22 @@ import {
 import { STATEFUL_RESOURCE_TYPES } from '../../contract/stateful-types';
 import { DATA_ZONE_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
+import { Concretizer, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
-import { actionMatches, list, matches, strings, type Statement } from './policy';
+import {
+  accessMatrix,
+  cellText,
+  granted,
+  OFF_NETWORK,
+  SOME_ORGANISATION,
+  union,
+  type AccessPrincipal,
+  type Cell,
+  type Origin,
+  type Zone,
+} from './matrix';
+import type { NetworkResult } from './network';
+import { list, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 /** Classes of data about people: only the raw readers may read them in the raw zone. */
@@ -27,6 +41,17 @@ const SAGEMAKER_CREATE = new Set([
   'sagemaker:CreateModel',
 ]);
 
+/** AWS managed policies roles of the assembly attach that grant no access to data (logs, network interfaces). */
+const NO_DATA_ACCESS_MANAGED =
+  /:iam::aws:policy\/service-role\/(AWSLambdaBasicExecutionRole|AWSLambdaVPCAccessExecutionRole)$/;
+/** What a managed policy the verifier cannot read may grant: anything. */
+const UNKNOWN_MANAGED: PolicyDocument = {
+  Statement: [{ Sid: 'UnreadableManagedPolicy', Effect: 'Allow', Action: '*', Resource: '*' }],
+};
+const ADMIN: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+export const ANOTHER_ADMIN = 'another admin in this account';
+export const ANOTHER_ACCOUNT = 'a principal in another account';
+
 interface Role {
   readonly stack: string;
   readonly id: string;
@@ -38,27 +63,44 @@ interface Role {
   readonly name: string;
   readonly tags: Record<string, string>;
   readonly statements: Statement[];
+  /** Its identity policies, concrete for the policy engine. */
+  readonly documents: PolicyDocument[];
 }
 
 export interface AccessMatrix {
   /** Data zones (bucket names) with their classification. */
   readonly zones: { name: string; classification: string }[];
-  /** Per role name: per zone, R, W, RW or '-'. */
+  /** Where requests come from: each segment, and off every network of the blueprint. */
+  readonly origins: string[];
+  /** Per principal: per zone, what it may do from anywhere: R, W, RW, '-', prefix-limited as `W[data-capture/]`. */
   readonly rows: Record<string, Record<string, string>>;
+  /** Per principal, zone and origin: what the policy engine allows. */
+  readonly cells: Record<string, Record<string, Record<string, Cell>>>;
 }
 
 export interface AccessResult {
   readonly access: AccessMatrix;
+  readonly principals: AccessPrincipal[];
+  readonly zones: Zone[];
   readonly violations: Violation[];
   readonly evidence: Evidence[];
 }
 
-export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
+export async function analyzeAccess(
+  assembly: Assembly,
+  r: Resolver,
+  network: NetworkResult,
+  /** The account's organisation, from the config; without it, the one the templates' policies name. */
+  organisation?: string,
+): Promise<AccessResult> {
   const violations: Violation[] = [];
   const evidence: Evidence[] = [];
   const resources = allResources(assembly);
+  const concrete = new Concretizer(r);
   const resolvedDoc = (doc: unknown, stack: StackTemplate) =>
     list((r.resolve(doc, stack) as { Statement?: unknown } | undefined)?.Statement) as Statement[];
+  const pseudo = (name: string, stack: StackTemplate) =>
+    concrete.value(String(r.resolve({ Ref: name }, stack)));
 
   // ---- identities ----
   const boundaries = new Set<string>();
@@ -69,6 +111,9 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
       resolvedDoc((x as { PolicyDocument: unknown }).PolicyDocument, stack),
     );
     if (p.PermissionsBoundary) boundaries.add(String(r.resolve(p.PermissionsBoundary, stack)));
+    const managed = strings(r.resolve(p.ManagedPolicyArns, stack))
+      .filter((arn) => !NO_DATA_ACCESS_MANAGED.test(concrete.value(arn)))
+      .map(() => UNKNOWN_MANAGED);
     return {
       stack: stack.id,
       id,
@@ -79,9 +124,22 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
       name,
       tags: tagsOf(resource),
       statements: [...inline],
+      documents: [
+        ...list(p.Policies).map((x) =>
+          concrete.policy((x as { PolicyDocument: unknown }).PolicyDocument, stack),
+        ),
+        ...managed,
+      ],
     };
   });
-  const roleByRef = new Map(roles.map((role) => [`ref|${role.stack}/${role.id}`, role]));
+  // A policy names its roles by Ref (`ref|`) or by name.
+  const roleByRef = new Map(
+    roles.flatMap((role) => [
+      [`ref|${role.stack}/${role.id}`, role],
+      [role.name, role],
+    ]),
+  );
+  const boundaryDocuments = new Map<string, PolicyDocument>();
   for (const { stack, id, resource } of resources) {
     if (resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::Policy') continue;
     const statements = resolvedDoc(resource.Properties?.PolicyDocument, stack);
@@ -93,7 +151,12 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
       attached.length === 0 &&
       name !== undefined &&
       [...boundaries].some((b) => b.endsWith(`:policy/${String(r.resolve(name, stack))}`));
-    for (const role of attached) role?.statements.push(...statements);
+    const document = concrete.policy(resource.Properties?.PolicyDocument, stack);
+    for (const role of attached) {
+      role?.statements.push(...statements);
+      role?.documents.push(document);
+    }
+    if (name !== undefined) boundaryDocuments.set(String(r.resolve(name, stack)), document);
     if (isBoundary) {
       evidence.push({ invariant: 7, stack: stack.id, logicalId: id, type: resource.Type });
       continue;
@@ -129,9 +192,7 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     const bucket = String(r.resolve(resource.Properties?.Bucket, stack));
     bucketPolicies.set(bucket, resolvedDoc(resource.Properties?.PolicyDocument, stack));
   }
-  const zones: AccessMatrix['zones'] = [];
-  const rows: AccessMatrix['rows'] = Object.fromEntries(roles.map((role) => [role.name, {}]));
-  // Buckets that receive another bucket's server access logs (the verifier judges them as such).
+  const zones: Zone[] = [];
   const logDestinations = new Set(
     ofType(resources, 'AWS::S3::Bucket').flatMap(({ stack, resource }) => {
       const logging = resource.Properties?.LoggingConfiguration as
@@ -230,96 +291,213 @@ export function analyzeAccess(assembly: Assembly, r: Resolver): AccessResult {
     }
     const zone = tagsOf(resource)[DATA_ZONE_TAG];
     if (!zone) continue;
-    // ---- access to a data zone: identity policy allows, bucket policy does not deny ----
-    const classification = tagsOf(resource)[DATA_CLASSIFICATION_TAG] ?? '?';
-    const name = String(r.resolve(p.BucketName ?? `${stack.id}/${id}`, stack));
-    const arn = String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack));
-    zones.push({ name: zone, classification });
-    // Reading needs the zone key's Decrypt, writing its GenerateDataKey: the key policy may refuse them.
-    const keyArn = String(encryption?.KMSMasterKeyID ?? '');
-    const keyPolicy = keyTarget ? resolvedDoc(keyTarget.resource.Properties?.KeyPolicy, keyTarget.stack) : [];
-    for (const role of roles) {
-      const read =
-        can(role, 's3:GetObject', `${arn}/any-object`, policy) && can(role, 'kms:Decrypt', keyArn, keyPolicy);
-      const write =
-        can(role, 's3:PutObject', `${arn}/any-object`, policy) &&
-        can(role, 'kms:GenerateDataKey', keyArn, keyPolicy);
-      rows[role.name][zone] = read && write ? 'RW' : read ? 'R' : write ? 'W' : '-';
-      if (
-        read &&
-        PERSONAL.includes(classification) &&
-        zone === RAW_ZONE &&
-        !RAW_READERS.has(role.tags[ROLE_TAG] ?? '')
-      ) {
-        violations.push({
-          invariant: 6,
-          stack: role.stack,
-          logicalId: role.id,
-          detail: `role ${role.name} can read raw ${classification} zone ${name}`,
-        });
-      }
-      if (read && zone === QUARANTINE_ZONE && role.tags[ROLE_TAG] !== 'break-glass') {
-        violations.push({
-          invariant: 6,
-          stack: role.stack,
-          logicalId: role.id,
-          detail: `role ${role.name} can read quarantined ${classification} records`,
-        });
-      }
-    }
+    // ---- a data zone: the matrix below says who may read and write it, from where ----
+    const bucketPolicy = ofType(resources, 'AWS::S3::BucketPolicy').find(
+      (x) => r.resolve(x.resource.Properties?.Bucket, x.stack) === bucketRef,
+    );
+    zones.push({
+      name: zone,
+      classification: tagsOf(resource)[DATA_CLASSIFICATION_TAG] ?? '?',
+      stack: stack.id,
+      logicalId: id,
+      bucketArn: concrete.value(String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack))),
+      account: pseudo('AWS::AccountId', stack),
+      region: pseudo('AWS::Region', stack),
+      keyArn: concrete.value(String(encryption?.KMSMasterKeyID ?? '')),
+      ...(bucketPolicy
+        ? {
+            bucketPolicy: concrete.policy(
+              bucketPolicy.resource.Properties?.PolicyDocument,
+              bucketPolicy.stack,
+            ),
+          }
+        : {}),
+      ...(keyTarget
+        ? { keyPolicy: concrete.policy(keyTarget.resource.Properties?.KeyPolicy, keyTarget.stack) }
+        : {}),
+    });
     evidence.push({ invariant: 6, ...where, type: resource.Type });
   }
 
-  violations.push(...trailViolations(assembly, resources, r, evidence));
-  return { access: { zones, rows }, violations, evidence };
-}
-
-/**
- * Identity-policy grants of one action on one resource, less the resource policy's denies for this
- * role (a bucket policy, or a key policy, whose account delegation makes the identity grant count).
- */
-function can(role: Role, action: string, resource: string, resourcePolicy: Statement[]): boolean {
-  const granted = role.statements.some(
-    (s) =>
-      s.Effect === 'Allow' &&
-      strings(s.Action).some((a) => actionMatches(a, action)) &&
-      strings(s.Resource).some((res) => matches(res, resource)),
-  );
-  if (!granted) return false;
-  const denied = resourcePolicy.some(
-    (s) =>
-      s.Effect === 'Deny' &&
-      strings(s.Action).some((a) => actionMatches(a, action)) &&
-      principalConditionsApply(s.Condition, role.arn) &&
-      !hasOtherConditions(s.Condition),
-  );
-  return !denied;
-}
-
-/** Whether the statement's principal-ARN conditions hold for the role (no such condition: they hold). */
-function principalConditionsApply(condition: Statement['Condition'], arn: string): boolean {
-  for (const [operator, pairs] of Object.entries(condition ?? {})) {
-    const values = strings(pairs['aws:PrincipalArn']);
-    if (pairs['aws:PrincipalArn'] === undefined) continue;
-    const listed = values.some((v) => matches(v, arn));
-    if (
-      operator.startsWith('ArnNotEquals') ||
-      operator.startsWith('ArnNotLike') ||
-      operator.startsWith('StringNotEquals')
-    ) {
-      if (listed) return false;
-    } else if (!listed) return false;
-  }
-  return true;
-}
-
-/** A deny also conditioned on something the verifier cannot evaluate for a role (network path, encryption headers). */
-function hasOtherConditions(condition: Statement['Condition']): boolean {
-  // aws:PrincipalIsAWSService is known: false for a role.
-  return Object.entries(condition ?? {}).some(([operator, pairs]) =>
-    Object.keys(pairs).some(
-      (k) => k !== 'aws:PrincipalArn' && !(k === 'aws:PrincipalIsAWSService' && operator.startsWith('Bool')),
+  // ---- who asks, and from where ----
+  const account = zones[0]?.account ?? concrete.places.account;
+  const otherAccount = account === '999999999999' ? '999999999998' : '999999999999';
+  const principals: AccessPrincipal[] = [
+    ...roles.map((role) => {
+      const boundaryName = /:policy\/(.+)$/.exec(
+        String(r.resolve(role.resource.Properties?.PermissionsBoundary, role.template)),
+      )?.[1];
+      const boundary = boundaryName ? boundaryDocuments.get(boundaryName) : undefined;
+      const arn = concrete.value(role.arn);
+      return {
+        name: role.name,
+        kind: 'role' as const,
+        arn,
+        account: /^arn:[^:]+:iam::(\d+|[^:]+):/.exec(arn)?.[1] ?? account,
+        ...(role.tags[ROLE_TAG] ? { role: role.tags[ROLE_TAG] } : {}),
+        human: isHuman(role, r),
+        stack: role.stack,
+        logicalId: role.id,
+        identity: role.documents,
+        ...(boundary ? { boundary: [boundary] } : {}),
+      };
+    }),
+    {
+      name: ANOTHER_ADMIN,
+      kind: 'another-admin',
+      arn: `arn:${concrete.places.partition}:iam::${account}:role/another-admin`,
+      account,
+      human: true,
+      identity: [ADMIN],
+    },
+    {
+      name: ANOTHER_ACCOUNT,
+      kind: 'another-account',
+      arn: `arn:${concrete.places.partition}:iam::${otherAccount}:role/another-account-admin`,
+      account: otherAccount,
+      human: true,
+      identity: [ADMIN],
+    },
+  ];
+  const origins = originsOf(network, r, concrete);
+  const named = new Set(
+    [...JSON.stringify([zones, origins]).matchAll(/"aws:PrincipalOrgID":(?:\[)?"(o-[a-z0-9]+)"/gi)].map(
+      (m) => m[1],
     ),
+  );
+  const matrix = await accessMatrix(
+    principals,
+    zones,
+    origins,
+    organisation ?? (named.size === 1 ? [...named][0] : SOME_ORGANISATION),
+  );
+  const errorsSeen = new Set<string>();
+  for (const e of matrix.errors) {
+    if (errorsSeen.has(`${e.zone}\u0000${e.error}`)) continue;
+    errorsSeen.add(`${e.zone}\u0000${e.error}`);
+    const z = zones.find((x) => x.name === e.zone);
+    violations.push({
+      invariant: 6,
+      stack: z?.stack ?? '-',
+      logicalId: z?.logicalId ?? '-',
+      detail: `the policy engine could not evaluate ${e.request} for ${e.principal}: ${e.error}`,
+    });
+  }
+  const rows: AccessMatrix['rows'] = {};
+  for (const p of principals) {
+    rows[p.name] = {};
+    for (const z of zones) {
+      const cells = Object.values(matrix.cells[p.name][z.name]);
+      const reach: Cell = { read: union(cells.map((c) => c.read)), write: union(cells.map((c) => c.write)) };
+      rows[p.name][z.name] = cellText(reach);
+      const from = Object.entries(matrix.cells[p.name][z.name])
+        .filter(([, c]) => granted(c.read))
+        .map(([o]) => o);
+      if (!granted(reach.read) && !granted(reach.write)) continue;
+      const at =
+        p.stack && p.logicalId
+          ? { stack: p.stack, logicalId: p.logicalId }
+          : { stack: z.stack, logicalId: z.logicalId };
+      const who = p.kind === 'role' ? `role ${p.name}` : p.name;
+      if (p.kind === 'another-account') {
+        violations.push({
+          invariant: 6,
+          ...at,
+          detail: `${who} can ${granted(reach.read) ? 'read' : 'write'} ${z.classification} zone ${z.name} (${rows[p.name][z.name]})`,
+        });
+        continue;
+      }
+      if (!granted(reach.read)) continue;
+      const rawReader = p.kind === 'role' && RAW_READERS.has(p.role ?? '');
+      if (PERSONAL.includes(z.classification) && z.name === RAW_ZONE && !rawReader) {
+        violations.push({
+          invariant: 6,
+          ...at,
+          detail: `${who} can read raw ${z.classification} zone ${z.name} (from ${from.join(', ')})`,
+        });
+      }
+      if (z.name === QUARANTINE_ZONE && p.role !== 'break-glass') {
+        violations.push({
+          invariant: 6,
+          ...at,
+          detail: `${who} can read quarantined ${z.classification} records (from ${from.join(', ')})`,
+        });
+      }
+      if (
+        p.kind === 'another-admin' &&
+        PERSONAL.includes(z.classification) &&
+        z.name !== RAW_ZONE &&
+        z.name !== QUARANTINE_ZONE
+      ) {
+        violations.push({
+          invariant: 6,
+          ...at,
+          detail: `${who} can read ${z.classification} zone ${z.name}: the zone's policies do not limit its readers (from ${from.join(', ')})`,
+        });
+      }
+    }
+  }
+
+  violations.push(...trailViolations(assembly, resources, r, evidence));
+  return {
+    access: {
+      zones: zones.map((z) => ({ name: z.name, classification: z.classification })),
+      origins: origins.map((o) => o.name),
+      rows,
+      cells: matrix.cells,
+    },
+    principals,
+    zones,
+    violations,
+    evidence,
+  };
+}
+
+/** Each segment (through its S3 endpoint if it has one) and off-network. */
+function originsOf(network: NetworkResult, r: Resolver, concrete: Concretizer): Origin[] {
+  const { model, reachability } = network;
+  const origins: Origin[] = reachability.segments.map((segment) => {
+    const vpcs = model.vpcs.filter((v) => v.segment === segment).map((v) => v.key);
+    const endpoint = model.endpoints.find((e) => e.service === 's3' && vpcs.includes(e.vpc));
+    const target = endpoint && r.target(`ref|${endpoint.key}`);
+    const policy = target?.resource.Properties?.PolicyDocument;
+    return {
+      name: segment,
+      segment,
+      ...(endpoint
+        ? {
+            endpoint: {
+              id: concrete.value(`ref|${endpoint.key}`),
+              vpc: concrete.value(`ref|${endpoint.vpc}`),
+              ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
+            },
+          }
+        : {}),
+      reachesS3: endpoint !== undefined || (reachability.matrix[segment]?.internet ?? 'none') !== 'none',
+    };
+  });
+  return [...origins, { name: OFF_NETWORK, reachesS3: true }];
+}
+
+/** An endpoint policy's `{"AWS": "*"}` is `*` (AWS reads them alike; the engine takes only the latter). */
+function anyPrincipal(doc: PolicyDocument): PolicyDocument {
+  const star = (principal: unknown) =>
+    JSON.stringify(principal) === JSON.stringify({ AWS: '*' }) ? '*' : principal;
+  return { ...doc, Statement: doc.Statement.map((s) => ({ ...s, Principal: star(s.Principal) })) };
+}
+
+/** A role people assume: tagged so, or trusting an AWS principal without being tagged a service role. */
+function isHuman(role: Role, r: Resolver): boolean {
+  const trust = list(
+    (r.resolve(role.resource.Properties?.AssumeRolePolicyDocument, role.template) as { Statement?: unknown })
+      ?.Statement,
+  ) as Statement[];
+  const assumedByPeople = trust.some(
+    (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('"AWS"'),
+  );
+  return (
+    role.tags[ROLE_TYPE_TAG] === ROLE_TYPES.human ||
+    (assumedByPeople && role.tags[ROLE_TYPE_TAG] !== ROLE_TYPES.service)
   );
 }
 
@@ -390,13 +568,7 @@ function checkRole(role: Role, r: Resolver, violations: Violation[], evidence: E
   const trust = list(
     (r.resolve(p.AssumeRolePolicyDocument, role.template) as { Statement?: unknown })?.Statement,
   ) as Statement[];
-  const assumedByPeople = trust.some(
-    (s) => s.Effect === 'Allow' && JSON.stringify(s.Principal ?? {}).includes('"AWS"'),
-  );
-  const human =
-    role.tags[ROLE_TYPE_TAG] === ROLE_TYPES.human ||
-    (assumedByPeople && role.tags[ROLE_TYPE_TAG] !== ROLE_TYPES.service);
-  if (!human) return;
+  if (!isHuman(role, r)) return;
   for (const s of trust.filter((x) => x.Effect === 'Allow')) {
     if (String(s.Condition?.Bool?.['aws:MultiFactorAuthPresent']) !== 'true') {
       violations.push({

@@ -1,4 +1,6 @@
 import type { Assembly, CfnResource } from './assembly';
+import { describe } from './exfiltration';
+import { gains, union, type Cell } from './matrix';
 import { acknowledgementGroups, type VerificationReport } from './verify';
 
 /**
@@ -16,8 +18,10 @@ export interface PostureDiff {
   readonly invariants: { id: number; title: string; before: boolean; after: boolean }[];
   /** Reachability cells that changed (`to` is a segment, `internet`, `corporate` or `inbound`). */
   readonly paths: { from: string; to: string; before: string; after: string; opened: boolean }[];
-  /** Access cells that changed, per role and zone. */
+  /** Access cells that changed, per principal and zone (over every origin). */
   readonly access: { role: string; zone: string; before: string; after: string; gained: boolean }[];
+  /** Exfiltration cells (a class read by a principal from an origin, and a way out) gained or lost. */
+  readonly exfiltration: { added: string[]; removed: string[] };
   /** Open rule-pack findings, as `pack rule at resource`. */
   readonly findings: { added: string[]; removed: string[] };
   /** Acknowledgements, as `pack rule: reason`. */
@@ -29,8 +33,10 @@ export interface PostureDiff {
     change: 'added' | 'removed' | 'changed';
     properties: string[];
   }[];
-  /** What opened, one line each: a path, an access, a broken invariant, an open finding. */
+  /** What opened that no declaration of the new config covers, one line each: the diff fails on these. */
   readonly opened: string[];
+  /** What opened that a declaration covers (a declared flow, an egress allowlist), and which. */
+  readonly covered: { opening: string; declaration: string }[];
 }
 
 const NONE = new Set(['none', '-', undefined]);
@@ -40,6 +46,12 @@ export function diffPosture(
   after: { report: VerificationReport; assembly: Assembly },
 ): PostureDiff {
   const opened: string[] = [];
+  const covered: PostureDiff['covered'] = [];
+  const declared = after.report.declarations;
+  const open = (opening: string, declaration: string | undefined) => {
+    if (declaration) covered.push({ opening, declaration });
+    else opened.push(opening);
+  };
   const invariants = after.report.invariants
     .map((inv) => ({
       id: inv.id,
@@ -68,11 +80,26 @@ export function diffPosture(
     if (a === b) continue;
     const isOpened = NONE.has(b) && !NONE.has(a);
     paths.push({ from, to, before: b, after: a, opened: isOpened });
-    if (isOpened) opened.push(`path ${from} -> ${to}: ${a}`);
+    if (!isOpened) continue;
+    const flow = declared.flows.some((f) => f.from === from && f.to === to);
+    const allowlist =
+      to === 'internet' && a === 'via-firewall' && (declared.egressAllowlists[from] ?? []).length > 0;
+    open(
+      `path ${from} -> ${to}: ${a}`,
+      flow
+        ? `declared flow ${from} -> ${to} (${declared.source})`
+        : allowlist
+          ? `segments.${from}.egressAllowlist (${declared.source})`
+          : undefined,
+    );
   }
 
   const access: PostureDiff['access'] = [];
   const rolesOf = (r: VerificationReport) => Object.keys(r.access.rows);
+  const reach = (r: VerificationReport, role: string, zone: string): Cell => {
+    const cells = Object.values(r.access.cells[role]?.[zone] ?? {});
+    return { read: union(cells.map((c) => c.read)), write: union(cells.map((c) => c.write)) };
+  };
   for (const role of new Set([...rolesOf(before.report), ...rolesOf(after.report)])) {
     const [rowBefore, rowAfter] = [
       before.report.access.rows[role] ?? {},
@@ -81,16 +108,30 @@ export function diffPosture(
     for (const zone of new Set([...Object.keys(rowBefore), ...Object.keys(rowAfter)])) {
       const [b, a] = [rowBefore[zone] ?? '-', rowAfter[zone] ?? '-'];
       if (a === b) continue;
-      const gained = [...a].some((letter) => letter !== '-' && !b.includes(letter));
+      const [cb, ca] = [reach(before.report, role, zone), reach(after.report, role, zone)];
+      const gained = gains(cb.read, ca.read) || gains(cb.write, ca.write);
       access.push({ role, zone, before: b, after: a, gained });
-      if (gained) opened.push(`access ${role} on ${zone}: ${b} -> ${a}`);
+      if (gained) open(`access ${role} on ${zone}: ${b} -> ${a}`, undefined);
     }
   }
+
+  const exfiltrationCells = (r: VerificationReport) =>
+    new Map<string, string | undefined>(
+      r.exfiltration.flatMap((row) =>
+        row.ways.map((way): [string, string | undefined] => [
+          `${row.classification} ${row.zone}: ${row.principal} from ${row.origin} -> ${describe(way)}`,
+          way.declaredBy,
+        ]),
+      ),
+    );
+  const [exBefore, exAfter] = [exfiltrationCells(before.report), exfiltrationCells(after.report)];
+  const exfiltration = added([...exBefore.keys()], [...exAfter.keys()]);
+  for (const cell of exfiltration.added) open(`exfiltration ${cell}`, exAfter.get(cell));
 
   const openFindings = (r: VerificationReport) =>
     r.ruleFindings.open.flatMap((f) => f.resources.map((res) => `${f.pack} ${f.rule} at ${res}`));
   const findings = added(openFindings(before.report), openFindings(after.report));
-  for (const f of findings.added) opened.push(`open finding ${f}`);
+  for (const f of findings.added) open(`open finding ${f}`, undefined);
   const acks = (r: VerificationReport) =>
     acknowledgementGroups(r.ruleFindings.acknowledged).map((g) => `${g.pack} ${g.rule}: ${g.reason}`);
 
@@ -100,10 +141,12 @@ export function diffPosture(
     invariants,
     paths,
     access,
+    exfiltration,
     findings,
     acknowledgements: added(acks(before.report), acks(after.report)),
     resources: resourceChanges(before.assembly, after.assembly),
     opened,
+    covered,
   };
 }
 
@@ -152,12 +195,22 @@ export function renderDiffMarkdown(d: PostureDiff): string {
   const out = ['# Posture diff', '', `Baseline assembly ${d.baseline}, current ${d.current}.`, ''];
   out.push(
     d.opened.length > 0
-      ? `**${d.opened.length} openings**, none covered by a declaration (the config declares no flows or accepted risks):`
-      : '**Nothing opened.**',
+      ? `**${d.opened.length} openings no declaration of the config covers:**`
+      : d.covered.length > 0
+        ? '**Nothing opened that a declaration does not cover.**'
+        : '**Nothing opened.**',
     '',
     ...d.opened.map((o) => `- ${o}`),
     '',
   );
+  if (d.covered.length > 0) {
+    out.push(
+      `${d.covered.length} openings covered by a declaration:`,
+      '',
+      ...d.covered.map((c) => `- ${c.opening}: covered by ${c.declaration}`),
+      '',
+    );
+  }
   const table = (title: string, head: string[], rows: string[][]) => {
     if (rows.length === 0) return;
     out.push(`## ${title}`, '', `| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`);
@@ -189,6 +242,7 @@ export function renderDiffMarkdown(d: PostureDiff): string {
       '',
     );
   };
+  list('Exfiltration', d.exfiltration);
   list('Open findings', d.findings);
   list('Acknowledgements', d.acknowledgements);
   table(

@@ -70,6 +70,13 @@ export const INVARIANTS = [
     hipaa: ['164.308(a)(1)(ii)(D)', '164.308(a)(6)(ii)', '164.312(b)'],
     nist: ['AU-6', 'AU-12', 'IR-6', 'SI-4(5)'],
   },
+  {
+    id: 12,
+    title:
+      'phi and pii leave only by declared ways: every principal that can read them, from every origin, reaches only the internet domains, segments and networks the config declares',
+    hipaa: ['164.308(a)(4)(ii)(B)', '164.312(e)(1)', '164.502(b)'],
+    nist: ['AC-4', 'SC-7(10)', 'AC-21'],
+  },
 ] as const;
 
 export type InvariantId = (typeof INVARIANTS)[number]['id'];

@@ -28,6 +28,15 @@ export interface ReportContext {
    */
   readonly declared?: SegmentationMetadata;
   /**
+   * Each segment's egress allowlist from the config the user names: with it, internet egress
+   * counts as a declared way out of a segment only for the domains the config lists.
+   */
+  readonly egressAllowlists?: Readonly<Record<string, readonly string[]>>;
+  /** Whether the config enables the break-glass role (`identities.breakGlass.enabled`). */
+  readonly breakGlassEnabled?: boolean;
+  /** The account's organisation, from the config (`environment.organizationId`). */
+  readonly organizationId?: string;
+  /**
    * From the config: what each segment's IDS/IPS does with each rule category (`drop`, `alert`,
    * `off`), and the category of each rule, by sid (from the rule files). With them, the firewall
    * check also proves each loaded rule acts as its category's mode says.

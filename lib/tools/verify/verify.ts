@@ -3,6 +3,8 @@ import { join } from 'node:path';
 import { analyzeAccess, type AccessMatrix } from './access';
 import { analyzeDelivery, type DeliveryPath } from './delivery';
 import type { Assembly } from './assembly';
+import { analyzeExfiltration, describe, type ExfiltrationRow } from './exfiltration';
+import { cellText, type Cell } from './matrix';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
 import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
@@ -32,6 +34,17 @@ export interface VerificationReport {
   readonly invariants: { id: number; title: string; passed: boolean; violations: Violation[] }[];
   readonly reachability: Reachability;
   readonly access: AccessMatrix;
+  /**
+   * What the verifier took as declared: from the config given with --config, or from the templates
+   * (the flows in their metadata, the domains in their firewall allowlists).
+   */
+  readonly declarations: {
+    source: string;
+    flows: { from: string; to: string; ports?: string }[];
+    egressAllowlists: Record<string, readonly string[]>;
+  };
+  /** For each data class: who reads it from where, and the ways it could then leave (declared or not). */
+  readonly exfiltration: ExfiltrationRow[];
   readonly network: Pick<NetworkModel, 'firewalls' | 'endpoints'> & {
     vpcs: { key: string; segment: string; kind?: string; cidr: string }[];
     subnets: { segment: string; tier?: string; zone: string; cidr: string }[];
@@ -51,18 +64,39 @@ export interface VerificationReport {
 }
 
 /** Proves the invariants over the templates of an assembly, or names what breaks them. */
-export function verify(assembly: Assembly, context: ReportContext = {}): VerificationReport {
+export async function verify(assembly: Assembly, context: ReportContext = {}): Promise<VerificationReport> {
   const resolver = new Resolver(assembly);
   const metadata = context.declared ?? mergedMetadata(assembly);
   const network = analyzeNetwork(assembly, resolver, metadata, context.ips);
-  const access = analyzeAccess(assembly, resolver);
+  const access = await analyzeAccess(assembly, resolver, network, context.organizationId);
   const delivery = analyzeDelivery(assembly, resolver);
-  const violations = [...network.violations, ...access.violations, ...delivery.violations];
-  const evidence: Evidence[] = [...network.evidence, ...access.evidence, ...delivery.evidence];
+  const summary = reviewerSummary(assembly, resolver, metadata);
+  const exfiltration = analyzeExfiltration({
+    principals: access.principals,
+    zones: access.zones,
+    cells: access.access.cells,
+    reachability: network.reachability,
+    allowedDomains: summary.allowedDomains,
+    declared: metadata,
+    ...(context.egressAllowlists ? { egressAllowlists: context.egressAllowlists } : {}),
+    ...(context.breakGlassEnabled !== undefined ? { breakGlassEnabled: context.breakGlassEnabled } : {}),
+  });
+  const violations = [
+    ...network.violations,
+    ...access.violations,
+    ...exfiltration.violations,
+    ...delivery.violations,
+  ];
+  const evidence: Evidence[] = [
+    ...network.evidence,
+    ...access.evidence,
+    ...exfiltration.evidence,
+    ...delivery.evidence,
+  ];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
   return {
     provenance: provenance(assembly, context),
-    summary: reviewerSummary(assembly, resolver, metadata),
+    summary,
     // Fails closed: a value the verifier could not resolve may hide a path or a grant.
     passed: violations.length === 0 && resolver.unresolved.length === 0,
     invariants: INVARIANTS.map((inv) => {
@@ -71,6 +105,12 @@ export function verify(assembly: Assembly, context: ReportContext = {}): Verific
     }),
     reachability: network.reachability,
     access: access.access,
+    declarations: {
+      source: context.declared ? `config ${context.configSource ?? ''}`.trim() : 'templates',
+      flows: [...(metadata.declaredFlows ?? [])],
+      egressAllowlists: { ...(context.egressAllowlists ?? summary.allowedDomains) },
+    },
+    exfiltration: exfiltration.rows,
     network: {
       vpcs: network.model.vpcs.map((v) => ({ key: v.key, segment: v.segment, kind: v.kind, cidr: v.cidr })),
       subnets: network.model.subnets.map((s) => ({
@@ -149,6 +189,18 @@ export function writeReport(report: VerificationReport, dir: string): void {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
 
+/** A zone's cell for one principal: what it may do, with the origins it may do it from. */
+function originsOfCell(byOrigin: Record<string, Cell>): string {
+  const groups = new Map<string, string[]>();
+  for (const [origin, c] of Object.entries(byOrigin)) {
+    const text = cellText(c);
+    if (text !== '-') groups.set(text, [...(groups.get(text) ?? []), origin]);
+  }
+  return groups.size === 0
+    ? '-'
+    : [...groups].map(([text, origins]) => `${text} from ${origins.join(', ')}`).join('; ');
+}
+
 export function renderMarkdown(report: VerificationReport): string {
   const out: string[] = [];
   const { reachability: reach } = report;
@@ -214,17 +266,40 @@ export function renderMarkdown(report: VerificationReport): string {
     '',
     '## Data access',
     '',
-    'Who can read (R) or write (W) each data zone: identity policies allowing it, less bucket-policy denies naming the role.',
+    "Who can read (R) or write (W) each data zone, and from where, as the policy engine (`@cloud-copilot/iam-simulate`) decides each request: identity policies, permission boundary, bucket policy, the origin's VPC endpoint policy, and the zone key's policy (S3 calls KMS on the caller's behalf). Origins are each segment (through its S3 endpoint) and `off-network`; access limited to some prefixes shows them, as `W[data-capture/]`. Every role is a row, with two principals no template names: another administrator of this account (allowed everything by its own policies, no boundary) and an administrator of another account in the organisation.",
     '',
   );
   const zones = report.access.zones;
   out.push(
-    `| role | ${zones.map((z) => `${z.name} (${z.classification})`).join(' | ')} |`,
+    `| principal | ${zones.map((z) => `${z.name} (${z.classification})`).join(' | ')} |`,
     `| --- | ${zones.map(() => '---').join(' | ')} |`,
   );
-  for (const [role, row] of Object.entries(report.access.rows)) {
-    if (zones.every((z) => (row[z.name] ?? '-') === '-')) continue;
-    out.push(`| ${role} | ${zones.map((z) => row[z.name] ?? '-').join(' | ')} |`);
+  for (const principal of Object.keys(report.access.rows)) {
+    const shown = zones.map((z) => originsOfCell(report.access.cells[principal]?.[z.name] ?? {}));
+    if (shown.every((x) => x === '-')) continue;
+    out.push(`| ${cell(principal)} | ${shown.map(cell).join(' | ')} |`);
+  }
+  const silent = Object.keys(report.access.rows).filter((p) =>
+    zones.every((z) => (report.access.rows[p][z.name] ?? '-') === '-'),
+  );
+  if (silent.length > 0)
+    out.push('', `No access to any zone, from anywhere: ${silent.map(cell).join(', ')}.`);
+  out.push(
+    '',
+    '## Exfiltration',
+    '',
+    'For each data class, each principal that can read it, from where, and the ways the data could then leave: internet egress (with its domains), paths to other segments or the corporate network, reading off-network, another account. phi and pii may leave only by a way the config declares (invariant 12).',
+    '',
+    '| class | zone | principal | from | ways out | declared by |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const row of report.exfiltration) {
+    const ways = row.ways.length === 0 ? ['none'] : row.ways.map(describe);
+    const declared =
+      row.ways.length === 0 ? '-' : row.ways.map((w) => w.declaredBy ?? '**undeclared**').join('; ');
+    out.push(
+      `| ${row.classification} | ${row.zone} | ${cell(row.principal)} | ${row.origin} | ${cell(ways.join('; '))} | ${cell(declared)} |`,
+    );
   }
   out.push(
     '',

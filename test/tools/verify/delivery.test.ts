@@ -1,5 +1,5 @@
 import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
-import { renderMarkdown, verify } from '../../../lib/tools/verify/verify';
+import { renderMarkdown, verify, type VerificationReport } from '../../../lib/tools/verify/verify';
 import { idOf, resources, stack, violationsAfter } from '../../support/assembly';
 import { defaultAppDir } from '../../support/default-app';
 
@@ -13,14 +13,16 @@ interface PolicyStatement {
 const statementsOf = (document: unknown) => (document as { Statement: PolicyStatement[] }).Statement;
 
 /** Invariant 11's violations after a change to the default assembly, as their details. */
-const signalViolations = (mutate: (a: Assembly) => void) =>
-  violationsAfter(mutate)
-    .filter((v) => v.invariant === 11)
-    .map((v) => v.detail);
+const signalViolations = async (mutate: (a: Assembly) => void) =>
+  (await violationsAfter(mutate)).filter((v) => v.invariant === 11).map((v) => v.detail);
 
 describe('invariant 11 over the default blueprint', () => {
-  const report = verify(readAssembly(defaultAppDir()));
-  const paths = report.delivery;
+  let report: VerificationReport;
+  let paths: VerificationReport['delivery'];
+  beforeAll(async () => {
+    report = await verify(readAssembly(defaultAppDir()));
+    paths = report.delivery;
+  });
   const kinds = (kind: string) => paths.filter((p) => p.kind === kind);
 
   test('holds: every signal path is admitted', () => {
@@ -61,8 +63,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
         .PolicyDocument,
     );
 
-  test('a topic policy that admits EventBridge only: every alarm goes silent', () => {
-    const details = signalViolations((a) => {
+  test('a topic policy that admits EventBridge only: every alarm goes silent', async () => {
+    const details = await signalViolations((a) => {
       const list = topicPolicy(a);
       list.splice(
         list.findIndex((s) => s.Sid === 'ThisAccountsAlarmsPublish'),
@@ -75,8 +77,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     );
   });
 
-  test('a publisher admitted without aws:SourceAccount or aws:SourceArn (confused deputy)', () => {
-    const details = signalViolations((a) => {
+  test('a publisher admitted without aws:SourceAccount or aws:SourceArn (confused deputy)', async () => {
+    const details = await signalViolations((a) => {
       delete topicPolicy(a).find((s) => s.Sid === 'ThisAccountsEventRulesPublish')!.Condition;
     });
     expect(
@@ -84,8 +86,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ).toBe(true);
   });
 
-  test('a topic key that does not admit CloudWatch', () => {
-    const details = signalViolations((a) => {
+  test('a topic key that does not admit CloudWatch', async () => {
+    const details = await signalViolations((a) => {
       const audit = stack(a, 'Audit');
       const key = resources(audit)[idOf(audit, 'AWS::KMS::Key')];
       const list = statementsOf(key.Properties.KeyPolicy);
@@ -99,8 +101,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ).toBe(true);
   });
 
-  test('a topic under the AWS managed SNS key, which no alarm can use', () => {
-    const details = signalViolations((a) => {
+  test('a topic under the AWS managed SNS key, which no alarm can use', async () => {
+    const details = await signalViolations((a) => {
       const audit = stack(a, 'Audit');
       resources(audit)[idOf(audit, 'AWS::SNS::Topic')].Properties.KmsMasterKeyId = 'alias/aws/sns';
     });
@@ -109,8 +111,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ).toBe(true);
   });
 
-  test('a traced function whose role cannot write traces', () => {
-    const details = signalViolations((a) => {
+  test('a traced function whose role cannot write traces', async () => {
+    const details = await signalViolations((a) => {
       const identity = stack(a, 'Identity');
       for (const r of Object.values(resources(identity))) {
         if (r.Type !== 'AWS::IAM::ManagedPolicy') continue;
@@ -125,8 +127,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ]);
   });
 
-  test('a boundary that cuts what the role grants (tracing)', () => {
-    const details = signalViolations((a) => {
+  test('a boundary that cuts what the role grants (tracing)', async () => {
+    const details = await signalViolations((a) => {
       const audit = stack(a, 'Audit');
       const boundary = resources(audit)[idOf(audit, 'AWS::IAM::ManagedPolicy', 'PermissionBoundary')];
       const [ceiling] = statementsOf(boundary.Properties.PolicyDocument);
@@ -135,8 +137,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     expect(details.some((d) => d.includes('Allow xray:PutTraceSegments'))).toBe(true);
   });
 
-  test('a dead-letter queue key that refuses the stage: its failures would be lost', () => {
-    const details = signalViolations((a) => {
+  test('a dead-letter queue key that refuses the stage: its failures would be lost', async () => {
+    const details = await signalViolations((a) => {
       const data = stack(a, 'Data');
       const key = resources(data)[idOf(data, 'AWS::KMS::Key', 'PseudonymizationDeadLetterKey')];
       const deny = statementsOf(key.Properties.KeyPolicy).find(
@@ -154,8 +156,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ).toBe(true);
   });
 
-  test("the stage rule's target without a Lambda permission", () => {
-    const details = signalViolations((a) => {
+  test("the stage rule's target without a Lambda permission", async () => {
+    const details = await signalViolations((a) => {
       const pipeline = stack(a, 'Pipeline');
       delete resources(pipeline)[idOf(pipeline, 'AWS::Lambda::Permission')];
     });
@@ -166,8 +168,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     ]);
   });
 
-  test('an access-log destination with an Object Lock default retention', () => {
-    const details = signalViolations((a) => {
+  test('an access-log destination with an Object Lock default retention', async () => {
+    const details = await signalViolations((a) => {
       const audit = stack(a, 'Audit');
       const [id] = Object.entries(resources(audit)).find(
         ([, r]) => r.Type === 'AWS::S3::Bucket' && r.Properties.LoggingConfiguration === undefined,
@@ -183,8 +185,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
     );
   });
 
-  test('a log group resource policy that forgets the firewall alert groups', () => {
-    const details = signalViolations((a) => {
+  test('a log group resource policy that forgets the firewall alert groups', async () => {
+    const details = await signalViolations((a) => {
       const audit = stack(a, 'Audit');
       delete resources(audit)[idOf(audit, 'AWS::Logs::ResourcePolicy')];
     });

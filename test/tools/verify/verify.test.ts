@@ -17,6 +17,7 @@ import {
   readableReferences,
   renderMarkdown,
   verify,
+  type VerificationReport,
   writeReport,
 } from '../../../lib/tools/verify/verify';
 import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
@@ -29,7 +30,10 @@ import { main } from '../../../scripts/verify';
 const ROOT = join(__dirname, '..', '..', '..');
 
 describe('the default blueprint', () => {
-  const report = verify(readAssembly(defaultAppDir()));
+  let report: VerificationReport;
+  beforeAll(async () => {
+    report = await verify(readAssembly(defaultAppDir()));
+  });
 
   test('every invariant holds', () => {
     expect(report.invariants.filter((i) => !i.passed)).toEqual([]);
@@ -91,6 +95,31 @@ describe('the default blueprint', () => {
     ).toEqual(['aiseg-pseudonymization']);
   });
 
+  test('the exfiltration matrix: pii read in development leaves only through its declared allowlist; phi never leaves', () => {
+    const ways = (zone: string) =>
+      report.exfiltration
+        .filter((row) => row.zone === zone)
+        .map(
+          (row) =>
+            `${row.principal} from ${row.origin}: ${row.ways.map((w) => `${w.kind} ${w.declaredBy ?? 'UNDECLARED'}`).join('; ') || 'none'}`,
+        );
+    const declared = 'internet the firewall allowlist of development (templates)';
+    // Curated's readers (the bucket policy names three roles) from each endpoint its perimeter admits
+    // (development, pipeline, training): only development has a way out, its allowlist.
+    expect(ways('curated')).toEqual(
+      ['aiseg-data-scientist', 'aiseg-development-sagemaker', 'aiseg-training-sagemaker'].flatMap((role) => [
+        `${role} from development: ${declared}`,
+        `${role} from pipeline: none`,
+        `${role} from training: none`,
+      ]),
+    );
+    expect(ways('raw')).toEqual(['aiseg-pseudonymization from pipeline: none']);
+    expect(ways('quarantine')).toEqual([]);
+    expect(renderMarkdown(report)).toContain(
+      '| pii | curated | aiseg-data-scientist | development | the internet (pypi.org, ',
+    );
+  });
+
   test('the report lists every rule-pack acknowledgement with its reason, and a control map', () => {
     expect(report.ruleFindings.open).toEqual([]);
     expect(report.ruleFindings.acknowledged.length).toBeGreaterThan(20);
@@ -144,7 +173,7 @@ describe('the network diagram, as Mermaid itself reads it', () => {
     };
   };
 
-  test("segments named like the diagram's own nodes and keywords stay apart: one subgraph each, one internet node", () => {
+  test("segments named like the diagram's own nodes and keywords stay apart: one subgraph each, one internet node", async () => {
     const renamed: Record<string, string> = {
       development: 'internet',
       training: 'end',
@@ -160,7 +189,7 @@ describe('the network diagram, as Mermaid itself reads it', () => {
         }
       }
     }
-    const diagram = parsed(renderMarkdown(verify(assembly)));
+    const diagram = parsed(renderMarkdown(await verify(assembly)));
     expect(diagram.subgraphs.map((g) => g.title).sort()).toEqual([
       'corporate (inference) 10.30.0.0/16',
       'default (pipeline) 10.40.0.0/16',
@@ -182,15 +211,19 @@ describe('the network diagram, as Mermaid itself reads it', () => {
 });
 
 describe('what a reviewer reads first', () => {
-  const report = verify(readAssembly(defaultAppDir()), {
-    configSource: 'built-in defaults',
-    commit: '0123456789abcdef0123456789abcdef01234567',
-    generatedAt: '2026-12-01T00:00:00.000Z',
-    tools: { 'ai-segmentation-blueprint': '0.1.0' },
+  let report: VerificationReport;
+  let md: string;
+  beforeAll(async () => {
+    report = await verify(readAssembly(defaultAppDir()), {
+      configSource: 'built-in defaults',
+      commit: '0123456789abcdef0123456789abcdef01234567',
+      generatedAt: '2026-12-01T00:00:00.000Z',
+      tools: { 'ai-segmentation-blueprint': '0.1.0' },
+    });
+    md = renderMarkdown(report);
   });
-  const md = renderMarkdown(report);
 
-  test('provenance at the top: config, environment, prefix, commit, date, assembly hash, tools', () => {
+  test('provenance at the top: config, environment, prefix, commit, date, assembly hash, tools', async () => {
     expect(report.provenance).toMatchObject({
       configSource: 'built-in defaults',
       environment: 'environment-agnostic',
@@ -201,27 +234,29 @@ describe('what a reviewer reads first', () => {
     });
     expect(report.provenance.assemblyHash).toMatch(/^[0-9a-f]{64}$/);
     expect(md.indexOf('| assembly SHA-256 |')).toBeLessThan(md.indexOf('## Invariants'));
-    const bound = verify(readAssembly(exampleAppDir())).provenance;
+    const bound = (await verify(readAssembly(exampleAppDir()))).provenance;
     expect(bound).toMatchObject({ environment: '123456789012/eu-west-1', namePrefix: 'acme-ai' });
     expect(bound.assemblyHash).not.toBe(report.provenance.assemblyHash);
   });
 
-  test('the config: as the build recorded it, as --config names it, and both when they differ', () => {
+  test('the config: as the build recorded it, as --config names it, and both when they differ', async () => {
     const recorded = defaultAssembly();
     const audit = stack(recorded, 'Audit');
     (audit.template as { Metadata?: Record<string, unknown> }).Metadata = {
       'ai-segmentation:config-source': 'config/example.json',
     };
-    expect(verify(recorded).provenance.configSource).toBe('config/example.json (recorded by the build)');
-    expect(verify(recorded, { configSource: 'config/example.json' }).provenance.configSource).toBe(
+    expect((await verify(recorded)).provenance.configSource).toBe(
+      'config/example.json (recorded by the build)',
+    );
+    expect((await verify(recorded, { configSource: 'config/example.json' })).provenance.configSource).toBe(
       'config/example.json',
     );
-    expect(verify(recorded, { configSource: 'my.json' }).provenance.configSource).toBe(
+    expect((await verify(recorded, { configSource: 'my.json' })).provenance.configSource).toBe(
       'my.json (the build recorded config/example.json)',
     );
     const unrecorded = defaultAssembly();
     delete (stack(unrecorded, 'Audit').template as { Metadata?: unknown }).Metadata;
-    expect(verify(unrecorded).provenance.configSource).toBe(
+    expect((await verify(unrecorded)).provenance.configSource).toBe(
       'not recorded by the build, and not given with --config',
     );
   });
@@ -281,8 +316,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     >;
   };
 
-  test('a training policy without stateful default actions: unmatched traffic passes', () => {
-    const found = violationsAfter((a) => {
+  test('a training policy without stateful default actions: unmatched traffic passes', async () => {
+    const found = await violationsAfter((a) => {
       delete policyOf(a, 'training').StatefulDefaultActions;
     });
     expect(found).toContainEqual(
@@ -296,8 +331,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('a training policy that drops only established flows: the kind without internet needs drop_strict', () => {
-    const found = violationsAfter((a) => {
+  test('a training policy that drops only established flows: the kind without internet needs drop_strict', async () => {
+    const found = await violationsAfter((a) => {
       policyOf(a, 'training').StatefulDefaultActions = ['aws:drop_established', 'aws:alert_established'];
     });
     expect(found.map((v) => v.detail)).toEqual(
@@ -307,8 +342,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('development alerting on unmatched traffic without dropping it', () => {
-    const found = violationsAfter((a) => {
+  test('development alerting on unmatched traffic without dropping it', async () => {
+    const found = await violationsAfter((a) => {
       policyOf(a, 'development').StatefulDefaultActions = ['aws:alert_established'];
     });
     expect(found).toContainEqual(
@@ -321,8 +356,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('a pass-everything rule group at priority 1 in training', () => {
-    const found = violationsAfter((a) => {
+  test('a pass-everything rule group at priority 1 in training', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-training');
       resources(t).PassEverything = {
         Type: 'AWS::NetworkFirewall::RuleGroup',
@@ -352,8 +387,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test("development's domain allowlist added to the training policy", () => {
-    const found = violationsAfter((a) => {
+  test("development's domain allowlist added to the training policy", async () => {
+    const found = await violationsAfter((a) => {
       const dev = stack(a, 'Network-development');
       const t = stack(a, 'Network-training');
       resources(t).Allowlist =
@@ -372,8 +407,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('a stateless default that passes packets past the stateful engine', () => {
-    const found = violationsAfter((a) => {
+  test('a stateless default that passes packets past the stateful engine', async () => {
+    const found = await violationsAfter((a) => {
       policyOf(a, 'inference').StatelessDefaultActions = ['aws:pass'];
     });
     expect(found).toContainEqual(
@@ -399,17 +434,17 @@ describe('a firewall on the path is a control only if it drops what no rule allo
       inference: allDrop,
       pipeline: allDrop,
     });
-    const ipsFaults = (assembly: Assembly, training?: Record<string, string>) =>
-      verify(assembly, { ips: { modes: modes(training), categoryOfSid } })
-        .invariants.flatMap((i) => i.violations)
+    const ipsFaults = async (assembly: Assembly, training?: Record<string, string>) =>
+      (await verify(assembly, { ips: { modes: modes(training), categoryOfSid } })).invariants
+        .flatMap((i) => i.violations)
         .filter((v) => v.detail.includes('IPS category'));
 
-    test('the default app acts as the default config says (every category drops)', () => {
-      expect(ipsFaults(defaultAssembly())).toEqual([]);
+    test('the default app acts as the default config says (every category drops)', async () => {
+      expect(await ipsFaults(defaultAssembly())).toEqual([]);
     });
 
-    test('a config that says alert where the firewall drops, and off where rules are loaded', () => {
-      const found = ipsFaults(defaultAssembly(), { crossSegment: 'alert', externalDns: 'off' });
+    test('a config that says alert where the firewall drops, and off where rules are loaded', async () => {
+      const found = await ipsFaults(defaultAssembly(), { crossSegment: 'alert', externalDns: 'off' });
       expect(found.map((v) => v.detail)).toEqual(
         expect.arrayContaining([
           'segment training: IPS category crossSegment is in alert mode in the config, but rule 1000101 is loaded as drop',
@@ -421,7 +456,7 @@ describe('a firewall on the path is a control only if it drops what no rule allo
       ).toBe(true);
     });
 
-    test('a training rule turned from drop to alert in the template, the config saying drop', () => {
+    test('a training rule turned from drop to alert in the template, the config saying drop', async () => {
       const assembly = defaultAssembly();
       const t = stack(assembly, 'Network-training');
       const group = resources(t)[idOf(t, 'AWS::NetworkFirewall::RuleGroup', 'FirewallIpsRules')].Properties
@@ -430,14 +465,14 @@ describe('a firewall on the path is a control only if it drops what no rule allo
         /^drop (ip \$HOME_NET any -> \$OTHER_SEGMENTS)/m,
         'alert $1',
       );
-      expect(ipsFaults(assembly).map((v) => v.detail)).toEqual([
+      expect((await ipsFaults(assembly)).map((v) => v.detail)).toEqual([
         'segment training: IPS category crossSegment is in drop mode in the config, but rule 1000101 is loaded as alert',
       ]);
     });
   });
 
-  test('a public IP on launch in a segment with no internet gateway', () => {
-    const found = violationsAfter((a) => {
+  test('a public IP on launch in a segment with no internet gateway', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-training');
       resources(t)[idOf(t, 'AWS::EC2::Subnet', 'SegmentVpcworkloadSubnet1')].Properties.MapPublicIpOnLaunch =
         true;
@@ -453,8 +488,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('the flow log to the Object-Lock archive removed (the CloudWatch copy remains)', () => {
-    const found = violationsAfter((a) => {
+  test('the flow log to the Object-Lock archive removed (the CloudWatch copy remains)', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-training');
       delete resources(t)[idOf(t, 'AWS::EC2::FlowLog', 'SegmentFlowLogToAuditBucket')];
     });
@@ -468,8 +503,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('the archive bucket without Object Lock', () => {
-    const found = violationsAfter((a) => {
+  test('the archive bucket without Object Lock', async () => {
+    const found = await violationsAfter((a) => {
       const audit = stack(a, 'Audit');
       const bucket = resources(audit)[idOf(audit, 'AWS::S3::Bucket', 'AuditBucket')];
       bucket.Properties.ObjectLockEnabled = false;
@@ -484,8 +519,8 @@ describe('a firewall on the path is a control only if it drops what no rule allo
 });
 
 describe('every way a path or a grant can open is found, and named', () => {
-  test('an internet gateway route added to a training subnet', () => {
-    const found = violationsAfter((a) => addIgwRoute(a, 'Network-training', '198.51.100.0/24'));
+  test('an internet gateway route added to a training subnet', async () => {
+    const found = await violationsAfter((a) => addIgwRoute(a, 'Network-training', '198.51.100.0/24'));
     expect(found).toEqual(
       expect.arrayContaining([
         expect.objectContaining({ invariant: 2, stack: 'Network-training', logicalId: 'IgwRoute' }),
@@ -493,8 +528,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a NAT route that skips the firewall', () => {
-    const found = violationsAfter((a) => {
+  test('a NAT route that skips the firewall', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-development');
       const route = resources(t)[idOf(t, 'AWS::EC2::Route', 'SegmentVpcworkloadSubnet1DefaultViaFirewall')];
       delete route.Properties.VpcEndpointId;
@@ -509,8 +544,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a peering connection to a VPC outside the assembly', () => {
-    const found = violationsAfter((a) => {
+  test('a peering connection to a VPC outside the assembly', async () => {
+    const found = await violationsAfter((a) => {
       const dev = stack(a, 'Network-development');
       resources(dev).Peering = {
         Type: 'AWS::EC2::VPCPeeringConnection',
@@ -526,7 +561,7 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a peering connection between two segments, unless the flow is declared in the template metadata', () => {
+  test('a peering connection between two segments, unless the flow is declared in the template metadata', async () => {
     const assembly = defaultAssembly();
     const dev = stack(assembly, 'Network-development');
     const training = stack(assembly, 'Network-training');
@@ -543,7 +578,7 @@ describe('every way a path or a grant can open is found, and named', () => {
       ...training.template.Outputs,
       TrainingVpc: { Value: { Ref: idOf(training, 'AWS::EC2::VPC', 'SegmentVpc') } },
     };
-    const undeclared = verify(assembly).invariants[0].violations;
+    const undeclared = (await verify(assembly)).invariants[0].violations;
     expect(undeclared).toContainEqual(
       expect.objectContaining({
         logicalId: 'Peering',
@@ -556,11 +591,13 @@ describe('every way a path or a grant can open is found, and named', () => {
         declaredFlows: [{ from: 'development', to: 'training', ports: 'tcp/443' }],
       },
     };
-    expect(verify(assembly).invariants[0].violations.filter((v) => v.logicalId === 'Peering')).toEqual([]);
+    expect(
+      (await verify(assembly)).invariants[0].violations.filter((v) => v.logicalId === 'Peering'),
+    ).toEqual([]);
   });
 
-  test('a transit gateway attachment', () => {
-    const found = violationsAfter((a) => {
+  test('a transit gateway attachment', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-inference');
       resources(t).Attachment = {
         Type: 'AWS::EC2::TransitGatewayAttachment',
@@ -570,8 +607,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     expect(found).toContainEqual(expect.objectContaining({ invariant: 1, logicalId: 'Attachment' }));
   });
 
-  test('a 0.0.0.0/0 ingress rule', () => {
-    const found = violationsAfter((a) => {
+  test('a 0.0.0.0/0 ingress rule', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-training');
       const sg = resources(t)[idOf(t, 'AWS::EC2::SecurityGroup', 'SegmentWorkloadSecurityGroup')];
       sg.Properties.SecurityGroupIngress = [
@@ -586,8 +623,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a public IP on launch', () => {
-    const found = violationsAfter((a) => {
+  test('a public IP on launch', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-development');
       resources(t)[idOf(t, 'AWS::EC2::Subnet', 'SegmentVpcpublicSubnet1')].Properties.MapPublicIpOnLaunch =
         true;
@@ -600,8 +637,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a network ACL that allows everything first', () => {
-    const found = violationsAfter((a) => {
+  test('a network ACL that allows everything first', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-training');
       resources(t).AllowAll = {
         Type: 'AWS::EC2::NetworkAclEntry',
@@ -623,8 +660,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a wildcard policy', () => {
-    const found = violationsAfter((a) => {
+  test('a wildcard policy', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Identity');
       const policy = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'trainingsagemakerPolicy')];
       (policy.Properties.PolicyDocument as { Statement: unknown[] }).Statement.push({
@@ -643,8 +680,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a bucket policy without TLS', () => {
-    const found = violationsAfter((a) => {
+  test('a bucket policy without TLS', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Data');
       const policy = resources(t)[idOf(t, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')];
       const doc = policy.Properties.PolicyDocument as { Statement: { Condition?: unknown }[] };
@@ -661,8 +698,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a key without rotation', () => {
-    const found = violationsAfter((a) => {
+  test('a key without rotation', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Data');
       resources(t)[idOf(t, 'AWS::KMS::Key', 'Keyphi')].Properties.EnableKeyRotation = false;
     });
@@ -671,8 +708,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a missing flow log', () => {
-    const found = violationsAfter((a) => {
+  test('a missing flow log', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Network-inference');
       for (const [id, r] of Object.entries(resources(t)))
         if (r.Type === 'AWS::EC2::FlowLog') delete resources(t)[id];
@@ -686,8 +723,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a trail without log file validation', () => {
-    const found = violationsAfter((a) => {
+  test('a trail without log file validation', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Audit');
       resources(t)[idOf(t, 'AWS::CloudTrail::Trail')].Properties.EnableLogFileValidation = false;
     });
@@ -696,8 +733,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a human role without MFA', () => {
-    const found = violationsAfter((a) => {
+  test('a human role without MFA', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Identity');
       const role = resources(t)[idOf(t, 'AWS::IAM::Role', 'datascientist')];
       for (const s of (role.Properties.AssumeRolePolicyDocument as { Statement: { Condition?: unknown }[] })
@@ -713,8 +750,8 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('a stateful resource that is no longer retained', () => {
-    const found = violationsAfter((a) => {
+  test('a stateful resource that is no longer retained', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Data');
       resources(t)[idOf(t, 'AWS::S3::Bucket', 'Zonecurated')].DeletionPolicy = 'Delete';
     });
@@ -768,16 +805,16 @@ describe('every way a path or a grant can open is found, and named', () => {
     };
   }
 
-  test('the phi key policy alone still keeps a role out of raw', () => {
+  test('the phi key policy alone still keeps a role out of raw', async () => {
     const assembly = defaultAssembly();
     openRawToTraining(assembly);
-    const report = verify(assembly);
+    const report = await verify(assembly);
     expect(report.access.rows['aiseg-training-sagemaker'].raw).toBe('-');
     expect(report.invariants[5].violations).toEqual([]);
   });
 
-  test('a role that may read raw phi', () => {
-    const found = violationsAfter((a) => {
+  test('a role that may read raw phi', async () => {
+    const found = await violationsAfter((a) => {
       openRawToTraining(a);
       const t = stack(a, 'Data');
       const key = resources(t)[idOf(t, 'AWS::KMS::Key', 'Keyphi')];
@@ -792,8 +829,87 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('SageMaker jobs allowed without network isolation', () => {
-    const found = violationsAfter((a) => {
+  /** The statements of a zone's bucket policy or key policy in an assembly copy. */
+  const statements = (a: Assembly, type: 'AWS::S3::BucketPolicy' | 'AWS::KMS::Key', prefix: string) => {
+    const t = stack(a, 'Data');
+    const r = resources(t)[idOf(t, type, prefix)];
+    return (type === 'AWS::KMS::Key' ? r.Properties.KeyPolicy : r.Properties.PolicyDocument) as {
+      Statement: { Sid?: string; [key: string]: unknown }[];
+    };
+  };
+
+  test('the SourceVpce perimeter removed from raw: the stage reads phi off-network, an undeclared way out', async () => {
+    const found = await violationsAfter((a) => {
+      const doc = statements(a, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy');
+      doc.Statement = doc.Statement.filter((x) => x.Sid !== 'DenyDataAccessOffThePerimeter');
+    });
+    expect(found).toContainEqual({
+      invariant: 12,
+      stack: 'Data',
+      logicalId: expect.stringMatching(/^ZonerawBucket/) as unknown,
+      detail:
+        'phi zone raw can leave by an undeclared way: aiseg-pseudonymization reads it from off-network, then off every network of the blueprint',
+    });
+  });
+
+  test('curated shared with another account (bucket policy and key policy): invariants 6 and 12 name the bucket', async () => {
+    const partner = { AWS: 'arn:aws:iam::444455556666:root' };
+    const found = await violationsAfter((a) => {
+      const bucket = statements(a, 'AWS::S3::BucketPolicy', 'ZonecuratedBucketPolicy');
+      bucket.Statement = [
+        ...bucket.Statement.filter((x) => x.Sid === undefined || x.Sid.startsWith('DenyUploads')),
+        { Effect: 'Allow', Principal: partner, Action: 's3:GetObject', Resource: 'arn:aws:s3:::*/*' },
+      ];
+      const key = statements(a, 'AWS::KMS::Key', 'Keypii');
+      key.Statement = [
+        ...key.Statement.filter((x) => x.Sid !== 'NoOtherPrincipalUsesTheKey'),
+        { Effect: 'Allow', Principal: partner, Action: 'kms:Decrypt', Resource: '*' },
+      ];
+    });
+    const atCurated = found.filter((v) => /^ZonecuratedBucket/.test(v.logicalId));
+    expect(atCurated).toContainEqual(
+      expect.objectContaining({
+        invariant: 6,
+        detail: 'a principal in another account can read pii zone curated (R)',
+      }),
+    );
+    expect(atCurated).toContainEqual(
+      expect.objectContaining({
+        invariant: 12,
+        detail:
+          'pii zone curated can leave by an undeclared way: a principal in another account reads it from off-network, then another account',
+      }),
+    );
+  });
+
+  test('the boundary without s3:GetObject: no role reads any zone, the writes remain', async () => {
+    const assembly = defaultAssembly();
+    const t = stack(assembly, 'Audit');
+    const boundary = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'PermissionBoundaryPolicy')];
+    for (const x of (boundary.Properties.PolicyDocument as { Statement: { Action: string[] }[] }).Statement)
+      x.Action = x.Action.filter((action) => action !== 's3:GetObject');
+    const { rows } = (await verify(assembly)).access;
+    expect(rows['aiseg-pseudonymization']).toEqual({ raw: '-', curated: 'W', models: '-', quarantine: 'W' });
+    expect(rows['aiseg-data-scientist'].curated).toBe('-');
+    expect(rows['aiseg-inference-sagemaker'].models).toBe('W[data-capture/]');
+    expect(rows['aiseg-training-sagemaker']).toMatchObject({ curated: '-', models: 'W' });
+  });
+
+  test("the inference role writes the models zone only under data-capture/, from the endpoints the zone's perimeter admits", async () => {
+    const report = await verify(defaultAssembly());
+    expect(report.access.rows['aiseg-inference-sagemaker'].models).toBe('R W[data-capture/]');
+    const byOrigin = report.access.cells['aiseg-inference-sagemaker'].models;
+    expect(Object.keys(byOrigin).filter((o) => byOrigin[o].write.prefixes.includes('data-capture/'))).toEqual(
+      ['inference', 'training'],
+    );
+    expect(byOrigin['off-network']).toEqual({
+      read: { all: false, prefixes: [] },
+      write: { all: false, prefixes: [] },
+    });
+  });
+
+  test('SageMaker jobs allowed without network isolation', async () => {
+    const found = await violationsAfter((a) => {
       const t = stack(a, 'Identity');
       const policy = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'developmentsagemakerPolicy')];
       for (const s of (
@@ -812,7 +928,7 @@ describe('every way a path or a grant can open is found, and named', () => {
 });
 
 describe('any CloudFormation output', () => {
-  test('a VPC without the blueprint tags is a segment of its own, and its gaps are named', () => {
+  test('a VPC without the blueprint tags is a segment of its own, and its gaps are named', async () => {
     const template = {
       Resources: {
         Vpc: { Type: 'AWS::EC2::VPC', Properties: { CidrBlock: '10.0.0.0/16' } },
@@ -840,7 +956,7 @@ describe('any CloudFormation output', () => {
         },
       },
     };
-    const report = verify({ stacks: [{ id: 'Other', stackName: 'other', template }] });
+    const report = await verify({ stacks: [{ id: 'Other', stackName: 'other', template }] });
     expect(report.reachability.segments).toEqual(['vpc:Other/Vpc']);
     expect(report.reachability.matrix['vpc:Other/Vpc'].internet).toBe('direct');
     const found = report.invariants.flatMap((i) => i.violations);
@@ -858,12 +974,12 @@ describe('any CloudFormation output', () => {
     );
   });
 
-  test('what cannot be resolved is reported and fails closed', () => {
+  test('what cannot be resolved is reported and fails closed', async () => {
     const assembly = defaultAssembly();
     const t = stack(assembly, 'Network-training');
     const route = resources(t)[idOf(t, 'AWS::EC2::Route', 'SegmentVpcworkloadSubnet1')];
     route.Properties.VpcEndpointId = { 'Fn::If': ['SomeCondition', 'vpce-1', 'vpce-2'] };
-    const report = verify(assembly);
+    const report = await verify(assembly);
     expect(report.unresolved).toEqual([{ stack: 'Network-training', reason: 'Fn::If is not evaluated' }]);
     expect(report.passed).toBe(false);
   });
@@ -909,11 +1025,14 @@ describe('the resolver', () => {
 });
 
 describe('the posture diff between two assemblies', () => {
-  const read = (assembly: Assembly) => ({ assembly, report: verify(assembly) });
-  const defaults = read(readAssembly(defaultAppDir()));
+  const read = async (assembly: Assembly) => ({ assembly, report: await verify(assembly) });
+  let defaults: Awaited<ReturnType<typeof read>>;
+  beforeAll(async () => {
+    defaults = await read(readAssembly(defaultAppDir()));
+  });
 
-  test('default to the example config: what opened is listed, what changed is named', () => {
-    const diff = diffPosture(defaults, read(readAssembly(exampleAppDir())));
+  test('default to the example config: what opened is listed, what changed is named', async () => {
+    const diff = diffPosture(defaults, await read(readAssembly(exampleAppDir())));
     expect(diff.invariants).toEqual([]);
     expect(diff.opened).toEqual(
       expect.arrayContaining([
@@ -943,14 +1062,34 @@ describe('the posture diff between two assemblies', () => {
       ),
     ).toBe(true);
     expect(renderDiffMarkdown(diff)).toContain('- access acme-ai-break-glass on raw: - -> R');
+    // Exfiltration cells: the example's data scientists read pii in development, whose allowlist declares the way out.
+    const exampleDomains = 'pypi.org, files.pythonhosted.org, github.com, .githubusercontent.com';
+    expect(diff.covered).toContainEqual({
+      opening: `exfiltration pii curated: acme-ai-data-scientist from development -> the internet (${exampleDomains})`,
+      declaration: 'the firewall allowlist of development (templates)',
+    });
+    expect(diff.covered).toContainEqual({
+      opening:
+        'exfiltration phi raw: acme-ai-break-glass from off-network -> off every network of the blueprint',
+      declaration: 'the break-glass role (templates)',
+    });
+    expect(diff.opened.filter((o) => o.startsWith('exfiltration'))).toEqual([]);
+    expect(diff.exfiltration.removed).toContainEqual(
+      expect.stringMatching(
+        /^pii curated: aiseg-data-scientist from development -> the internet \(pypi\.org, /,
+      ),
+    );
+    expect(renderDiffMarkdown(diff)).toContain(
+      `- exfiltration pii curated: acme-ai-data-scientist from development -> the internet (${exampleDomains}): covered by the firewall allowlist of development (templates)`,
+    );
   });
 
-  test('a trail made single-region: the invariant breaks, and the trail is named with the property', () => {
+  test('a trail made single-region: the invariant breaks, and the trail is named with the property', async () => {
     const assembly = defaultAssembly();
     const audit = stack(assembly, 'Audit');
     const trail = idOf(audit, 'AWS::CloudTrail::Trail');
     resources(audit)[trail].Properties.IsMultiRegionTrail = false;
-    const diff = diffPosture(defaults, read(assembly));
+    const diff = diffPosture(defaults, await read(assembly));
     expect(diff.opened).toContain(
       'invariant 8 breaks: The trail covers all regions, validates files, is encrypted, records data events, lands in Object Lock',
     );
@@ -964,10 +1103,10 @@ describe('the posture diff between two assemblies', () => {
     ]);
   });
 
-  test('an internet gateway route into training opens a path from the internet', () => {
+  test('an internet gateway route into training opens a path from the internet', async () => {
     const assembly = defaultAssembly();
     addIgwRoute(assembly, 'Network-training', '0.0.0.0/0');
-    const diff = diffPosture(defaults, read(assembly));
+    const diff = diffPosture(defaults, await read(assembly));
     expect(diff.paths).toContainEqual({
       from: 'internet',
       to: 'training',
@@ -982,8 +1121,8 @@ describe('the posture diff between two assemblies', () => {
     ]);
   });
 
-  test('the same assembly twice: nothing changed, nothing opened', () => {
-    const diff = diffPosture(defaults, read(readAssembly(defaultAppDir())));
+  test('the same assembly twice: nothing changed, nothing opened', async () => {
+    const diff = diffPosture(defaults, await read(readAssembly(defaultAppDir())));
     expect(diff).toMatchObject({ invariants: [], paths: [], access: [], resources: [], opened: [] });
     expect(renderDiffMarkdown(diff)).toContain('**Nothing opened.**');
   });
@@ -991,7 +1130,7 @@ describe('the posture diff between two assemblies', () => {
 
 describe('npm run verify', () => {
   /** The command line in this process (its exit code and what it printed); one test spawns it for real. */
-  const run = (...args: string[]) => {
+  const run = async (...args: string[]) => {
     const [stdout, stderr]: string[][] = [[], []];
     const log = jest
       .spyOn(console, 'log')
@@ -1000,20 +1139,20 @@ describe('npm run verify', () => {
       .spyOn(console, 'error')
       .mockImplementation((...a: unknown[]) => void stderr.push(a.join(' ')));
     try {
-      return { status: main(args), stdout: stdout.join('\n'), stderr: stderr.join('\n') };
+      return { status: await main(args), stdout: stdout.join('\n'), stderr: stderr.join('\n') };
     } finally {
       log.mockRestore();
       error.mockRestore();
     }
   };
 
-  test('exits 0 on the default app and writes the evidence, saying it trusts the templates without --config', () => {
+  test('exits 0 on the default app and writes the evidence, saying it trusts the templates without --config', async () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
-    const result = run(defaultAppDir(), '--out', out);
+    const result = await run(defaultAppDir(), '--out', out);
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
-      'No --config: trusting the corporate ranges and declared flows the builder wrote into the templates.',
+      'No --config: trusting the corporate ranges, declared flows and egress allowlists the builder wrote into the templates.',
     );
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     const evidence = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
@@ -1023,11 +1162,11 @@ describe('npm run verify', () => {
     expect(evidence.provenance.tools['ai-segmentation-blueprint']).toBe('0.1.0');
   });
 
-  test("with --config, the config's corporate ranges: the default app checked against the example's fails naming the ACLs", () => {
+  test("with --config, the config's corporate ranges: the default app checked against the example's fails naming the ACLs", async () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
-    const result = run(defaultAppDir(), '--config', 'config/example.json', '--out', out);
+    const result = await run(defaultAppDir(), '--config', 'config/example.json', '--out', out);
     expect(result.stdout).toContain(
-      'Corporate ranges, declared flows and IPS modes from config/example.json.',
+      'Corporate ranges, declared flows, egress allowlists and IPS modes from config/example.json.',
     );
     expect(result.status).toBe(1);
     // The example adds 10.0.0.0/12 to the corporate ranges; the default app's ACLs do not deny it.
@@ -1037,15 +1176,15 @@ describe('npm run verify', () => {
     expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain('| config | config/example.json |');
   });
 
-  test('with --config, a config that does not validate: exit 2 naming the field', () => {
+  test('with --config, a config that does not validate: exit 2 naming the field', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aiseg-config-'));
     writeFileSync(join(dir, 'typo.json'), JSON.stringify({ namPrefix: 'x' }));
-    const result = run(defaultAppDir(), '--config', join(dir, 'typo.json'));
+    const result = await run(defaultAppDir(), '--config', join(dir, 'typo.json'));
     expect(result.status).toBe(2);
     expect(result.stderr).toContain('config.namPrefix: unknown field');
   });
 
-  test('exits 1 naming the culprit when an invariant breaks', () => {
+  test('exits 1 naming the culprit when an invariant breaks', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'aiseg-broken-'));
     const assembly = defaultAssembly();
     const t = stack(assembly, 'Audit');
@@ -1066,20 +1205,20 @@ describe('npm run verify', () => {
     );
     for (const s of assembly.stacks)
       writeFileSync(join(dir, `${s.id}.template.json`), JSON.stringify(s.template));
-    const result = run(dir);
+    const result = await run(dir);
     expect(result.status).toBe(1);
     expect(result.stdout).toMatch(
       /FAIL {2}8\. [\s\S]*Audit\/AuditTrail\w+: trail does not cover every region/,
     );
   });
 
-  test('with --baseline, writes the posture diff and exits 1 when something opened', () => {
+  test('with --baseline, writes the posture diff and exits 1 when something opened', async () => {
     const same = mkdtempSync(join(tmpdir(), 'aiseg-diff-'));
-    const unchanged = run(defaultAppDir(), '--baseline', defaultAppDir(), '--out', same);
+    const unchanged = await run(defaultAppDir(), '--baseline', defaultAppDir(), '--out', same);
     expect(unchanged.status).toBe(0);
     expect(unchanged.stdout).toContain(`Against ${defaultAppDir()}: 0 opened`);
     expect(readFileSync(join(same, 'report-diff.md'), 'utf8')).toContain('**Nothing opened.**');
-    const changed = run(
+    const changed = await run(
       exampleAppDir(),
       '--baseline',
       defaultAppDir(),
@@ -1102,7 +1241,10 @@ describe('npm run verify', () => {
 });
 
 describe('an assembly bound to an account and region (the example configuration)', () => {
-  const report = verify(readAssembly(exampleAppDir()));
+  let report: VerificationReport;
+  beforeAll(async () => {
+    report = await verify(readAssembly(exampleAppDir()));
+  });
 
   test('every invariant holds: pseudo parameters take the stack account, region and partition', () => {
     expect(report.invariants.filter((i) => !i.passed).map((i) => i.violations)).toEqual([]);

@@ -1,0 +1,145 @@
+import type { SegmentationMetadata } from '../../contract/metadata';
+import type { Evidence, Violation } from './invariants';
+import { granted, OFF_NETWORK, type AccessPrincipal, type Cell, type Zone } from './matrix';
+import type { Reachability } from './network';
+
+/**
+ * The exfiltration matrix: for each data class, who can read it from where, and the ways the data
+ * could then leave. A way is declared when the config names it (a segment's egress allowlist, a
+ * declared flow); reading from off-network or from another account is a way no config declares.
+ */
+
+/** One way out, and the declaration that covers it (none: undeclared). */
+export interface Way {
+  readonly kind: 'internet' | 'corporate' | 'segment' | 'off-network' | 'another-account';
+  readonly to: string;
+  /** For internet egress checked against the config: the domains the config's allowlist lacks. */
+  readonly outside?: string[];
+  readonly declaredBy?: string;
+}
+
+export interface ExfiltrationRow {
+  readonly classification: string;
+  readonly zone: string;
+  readonly principal: string;
+  readonly origin: string;
+  readonly ways: Way[];
+}
+
+export interface ExfiltrationInput {
+  readonly principals: readonly AccessPrincipal[];
+  readonly zones: readonly Zone[];
+  readonly cells: Record<string, Record<string, Record<string, Cell>>>;
+  readonly reachability: Reachability;
+  /** The domains each segment's firewall allowlist admits (from the templates). */
+  readonly allowedDomains: Readonly<Record<string, string[]>>;
+  readonly declared: SegmentationMetadata;
+  /** Each segment's egress allowlist as the config the user named gives it (with --config). */
+  readonly egressAllowlists?: Readonly<Record<string, readonly string[]>>;
+  /**
+   * Whether the config enables the break-glass role (with --config): an emergency role is declared
+   * to read from wherever its holder is. Without --config, a break-glass role in the templates is.
+   */
+  readonly breakGlassEnabled?: boolean;
+}
+
+/** Data about people: it may leave only by a declared way. */
+const PERSONAL = new Set(['phi', 'pii']);
+
+export function analyzeExfiltration(input: ExfiltrationInput): {
+  rows: ExfiltrationRow[];
+  violations: Violation[];
+  evidence: Evidence[];
+} {
+  const rows: ExfiltrationRow[] = [];
+  const violations: Violation[] = [];
+  const evidence: Evidence[] = [];
+  for (const z of input.zones) {
+    for (const p of input.principals) {
+      for (const [origin, cell] of Object.entries(input.cells[p.name]?.[z.name] ?? {})) {
+        if (!granted(cell.read)) continue;
+        const ways = waysOut(p, origin, input);
+        rows.push({ classification: z.classification, zone: z.name, principal: p.name, origin, ways });
+        if (!PERSONAL.has(z.classification)) continue;
+        for (const way of ways.filter((w) => w.declaredBy === undefined)) {
+          violations.push({
+            invariant: 12,
+            stack: z.stack,
+            logicalId: z.logicalId,
+            detail: `${z.classification} zone ${z.name} can leave by an undeclared way: ${p.name} reads it from ${origin}, then ${describe(way)}`,
+          });
+        }
+      }
+    }
+    evidence.push({ invariant: 12, stack: z.stack, logicalId: z.logicalId, type: 'AWS::S3::Bucket' });
+  }
+  return { rows, violations, evidence };
+}
+
+function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): Way[] {
+  const ways: Way[] = [];
+  if (p.kind === 'another-account') ways.push({ kind: 'another-account', to: 'another account' });
+  if (origin === OFF_NETWORK) {
+    const breakGlass =
+      p.role === 'break-glass' && input.breakGlassEnabled !== false
+        ? input.breakGlassEnabled
+          ? 'identities.breakGlass.enabled of the config'
+          : 'the break-glass role (templates)'
+        : undefined;
+    ways.push({
+      kind: 'off-network',
+      to: 'anywhere the credentials are used',
+      ...(breakGlass ? { declaredBy: breakGlass } : {}),
+    });
+    return ways;
+  }
+  const flow = (to: string) =>
+    (input.declared.declaredFlows ?? []).some((f) => f.from === origin && f.to === to)
+      ? `declared flow ${origin} -> ${to}`
+      : undefined;
+  for (const [to, state] of Object.entries(input.reachability.matrix[origin] ?? {})) {
+    if (state === 'none' || to === origin) continue;
+    if (to === 'internet') {
+      const domains = input.allowedDomains[origin] ?? [];
+      const config = input.egressAllowlists?.[origin];
+      const outside = config ? domains.filter((d) => !config.includes(d)) : [];
+      const covered = state === 'via-firewall' && domains.length > 0 && outside.length === 0;
+      const declaredBy = !covered
+        ? undefined
+        : config
+          ? `segments.${origin}.egressAllowlist of the config`
+          : `the firewall allowlist of ${origin} (templates)`;
+      ways.push({
+        kind: 'internet',
+        to: domains.length > 0 ? domains.join(', ') : 'any domain',
+        ...(outside.length > 0 ? { outside } : {}),
+        ...(declaredBy ? { declaredBy } : {}),
+      });
+    } else {
+      const declaredBy = flow(to);
+      ways.push({
+        kind: to === 'corporate' ? 'corporate' : 'segment',
+        to,
+        ...(declaredBy ? { declaredBy } : {}),
+      });
+    }
+  }
+  return ways;
+}
+
+export function describe(way: Way): string {
+  switch (way.kind) {
+    case 'internet':
+      return way.outside
+        ? `the internet (${way.outside.join(', ')}: not in the config's allowlist)`
+        : `the internet (${way.to})`;
+    case 'corporate':
+      return 'the corporate network';
+    case 'segment':
+      return `segment ${way.to}`;
+    case 'off-network':
+      return 'off every network of the blueprint';
+    case 'another-account':
+      return 'another account';
+  }
+}

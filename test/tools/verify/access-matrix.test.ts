@@ -1,0 +1,263 @@
+import type { Assembly } from '../../../lib/tools/verify/assembly';
+import { cellText } from '../../../lib/tools/verify/matrix';
+import { verify, type VerificationReport } from '../../../lib/tools/verify/verify';
+
+/**
+ * The access matrix on small hand-written assemblies: one segment (`lab`) with an S3 gateway
+ * endpoint, one pii zone with its key, and the roles each case needs. Every expected cell is
+ * written by hand from what AWS's documented evaluation logic says, not computed by the engine.
+ */
+
+const sub = (text: string) => ({ 'Fn::Sub': text });
+const BUCKET = sub('arn:${AWS::Partition}:s3:::lab-data');
+const OBJECTS = sub('arn:${AWS::Partition}:s3:::lab-data/*');
+const KEY = { 'Fn::GetAtt': ['Key', 'Arn'] };
+const ROOT = sub('arn:${AWS::Partition}:iam::${AWS::AccountId}:root');
+const roleArn = (name: string) => sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${name}`);
+const OTHER_ACCOUNT = '444455556666';
+
+type Statement = Record<string, unknown>;
+const doc = (...Statement: Statement[]) => ({ Version: '2012-10-17', Statement });
+const allow = (Action: string | string[], Resource: unknown, extra: Statement = {}) => ({
+  Effect: 'Allow',
+  Action,
+  Resource,
+  ...extra,
+});
+
+/** The account administers the key through IAM: identity policies decide who uses it. */
+const KEY_DELEGATED = allow('kms:*', '*', { Principal: { AWS: ROOT } });
+/** The lab segment's endpoint is the only way in (the data perimeter). */
+const PERIMETER = {
+  Sid: 'Perimeter',
+  Effect: 'Deny',
+  Principal: '*',
+  Action: 's3:*',
+  Resource: [BUCKET, OBJECTS],
+  Condition: { StringNotEquals: { 'aws:SourceVpce': { Ref: 'S3Endpoint' } } },
+};
+const READER_POLICY = doc(
+  allow('s3:GetObject', OBJECTS),
+  allow('kms:Decrypt', KEY, {
+    Condition: { StringEquals: { 'kms:ViaService': sub('s3.${AWS::Region}.amazonaws.com') } },
+  }),
+);
+
+interface Case {
+  bucketPolicy?: Statement[];
+  keyPolicy?: Statement[];
+  roles?: Record<string, { policy: unknown; boundary?: unknown }>;
+}
+
+function assembly({ bucketPolicy = [PERIMETER], keyPolicy = [KEY_DELEGATED], roles = {} }: Case): Assembly {
+  const resources: Record<string, unknown> = {
+    Vpc: {
+      Type: 'AWS::EC2::VPC',
+      Properties: { CidrBlock: '10.9.0.0/16', Tags: [{ Key: 'ai-segmentation:segment', Value: 'lab' }] },
+    },
+    S3Endpoint: {
+      Type: 'AWS::EC2::VPCEndpoint',
+      Properties: {
+        VpcId: { Ref: 'Vpc' },
+        ServiceName: sub('com.amazonaws.${AWS::Region}.s3'),
+        VpcEndpointType: 'Gateway',
+      },
+    },
+    Key: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true, KeyPolicy: doc(...keyPolicy) } },
+    Bucket: {
+      Type: 'AWS::S3::Bucket',
+      Properties: {
+        BucketName: 'lab-data',
+        BucketEncryption: {
+          ServerSideEncryptionConfiguration: [
+            { ServerSideEncryptionByDefault: { SSEAlgorithm: 'aws:kms', KMSMasterKeyID: KEY } },
+          ],
+        },
+        Tags: [
+          { Key: 'ai-segmentation:data-zone', Value: 'curated' },
+          { Key: 'DataClassification', Value: 'pii' },
+        ],
+      },
+    },
+    BucketPolicy: {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: { Bucket: { Ref: 'Bucket' }, PolicyDocument: doc(...bucketPolicy) },
+    },
+  };
+  for (const [name, { policy, boundary }] of Object.entries(roles)) {
+    resources[`Role${name}`] = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: name,
+        AssumeRolePolicyDocument: doc({
+          Effect: 'Allow',
+          Principal: { Service: 'sagemaker.amazonaws.com' },
+          Action: 'sts:AssumeRole',
+        }),
+        Policies: [{ PolicyName: 'access', PolicyDocument: policy }],
+        ...(boundary
+          ? {
+              PermissionsBoundary: sub(
+                `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:policy/${name}-boundary`,
+              ),
+            }
+          : {}),
+      },
+    };
+    if (boundary) {
+      resources[`Boundary${name}`] = {
+        Type: 'AWS::IAM::ManagedPolicy',
+        Properties: { ManagedPolicyName: `${name}-boundary`, PolicyDocument: boundary },
+      };
+    }
+  }
+  return { stacks: [{ id: 'Lab', stackName: 'lab', template: { Resources: resources } as never }] };
+}
+
+/** The matrix row of a principal: per origin, its cell on the zone, as text. */
+const row = (report: VerificationReport, principal: string) =>
+  Object.fromEntries(
+    Object.entries(report.access.cells[principal].curated).map(([origin, cell]) => [origin, cellText(cell)]),
+  );
+const ADMIN = 'another admin in this account';
+const OUTSIDER = 'a principal in another account';
+
+describe('the access matrix, on hand-written assemblies', () => {
+  test('perimeter: a reader reads through the segment endpoint and not off-network; without it, from anywhere', async () => {
+    const roles = { reader: { policy: READER_POLICY } };
+    const fenced = await verify(assembly({ roles }));
+    expect(fenced.access.origins).toEqual(['lab', 'off-network']);
+    expect(row(fenced, 'reader')).toEqual({ lab: 'R', 'off-network': '-' });
+
+    const open = await verify(assembly({ roles, bucketPolicy: [] }));
+    expect(row(open, 'reader')).toEqual({ lab: 'R', 'off-network': 'R' });
+    expect(open.invariants.find((i) => i.id === 12)?.violations).toEqual([
+      expect.objectContaining({
+        logicalId: 'Bucket',
+        detail:
+          'pii zone curated can leave by an undeclared way: reader reads it from off-network, then off every network of the blueprint',
+      }),
+      // Another administrator of the account reads it too, with no policy naming the zone's readers.
+      expect.objectContaining({
+        logicalId: 'Bucket',
+        detail: expect.stringContaining(`${ADMIN} reads it from off-network`),
+      }),
+    ]);
+  });
+
+  test('permission boundary: without s3:GetObject in it, the identity grant reads nothing', async () => {
+    const bounded = (actions: string[]) =>
+      verify(assembly({ roles: { reader: { policy: READER_POLICY, boundary: doc(allow(actions, '*')) } } }));
+    expect(row(await bounded(['s3:GetObject', 'kms:Decrypt']), 'reader')).toEqual({
+      lab: 'R',
+      'off-network': '-',
+    });
+    expect(row(await bounded(['kms:Decrypt']), 'reader')).toEqual({ lab: '-', 'off-network': '-' });
+    expect(row(await bounded(['s3:GetObject']), 'reader')).toEqual({ lab: '-', 'off-network': '-' });
+  });
+
+  test('key policy: without the account delegation the identity grant cannot decrypt; naming the role is enough', async () => {
+    const roles = { reader: { policy: doc(allow('s3:GetObject', OBJECTS)) } };
+    // No kms:Decrypt in the identity policy, and the key policy names only the account's root for admin actions.
+    const keyAdminOnly = allow(['kms:Describe*', 'kms:Put*'], '*', { Principal: { AWS: ROOT } });
+    expect(row(await verify(assembly({ roles, keyPolicy: [keyAdminOnly] })), 'reader')).toEqual({
+      lab: '-',
+      'off-network': '-',
+    });
+    const namesReader = allow('kms:Decrypt', '*', { Principal: { AWS: roleArn('reader') } });
+    expect(row(await verify(assembly({ roles, keyPolicy: [keyAdminOnly, namesReader] })), 'reader')).toEqual({
+      lab: 'R',
+      'off-network': '-',
+    });
+    // The delegation with an identity grant of kms:Decrypt is the usual way.
+    expect(row(await verify(assembly({ roles: { reader: { policy: READER_POLICY } } })), 'reader')).toEqual({
+      lab: 'R',
+      'off-network': '-',
+    });
+  });
+
+  test('a deny naming the readers keeps another administrator out; without it, the administrator reads and writes', async () => {
+    const readersOnly = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:GetObject', 's3:PutObject'],
+      Resource: OBJECTS,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('reader') } },
+    };
+    const roles = { reader: { policy: READER_POLICY } };
+    const named = await verify(assembly({ roles, bucketPolicy: [PERIMETER, readersOnly] }));
+    expect(row(named, ADMIN)).toEqual({ lab: '-', 'off-network': '-' });
+    expect(row(named, 'reader')).toEqual({ lab: 'R', 'off-network': '-' });
+    const unnamed = await verify(assembly({ roles }));
+    expect(row(unnamed, ADMIN)).toEqual({ lab: 'RW', 'off-network': '-' });
+    expect(
+      unnamed.invariants.find((i) => i.id === 6)?.violations.filter((v) => v.logicalId === 'Bucket'),
+    ).toEqual([
+      expect.objectContaining({
+        logicalId: 'Bucket',
+        detail: `${ADMIN} can read pii zone curated: the zone's policies do not limit its readers (from lab)`,
+      }),
+    ]);
+  });
+
+  test('cross-account: the bucket policy and the key policy must both admit the other account', async () => {
+    const bucketGrant = allow('s3:GetObject', OBJECTS, {
+      Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` },
+    });
+    const keyGrant = allow('kms:Decrypt', '*', { Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` } });
+    // The perimeter still applies: the other account reads only through the lab endpoint.
+    const both = await verify(
+      assembly({ bucketPolicy: [PERIMETER, bucketGrant], keyPolicy: [KEY_DELEGATED, keyGrant] }),
+    );
+    expect(row(both, OUTSIDER)).toEqual({ lab: 'R', 'off-network': '-' });
+    expect(both.invariants.find((i) => i.id === 6)?.violations).toContainEqual(
+      expect.objectContaining({ logicalId: 'Bucket', detail: `${OUTSIDER} can read pii zone curated (R)` }),
+    );
+    expect(both.exfiltration).toContainEqual(
+      expect.objectContaining({
+        principal: OUTSIDER,
+        origin: 'lab',
+        ways: [{ kind: 'another-account', to: 'another account' }],
+      }),
+    );
+    const bucketOnly = await verify(assembly({ bucketPolicy: [PERIMETER, bucketGrant] }));
+    expect(row(bucketOnly, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
+    const keyOnly = await verify(assembly({ keyPolicy: [KEY_DELEGATED, keyGrant] }));
+    expect(row(keyOnly, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
+  });
+
+  test('prefix: a grant under data-capture/ shows as such, and a deny under a prefix as an exception', async () => {
+    const writer = doc(
+      allow('s3:PutObject', sub('arn:${AWS::Partition}:s3:::lab-data/data-capture/*')),
+      allow('kms:GenerateDataKey', KEY),
+    );
+    const prefixed = await verify(assembly({ roles: { writer: { policy: writer } } }));
+    expect(row(prefixed, 'writer')).toEqual({ lab: 'W[data-capture/]', 'off-network': '-' });
+    expect(prefixed.access.rows.writer.curated).toBe('W[data-capture/]');
+
+    const exceptTmp = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:GetObject',
+      Resource: sub('arn:${AWS::Partition}:s3:::lab-data/tmp/*'),
+    };
+    const excepted = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [PERIMETER, exceptTmp] }),
+    );
+    expect(row(excepted, 'reader')).toEqual({ lab: 'R[all but tmp/]', 'off-network': '-' });
+  });
+
+  test('TLS: a deny of plain HTTP does not change what a client using TLS may do', async () => {
+    const tls = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: 's3:*',
+      Resource: [BUCKET, OBJECTS],
+      Condition: { Bool: { 'aws:SecureTransport': 'false' } },
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [PERIMETER, tls] }),
+    );
+    expect(row(report, 'reader')).toEqual({ lab: 'R', 'off-network': '-' });
+  });
+});
