@@ -38,6 +38,19 @@ export interface EngineRequest {
  */
 const decided = new Map<string, Promise<Decision>>();
 
+/** Digests of the policy documents of a run: the same documents come with request after request. */
+const digests = new WeakMap<object, string>();
+
+function digest(doc: object | undefined): string {
+  if (doc === undefined) return '-';
+  let known = digests.get(doc);
+  if (known === undefined) {
+    known = createHash('sha256').update(JSON.stringify(doc)).digest('base64');
+    digests.set(doc, known);
+  }
+  return known;
+}
+
 /** Forgets the decisions taken so far (to measure the engine's cost). */
 export function forgetDecisions(): void {
   decided.clear();
@@ -45,7 +58,15 @@ export function forgetDecisions(): void {
 
 /** Evaluates one request; an error (a policy AWS would refuse, an unknown action) is returned, never hidden. */
 export function evaluate(request: EngineRequest): Promise<Decision> {
-  const key = createHash('sha256').update(JSON.stringify(request)).digest('base64');
+  const { identityPolicies, boundary, resourcePolicy, endpointPolicy, context, ...rest } = request;
+  const key = [
+    JSON.stringify(rest),
+    JSON.stringify(context),
+    digest(identityPolicies),
+    digest(boundary),
+    digest(resourcePolicy),
+    digest(endpointPolicy),
+  ].join('\u0000');
   let decision = decided.get(key);
   if (!decision) {
     decision = simulate(request);

@@ -93,10 +93,11 @@ export async function accessMatrix(
       });
     return decision === 'Allowed';
   };
+  const probesOf = new Map(zones.map((z) => [z, probeKeys(z, principals)]));
   for (const principal of principals) {
     cells[principal.name] = {};
     for (const z of zones) {
-      const probes = probeKeys(z, principals);
+      const probes = probesOf.get(z) ?? [];
       // "Another account" is every account the zone's policies name besides its own (or one they do not).
       const asked =
         principal.kind === 'another-account'

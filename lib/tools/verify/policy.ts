@@ -15,14 +15,21 @@ export const strings = (v: unknown) => list(v).map(String);
 
 /** Whether an IAM resource pattern (with `*`/`?`) matches a value; symbolic parts compare literally. */
 export function matches(pattern: string, value: string): boolean {
-  const regex = new RegExp(
-    `^${pattern
-      .split('*')
-      .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
-      .join('.*')}$`,
-  );
+  let regex = compiled.get(pattern);
+  if (!regex) {
+    regex = new RegExp(
+      `^${pattern
+        .split('*')
+        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .join('.*')}$`,
+    );
+    compiled.set(pattern, regex);
+  }
   return regex.test(value);
 }
+
+/** Patterns already compiled: the same few hundred come back for every resource and action. */
+const compiled = new Map<string, RegExp>();
 
 /** Action names compare without case. */
 export const actionMatches = (granted: string, wanted: string) =>
