@@ -80,10 +80,12 @@ export async function main(argv: string[]): Promise<number> {
     report = await verify(assembly, context);
     if (baselineDir) {
       const baseline = readAssembly(baselineDir);
-      diff = diffPosture(
-        { report: await verify(baseline, context), assembly: baseline },
-        { report, assembly },
-      );
+      // The baseline is judged by its own declarations (its templates), not by the new config.
+      const own: ReportContext = {
+        ...(context.commit ? { commit: context.commit } : {}),
+        tools: context.tools ?? {},
+      };
+      diff = diffPosture({ report: await verify(baseline, own), assembly: baseline }, { report, assembly });
     }
   } catch (err) {
     if (err instanceof AssemblyError) {

@@ -24,7 +24,7 @@ export interface FunctionBundle {
  * Bundles a function of the blueprint with esbuild: `lib/functions/<source>/handler.ts` and everything it
  * imports, the AWS SDK clients included (at the versions the lock file pins, not the runtime's),
  * minified, for Node.js 24, with `define` compiled in. A bundle is built once per hash of its inputs
- * (sources, the whole lock file, definitions, build options) and kept in
+ * (sources, the whole lock file, tsconfig.json, definitions, build options) and kept in
  * node_modules/.cache, so that synths into fresh output directories (CI, tests) do not rebuild it.
  */
 export function functionBundle(source: string, define: Record<string, string> = {}): FunctionBundle {
@@ -42,7 +42,9 @@ export function functionBundle(source: string, define: Record<string, string> = 
   for (const file of readdirSync(sourceDir).sort()) {
     hash.update(file).update(readFileSync(join(sourceDir, file)));
   }
+  // What esbuild reads besides the sources: the lock file (node_modules as `npm ci` makes them) and tsconfig.json.
   hash.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
+  hash.update(readFileSync(join(PROJECT_ROOT, 'tsconfig.json')));
   hash.update(JSON.stringify({ ...settings, entryPoints: [`${source}/handler.ts`] }));
   const digest = hash.digest('hex');
   const directory = join(CACHE, `${source}-${digest}`);

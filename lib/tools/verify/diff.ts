@@ -1,6 +1,6 @@
 import type { Assembly, CfnResource } from './assembly';
 import { describe } from './exfiltration';
-import { gains, union, type Cell } from './matrix';
+import { gains, originsOfCell, type Cell } from './matrix';
 import { acknowledgementGroups, type VerificationReport } from './verify';
 
 /**
@@ -95,21 +95,24 @@ export function diffPosture(
   }
 
   const access: PostureDiff['access'] = [];
-  const rolesOf = (r: VerificationReport) => Object.keys(r.access.rows);
-  const reach = (r: VerificationReport, role: string, zone: string): Cell => {
-    const cells = Object.values(r.access.cells[role]?.[zone] ?? {});
-    return { read: union(cells.map((c) => c.read)), write: union(cells.map((c) => c.write)) };
-  };
+  const rolesOf = (r: VerificationReport) => Object.keys(r.access.cells);
+  const NO_CELL: Cell = { read: { all: false, prefixes: [] }, write: { all: false, prefixes: [] } };
   for (const role of new Set([...rolesOf(before.report), ...rolesOf(after.report)])) {
     const [rowBefore, rowAfter] = [
-      before.report.access.rows[role] ?? {},
-      after.report.access.rows[role] ?? {},
+      before.report.access.cells[role] ?? {},
+      after.report.access.cells[role] ?? {},
     ];
     for (const zone of new Set([...Object.keys(rowBefore), ...Object.keys(rowAfter)])) {
-      const [b, a] = [rowBefore[zone] ?? '-', rowAfter[zone] ?? '-'];
+      const [byOriginBefore, byOriginAfter] = [rowBefore[zone] ?? {}, rowAfter[zone] ?? {}];
+      const [b, a] = [originsOfCell(byOriginBefore), originsOfCell(byOriginAfter)];
       if (a === b) continue;
-      const [cb, ca] = [reach(before.report, role, zone), reach(after.report, role, zone)];
-      const gained = gains(cb.read, ca.read) || gains(cb.write, ca.write);
+      // Gained: from some origin, something that origin did not allow before.
+      const gained = [...new Set([...Object.keys(byOriginBefore), ...Object.keys(byOriginAfter)])].some(
+        (origin) => {
+          const [cb, ca] = [byOriginBefore[origin] ?? NO_CELL, byOriginAfter[origin] ?? NO_CELL];
+          return gains(cb.read, ca.read) || gains(cb.write, ca.write);
+        },
+      );
       access.push({ role, zone, before: b, after: a, gained });
       if (gained) open(`access ${role} on ${zone}: ${b} -> ${a}`, undefined);
     }

@@ -315,3 +315,15 @@ export function gains(before: Grant, after: Grant): boolean {
   if (before.all) return false;
   return after.prefixes.some((x) => !before.prefixes.some((y) => x.startsWith(y)));
 }
+
+/** A zone's cell for one principal: what it may do, with the origins it may do it from. */
+export function originsOfCell(byOrigin: Record<string, Cell>): string {
+  const groups = new Map<string, string[]>();
+  for (const [origin, c] of Object.entries(byOrigin)) {
+    const text = cellText(c);
+    if (text !== '-') groups.set(text, [...(groups.get(text) ?? []), origin]);
+  }
+  return groups.size === 0
+    ? '-'
+    : [...groups].map(([text, origins]) => `${text} from ${origins.join(', ')}`).join('; ');
+}

@@ -4,7 +4,7 @@ import { analyzeAccess, type AccessMatrix } from './access';
 import { analyzeDelivery, type DeliveryPath } from './delivery';
 import type { Assembly } from './assembly';
 import { analyzeExfiltration, describe, type ExfiltrationRow } from './exfiltration';
-import { cellText, type Cell } from './matrix';
+import { originsOfCell } from './matrix';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
 import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
@@ -188,18 +188,6 @@ export function writeReport(report: VerificationReport, dir: string): void {
 }
 
 const cell = (text: string) => text.replace(/\|/g, '\\|');
-
-/** A zone's cell for one principal: what it may do, with the origins it may do it from. */
-function originsOfCell(byOrigin: Record<string, Cell>): string {
-  const groups = new Map<string, string[]>();
-  for (const [origin, c] of Object.entries(byOrigin)) {
-    const text = cellText(c);
-    if (text !== '-') groups.set(text, [...(groups.get(text) ?? []), origin]);
-  }
-  return groups.size === 0
-    ? '-'
-    : [...groups].map(([text, origins]) => `${text} from ${origins.join(', ')}`).join('; ');
-}
 
 export function renderMarkdown(report: VerificationReport): string {
   const out: string[] = [];

@@ -1036,15 +1036,18 @@ describe('the posture diff between two assemblies', () => {
     expect(diff.invariants).toEqual([]);
     expect(diff.opened).toEqual(
       expect.arrayContaining([
-        'access acme-ai-break-glass on raw: - -> R',
-        'access acme-ai-training-oncology-sagemaker on models: - -> W',
-        'access acme-ai-training-cardiology-sagemaker on curated: - -> R',
+        'access acme-ai-break-glass on raw: - -> R from clinical-pipeline, development, inference, training-cardiology, training-oncology, off-network',
+        'access acme-ai-pseudonymization on raw: - -> R from clinical-pipeline',
+        expect.stringMatching(
+          /^access acme-ai-training-oncology-sagemaker on models: - -> W from .*training-oncology/,
+        ),
+        expect.stringMatching(/^access acme-ai-training-cardiology-sagemaker on curated: - -> R from /),
       ]),
     );
     expect(diff.access).toContainEqual({
       role: 'aiseg-training-sagemaker',
       zone: 'models',
-      before: 'W',
+      before: 'W from inference, training',
       after: '-',
       gained: false,
     });
@@ -1061,7 +1064,9 @@ describe('the posture diff between two assemblies', () => {
         ),
       ),
     ).toBe(true);
-    expect(renderDiffMarkdown(diff)).toContain('- access acme-ai-break-glass on raw: - -> R');
+    expect(renderDiffMarkdown(diff)).toContain(
+      '- access acme-ai-break-glass on raw: - -> R from clinical-pipeline, development, inference, training-cardiology, training-oncology, off-network',
+    );
     // Exfiltration cells: the example's data scientists read pii in development, whose allowlist declares the way out.
     const exampleDomains = 'pypi.org, files.pythonhosted.org, github.com, .githubusercontent.com';
     expect(diff.covered).toContainEqual({
@@ -1119,6 +1124,29 @@ describe('the posture diff between two assemblies', () => {
       'added Network-training/Igw',
       'added Network-training/IgwRoute',
     ]);
+  });
+
+  test('a zone readable from one more segment: the same letters, a gained access all the same', async () => {
+    const assembly = defaultAssembly();
+    const data = stack(assembly, 'Data');
+    const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZonecuratedBucketPolicy')];
+    const perimeter = (
+      policy.Properties.PolicyDocument as {
+        Statement: { Sid?: string; Condition?: { StringNotEquals: { 'aws:SourceVpce': unknown[] } } }[];
+      }
+    ).Statement.find((x) => x.Sid === 'DenyDataAccessOffThePerimeter');
+    perimeter?.Condition?.StringNotEquals['aws:SourceVpce'].push({
+      'Fn::GetStackOutput': { StackName: 'aiseg-network-inference', OutputName: 'S3EndpointId' },
+    });
+    const inference = stack(assembly, 'Network-inference');
+    (inference.template as { Outputs?: Record<string, unknown> }).Outputs = {
+      ...inference.template.Outputs,
+      S3EndpointId: { Value: { Ref: idOf(inference, 'AWS::EC2::VPCEndpoint', 'EndpointsS3') } },
+    };
+    const diff = diffPosture(defaults, await read(assembly));
+    expect(diff.opened).toContain(
+      'access aiseg-data-scientist on curated: R from development, pipeline, training -> R from development, inference, pipeline, training',
+    );
   });
 
   test('the same assembly twice: nothing changed, nothing opened', async () => {
@@ -1226,7 +1254,9 @@ describe('npm run verify', () => {
       mkdtempSync(join(tmpdir(), 'aiseg-diff-')),
     );
     expect(changed.status).toBe(1);
-    expect(changed.stdout).toContain('OPENED  access acme-ai-break-glass on raw: - -> R');
+    expect(changed.stdout).toContain(
+      'OPENED  access acme-ai-break-glass on raw: - -> R from clinical-pipeline, development, inference, training-cardiology, training-oncology, off-network',
+    );
   });
 
   test('exits 2 when the input cannot be read, run as npm runs it', () => {
