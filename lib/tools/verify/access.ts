@@ -7,12 +7,16 @@ import {
 } from '../../contract/classification';
 import { STATEFUL_RESOURCE_TYPES } from '../../contract/stateful-types';
 import { DATA_ZONE_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
+import * as ipaddr from 'ipaddr.js';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import { Concretizer, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
 import {
   accessMatrix,
   cellText,
+  endpointLetsOut,
+  mayAssume,
+  namedPrincipals,
   granted,
   OFF_NETWORK,
   SOME_ORGANISATION,
@@ -43,7 +47,7 @@ const SAGEMAKER_CREATE = new Set([
 
 /** AWS managed policies roles of the assembly attach that grant no access to data (logs, network interfaces). */
 const NO_DATA_ACCESS_MANAGED =
-  /:iam::aws:policy\/service-role\/(AWSLambdaBasicExecutionRole|AWSLambdaVPCAccessExecutionRole)$/;
+  /^arn:aws(-[a-z]+)*:iam::aws:policy\/service-role\/(AWSLambdaBasicExecutionRole|AWSLambdaVPCAccessExecutionRole)$/;
 /** What a managed policy the verifier cannot read may grant: anything. */
 const UNKNOWN_MANAGED: PolicyDocument = {
   Statement: [{ Sid: 'UnreadableManagedPolicy', Effect: 'Allow', Action: '*', Resource: '*' }],
@@ -76,12 +80,21 @@ export interface AccessMatrix {
   readonly rows: Record<string, Record<string, string>>;
   /** Per principal, zone and origin: what the policy engine allows. */
   readonly cells: Record<string, Record<string, Record<string, Cell>>>;
+  /**
+   * The roles another admin of the account and a principal of another account may assume (their
+   * trust policies, by the engine). Another account's reach includes theirs; another admin's is
+   * shown, not added (an administrator of the account is trusted with IAM: issue 17's insider paths).
+   */
+  readonly assumable: Record<string, string[]>;
 }
 
 export interface AccessResult {
   readonly access: AccessMatrix;
   readonly principals: AccessPrincipal[];
   readonly zones: Zone[];
+  readonly origins: Origin[];
+  /** Per segment: its S3 endpoints that let data into another account's bucket. */
+  readonly endpointWays: Record<string, string[]>;
   readonly violations: Violation[];
   readonly evidence: Evidence[];
 }
@@ -141,11 +154,12 @@ export async function analyzeAccess(
   );
   const boundaryDocuments = new Map<string, PolicyDocument>();
   for (const { stack, id, resource } of resources) {
-    if (resource.Type !== 'AWS::IAM::ManagedPolicy' && resource.Type !== 'AWS::IAM::Policy') continue;
+    if (!['AWS::IAM::ManagedPolicy', 'AWS::IAM::Policy', 'AWS::IAM::RolePolicy'].includes(resource.Type))
+      continue;
     const statements = resolvedDoc(resource.Properties?.PolicyDocument, stack);
-    const attached = list(r.resolve(resource.Properties?.Roles, stack)).map((ref) =>
-      roleByRef.get(String(ref)),
-    );
+    const names =
+      resource.Type === 'AWS::IAM::RolePolicy' ? resource.Properties?.RoleName : resource.Properties?.Roles;
+    const attached = list(r.resolve(names, stack)).map((ref) => roleByRef.get(String(ref)));
     const name = resource.Properties?.ManagedPolicyName;
     const isBoundary =
       attached.length === 0 &&
@@ -187,11 +201,7 @@ export async function analyzeAccess(
       evidence.push({ invariant: 5, stack: stack.id, logicalId: id, type: resource.Type });
     }
   }
-  const bucketPolicies = new Map<string, Statement[]>();
-  for (const { stack, resource } of ofType(resources, 'AWS::S3::BucketPolicy')) {
-    const bucket = String(r.resolve(resource.Properties?.Bucket, stack));
-    bucketPolicies.set(bucket, resolvedDoc(resource.Properties?.PolicyDocument, stack));
-  }
+  const allBucketPolicies = ofType(resources, 'AWS::S3::BucketPolicy');
   const zones: Zone[] = [];
   const logDestinations = new Set(
     ofType(resources, 'AWS::S3::Bucket').flatMap(({ stack, resource }) => {
@@ -235,7 +245,21 @@ export async function analyzeAccess(
     }
     if (resource.Type !== 'AWS::S3::Bucket') continue;
     const bucketRef = `ref|${stack.id}/${id}`;
-    const policy = bucketPolicies.get(bucketRef) ?? [];
+    // A bucket has one policy: a policy resource names it by Ref or by name; with two, the last written wins.
+    const bucketName = p.BucketName !== undefined ? r.resolve(p.BucketName, stack) : undefined;
+    const namesThisBucket = (x: LocatedResource) => {
+      const named = r.resolve(x.resource.Properties?.Bucket, x.stack);
+      return named === bucketRef || (bucketName !== undefined && named === bucketName);
+    };
+    const bucketPolicies = allBucketPolicies.filter(namesThisBucket);
+    if (bucketPolicies.length > 1) {
+      violations.push({
+        invariant: 5,
+        ...where,
+        detail: `bucket has ${bucketPolicies.length} bucket policies (${bucketPolicies.map((x) => `${x.stack.id}/${x.id}`).join(', ')}): S3 keeps only the last one written`,
+      });
+    }
+    const policies = bucketPolicies.map((x) => resolvedDoc(x.resource.Properties?.PolicyDocument, x.stack));
     const encryption = (
       r.resolve(p.BucketEncryption, stack) as
         | {
@@ -262,12 +286,17 @@ export async function analyzeAccess(
     } else if (keyTarget.resource.Properties?.EnableKeyRotation !== true) {
       violations.push({ invariant: 5, ...where, detail: `bucket key ${keyTarget.id} does not rotate` });
     }
-    const tlsOnly = policy.some(
-      (s) =>
-        s.Effect === 'Deny' &&
-        strings(s.Action).some((a) => a === 's3:*') &&
-        String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
-    );
+    // Whichever policy S3 keeps must refuse plain HTTP.
+    const tlsOnly =
+      policies.length > 0 &&
+      policies.every((policy) =>
+        policy.some(
+          (s) =>
+            s.Effect === 'Deny' &&
+            strings(s.Action).some((a) => a === 's3:*') &&
+            String(s.Condition?.Bool?.['aws:SecureTransport']) === 'false',
+        ),
+      );
     if (!tlsOnly)
       violations.push({
         invariant: 5,
@@ -292,11 +321,20 @@ export async function analyzeAccess(
     const zone = tagsOf(resource)[DATA_ZONE_TAG];
     if (!zone) continue;
     // ---- a data zone: the matrix below says who may read and write it, from where ----
-    const bucketPolicy = ofType(resources, 'AWS::S3::BucketPolicy').find(
-      (x) => r.resolve(x.resource.Properties?.Bucket, x.stack) === bucketRef,
-    );
+    const [bucketPolicy] = bucketPolicies;
+    for (const point of ofType(resources, 'AWS::S3::AccessPoint')) {
+      if (namesThisBucket(point)) {
+        violations.push({
+          invariant: 6,
+          stack: point.stack.id,
+          logicalId: point.id,
+          detail: `an access point of zone ${zone}: requests through it are not in the access matrix`,
+        });
+      }
+    }
     zones.push({
       name: zone,
+      zone,
       classification: tagsOf(resource)[DATA_CLASSIFICATION_TAG] ?? '?',
       stack: stack.id,
       logicalId: id,
@@ -304,6 +342,12 @@ export async function analyzeAccess(
       account: pseudo('AWS::AccountId', stack),
       region: pseudo('AWS::Region', stack),
       keyArn: concrete.value(String(encryption?.KMSMasterKeyID ?? '')),
+      bucketKeys:
+        (
+          r.resolve(p.BucketEncryption, stack) as {
+            ServerSideEncryptionConfiguration?: { BucketKeyEnabled?: unknown }[];
+          }
+        )?.ServerSideEncryptionConfiguration?.[0]?.BucketKeyEnabled === true,
       ...(bucketPolicy
         ? {
             bucketPolicy: concrete.policy(
@@ -315,8 +359,15 @@ export async function analyzeAccess(
       ...(keyTarget
         ? { keyPolicy: concrete.policy(keyTarget.resource.Properties?.KeyPolicy, keyTarget.stack) }
         : {}),
+      replication: replicationOf(r.resolve(p.ReplicationConfiguration, stack), concrete),
     });
     evidence.push({ invariant: 6, ...where, type: resource.Type });
+  }
+
+  // Two buckets tagged with one zone are two columns: neither hides the other.
+  for (const [i, z] of zones.entries()) {
+    if (zones.some((other, j) => j !== i && other.zone === z.zone))
+      zones[i] = { ...z, name: `${z.zone} (${z.stack}/${z.logicalId})` };
   }
 
   // ---- who asks, and from where ----
@@ -359,18 +410,81 @@ export async function analyzeAccess(
       identity: [ADMIN],
     },
   ];
-  const origins = originsOf(network, r, concrete);
+  const origins = originsOf(network, r, concrete, zones);
   const named = new Set(
     [...JSON.stringify([zones, origins]).matchAll(/"aws:PrincipalOrgID":(?:\[)?"(o-[a-z0-9]+)"/gi)].map(
       (m) => m[1],
     ),
   );
-  const matrix = await accessMatrix(
-    principals,
-    zones,
-    origins,
-    organisation ?? (named.size === 1 ? [...named][0] : SOME_ORGANISATION),
-  );
+  const org = organisation ?? (named.size === 1 ? [...named][0] : SOME_ORGANISATION);
+  const matrix = await accessMatrix(principals, zones, origins, org);
+
+  // ---- the roles the two unnamed principals may assume (trust policies, by the engine) ----
+  const known = new Set(principals.filter((p) => p.kind === 'role').map((p) => p.arn));
+  const assumable: Record<string, string[]> = {};
+  for (const synthetic of principals.filter((p) => p.kind !== 'role')) {
+    assumable[synthetic.name] = [];
+    for (const role of roles) {
+      const target = principals.find(
+        (p) => p.kind === 'role' && p.stack === role.stack && p.logicalId === role.id,
+      );
+      if (!target) continue;
+      const trust = concrete.policy(role.resource.Properties?.AssumeRolePolicyDocument, role.template);
+      for (const candidate of namedPrincipals(synthetic, [trust], known, target.account)) {
+        const decision = await mayAssume(candidate, { arn: target.arn, account: target.account, trust }, org);
+        if (decision.startsWith('error:')) {
+          violations.push({
+            invariant: 7,
+            stack: role.stack,
+            logicalId: role.id,
+            detail: `the policy engine could not evaluate the trust of role ${role.name}: ${decision}`,
+          });
+        }
+        if (decision !== 'Allowed') continue;
+        assumable[synthetic.name].push(role.name);
+        break;
+      }
+    }
+  }
+  // What a role another account may assume reaches, another account reaches.
+  for (const roleName of assumable[ANOTHER_ACCOUNT] ?? []) {
+    const role = roles.find((x) => x.name === roleName);
+    if (role) {
+      violations.push({
+        invariant: 7,
+        stack: role.stack,
+        logicalId: role.id,
+        detail: `role ${roleName} can be assumed by a principal in another account`,
+      });
+    }
+    for (const z of zones) {
+      const own = matrix.cells[ANOTHER_ACCOUNT][z.name];
+      const through = matrix.cells[roleName][z.name];
+      for (const origin of Object.keys(own)) {
+        own[origin] = {
+          read: union([own[origin].read, through[origin].read]),
+          write: union([own[origin].write, through[origin].write]),
+        };
+      }
+    }
+  }
+
+  // ---- ways out that are not a read: S3 endpoints letting data into other accounts, replication ----
+  const endpointWays: Record<string, string[]> = {};
+  for (const origin of origins.filter((o) => o.kind === 'segment' && o.segment)) {
+    const vpcs = network.model.vpcs.filter((v) => v.segment === origin.segment).map((v) => v.key);
+    for (const e of network.model.endpoints.filter((x) => x.service === 's3' && vpcs.includes(x.vpc))) {
+      const target = r.target(`ref|${e.key}`);
+      const policy = target?.resource.Properties?.PolicyDocument;
+      const endpoint = {
+        id: concrete.value(`ref|${e.key}`),
+        vpc: concrete.value(`ref|${e.vpc}`),
+        ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
+      };
+      if (await endpointLetsOut(endpoint, account, otherAccount, org))
+        (endpointWays[origin.name] ??= []).push(e.key);
+    }
+  }
   const errorsSeen = new Set<string>();
   for (const e of matrix.errors) {
     if (errorsSeen.has(`${e.zone}\u0000${e.error}`)) continue;
@@ -403,20 +517,24 @@ export async function analyzeAccess(
         violations.push({
           invariant: 6,
           ...at,
-          detail: `${who} can ${granted(reach.read) ? 'read' : 'write'} ${z.classification} zone ${z.name} (${rows[p.name][z.name]})`,
+          detail: `${who} can ${granted(reach.read) ? 'read' : 'write'} ${z.classification} zone ${z.name} (${rows[p.name][z.name]})${
+            assumable[p.name]?.length
+              ? `, itself or through the roles it may assume (${assumable[p.name].join(', ')})`
+              : ''
+          }`,
         });
         continue;
       }
       if (!granted(reach.read)) continue;
       const rawReader = p.kind === 'role' && RAW_READERS.has(p.role ?? '');
-      if (PERSONAL.includes(z.classification) && z.name === RAW_ZONE && !rawReader) {
+      if (PERSONAL.includes(z.classification) && z.zone === RAW_ZONE && !rawReader) {
         violations.push({
           invariant: 6,
           ...at,
           detail: `${who} can read raw ${z.classification} zone ${z.name} (from ${from.join(', ')})`,
         });
       }
-      if (z.name === QUARANTINE_ZONE && p.role !== 'break-glass') {
+      if (z.zone === QUARANTINE_ZONE && p.role !== 'break-glass') {
         violations.push({
           invariant: 6,
           ...at,
@@ -426,8 +544,8 @@ export async function analyzeAccess(
       if (
         p.kind === 'another-admin' &&
         PERSONAL.includes(z.classification) &&
-        z.name !== RAW_ZONE &&
-        z.name !== QUARANTINE_ZONE
+        z.zone !== RAW_ZONE &&
+        z.zone !== QUARANTINE_ZONE
       ) {
         violations.push({
           invariant: 6,
@@ -445,7 +563,10 @@ export async function analyzeAccess(
       origins: origins.map((o) => o.name),
       rows,
       cells: matrix.cells,
+      assumable,
     },
+    origins,
+    endpointWays,
     principals,
     zones,
     violations,
@@ -454,29 +575,93 @@ export async function analyzeAccess(
 }
 
 /** Each segment (through its S3 endpoint if it has one) and off-network. */
-function originsOf(network: NetworkResult, r: Resolver, concrete: Concretizer): Origin[] {
+function originsOf(
+  network: NetworkResult,
+  r: Resolver,
+  concrete: Concretizer,
+  zones: readonly Zone[],
+): Origin[] {
   const { model, reachability } = network;
+  const endpointOf = (key: string) => {
+    const target = r.target(`ref|${key}`);
+    const policy = target?.resource.Properties?.PolicyDocument;
+    return policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {};
+  };
   const origins: Origin[] = reachability.segments.map((segment) => {
     const vpcs = model.vpcs.filter((v) => v.segment === segment).map((v) => v.key);
     const endpoint = model.endpoints.find((e) => e.service === 's3' && vpcs.includes(e.vpc));
-    const target = endpoint && r.target(`ref|${endpoint.key}`);
-    const policy = target?.resource.Properties?.PolicyDocument;
     return {
       name: segment,
+      kind: 'segment',
       segment,
       ...(endpoint
         ? {
             endpoint: {
               id: concrete.value(`ref|${endpoint.key}`),
               vpc: concrete.value(`ref|${endpoint.vpc}`),
-              ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
+              ...endpointOf(endpoint.key),
             },
           }
         : {}),
       reachesS3: endpoint !== undefined || (reachability.matrix[segment]?.internet ?? 'none') !== 'none',
     };
   });
-  return [...origins, { name: OFF_NETWORK, reachesS3: true }];
+  // Places the zones' policies name that are not the assembly's: an address range, an endpoint or
+  // a VPC of no segment. Requests from there are asked too; they are off every network of the blueprint.
+  const ours = new Set(
+    origins
+      .flatMap((o) => (o.endpoint ? [o.endpoint.id, o.endpoint.vpc] : []))
+      .concat(
+        model.endpoints.map((e) => concrete.value(`ref|${e.key}`)),
+        model.vpcs.map((v) => concrete.value(`ref|${v.key}`)),
+      ),
+  );
+  const named = { ranges: new Set<string>(), endpoints: new Set<string>(), vpcs: new Set<string>() };
+  for (const z of zones) {
+    for (const s of [...(z.bucketPolicy?.Statement ?? []), ...(z.keyPolicy?.Statement ?? [])]) {
+      for (const pairs of Object.values(s.Condition ?? {})) {
+        for (const [key, value] of Object.entries(pairs)) {
+          const k = key.toLowerCase();
+          for (const v of strings(value)) {
+            if (k === 'aws:sourceip') named.ranges.add(v);
+            else if (k === 'aws:sourcevpce' && !ours.has(v)) named.endpoints.add(v);
+            else if (k === 'aws:sourcevpc' && !ours.has(v)) named.vpcs.add(v);
+          }
+        }
+      }
+    }
+  }
+  const outside: Origin[] = [
+    ...[...named.ranges].sort().map((range): Origin => ({
+      name: `${OFF_NETWORK} ${range}`,
+      kind: 'off-network',
+      sourceIp: addressIn(range),
+      reachesS3: true,
+    })),
+    ...[...named.endpoints].sort().map((id): Origin => ({
+      name: `endpoint ${id} (no segment's)`,
+      kind: 'off-network',
+      endpoint: { id, vpc: 'vpc-of-no-segment' },
+      reachesS3: true,
+    })),
+    ...[...named.vpcs].sort().map((vpc): Origin => ({
+      name: `VPC ${vpc} (no segment's)`,
+      kind: 'off-network',
+      endpoint: { id: 'vpce-of-no-segment', vpc },
+      reachesS3: true,
+    })),
+  ];
+  return [...origins, { name: OFF_NETWORK, kind: 'off-network', reachesS3: true }, ...outside];
+}
+
+/** An address inside a range (its first), or the value itself when it is an address. */
+function addressIn(range: string): string {
+  try {
+    const [address] = ipaddr.parseCIDR(range);
+    return address.toString();
+  } catch {
+    return range;
+  }
 }
 
 /** An endpoint policy's `{"AWS": "*"}` is `*` (AWS reads them alike; the engine takes only the latter). */
@@ -633,4 +818,16 @@ function trailViolations(
     evidence.push({ invariant: 8, ...where, type: resource.Type });
   }
   return violations;
+}
+
+/** Where a bucket replicates its objects: each rule's destination bucket and account. */
+function replicationOf(config: unknown, concrete: Concretizer): Zone['replication'] {
+  const rules = (
+    config as { Rules?: { Destination?: { Bucket?: unknown; Account?: unknown } }[] } | undefined
+  )?.Rules;
+  const text = (v: unknown) => concrete.value(typeof v === 'string' ? v : JSON.stringify(v ?? ''));
+  return (rules ?? []).map((rule) => ({
+    bucket: text(rule.Destination?.Bucket),
+    ...(rule.Destination?.Account !== undefined ? { account: text(rule.Destination.Account) } : {}),
+  }));
 }

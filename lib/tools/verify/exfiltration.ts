@@ -1,6 +1,6 @@
 import type { SegmentationMetadata } from '../../contract/metadata';
 import type { Evidence, Violation } from './invariants';
-import { granted, OFF_NETWORK, type AccessPrincipal, type Cell, type Zone } from './matrix';
+import { granted, type AccessPrincipal, type Cell, type Origin, type Zone } from './matrix';
 import type { Reachability } from './network';
 
 /**
@@ -11,7 +11,8 @@ import type { Reachability } from './network';
 
 /** One way out, and the declaration that covers it (none: undeclared). */
 export interface Way {
-  readonly kind: 'internet' | 'corporate' | 'segment' | 'off-network' | 'another-account';
+  readonly kind:
+    'internet' | 'corporate' | 'segment' | 'off-network' | 'another-account' | 'endpoint' | 'replication';
   readonly to: string;
   /** For internet egress checked against the config: the domains the config's allowlist lacks. */
   readonly outside?: string[];
@@ -30,6 +31,10 @@ export interface ExfiltrationInput {
   readonly principals: readonly AccessPrincipal[];
   readonly zones: readonly Zone[];
   readonly cells: Record<string, Record<string, Record<string, Cell>>>;
+  /** The origins of the matrix: segments, and places off every network of the blueprint. */
+  readonly origins: readonly Origin[];
+  /** Per segment: its S3 endpoints that let data into another account's bucket. */
+  readonly endpointWays: Readonly<Record<string, string[]>>;
   readonly reachability: Reachability;
   /** The domains each segment's firewall allowlist admits (from the templates). */
   readonly allowedDomains: Readonly<Record<string, string[]>>;
@@ -54,21 +59,40 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
   const rows: ExfiltrationRow[] = [];
   const violations: Violation[] = [];
   const evidence: Evidence[] = [];
+  const flag = (z: Zone, principal: string, origin: string, way: Way) =>
+    violations.push({
+      invariant: 12,
+      stack: z.stack,
+      logicalId: z.logicalId,
+      detail: `${z.classification} zone ${z.name} can leave by an undeclared way: ${principal} reads it from ${origin}, then ${describe(way)}`,
+    });
+  const zoneArns = new Set(input.zones.map((z) => z.bucketArn));
   for (const z of input.zones) {
+    // Replication copies every object out, whoever reads: a way out unless it lands in a zone of the blueprint.
+    const replicated = z.replication
+      .filter((d) => !zoneArns.has(d.bucket) || (d.account !== undefined && d.account !== z.account))
+      .map((d): Way => ({
+        kind: 'replication',
+        to: d.account ? `${d.bucket} (account ${d.account})` : d.bucket,
+      }));
+    if (replicated.length > 0) {
+      rows.push({
+        classification: z.classification,
+        zone: z.name,
+        principal: 'S3 replication',
+        origin: '-',
+        ways: replicated,
+      });
+      if (PERSONAL.has(z.classification))
+        for (const way of replicated) flag(z, 'S3 replication', 'the bucket', way);
+    }
     for (const p of input.principals) {
       for (const [origin, cell] of Object.entries(input.cells[p.name]?.[z.name] ?? {})) {
         if (!granted(cell.read)) continue;
         const ways = waysOut(p, origin, input);
         rows.push({ classification: z.classification, zone: z.name, principal: p.name, origin, ways });
         if (!PERSONAL.has(z.classification)) continue;
-        for (const way of ways.filter((w) => w.declaredBy === undefined)) {
-          violations.push({
-            invariant: 12,
-            stack: z.stack,
-            logicalId: z.logicalId,
-            detail: `${z.classification} zone ${z.name} can leave by an undeclared way: ${p.name} reads it from ${origin}, then ${describe(way)}`,
-          });
-        }
+        for (const way of ways.filter((w) => w.declaredBy === undefined)) flag(z, p.name, origin, way);
       }
     }
     evidence.push({ invariant: 12, stack: z.stack, logicalId: z.logicalId, type: 'AWS::S3::Bucket' });
@@ -79,7 +103,7 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
 function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): Way[] {
   const ways: Way[] = [];
   if (p.kind === 'another-account') ways.push({ kind: 'another-account', to: 'another account' });
-  if (origin === OFF_NETWORK) {
+  if (input.origins.find((o) => o.name === origin)?.kind !== 'segment') {
     const breakGlass =
       p.role === 'break-glass' && input.breakGlassEnabled !== false
         ? input.breakGlassEnabled
@@ -97,6 +121,8 @@ function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): 
     (input.declared.declaredFlows ?? []).some((f) => f.from === origin && f.to === to)
       ? `declared flow ${origin} -> ${to}`
       : undefined;
+  for (const endpoint of input.endpointWays[origin] ?? [])
+    ways.push({ kind: 'endpoint', to: `another account's bucket, through S3 endpoint ${endpoint}` });
   for (const [to, state] of Object.entries(input.reachability.matrix[origin] ?? {})) {
     if (state === 'none' || to === origin) continue;
     if (to === 'internet') {
@@ -141,5 +167,9 @@ export function describe(way: Way): string {
       return 'off every network of the blueprint';
     case 'another-account':
       return 'another account';
+    case 'endpoint':
+      return way.to;
+    case 'replication':
+      return `replication to ${way.to}`;
   }
 }

@@ -26,7 +26,11 @@ export interface AccessPrincipal {
 /** From where: a segment (through its S3 endpoint, or without one) or off every network of the blueprint. */
 export interface Origin {
   readonly name: string;
+  /** A segment of the assembly, or somewhere outside every segment (off-network, a named range or endpoint). */
+  readonly kind: 'segment' | 'off-network';
   readonly segment?: string;
+  /** For an off-network origin: the address requests come from. */
+  readonly sourceIp?: string;
   /** The segment's S3 endpoint: its id for `aws:SourceVpce`, its VPC, its policy. */
   readonly endpoint?: { readonly id: string; readonly vpc: string; readonly policy?: PolicyDocument };
   /** False for a segment with neither an S3 endpoint nor a path to the internet: it cannot reach S3. */
@@ -34,7 +38,10 @@ export interface Origin {
 }
 
 export interface Zone {
+  /** Unique among the zones: the zone tag, or with the bucket when two buckets carry one tag. */
   readonly name: string;
+  /** The `ai-segmentation:data-zone` tag. */
+  readonly zone: string;
   readonly classification: string;
   readonly stack: string;
   readonly logicalId: string;
@@ -42,8 +49,12 @@ export interface Zone {
   readonly account: string;
   readonly region: string;
   readonly keyArn: string;
+  /** S3 Bucket Keys on: S3 gives KMS the bucket's ARN as encryption context, else the object's. */
+  readonly bucketKeys: boolean;
   readonly bucketPolicy?: PolicyDocument;
   readonly keyPolicy?: PolicyDocument;
+  /** Replication rules' destinations. */
+  readonly replication: { bucket: string; account?: string }[];
 }
 
 /** Object keys an action is allowed on: every key (less exceptions), or only keys under some prefixes. */
@@ -94,21 +105,22 @@ export async function accessMatrix(
     return decision === 'Allowed';
   };
   const probesOf = new Map(zones.map((z) => [z, probeKeys(z, principals)]));
+  const known = new Set(principals.filter((p) => p.kind === 'role').map((p) => p.arn));
   for (const principal of principals) {
     cells[principal.name] = {};
     for (const z of zones) {
       const probes = probesOf.get(z) ?? [];
-      // "Another account" is every account the zone's policies name besides its own (or one they do not).
+      // The two principals no template names are asked as every principal the zone's policies name
+      // that is not a role of the assembly (anyone allowed to create it could), and as one no
+      // policy names; each also without MFA, as an IAM user, with the tags the policies test.
       const asked =
-        principal.kind === 'another-account'
-          ? foreignAccounts(z, principal.account).map((account) => ({
-              ...principal,
-              account,
-              arn: principal.arn.replace(`::${principal.account}:`, `::${account}:`),
-            }))
-          : [principal];
+        principal.kind === 'role'
+          ? [principal]
+          : namedPrincipals(principal, [z.bucketPolicy, z.keyPolicy], known, z.account);
       const rows: Record<string, Cell>[] = [];
-      for (const p of asked) rows.push(await zoneCells(p, z, probes));
+      for (const p of asked) {
+        for (const variant of variantsOf(p, z, origins)) rows.push(await zoneCells(p, z, probes, variant));
+      }
       cells[principal.name][z.name] = Object.fromEntries(
         origins.map((o) => [
           o.name,
@@ -121,6 +133,7 @@ export async function accessMatrix(
     p: AccessPrincipal,
     z: Zone,
     probes: { prefix: string; probe: string }[],
+    variant: Variant,
   ): Promise<Record<string, Cell>> {
     const row: Record<string, Cell> = {};
     const base = (origin: Origin | undefined) => ({
@@ -128,7 +141,7 @@ export async function accessMatrix(
       resourceAccount: z.account,
       identityPolicies: p.identity,
       ...(p.boundary ? { boundary: p.boundary } : {}),
-      context: context(p, z, origin, organisation),
+      context: { ...context(p, z, origin, organisation), ...variant },
     });
     // S3 calls KMS with the caller's credentials: the key policy decides, from no VPC endpoint.
     const kms = async (action: string) =>
@@ -138,14 +151,16 @@ export async function accessMatrix(
         resource: z.keyArn,
         ...(z.keyPolicy ? { resourcePolicy: z.keyPolicy } : {}),
         context: {
-          ...context(p, z, undefined, organisation),
+          ...base(undefined).context,
           'kms:ViaService': `s3.${z.region}.amazonaws.com`,
           'kms:CallerAccount': p.account,
           'aws:ViaAWSService': 'true',
           'aws:CalledVia': ['s3.amazonaws.com'],
           'aws:CalledViaFirst': 's3.amazonaws.com',
           'aws:CalledViaLast': 's3.amazonaws.com',
-          'kms:EncryptionContext:aws:s3:arn': z.bucketArn,
+          'kms:EncryptionContext:aws:s3:arn': z.bucketKeys
+            ? z.bucketArn
+            : `${z.bucketArn}/${probes[0].probe}`,
         },
       });
     let decrypt: Promise<boolean> | undefined;
@@ -155,28 +170,34 @@ export async function accessMatrix(
         row[origin.name] = { read: NONE, write: NONE };
         continue;
       }
-      const s3 = async (action: string, extra: Record<string, string> = {}) => {
+      /** Per probe, whether any of the actions is allowed on it (asked in turn until one is). */
+      const s3 = async (actions: string[], extra: Record<string, string> = {}) => {
         const results: [string, boolean][] = [];
+        let anywhere = false;
         for (const key of probes) {
+          // One unlisted key allowed is access outside every named prefix: the other shapes add nothing.
+          if (key.prefix === '' && anywhere) continue;
           const resource = `${z.bucketArn}/${key.probe}`;
-          if (!mayAllow(p, z, action, resource)) {
-            results.push([key.prefix, false]);
-            continue;
+          let ok = false;
+          for (const action of actions) {
+            if (ok || !mayAllow(p, z, action, resource)) continue;
+            ok = await allowed(p, z, {
+              ...base(origin),
+              action,
+              resource,
+              ...(z.bucketPolicy ? { resourcePolicy: z.bucketPolicy } : {}),
+              ...(origin.endpoint?.policy ? { endpointPolicy: origin.endpoint.policy } : {}),
+              context: { ...base(origin).context, ...extra },
+            });
           }
-          const request: EngineRequest = {
-            ...base(origin),
-            action,
-            resource,
-            ...(z.bucketPolicy ? { resourcePolicy: z.bucketPolicy } : {}),
-            ...(origin.endpoint?.policy ? { endpointPolicy: origin.endpoint.policy } : {}),
-            context: { ...base(origin).context, ...extra },
-          };
-          results.push([key.prefix, await allowed(p, z, request)]);
+          if (key.prefix === '' && ok) anywhere = true;
+          results.push([key.prefix, ok]);
         }
         return grantOf(results);
       };
-      let read = await s3('s3:GetObject');
-      let write = await s3('s3:PutObject', {
+      // A version of an object is read by its version id: either read counts.
+      let read = await s3(['s3:GetObject', 's3:GetObjectVersion']);
+      let write = await s3(['s3:PutObject'], {
         's3:x-amz-server-side-encryption': 'aws:kms',
         's3:x-amz-server-side-encryption-aws-kms-key-id': z.keyArn,
       });
@@ -206,19 +227,102 @@ function context(
     'aws:SecureTransport': 'true',
     's3:TlsVersion': '1.3',
     'aws:ViaAWSService': 'false',
-    ...(p.human ? { 'aws:MultiFactorAuthPresent': 'true' } : {}),
+    ...(p.human ? { 'aws:MultiFactorAuthPresent': 'true', 'aws:MultiFactorAuthAge': '60' } : {}),
     ...(origin?.endpoint
       ? { 'aws:SourceVpce': origin.endpoint.id, 'aws:SourceVpc': origin.endpoint.vpc }
       : origin
-        ? { 'aws:SourceIp': OFF_NETWORK_IP }
+        ? { 'aws:SourceIp': origin.sourceIp ?? OFF_NETWORK_IP }
         : {}),
   };
 }
 
-/** An account no policy names, and each account the zone's bucket and key policies name besides its own. */
-function foreignAccounts(z: Zone, unnamed: string): string[] {
-  const named = JSON.stringify([z.bucketPolicy, z.keyPolicy]).match(/(?<!\d)\d{12}(?!\d)/g) ?? [];
-  return [unnamed, ...[...new Set(named)].filter((a) => a !== z.account && a !== unnamed).sort()];
+/** Context keys a principal chooses (MFA, the kind of principal, its tags, the TLS version), set otherwise. */
+type Variant = Record<string, string>;
+const CHOSEN_KEYS =
+  /"(aws:multifactorauthpresent|aws:principaltype|aws:principaltag\/[^"]+|s3:tlsversion)"/gi;
+
+/**
+ * The requests as asked (MFA if people assume the role, an assumed role, TLS 1.3) and, when the
+ * policies test a key the caller chooses, once more as the other choice: without MFA, as an IAM
+ * user, over TLS 1.2, with each tag the policies test set to the first value they name.
+ */
+function variantsOf(p: AccessPrincipal, z: Zone, origins: readonly Origin[]): Variant[] {
+  const docs = [
+    ...p.identity,
+    ...(p.boundary ?? []),
+    z.bucketPolicy,
+    z.keyPolicy,
+    ...origins.map((o) => o.endpoint?.policy),
+  ];
+  const text = JSON.stringify(docs);
+  const keys = new Set([...text.matchAll(CHOSEN_KEYS)].map((m) => m[1].toLowerCase()));
+  // The blueprint's own TLS deny (below 1.2) holds for both choices; only a policy that allows by TLS version needs the other.
+  const allowsByTls = docs.some((d) =>
+    d?.Statement.some(
+      (s) => s.Effect === 'Allow' && /s3:tlsversion/i.test(JSON.stringify(s.Condition ?? {})),
+    ),
+  );
+  if (!allowsByTls) keys.delete('s3:tlsversion');
+  if (keys.size === 0) return [{}];
+  const tags: Variant = {};
+  for (const doc of docs) {
+    for (const s of doc?.Statement ?? []) {
+      for (const pairs of Object.values(s.Condition ?? {})) {
+        for (const [key, value] of Object.entries(pairs)) {
+          if (/^aws:principaltag\//i.test(key) && !(key in tags)) tags[key] = strings(value)[0] ?? 'x';
+        }
+      }
+    }
+  }
+  return [
+    {},
+    { 'aws:MultiFactorAuthPresent': 'false', 'aws:PrincipalType': 'User', 's3:TlsVersion': '1.2', ...tags },
+  ];
+}
+
+/**
+ * The principals "another admin" or "another account" stands for in a zone: itself, and each
+ * principal the zone's policies name (in Principal, or in an `aws:PrincipalArn` or
+ * `aws:PrincipalAccount` condition) that is not a role of the assembly: of this account for the
+ * admin, of another for the other account. A pattern stands for a name it matches.
+ */
+export function namedPrincipals(
+  principal: AccessPrincipal,
+  docs: readonly (PolicyDocument | undefined)[],
+  known: ReadonlySet<string>,
+  /** The account of the resource the policies guard: "another admin" is of it, "another account" not. */
+  home: string,
+): AccessPrincipal[] {
+  const names = new Set<string>();
+  const add = (value: unknown) => {
+    for (const v of strings(value)) if (v !== '*') names.add(v);
+  };
+  for (const doc of docs) {
+    for (const s of doc?.Statement ?? []) {
+      const who = s.Principal as { AWS?: unknown } | string | undefined;
+      if (typeof who === 'object') add(who.AWS);
+      for (const pairs of Object.values(s.Condition ?? {})) {
+        for (const [key, value] of Object.entries(pairs)) {
+          if (/^aws:principal(arn|account)$/i.test(key)) add(value);
+        }
+      }
+    }
+  }
+  const partition = /^arn:([^:]+):/.exec(principal.arn)?.[1] ?? 'aws';
+  const sample = principal.arn.replace(/^arn:[^:]+:iam::[^:]+:/, '');
+  const out = new Map<string, AccessPrincipal>([[principal.arn, principal]]);
+  for (const name of names) {
+    const account = /^\d{12}$/.test(name) ? name : /^arn:[^:]+:(?:iam|sts)::(\d{12}|[^:]+):/.exec(name)?.[1];
+    if (!account) continue;
+    const arn =
+      /:root$/.test(name) || /^\d{12}$/.test(name)
+        ? `arn:${partition}:iam::${account}:${sample}`
+        : name.replace(/[*?]/g, 'x');
+    const ours = account === home;
+    if (known.has(arn) || (principal.kind === 'another-admin') !== ours) continue;
+    out.set(arn, { ...principal, arn, account });
+  }
+  return [...out.values()];
 }
 
 /**
@@ -254,17 +358,19 @@ function probeKeys(z: Zone, principals: readonly AccessPrincipal[]): { prefix: s
       }
     }
   }
-  let unlisted = `${PROBE}/object`;
-  while ([...prefixes].some((x) => unlisted.startsWith(x))) unlisted = `_${unlisted}`;
-  return [
-    { prefix: '', probe: unlisted },
-    ...[...prefixes].sort().map((prefix) => ({ prefix, probe: `${prefix}${PROBE}` })),
-  ];
+  // Keys of several shapes under no named prefix: nested with a hyphen and a dot, top-level, bare.
+  const unlisted = [`${PROBE}/object-1.csv`, 'o', 'a/b/c'].map((key) => {
+    let probe = key;
+    while ([...prefixes].some((x) => probe.startsWith(x))) probe = `_${probe}`;
+    return { prefix: '', probe };
+  });
+  return [...unlisted, ...[...prefixes].sort().map((prefix) => ({ prefix, probe: `${prefix}${PROBE}` }))];
 }
 
-/** results: [prefix, allowed], the unlisted probe first with prefix ''. */
+/** results: [prefix, allowed], the unlisted probes (prefix '') first: any of them allowed is access outside every named prefix. */
 function grantOf(results: [string, boolean][]): Grant {
-  const [[, anywhere], ...named] = results;
+  const anywhere = results.some(([prefix, ok]) => prefix === '' && ok);
+  const named = results.filter(([prefix]) => prefix !== '');
   if (anywhere) return { all: true, prefixes: named.filter(([, ok]) => !ok).map(([x]) => x) };
   const allowedPrefixes = named.filter(([, ok]) => ok).map(([x]) => x);
   // A prefix inside another allowed one says nothing more.
@@ -326,4 +432,76 @@ export function originsOfCell(byOrigin: Record<string, Cell>): string {
   return groups.size === 0
     ? '-'
     : [...groups].map(([text, origins]) => `${text} from ${origins.join(', ')}`).join('; ');
+}
+
+/** What the synthetic principals are allowed everything by (their own account's policies). */
+export const ADMIN_POLICY: PolicyDocument = { Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] };
+
+/**
+ * Whether a principal may assume a role: the engine decides sts:AssumeRole against the role's
+ * trust policy, with MFA (the more permissive case).
+ */
+export async function mayAssume(
+  p: AccessPrincipal,
+  role: { arn: string; account: string; trust: PolicyDocument },
+  organisation: string,
+): Promise<Decision> {
+  return evaluate({
+    principal: p.arn,
+    action: 'sts:AssumeRole',
+    resource: role.arn,
+    resourceAccount: role.account,
+    identityPolicies: p.identity,
+    ...(p.boundary ? { boundary: p.boundary } : {}),
+    resourcePolicy: role.trust,
+    context: {
+      'aws:PrincipalArn': p.arn,
+      'aws:PrincipalAccount': p.account,
+      'aws:PrincipalOrgID': organisation,
+      'aws:PrincipalType': 'AssumedRole',
+      'aws:MultiFactorAuthPresent': 'true',
+      'aws:MultiFactorAuthAge': '60',
+      'aws:SecureTransport': 'true',
+    },
+  });
+}
+
+/**
+ * Whether code in a segment can write to a bucket of another account through one of the segment's
+ * S3 endpoints (a way out that passes no firewall): with this account's credentials into a bucket
+ * that admits them, or with the other account's credentials into its own.
+ */
+export async function endpointLetsOut(
+  endpoint: { id: string; vpc: string; policy?: PolicyDocument },
+  account: string,
+  otherAccount: string,
+  organisation: string,
+): Promise<boolean> {
+  const bucket = `arn:aws:s3:::bucket-of-another-account`;
+  const ask = (principalAccount: string, role: string, resourcePolicy?: PolicyDocument) =>
+    evaluate({
+      principal: `arn:aws:iam::${principalAccount}:role/${role}`,
+      action: 's3:PutObject',
+      resource: `${bucket}/object`,
+      resourceAccount: otherAccount,
+      identityPolicies: [ADMIN_POLICY],
+      ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(endpoint.policy ? { endpointPolicy: endpoint.policy } : {}),
+      context: {
+        'aws:PrincipalArn': `arn:aws:iam::${principalAccount}:role/${role}`,
+        'aws:PrincipalAccount': principalAccount,
+        'aws:PrincipalOrgID': organisation,
+        'aws:ResourceAccount': otherAccount,
+        'aws:SourceVpce': endpoint.id,
+        'aws:SourceVpc': endpoint.vpc,
+        'aws:SecureTransport': 'true',
+      },
+    });
+  const admits: PolicyDocument = {
+    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${bucket}/*` }],
+  };
+  return (
+    (await ask(account, 'another-admin', admits)) === 'Allowed' ||
+    (await ask(otherAccount, 'another-account-admin')) === 'Allowed'
+  );
 }

@@ -13,14 +13,19 @@ export interface Statement {
 export const list = (v: unknown): unknown[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
 export const strings = (v: unknown) => list(v).map(String);
 
-/** Whether an IAM resource pattern (with `*`/`?`) matches a value; symbolic parts compare literally. */
+/** Whether an IAM pattern (`*` any run of characters, `?` any one) matches a value; symbolic parts compare literally. */
 export function matches(pattern: string, value: string): boolean {
   let regex = compiled.get(pattern);
   if (!regex) {
     regex = new RegExp(
       `^${pattern
         .split('*')
-        .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+        .map((part) =>
+          part
+            .split('?')
+            .map((p) => p.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))
+            .join('.'),
+        )
         .join('.*')}$`,
     );
     compiled.set(pattern, regex);

@@ -75,6 +75,8 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     principals: access.principals,
     zones: access.zones,
     cells: access.access.cells,
+    origins: access.origins,
+    endpointWays: access.endpointWays,
     reachability: network.reachability,
     allowedDomains: summary.allowedDomains,
     declared: metadata,
@@ -254,7 +256,7 @@ export function renderMarkdown(report: VerificationReport): string {
     '',
     '## Data access',
     '',
-    "Who can read (R) or write (W) each data zone, and from where, as the policy engine (`@cloud-copilot/iam-simulate`) decides each request: identity policies, permission boundary, bucket policy, the origin's VPC endpoint policy, and the zone key's policy (S3 calls KMS on the caller's behalf). Origins are each segment (through its S3 endpoint) and `off-network`; access limited to some prefixes shows them, as `W[data-capture/]`. Every role is a row, with two principals no template names: another administrator of this account (allowed everything by its own policies, no boundary) and an administrator of another account in the organisation.",
+    "Who can read (R: `s3:GetObject` or `s3:GetObjectVersion`, then `kms:Decrypt`) or write (W: `s3:PutObject` with the zone's key, then `kms:GenerateDataKey`) each data zone, and from where, as the policy engine (`@cloud-copilot/iam-simulate`) decides each request: identity policies, permission boundary, bucket policy, the origin's VPC endpoint policy, and the zone key's policy (S3 calls KMS on the caller's behalf). Origins are each segment (through its S3 endpoint), `off-network`, and any address range, endpoint or VPC the zones' policies name outside the segments. A letter alone means every object; `W[data-capture/]` means only under that prefix, `R[all but tmp/]` every object but under it; `R W[data-capture/]` reads every object and writes only under `data-capture/`. Every role is a row, with two principals no template names: another administrator of this account (allowed everything by its own policies, no boundary), asked also as each principal of the account the zones' policies name that is not a role of the assembly, and an administrator of another account in the organisation, asked also as each principal of another account the policies name.",
     '',
   );
   const zones = report.access.zones;
@@ -272,11 +274,20 @@ export function renderMarkdown(report: VerificationReport): string {
   );
   if (silent.length > 0)
     out.push('', `No access to any zone, from anywhere: ${silent.map(cell).join(', ')}.`);
+  for (const [principal, roles] of Object.entries(report.access.assumable)) {
+    if (roles.length === 0) continue;
+    out.push(
+      '',
+      principal === 'a principal in another account'
+        ? `**${cell(principal)} may assume ${roles.map(cell).join(', ')}**: its row includes what they reach.`
+        : `${cell(principal)} may assume ${roles.map(cell).join(', ')} (their trust names the account); its row does not include what they reach: an administrator of the account is trusted with IAM, which no template can limit.`,
+    );
+  }
   out.push(
     '',
     '## Exfiltration',
     '',
-    'For each data class, each principal that can read it, from where, and the ways the data could then leave: internet egress (with its domains), paths to other segments or the corporate network, reading off-network, another account. phi and pii may leave only by a way the config declares (invariant 12).',
+    "For each data class, each principal that can read it, from where, and the ways the data could then leave: internet egress (with its domains), paths to other segments or the corporate network, an S3 endpoint that lets data into another account's bucket, reading off-network, another account, replication. phi and pii may leave only by a way the config declares (invariant 12). Declared is not safe: it means the config names the way, so a reviewer has approved it there. An allowlisted domain that accepts uploads (a code host, a model hub) is a way out for whoever reads in that segment.",
     '',
     '| class | zone | principal | from | ways out | declared by |',
     '| --- | --- | --- | --- | --- | --- |',

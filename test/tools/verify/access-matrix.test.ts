@@ -36,6 +36,20 @@ const PERIMETER = {
   Resource: [BUCKET, OBJECTS],
   Condition: { StringNotEquals: { 'aws:SourceVpce': { Ref: 'S3Endpoint' } } },
 };
+/** The lab endpoint admits only the account's principals acting on the account's resources. */
+const ACCOUNT_ONLY_ENDPOINT: Statement[] = [
+  allow('*', '*', {
+    Principal: '*',
+    Condition: { StringEquals: { 'aws:PrincipalAccount': sub('${AWS::AccountId}') } },
+  }),
+  {
+    Effect: 'Deny',
+    Principal: '*',
+    Action: '*',
+    Resource: '*',
+    Condition: { StringNotEqualsIfExists: { 'aws:ResourceAccount': sub('${AWS::AccountId}') } },
+  },
+];
 const READER_POLICY = doc(
   allow('s3:GetObject', OBJECTS),
   allow('kms:Decrypt', KEY, {
@@ -44,12 +58,25 @@ const READER_POLICY = doc(
 );
 
 interface Case {
+  /** Resources added to the stack (or replacing those of the same id). */
+  extra?: Record<string, unknown>;
+  /** The bucket's other properties. */
+  bucket?: Record<string, unknown>;
+  /** The lab endpoint's policy; `null`: none (full access). */
+  endpointPolicy?: Statement[] | null;
   bucketPolicy?: Statement[];
   keyPolicy?: Statement[];
   roles?: Record<string, { policy: unknown; boundary?: unknown }>;
 }
 
-function assembly({ bucketPolicy = [PERIMETER], keyPolicy = [KEY_DELEGATED], roles = {} }: Case): Assembly {
+function assembly({
+  bucketPolicy = [PERIMETER],
+  keyPolicy = [KEY_DELEGATED],
+  roles = {},
+  endpointPolicy = ACCOUNT_ONLY_ENDPOINT,
+  extra = {},
+  bucket = {},
+}: Case): Assembly {
   const resources: Record<string, unknown> = {
     Vpc: {
       Type: 'AWS::EC2::VPC',
@@ -61,6 +88,7 @@ function assembly({ bucketPolicy = [PERIMETER], keyPolicy = [KEY_DELEGATED], rol
         VpcId: { Ref: 'Vpc' },
         ServiceName: sub('com.amazonaws.${AWS::Region}.s3'),
         VpcEndpointType: 'Gateway',
+        ...(endpointPolicy ? { PolicyDocument: doc(...endpointPolicy) } : {}),
       },
     },
     Key: { Type: 'AWS::KMS::Key', Properties: { EnableKeyRotation: true, KeyPolicy: doc(...keyPolicy) } },
@@ -77,6 +105,7 @@ function assembly({ bucketPolicy = [PERIMETER], keyPolicy = [KEY_DELEGATED], rol
           { Key: 'ai-segmentation:data-zone', Value: 'curated' },
           { Key: 'DataClassification', Value: 'pii' },
         ],
+        ...bucket,
       },
     },
     BucketPolicy: {
@@ -111,6 +140,7 @@ function assembly({ bucketPolicy = [PERIMETER], keyPolicy = [KEY_DELEGATED], rol
       };
     }
   }
+  Object.assign(resources, extra);
   return { stacks: [{ id: 'Lab', stackName: 'lab', template: { Resources: resources } as never }] };
 }
 
@@ -180,7 +210,7 @@ describe('the access matrix, on hand-written assemblies', () => {
     const readersOnly = {
       Effect: 'Deny',
       Principal: '*',
-      Action: ['s3:GetObject', 's3:PutObject'],
+      Action: ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject'],
       Resource: OBJECTS,
       Condition: { ArnNotEquals: { 'aws:PrincipalArn': roleArn('reader') } },
     };
@@ -188,6 +218,14 @@ describe('the access matrix, on hand-written assemblies', () => {
     const named = await verify(assembly({ roles, bucketPolicy: [PERIMETER, readersOnly] }));
     expect(row(named, ADMIN)).toEqual({ lab: '-', 'off-network': '-' });
     expect(row(named, 'reader')).toEqual({ lab: 'R', 'off-network': '-' });
+    // A deny that forgets versions lets the administrator read every object by its version id.
+    const versionsForgotten = { ...readersOnly, Action: ['s3:GetObject', 's3:PutObject'] };
+    expect(
+      row(await verify(assembly({ roles, bucketPolicy: [PERIMETER, versionsForgotten] })), ADMIN),
+    ).toEqual({
+      lab: 'R',
+      'off-network': '-',
+    });
     const unnamed = await verify(assembly({ roles }));
     expect(row(unnamed, ADMIN)).toEqual({ lab: 'RW', 'off-network': '-' });
     expect(
@@ -207,7 +245,11 @@ describe('the access matrix, on hand-written assemblies', () => {
     const keyGrant = allow('kms:Decrypt', '*', { Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` } });
     // The perimeter still applies: the other account reads only through the lab endpoint.
     const both = await verify(
-      assembly({ bucketPolicy: [PERIMETER, bucketGrant], keyPolicy: [KEY_DELEGATED, keyGrant] }),
+      assembly({
+        bucketPolicy: [PERIMETER, bucketGrant],
+        keyPolicy: [KEY_DELEGATED, keyGrant],
+        endpointPolicy: null,
+      }),
     );
     expect(row(both, OUTSIDER)).toEqual({ lab: 'R', 'off-network': '-' });
     expect(both.invariants.find((i) => i.id === 6)?.violations).toContainEqual(
@@ -217,12 +259,23 @@ describe('the access matrix, on hand-written assemblies', () => {
       expect.objectContaining({
         principal: OUTSIDER,
         origin: 'lab',
-        ways: [{ kind: 'another-account', to: 'another account' }],
+        ways: [
+          { kind: 'another-account', to: 'another account' },
+          // Without an endpoint policy, the lab endpoint is a way out of its own.
+          { kind: 'endpoint', to: "another account's bucket, through S3 endpoint Lab/S3Endpoint" },
+        ],
       }),
     );
-    const bucketOnly = await verify(assembly({ bucketPolicy: [PERIMETER, bucketGrant] }));
+    // The lab endpoint's policy admits only the account's principals: there, the grants reach nothing.
+    const fenced = await verify(
+      assembly({ bucketPolicy: [PERIMETER, bucketGrant], keyPolicy: [KEY_DELEGATED, keyGrant] }),
+    );
+    expect(row(fenced, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
+    const bucketOnly = await verify(
+      assembly({ bucketPolicy: [PERIMETER, bucketGrant], endpointPolicy: null }),
+    );
     expect(row(bucketOnly, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
-    const keyOnly = await verify(assembly({ keyPolicy: [KEY_DELEGATED, keyGrant] }));
+    const keyOnly = await verify(assembly({ keyPolicy: [KEY_DELEGATED, keyGrant], endpointPolicy: null }));
     expect(row(keyOnly, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
   });
 
@@ -259,5 +312,163 @@ describe('the access matrix, on hand-written assemblies', () => {
       assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [PERIMETER, tls] }),
     );
     expect(row(report, 'reader')).toEqual({ lab: 'R', 'off-network': '-' });
+  });
+
+  test("an S3 endpoint without a policy is a way out of its segment: data goes to any account's bucket past the firewall", async () => {
+    const roles = { reader: { policy: READER_POLICY } };
+    const open = await verify(assembly({ roles, endpointPolicy: null }));
+    expect(open.exfiltration.find((r) => r.principal === 'reader' && r.origin === 'lab')?.ways).toEqual([
+      { kind: 'endpoint', to: "another account's bucket, through S3 endpoint Lab/S3Endpoint" },
+    ]);
+    const fenced = await verify(assembly({ roles }));
+    expect(fenced.exfiltration.find((r) => r.principal === 'reader' && r.origin === 'lab')?.ways).toEqual([]);
+  });
+
+  test('a principal the policies name that is not in the assembly is asked: anyone allowed to create it could be it', async () => {
+    const legacy = roleArn('legacy-etl');
+    const exempt = {
+      Effect: 'Deny',
+      Principal: '*',
+      Action: ['s3:GetObject', 's3:GetObjectVersion'],
+      Resource: OBJECTS,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('reader'), legacy] } },
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [PERIMETER, exempt] }),
+    );
+    // Reads are denied to all but the reader and legacy-etl, which no template creates: an admin may.
+    expect(row(report, ADMIN)).toEqual({ lab: 'RW', 'off-network': '-' });
+    const readerOnly = {
+      ...exempt,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('reader')] } },
+    };
+    const without = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [PERIMETER, readerOnly] }),
+    );
+    expect(row(without, ADMIN)).toEqual({ lab: 'W', 'off-network': '-' });
+    const partner = 'arn:aws:iam::444455556666:role/partner-reader';
+    const partnerExempt = {
+      ...exempt,
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': [roleArn('reader'), partner] } },
+    };
+    const shared = await verify(
+      assembly({
+        bucketPolicy: [partnerExempt, allow('s3:GetObject', OBJECTS, { Principal: { AWS: partner } })],
+        keyPolicy: [KEY_DELEGATED, allow('kms:Decrypt', '*', { Principal: { AWS: partner } })],
+      }),
+    );
+    // Not through the lab endpoint, whose policy admits only the account's principals; from anywhere else.
+    expect(row(shared, OUTSIDER)).toEqual({ lab: '-', 'off-network': 'R' });
+  });
+
+  test("a role another account may assume: its reach is the other account's, and the trust is named", async () => {
+    const trustsOther = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: 'reader',
+        AssumeRolePolicyDocument: doc({
+          Effect: 'Allow',
+          Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` },
+          Action: 'sts:AssumeRole',
+        }),
+        Policies: [{ PolicyName: 'access', PolicyDocument: READER_POLICY }],
+      },
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, extra: { Rolereader: trustsOther } }),
+    );
+    expect(report.access.assumable[OUTSIDER]).toEqual(['reader']);
+    expect(row(report, OUTSIDER)).toEqual({ lab: 'R', 'off-network': '-' });
+    const found = report.invariants
+      .flatMap((i) => i.violations)
+      .map((v) => `${v.invariant} ${v.logicalId}: ${v.detail}`);
+    expect(found).toContain('7 Rolereader: role reader can be assumed by a principal in another account');
+    expect(found).toContain(
+      `6 Bucket: ${OUTSIDER} can read pii zone curated (R), itself or through the roles it may assume (reader)`,
+    );
+  });
+
+  test('a second bucket tagged with the zone is a column of its own, and a second bucket policy is named', async () => {
+    const copy = {
+      Type: 'AWS::S3::Bucket',
+      Properties: {
+        BucketName: 'lab-data-copy',
+        Tags: [
+          { Key: 'ai-segmentation:data-zone', Value: 'curated' },
+          { Key: 'DataClassification', Value: 'pii' },
+        ],
+      },
+    };
+    const second = {
+      Type: 'AWS::S3::BucketPolicy',
+      Properties: {
+        Bucket: 'lab-data',
+        PolicyDocument: doc(allow('s3:GetObject', OBJECTS, { Principal: '*' })),
+      },
+    };
+    const report = await verify(assembly({ extra: { Copy: copy, SecondPolicy: second } }));
+    expect(report.access.zones.map((z) => z.name)).toEqual(['curated (Lab/Bucket)', 'curated (Lab/Copy)']);
+    expect(report.invariants.flatMap((i) => i.violations)).toContainEqual(
+      expect.objectContaining({
+        invariant: 5,
+        logicalId: 'Bucket',
+        detail:
+          'bucket has 2 bucket policies (Lab/BucketPolicy, Lab/SecondPolicy): S3 keeps only the last one written',
+      }),
+    );
+  });
+
+  test('keys of other shapes: a deny narrowed to nested keys leaves the top level readable', async () => {
+    const nestedOnly = { ...PERIMETER, Resource: sub('arn:${AWS::Partition}:s3:::lab-data/*/*') };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [nestedOnly] }),
+    );
+    expect(row(report, 'reader')).toEqual({ lab: 'R', 'off-network': 'R' });
+  });
+
+  test('an address range the perimeter exempts is an origin of its own, off every network of the blueprint', async () => {
+    const office = {
+      ...PERIMETER,
+      Condition: { ...PERIMETER.Condition, NotIpAddress: { 'aws:SourceIp': '203.0.113.0/24' } },
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [office] }),
+    );
+    expect(row(report, 'reader')).toEqual({
+      lab: 'R',
+      'off-network': '-',
+      'off-network 203.0.113.0/24': 'R',
+    });
+    expect(report.invariants.find((i) => i.id === 12)?.violations.map((v) => v.detail)).toContain(
+      'pii zone curated can leave by an undeclared way: reader reads it from off-network 203.0.113.0/24, then off every network of the blueprint',
+    );
+  });
+
+  test('replication out of the blueprint and an access point are named, not silently passed', async () => {
+    const report = await verify(
+      assembly({
+        bucket: {
+          ReplicationConfiguration: {
+            Role: roleArn('replicator'),
+            Rules: [
+              {
+                Status: 'Enabled',
+                Destination: { Bucket: 'arn:aws:s3:::partner-bucket', Account: OTHER_ACCOUNT },
+              },
+            ],
+          },
+        },
+        extra: { Point: { Type: 'AWS::S3::AccessPoint', Properties: { Bucket: { Ref: 'Bucket' } } } },
+      }),
+    );
+    const found = report.invariants
+      .flatMap((i) => i.violations)
+      .map((v) => `${v.invariant} ${v.logicalId}: ${v.detail}`);
+    expect(found).toContain(
+      `12 Bucket: pii zone curated can leave by an undeclared way: S3 replication reads it from the bucket, then replication to arn:aws:s3:::partner-bucket (account ${OTHER_ACCOUNT})`,
+    );
+    expect(found).toContain(
+      '6 Point: an access point of zone curated: requests through it are not in the access matrix',
+    );
   });
 });

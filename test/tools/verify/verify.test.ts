@@ -882,13 +882,18 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
-  test('the boundary without s3:GetObject: no role reads any zone, the writes remain', async () => {
-    const assembly = defaultAssembly();
-    const t = stack(assembly, 'Audit');
-    const boundary = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'PermissionBoundaryPolicy')];
-    for (const x of (boundary.Properties.PolicyDocument as { Statement: { Action: string[] }[] }).Statement)
-      x.Action = x.Action.filter((action) => action !== 's3:GetObject');
-    const { rows } = (await verify(assembly)).access;
+  test('the boundary without s3:GetObject: versions still read; without s3:GetObjectVersion too, no role reads, the writes remain', async () => {
+    const bounded = async (removed: string[]) => {
+      const assembly = defaultAssembly();
+      const t = stack(assembly, 'Audit');
+      const boundary = resources(t)[idOf(t, 'AWS::IAM::ManagedPolicy', 'PermissionBoundaryPolicy')];
+      for (const x of (boundary.Properties.PolicyDocument as { Statement: { Action: string[] }[] }).Statement)
+        x.Action = x.Action.filter((action) => !removed.includes(action));
+      return (await verify(assembly)).access.rows;
+    };
+    // The stage's policy also grants s3:GetObjectVersion on raw, which the boundary still allows.
+    expect((await bounded(['s3:GetObject']))['aiseg-pseudonymization'].raw).toBe('R');
+    const rows = await bounded(['s3:GetObject', 's3:GetObjectVersion']);
     expect(rows['aiseg-pseudonymization']).toEqual({ raw: '-', curated: 'W', models: '-', quarantine: 'W' });
     expect(rows['aiseg-data-scientist'].curated).toBe('-');
     expect(rows['aiseg-inference-sagemaker'].models).toBe('W[data-capture/]');
