@@ -171,7 +171,13 @@ export async function accessMatrix(
         continue;
       }
       /** Per probe, whether any of the actions is allowed on it (asked in turn until one is). */
-      const s3 = async (actions: string[], extra: Record<string, string> = {}) => {
+      const s3 = async (asked: string[], extra: Record<string, string> = {}) => {
+        const actions = distinctActions(asked, [
+          ...p.identity,
+          ...(p.boundary ?? []),
+          z.bucketPolicy,
+          origin.endpoint?.policy,
+        ]);
         const results: [string, boolean][] = [];
         let anywhere = false;
         for (const key of probes) {
@@ -326,6 +332,25 @@ export function namedPrincipals(
 }
 
 /**
+ * The actions that need asking: one that every statement of the policies names exactly when it
+ * names another (as `s3:GetObject*` or two listed alike) would get the same answer.
+ */
+function distinctActions(actions: string[], docs: readonly (PolicyDocument | undefined)[]): string[] {
+  const statements = docs.flatMap((d) => d?.Statement ?? []);
+  // A condition on the version id tells a read of a version from a read of the object.
+  if (/s3:versionid/i.test(JSON.stringify(statements.map((s) => s.Condition ?? {})))) return actions;
+  const named = (s: Statement, action: string) =>
+    s.NotAction !== undefined
+      ? !strings(s.NotAction).some((a) => actionMatches(a, action))
+      : strings(s.Action).some((a) => actionMatches(a, action));
+  return actions.filter(
+    (action, i) =>
+      i === 0 ||
+      !actions.slice(0, i).some((earlier) => statements.every((s) => named(s, earlier) === named(s, action))),
+  );
+}
+
+/**
  * Whether any policy could allow the action at all (ignoring conditions): an identity statement
  * (same account) or a bucket-policy statement. When none can, the engine's answer is a deny and
  * the request is not made.
@@ -358,8 +383,18 @@ function probeKeys(z: Zone, principals: readonly AccessPrincipal[]): { prefix: s
       }
     }
   }
-  // Keys of several shapes under no named prefix: nested with a hyphen and a dot, top-level, bare.
-  const unlisted = [`${PROBE}/object-1.csv`, 'o', 'a/b/c'].map((key) => {
+  // Keys of several shapes under no named prefix (nested with a hyphen and a dot, top-level, bare),
+  // when a pattern could tell them apart: a wildcard or `?` anywhere but at the end.
+  const patterns = docs.flatMap((doc) =>
+    (doc?.Statement ?? []).flatMap((s) =>
+      [...strings(s.Resource), ...strings(s.NotResource)].filter(
+        (res) => res.startsWith(`${z.bucketArn}/`) || /^arn:[^:]*:s3:::\*/.test(res) || res === '*',
+      ),
+    ),
+  );
+  const shapesDiffer = patterns.some((res) => /[*?]/.test(res.replace(/\*$/, '')));
+  const shapes = shapesDiffer ? [`${PROBE}/object-1.csv`, 'o', 'a/b/c'] : [`${PROBE}/object-1.csv`];
+  const unlisted = shapes.map((key) => {
     let probe = key;
     while ([...prefixes].some((x) => probe.startsWith(x))) probe = `_${probe}`;
     return { prefix: '', probe };
