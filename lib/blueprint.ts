@@ -14,7 +14,7 @@ import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
 import { WorkloadStack } from './stacks/workload-stack';
-import { CONFIG_SOURCE_METADATA_KEY } from './contract/metadata';
+import { ACCEPTED_RISKS_METADATA_KEY, CONFIG_SOURCE_METADATA_KEY } from './contract/metadata';
 import { SEGMENT_KIND_PROFILES, sageMakerKinds } from './segment-kinds';
 import { BLUEPRINT_TAG } from './contract/tags';
 
@@ -203,6 +203,15 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   Aspects.of(app).add(new StatefulRetentionCheck());
   // After the tag aspects have run, so that the tags are there to be read.
   Aspects.of(app).add(new ClassificationCheck(), { priority: AspectPriority.READONLY });
+  // The accepted risks go into the audit stack's metadata for the verifier's posture diff; the
+  // blueprint builds nothing from them.
+  if (config.acceptedRisks.length > 0) {
+    audit.templateOptions.metadata = {
+      ...audit.templateOptions.metadata,
+      [ACCEPTED_RISKS_METADATA_KEY]: config.acceptedRisks,
+    };
+  }
+
   return {
     audit,
     networks,

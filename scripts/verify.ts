@@ -6,7 +6,8 @@
  * --baseline, also writes report-diff.md and report-diff.json: what changed against the baseline
  * assembly (paths, access, findings, acknowledgements, invariants, security-relevant resources).
  * Exits 0 when every invariant holds (and nothing opened against the baseline), 1 when one breaks
- * (or something opened), 2 when the input cannot be read.
+ * (or something opened that no declaration of the config covers: a declared flow, an egress
+ * allowlist, the break-glass role, an accepted risk), 2 when the input cannot be read.
  */
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -50,6 +51,7 @@ export async function main(argv: string[]): Promise<number> {
         declared: { corporateCidrs: [...config.corporateCidrs], declaredFlows: [] },
         ...(config.organizationId ? { organizationId: config.organizationId } : {}),
         breakGlassEnabled: config.identities.breakGlass.enabled,
+        acceptedRisks: config.acceptedRisks,
         egressAllowlists: Object.fromEntries(
           config.segments.map((segment) => [segment.name, [...segment.egressAllowlist]]),
         ),
@@ -67,10 +69,12 @@ export async function main(argv: string[]): Promise<number> {
       }
       throw err;
     }
-    console.log(`Corporate ranges, declared flows, egress allowlists and IPS modes from ${configPath}.`);
+    console.log(
+      `Corporate ranges, declared flows, egress allowlists, accepted risks and IPS modes from ${configPath}.`,
+    );
   } else {
     console.log(
-      'No --config: trusting the corporate ranges, declared flows and egress allowlists the builder wrote into the templates.',
+      'No --config: trusting the corporate ranges, declared flows, egress allowlists and accepted risks the builder wrote into the templates.',
     );
   }
   let report;
@@ -105,8 +109,13 @@ export async function main(argv: string[]): Promise<number> {
   if (diff) {
     writeFileSync(join(target, 'report-diff.json'), `${JSON.stringify(diff, null, 2)}\n`);
     writeFileSync(join(target, 'report-diff.md'), renderDiffMarkdown(diff));
-    console.log(`\nAgainst ${baselineDir}: ${diff.opened.length} opened`);
+    console.log(
+      `\nAgainst ${baselineDir}: ${diff.opened.length} opened that no declaration covers, ${diff.covered.length} covered`,
+    );
     for (const line of diff.opened) console.log(`OPENED  ${line}`);
+    for (const c of diff.covered) console.log(`COVERED ${c.opening}: by ${c.declaration}`);
+    for (const e of diff.expired)
+      console.log(`EXPIRED ${e.acceptance} (${e.expired}) no longer covers: ${e.opening}`);
     console.log(`Diff: ${join(target, 'report-diff.md')}, ${join(target, 'report-diff.json')}`);
   }
   return report.passed && (diff?.opened.length ?? 0) === 0 ? 0 : 1;

@@ -18,3 +18,20 @@ export interface SegmentationMetadata {
  * provenance.
  */
 export const CONFIG_SOURCE_METADATA_KEY = 'ai-segmentation:config-source';
+
+/**
+ * Template metadata key of the audit stack: the config's `acceptedRisks` (when there are any),
+ * which the verifier's posture diff cites beside the openings they cover.
+ */
+export const ACCEPTED_RISKS_METADATA_KEY = 'ai-segmentation:accepted-risks';
+
+/** An accepted risk as the audit stack's metadata records it (the config's `acceptedRisks[]`). */
+export interface AcceptedRiskRecord {
+  readonly id: string;
+  /** A posture-diff opening; `*` stands for any run of characters. */
+  readonly opening: string;
+  readonly reason: string;
+  readonly approvedBy: string;
+  /** YYYY-MM-DD, the last day it covers the opening. */
+  readonly expires: string;
+}

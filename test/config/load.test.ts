@@ -108,6 +108,22 @@ describe('the config source, recorded for the verifier', () => {
   });
 });
 
+describe("the accepted risks, recorded for the verifier's posture diff", () => {
+  test("in the audit stack's metadata when there are any, and nowhere when there are none", () => {
+    const risk = {
+      id: 'AR-1',
+      opening: 'path * -> internet: *',
+      reason: 'r',
+      approvedBy: 'CISO',
+      expires: '2027-06-30',
+    };
+    const withRisk = buildBlueprint(testApp(), validateConfig({ acceptedRisks: [risk] }));
+    expect(withRisk.audit.templateOptions.metadata?.['ai-segmentation:accepted-risks']).toEqual([risk]);
+    const without = buildBlueprint(testApp(), validateConfig({}));
+    expect(without.audit.templateOptions.metadata?.['ai-segmentation:accepted-risks']).toBeUndefined();
+  });
+});
+
 describe('the app and the command line', () => {
   const runApp = (context: Record<string, unknown>) => {
     const outdir = mkdtempSync(join(tmpdir(), 'aiseg-out-'));

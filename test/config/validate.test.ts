@@ -332,6 +332,31 @@ describe('rejections name the field, the value and what is expected', () => {
     ]);
   });
 
+  test('accepted risks: an id twice, a date that is not one, a field missing', () => {
+    const risk = {
+      id: 'AR-1',
+      opening: 'path * -> internet: *',
+      reason: 'r',
+      approvedBy: 'CISO',
+      expires: '2027-06-30',
+    };
+    expect(problems({ acceptedRisks: [risk, { ...risk }] })).toEqual([
+      'config.acceptedRisks[1].id: got "AR-1"; duplicate id; acceptedRisks[0] has it already',
+    ]);
+    expect(problems({ acceptedRisks: [{ ...risk, expires: '30/06/2027' }] })).toEqual([
+      'config.acceptedRisks[0].expires: got "30/06/2027"; expected a date as YYYY-MM-DD',
+    ]);
+    expect(problems({ acceptedRisks: [{ ...risk, expires: '2027-02-30' }] })).toEqual([
+      'config.acceptedRisks[0].expires: got "2027-02-30"; expected a date that exists',
+    ]);
+    const unsigned: Partial<typeof risk> = { ...risk };
+    delete unsigned.approvedBy;
+    expect(problems({ acceptedRisks: [unsigned] })).toEqual([
+      expect.stringMatching(/^config\.acceptedRisks\[0\]\.approvedBy: /),
+    ]);
+    expect(validateConfig({ acceptedRisks: [risk] }, 'test.json').acceptedRisks).toEqual([risk]);
+  });
+
   test('duplicate segment names', () => {
     expect(problems({ segments: [segment(), segment({ vpcCidr: '10.51.0.0/16' })] })).toContain(
       'config.segments[1].name: got "study-1"; duplicate segment name; segments[0] has it already',

@@ -32,6 +32,7 @@ import {
   resolvePseudonymization,
   stageSegment,
 } from './pseudonymization';
+import { acceptedRiskIdsOnce, reviewFields } from './review';
 import type { CrossFieldRule } from './rules';
 import {
   disjointRanges,
@@ -72,6 +73,7 @@ const baseSchema = z.strictObject({
   pseudonymization: pseudonymizationFields.pseudonymization,
   inferenceApi: inferenceApiFields.inferenceApi,
   segments: segmentsFields.segments,
+  acceptedRisks: reviewFields.acceptedRisks,
 });
 
 type BaseConfig = z.output<typeof baseSchema>;
@@ -96,6 +98,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
   callerNamesOnce,
+  acceptedRiskIdsOnce,
 ];
 
 /** A domain of the configuration, as the configuration reference presents it. */
@@ -135,6 +138,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     keys: keysOf(inferenceApiFields),
     rules: [apiSegment, apiSegmentHasExecuteApi, burstAtLeastRate, callerNamesOnce],
   },
+  { title: 'Review', keys: keysOf(reviewFields), rules: [acceptedRiskIdsOnce] },
 ];
 
 /** The blueprint's configuration schema: every field has a default, so `{}` is the default blueprint. */
@@ -162,3 +166,4 @@ export type AuditConfig = BlueprintConfig['audit'];
 export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
 export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];
 export type InferenceApiConfig = BlueprintConfig['inferenceApi'];
+export type AcceptedRisk = BlueprintConfig['acceptedRisks'][number];

@@ -1,6 +1,7 @@
 import type { Assembly, CfnResource } from './assembly';
 import { describe } from './exfiltration';
 import { gains, originsOfCell, type Cell } from './matrix';
+import { matches } from './policy';
 import { acknowledgementGroups, type VerificationReport } from './verify';
 
 /**
@@ -35,8 +36,10 @@ export interface PostureDiff {
   }[];
   /** What opened that no declaration of the new config covers, one line each: the diff fails on these. */
   readonly opened: string[];
-  /** What opened that a declaration covers (a declared flow, an egress allowlist), and which. */
+  /** What opened that a declaration covers (a declared flow, an egress allowlist, an accepted risk), and which. */
   readonly covered: { opening: string; declaration: string }[];
+  /** Openings an accepted risk would cover but for its expiry. */
+  readonly expired: { opening: string; acceptance: string; expired: string }[];
 }
 
 const NONE = new Set(['none', '-', undefined]);
@@ -48,9 +51,20 @@ export function diffPosture(
   const opened: string[] = [];
   const covered: PostureDiff['covered'] = [];
   const declared = after.report.declarations;
+  const today = after.report.provenance.generatedAt.slice(0, 10);
+  const expired: PostureDiff['expired'] = [];
   const open = (opening: string, declaration: string | undefined) => {
-    if (declaration) covered.push({ opening, declaration });
-    else opened.push(opening);
+    const risks = declaration ? [] : declared.acceptedRisks.filter((r) => matches(r.opening, opening));
+    const live = risks.find((r) => r.expires >= today);
+    const by =
+      declaration ??
+      (live &&
+        `acceptedRisks ${live.id}: ${live.reason} (approved by ${live.approvedBy}, until ${live.expires})`);
+    if (by) covered.push({ opening, declaration: by });
+    else {
+      opened.push(opening);
+      for (const r of risks) expired.push({ opening, acceptance: r.id, expired: r.expires });
+    }
   };
   const invariants = after.report.invariants
     .map((inv) => ({
@@ -150,6 +164,7 @@ export function diffPosture(
     resources: resourceChanges(before.assembly, after.assembly),
     opened,
     covered,
+    expired,
   };
 }
 
@@ -206,6 +221,9 @@ export function renderDiffMarkdown(d: PostureDiff): string {
     ...d.opened.map((o) => `- ${o}`),
     '',
   );
+  for (const e of d.expired) {
+    out.push(`Acceptance ${e.acceptance} would cover "${e.opening}" but expired on ${e.expired}.`, '');
+  }
   if (d.covered.length > 0) {
     out.push(
       `${d.covered.length} openings covered by a declaration:`,

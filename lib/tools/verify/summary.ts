@@ -1,6 +1,10 @@
 import type { Assembly } from './assembly';
 import type { RuleGroup } from './firewall';
-import { CONFIG_SOURCE_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
+import {
+  CONFIG_SOURCE_METADATA_KEY,
+  type AcceptedRiskRecord,
+  type SegmentationMetadata,
+} from '../../contract/metadata';
 import { BLUEPRINT_TAG, SEGMENT_TAG } from '../../contract/tags';
 import { allResources, ofType, subscriptionCounts, tagsOf, type Resolver } from './resolve';
 
@@ -32,6 +36,8 @@ export interface ReportContext {
    * counts as a declared way out of a segment only for the domains the config lists.
    */
   readonly egressAllowlists?: Readonly<Record<string, readonly string[]>>;
+  /** The config's accepted risks; without them, those the build recorded in the audit stack. */
+  readonly acceptedRisks?: readonly AcceptedRiskRecord[];
   /** Whether the config enables the break-glass role (`identities.breakGlass.enabled`). */
   readonly breakGlassEnabled?: boolean;
   /** The account's organisation, from the config (`environment.organizationId`). */

@@ -6,7 +6,12 @@ import type { Assembly } from './assembly';
 import { analyzeExfiltration, describe, type ExfiltrationRow } from './exfiltration';
 import { originsOfCell } from './matrix';
 import { INVARIANTS, type Evidence, type Violation } from './invariants';
-import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../../contract/metadata';
+import {
+  ACCEPTED_RISKS_METADATA_KEY,
+  SEGMENTATION_METADATA_KEY,
+  type AcceptedRiskRecord,
+  type SegmentationMetadata,
+} from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
 import { renderHtml } from './html';
 import { Resolver } from './resolve';
@@ -42,6 +47,8 @@ export interface VerificationReport {
     source: string;
     flows: { from: string; to: string; ports?: string }[];
     egressAllowlists: Record<string, readonly string[]>;
+    /** Openings reviewers accepted, until their expiry. */
+    acceptedRisks: readonly AcceptedRiskRecord[];
   };
   /** For each data class: who reads it from where, and the ways it could then leave (declared or not). */
   readonly exfiltration: ExfiltrationRow[];
@@ -111,6 +118,11 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
       source: context.declared ? `config ${context.configSource ?? ''}`.trim() : 'templates',
       flows: [...(metadata.declaredFlows ?? [])],
       egressAllowlists: { ...(context.egressAllowlists ?? summary.allowedDomains) },
+      acceptedRisks:
+        context.acceptedRisks ??
+        assembly.stacks.flatMap(
+          (s) => (s.template.Metadata?.[ACCEPTED_RISKS_METADATA_KEY] ?? []) as AcceptedRiskRecord[],
+        ),
     },
     exfiltration: exfiltration.rows,
     network: {

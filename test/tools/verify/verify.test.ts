@@ -1131,6 +1131,48 @@ describe('the posture diff between two assemblies', () => {
     ]);
   });
 
+  test('an accepted risk covers the openings it names until it expires, and the diff cites it', async () => {
+    const assembly = defaultAssembly();
+    addIgwRoute(assembly, 'Network-training', '0.0.0.0/0');
+    const risk = {
+      id: 'AR-7',
+      opening: 'path internet -> training: *',
+      reason: 'a vendor appliance under test',
+      approvedBy: 'CISO',
+      expires: '2026-12-31',
+    };
+    const judged = async (generatedAt: string, recorded: boolean) => {
+      const copy = JSON.parse(JSON.stringify(assembly)) as typeof assembly;
+      // As the build records the config's acceptedRisks in the audit stack, or as --config gives them.
+      if (recorded) {
+        const audit = stack(copy, 'Audit').template as { Metadata?: Record<string, unknown> };
+        audit.Metadata = { ...audit.Metadata, 'ai-segmentation:accepted-risks': [risk] };
+      }
+      return diffPosture(defaults, {
+        assembly: copy,
+        report: await verify(copy, { generatedAt, ...(recorded ? {} : { acceptedRisks: [risk] }) }),
+      });
+    };
+    for (const recorded of [true, false]) {
+      const live = await judged('2026-12-31T23:00:00.000Z', recorded);
+      expect(live.opened).not.toContain('path internet -> training: direct');
+      expect(live.covered).toContainEqual({
+        opening: 'path internet -> training: direct',
+        declaration: 'acceptedRisks AR-7: a vendor appliance under test (approved by CISO, until 2026-12-31)',
+      });
+    }
+    const late = await judged('2027-01-01T00:00:00.000Z', true);
+    expect(late.opened).toContain('path internet -> training: direct');
+    expect(late.expired).toEqual([
+      { opening: 'path internet -> training: direct', acceptance: 'AR-7', expired: '2026-12-31' },
+    ]);
+    expect(renderDiffMarkdown(late)).toContain(
+      'Acceptance AR-7 would cover "path internet -> training: direct" but expired on 2026-12-31.',
+    );
+    // What it does not name stays open: the broken invariants.
+    expect(late.opened.some((o) => o.startsWith('invariant 2 breaks'))).toBe(true);
+  });
+
   test('a zone readable from one more segment: the same letters, a gained access all the same', async () => {
     const assembly = defaultAssembly();
     const data = stack(assembly, 'Data');
@@ -1185,7 +1227,7 @@ describe('npm run verify', () => {
     expect(result.stderr).toBe('');
     expect(result.status).toBe(0);
     expect(result.stdout).toContain(
-      'No --config: trusting the corporate ranges, declared flows and egress allowlists the builder wrote into the templates.',
+      'No --config: trusting the corporate ranges, declared flows, egress allowlists and accepted risks the builder wrote into the templates.',
     );
     expect(existsSync(join(out, 'report.md'))).toBe(true);
     const evidence = JSON.parse(readFileSync(join(out, 'report.json'), 'utf8')) as {
@@ -1199,7 +1241,7 @@ describe('npm run verify', () => {
     const out = mkdtempSync(join(tmpdir(), 'aiseg-evidence-'));
     const result = await run(defaultAppDir(), '--config', 'config/example.json', '--out', out);
     expect(result.stdout).toContain(
-      'Corporate ranges, declared flows, egress allowlists and IPS modes from config/example.json.',
+      'Corporate ranges, declared flows, egress allowlists, accepted risks and IPS modes from config/example.json.',
     );
     expect(result.status).toBe(1);
     // The example adds 10.0.0.0/12 to the corporate ranges; the default app's ACLs do not deny it.
