@@ -163,6 +163,7 @@ export async function accessMatrix(
             : `${z.bucketArn}/${probes[0].probe}`,
         },
       });
+    const distinct = new Map<string, string[]>();
     let decrypt: Promise<boolean> | undefined;
     let generate: Promise<boolean> | undefined;
     for (const origin of origins) {
@@ -172,12 +173,17 @@ export async function accessMatrix(
       }
       /** Per probe, whether any of the actions is allowed on it (asked in turn until one is). */
       const s3 = async (asked: string[], extra: Record<string, string> = {}) => {
-        const actions = distinctActions(asked, [
-          ...p.identity,
-          ...(p.boundary ?? []),
-          z.bucketPolicy,
-          origin.endpoint?.policy,
-        ]);
+        const key = `${asked.join()}\u0000${origins.indexOf(origin)}`;
+        let actions = distinct.get(key);
+        if (!actions) {
+          actions = distinctActions(asked, [
+            ...p.identity,
+            ...(p.boundary ?? []),
+            z.bucketPolicy,
+            origin.endpoint?.policy,
+          ]);
+          distinct.set(key, actions);
+        }
         const results: [string, boolean][] = [];
         let anywhere = false;
         for (const key of probes) {
@@ -259,31 +265,45 @@ function variantsOf(p: AccessPrincipal, z: Zone, origins: readonly Origin[]): Va
     z.bucketPolicy,
     z.keyPolicy,
     ...origins.map((o) => o.endpoint?.policy),
-  ];
-  const text = JSON.stringify(docs);
-  const keys = new Set([...text.matchAll(CHOSEN_KEYS)].map((m) => m[1].toLowerCase()));
+  ].flatMap((d) => (d ? [chosenIn(d)] : []));
+  const keys = new Set(docs.flatMap((d) => [...d.keys]));
   // The blueprint's own TLS deny (below 1.2) holds for both choices; only a policy that allows by TLS version needs the other.
-  const allowsByTls = docs.some((d) =>
-    d?.Statement.some(
-      (s) => s.Effect === 'Allow' && /s3:tlsversion/i.test(JSON.stringify(s.Condition ?? {})),
-    ),
-  );
-  if (!allowsByTls) keys.delete('s3:tlsversion');
+  if (!docs.some((d) => d.allowsByTls)) keys.delete('s3:tlsversion');
   if (keys.size === 0) return [{}];
-  const tags: Variant = {};
-  for (const doc of docs) {
-    for (const s of doc?.Statement ?? []) {
+  return [
+    {},
+    {
+      'aws:MultiFactorAuthPresent': 'false',
+      'aws:PrincipalType': 'User',
+      's3:TlsVersion': '1.2',
+      ...Object.assign({}, ...docs.map((d) => d.tags).reverse()),
+    },
+  ];
+}
+
+/** What a document tests that a caller chooses, read once per document. */
+const chosen = new WeakMap<PolicyDocument, { keys: Set<string>; allowsByTls: boolean; tags: Variant }>();
+function chosenIn(doc: PolicyDocument): { keys: Set<string>; allowsByTls: boolean; tags: Variant } {
+  let known = chosen.get(doc);
+  if (!known) {
+    const tags: Variant = {};
+    for (const s of doc.Statement) {
       for (const pairs of Object.values(s.Condition ?? {})) {
         for (const [key, value] of Object.entries(pairs)) {
           if (/^aws:principaltag\//i.test(key) && !(key in tags)) tags[key] = strings(value)[0] ?? 'x';
         }
       }
     }
+    known = {
+      keys: new Set([...JSON.stringify(doc).matchAll(CHOSEN_KEYS)].map((m) => m[1].toLowerCase())),
+      allowsByTls: doc.Statement.some(
+        (s) => s.Effect === 'Allow' && /s3:tlsversion/i.test(JSON.stringify(s.Condition ?? {})),
+      ),
+      tags,
+    };
+    chosen.set(doc, known);
   }
-  return [
-    {},
-    { 'aws:MultiFactorAuthPresent': 'false', 'aws:PrincipalType': 'User', 's3:TlsVersion': '1.2', ...tags },
-  ];
+  return known;
 }
 
 /**
@@ -336,18 +356,32 @@ export function namedPrincipals(
  * names another (as `s3:GetObject*` or two listed alike) would get the same answer.
  */
 function distinctActions(actions: string[], docs: readonly (PolicyDocument | undefined)[]): string[] {
-  const statements = docs.flatMap((d) => d?.Statement ?? []);
-  // A condition on the version id tells a read of a version from a read of the object.
-  if (/s3:versionid/i.test(JSON.stringify(statements.map((s) => s.Condition ?? {})))) return actions;
-  const named = (s: Statement, action: string) =>
-    s.NotAction !== undefined
-      ? !strings(s.NotAction).some((a) => actionMatches(a, action))
-      : strings(s.Action).some((a) => actionMatches(a, action));
+  const present = docs.filter((d): d is PolicyDocument => d !== undefined);
   return actions.filter(
     (action, i) =>
-      i === 0 ||
-      !actions.slice(0, i).some((earlier) => statements.every((s) => named(s, earlier) === named(s, action))),
+      i === 0 || !actions.slice(0, i).some((earlier) => present.every((d) => alike(d, earlier, action))),
   );
+}
+
+/** Per document and pair of actions: whether every statement names both or neither (read once). */
+const alikeIn = new WeakMap<PolicyDocument, Map<string, boolean>>();
+function alike(doc: PolicyDocument, a: string, b: string): boolean {
+  let pairs = alikeIn.get(doc);
+  if (!pairs) alikeIn.set(doc, (pairs = new Map()));
+  const key = `${a}\u0000${b}`;
+  let known = pairs.get(key);
+  if (known === undefined) {
+    const named = (s: Statement, action: string) =>
+      s.NotAction !== undefined
+        ? !strings(s.NotAction).some((x) => actionMatches(x, action))
+        : strings(s.Action).some((x) => actionMatches(x, action));
+    // A condition on the version id tells a read of a version from a read of the object.
+    known =
+      !/s3:versionid/i.test(JSON.stringify(doc.Statement.map((s) => s.Condition ?? {}))) &&
+      doc.Statement.every((s) => named(s, a) === named(s, b));
+    pairs.set(key, known);
+  }
+  return known;
 }
 
 /**
