@@ -7,6 +7,7 @@ import { loadConfig, configFromContext, misspeltConfigKeys } from '../../lib/con
 import { ConfigError, validateConfig } from '../../lib/config/validate';
 import { buildBlueprint, recordConfigSource } from '../../lib/blueprint';
 import { testApp } from '../support/synth';
+import { ACCEPTED_RISK } from '../support/fixtures';
 
 const ROOT = join(__dirname, '..', '..');
 
@@ -110,13 +111,7 @@ describe('the config source, recorded for the verifier', () => {
 
 describe("the accepted risks, recorded for the verifier's posture diff", () => {
   test("in the audit stack's metadata when there are any, and nowhere when there are none", () => {
-    const risk = {
-      id: 'AR-1',
-      opening: 'path * -> internet: *',
-      reason: 'r',
-      approvedBy: 'CISO',
-      expires: '2027-06-30',
-    };
+    const risk = ACCEPTED_RISK;
     const withRisk = buildBlueprint(testApp(), validateConfig({ acceptedRisks: [risk] }));
     expect(withRisk.audit.templateOptions.metadata?.['ai-segmentation:accepted-risks']).toEqual([risk]);
     const without = buildBlueprint(testApp(), validateConfig({}));

@@ -7,6 +7,7 @@ import {
   DEFAULT_MANAGED_THREAT_GROUPS,
   MAX_ALLOWLIST_DOMAINS,
 } from '../../lib/config/network-defaults';
+import { ACCEPTED_RISK } from '../support/fixtures';
 
 /** The problems reported for a raw config; fails the test when the config is accepted. */
 function problems(raw: unknown): string[] {
@@ -333,13 +334,7 @@ describe('rejections name the field, the value and what is expected', () => {
   });
 
   test('accepted risks: an id twice, a date that is not one, a field missing', () => {
-    const risk = {
-      id: 'AR-1',
-      opening: 'path * -> internet: *',
-      reason: 'r',
-      approvedBy: 'CISO',
-      expires: '2027-06-30',
-    };
+    const risk = ACCEPTED_RISK;
     expect(problems({ acceptedRisks: [risk, { ...risk }] })).toEqual([
       'config.acceptedRisks[1].id: got "AR-1"; duplicate id; acceptedRisks[0] has it already',
     ]);

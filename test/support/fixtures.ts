@@ -10,3 +10,12 @@ export const DEPLOYABLE = {
   },
   dnsFirewall: { managedDomainListIds: [] },
 } as const;
+
+/** An accepted risk of the config, as a reviewer writes one. */
+export const ACCEPTED_RISK = {
+  id: 'AR-1',
+  opening: 'path * -> internet: *',
+  reason: 'r',
+  approvedBy: 'CISO',
+  expires: '2027-06-30',
+};
