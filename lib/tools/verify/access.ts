@@ -481,7 +481,7 @@ export async function analyzeAccess(
         vpc: concrete.value(`ref|${e.vpc}`),
         ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
       };
-      if (await endpointLetsOut(endpoint, account, otherAccount, org))
+      if (await endpointLetsOut(endpoint, account, otherAccount, org, concrete.places.partition))
         (endpointWays[origin.name] ??= []).push(e.key);
     }
   }

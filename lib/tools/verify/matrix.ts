@@ -545,11 +545,12 @@ export async function endpointLetsOut(
   account: string,
   otherAccount: string,
   organisation: string,
+  partition: string,
 ): Promise<boolean> {
-  const bucket = `arn:aws:s3:::bucket-of-another-account`;
+  const bucket = `arn:${partition}:s3:::bucket-of-another-account`;
   const ask = (principalAccount: string, role: string, resourcePolicy?: PolicyDocument) =>
     evaluate({
-      principal: `arn:aws:iam::${principalAccount}:role/${role}`,
+      principal: `arn:${partition}:iam::${principalAccount}:role/${role}`,
       action: 's3:PutObject',
       resource: `${bucket}/object`,
       resourceAccount: otherAccount,
@@ -557,7 +558,7 @@ export async function endpointLetsOut(
       ...(resourcePolicy ? { resourcePolicy } : {}),
       ...(endpoint.policy ? { endpointPolicy: endpoint.policy } : {}),
       context: {
-        'aws:PrincipalArn': `arn:aws:iam::${principalAccount}:role/${role}`,
+        'aws:PrincipalArn': `arn:${partition}:iam::${principalAccount}:role/${role}`,
         'aws:PrincipalAccount': principalAccount,
         'aws:PrincipalOrgID': organisation,
         'aws:ResourceAccount': otherAccount,
