@@ -27,7 +27,7 @@ import {
   type Zone,
 } from './matrix';
 import type { NetworkResult } from './network';
-import { list, strings, type Statement } from './policy';
+import { actionMatches, list, matches, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 /** Classes of data about people: only the raw readers may read them in the raw zone. */
@@ -322,6 +322,24 @@ export async function analyzeAccess(
     if (!zone) continue;
     // ---- a data zone: the matrix below says who may read and write it, from where ----
     const [bucketPolicy] = bucketPolicies;
+    for (const point of ofType(resources, 'AWS::S3::MultiRegionAccessPoint')) {
+      const regions = (r.resolve(point.resource.Properties?.Regions, point.stack) ?? []) as {
+        Bucket?: unknown;
+      }[];
+      if (
+        regions.some(
+          (region) =>
+            region.Bucket === bucketRef || (bucketName !== undefined && region.Bucket === bucketName),
+        )
+      ) {
+        violations.push({
+          invariant: 6,
+          stack: point.stack.id,
+          logicalId: point.id,
+          detail: `a multi-region access point of zone ${zone}: requests through it are not in the access matrix`,
+        });
+      }
+    }
     for (const point of ofType(resources, 'AWS::S3::AccessPoint')) {
       if (namesThisBucket(point)) {
         violations.push({
@@ -342,6 +360,9 @@ export async function analyzeAccess(
       account: pseudo('AWS::AccountId', stack),
       region: pseudo('AWS::Region', stack),
       keyArn: concrete.value(String(encryption?.KMSMasterKeyID ?? '')),
+      blockPublicAccess:
+        (p.PublicAccessBlockConfiguration as { RestrictPublicBuckets?: unknown } | undefined)
+          ?.RestrictPublicBuckets === true,
       bucketKeys:
         (
           r.resolve(p.BucketEncryption, stack) as {
@@ -362,6 +383,25 @@ export async function analyzeAccess(
       replication: replicationOf(r.resolve(p.ReplicationConfiguration, stack), concrete),
     });
     evidence.push({ invariant: 6, ...where, type: resource.Type });
+  }
+
+  // A service a zone's bucket or key policy admits acts there in ways the matrix does not ask.
+  for (const z of zones) {
+    for (const [what, doc] of [
+      ['bucket policy', z.bucketPolicy],
+      ['key policy', z.keyPolicy],
+    ] as const) {
+      for (const s of doc?.Statement ?? []) {
+        const services = strings((s.Principal as { Service?: unknown } | undefined)?.Service);
+        if (s.Effect !== 'Allow' || services.length === 0) continue;
+        violations.push({
+          invariant: 6,
+          stack: z.stack,
+          logicalId: z.logicalId,
+          detail: `the ${what} of zone ${z.zone} allows ${services.join(', ')}: what a service does there for anyone is not in the access matrix`,
+        });
+      }
+    }
   }
 
   // Two buckets tagged with one zone are two columns: neither hides the other.
@@ -446,6 +486,63 @@ export async function analyzeAccess(
       }
     }
   }
+  // ---- roles of the assembly that may assume one another: what one reaches, the other does ----
+  const rolePrincipals = principals.filter((p) => p.kind === 'role');
+  const trusts = new Map(
+    roles.map((role) => [
+      role.name,
+      concrete.policy(role.resource.Properties?.AssumeRolePolicyDocument, role.template),
+    ]),
+  );
+  const chained = new Map<string, Set<string>>();
+  for (const a of rolePrincipals) {
+    for (const b of rolePrincipals) {
+      const trust = trusts.get(b.name);
+      if (a === b || !trust) continue;
+      // Only where a policy could allow it: a's own grant of sts:AssumeRole on b, or b's trust naming a.
+      const granted = a.identity.some((d) =>
+        d.Statement.some(
+          (x) =>
+            x.Effect === 'Allow' &&
+            (x.NotAction !== undefined ||
+              strings(x.Action).some((act) => actionMatches(act, 'sts:AssumeRole'))) &&
+            (x.NotResource !== undefined || strings(x.Resource).some((res) => matches(res, b.arn))),
+        ),
+      );
+      if (!granted && !JSON.stringify(trust).includes(a.arn)) continue;
+      if ((await mayAssume(a, { arn: b.arn, account: b.account, trust }, org)) === 'Allowed') {
+        const set = chained.get(a.name) ?? new Set<string>();
+        chained.set(a.name, set.add(b.name));
+      }
+    }
+  }
+  // Chains of any length: what b may assume, a may too.
+  for (let changed = true; changed;) {
+    changed = false;
+    for (const [a, bs] of chained) {
+      for (const b of [...bs]) {
+        for (const c of chained.get(b) ?? []) {
+          if (c !== a && !bs.has(c)) {
+            bs.add(c);
+            changed = true;
+          }
+        }
+      }
+    }
+  }
+  for (const [a, bs] of chained) {
+    assumable[a] = [...bs];
+    for (const z of zones) {
+      const own = matrix.cells[a][z.name];
+      for (const origin of Object.keys(own)) {
+        own[origin] = {
+          read: union([own[origin].read, ...[...bs].map((b) => matrix.cells[b][z.name][origin].read)]),
+          write: union([own[origin].write, ...[...bs].map((b) => matrix.cells[b][z.name][origin].write)]),
+        };
+      }
+    }
+  }
+
   // What a role another account may assume reaches, another account reaches.
   for (const roleName of assumable[ANOTHER_ACCOUNT] ?? []) {
     const role = roles.find((x) => x.name === roleName);
@@ -470,6 +567,11 @@ export async function analyzeAccess(
   }
 
   // ---- ways out that are not a read: S3 endpoints letting data into other accounts, replication ----
+  const ownBuckets = new Set(
+    ofType(resources, 'AWS::S3::Bucket').map(({ stack, id }) =>
+      concrete.value(String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack))).replace(/^arn:[^:]+:s3:::/, ''),
+    ),
+  );
   const endpointWays: Record<string, string[]> = {};
   for (const origin of origins.filter((o) => o.kind === 'segment' && o.segment)) {
     const vpcs = network.model.vpcs.filter((v) => v.segment === origin.segment).map((v) => v.key);
@@ -481,7 +583,7 @@ export async function analyzeAccess(
         vpc: concrete.value(`ref|${e.vpc}`),
         ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
       };
-      if (await endpointLetsOut(endpoint, account, otherAccount, org, concrete.places.partition))
+      if (await endpointLetsOut(endpoint, account, otherAccount, org, concrete.places.partition, ownBuckets))
         (endpointWays[origin.name] ??= []).push(e.key);
     }
   }
@@ -497,6 +599,10 @@ export async function analyzeAccess(
       detail: `the policy engine could not evaluate ${e.request} for ${e.principal}: ${e.error}`,
     });
   }
+  const through = (name: string) =>
+    assumable[name]?.length
+      ? `, itself or through the roles it may assume (${assumable[name].join(', ')})`
+      : '';
   const rows: AccessMatrix['rows'] = {};
   for (const p of principals) {
     rows[p.name] = {};
@@ -517,11 +623,7 @@ export async function analyzeAccess(
         violations.push({
           invariant: 6,
           ...at,
-          detail: `${who} can ${granted(reach.read) ? 'read' : 'write'} ${z.classification} zone ${z.name} (${rows[p.name][z.name]})${
-            assumable[p.name]?.length
-              ? `, itself or through the roles it may assume (${assumable[p.name].join(', ')})`
-              : ''
-          }`,
+          detail: `${who} can ${granted(reach.read) ? 'read' : 'write'} ${z.classification} zone ${z.name} (${rows[p.name][z.name]})${through(p.name)}`,
         });
         continue;
       }
@@ -531,14 +633,14 @@ export async function analyzeAccess(
         violations.push({
           invariant: 6,
           ...at,
-          detail: `${who} can read raw ${z.classification} zone ${z.name} (from ${from.join(', ')})`,
+          detail: `${who} can read raw ${z.classification} zone ${z.name} (from ${from.join(', ')})${p.kind === 'role' ? through(p.name) : ''}`,
         });
       }
       if (z.zone === QUARANTINE_ZONE && p.role !== 'break-glass') {
         violations.push({
           invariant: 6,
           ...at,
-          detail: `${who} can read quarantined ${z.classification} records (from ${from.join(', ')})`,
+          detail: `${who} can read quarantined ${z.classification} records (from ${from.join(', ')})${p.kind === 'role' ? through(p.name) : ''}`,
         });
       }
       if (

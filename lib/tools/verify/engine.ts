@@ -30,6 +30,8 @@ export interface EngineRequest {
   readonly boundary?: readonly PolicyDocument[];
   readonly resourcePolicy?: PolicyDocument;
   readonly endpointPolicy?: PolicyDocument;
+  /** For S3: whether the bucket's Block Public Access restricts public bucket policies (RestrictPublicBuckets). */
+  readonly blockPublicAccess?: boolean;
 }
 
 /**
@@ -91,7 +93,7 @@ async function simulate(request: EngineRequest): Promise<Decision> {
     permissionBoundaryPolicies: named(request.boundary, 'boundary'),
     vpcEndpointPolicies: named(request.endpointPolicy ? [request.endpointPolicy] : undefined, 'endpoint'),
     ...(request.resourcePolicy ? { resourcePolicy: withVersion(request.resourcePolicy) } : {}),
-    additionalSettings: { s3: { blockPublicAccess: true } },
+    additionalSettings: { s3: { blockPublicAccess: request.blockPublicAccess ?? false } },
   };
   const result = await runSimulation(simulation, {});
   if (result.resultType === 'error') return `error: ${JSON.stringify(result.errors)}`;

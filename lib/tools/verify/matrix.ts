@@ -49,6 +49,8 @@ export interface Zone {
   readonly account: string;
   readonly region: string;
   readonly keyArn: string;
+  /** Block Public Access restricts public bucket policies (RestrictPublicBuckets). */
+  readonly blockPublicAccess: boolean;
   /** S3 Bucket Keys on: S3 gives KMS the bucket's ARN as encryption context, else the object's. */
   readonly bucketKeys: boolean;
   readonly bucketPolicy?: PolicyDocument;
@@ -151,7 +153,7 @@ export async function accessMatrix(
         resource: z.keyArn,
         ...(z.keyPolicy ? { resourcePolicy: z.keyPolicy } : {}),
         context: {
-          ...base(undefined).context,
+          ...context(p, z, undefined, organisation),
           'kms:ViaService': `s3.${z.region}.amazonaws.com`,
           'kms:CallerAccount': p.account,
           'aws:ViaAWSService': 'true',
@@ -161,6 +163,8 @@ export async function accessMatrix(
           'kms:EncryptionContext:aws:s3:arn': z.bucketKeys
             ? z.bucketArn
             : `${z.bucketArn}/${probes[0].probe}`,
+          // What the caller chose holds for the whole chain (a request through Athena is still one).
+          ...variant,
         },
       });
     const distinct = new Map<string, string[]>();
@@ -199,6 +203,7 @@ export async function accessMatrix(
               resource,
               ...(z.bucketPolicy ? { resourcePolicy: z.bucketPolicy } : {}),
               ...(origin.endpoint?.policy ? { endpointPolicy: origin.endpoint.policy } : {}),
+              blockPublicAccess: z.blockPublicAccess,
               context: { ...base(origin).context, ...extra },
             });
           }
@@ -229,7 +234,11 @@ function context(
   organisation: string,
 ): Record<string, string | string[]> {
   return {
-    'aws:PrincipalArn': p.arn,
+    // A session's aws:PrincipalArn is its role's.
+    'aws:PrincipalArn': p.arn.replace(
+      /^arn:([^:]+):sts::([^:]+):assumed-role\/([^/]+)\/.*$/,
+      'arn:$1:iam::$2:role/$3',
+    ),
     'aws:PrincipalAccount': p.account,
     'aws:PrincipalOrgID': organisation,
     'aws:PrincipalType': 'AssumedRole',
@@ -248,59 +257,100 @@ function context(
   };
 }
 
-/** Context keys a principal chooses (MFA, the kind of principal, its tags, the TLS version), set otherwise. */
-type Variant = Record<string, string>;
-const CHOSEN_KEYS =
-  /"(aws:multifactorauthpresent|aws:principaltype|aws:principaltag\/[^"]+|s3:tlsversion)"/gi;
+/** Values of context keys the verifier does not fix: the caller, or the path the request takes, chooses them. */
+type Variant = Record<string, string | string[]>;
+/**
+ * Keys whose value follows from who asks, from where, and what the request is: the verifier sets
+ * them. Every other key a condition tests (MFA, the kind of principal, its tags, the TLS version,
+ * the user agent, the session name, the services a request came through...) is one a caller
+ * chooses, and is asked both ways.
+ */
+const FIXED_KEYS = new Set([
+  'aws:principalarn',
+  'aws:principalaccount',
+  'aws:principalorgid',
+  'aws:principalisawsservice',
+  'aws:resourceaccount',
+  'aws:resourceorgid',
+  'aws:securetransport',
+  'aws:sourcevpce',
+  'aws:sourcevpc',
+  'aws:sourceip',
+  's3:x-amz-server-side-encryption',
+  's3:x-amz-server-side-encryption-aws-kms-key-id',
+  'kms:viaservice',
+  'kms:calleraccount',
+  'kms:encryptioncontext:aws:s3:arn',
+]);
+
+/** The actions the matrix asks about. */
+const ASKED = ['s3:GetObject', 's3:GetObjectVersion', 's3:PutObject', 'kms:Decrypt', 'kms:GenerateDataKey'];
 
 /**
- * The requests as asked (MFA if people assume the role, an assumed role, TLS 1.3) and, when the
- * policies test a key the caller chooses, once more as the other choice: without MFA, as an IAM
- * user, over TLS 1.2, with each tag the policies test set to the first value they name.
+ * The requests as asked (MFA if people assume the role, an assumed role, TLS 1.3, not through
+ * another service) and, when the policies test a key the caller chooses, twice more: with each
+ * such key set to the first value a policy names (a pattern standing for a value it matches), and
+ * with each set otherwise (true and false swapped, an IAM user, a value no policy names).
  */
 function variantsOf(p: AccessPrincipal, z: Zone, origins: readonly Origin[]): Variant[] {
-  const docs = [
+  const named = new Map<string, { key: string; value: string }>();
+  for (const doc of [
     ...p.identity,
     ...(p.boundary ?? []),
     z.bucketPolicy,
     z.keyPolicy,
     ...origins.map((o) => o.endpoint?.policy),
-  ].flatMap((d) => (d ? [chosenIn(d)] : []));
-  const keys = new Set(docs.flatMap((d) => [...d.keys]));
-  // The blueprint's own TLS deny (below 1.2) holds for both choices; only a policy that allows by TLS version needs the other.
-  if (!docs.some((d) => d.allowsByTls)) keys.delete('s3:tlsversion');
-  if (keys.size === 0) return [{}];
-  return [
-    {},
-    {
-      'aws:MultiFactorAuthPresent': 'false',
-      'aws:PrincipalType': 'User',
-      's3:TlsVersion': '1.2',
-      ...Object.assign({}, ...docs.map((d) => d.tags).reverse()),
-    },
-  ];
+  ]) {
+    if (!doc) continue;
+    for (const [lower, first] of chosenIn(doc)) if (!named.has(lower)) named.set(lower, first);
+  }
+  if (named.size === 0) return [{}];
+  const asNamed: Variant = {};
+  const otherwise: Variant = {};
+  for (const [lower, { key, value }] of named) {
+    asNamed[key] =
+      lower.startsWith('aws:calledvia') && !lower.endsWith('first') && !lower.endsWith('last')
+        ? [value]
+        : value;
+    otherwise[key] =
+      value === 'true'
+        ? 'false'
+        : value === 'false'
+          ? 'true'
+          : lower === 'aws:principaltype'
+            ? value === 'User'
+              ? 'AssumedRole'
+              : 'User'
+            : /^\d+(\.\d+)?$/.test(value)
+              ? String(Number(value) - 1)
+              : `${value}-otherwise`;
+  }
+  return [{}, asNamed, otherwise];
 }
 
-/** What a document tests that a caller chooses, read once per document. */
-const chosen = new WeakMap<PolicyDocument, { keys: Set<string>; allowsByTls: boolean; tags: Variant }>();
-function chosenIn(doc: PolicyDocument): { keys: Set<string>; allowsByTls: boolean; tags: Variant } {
+/** The keys a document's conditions test that the verifier does not fix, each with the first value named (read once). */
+const chosen = new WeakMap<PolicyDocument, Map<string, { key: string; value: string }>>();
+function chosenIn(doc: PolicyDocument): Map<string, { key: string; value: string }> {
   let known = chosen.get(doc);
   if (!known) {
-    const tags: Variant = {};
+    known = new Map();
     for (const s of doc.Statement) {
+      // Only statements about the requests the matrix makes; the TLS version only where it allows.
+      const about = ASKED.some((action) =>
+        s.NotAction !== undefined
+          ? !strings(s.NotAction).some((a) => actionMatches(a, action))
+          : strings(s.Action).some((a) => actionMatches(a, action)),
+      );
+      if (!about) continue;
       for (const pairs of Object.values(s.Condition ?? {})) {
         for (const [key, value] of Object.entries(pairs)) {
-          if (/^aws:principaltag\//i.test(key) && !(key in tags)) tags[key] = strings(value)[0] ?? 'x';
+          const lower = key.toLowerCase();
+          if (FIXED_KEYS.has(lower) || known.has(lower)) continue;
+          if (lower === 's3:tlsversion' && s.Effect !== 'Allow') continue;
+          known.set(lower, { key, value: (strings(value)[0] ?? 'x').replace(/[*?]/g, 'x') });
         }
       }
     }
-    known = {
-      keys: new Set([...JSON.stringify(doc).matchAll(CHOSEN_KEYS)].map((m) => m[1].toLowerCase())),
-      allowsByTls: doc.Statement.some(
-        (s) => s.Effect === 'Allow' && /s3:tlsversion/i.test(JSON.stringify(s.Condition ?? {})),
-      ),
-      tags,
-    };
     chosen.set(doc, known);
   }
   return known;
@@ -325,8 +375,9 @@ export function namedPrincipals(
   };
   for (const doc of docs) {
     for (const s of doc?.Statement ?? []) {
-      const who = s.Principal as { AWS?: unknown } | string | undefined;
-      if (typeof who === 'object') add(who.AWS);
+      for (const who of [s.Principal, (s as { NotPrincipal?: unknown }).NotPrincipal]) {
+        if (typeof who === 'object' && who !== null) add((who as { AWS?: unknown }).AWS);
+      }
       for (const pairs of Object.values(s.Condition ?? {})) {
         for (const [key, value] of Object.entries(pairs)) {
           if (/^aws:principal(arn|account)$/i.test(key)) add(value);
@@ -367,7 +418,7 @@ function distinctActions(actions: string[], docs: readonly (PolicyDocument | und
 const alikeIn = new WeakMap<PolicyDocument, Map<string, boolean>>();
 function alike(doc: PolicyDocument, a: string, b: string): boolean {
   let pairs = alikeIn.get(doc);
-  if (!pairs) alikeIn.set(doc, (pairs = new Map()));
+  if (!pairs) alikeIn.set(doc, (pairs = new Map<string, boolean>()));
   const key = `${a}\u0000${b}`;
   let known = pairs.get(key);
   if (known === undefined) {
@@ -427,11 +478,18 @@ function probeKeys(z: Zone, principals: readonly AccessPrincipal[]): { prefix: s
     ),
   );
   const shapesDiffer = patterns.some((res) => /[*?]/.test(res.replace(/\*$/, '')));
-  const shapes = shapesDiffer ? [`${PROBE}/object-1.csv`, 'o', 'a/b/c'] : [`${PROBE}/object-1.csv`];
-  const unlisted = shapes.map((key) => {
+  // With such patterns, also a key each of them matches (`*.parquet` gives `x.parquet`).
+  const instances = patterns
+    .filter((res) => res.startsWith(`${z.bucketArn}/`))
+    .map((res) => res.slice(z.bucketArn.length + 1).replace(/[*?]/g, 'x'));
+  const shapes = shapesDiffer
+    ? [...new Set([`${PROBE}/object-1.csv`, 'o', 'a/b/c', ...instances])]
+    : [`${PROBE}/object-1.csv`];
+  const unlisted = shapes.flatMap((key) => {
+    if (instances.includes(key) && [...prefixes].some((x) => key.startsWith(x))) return [];
     let probe = key;
     while ([...prefixes].some((x) => probe.startsWith(x))) probe = `_${probe}`;
-    return { prefix: '', probe };
+    return [{ prefix: '', probe }];
   });
   return [...unlisted, ...[...prefixes].sort().map((prefix) => ({ prefix, probe: `${prefix}${PROBE}` }))];
 }
@@ -546,16 +604,48 @@ export async function endpointLetsOut(
   otherAccount: string,
   organisation: string,
   partition: string,
+  /** Buckets of the assembly: writing there stays in the account. */
+  ownBuckets: ReadonlySet<string>,
 ): Promise<boolean> {
-  const bucket = `arn:${partition}:s3:::bucket-of-another-account`;
-  const ask = (principalAccount: string, role: string, resourcePolicy?: PolicyDocument) =>
-    evaluate({
+  // A bucket no policy names, and each bucket the endpoint policy names that is not the assembly's
+  // (a pattern standing for a name it matches), but the one AWS keeps ECR's image layers in.
+  const named = (endpoint.policy?.Statement ?? []).flatMap((s) =>
+    [...strings(s.Resource), ...strings(s.NotResource)].flatMap((res) => {
+      const m = /^arn:[^:]+:s3:::([^/]+)/.exec(res);
+      return m ? [m[1].replace(/[*?]/g, 'x')] : [];
+    }),
+  );
+  const buckets = [
+    'bucket-of-another-account',
+    ...new Set(named.filter((b) => !ownBuckets.has(b) && !/^prod-.+-starport-layer-bucket$/.test(b))),
+  ];
+  const variants: Variant[] = [{}];
+  if (endpoint.policy) {
+    const chosenHere = [...chosenIn(endpoint.policy).values()];
+    if (chosenHere.length > 0)
+      variants.push(Object.fromEntries(chosenHere.map(({ key, value }) => [key, value])));
+  }
+  const ask = (
+    bucket: string,
+    variant: Variant,
+    principalAccount: string,
+    role: string,
+    admitted: boolean,
+  ) => {
+    const arn = `arn:${partition}:s3:::${bucket}`;
+    return evaluate({
       principal: `arn:${partition}:iam::${principalAccount}:role/${role}`,
       action: 's3:PutObject',
-      resource: `${bucket}/object`,
+      resource: `${arn}/object`,
       resourceAccount: otherAccount,
       identityPolicies: [ADMIN_POLICY],
-      ...(resourcePolicy ? { resourcePolicy } : {}),
+      ...(admitted
+        ? {
+            resourcePolicy: {
+              Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${arn}/*` }],
+            },
+          }
+        : {}),
       ...(endpoint.policy ? { endpointPolicy: endpoint.policy } : {}),
       context: {
         'aws:PrincipalArn': `arn:${partition}:iam::${principalAccount}:role/${role}`,
@@ -565,13 +655,22 @@ export async function endpointLetsOut(
         'aws:SourceVpce': endpoint.id,
         'aws:SourceVpc': endpoint.vpc,
         'aws:SecureTransport': 'true',
+        ...variant,
       },
     });
-  const admits: PolicyDocument = {
-    Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${bucket}/*` }],
   };
-  return (
-    (await ask(account, 'another-admin', admits)) === 'Allowed' ||
-    (await ask(otherAccount, 'another-account-admin')) === 'Allowed'
-  );
+  for (const bucket of buckets) {
+    for (const variant of variants) {
+      // With this account's credentials into a bucket that admits them, or with the other account's into its own.
+      // A request the engine cannot decide is no proof the way is closed.
+      for (const [who, role, admitted] of [
+        [account, 'another-admin', true],
+        [otherAccount, 'another-account-admin', false],
+      ] as const) {
+        const decision = await ask(bucket, variant, who, role, admitted);
+        if (decision === 'Allowed' || decision.startsWith('error:')) return true;
+      }
+    }
+  }
+  return false;
 }

@@ -290,9 +290,9 @@ export function renderMarkdown(report: VerificationReport): string {
     if (roles.length === 0) continue;
     out.push(
       '',
-      principal === 'a principal in another account'
-        ? `**${cell(principal)} may assume ${roles.map(cell).join(', ')}**: its row includes what they reach.`
-        : `${cell(principal)} may assume ${roles.map(cell).join(', ')} (their trust names the account); its row does not include what they reach: an administrator of the account is trusted with IAM, which no template can limit.`,
+      principal === 'another admin in this account'
+        ? `${cell(principal)} may assume ${roles.map(cell).join(', ')} (their trust admits it); its row does not include what they reach: an administrator of the account is trusted with IAM, which no template can limit.`
+        : `**${cell(principal)} may assume ${roles.map(cell).join(', ')}**: its row includes what they reach.`,
     );
   }
   out.push(

@@ -471,4 +471,111 @@ describe('the access matrix, on hand-written assemblies', () => {
       '6 Point: an access point of zone curated: requests through it are not in the access matrix',
     );
   });
+
+  test('a deny exemption on a key the caller chooses (its user agent) is asked with that value: the exemption opens', async () => {
+    const exempt = {
+      ...PERIMETER,
+      Condition: {
+        ...PERIMETER.Condition,
+        StringNotEquals: { ...PERIMETER.Condition.StringNotEquals, 'aws:UserAgent': 'open-sesame' },
+      },
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [exempt] }),
+    );
+    expect(row(report, 'reader')).toEqual({ lab: 'R', 'off-network': 'R' });
+  });
+
+  test('a key pattern the probes would miss (a deny sparing *.parquet) is asked as a key it matches', async () => {
+    const perimeterAction: Statement = { ...PERIMETER };
+    delete perimeterAction.Resource;
+    const spares = {
+      ...perimeterAction,
+      NotResource: sub('arn:${AWS::Partition}:s3:::lab-data/*.parquet'),
+    };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, bucketPolicy: [spares] }),
+    );
+    expect(row(report, 'reader')).toEqual({ lab: 'R', 'off-network': 'R' });
+  });
+
+  test('a service principal admitted by a zone policy, and a multi-region access point, are named', async () => {
+    const service = allow('s3:GetObject', OBJECTS, { Principal: { Service: 'appflow.amazonaws.com' } });
+    const report = await verify(
+      assembly({
+        bucketPolicy: [PERIMETER, service],
+        extra: {
+          Global: {
+            Type: 'AWS::S3::MultiRegionAccessPoint',
+            Properties: { Regions: [{ Bucket: 'lab-data' }] },
+          },
+        },
+      }),
+    );
+    const found = report.invariants.flatMap((i) => i.violations).map((v) => `${v.logicalId}: ${v.detail}`);
+    expect(found).toContain(
+      'Bucket: the bucket policy of zone curated allows appflow.amazonaws.com: what a service does there for anyone is not in the access matrix',
+    );
+    expect(found).toContain(
+      'Global: a multi-region access point of zone curated: requests through it are not in the access matrix',
+    );
+  });
+
+  test('an endpoint policy that spares one foreign bucket is a way out to that bucket', async () => {
+    const [admitAccount, fence] = ACCOUNT_ONLY_ENDPOINT;
+    const fenceAction: Statement = { ...fence };
+    delete fenceAction.Resource;
+    const sparing = { ...fenceAction, NotResource: 'arn:aws:s3:::partner-inbox/*' };
+    const report = await verify(
+      assembly({ roles: { reader: { policy: READER_POLICY } }, endpointPolicy: [admitAccount, sparing] }),
+    );
+    expect(report.exfiltration.find((r) => r.principal === 'reader' && r.origin === 'lab')?.ways).toEqual([
+      { kind: 'endpoint', to: "another account's bucket, through S3 endpoint Lab/S3Endpoint" },
+    ]);
+  });
+
+  test('role chaining: a role that may assume a reader reaches what the reader reaches', async () => {
+    const chained = {
+      Type: 'AWS::IAM::Role',
+      Properties: {
+        RoleName: 'reader',
+        AssumeRolePolicyDocument: doc({
+          Effect: 'Allow',
+          Principal: { AWS: roleArn('hopper') },
+          Action: 'sts:AssumeRole',
+        }),
+        Policies: [{ PolicyName: 'access', PolicyDocument: READER_POLICY }],
+      },
+    };
+    const report = await verify(
+      assembly({
+        roles: {
+          reader: { policy: READER_POLICY },
+          hopper: { policy: doc(allow('sts:AssumeRole', roleArn('reader'))) },
+        },
+        extra: { Rolereader: chained },
+      }),
+    );
+    expect(report.access.assumable.hopper).toEqual(['reader']);
+    expect(row(report, 'hopper')).toEqual({ lab: 'R', 'off-network': '-' });
+  });
+
+  test("a public bucket policy: Block Public Access's RestrictPublicBuckets keeps other accounts out, and only it", async () => {
+    const everyone = allow('s3:GetObject', OBJECTS, { Principal: '*' });
+    const keyForAll = allow('kms:Decrypt', '*', { Principal: '*' });
+    const restricted = { PublicAccessBlockConfiguration: { RestrictPublicBuckets: true } };
+    const open = await verify(
+      assembly({ bucketPolicy: [everyone], keyPolicy: [KEY_DELEGATED, keyForAll], endpointPolicy: null }),
+    );
+    expect(row(open, OUTSIDER)).toEqual({ lab: 'R', 'off-network': 'R' });
+    const blocked = await verify(
+      assembly({
+        bucketPolicy: [everyone],
+        keyPolicy: [KEY_DELEGATED, keyForAll],
+        endpointPolicy: null,
+        bucket: restricted,
+      }),
+    );
+    expect(row(blocked, OUTSIDER)).toEqual({ lab: '-', 'off-network': '-' });
+  });
 });
