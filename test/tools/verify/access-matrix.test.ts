@@ -144,6 +144,20 @@ function assembly({
   return { stacks: [{ id: 'Lab', stackName: 'lab', template: { Resources: resources } as never }] };
 }
 
+/** The reader role, trusting one principal instead of SageMaker. */
+const readerTrusting = (principal: unknown) => ({
+  Type: 'AWS::IAM::Role',
+  Properties: {
+    RoleName: 'reader',
+    AssumeRolePolicyDocument: doc({
+      Effect: 'Allow',
+      Principal: { AWS: principal },
+      Action: 'sts:AssumeRole',
+    }),
+    Policies: [{ PolicyName: 'access', PolicyDocument: READER_POLICY }],
+  },
+});
+
 /** The matrix row of a principal: per origin, its cell on the zone, as text. */
 const row = (report: VerificationReport, principal: string) =>
   Object.fromEntries(
@@ -362,18 +376,7 @@ describe('the access matrix, on hand-written assemblies', () => {
   });
 
   test("a role another account may assume: its reach is the other account's, and the trust is named", async () => {
-    const trustsOther = {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: 'reader',
-        AssumeRolePolicyDocument: doc({
-          Effect: 'Allow',
-          Principal: { AWS: `arn:aws:iam::${OTHER_ACCOUNT}:root` },
-          Action: 'sts:AssumeRole',
-        }),
-        Policies: [{ PolicyName: 'access', PolicyDocument: READER_POLICY }],
-      },
-    };
+    const trustsOther = readerTrusting(`arn:aws:iam::${OTHER_ACCOUNT}:root`);
     const report = await verify(
       assembly({ roles: { reader: { policy: READER_POLICY } }, extra: { Rolereader: trustsOther } }),
     );
@@ -535,18 +538,7 @@ describe('the access matrix, on hand-written assemblies', () => {
   });
 
   test('role chaining: a role that may assume a reader reaches what the reader reaches', async () => {
-    const chained = {
-      Type: 'AWS::IAM::Role',
-      Properties: {
-        RoleName: 'reader',
-        AssumeRolePolicyDocument: doc({
-          Effect: 'Allow',
-          Principal: { AWS: roleArn('hopper') },
-          Action: 'sts:AssumeRole',
-        }),
-        Policies: [{ PolicyName: 'access', PolicyDocument: READER_POLICY }],
-      },
-    };
+    const chained = readerTrusting(roleArn('hopper'));
     const report = await verify(
       assembly({
         roles: {
