@@ -103,7 +103,15 @@ export class SegmentDnsFirewall extends Construct {
           confidenceThreshold: 'HIGH',
           priority: THREAT_PROTECTION_PRIORITY + 1,
         },
-        { action: 'ALLOW', firewallDomainListId: allowed.attrId, priority: ALLOW_PRIORITY },
+        {
+          action: 'ALLOW',
+          firewallDomainListId: allowed.attrId,
+          priority: ALLOW_PRIORITY,
+          // An allowed name's CNAME chain is trusted: package and model hosts answer through CDN
+          // names (pypi.org through Fastly), which the final block would otherwise turn into
+          // NXDOMAIN. A client still cannot choose the names of the chain, only the allowed name.
+          firewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN',
+        },
         { ...block, firewallDomainListId: everything.attrId, priority: BLOCK_EVERYTHING_PRIORITY },
       ],
     });

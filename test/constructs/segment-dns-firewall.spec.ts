@@ -69,7 +69,7 @@ describe('SegmentDnsFirewall', () => {
   const { open, closed } = build(testApp());
   const t = { open: Template.fromStack(open), closed: Template.fromStack(closed) };
 
-  test('blocks the managed lists, generated domains and tunnelling, allows its names, then answers NXDOMAIN to every other name', () => {
+  test('blocks the managed lists, generated domains and tunnelling, allows its names (trusting their CNAME chains), then answers NXDOMAIN to every other name', () => {
     const { rules, lists } = dnsRules(t.open);
     const block = { Action: 'BLOCK', BlockResponse: 'NXDOMAIN' };
     const threats = [
@@ -80,13 +80,23 @@ describe('SegmentDnsFirewall', () => {
       { ...block, FirewallDomainListId: 'rslvr-fdl-0123456789abcdef', Priority: 100 },
       { ...block, FirewallDomainListId: 'rslvr-fdl-fedcba9876543210', Priority: 101 },
       ...threats,
-      { Action: 'ALLOW', FirewallDomainListId: lists['acme-lab-allowed'].ref, Priority: 300 },
+      {
+        Action: 'ALLOW',
+        FirewallDomainListId: lists['acme-lab-allowed'].ref,
+        Priority: 300,
+        FirewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN',
+      },
       { ...block, FirewallDomainListId: lists['acme-lab-everything'].ref, Priority: 1000 },
     ]);
     const closedRules = dnsRules(t.closed);
     expect(closedRules.rules).toEqual([
       ...threats,
-      { Action: 'ALLOW', FirewallDomainListId: closedRules.lists['acme-lab-allowed'].ref, Priority: 300 },
+      {
+        Action: 'ALLOW',
+        FirewallDomainListId: closedRules.lists['acme-lab-allowed'].ref,
+        Priority: 300,
+        FirewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN',
+      },
       { ...block, FirewallDomainListId: closedRules.lists['acme-lab-everything'].ref, Priority: 1000 },
     ]);
   });
