@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
 import type { IpsCategory, IpsMode, ManagedThreatGroup } from '../config/network-defaults';
 import { MAX_ALLOWLIST_DOMAINS } from '../config/network-defaults';
+import { allowlistAlertRules } from '../firewall/allowlist-alerts';
 import { segmentRules, type RuleVariable } from '../firewall/ips-rules';
 import { acknowledge } from '../gate/acknowledge';
 
@@ -17,6 +18,8 @@ export const ALLOWLIST_RULE_GROUP_CAPACITY = 2 * MAX_ALLOWLIST_DOMAINS + 10;
 /** Rule-group priorities in the strict-order policy: IPS first, AWS threat groups, then the allowlist. */
 export const IPS_PRIORITY = 100;
 export const MANAGED_GROUP_FIRST_PRIORITY = 200;
+/** Just before the allowlist: its alerts must see the flows the allowlist then passes. */
+export const ALLOWLIST_ALERTS_PRIORITY = 900;
 export const ALLOWLIST_PRIORITY = 1000;
 
 export interface SegmentFirewallProps {
@@ -65,6 +68,8 @@ export class SegmentFirewall extends Construct {
   readonly policy: nfw.CfnFirewallPolicy;
   readonly ipsRuleGroup?: nfw.CfnRuleGroup;
   readonly allowlistRuleGroup?: nfw.CfnRuleGroup;
+  /** With an allowlist: the alerts on every flow it passes. */
+  readonly allowlistAlertsRuleGroup?: nfw.CfnRuleGroup;
   readonly firewalls: nfw.CfnFirewall[] = [];
   private readonly endpoints = new Map<string, string>();
 
@@ -112,6 +117,22 @@ export class SegmentFirewall extends Construct {
     );
     const internet = props.egressAllowlist.length > 0;
     if (internet) {
+      // A flow the allowlist passes raises no alert: these rules raise one for each.
+      this.allowlistAlertsRuleGroup = new nfw.CfnRuleGroup(this, 'AllowlistAlerts', {
+        ruleGroupName: `${name}-allowlist-alerts`,
+        type: 'STATEFUL',
+        capacity: ALLOWLIST_RULE_GROUP_CAPACITY,
+        description: `Alerts on every flow the allowlist of segment ${props.segmentName} passes`,
+        ruleGroup: {
+          ruleVariables,
+          rulesSource: { rulesString: allowlistAlertRules(props.egressAllowlist).join('\n') },
+          statefulRuleOptions: { ruleOrder: 'STRICT_ORDER' },
+        },
+      });
+      references.push({
+        resourceArn: this.allowlistAlertsRuleGroup.attrRuleGroupArn,
+        priority: ALLOWLIST_ALERTS_PRIORITY,
+      });
       this.allowlistRuleGroup = new nfw.CfnRuleGroup(this, 'Allowlist', {
         ruleGroupName: `${name}-allowlist`,
         type: 'STATEFUL',

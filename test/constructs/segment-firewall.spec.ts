@@ -12,6 +12,7 @@ import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { only, type Resource } from '../support/template';
 import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../support/expected-controls';
+import { parseRule } from '../../lib/firewall/suricata';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
 /** The firewall subnets, one per zone. */
@@ -220,10 +221,12 @@ describe('SegmentFirewall', () => {
       ...DEFAULT_THREAT_GROUP_REFERENCES,
     ]);
     const [ips] = ruleGroup(t.allowlisted, 'acme-lab-ips');
+    const [alerts] = ruleGroup(t.allowlisted, 'acme-lab-allowlist-alerts');
     const [allowlist] = ruleGroup(t.allowlisted, 'acme-lab-allowlist');
     expect(policyOf(t.allowlisted).StatefulRuleGroupReferences).toEqual([
       { Priority: 100, ResourceArn: { 'Fn::GetAtt': [ips, 'RuleGroupArn'] } },
       ...DEFAULT_THREAT_GROUP_REFERENCES,
+      { Priority: 900, ResourceArn: { 'Fn::GetAtt': [alerts, 'RuleGroupArn'] } },
       { Priority: 1000, ResourceArn: { 'Fn::GetAtt': [allowlist, 'RuleGroupArn'] } },
     ]);
   });
@@ -263,10 +266,12 @@ describe('SegmentFirewall', () => {
       nonTlsOn443: ['drop'],
     });
     expect(Object.keys(group.RuleGroup.RuleVariables.IPSets)).toEqual(['HOME_NET', 'OTHER_SEGMENTS']);
-    // Every category off and no threat group: the allowlist alone, behind the default drop.
-    t.perZone.resourceCountIs('AWS::NetworkFirewall::RuleGroup', 1);
+    // Every category off and no threat group: the allowlist and its alerts alone, behind the default drop.
+    t.perZone.resourceCountIs('AWS::NetworkFirewall::RuleGroup', 2);
+    const [alerts] = ruleGroup(t.perZone, 'acme-lab-allowlist-alerts');
     const [allowlist] = ruleGroup(t.perZone, 'acme-lab-allowlist');
     expect(policyOf(t.perZone).StatefulRuleGroupReferences).toEqual([
+      { Priority: 900, ResourceArn: { 'Fn::GetAtt': [alerts, 'RuleGroupArn'] } },
       { Priority: 1000, ResourceArn: { 'Fn::GetAtt': [allowlist, 'RuleGroupArn'] } },
     ]);
   });
@@ -285,6 +290,26 @@ describe('SegmentFirewall', () => {
     });
     expect(Object.keys(t.tripwire.findResources('AWS::NetworkFirewall::RuleGroup'))).toHaveLength(1);
     expect(JSON.stringify(t.tripwire.toJSON())).not.toContain('RulesSourceList');
+  });
+
+  test('every flow the allowlist passes raises an alert first: one rule per domain and per TLS server name or HTTP host', () => {
+    const [, single] = ruleGroup(t.perZone, 'acme-lab-allowlist-alerts');
+    expect(single.RuleGroup.StatefulRuleOptions).toEqual({ RuleOrder: 'STRICT_ORDER' });
+    expect(single.RuleGroup.RulesSource.RulesString?.split('\n')).toEqual([
+      'alert tls $HOME_NET any -> any any (msg:"egress allowed: TLS server name pypi.org"; flow:to_server; tls.sni; content:"pypi.org"; nocase; startswith; endswith; sid:3000001; rev:1;)',
+      'alert http $HOME_NET any -> any any (msg:"egress allowed: HTTP host pypi.org"; flow:to_server; http.host; content:"pypi.org"; startswith; endswith; sid:3000002; rev:1;)',
+    ]);
+    const [, group] = ruleGroup(t.allowlisted, 'acme-lab-allowlist-alerts');
+    const rules = (group.RuleGroup.RulesSource.RulesString ?? '').split('\n');
+    expect(rules).toHaveLength(2 * EXPECTED_DEVELOPMENT_ALLOWLIST.length);
+    // A leading dot is the domain and its subdomains, as the allowlist reads it.
+    expect(rules.filter((r) => r.includes('dotprefix;')).length).toBe(
+      2 * EXPECTED_DEVELOPMENT_ALLOWLIST.filter((d) => d.startsWith('.')).length,
+    );
+    const parsed = rules.map((r, i) => parseRule(r, `alert ${i}`, new Set(['HOME_NET'])));
+    expect(new Set(parsed.map((r) => r.sid)).size).toBe(rules.length);
+    expect(parsed.every((r) => r.action === 'alert')).toBe(true);
+    expect(Object.keys(t.tripwire.findResources('AWS::NetworkFirewall::RuleGroup'))).toHaveLength(1);
   });
 
   test('without egress one tripwire endpoint, in the first zone, serves every zone', () => {
