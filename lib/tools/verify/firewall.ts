@@ -92,7 +92,12 @@ export function firewallViolations(
       );
       if (passes.length > 0) fault(`a stateless rule passes traffic past the stateful engine`, located);
     }
-    for (const ref of doc.StatefulRuleGroupReferences ?? []) {
+    // Alert rules of the groups read so far (in priority order): an allowlist's flows must meet one first.
+    const alertsBefore: string[] = [];
+    const refs = [...(doc.StatefulRuleGroupReferences ?? [])].sort(
+      (a, b) => (a.Priority ?? 0) - (b.Priority ?? 0),
+    );
+    for (const ref of refs) {
       const { resolved, located } = readTarget(ref.ResourceArn, policy.stack);
       if (!located) {
         if (!/:aws-managed:stateful-rulegroup\//.test(String(resolved))) {
@@ -125,6 +130,31 @@ export function firewallViolations(
       if (source.RulesSourceList?.GeneratedRulesType === 'ALLOWLIST' && !allowlist) {
         fault('a domain allowlist in a segment that declares no internet egress', located);
       }
+      if (source.RulesSourceList?.GeneratedRulesType === 'ALLOWLIST') {
+        // A flow the allowlist passes raises no alert of its own (invariant 4: alert logging).
+        for (const target of source.RulesSourceList.Targets ?? []) {
+          const name = target.toLowerCase();
+          for (const protocol of ['tls', 'http']) {
+            if (
+              !alertsBefore.some(
+                (rule) => rule.startsWith(`alert ${protocol} `) && rule.includes(`content:"${name}"`),
+              )
+            ) {
+              violations.push({
+                invariant: 4,
+                ...where(located),
+                detail: `segment ${segment}: the allowlist passes ${protocol === 'tls' ? 'TLS' : 'HTTP'} flows to ${target} without an alert rule before it`,
+              });
+            }
+          }
+        }
+      }
+      alertsBefore.push(
+        ...(source.RulesString ?? '')
+          .split('\n')
+          .map((line) => line.trim())
+          .filter((line) => /^alert\s/i.test(line)),
+      );
     }
   }
   return violations;

@@ -22,7 +22,8 @@ export const INVARIANTS = [
   },
   {
     id: 4,
-    title: 'Flow logs on every VPC; alert and flow logs on every firewall; DNS query logs',
+    title:
+      'Flow logs on every VPC; alert and flow logs on every firewall, and an alert on every flow an allowlist passes; DNS query logs',
     hipaa: ['164.312(b)', '164.308(a)(1)(ii)(D)'],
     nist: ['AU-2', 'AU-12', 'SI-4'],
   },

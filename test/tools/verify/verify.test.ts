@@ -391,8 +391,12 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     const found = await violationsAfter((a) => {
       const dev = stack(a, 'Network-development');
       const t = stack(a, 'Network-training');
-      resources(t).Allowlist =
-        resources(dev)[idOf(dev, 'AWS::NetworkFirewall::RuleGroup', 'FirewallAllowlist')];
+      // The domain list itself, not the alerts before it.
+      resources(t).Allowlist = Object.values(resources(dev)).find(
+        (r) =>
+          r.Type === 'AWS::NetworkFirewall::RuleGroup' &&
+          JSON.stringify(r.Properties).includes('RulesSourceList'),
+      )!;
       (policyOf(a, 'training').StatefulRuleGroupReferences as unknown[]).push({
         Priority: 1000,
         ResourceArn: { 'Fn::GetAtt': ['Allowlist', 'RuleGroupArn'] },
@@ -501,6 +505,24 @@ describe('a firewall on the path is a control only if it drops what no rule allo
         detail: 'VPC flow logs do not reach the Object-Lock archive (an S3 bucket with Object Lock)',
       }),
     );
+  });
+
+  test("development's allowlist without the alerts before it: allowed flows would pass unseen", async () => {
+    const found = await violationsAfter((a) => {
+      const policy = policyOf(a, 'development') as { StatefulRuleGroupReferences: { Priority: number }[] };
+      policy.StatefulRuleGroupReferences = policy.StatefulRuleGroupReferences.filter(
+        (ref) => ref.Priority !== 900,
+      );
+    });
+    const unseen = found.filter((v) => v.invariant === 4);
+    expect(unseen).toContainEqual({
+      invariant: 4,
+      stack: 'Network-development',
+      logicalId: expect.stringMatching(/^FirewallAllowlist[0-9A-F]/) as unknown,
+      detail:
+        'segment development: the allowlist passes TLS flows to pypi.org without an alert rule before it',
+    });
+    expect(unseen).toHaveLength(2 * EXPECTED_DEVELOPMENT_ALLOWLIST.length);
   });
 
   test('the archive bucket without Object Lock', async () => {
