@@ -114,8 +114,8 @@ describe('Network Firewall defaults', () => {
     },
   );
 
-  test('development: its IPS rules, the five managed threat groups, then its allowlist of exactly these sites', () => {
-    expect(ruleGroupNames('Network-development')).toEqual(['own', ...managed, 'own']);
+  test('development: its IPS rules, the five managed threat groups, then the alerts on allowed flows and its allowlist of exactly these sites', () => {
+    expect(ruleGroupNames('Network-development')).toEqual(['own', ...managed, 'own', 'own']);
     const lists = ofType('Network-development', 'AWS::NetworkFirewall::RuleGroup')
       .map(
         ([, r]) =>

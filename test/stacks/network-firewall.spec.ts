@@ -76,15 +76,26 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
       expect(firewallPolicy.StatelessFragmentDefaultActions).toEqual(['aws:forward_to_sfe']);
     });
 
-    test('evaluates its IPS rules first, then the AWS managed threat groups, then the allowlist', () => {
+    test('evaluates its IPS rules first, then the AWS managed threat groups, then the alerts on allowed flows and the allowlist', () => {
       const groups = Object.fromEntries(ruleGroups(template).map(([id, p]) => [id, p]));
       const refs = [...firewallPolicy.StatefulRuleGroupReferences].sort((a, b) => a.Priority - b.Priority);
       const names = refs.map(({ ResourceArn }) => {
         const getAtt = (ResourceArn as { 'Fn::GetAtt'?: string[] })['Fn::GetAtt'];
-        if (getAtt) return groups[getAtt[0]] ? (getAtt[0].includes('Ips') ? 'ips' : 'allowlist') : 'unknown';
+        if (getAtt)
+          return groups[getAtt[0]]
+            ? getAtt[0].includes('Ips')
+              ? 'ips'
+              : getAtt[0].includes('AllowlistAlerts')
+                ? 'allowlist alerts'
+                : 'allowlist'
+            : 'unknown';
         return JSON.stringify(ResourceArn).match(/stateful-rulegroup\/(\w+)StrictOrder"/)?.[1];
       });
-      expect(names).toEqual(['ips', ...DEFAULT_MANAGED_THREAT_GROUPS, ...(internet ? ['allowlist'] : [])]);
+      expect(names).toEqual([
+        'ips',
+        ...DEFAULT_MANAGED_THREAT_GROUPS,
+        ...(internet ? ['allowlist alerts', 'allowlist'] : []),
+      ]);
       expect(JSON.stringify(refs[1].ResourceArn)).toContain(':aws-managed:stateful-rulegroup/');
     });
 
