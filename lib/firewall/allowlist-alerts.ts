@@ -1,3 +1,5 @@
+import { MAX_ALLOWLIST_DOMAINS } from '../config/network-defaults';
+
 /**
  * Suricata rules that alert on every flow a segment's domain allowlist passes: a passed flow
  * raises no alert of its own. They match as Network Firewall's allowlist does, the TLS server
@@ -5,8 +7,12 @@
  * before it (an alert rule does not end the evaluation, a pass does).
  */
 
-/** The allowlist alerts' sids: their own range, apart from the IPS rules' (rules/suricata/). */
+/**
+ * The allowlist alerts' sids: their own range, apart from the IPS rules' (rules/suricata/), so
+ * that the firewall alarm can leave out flows that were allowed.
+ */
 export const ALLOWLIST_ALERT_FIRST_SID = 3_000_001;
+export const ALLOWLIST_ALERT_LAST_SID = ALLOWLIST_ALERT_FIRST_SID + 2 * MAX_ALLOWLIST_DOMAINS - 1;
 
 export function allowlistAlertRules(domains: readonly string[]): string[] {
   return domains.flatMap((domain, i) =>

@@ -3,6 +3,7 @@
  * CloudTrail log group, and the blueprint's own over the trail and the network logs. Each pattern
  * is CloudWatch Logs JSON filter syntax, fully parenthesised.
  */
+import { ALLOWLIST_ALERT_FIRST_SID, ALLOWLIST_ALERT_LAST_SID } from '../firewall/allowlist-alerts';
 
 /** Which log group a filter reads. */
 export type FilterSource = 'trail' | 'firewallAlerts' | 'dnsQueries';
@@ -239,9 +240,11 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'FirewallAlerts',
-    description: 'Blueprint: Network Firewall alerts and drops of a segment',
+    description:
+      'Blueprint: Network Firewall alerts and drops of a segment (not the alerts that record a flow the allowlist passes)',
     source: 'firewallAlerts',
-    pattern: () => '{ ($.event.event_type = "alert") }',
+    pattern: () =>
+      `{ ($.event.event_type = "alert") && (($.event.alert.signature_id < ${ALLOWLIST_ALERT_FIRST_SID}) || ($.event.alert.signature_id > ${ALLOWLIST_ALERT_LAST_SID})) }`,
   },
   {
     id: 'DnsFirewallBlocks',

@@ -144,7 +144,11 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
       firewall_name: 'aiseg-training-1',
       event: { event_type: 'alert', alert: { action: 'blocked', signature_id: 1000402 } },
     },
-    { firewall_name: 'aiseg-training-1', event: { event_type: 'netflow', netflow: { pkts: 3 } } },
+    // A flow the development allowlist passed, recorded by its alert rule: no alarm.
+    {
+      firewall_name: 'aiseg-development-1',
+      event: { event_type: 'alert', alert: { action: 'allowed', signature_id: 3000001 } },
+    },
   ],
   DnsFirewallBlocks: [
     {

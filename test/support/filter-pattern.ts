@@ -1,6 +1,6 @@
 /**
  * Evaluates a CloudWatch Logs JSON filter pattern against an event, for the subset the blueprint
- * writes: `{ ... }` around comparisons `$.a.b = "text*"`, `!=`, numbers, `NOT EXISTS`, combined
+ * writes: `{ ... }` around comparisons `$.a.b = "text*"`, `!=`, numbers (also `<`, `>`, `<=`, `>=`), `NOT EXISTS`, combined
  * with `&&`, `||` and parentheses. A comparison on a field the event lacks is false, `=` and `!=`
  * alike, as CloudWatch Logs treats it; `NOT EXISTS` is true then.
  */
@@ -8,7 +8,8 @@ export function matchesPattern(pattern: string, event: unknown): boolean {
   const body = /^\{\s*([\s\S]*)\s*\}$/.exec(pattern.trim());
   if (!body) throw new Error(`not a JSON filter pattern: ${pattern}`);
   const tokens =
-    body[1].match(/\(|\)|&&|\|\||\$\.[\w.]+|!=|=|NOT EXISTS|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?/g) ?? [];
+    body[1].match(/\(|\)|&&|\|\||\$\.[\w.]+|!=|<=|>=|<|>|=|NOT EXISTS|"(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?/g) ??
+    [];
   let i = 0;
   const peek = () => tokens[i];
   const next = () => tokens[i++];
@@ -63,6 +64,14 @@ export function matchesPattern(pattern: string, event: unknown): boolean {
       : Number(actual) === Number(expected);
     if (operator === '=') return equal;
     if (operator === '!=') return !equal;
+    // Numeric comparisons, on numbers only.
+    const [a, b] = [Number(actual), Number(expected)];
+    if (!literal.startsWith('"') && !Number.isNaN(a)) {
+      if (operator === '<') return a < b;
+      if (operator === '>') return a > b;
+      if (operator === '<=') return a <= b;
+      if (operator === '>=') return a >= b;
+    }
     throw new Error(`unknown operator ${operator} in ${pattern}`);
   }
 
