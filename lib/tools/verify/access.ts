@@ -7,18 +7,13 @@ import {
 } from '../../contract/classification';
 import { STATEFUL_RESOURCE_TYPES } from '../../contract/stateful-types';
 import { DATA_ZONE_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
-import * as ipaddr from 'ipaddr.js';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import { Concretizer, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
 import {
   accessMatrix,
   cellText,
-  endpointLetsOut,
-  mayAssume,
-  namedPrincipals,
   granted,
-  OFF_NETWORK,
   SOME_ORGANISATION,
   union,
   type AccessPrincipal,
@@ -27,7 +22,9 @@ import {
   type Zone,
 } from './matrix';
 import type { NetworkResult } from './network';
-import { actionMatches, list, matches, strings, type Statement } from './policy';
+import { endpointWaysOf, originsOf } from './origins';
+import { followTrust } from './trust';
+import { list, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
 
 /** Classes of data about people: only the raw readers may read them in the raw zone. */
@@ -459,112 +456,23 @@ export async function analyzeAccess(
   const org = organisation ?? (named.size === 1 ? [...named][0] : SOME_ORGANISATION);
   const matrix = await accessMatrix(principals, zones, origins, org);
 
-  // ---- the roles the two unnamed principals may assume (trust policies, by the engine) ----
-  const known = new Set(principals.filter((p) => p.kind === 'role').map((p) => p.arn));
-  const assumable: Record<string, string[]> = {};
-  for (const synthetic of principals.filter((p) => p.kind !== 'role')) {
-    assumable[synthetic.name] = [];
-    for (const role of roles) {
-      const target = principals.find(
-        (p) => p.kind === 'role' && p.stack === role.stack && p.logicalId === role.id,
-      );
-      if (!target) continue;
-      const trust = concrete.policy(role.resource.Properties?.AssumeRolePolicyDocument, role.template);
-      for (const candidate of namedPrincipals(synthetic, [trust], known, target.account)) {
-        const decision = await mayAssume(candidate, { arn: target.arn, account: target.account, trust }, org);
-        if (decision.startsWith('error:')) {
-          violations.push({
-            invariant: 7,
-            stack: role.stack,
-            logicalId: role.id,
-            detail: `the policy engine could not evaluate the trust of role ${role.name}: ${decision}`,
-          });
-        }
-        if (decision !== 'Allowed') continue;
-        assumable[synthetic.name].push(role.name);
-        break;
-      }
-    }
-  }
-  // ---- roles of the assembly that may assume one another: what one reaches, the other does ----
-  const rolePrincipals = principals.filter((p) => p.kind === 'role');
-  const trusts = new Map(
-    roles.map((role) => [
-      role.name,
-      concrete.policy(role.resource.Properties?.AssumeRolePolicyDocument, role.template),
-    ]),
-  );
-  const chained = new Map<string, Set<string>>();
-  for (const a of rolePrincipals) {
-    for (const b of rolePrincipals) {
-      const trust = trusts.get(b.name);
-      if (a === b || !trust) continue;
-      // Only where a policy could allow it: a's own grant of sts:AssumeRole on b, or b's trust naming a.
-      const granted = a.identity.some((d) =>
-        d.Statement.some(
-          (x) =>
-            x.Effect === 'Allow' &&
-            (x.NotAction !== undefined ||
-              strings(x.Action).some((act) => actionMatches(act, 'sts:AssumeRole'))) &&
-            (x.NotResource !== undefined || strings(x.Resource).some((res) => matches(res, b.arn))),
-        ),
-      );
-      if (!granted && !JSON.stringify(trust).includes(a.arn)) continue;
-      if ((await mayAssume(a, { arn: b.arn, account: b.account, trust }, org)) === 'Allowed') {
-        const set = chained.get(a.name) ?? new Set<string>();
-        chained.set(a.name, set.add(b.name));
-      }
-    }
-  }
-  // Chains of any length: what b may assume, a may too.
-  for (let changed = true; changed;) {
-    changed = false;
-    for (const [a, bs] of chained) {
-      for (const b of [...bs]) {
-        for (const c of chained.get(b) ?? []) {
-          if (c !== a && !bs.has(c)) {
-            bs.add(c);
-            changed = true;
-          }
-        }
-      }
-    }
-  }
-  for (const [a, bs] of chained) {
-    assumable[a] = [...bs];
-    for (const z of zones) {
-      const own = matrix.cells[a][z.name];
-      for (const origin of Object.keys(own)) {
-        own[origin] = {
-          read: union([own[origin].read, ...[...bs].map((b) => matrix.cells[b][z.name][origin].read)]),
-          write: union([own[origin].write, ...[...bs].map((b) => matrix.cells[b][z.name][origin].write)]),
-        };
-      }
-    }
-  }
-
-  // What a role another account may assume reaches, another account reaches.
-  for (const roleName of assumable[ANOTHER_ACCOUNT] ?? []) {
-    const role = roles.find((x) => x.name === roleName);
-    if (role) {
-      violations.push({
-        invariant: 7,
-        stack: role.stack,
-        logicalId: role.id,
-        detail: `role ${roleName} can be assumed by a principal in another account`,
-      });
-    }
-    for (const z of zones) {
-      const own = matrix.cells[ANOTHER_ACCOUNT][z.name];
-      const through = matrix.cells[roleName][z.name];
-      for (const origin of Object.keys(own)) {
-        own[origin] = {
-          read: union([own[origin].read, through[origin].read]),
-          write: union([own[origin].write, through[origin].write]),
-        };
-      }
-    }
-  }
+  // ---- who may assume which role: another account reaches what it may assume, roles what they chain to ----
+  const trusting = roles.flatMap((role) => {
+    const principal = principals.find(
+      (p) => p.kind === 'role' && p.stack === role.stack && p.logicalId === role.id,
+    );
+    return principal
+      ? [
+          {
+            principal,
+            trust: concrete.policy(role.resource.Properties?.AssumeRolePolicyDocument, role.template),
+          },
+        ]
+      : [];
+  });
+  const trust = await followTrust(principals, trusting, zones, matrix.cells, org);
+  violations.push(...trust.violations);
+  const { assumable } = trust;
 
   // ---- ways out that are not a read: S3 endpoints letting data into other accounts, replication ----
   const ownBuckets = new Set(
@@ -572,21 +480,12 @@ export async function analyzeAccess(
       concrete.value(String(r.resolve({ 'Fn::GetAtt': [id, 'Arn'] }, stack))).replace(/^arn:[^:]+:s3:::/, ''),
     ),
   );
-  const endpointWays: Record<string, string[]> = {};
-  for (const origin of origins.filter((o) => o.kind === 'segment' && o.segment)) {
-    const vpcs = network.model.vpcs.filter((v) => v.segment === origin.segment).map((v) => v.key);
-    for (const e of network.model.endpoints.filter((x) => x.service === 's3' && vpcs.includes(x.vpc))) {
-      const target = r.target(`ref|${e.key}`);
-      const policy = target?.resource.Properties?.PolicyDocument;
-      const endpoint = {
-        id: concrete.value(`ref|${e.key}`),
-        vpc: concrete.value(`ref|${e.vpc}`),
-        ...(policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {}),
-      };
-      if (await endpointLetsOut(endpoint, account, otherAccount, org, concrete.places.partition, ownBuckets))
-        (endpointWays[origin.name] ??= []).push(e.key);
-    }
-  }
+  const endpointWays = await endpointWaysOf(origins, network, r, concrete, {
+    account,
+    otherAccount,
+    organisation: org,
+    ownBuckets,
+  });
   const errorsSeen = new Set<string>();
   for (const e of matrix.errors) {
     if (errorsSeen.has(`${e.zone}\u0000${e.error}`)) continue;
@@ -674,103 +573,6 @@ export async function analyzeAccess(
     violations,
     evidence,
   };
-}
-
-/** Each segment (through its S3 endpoint if it has one) and off-network. */
-function originsOf(
-  network: NetworkResult,
-  r: Resolver,
-  concrete: Concretizer,
-  zones: readonly Zone[],
-): Origin[] {
-  const { model, reachability } = network;
-  const endpointOf = (key: string) => {
-    const target = r.target(`ref|${key}`);
-    const policy = target?.resource.Properties?.PolicyDocument;
-    return policy && target ? { policy: anyPrincipal(concrete.policy(policy, target.stack)) } : {};
-  };
-  const origins: Origin[] = reachability.segments.map((segment) => {
-    const vpcs = model.vpcs.filter((v) => v.segment === segment).map((v) => v.key);
-    const endpoint = model.endpoints.find((e) => e.service === 's3' && vpcs.includes(e.vpc));
-    return {
-      name: segment,
-      kind: 'segment',
-      segment,
-      ...(endpoint
-        ? {
-            endpoint: {
-              id: concrete.value(`ref|${endpoint.key}`),
-              vpc: concrete.value(`ref|${endpoint.vpc}`),
-              ...endpointOf(endpoint.key),
-            },
-          }
-        : {}),
-      reachesS3: endpoint !== undefined || (reachability.matrix[segment]?.internet ?? 'none') !== 'none',
-    };
-  });
-  // Places the zones' policies name that are not the assembly's: an address range, an endpoint or
-  // a VPC of no segment. Requests from there are asked too; they are off every network of the blueprint.
-  const ours = new Set(
-    origins
-      .flatMap((o) => (o.endpoint ? [o.endpoint.id, o.endpoint.vpc] : []))
-      .concat(
-        model.endpoints.map((e) => concrete.value(`ref|${e.key}`)),
-        model.vpcs.map((v) => concrete.value(`ref|${v.key}`)),
-      ),
-  );
-  const named = { ranges: new Set<string>(), endpoints: new Set<string>(), vpcs: new Set<string>() };
-  for (const z of zones) {
-    for (const s of [...(z.bucketPolicy?.Statement ?? []), ...(z.keyPolicy?.Statement ?? [])]) {
-      for (const pairs of Object.values(s.Condition ?? {})) {
-        for (const [key, value] of Object.entries(pairs)) {
-          const k = key.toLowerCase();
-          for (const v of strings(value)) {
-            if (k === 'aws:sourceip') named.ranges.add(v);
-            else if (k === 'aws:sourcevpce' && !ours.has(v)) named.endpoints.add(v);
-            else if (k === 'aws:sourcevpc' && !ours.has(v)) named.vpcs.add(v);
-          }
-        }
-      }
-    }
-  }
-  const outside: Origin[] = [
-    ...[...named.ranges].sort().map((range): Origin => ({
-      name: `${OFF_NETWORK} ${range}`,
-      kind: 'off-network',
-      sourceIp: addressIn(range),
-      reachesS3: true,
-    })),
-    ...[...named.endpoints].sort().map((id): Origin => ({
-      name: `endpoint ${id} (no segment's)`,
-      kind: 'off-network',
-      endpoint: { id, vpc: 'vpc-of-no-segment' },
-      reachesS3: true,
-    })),
-    ...[...named.vpcs].sort().map((vpc): Origin => ({
-      name: `VPC ${vpc} (no segment's)`,
-      kind: 'off-network',
-      endpoint: { id: 'vpce-of-no-segment', vpc },
-      reachesS3: true,
-    })),
-  ];
-  return [...origins, { name: OFF_NETWORK, kind: 'off-network', reachesS3: true }, ...outside];
-}
-
-/** An address inside a range (its first), or the value itself when it is an address. */
-function addressIn(range: string): string {
-  try {
-    const [address] = ipaddr.parseCIDR(range);
-    return address.toString();
-  } catch {
-    return range;
-  }
-}
-
-/** An endpoint policy's `{"AWS": "*"}` is `*` (AWS reads them alike; the engine takes only the latter). */
-function anyPrincipal(doc: PolicyDocument): PolicyDocument {
-  const star = (principal: unknown) =>
-    JSON.stringify(principal) === JSON.stringify({ AWS: '*' }) ? '*' : principal;
-  return { ...doc, Statement: doc.Statement.map((s) => ({ ...s, Principal: star(s.Principal) })) };
 }
 
 /** A role people assume: tagged so, or trusting an AWS principal without being tagged a service role. */
