@@ -333,13 +333,16 @@ describe('rejections name the field, the value and what is expected', () => {
     ]);
   });
 
-  test('accepted risks: an id twice, a date that is not one, a field missing', () => {
+  test('accepted risks: an id twice, a reason too short, a date that is not one, a field missing', () => {
     const risk = ACCEPTED_RISK;
     expect(problems({ acceptedRisks: [risk, { ...risk }] })).toEqual([
       'config.acceptedRisks[1].id: got "AR-1"; duplicate id; acceptedRisks[0] has it already',
     ]);
     expect(problems({ acceptedRisks: [{ ...risk, expires: '30/06/2027' }] })).toEqual([
       'config.acceptedRisks[0].expires: got "30/06/2027"; expected a date as YYYY-MM-DD',
+    ]);
+    expect(problems({ acceptedRisks: [{ ...risk, reason: 'because' }] })).toEqual([
+      'config.acceptedRisks[0].reason: got "because"; expected a reason of at least 40 characters: what is accepted, why, and what limits it',
     ]);
     expect(problems({ acceptedRisks: [{ ...risk, expires: '2027-02-30' }] })).toEqual([
       'config.acceptedRisks[0].expires: got "2027-02-30"; expected a date that exists',

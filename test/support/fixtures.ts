@@ -15,7 +15,7 @@ export const DEPLOYABLE = {
 export const ACCEPTED_RISK = {
   id: 'AR-1',
   opening: 'path * -> internet: *',
-  reason: 'r',
+  reason: 'Egress to the vendor mirror while the package mirror is built',
   approvedBy: 'CISO',
   expires: '2027-06-30',
 };

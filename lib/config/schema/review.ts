@@ -18,7 +18,12 @@ const acceptedRisk = z
       .describe(
         'The opening it covers, as `npm run verify -- --baseline` prints it after `OPENED`; `*` stands for any run of characters (`access aiseg-data-scientist on curated: *`).',
       ),
-    reason: z.string().min(1).describe('Why the risk is accepted.'),
+    reason: z
+      .string()
+      .min(40, 'expected a reason of at least 40 characters: what is accepted, why, and what limits it')
+      .describe(
+        'Why the risk is accepted, in at least 40 characters: what is accepted, why, and what limits it. The evidence report and the posture diff show it.',
+      ),
     approvedBy: z.string().min(1).describe('Who accepted it.'),
     expires: z
       .string()

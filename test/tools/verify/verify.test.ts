@@ -1159,7 +1159,7 @@ describe('the posture diff between two assemblies', () => {
     const risk = {
       id: 'AR-7',
       opening: 'path internet -> training: *',
-      reason: 'a vendor appliance under test',
+      reason: 'a vendor appliance under test, reachable for the pilot only',
       approvedBy: 'CISO',
       expires: '2026-12-31',
     };
@@ -1180,7 +1180,8 @@ describe('the posture diff between two assemblies', () => {
       expect(live.opened).not.toContain('path internet -> training: direct');
       expect(live.covered).toContainEqual({
         opening: 'path internet -> training: direct',
-        declaration: 'acceptedRisks AR-7: a vendor appliance under test (approved by CISO, until 2026-12-31)',
+        declaration:
+          'acceptedRisks AR-7: a vendor appliance under test, reachable for the pilot only (approved by CISO, until 2026-12-31)',
       });
     }
     const late = await judged('2027-01-01T00:00:00.000Z', true);
