@@ -244,10 +244,10 @@ export async function analyzeAccess(
     const bucketRef = `ref|${stack.id}/${id}`;
     // A bucket has one policy: a policy resource names it by Ref or by name; with two, the last written wins.
     const bucketName = p.BucketName !== undefined ? r.resolve(p.BucketName, stack) : undefined;
-    const namesThisBucket = (x: LocatedResource) => {
-      const named = r.resolve(x.resource.Properties?.Bucket, x.stack);
-      return named === bucketRef || (bucketName !== undefined && named === bucketName);
-    };
+    const isThisBucket = (named: unknown) =>
+      named === bucketRef || (bucketName !== undefined && named === bucketName);
+    const namesThisBucket = (x: LocatedResource) =>
+      isThisBucket(r.resolve(x.resource.Properties?.Bucket, x.stack));
     const bucketPolicies = allBucketPolicies.filter(namesThisBucket);
     if (bucketPolicies.length > 1) {
       violations.push({
@@ -323,12 +323,7 @@ export async function analyzeAccess(
       const regions = (r.resolve(point.resource.Properties?.Regions, point.stack) ?? []) as {
         Bucket?: unknown;
       }[];
-      if (
-        regions.some(
-          (region) =>
-            region.Bucket === bucketRef || (bucketName !== undefined && region.Bucket === bucketName),
-        )
-      ) {
+      if (regions.some((region) => isThisBucket(region.Bucket))) {
         violations.push({
           invariant: 6,
           stack: point.stack.id,

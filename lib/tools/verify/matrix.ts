@@ -1,5 +1,5 @@
 import { evaluate, type Decision, type EngineRequest, type PolicyDocument } from './engine';
-import { actionMatches, matches, strings, type Statement } from './policy';
+import { appliesTo, mayAllowIn, strings } from './policy';
 
 /**
  * The access matrix: who can read and write each data zone, from where. Every cell is the policy
@@ -336,12 +336,7 @@ function chosenIn(doc: PolicyDocument): Map<string, { key: string; value: string
     known = new Map();
     for (const s of doc.Statement) {
       // Only statements about the requests the matrix makes; the TLS version only where it allows.
-      const about = ASKED.some((action) =>
-        s.NotAction !== undefined
-          ? !strings(s.NotAction).some((a) => actionMatches(a, action))
-          : strings(s.Action).some((a) => actionMatches(a, action)),
-      );
-      if (!about) continue;
+      if (!ASKED.some((action) => appliesTo(s, action))) continue;
       for (const pairs of Object.values(s.Condition ?? {})) {
         for (const [key, value] of Object.entries(pairs)) {
           const lower = key.toLowerCase();
@@ -422,14 +417,10 @@ function alike(doc: PolicyDocument, a: string, b: string): boolean {
   const key = `${a}\u0000${b}`;
   let known = pairs.get(key);
   if (known === undefined) {
-    const named = (s: Statement, action: string) =>
-      s.NotAction !== undefined
-        ? !strings(s.NotAction).some((x) => actionMatches(x, action))
-        : strings(s.Action).some((x) => actionMatches(x, action));
     // A condition on the version id tells a read of a version from a read of the object.
     known =
       !/s3:versionid/i.test(JSON.stringify(doc.Statement.map((s) => s.Condition ?? {}))) &&
-      doc.Statement.every((s) => named(s, a) === named(s, b));
+      doc.Statement.every((s) => appliesTo(s, a) === appliesTo(s, b));
     pairs.set(key, known);
   }
   return known;
@@ -441,15 +432,10 @@ function alike(doc: PolicyDocument, a: string, b: string): boolean {
  * the request is not made.
  */
 function mayAllow(p: AccessPrincipal, z: Zone, action: string, resource: string): boolean {
-  const allows = (s: Statement) =>
-    s.Effect === 'Allow' &&
-    (s.NotAction !== undefined || strings(s.Action).some((a) => actionMatches(a, action)));
-  const covers = (s: Statement) =>
-    s.NotResource !== undefined ||
-    strings(s.Resource).some((res) => res.includes('${') || matches(res, resource));
-  const identity =
-    p.account === z.account && p.identity.some((d) => d.Statement.some((s) => allows(s) && covers(s)));
-  return identity || (z.bucketPolicy?.Statement.some(allows) ?? false);
+  const identity = p.account === z.account && mayAllowIn(p.identity, action, resource);
+  return (
+    identity || (z.bucketPolicy?.Statement.some((s) => s.Effect === 'Allow' && appliesTo(s, action)) ?? false)
+  );
 }
 
 /**

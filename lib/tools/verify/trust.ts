@@ -1,7 +1,7 @@
 import type { PolicyDocument } from './engine';
 import type { Violation } from './invariants';
 import { mayAssume, namedPrincipals, union, type AccessPrincipal, type Cell, type Zone } from './matrix';
-import { actionMatches, matches, strings } from './policy';
+import { mayAllowIn } from './policy';
 
 /**
  * Who may assume which role, as the engine decides `sts:AssumeRole` against each role's trust
@@ -59,15 +59,7 @@ export async function followTrust(
   for (const { principal: a } of roles) {
     for (const { principal: b, trust } of roles) {
       if (a === b) continue;
-      const granted = a.identity.some((d) =>
-        d.Statement.some(
-          (x) =>
-            x.Effect === 'Allow' &&
-            (x.NotAction !== undefined ||
-              strings(x.Action).some((act) => actionMatches(act, 'sts:AssumeRole'))) &&
-            (x.NotResource !== undefined || strings(x.Resource).some((res) => matches(res, b.arn))),
-        ),
-      );
+      const granted = mayAllowIn(a.identity, 'sts:AssumeRole', b.arn);
       if (!granted && !JSON.stringify(trust).includes(a.arn)) continue;
       if ((await mayAssume(a, { arn: b.arn, account: b.account, trust }, organisation)) === 'Allowed') {
         chained.set(a.name, (chained.get(a.name) ?? new Set<string>()).add(b.name));
