@@ -1,5 +1,5 @@
 import type { DataClassification, DataZone } from './contract/classification';
-import { DEFAULT_DEVELOPMENT_ALLOWLIST, type InterfaceEndpointName } from './config/network-defaults';
+import type { InterfaceEndpointName } from './config/network-defaults';
 
 /**
  * The stage of the AI lifecycle a segment serves; it sets the segment's defaults. A `pipeline`
@@ -63,8 +63,10 @@ const COMMON_ENDPOINTS: InterfaceEndpointName[] = ['ecr-api', 'ecr-dkr', 'logs',
 export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProfile>> = {
   development: {
     purpose: 'Data scientists explore curated data in SageMaker Studio and start training jobs',
+    // No internet by default: packages come from the mirrors, data and models through the airlock.
+    // An allowlist needs an accepted risk, as the segment reads curated (pii) data.
     internet: 'allowlist',
-    defaultEgressAllowlist: DEFAULT_DEVELOPMENT_ALLOWLIST,
+    defaultEgressAllowlist: [],
     // SageMaker Studio in VpcOnly mode needs the API, runtime, notebook and Studio endpoints.
     defaultInterfaceEndpoints: [
       'sagemaker-api',
@@ -155,7 +157,7 @@ export function segmentKindsReference(): string {
       '',
       `${p.purpose}.`,
       '',
-      `- Internet: ${p.internet === 'never' ? 'never (an `egressAllowlist` is a config error)' : `only the domains of \`egressAllowlist\`; default ${code(p.defaultEgressAllowlist)}`}`,
+      `- Internet: ${p.internet === 'never' ? 'never (an `egressAllowlist` is a config error)' : `only the domains of \`egressAllowlist\`; default ${code(p.defaultEgressAllowlist)}; on a segment that can read phi or pii data, an allowlist needs an accepted risk`}`,
       `- Interface endpoints (default): ${code(p.defaultInterfaceEndpoints)}`,
       `- Zones its S3 endpoint may carry requests to: ${code(p.zonePath)}`,
     ];

@@ -6,7 +6,7 @@
 import { defaultTemplate } from './support/default-app';
 import { matchesPattern } from './support/filter-pattern';
 import { statements, type Resource } from './support/template';
-import { EXPECTED_AWS_SERVICE_NAMES, EXPECTED_DEVELOPMENT_ALLOWLIST } from './support/expected-controls';
+import { EXPECTED_AWS_SERVICE_NAMES } from './support/expected-controls';
 
 const resources = (stackId: string) =>
   Object.entries(defaultTemplate(stackId).toJSON().Resources as Record<string, Resource>);
@@ -107,24 +107,18 @@ describe('Network Firewall defaults', () => {
     'MalwareDomains',
   ];
 
-  test.each(['training', 'inference', 'pipeline'])(
-    '%s: its IPS rules, then the five AWS managed threat groups',
+  test.each(['development', 'training', 'inference', 'pipeline'])(
+    '%s: its IPS rules, then the five AWS managed threat groups, and no allowlist: no segment reaches the internet by default',
     (segment) => {
       expect(ruleGroupNames(`Network-${segment}`)).toEqual(['own', ...managed]);
+      const lists = ofType(`Network-${segment}`, 'AWS::NetworkFirewall::RuleGroup').filter(
+        ([, r]) =>
+          (r.Properties?.RuleGroup as { RulesSource: { RulesSourceList?: unknown } }).RulesSource
+            .RulesSourceList,
+      );
+      expect(lists).toEqual([]);
     },
   );
-
-  test('development: its IPS rules, the five managed threat groups, then the alerts on allowed flows and its allowlist of exactly these sites', () => {
-    expect(ruleGroupNames('Network-development')).toEqual(['own', ...managed, 'own', 'own']);
-    const lists = ofType('Network-development', 'AWS::NetworkFirewall::RuleGroup')
-      .map(
-        ([, r]) =>
-          (r.Properties?.RuleGroup as { RulesSource: { RulesSourceList?: { Targets: string[] } } })
-            .RulesSource,
-      )
-      .flatMap((source) => source.RulesSourceList?.Targets ?? []);
-    expect(lists).toEqual(EXPECTED_DEVELOPMENT_ALLOWLIST);
-  });
 });
 
 describe('DNS Firewall: what a segment without egress may resolve', () => {

@@ -3,26 +3,6 @@
  * groups) and the defaults each segment kind starts from.
  */
 
-/**
- * Domains a data scientist in a development segment needs: Python, conda, R and npm package
- * registries, GitHub, and Hugging Face. A leading dot admits the domain and all its subdomains
- * (Network Firewall domain-list syntax); without it the name must match exactly.
- */
-export const DEFAULT_DEVELOPMENT_ALLOWLIST = [
-  'pypi.org',
-  'files.pythonhosted.org',
-  'conda.anaconda.org',
-  'repo.anaconda.com',
-  'cloud.r-project.org',
-  'registry.npmjs.org',
-  'github.com',
-  'codeload.github.com',
-  'objects.githubusercontent.com',
-  'raw.githubusercontent.com',
-  'huggingface.co',
-  '.hf.co',
-] as const;
-
 /** Most domains an allowlist may hold: the allowlist rule group's capacity is fixed at creation. */
 export const MAX_ALLOWLIST_DOMAINS = 200;
 

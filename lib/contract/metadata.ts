@@ -35,3 +35,12 @@ export interface AcceptedRiskRecord {
   /** YYYY-MM-DD, the last day it covers the opening. */
   readonly expires: string;
 }
+
+/**
+ * The posture-diff opening of a segment's internet path through its firewall allowlist: what an
+ * accepted risk must name (or match) for a segment that can read phi or pii data to keep an
+ * allowlist, and what the verifier's exfiltration matrix looks for.
+ */
+export function internetOpening(segment: string): string {
+  return `path ${segment} -> internet: via-firewall`;
+}

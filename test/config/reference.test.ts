@@ -96,7 +96,9 @@ describe('the configuration reference', () => {
   });
 
   test('states defaults the code works out, not only those the schema holds', () => {
-    expect(reference).toMatch(/\| `segments\[\]\.egressAllowlist` +\| [^|]+\| development: `pypi\.org`/);
+    expect(reference).toMatch(
+      /\| `segments\[\]\.egressAllowlist` +\| [^|]+\| none, for every kind: no internet path +\|/,
+    );
     expect(reference).toMatch(/\| `dataRetention\.phi\.noncurrentVersionDays` +\| [^|]+\| `2192` +\|/);
     expect(reference).toMatch(/\| `audit\.logRetentionYears` +\| [^|]+\| `6` +\|/);
   });

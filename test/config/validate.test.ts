@@ -2,11 +2,7 @@ import { validateConfig, ConfigError } from '../../lib/config/validate';
 import { DEFAULT_CLASSIFICATION_CONTROLS } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
-import {
-  DEFAULT_DEVELOPMENT_ALLOWLIST,
-  DEFAULT_MANAGED_THREAT_GROUPS,
-  MAX_ALLOWLIST_DOMAINS,
-} from '../../lib/config/network-defaults';
+import { DEFAULT_MANAGED_THREAT_GROUPS, MAX_ALLOWLIST_DOMAINS } from '../../lib/config/network-defaults';
 import { ACCEPTED_RISK } from '../support/fixtures';
 
 /** The problems reported for a raw config; fails the test when the config is accepted. */
@@ -45,7 +41,7 @@ describe('defaults', () => {
 
   test('each segment kind brings its network defaults', () => {
     const [development, training, inference] = validateConfig({}).segments;
-    expect(development.egressAllowlist).toEqual([...DEFAULT_DEVELOPMENT_ALLOWLIST]);
+    expect(development.egressAllowlist).toEqual([]);
     expect(training.egressAllowlist).toEqual([]);
     expect(inference.egressAllowlist).toEqual([]);
     for (const s of [development, training, inference]) {
@@ -212,7 +208,7 @@ describe('rejections name the field, the value and what is expected', () => {
     ],
     [
       'malformed allowlist domain',
-      { segments: [segment({ kind: 'development', egressAllowlist: ['https://pypi.org'] })] },
+      { segments: [segment({ kind: 'inference', egressAllowlist: ['https://pypi.org'] })] },
       'config.segments[0].egressAllowlist[0]: got "https://pypi.org"; expected a lower-case domain name such as pypi.org, or .example.org for the domain and all its subdomains',
     ],
     [
@@ -223,7 +219,7 @@ describe('rejections name the field, the value and what is expected', () => {
     [
       'allowlist on a training segment',
       { segments: [segment({ egressAllowlist: ['pypi.org'] })] },
-      'config.segments[0].egressAllowlist: got ["pypi.org"]; training segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; training segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)',
     ],
     [
       'unknown IPS mode',
@@ -310,9 +306,9 @@ describe('rejections name the field, the value and what is expected', () => {
       problems({
         segments: [
           segment({
-            kind: 'development',
+            kind: 'inference',
             egressAllowlist: ['pypi.org', 'github.com', 'pypi.org'],
-            interfaceEndpoints: ['sts', 'kms', 'sts'],
+            interfaceEndpoints: ['sts', 'execute-api', 'sts'],
           }),
         ],
       }),
@@ -322,9 +318,30 @@ describe('rejections name the field, the value and what is expected', () => {
     ]);
   });
 
+  test('an allowlist on a segment that reads pii (development: curated) only where an accepted risk names its internet path', () => {
+    const allowlisted = segment({ kind: 'development', egressAllowlist: ['cloud.r-project.org'] });
+    expect(problems({ segments: [allowlisted] })).toEqual([
+      'config.segments[0].egressAllowlist: got ["cloud.r-project.org"]; development segments read curated (pii): an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock), or an acceptedRisks entry whose opening matches "path study-1 -> internet: via-firewall"',
+    ]);
+    // A risk that names another segment's path, or another path, covers nothing here.
+    for (const opening of ['path study-2 -> internet: via-firewall', 'access * on curated: *'])
+      expect(
+        problems({ segments: [allowlisted], acceptedRisks: [{ ...ACCEPTED_RISK, opening }] }),
+      ).toHaveLength(1);
+    // The risk named exactly, or by a pattern, lets the allowlist stand (the verifier then judges its expiry).
+    for (const opening of ['path study-1 -> internet: via-firewall', ACCEPTED_RISK.opening])
+      expect(
+        validateConfig({ segments: [allowlisted], acceptedRisks: [{ ...ACCEPTED_RISK, opening }] })
+          .segments[0].egressAllowlist,
+      ).toEqual(['cloud.r-project.org']);
+    // An empty allowlist is no path; a segment that reads no personal data (inference: models) needs no risk.
+    expect(() => validateConfig({ segments: [{ ...allowlisted, egressAllowlist: [] }] })).not.toThrow();
+    expect(() => validateConfig({ segments: [{ ...allowlisted, kind: 'inference' }] })).not.toThrow();
+  });
+
   test('an allowlist longer than the firewall rule group holds', () => {
     const domains = Array.from({ length: MAX_ALLOWLIST_DOMAINS + 1 }, (_, i) => `host${i}.example.org`);
-    expect(problems({ segments: [segment({ kind: 'development', egressAllowlist: domains })] })).toEqual([
+    expect(problems({ segments: [segment({ kind: 'inference', egressAllowlist: domains })] })).toEqual([
       expect.stringMatching(
         new RegExp(
           `^config\\.segments\\[0\\]\\.egressAllowlist: got \\[.*\\]; expected at most ${MAX_ALLOWLIST_DOMAINS} domains$`,
@@ -383,16 +400,16 @@ describe('rejections name the field, the value and what is expected', () => {
     ).toContain(
       'config.segments[0].subnetPrefixLengths.workload: got 24; 3 zone(s) × (workload /24 + firewall /28) = 816 addresses do not fit in 10.50.0.0/24 (256); expected a longer workload prefix length or a larger vpcCidr',
     );
-    // 3 × (64 + 16) = 240 fits a /24; a development segment's public tier adds 3 × 16 = 288.
+    // 3 × (64 + 16) = 240 fits a /24; an allowlist's public tier adds 3 × 16 = 288.
     const tight = { vpcCidr: '10.50.0.0/24', azCount: 3, subnetPrefixLengths: { workload: 26 } };
     expect(() => validateConfig({ segments: [segment(tight)] })).not.toThrow();
-    expect(problems({ segments: [segment({ ...tight, kind: 'development' })] })).toEqual([
+    expect(
+      problems({ segments: [segment({ ...tight, kind: 'inference', egressAllowlist: ['pypi.org'] })] }),
+    ).toEqual([
       'config.segments[0].subnetPrefixLengths.workload: got 26; 3 zone(s) × (workload /26 + firewall /28 + public /28) = 288 addresses do not fit in 10.50.0.0/24 (256); expected a longer workload prefix length or a larger vpcCidr',
     ]);
-    // The same development segment without an allowlist has no public tier.
-    expect(() =>
-      validateConfig({ segments: [segment({ ...tight, kind: 'development', egressAllowlist: [] })] }),
-    ).not.toThrow();
+    // The same segment without an allowlist has no public tier.
+    expect(() => validateConfig({ segments: [segment({ ...tight, kind: 'inference' })] })).not.toThrow();
   });
 
   test('an account without region, zone names and managed DNS lists (synth never looks them up)', () => {
@@ -578,7 +595,7 @@ describe('pseudonymization', () => {
     [
       'a pipeline segment with an internet path',
       { segments: [{ ...pipeline, egressAllowlist: ['pypi.org'] }] },
-      'config.segments[0].egressAllowlist: got ["pypi.org"]; pipeline segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)',
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; pipeline segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)',
     ],
     [
       'a concurrency out of range',

@@ -3,15 +3,12 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
-import {
-  DEFAULT_DEVELOPMENT_ALLOWLIST,
-  DEFAULT_MANAGED_THREAT_GROUPS,
-} from '../../lib/config/network-defaults';
+import { DEFAULT_MANAGED_THREAT_GROUPS } from '../../lib/config/network-defaults';
 import { SegmentFirewall, type SegmentFirewallProps } from '../../lib/constructs/segment-firewall';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import { only, type Resource } from '../support/template';
-import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../support/expected-controls';
+import { SAMPLE_ALLOWLIST } from '../support/expected-controls';
 import { parseRule } from '../../lib/firewall/suricata';
 
 const ENV = { account: '111122223333', region: 'eu-west-1' };
@@ -162,10 +159,10 @@ const DEFAULT_THREAT_GROUP_REFERENCES = [
 function build(scope: App | Stage) {
   // No internet egress: a tripwire, every IPS category dropping, the default threat groups.
   const tripwire = firewallStack(scope, 'Tripwire', {});
-  // Internet egress through the development allowlist; crossSegment in IDS mode, externalDns
+  // Internet egress through an allowlist; crossSegment in IDS mode, externalDns
   // off, no corporate ranges; literal zones, so one firewall spans both.
   const allowlisted = firewallStack(scope, 'Allowlisted', {
-    egressAllowlist: DEFAULT_DEVELOPMENT_ALLOWLIST,
+    egressAllowlist: SAMPLE_ALLOWLIST,
     ips: { ...ALL_DROP, crossSegment: 'alert', externalDns: 'off' },
     corporateCidrs: [],
   });
@@ -285,7 +282,7 @@ describe('SegmentFirewall', () => {
       RulesSourceList: {
         GeneratedRulesType: 'ALLOWLIST',
         TargetTypes: ['TLS_SNI', 'HTTP_HOST'],
-        Targets: EXPECTED_DEVELOPMENT_ALLOWLIST,
+        Targets: SAMPLE_ALLOWLIST,
       },
     });
     expect(Object.keys(t.tripwire.findResources('AWS::NetworkFirewall::RuleGroup'))).toHaveLength(1);
@@ -301,10 +298,10 @@ describe('SegmentFirewall', () => {
     ]);
     const [, group] = ruleGroup(t.allowlisted, 'acme-lab-allowlist-alerts');
     const rules = (group.RuleGroup.RulesSource.RulesString ?? '').split('\n');
-    expect(rules).toHaveLength(2 * EXPECTED_DEVELOPMENT_ALLOWLIST.length);
+    expect(rules).toHaveLength(2 * SAMPLE_ALLOWLIST.length);
     // A leading dot is the domain and its subdomains, as the allowlist reads it.
     expect(rules.filter((r) => r.includes('dotprefix;')).length).toBe(
-      2 * EXPECTED_DEVELOPMENT_ALLOWLIST.filter((d) => d.startsWith('.')).length,
+      2 * SAMPLE_ALLOWLIST.filter((d) => d.startsWith('.')).length,
     );
     const parsed = rules.map((r, i) => parseRule(r, `alert ${i}`, new Set(['HOME_NET'])));
     expect(new Set(parsed.map((r) => r.sid)).size).toBe(rules.length);

@@ -1,8 +1,8 @@
 import { Template } from 'aws-cdk-lib/assertions';
-import { DEFAULT_DEVELOPMENT_ALLOWLIST } from '../../lib/config/network-defaults';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { AWS_SERVICE_DOMAINS } from '../../lib/constructs/segment-dns-firewall';
-import { defaultTemplate } from '../support/default-app';
+import { defaultTemplate, exampleAppDir, readTemplateJson } from '../support/default-app';
+import { EXAMPLE_DEVELOPMENT_ALLOWLIST } from '../support/expected-controls';
 import { synthBlueprint } from '../support/synth';
 import { only, type Resource } from '../support/template';
 
@@ -59,11 +59,8 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind] as const))('segment %
   });
   // Studio's and notebooks' private DNS names answer under sagemaker.aws, not amazonaws.com.
   const studio = [inRegion('*.notebook.'), inRegion('*.studio.')];
-  const allowed =
-    kind === 'development'
-      ? [...AWS_SERVICE_DOMAINS, ...studio, ...asDnsNames(DEFAULT_DEVELOPMENT_ALLOWLIST)]
-      : [...AWS_SERVICE_DOMAINS];
-  test(`resolves only AWS service names${kind === 'development' ? ", Studio's names and its egress allowlist" : ''}`, () => {
+  const allowed = kind === 'development' ? [...AWS_SERVICE_DOMAINS, ...studio] : [...AWS_SERVICE_DOMAINS];
+  test(`resolves only AWS service names${kind === 'development' ? " and Studio's names" : ''}: no segment has an allowlist by default`, () => {
     expect(rules.find((r) => r.Action === 'ALLOW')?.domains).toEqual(allowed);
   });
 
@@ -84,6 +81,18 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind] as const))('segment %
       ResourceId: { Ref: vpcId },
     });
   });
+});
+
+test("an allowlisted segment (the example's development, under its accepted risk) also resolves its allowlist's names, trusting the names a CNAME chain leads to", () => {
+  const template = Template.fromJSON(readTemplateJson('Network-development', exampleAppDir()));
+  const allow = dnsRules(template).find((r) => r.Action === 'ALLOW');
+  expect(allow?.domains).toEqual([
+    ...AWS_SERVICE_DOMAINS,
+    ...['*.notebook.', '*.studio.'].map((p) => `${p}eu-west-1.sagemaker.aws`),
+    ...['research.acme.internal', '*.research.acme.internal'],
+    ...asDnsNames(EXAMPLE_DEVELOPMENT_ALLOWLIST),
+  ]);
+  expect(allow).toMatchObject({ FirewallDomainRedirectionAction: 'TRUST_REDIRECTION_DOMAIN' });
 });
 
 describe('configured managed domain lists and internal zones', () => {

@@ -1,14 +1,11 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import {
-  DEFAULT_DEVELOPMENT_ALLOWLIST,
-  DEFAULT_MANAGED_THREAT_GROUPS,
-  IPS_CATEGORIES,
-} from '../../lib/config/network-defaults';
+import { DEFAULT_MANAGED_THREAT_GROUPS, IPS_CATEGORIES } from '../../lib/config/network-defaults';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { categoryRules, RULE_VARIABLES } from '../../lib/firewall/ips-rules';
 import { parseRules } from '../../lib/firewall/suricata';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
+import { ACCEPTED_RISK } from '../support/fixtures';
 import { only, type Resource } from '../support/template';
 import { requirements } from '../../lib/tools/preflight/requirements';
 import { readAssembly } from '../../lib/tools/verify/assembly';
@@ -50,7 +47,7 @@ const sidsOf = (category: (typeof IPS_CATEGORIES)[number]) => categoryRules(cate
 
 describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))(
   'segment %s (%s)',
-  (name, kind, cidr) => {
+  (name, _kind, cidr) => {
     const template = defaultTemplate(`Network-${name}`);
     const [policyId, policy] = only(template, 'AWS::NetworkFirewall::FirewallPolicy');
     const firewallPolicy = policy.Properties?.FirewallPolicy as {
@@ -60,23 +57,19 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
       StatefulEngineOptions: Record<string, string>;
       StatefulRuleGroupReferences: { Priority: number; ResourceArn: unknown }[];
     };
-    const internet = kind === 'development';
+    // No segment of the default blueprint reaches the internet; the allowlisted firewall is below.
 
     test('strict-order policy whose default action drops and alerts', () => {
       expect(firewallPolicy.StatefulEngineOptions).toEqual({
         RuleOrder: 'STRICT_ORDER',
         StreamExceptionPolicy: 'DROP',
       });
-      expect(firewallPolicy.StatefulDefaultActions).toEqual(
-        internet
-          ? ['aws:drop_established', 'aws:alert_established']
-          : ['aws:drop_strict', 'aws:alert_strict'],
-      );
+      expect(firewallPolicy.StatefulDefaultActions).toEqual(['aws:drop_strict', 'aws:alert_strict']);
       expect(firewallPolicy.StatelessDefaultActions).toEqual(['aws:forward_to_sfe']);
       expect(firewallPolicy.StatelessFragmentDefaultActions).toEqual(['aws:forward_to_sfe']);
     });
 
-    test('evaluates its IPS rules first, then the AWS managed threat groups, then the alerts on allowed flows and the allowlist', () => {
+    test('evaluates its IPS rules first, then the AWS managed threat groups; no allowlist', () => {
       const groups = Object.fromEntries(ruleGroups(template).map(([id, p]) => [id, p]));
       const refs = [...firewallPolicy.StatefulRuleGroupReferences].sort((a, b) => a.Priority - b.Priority);
       const names = refs.map(({ ResourceArn }) => {
@@ -91,11 +84,7 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
             : 'unknown';
         return JSON.stringify(ResourceArn).match(/stateful-rulegroup\/(\w+)StrictOrder"/)?.[1];
       });
-      expect(names).toEqual([
-        'ips',
-        ...DEFAULT_MANAGED_THREAT_GROUPS,
-        ...(internet ? ['allowlist alerts', 'allowlist'] : []),
-      ]);
+      expect(names).toEqual(['ips', ...DEFAULT_MANAGED_THREAT_GROUPS]);
       expect(JSON.stringify(refs[1].ResourceArn)).toContain(':aws-managed:stateful-rulegroup/');
     });
 
@@ -115,55 +104,38 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
       expect(rules.length).toBeLessThanOrEqual(props.Capacity);
     });
 
-    test(internet ? 'allowlist: the default domains, by TLS SNI and HTTP host' : 'no allowlist', () => {
-      const lists = ruleGroups(template).filter(([, p]) => p.RuleGroup.RulesSource.RulesSourceList);
-      if (!internet) {
-        expect(lists).toEqual([]);
-        return;
-      }
-      expect(lists).toHaveLength(1);
-      expect(lists[0][1].RuleGroup.RulesSource.RulesSourceList).toEqual({
-        GeneratedRulesType: 'ALLOWLIST',
-        TargetTypes: ['TLS_SNI', 'HTTP_HOST'],
-        Targets: [...DEFAULT_DEVELOPMENT_ALLOWLIST],
-      });
-      expect(lists[0][1].RuleGroup.StatefulRuleOptions.RuleOrder).toBe('STRICT_ORDER');
+    test('no allowlist', () => {
+      expect(ruleGroups(template).filter(([, p]) => p.RuleGroup.RulesSource.RulesSourceList)).toEqual([]);
     });
 
     const firewalls = Object.values(template.findResources('AWS::NetworkFirewall::Firewall')) as Resource[];
-    test(
-      internet
-        ? 'a firewall endpoint in each zone firewall subnet, protected against deletion and change'
-        : 'one tripwire endpoint, in the first zone firewall subnet, protected against deletion and change',
-      () => {
-        // With egress and zones resolved at deploy time, each zone has a firewall of its own.
-        expect(firewalls).toHaveLength(internet ? 2 : 1);
-        const firewallSubnets = Object.keys(
-          template.findResources('AWS::EC2::Subnet', {
-            Properties: {
-              Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'firewall' }]),
-              ...(internet ? {} : { AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] } }),
-            },
-          }),
-        );
-        expect(firewallSubnets).toHaveLength(internet ? 2 : 1);
-        expect(
-          firewalls
-            .flatMap((f) =>
-              (f.Properties?.SubnetMappings as { SubnetId: { Ref: string } }[]).map((m) => m.SubnetId.Ref),
-            )
-            .sort(),
-        ).toEqual(firewallSubnets.sort());
-        for (const firewall of firewalls) {
-          expect(firewall.Properties).toMatchObject({
-            FirewallPolicyArn: { 'Fn::GetAtt': [policyId, 'FirewallPolicyArn'] },
-            DeleteProtection: true,
-            SubnetChangeProtection: true,
-            FirewallPolicyChangeProtection: true,
-          });
-        }
-      },
-    );
+    test('one tripwire endpoint, in the first zone firewall subnet, protected against deletion and change', () => {
+      expect(firewalls).toHaveLength(1);
+      const firewallSubnets = Object.keys(
+        template.findResources('AWS::EC2::Subnet', {
+          Properties: {
+            Tags: Match.arrayWith([{ Key: 'ai-segmentation:subnet-tier', Value: 'firewall' }]),
+            AvailabilityZone: { 'Fn::Select': [0, { 'Fn::GetAZs': '' }] },
+          },
+        }),
+      );
+      expect(firewallSubnets).toHaveLength(1);
+      expect(
+        firewalls
+          .flatMap((f) =>
+            (f.Properties?.SubnetMappings as { SubnetId: { Ref: string } }[]).map((m) => m.SubnetId.Ref),
+          )
+          .sort(),
+      ).toEqual(firewallSubnets.sort());
+      for (const firewall of firewalls) {
+        expect(firewall.Properties).toMatchObject({
+          FirewallPolicyArn: { 'Fn::GetAtt': [policyId, 'FirewallPolicyArn'] },
+          DeleteProtection: true,
+          SubnetChangeProtection: true,
+          FirewallPolicyChangeProtection: true,
+        });
+      }
+    });
 
     test('every firewall logs alerts to its encrypted log group and flows to the audit bucket', () => {
       const logging = Object.values(
@@ -213,6 +185,7 @@ describe('configured IPS modes, threat groups and allowlists', () => {
         },
         { name: 'lonely', kind: 'training', vpcCidr: '10.101.0.0/16', azCount: 1 },
       ],
+      acceptedRisks: [{ ...ACCEPTED_RISK, opening: 'path dev -> internet: via-firewall' }],
     },
   });
   const dev = Template.fromStack(blueprint.networks.get('dev')!);
@@ -232,11 +205,42 @@ describe('configured IPS modes, threat groups and allowlists', () => {
     expect(rules.some((r) => sidsOf('corporate').includes(r.sid))).toBe(false);
   });
 
-  test('the configured allowlist replaces the default one; no managed group when none is configured', () => {
+  test('the configured allowlist, by TLS SNI and HTTP host, after the alerts on the flows it passes; no managed group when none is configured', () => {
     const lists = ruleGroups(dev).filter(([, p]) => p.RuleGroup.RulesSource.RulesSourceList);
-    expect(lists[0][1].RuleGroup.RulesSource.RulesSourceList?.Targets).toEqual(['pypi.org', '.example.org']);
+    expect(lists).toHaveLength(1);
+    expect(lists[0][1].RuleGroup.RulesSource.RulesSourceList).toEqual({
+      GeneratedRulesType: 'ALLOWLIST',
+      TargetTypes: ['TLS_SNI', 'HTTP_HOST'],
+      Targets: ['pypi.org', '.example.org'],
+    });
+    expect(lists[0][1].RuleGroup.StatefulRuleOptions.RuleOrder).toBe('STRICT_ORDER');
     const [, policy] = only(dev, 'AWS::NetworkFirewall::FirewallPolicy');
     expect(JSON.stringify(policy.Properties)).not.toContain('aws-managed');
+    const firewallPolicy = policy.Properties?.FirewallPolicy as {
+      StatefulDefaultActions: string[];
+      StatefulRuleGroupReferences: { Priority: number; ResourceArn: { 'Fn::GetAtt': string[] } }[];
+    };
+    // Allowed flows are established TLS sessions: the default drops only established flows.
+    expect(firewallPolicy.StatefulDefaultActions).toEqual(['aws:drop_established', 'aws:alert_established']);
+    const order = [...firewallPolicy.StatefulRuleGroupReferences]
+      .sort((a, b) => a.Priority - b.Priority)
+      .map((r) => r.ResourceArn['Fn::GetAtt'][0].replace(/[0-9A-F]{8}$/, ''));
+    expect(order).toEqual([
+      expect.stringContaining('Ips'),
+      expect.stringContaining('AllowlistAlerts'),
+      expect.stringMatching(/Allowlist(?!Alerts)/),
+    ]);
+  });
+
+  test('with an allowlist and zones resolved at deploy time, a firewall endpoint in each zone, protected', () => {
+    const firewalls = Object.values(dev.findResources('AWS::NetworkFirewall::Firewall')) as Resource[];
+    expect(firewalls).toHaveLength(2);
+    for (const firewall of firewalls)
+      expect(firewall.Properties).toMatchObject({
+        DeleteProtection: true,
+        SubnetChangeProtection: true,
+        FirewallPolicyChangeProtection: true,
+      });
   });
 
   test('a single-zone segment has one firewall; a lone segment has no cross-segment rules', () => {

@@ -1,12 +1,26 @@
 import type { Assembly, CfnResource, StackTemplate } from '../../lib/tools/verify/assembly';
 import { readAssembly } from '../../lib/tools/verify/assembly';
 import { verify } from '../../lib/tools/verify/verify';
-import { defaultAppDir } from './default-app';
+import { defaultAppDir, exampleAppDir } from './default-app';
 
 /** The default app's assembly, deep-copied so a test can change it. */
 export function defaultAssembly(): Assembly {
   return JSON.parse(JSON.stringify(readAssembly(defaultAppDir()))) as Assembly;
 }
+
+/**
+ * The example configuration's assembly, deep-copied: its development segment has an allowlist
+ * under an accepted risk (config/example.json), the only internet path of either app.
+ */
+export function exampleAssembly(): Assembly {
+  return JSON.parse(JSON.stringify(readAssembly(exampleAppDir()))) as Assembly;
+}
+
+/**
+ * A day the example's accepted risk covers, for reports on the example assembly: the verifier
+ * judges an acceptance's expiry against the report's date, and tests must not depend on today.
+ */
+export const WHILE_EXAMPLE_RISK_LIVES = '2027-01-15T09:00:00.000Z';
 
 export function stack(assembly: Assembly, id: string): StackTemplate {
   const found = assembly.stacks.find((s) => s.id === id);
@@ -29,11 +43,11 @@ export function idOf(s: StackTemplate, type: string, prefix = ''): string {
   return ids[0];
 }
 
-/** The violations of an assembly changed by `mutate`, as `invariant stack/logicalId`. */
-export async function violationsAfter(mutate: (a: Assembly) => void) {
-  const assembly = defaultAssembly();
+/** The violations of an assembly (the default app's, or `base`) changed by `mutate`. */
+export async function violationsAfter(mutate: (a: Assembly) => void, base: () => Assembly = defaultAssembly) {
+  const assembly = base();
   mutate(assembly);
-  const report = await verify(assembly);
+  const report = await verify(assembly, { generatedAt: WHILE_EXAMPLE_RISK_LIVES });
   expect(report.passed).toBe(false);
   return report.invariants.flatMap((i) => i.violations);
 }

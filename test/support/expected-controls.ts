@@ -4,8 +4,15 @@
  * along with them. Shared by the construct specs and the whole-app tests.
  */
 
-/** The development segment's default egress allowlist, as reviewed. */
-export const EXPECTED_DEVELOPMENT_ALLOWLIST = [
+/** The example config's development allowlist (CRAN, Bioconductor, conda), under its accepted risk. */
+export const EXAMPLE_DEVELOPMENT_ALLOWLIST = [
+  'conda.anaconda.org',
+  'cloud.r-project.org',
+  'bioconductor.org',
+];
+
+/** An allowlist of exact names and subdomain wildcards, as the construct specs give a firewall. */
+export const SAMPLE_ALLOWLIST = [
   'pypi.org',
   'files.pythonhosted.org',
   'conda.anaconda.org',

@@ -11,6 +11,10 @@ import {
   MAX_ALLOWLIST_DOMAINS,
   PUBLIC_SUBNET_PREFIX,
 } from '../network-defaults';
+import { ZONE_CONTROLS } from '../../classification';
+import { DATA_ZONES, type DataZone } from '../../contract/classification';
+import { internetOpening } from '../../contract/metadata';
+import { matches } from '../../contract/pattern';
 import { SEGMENT_KIND_PROFILES, SEGMENT_KINDS, type SegmentKind } from '../../segment-kinds';
 import type { RawEnvironment } from './environment';
 import { codeList, defaultText, ipv4Cidr, name } from './fields';
@@ -114,15 +118,20 @@ const segment = z.strictObject({
     .max(MAX_ALLOWLIST_DOMAINS, `expected at most ${MAX_ALLOWLIST_DOMAINS} domains`)
     .optional()
     .describe(
-      `Internet domains the segment may reach through its firewall (TLS SNI and HTTP host); \`pypi.org\` matches exactly, \`.hf.co\` the domain and all its subdomains; lower-case, at most ${MAX_ALLOWLIST_DOMAINS}, no duplicates; \`[]\` means no internet path at all. Refused on training and pipeline segments.`,
+      `Internet domains the segment may reach through its firewall (TLS SNI and HTTP host); \`pypi.org\` matches exactly, \`.hf.co\` the domain and all its subdomains; lower-case, at most ${MAX_ALLOWLIST_DOMAINS}, no duplicates; \`[]\` means no internet path at all. Refused on training and pipeline segments, and on a segment that can read phi or pii data (development reads curated) unless \`acceptedRisks\` names its internet path (\`path SEGMENT -> internet: via-firewall\`).`,
     )
     .register(defaultText, {
-      text: [
-        ...SEGMENT_KINDS.filter((k) => SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist.length > 0).map(
-          (k) => `${k}: ${codeList(SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist)}`,
-        ),
-        'other kinds: none (no internet path)',
-      ].join('; '),
+      text: ((withDefaults) =>
+        withDefaults.length === 0
+          ? 'none, for every kind: no internet path'
+          : [
+              ...withDefaults.map(
+                (k) => `${k}: ${codeList(SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist)}`,
+              ),
+              'other kinds: none (no internet path)',
+            ].join('; '))(
+        SEGMENT_KINDS.filter((k) => SEGMENT_KIND_PROFILES[k].defaultEgressAllowlist.length > 0),
+      ),
     }),
   internalDnsZones: z
     .array(zoneName)
@@ -237,7 +246,17 @@ export function namedSegment(
 type SegmentsContext = WithSegments & {
   readonly environment: RawEnvironment;
   readonly corporateCidrs: readonly string[];
+  readonly acceptedRisks: readonly { readonly id: string; readonly opening: string }[];
 };
+
+/** The zones of personal data (phi or pii) whose perimeter admits requests from a segment of the kind. */
+export function personalZonesOf(kind: SegmentKind): DataZone[] {
+  return DATA_ZONES.filter(
+    (zone) =>
+      ZONE_CONTROLS[zone].segments.includes(kind) &&
+      ['phi', 'pii'].includes(ZONE_CONTROLS[zone].classification),
+  );
+}
 
 export const segmentNamesOnce: CrossFieldRule<WithSegments> = {
   requires: ['Each segment has a name of its own.'],
@@ -299,10 +318,28 @@ const offlineWithoutAllowlist: ItemRule<SegmentsContext, RawSegment> = {
           {
             path: ['segments', i, 'egressAllowlist'],
             value: s.egressAllowlist,
-            message: `${s.kind} segments have no internet path; expected no egressAllowlist (run work that needs the internet in a development segment)`,
+            message: `${s.kind} segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)`,
           },
         ]
       : [],
+};
+
+const personalDataWithoutInternet: ItemRule<SegmentsContext, RawSegment> = {
+  requires:
+    'A segment that can read phi or pii data (development: curated) has an `egressAllowlist` only when `acceptedRisks` names its internet path (`path SEGMENT -> internet: via-firewall`, as the posture diff prints it): a domain allowlist is a way out for the data (uploads to an allowed site, any address behind an allowed TLS name).',
+  check: (s, i, { acceptedRisks }) => {
+    const zones = personalZonesOf(s.kind);
+    if (zones.length === 0 || !s.egressAllowlist || s.egressAllowlist.length === 0) return [];
+    const opening = internetOpening(s.name);
+    if (acceptedRisks.some((r) => matches(r.opening, opening))) return [];
+    return [
+      {
+        path: ['segments', i, 'egressAllowlist'],
+        value: s.egressAllowlist,
+        message: `${s.kind} segments read ${zones.map((z) => `${z} (${ZONE_CONTROLS[z].classification})`).join(', ')}: an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock), or an acceptedRisks entry whose opening matches "${opening}"`,
+      },
+    ];
+  },
 };
 
 const allowlistDomainsOnce: ItemRule<SegmentsContext, RawSegment> = {
@@ -325,7 +362,14 @@ const endpointsOnce: ItemRule<SegmentsContext, RawSegment> = {
 
 export const eachSegment: CrossFieldRule<SegmentsContext> = eachItem(
   (config) => config.segments,
-  [azCountWithinZones, subnetsFitVpc, offlineWithoutAllowlist, allowlistDomainsOnce, endpointsOnce],
+  [
+    azCountWithinZones,
+    subnetsFitVpc,
+    offlineWithoutAllowlist,
+    personalDataWithoutInternet,
+    allowlistDomainsOnce,
+    endpointsOnce,
+  ],
 );
 
 export const isolationAclCapacity: CrossFieldRule<SegmentsContext> = {

@@ -1,4 +1,5 @@
-import type { SegmentationMetadata } from '../../contract/metadata';
+import { internetOpening, type AcceptedRiskRecord, type SegmentationMetadata } from '../../contract/metadata';
+import { matches } from '../../contract/pattern';
 import type { Evidence, Violation } from './invariants';
 import { granted, type AccessPrincipal, type Cell, type Origin, type Zone } from './matrix';
 import type { Reachability } from './network';
@@ -7,6 +8,8 @@ import type { Reachability } from './network';
  * The exfiltration matrix: for each data class, who can read it from where, and the ways the data
  * could then leave. A way is declared when the config names it (a segment's egress allowlist, a
  * declared flow); reading from off-network or from another account is a way no config declares.
+ * Personal data is held to more: phi may leave by no internet path at all, and pii only where a
+ * live accepted risk names the segment's internet path as well as the allowlist admitting it.
  */
 
 /** One way out, and the declaration that covers it (none: undeclared). */
@@ -17,6 +20,8 @@ export interface Way {
   /** For internet egress checked against the config: the domains the config's allowlist lacks. */
   readonly outside?: string[];
   readonly declaredBy?: string;
+  /** For personal data: why an allowlisted internet path is still not a declared way. */
+  readonly unaccepted?: string;
 }
 
 export interface ExfiltrationRow {
@@ -39,6 +44,10 @@ export interface ExfiltrationInput {
   /** The domains each segment's firewall allowlist admits (from the templates). */
   readonly allowedDomains: Readonly<Record<string, string[]>>;
   readonly declared: SegmentationMetadata;
+  /** Openings reviewers accepted (the config's `acceptedRisks`), each until its expiry. */
+  readonly acceptedRisks: readonly AcceptedRiskRecord[];
+  /** The day of the report (YYYY-MM-DD): an acceptance that expired before it covers nothing. */
+  readonly today: string;
   /** Each segment's egress allowlist as the config the user named gives it (with --config). */
   readonly egressAllowlists?: Readonly<Record<string, readonly string[]>>;
   /**
@@ -89,7 +98,7 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
     for (const p of input.principals) {
       for (const [origin, cell] of Object.entries(input.cells[p.name]?.[z.name] ?? {})) {
         if (!granted(cell.read)) continue;
-        const ways = waysOut(p, origin, input);
+        const ways = waysOut(p, origin, input).map((w) => heldToClass(w, z.classification, p, origin, input));
         rows.push({ classification: z.classification, zone: z.name, principal: p.name, origin, ways });
         if (!PERSONAL.has(z.classification)) continue;
         for (const way of ways.filter((w) => w.declaredBy === undefined)) flag(z, p.name, origin, way);
@@ -104,12 +113,7 @@ function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): 
   const ways: Way[] = [];
   if (p.kind === 'another-account') ways.push({ kind: 'another-account', to: 'another account' });
   if (input.origins.find((o) => o.name === origin)?.kind !== 'segment') {
-    const breakGlass =
-      p.role === 'break-glass' && input.breakGlassEnabled !== false
-        ? input.breakGlassEnabled
-          ? 'identities.breakGlass.enabled of the config'
-          : 'the break-glass role (templates)'
-        : undefined;
+    const breakGlass = breakGlassDeclaration(p, input);
     ways.push({
       kind: 'off-network',
       to: 'anywhere the credentials are used',
@@ -153,12 +157,54 @@ function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): 
   return ways;
 }
 
+/** The declaration of an emergency role that reads from wherever its holder is, if `p` is one. */
+function breakGlassDeclaration(p: AccessPrincipal, input: ExfiltrationInput): string | undefined {
+  if (p.role !== 'break-glass' || input.breakGlassEnabled === false) return undefined;
+  return input.breakGlassEnabled
+    ? 'identities.breakGlass.enabled of the config'
+    : 'the break-glass role (templates)';
+}
+
+/**
+ * A way out as the class of the data allows it: an internet path out of a segment, even through
+ * an allowlist, carries phi never and pii only under a live accepted risk that names the path.
+ * The break-glass role is the exception its declaration makes: it reads from anywhere already.
+ */
+function heldToClass(
+  way: Way,
+  classification: string,
+  p: AccessPrincipal,
+  origin: string,
+  input: ExfiltrationInput,
+): Way {
+  if (way.kind !== 'internet' || !PERSONAL.has(classification) || way.declaredBy === undefined) return way;
+  const breakGlass = breakGlassDeclaration(p, input);
+  if (breakGlass) return { ...way, declaredBy: `${breakGlass}: it reads from anywhere` };
+  const opening = internetOpening(origin);
+  const risks =
+    classification === 'pii' ? input.acceptedRisks.filter((r) => matches(r.opening, opening)) : [];
+  const live = risks.find((r) => r.expires >= input.today);
+  const { declaredBy: allowlist, ...undeclared } = way;
+  if (live)
+    return {
+      ...way,
+      declaredBy: `${allowlist}, under acceptedRisks ${live.id} (approved by ${live.approvedBy}, until ${live.expires})`,
+    };
+  const why =
+    classification === 'phi'
+      ? 'phi may not leave by the internet at all'
+      : risks.length > 0
+        ? `acceptedRisks ${risks.map((r) => `${r.id} expired ${r.expires}`).join(', ')}`
+        : `no accepted risk names "${opening}"`;
+  return { ...undeclared, unaccepted: why };
+}
+
 export function describe(way: Way): string {
   switch (way.kind) {
     case 'internet':
       return way.outside
         ? `the internet (${way.outside.join(', ')}: not in the config's allowlist)`
-        : `the internet (${way.to})`;
+        : `the internet (${way.to})${way.unaccepted ? `: allowlisted, but ${way.unaccepted}` : ''}`;
     case 'corporate':
       return 'the corporate network';
     case 'segment':

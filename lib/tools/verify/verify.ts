@@ -78,6 +78,12 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
   const access = await analyzeAccess(assembly, resolver, network, context.organizationId);
   const delivery = analyzeDelivery(assembly, resolver);
   const summary = reviewerSummary(assembly, resolver, metadata);
+  const made = provenance(assembly, context);
+  const acceptedRisks =
+    context.acceptedRisks ??
+    assembly.stacks.flatMap(
+      (s) => (s.template.Metadata?.[ACCEPTED_RISKS_METADATA_KEY] ?? []) as AcceptedRiskRecord[],
+    );
   const exfiltration = analyzeExfiltration({
     principals: access.principals,
     zones: access.zones,
@@ -87,6 +93,8 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     reachability: network.reachability,
     allowedDomains: summary.allowedDomains,
     declared: metadata,
+    acceptedRisks,
+    today: made.generatedAt.slice(0, 10),
     ...(context.egressAllowlists ? { egressAllowlists: context.egressAllowlists } : {}),
     ...(context.breakGlassEnabled !== undefined ? { breakGlassEnabled: context.breakGlassEnabled } : {}),
   });
@@ -104,7 +112,7 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
   ];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
   return {
-    provenance: provenance(assembly, context),
+    provenance: made,
     summary,
     // Fails closed: a value the verifier could not resolve may hide a path or a grant.
     passed: violations.length === 0 && resolver.unresolved.length === 0,
@@ -118,11 +126,7 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
       source: context.declared ? `config ${context.configSource ?? ''}`.trim() : 'templates',
       flows: [...(metadata.declaredFlows ?? [])],
       egressAllowlists: { ...(context.egressAllowlists ?? summary.allowedDomains) },
-      acceptedRisks:
-        context.acceptedRisks ??
-        assembly.stacks.flatMap(
-          (s) => (s.template.Metadata?.[ACCEPTED_RISKS_METADATA_KEY] ?? []) as AcceptedRiskRecord[],
-        ),
+      acceptedRisks,
     },
     exfiltration: exfiltration.rows,
     network: {
@@ -299,7 +303,7 @@ export function renderMarkdown(report: VerificationReport): string {
     '',
     '## Exfiltration',
     '',
-    "For each data class, each principal that can read it, from where, and the ways the data could then leave: internet egress (with its domains), paths to other segments or the corporate network, an S3 endpoint that lets data into another account's bucket, reading off-network, another account, replication. phi and pii may leave only by a way the config declares (invariant 12). Declared is not safe: it means the config names the way, so a reviewer has approved it there. An allowlisted domain that accepts uploads (a code host, a model hub) is a way out for whoever reads in that segment.",
+    "For each data class, each principal that can read it, from where, and the ways the data could then leave: internet egress (with its domains), paths to other segments or the corporate network, an S3 endpoint that lets data into another account's bucket, reading off-network, another account, replication. phi and pii may leave only by a way the config declares (invariant 12): phi never by the internet, pii by the internet only under a live accepted risk. Declared is not safe: it means the config names the way, so a reviewer has approved it there. An allowlisted domain that accepts uploads (a code host, a model hub) is a way out for whoever reads in that segment.",
     '',
     '| class | zone | principal | from | ways out | declared by |',
     '| --- | --- | --- | --- | --- | --- |',
@@ -311,6 +315,27 @@ export function renderMarkdown(report: VerificationReport): string {
     out.push(
       `| ${row.classification} | ${row.zone} | ${cell(row.principal)} | ${row.origin} | ${cell(ways.join('; '))} | ${cell(declared)} |`,
     );
+  }
+  const today = report.provenance.generatedAt.slice(0, 10);
+  const risks = report.declarations.acceptedRisks;
+  out.push(
+    '',
+    '## Accepted risks',
+    '',
+    risks.length === 0
+      ? 'None: the config accepts no risk.'
+      : `Openings reviewers accepted (the config's \`acceptedRisks\`), as of ${today}: an expired acceptance covers nothing.`,
+  );
+  if (risks.length > 0) {
+    out.push(
+      '',
+      '| id | opening | reason | approved by | until | status |',
+      '| --- | --- | --- | --- | --- | --- |',
+    );
+    for (const r of risks)
+      out.push(
+        `| ${cell(r.id)} | ${cell(r.opening)} | ${cell(r.reason)} | ${cell(r.approvedBy)} | ${r.expires} | ${r.expires >= today ? 'live' : '**expired**'} |`,
+      );
   }
   out.push(
     '',

@@ -30,11 +30,10 @@ const count = (lines: ReturnType<typeof fixedMonthlyCost>, item: string) =>
 describe('fixed monthly cost of the default blueprint', () => {
   const lines = fixedMonthlyCost(assemblyResources(defaultAppDir()));
 
-  test('counts a firewall endpoint per zone where egress is allowed, one tripwire endpoint elsewhere; NAT only with egress', () => {
-    // development: 2 zones with egress; training, inference, pipeline: one tripwire endpoint each.
-    expect(count(lines, 'Network Firewall endpoints')).toBe(2 + 1 + 1 + 1);
-    expect(count(lines, 'NAT gateways')).toBe(2);
-    expect(count(lines, 'Public IPv4')).toBe(2);
+  test('counts one tripwire firewall endpoint per segment and no NAT: no segment has egress by default', () => {
+    expect(count(lines, 'Network Firewall endpoints')).toBe(1 + 1 + 1 + 1);
+    expect(count(lines, 'NAT gateways')).toBe(0);
+    expect(count(lines, 'Public IPv4')).toBe(0);
     expect(count(lines, 'Interface endpoint zones')).toBe(
       DEFAULT_SEGMENTS.reduce(
         (n, s) => n + SEGMENT_KIND_PROFILES[s.kind].defaultInterfaceEndpoints.length * 2,
@@ -60,15 +59,16 @@ describe('fixed monthly cost of the default blueprint', () => {
   });
 });
 
-test('a single-zone development segment without egress runs one endpoint and no NAT', () => {
+test('a segment with egress runs a firewall endpoint and a NAT gateway per zone', () => {
   const { outdir } = synthBlueprint({
     config: {
       segments: [
-        { name: 'dev', kind: 'development', vpcCidr: '10.1.0.0/16', azCount: 1, egressAllowlist: [] },
+        { name: 'web', kind: 'inference', vpcCidr: '10.1.0.0/16', egressAllowlist: ['.example.org'] },
       ],
     },
   });
   const lines = fixedMonthlyCost(assemblyResources(outdir));
-  expect(count(lines, 'Network Firewall endpoints')).toBe(1);
-  expect(count(lines, 'NAT gateways')).toBe(0);
+  expect(count(lines, 'Network Firewall endpoints')).toBe(2);
+  expect(count(lines, 'NAT gateways')).toBe(2);
+  expect(count(lines, 'Public IPv4')).toBe(2);
 });

@@ -98,25 +98,21 @@ describe('preflight asks the account (read-only) and marks each line', () => {
     expect(byName(list, "API Gateway's CloudWatch role (account setting)").status).toBe('ok');
   });
 
-  test('one firewall already in the account: the fifth one is short', async () => {
+  test("two firewalls already in the account: the blueprint's fourth one is short", async () => {
     mocks.networkFirewall
       .on(ListFirewallsCommand)
-      .resolves({ Firewalls: [{ FirewallName: 'legacy-egress' }] });
+      .resolves({ Firewalls: [{ FirewallName: 'legacy-egress' }, { FirewallName: 'legacy-ingress' }] });
     expect(byName(await check(), 'Network Firewall firewalls')).toMatchObject({
       status: 'missing',
-      action: 'account: quota 5, 1 other firewall(s) in the account; 1 short: raise the quota first',
+      action: 'account: quota 5, 2 other firewall(s) in the account; 1 short: raise the quota first',
     });
   });
 
   test("the blueprint's own firewalls and VPCs (a redeploy) are not counted against it", async () => {
     mocks.networkFirewall.on(ListFirewallsCommand).resolves({
-      Firewalls: [
-        'aiseg-development-1',
-        'aiseg-development-2',
-        'aiseg-training',
-        'aiseg-inference',
-        'aiseg-pipeline',
-      ].map((FirewallName) => ({ FirewallName })),
+      Firewalls: ['aiseg-development', 'aiseg-training', 'aiseg-inference', 'aiseg-pipeline'].map(
+        (FirewallName) => ({ FirewallName }),
+      ),
     });
     mocks.ec2.on(DescribeVpcsCommand).resolves({
       Vpcs: [

@@ -34,10 +34,10 @@ const many = (type: string, n: number, props: Record<string, unknown> = {}) =>
 describe('what the default blueprint needs from the account', () => {
   const list = requirements(readAssembly(defaultAppDir()).stacks);
 
-  test('five firewalls (one per zone of the egress segment, one tripwire per other segment): the whole default quota', () => {
+  test('four firewalls (no segment has egress: one tripwire each), within the default quota', () => {
     expect(byName(list, 'Network Firewall firewalls')).toMatchObject({
-      needs: '5 firewalls (default quota 5)',
-      status: 'check',
+      needs: '4 firewalls (default quota 5)',
+      status: 'ok',
     });
   });
 
@@ -52,13 +52,13 @@ describe('what the default blueprint needs from the account', () => {
     expect(byName(list, 'Lambda concurrent executions').needs).toMatch(/^145 \(45 reserved/);
   });
 
-  test('NAT gateways and elastic IPs within their defaults; ten interface endpoints in the largest VPC', () => {
+  test('no NAT gateway and no elastic IP (no segment has egress); ten interface endpoints in the largest VPC', () => {
     expect(byName(list, 'NAT gateways in one availability zone')).toMatchObject({
-      needs: '1 NAT gateways (default quota 5)',
+      needs: '0 NAT gateways (default quota 5)',
       status: 'ok',
     });
     expect(byName(list, 'Elastic IP addresses')).toMatchObject({
-      needs: '2 addresses (default quota 5)',
+      needs: '0 addresses (default quota 5)',
       status: 'ok',
     });
     expect(byName(list, 'Interface endpoints in one VPC').needs).toBe('10 endpoints (default quota 50)');
@@ -96,7 +96,8 @@ describe('what the default blueprint needs from the account', () => {
       'No AWS credentials found: read off the templates only; nothing was asked of an account',
     );
     expect(run.stdout).toMatch(/^MISSING alerts: alert topic Audit\/AlertsTopic/m);
-    expect(run.stdout).toMatch(/^CHECK {3}quota: Network Firewall firewalls: 5 firewalls/m);
+    expect(run.stdout).toMatch(/^ok {6}quota: Network Firewall firewalls: 4 firewalls/m);
+    expect(run.stdout).toMatch(/^CHECK {3}quota: VPCs \(and the default VPC\): 5 VPCs/m);
   });
 
   test('npm run preflight exits 2 without an assembly', () => {

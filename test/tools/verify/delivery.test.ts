@@ -37,8 +37,8 @@ describe('invariant 11 over the default blueprint', () => {
     expect(kinds('function role').length).toBe(6); // the stage, the backend, four default-SG handlers
     expect(kinds('function dead letters')).toHaveLength(1);
     expect(kinds('flow logs')).toHaveLength(8); // to CloudWatch and to the audit bucket, per segment
-    expect(kinds('firewall alert logs')).toHaveLength(5);
-    expect(kinds('firewall flow logs')).toHaveLength(5);
+    expect(kinds('firewall alert logs')).toHaveLength(4);
+    expect(kinds('firewall flow logs')).toHaveLength(4);
     expect(kinds('DNS query logs')).toHaveLength(4);
     expect(kinds('AWS WAF logs')).toHaveLength(1);
     expect(kinds('CloudTrail').length).toBe(3); // bucket, key, log group
@@ -190,8 +190,8 @@ describe('invariant 11 names source, destination and the missing statement', () 
       const audit = stack(a, 'Audit');
       delete resources(audit)[idOf(audit, 'AWS::Logs::ResourcePolicy')];
     });
-    // Firewall alerts (5 firewalls), DNS queries (4 segments), AWS WAF (1).
-    expect(details).toHaveLength(10);
+    // Firewall alerts (4 firewalls: one tripwire per segment), DNS queries (4 segments), AWS WAF (1).
+    expect(details).toHaveLength(9);
     expect(
       details.every((d) =>
         d.includes('a log resource policy: Allow delivery.logs.amazonaws.com logs:PutLogEvents'),

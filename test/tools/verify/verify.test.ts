@@ -6,6 +6,8 @@ import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly'
 import {
   addIgwRoute,
   defaultAssembly,
+  exampleAssembly,
+  WHILE_EXAMPLE_RISK_LIVES,
   idOf,
   resources,
   stack,
@@ -20,7 +22,7 @@ import {
   type VerificationReport,
   writeReport,
 } from '../../../lib/tools/verify/verify';
-import { EXPECTED_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
+import { EXAMPLE_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
 import { diffPosture, renderDiffMarkdown } from '../../../lib/tools/verify/diff';
 import { IPS_CATEGORIES } from '../../../lib/config/network-defaults';
 import { categoryRules } from '../../../lib/firewall/ips-rules';
@@ -41,7 +43,7 @@ describe('the default blueprint', () => {
     expect(report.unresolved).toEqual([]);
   });
 
-  test('the reachability matrix: only development reaches the internet, through its firewall; nothing else', () => {
+  test('the reachability matrix: no segment reaches the internet, another segment or the corporate network', () => {
     const segments = ['development', 'inference', 'pipeline', 'training'];
     const row = (internet: string) => ({
       ...Object.fromEntries(segments.map((s) => [s, 'none'])),
@@ -49,16 +51,15 @@ describe('the default blueprint', () => {
       corporate: 'none',
     });
     expect(report.reachability.matrix).toEqual({
-      development: row('via-firewall'),
+      development: row('none'),
       inference: row('none'),
       pipeline: row('none'),
       training: row('none'),
     });
     expect(report.reachability.inbound).toEqual(Object.fromEntries(segments.map((s) => [s, 'none'])));
-    // The only path is limited by the workload security group to HTTPS.
-    expect(report.reachability.ports).toEqual({ development: { internet: 'tcp/443' } });
+    expect(report.reachability.ports).toEqual({});
     expect(renderMarkdown(report)).toContain(
-      '| development | (itself) | none | none | none | via-firewall (tcp/443) | none | none |',
+      '| development | (itself) | none | none | none | none | none | none |',
     );
   });
 
@@ -95,7 +96,7 @@ describe('the default blueprint', () => {
     ).toEqual(['aiseg-pseudonymization']);
   });
 
-  test('the exfiltration matrix: pii read in development leaves only through its declared allowlist; phi never leaves', () => {
+  test('the exfiltration matrix: neither pii nor phi has a way out (no segment reaches the internet)', () => {
     const ways = (zone: string) =>
       report.exfiltration
         .filter((row) => row.zone === zone)
@@ -103,21 +104,18 @@ describe('the default blueprint', () => {
           (row) =>
             `${row.principal} from ${row.origin}: ${row.ways.map((w) => `${w.kind} ${w.declaredBy ?? 'UNDECLARED'}`).join('; ') || 'none'}`,
         );
-    const declared = 'internet the firewall allowlist of development (templates)';
     // Curated's readers (the bucket policy names three roles) from each endpoint its perimeter admits
-    // (development, pipeline, training): only development has a way out, its allowlist.
+    // (development, pipeline, training): none of them has a way out.
     expect(ways('curated')).toEqual(
       ['aiseg-data-scientist', 'aiseg-development-sagemaker', 'aiseg-training-sagemaker'].flatMap((role) => [
-        `${role} from development: ${declared}`,
+        `${role} from development: none`,
         `${role} from pipeline: none`,
         `${role} from training: none`,
       ]),
     );
     expect(ways('raw')).toEqual(['aiseg-pseudonymization from pipeline: none']);
     expect(ways('quarantine')).toEqual([]);
-    expect(renderMarkdown(report)).toContain(
-      '| pii | curated | aiseg-data-scientist | development | the internet (pypi.org, ',
-    );
+    expect(renderMarkdown(report)).toContain('| pii | curated | aiseg-data-scientist | development | none |');
   });
 
   test('the report lists every rule-pack acknowledgement with its reason, and a control map', () => {
@@ -139,9 +137,9 @@ describe('the default blueprint', () => {
     ]) {
       expect(md).toContain(heading);
     }
-    expect(md).toMatch(
-      /```mermaid\nflowchart LR[\s\S]*s0_workload --> s0_firewall --> s0_public --> net_internet/,
-    );
+    // No segment has a way to the internet: the diagram draws none.
+    expect(md).toMatch(/```mermaid\nflowchart LR[\s\S]*s0_workload --> s0_firewall/);
+    expect(md).not.toContain('--> net_internet');
   });
 
   test('writes report.md and report.json', () => {
@@ -176,11 +174,11 @@ describe('the network diagram, as Mermaid itself reads it', () => {
   test("segments named like the diagram's own nodes and keywords stay apart: one subgraph each, one internet node", async () => {
     const renamed: Record<string, string> = {
       development: 'internet',
-      training: 'end',
+      'training-cardiology': 'end',
       inference: 'corporate',
-      pipeline: 'default',
+      'clinical-pipeline': 'default',
     };
-    const assembly = defaultAssembly();
+    const assembly = exampleAssembly();
     for (const s of assembly.stacks) {
       for (const r of Object.values(resources(s))) {
         const tags = r.Properties?.Tags;
@@ -189,17 +187,18 @@ describe('the network diagram, as Mermaid itself reads it', () => {
         }
       }
     }
-    const diagram = parsed(renderMarkdown(await verify(assembly)));
+    const diagram = parsed(renderMarkdown(await verify(assembly, { generatedAt: WHILE_EXAMPLE_RISK_LIVES })));
     expect(diagram.subgraphs.map((g) => g.title).sort()).toEqual([
-      'corporate (inference) 10.30.0.0/16',
-      'default (pipeline) 10.40.0.0/16',
-      'end (training) 10.20.0.0/16',
-      'internet (development) 10.10.0.0/16',
+      'corporate (inference) 10.103.0.0/16',
+      'default (pipeline) 10.104.0.0/16',
+      'end (training) 10.102.0.0/16',
+      'internet (development) 10.100.0.0/16',
+      'training-oncology (training) 10.101.0.0/16',
     ]);
     for (const g of diagram.subgraphs) expect(g.nodes.length).toBeGreaterThanOrEqual(2);
     const internet = diagram.vertices.filter((v) => v.label === 'internet' && !v.id.startsWith('s'));
     expect(internet).toEqual([{ id: 'net_internet', label: 'internet' }]);
-    // The segment named internet reaches the internet node through its firewall, as development does.
+    // The segment named internet reaches the internet node through its firewall, as the example's development does.
     const segment = diagram.subgraphs.find((g) => g.title.startsWith('internet '))!.id;
     expect(diagram.edges).toEqual(
       expect.arrayContaining([
@@ -263,7 +262,7 @@ describe('what a reviewer reads first', () => {
 
   test('the allowed domains per segment, corporate ranges, retention, Object Lock, detectors, subscribers', () => {
     expect(report.summary.allowedDomains).toEqual({
-      development: EXPECTED_DEVELOPMENT_ALLOWLIST,
+      development: [],
       training: [],
       inference: [],
       pipeline: [],
@@ -282,6 +281,8 @@ describe('what a reviewer reads first', () => {
     });
     expect(Object.values(report.summary.topicSubscriptions)).toEqual([0]);
     expect(md).toContain('| internet domains of training | none: no internet path |');
+    expect(md).toContain('| internet domains of development | none: no internet path |');
+    expect(md).toContain('## Accepted risks\n\nNone: the config accepts no risk.');
   });
 
   test('acknowledgements: one row per rule and reason with a count, no CloudFormation JSON in the report', () => {
@@ -342,10 +343,10 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test('development alerting on unmatched traffic without dropping it', async () => {
+  test("the example's allowlisted development alerting on unmatched traffic without dropping it", async () => {
     const found = await violationsAfter((a) => {
       policyOf(a, 'development').StatefulDefaultActions = ['aws:alert_established'];
-    });
+    }, exampleAssembly);
     expect(found).toContainEqual(
       expect.objectContaining({
         invariant: 3,
@@ -387,26 +388,26 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test("development's domain allowlist added to the training policy", async () => {
+  test("the example development's domain allowlist added to a training policy", async () => {
     const found = await violationsAfter((a) => {
       const dev = stack(a, 'Network-development');
-      const t = stack(a, 'Network-training');
+      const t = stack(a, 'Network-training-oncology');
       // The domain list itself, not the alerts before it.
       resources(t).Allowlist = Object.values(resources(dev)).find(
         (r) =>
           r.Type === 'AWS::NetworkFirewall::RuleGroup' &&
           JSON.stringify(r.Properties).includes('RulesSourceList'),
       )!;
-      (policyOf(a, 'training').StatefulRuleGroupReferences as unknown[]).push({
+      (policyOf(a, 'training-oncology').StatefulRuleGroupReferences as unknown[]).push({
         Priority: 1000,
         ResourceArn: { 'Fn::GetAtt': ['Allowlist', 'RuleGroupArn'] },
       });
-    });
+    }, exampleAssembly);
     expect(found).toContainEqual(
       expect.objectContaining({
         invariant: 3,
         logicalId: 'Allowlist',
-        detail: 'segment training: a domain allowlist in a segment that declares no internet egress',
+        detail: 'segment training-oncology: a domain allowlist in a segment that declares no internet egress',
       }),
     );
   });
@@ -507,22 +508,22 @@ describe('a firewall on the path is a control only if it drops what no rule allo
     );
   });
 
-  test("development's allowlist without the alerts before it: allowed flows would pass unseen", async () => {
+  test("the example development's allowlist without the alerts before it: allowed flows would pass unseen", async () => {
     const found = await violationsAfter((a) => {
       const policy = policyOf(a, 'development') as { StatefulRuleGroupReferences: { Priority: number }[] };
       policy.StatefulRuleGroupReferences = policy.StatefulRuleGroupReferences.filter(
         (ref) => ref.Priority !== 900,
       );
-    });
+    }, exampleAssembly);
     const unseen = found.filter((v) => v.invariant === 4);
     expect(unseen).toContainEqual({
       invariant: 4,
       stack: 'Network-development',
       logicalId: expect.stringMatching(/^FirewallAllowlist[0-9A-F]/) as unknown,
       detail:
-        'segment development: the allowlist passes TLS flows to pypi.org without an alert rule before it',
+        'segment development: the allowlist passes TLS flows to conda.anaconda.org without an alert rule before it',
     });
-    expect(unseen).toHaveLength(2 * EXPECTED_DEVELOPMENT_ALLOWLIST.length);
+    expect(unseen).toHaveLength(2 * EXAMPLE_DEVELOPMENT_ALLOWLIST.length);
   });
 
   test('the archive bucket without Object Lock', async () => {
@@ -556,7 +557,7 @@ describe('every way a path or a grant can open is found, and named', () => {
       const route = resources(t)[idOf(t, 'AWS::EC2::Route', 'SegmentVpcworkloadSubnet1DefaultViaFirewall')];
       delete route.Properties.VpcEndpointId;
       route.Properties.NatGatewayId = { Ref: idOf(t, 'AWS::EC2::NatGateway', 'SegmentVpcpublicSubnet1') };
-    });
+    }, exampleAssembly);
     expect(found).toContainEqual(
       expect.objectContaining({
         invariant: 3,
@@ -650,7 +651,7 @@ describe('every way a path or a grant can open is found, and named', () => {
       const t = stack(a, 'Network-development');
       resources(t)[idOf(t, 'AWS::EC2::Subnet', 'SegmentVpcpublicSubnet1')].Properties.MapPublicIpOnLaunch =
         true;
-    });
+    }, exampleAssembly);
     expect(found).toContainEqual(
       expect.objectContaining({
         invariant: 2,
@@ -1052,7 +1053,10 @@ describe('the resolver', () => {
 });
 
 describe('the posture diff between two assemblies', () => {
-  const read = async (assembly: Assembly) => ({ assembly, report: await verify(assembly) });
+  const read = async (assembly: Assembly, generatedAt = WHILE_EXAMPLE_RISK_LIVES) => ({
+    assembly,
+    report: await verify(assembly, { generatedAt }),
+  });
   let defaults: Awaited<ReturnType<typeof read>>;
   beforeAll(async () => {
     defaults = await read(readAssembly(defaultAppDir()));
@@ -1094,11 +1098,19 @@ describe('the posture diff between two assemblies', () => {
     expect(renderDiffMarkdown(diff)).toContain(
       '- access acme-ai-break-glass on raw: - -> R from clinical-pipeline, development, inference, training-cardiology, training-oncology, off-network',
     );
-    // Exfiltration cells: the example's data scientists read pii in development, whose allowlist declares the way out.
-    const exampleDomains = 'pypi.org, files.pythonhosted.org, github.com, .githubusercontent.com';
+    // Exfiltration cells: the example's data scientists read pii in development, whose allowlist is
+    // a way out only because the example's accepted risk names that path.
+    const exampleDomains = EXAMPLE_DEVELOPMENT_ALLOWLIST.join(', ');
+    const accepted =
+      'acceptedRisks AR-2026-07 (approved by Chief Information Security Officer, until 2027-06-30)';
     expect(diff.covered).toContainEqual({
       opening: `exfiltration pii curated: acme-ai-data-scientist from development -> the internet (${exampleDomains})`,
-      declaration: 'the firewall allowlist of development (templates)',
+      declaration: `the firewall allowlist of development (templates), under ${accepted}`,
+    });
+    // The emergency role reads from anywhere already; its declaration covers the allowlisted path too.
+    expect(diff.covered).toContainEqual({
+      opening: `exfiltration phi raw: acme-ai-break-glass from development -> the internet (${exampleDomains})`,
+      declaration: 'the break-glass role (templates): it reads from anywhere',
     });
     expect(diff.covered).toContainEqual({
       opening:
@@ -1106,14 +1118,28 @@ describe('the posture diff between two assemblies', () => {
       declaration: 'the break-glass role (templates)',
     });
     expect(diff.opened.filter((o) => o.startsWith('exfiltration'))).toEqual([]);
-    expect(diff.exfiltration.removed).toContainEqual(
-      expect.stringMatching(
-        /^pii curated: aiseg-data-scientist from development -> the internet \(pypi\.org, /,
-      ),
-    );
     expect(renderDiffMarkdown(diff)).toContain(
-      `- exfiltration pii curated: acme-ai-data-scientist from development -> the internet (${exampleDomains}): covered by the firewall allowlist of development (templates)`,
+      `- exfiltration pii curated: acme-ai-data-scientist from development -> the internet (${exampleDomains}): covered by the firewall allowlist of development (templates), under ${accepted}`,
     );
+  });
+
+  test("the example a day after its accepted risk expires: pii's way out is undeclared, invariant 12 breaks", async () => {
+    const live = renderMarkdown((await read(readAssembly(exampleAppDir()))).report);
+    expect(live).toContain(
+      '| AR-2026-07 | path development -> internet: via-firewall | R and conda users install CRAN, Bioconductor and conda-forge packages',
+    );
+    expect(live).toMatch(/\| Chief Information Security Officer \| 2027-06-30 \| live \|/);
+    const later = await read(readAssembly(exampleAppDir()), '2027-07-01T00:00:00.000Z');
+    expect(renderMarkdown(later.report)).toMatch(/\| 2027-06-30 \| \*\*expired\*\* \|/);
+    const twelve = later.report.invariants.find((i) => i.id === 12)!;
+    expect(twelve.passed).toBe(false);
+    expect(twelve.violations.map((v) => v.detail)).toContain(
+      `pii zone curated can leave by an undeclared way: acme-ai-data-scientist reads it from development, then the internet (${EXAMPLE_DEVELOPMENT_ALLOWLIST.join(', ')}): allowlisted, but acceptedRisks AR-2026-07 expired 2027-06-30`,
+    );
+    // phi is read in development by the break-glass role alone, whose declaration stands.
+    expect(twelve.violations.filter((v) => v.detail.startsWith('phi'))).toEqual([]);
+    const diff = diffPosture(defaults, later);
+    expect(diff.opened).toContain('invariant 12 breaks: ' + twelve.title);
   });
 
   test('a trail made single-region: the invariant breaks, and the trail is named with the property', async () => {
@@ -1343,7 +1369,7 @@ describe('npm run verify', () => {
 describe('an assembly bound to an account and region (the example configuration)', () => {
   let report: VerificationReport;
   beforeAll(async () => {
-    report = await verify(readAssembly(exampleAppDir()));
+    report = await verify(readAssembly(exampleAppDir()), { generatedAt: WHILE_EXAMPLE_RISK_LIVES });
   });
 
   test('every invariant holds: pseudo parameters take the stack account, region and partition', () => {
