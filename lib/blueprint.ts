@@ -10,6 +10,7 @@ import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleA
 import { DATA_ZONES } from './contract/classification';
 import { INFERENCE_API_ROLE, SAGEMAKER_ROLE } from './identity/actors';
 import { InferenceApiStack } from './stacks/inference-api-stack';
+import { MirrorsStack } from './stacks/mirrors-stack';
 import { PipelineStack } from './stacks/pipeline-stack';
 import { DataStack } from './stacks/data-stack';
 import { IdentityStack } from './stacks/identity-stack';
@@ -20,6 +21,8 @@ import { BLUEPRINT_TAG } from './contract/tags';
 
 export interface Blueprint {
   readonly audit: AuditStack;
+  /** The package mirrors: CodeArtifact and the ECR pull-through caches. */
+  readonly mirrors: MirrorsStack;
   /** One network stack per configured segment, by segment name. */
   readonly networks: ReadonlyMap<string, NetworkStack>;
   readonly data: DataStack;
@@ -75,6 +78,14 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     sageMakerLogGroupNames: config.audit.sageMakerLogGroups ? sageMakerLogGroupNames(config) : [],
   });
 
+  const mirrors = new MirrorsStack(app, 'Mirrors', {
+    stackName: `${prefix}-mirrors`,
+    description:
+      'AI segmentation blueprint: package mirrors (CodeArtifact PyPI and npm, ECR pull-through caches) that segments reach through endpoints',
+    env,
+    namePrefix: prefix,
+  });
+
   const networks = new Map<string, NetworkStack>();
   for (const segment of config.segments) {
     const network = new NetworkStack(app, `Network-${segment.name}`, {
@@ -91,6 +102,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       managedDomainListIds: config.dnsFirewall.managedDomainListIds,
       organizationId: config.organizationId,
       protect: config.networkProtection,
+      codeArtifactAssetsBucket: config.packageMirrors.assetsBucket,
     });
     networks.set(segment.name, network);
   }
@@ -148,6 +160,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       network: networkOf(segment.name),
       segmentKey: segmentKeyOf(segment.name),
       executionRoleArn: roleArn(data, roleName(prefix, SAGEMAKER_ROLE, segment.name)),
+      packages: SEGMENT_KIND_PROFILES[segment.kind].sagemaker?.packages === true,
     });
     // The execution role is named, not referenced: it must exist before the domain.
     workload.addStackDependency(identity);
@@ -214,6 +227,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
 
   return {
     audit,
+    mirrors,
     networks,
     data,
     identity,

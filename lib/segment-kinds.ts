@@ -32,6 +32,11 @@ export interface SageMakerProfile {
   readonly hostsEndpoints: boolean;
   /** A SageMaker Studio domain (its workload stack), in VPC-only mode. */
   readonly studio: boolean;
+  /**
+   * The role reads the CodeArtifact mirrors (pip and npm in Studio, configured by the domain's
+   * lifecycle configuration); its segment needs the CodeArtifact endpoints.
+   */
+  readonly packages: boolean;
   /** The log groups SageMaker creates on first use for this kind's work, made beforehand. */
   readonly logGroups: readonly string[];
 }
@@ -63,16 +68,19 @@ const COMMON_ENDPOINTS: InterfaceEndpointName[] = ['ecr-api', 'ecr-dkr', 'logs',
 export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProfile>> = {
   development: {
     purpose: 'Data scientists explore curated data in SageMaker Studio and start training jobs',
-    // No internet by default: packages come from the mirrors, data and models through the airlock.
+    // No internet by default: packages come from the mirrors (the mirrors stack).
     // An allowlist needs an accepted risk, as the segment reads curated (pii) data.
     internet: 'allowlist',
     defaultEgressAllowlist: [],
-    // SageMaker Studio in VpcOnly mode needs the API, runtime, notebook and Studio endpoints.
+    // SageMaker Studio in VpcOnly mode needs the API, runtime, notebook and Studio endpoints;
+    // pip and npm in Studio reach the CodeArtifact mirrors through theirs.
     defaultInterfaceEndpoints: [
       'sagemaker-api',
       'sagemaker-runtime',
       'sagemaker-notebook',
       'sagemaker-studio',
+      'codeartifact-api',
+      'codeartifact-repositories',
       ...COMMON_ENDPOINTS,
     ],
     zonePath: ['curated'],
@@ -83,6 +91,7 @@ export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProf
       launches: { jobs: 'training' },
       hostsEndpoints: false,
       studio: true,
+      packages: true,
       logGroups: ['/aws/sagemaker/studio'],
     },
   },
@@ -98,6 +107,7 @@ export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProf
       volumeClassification: 'pii',
       hostsEndpoints: false,
       studio: false,
+      packages: false,
       logGroups: ['/aws/sagemaker/TrainingJobs', '/aws/sagemaker/ProcessingJobs'],
     },
   },
@@ -115,6 +125,7 @@ export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProf
       volumeClassification: 'proprietary',
       hostsEndpoints: true,
       studio: false,
+      packages: false,
       // The inference API's endpoint log group is named by the API's config, not by the kind.
       logGroups: [],
     },
@@ -172,6 +183,7 @@ export function segmentKindsReference(): string {
         `- Starts training and processing jobs in: ${s.launches ? `\`${s.launches.jobs}\` segments, pinned there by guardrail conditions` : 'none'}`,
         `- Hosts models as endpoints (the ML engineer deploys them): ${s.hostsEndpoints ? 'yes' : 'no'}`,
         `- SageMaker Studio domain: ${s.studio ? 'yes (VPC only)' : 'no'}`,
+        `- Reads the package mirrors (pip and npm through CodeArtifact): ${s.packages ? 'yes' : 'no'}`,
         `- SageMaker log groups made beforehand: ${code(s.logGroups)}`,
       );
     }

@@ -4,7 +4,13 @@
  */
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { assemblyResources, costTable, fixedMonthlyCost, PRICE_REGION } from '../lib/tools/cost/fixed-cost';
+import {
+  assemblyResources,
+  costTable,
+  fixedMonthlyCost,
+  PRICE_REGION,
+  usageTable,
+} from '../lib/tools/cost/fixed-cost';
 
 const dir = process.argv[2] ?? join(__dirname, '..', 'cdk.out');
 if (!existsSync(join(dir, 'manifest.json'))) {
@@ -14,4 +20,6 @@ if (!existsSync(join(dir, 'manifest.json'))) {
 console.log(
   `Fixed monthly cost of ${dir}, at ${PRICE_REGION} on-demand list prices (USD); usage-based charges come on top.\n`,
 );
-console.log(costTable(fixedMonthlyCost(assemblyResources(dir))));
+const resources = assemblyResources(dir);
+console.log(costTable(fixedMonthlyCost(resources)));
+console.log(`\nPriced by use alone (not in the total):\n\n${usageTable(resources)}`);

@@ -33,6 +33,7 @@ const NEW_PROFILE = `
       volumeClassification: 'pii',
       hostsEndpoints: false,
       studio: false,
+      packages: false,
       logGroups: ['/aws/sagemaker/ProcessingJobs'],
     },
   },`;

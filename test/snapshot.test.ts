@@ -5,12 +5,13 @@ import { defaultStackIds, readTemplateJson } from './support/default-app';
  * deployed. Asset hashes are normalised by the template serializer.
  */
 describe('default blueprint templates', () => {
-  test('has the audit, data and identity stacks, a network stack per segment, a workload stack for development', () => {
+  test('has the audit, mirrors, data and identity stacks, a network stack per segment, a workload stack for development', () => {
     expect(defaultStackIds().sort()).toEqual([
       'Audit',
       'Data',
       'Identity',
       'InferenceApi',
+      'Mirrors',
       'Network-development',
       'Network-inference',
       'Network-pipeline',

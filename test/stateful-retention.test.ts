@@ -16,9 +16,11 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
   );
   const stateful = resources.filter((r) => STATEFUL_RESOURCE_TYPES.has(r.resource.Type));
 
-  test('the default blueprint has stateful resources (keys, buckets, log groups, a Studio domain, a queue)', () => {
+  test('the default blueprint has stateful resources (keys, buckets, log groups, a Studio domain, a queue, the package mirrors)', () => {
     expect(new Set(stateful.map((r) => r.resource.Type))).toEqual(
       new Set([
+        'AWS::CodeArtifact::Domain',
+        'AWS::CodeArtifact::Repository',
         'AWS::KMS::Key',
         'AWS::S3::Bucket',
         'AWS::Logs::LogGroup',
@@ -41,15 +43,18 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
 
   test('only those with a fixed name are deleted when the create that made them rolls back, so a retry can make them again', () => {
     const fixedName = (r: Resource) =>
-      ['BucketName', 'LogGroupName', 'DomainName', 'QueueName'].some((p) => r.Properties?.[p] !== undefined);
+      ['BucketName', 'LogGroupName', 'DomainName', 'QueueName', 'RepositoryName'].some(
+        (p) => r.Properties?.[p] !== undefined,
+      );
     const exceptOnCreate = stateful
       .filter((r) => r.resource.DeletionPolicy === 'RetainExceptOnCreate')
       .map((r) => `${r.stackId}/${r.logicalId}`);
     expect(exceptOnCreate).toEqual(
       stateful.filter((r) => fixedName(r.resource)).map((r) => `${r.stackId}/${r.logicalId}`),
     );
-    // The four data zones, the WAF, API execution and four SageMaker log groups, the Studio domain.
-    expect(exceptOnCreate).toHaveLength(11);
+    // The four data zones, the WAF, API execution and four SageMaker log groups, the Studio domain,
+    // the package domain and its two repositories.
+    expect(exceptOnCreate).toHaveLength(14);
   });
 });
 

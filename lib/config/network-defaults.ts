@@ -20,6 +20,8 @@ export const INTERFACE_ENDPOINTS = [
   'kms',
   'secretsmanager',
   'execute-api',
+  'codeartifact-api',
+  'codeartifact-repositories',
 ] as const;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 

@@ -3,6 +3,7 @@ import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import type { InterfaceEndpointName } from '../config/network-defaults';
+import { packageDomainName } from '../mirrors';
 
 /** The AWS service behind each endpoint name of the config. */
 export const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEndpointAwsService> = {
@@ -18,6 +19,8 @@ export const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEn
   kms: ec2.InterfaceVpcEndpointAwsService.KMS,
   secretsmanager: ec2.InterfaceVpcEndpointAwsService.SECRETS_MANAGER,
   'execute-api': ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
+  'codeartifact-api': ec2.InterfaceVpcEndpointAwsService.CODEARTIFACT_API,
+  'codeartifact-repositories': ec2.InterfaceVpcEndpointAwsService.CODEARTIFACT_REPOSITORIES,
 };
 
 /**
@@ -47,6 +50,14 @@ export interface SegmentEndpointsProps {
   readonly interfaceEndpoints: readonly InterfaceEndpointName[];
   /** When set, the organisation's principals and resources are admitted; otherwise this account's. */
   readonly organizationId?: string;
+  /** The blueprint's name prefix, which names its CodeArtifact domain. */
+  readonly namePrefix: string;
+  /**
+   * The AWS-owned bucket CodeArtifact serves package files from in the region (a token where the
+   * region is chosen at deploy time); admitted for reads when the segment has the CodeArtifact
+   * repositories endpoint.
+   */
+  readonly codeArtifactAssetsBucket?: string;
 }
 
 /**
@@ -62,6 +73,12 @@ export class SegmentEndpoints extends Construct {
 
   constructor(scope: Construct, id: string, props: SegmentEndpointsProps) {
     super(scope, id);
+    const packageFiles = props.interfaceEndpoints.includes('codeartifact-repositories');
+    if (packageFiles && !props.codeArtifactAssetsBucket) {
+      throw new Error(
+        `segment ${props.segmentName} has the codeartifact-repositories endpoint but no CodeArtifact assets bucket to admit`,
+      );
+    }
     const subnets = [...props.workloadSubnets];
 
     this.s3 = new ec2.GatewayVpcEndpoint(this, 'S3', {
@@ -69,11 +86,35 @@ export class SegmentEndpoints extends Construct {
       service: ec2.GatewayVpcEndpointAwsService.S3,
       subnets: [{ subnets }],
     });
-    // ECR keeps image layers in an AWS-owned bucket of the region, reached through this endpoint.
-    const ecrLayers = `arn:${Aws.PARTITION}:s3:::prod-${Aws.REGION}-starport-layer-bucket/*`;
-    for (const statement of perimeterStatements(props.organizationId, [ecrLayers])) {
+    // ECR keeps image layers in an AWS-owned bucket of the region, CodeArtifact package files in
+    // another (npm downloads them; pip goes through CodeArtifact), both reached through this
+    // endpoint and only for reads.
+    const awsOwned = [
+      `arn:${Aws.PARTITION}:s3:::prod-${Aws.REGION}-starport-layer-bucket/*`,
+      ...(packageFiles ? [`arn:${Aws.PARTITION}:s3:::${props.codeArtifactAssetsBucket}/*`] : []),
+    ];
+    for (const statement of perimeterStatements(props.organizationId, awsOwned)) {
       this.s3.addToPolicy(statement);
     }
+    // The downloads from these buckets are presigned by the services (ECR, CodeArtifact), whose
+    // principals are not this account's: admitted by the object they read, not by who signs.
+    this.s3.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AwsOwnedBucketsForTheirServices',
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject'],
+        resources: awsOwned,
+      }),
+    );
+    this.s3.addToPolicy(
+      new iam.PolicyStatement({
+        sid: 'AwsOwnedBucketsReadOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        notActions: ['s3:GetObject'],
+        resources: awsOwned,
+      }),
+    );
 
     this.securityGroup = new ec2.SecurityGroup(this, 'SecurityGroup', {
       vpc: props.vpc,
@@ -98,9 +139,29 @@ export class SegmentEndpoints extends Construct {
         open: false,
       });
       for (const statement of perimeterStatements(props.organizationId)) endpoint.addToPolicy(statement);
+      if (name === 'codeartifact-api' || name === 'codeartifact-repositories') {
+        endpoint.addToPolicy(onlyTheBlueprintsDomain(props.namePrefix));
+      }
       this.interfaces.set(name, endpoint);
     }
   }
+}
+
+/**
+ * The CodeArtifact endpoints serve the blueprint's domain and nothing else: another domain of the
+ * account (one that publishes, say) is not reached through them.
+ */
+function onlyTheBlueprintsDomain(namePrefix: string): iam.PolicyStatement {
+  const domain = packageDomainName(namePrefix);
+  const arn = (resource: string, name: string) =>
+    `arn:${Aws.PARTITION}:codeartifact:${Aws.REGION}:${Aws.ACCOUNT_ID}:${resource}/${name}`;
+  return new iam.PolicyStatement({
+    sid: 'OnlyTheBlueprintsPackageDomain',
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: ['codeartifact:*'],
+    notResources: [arn('domain', domain), arn('repository', `${domain}/*`), arn('package', `${domain}/*`)],
+  });
 }
 
 /**

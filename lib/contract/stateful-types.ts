@@ -3,6 +3,8 @@
  * classified. Shared by the synth-time aspects and the verifier.
  */
 export const STATEFUL_RESOURCE_TYPES: ReadonlySet<string> = new Set([
+  'AWS::CodeArtifact::Domain',
+  'AWS::CodeArtifact::Repository',
   'AWS::DynamoDB::Table',
   'AWS::EFS::FileSystem',
   'AWS::KMS::Key',

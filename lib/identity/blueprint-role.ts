@@ -29,7 +29,17 @@ export type RoleTrust =
   | { readonly kind: 'people'; readonly mfa: 'iam'; readonly principals?: readonly string[] }
   | { readonly kind: 'people'; readonly mfa: 'identity-provider'; readonly principals: readonly string[] }
   | { readonly kind: 'machines'; readonly principals?: readonly string[] }
-  | { readonly kind: 'service'; readonly service: string };
+  | {
+      readonly kind: 'service';
+      readonly service: string;
+      /**
+       * `required` (default): the service must name this account as the source. `when-given`: it
+       * must when it names one, for a service whose documentation does not say it always does
+       * (ECR assuming a repository creation template's role); another account's request that
+       * names itself is still refused.
+       */
+      readonly sourceAccount?: 'required' | 'when-given';
+    };
 
 /** A trust by people: through IAM with MFA, or through an identity provider that enforces it. */
 export type PeopleTrust = Extract<RoleTrust, { readonly kind: 'people' }>;
@@ -119,7 +129,9 @@ function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
       return principals(trust.principals);
     case 'service':
       return new iam.ServicePrincipal(trust.service).withConditions({
-        StringEquals: { 'aws:SourceAccount': Stack.of(scope).account },
+        [trust.sourceAccount === 'when-given' ? 'StringEqualsIfExists' : 'StringEquals']: {
+          'aws:SourceAccount': Stack.of(scope).account,
+        },
       });
   }
 }

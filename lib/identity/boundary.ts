@@ -81,11 +81,22 @@ export const BOUNDARY_ACTIONS = [
   'xray:PutTelemetryRecords',
   // The inference API's callers.
   'execute-api:Invoke',
-  // Container images.
+  // Container images, and the pull-through caches that fill on first pull (the creation template's
+  // role tags the new repositories and grants ECR their key).
   'ecr:BatchCheckLayerAvailability',
   'ecr:BatchGetImage',
+  'ecr:BatchImportUpstreamImage',
+  'ecr:CreateRepository',
   'ecr:GetAuthorizationToken',
   'ecr:GetDownloadUrlForLayer',
+  'ecr:ReplicateImage',
+  'ecr:TagResource',
+  'kms:RetireGrant',
+  // Packages from the CodeArtifact mirrors (read only).
+  'codeartifact:GetAuthorizationToken',
+  'codeartifact:GetRepositoryEndpoint',
+  'codeartifact:ReadFromRepository',
+  'sts:GetServiceBearerToken',
   // SageMaker work, within the guardrails of the identity policies.
   'sagemaker:AddTags',
   'sagemaker:CreateEndpoint',

@@ -5,6 +5,7 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone as ZoneName } from '../contract/classification';
 import type { DataZone } from '../constructs/data-zone';
+import { IMAGE_CACHES, imageCachePrefix } from '../mirrors';
 import type { SageMakerProfile, SegmentKind } from '../segment-kinds';
 import { INFERENCE_API_ROLE, INGESTION_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './actors';
 import { BlueprintRole } from './blueprint-role';
@@ -18,6 +19,7 @@ import {
   sageMakerVpcGuardrail,
   sagemakerArn,
   unscoped,
+  readPackages,
 } from './statements';
 
 const LAMBDA = 'lambda.amazonaws.com';
@@ -157,6 +159,13 @@ export class SageMakerExecutionRole extends BlueprintRole {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
     );
+    const cachedImages = IMAGE_CACHES.map((cache) =>
+      this.stack.formatArn({
+        service: 'ecr',
+        resource: 'repository',
+        resourceName: `${imageCachePrefix(props.namePrefix, cache)}/*`,
+      }),
+    );
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PullTheOrganisationsImages',
@@ -167,9 +176,22 @@ export class SageMakerExecutionRole extends BlueprintRole {
             resource: 'repository',
             resourceName: `${props.namePrefix}-*`,
           }),
+          ...cachedImages,
         ],
       }),
     );
+    // A first pull through a cache creates its repository (with the creation template's key and
+    // tags) and imports the image from the public registry: only under the caches' prefixes.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FillTheImageCachesOnFirstPull',
+        actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
+        resources: cachedImages,
+      }),
+    );
+    if (profile.packages) {
+      for (const statement of readPackages(this, props.namePrefix)) this.addToPrincipalPolicy(statement);
+    }
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'WriteSageMakerLogs',

@@ -2,6 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
+import { PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import { roleArn } from '../names';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 
@@ -137,4 +138,35 @@ export function sageMakerLogGroups(scope: Construct): string {
     resourceName: '/aws/sagemaker/*',
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
+}
+
+/**
+ * Reading packages from the blueprint's CodeArtifact domain: a token for the domain (which
+ * CodeArtifact issues through an STS bearer token), and the PyPI and npm repositories' endpoints
+ * and packages. Nothing to publish, and no other domain.
+ */
+export function readPackages(scope: Construct, namePrefix: string): iam.PolicyStatement[] {
+  const stack = Stack.of(scope);
+  const domain = packageDomainName(namePrefix);
+  return [
+    new iam.PolicyStatement({
+      sid: 'PackageMirrorToken',
+      actions: ['codeartifact:GetAuthorizationToken'],
+      resources: [stack.formatArn({ service: 'codeartifact', resource: 'domain', resourceName: domain })],
+    }),
+    new iam.PolicyStatement({
+      sid: 'ReadThePackageMirrors',
+      actions: ['codeartifact:GetRepositoryEndpoint', 'codeartifact:ReadFromRepository'],
+      resources: PACKAGE_REPOSITORIES.map((r) =>
+        stack.formatArn({
+          service: 'codeartifact',
+          resource: 'repository',
+          resourceName: `${domain}/${r.name}`,
+        }),
+      ),
+    }),
+    unscoped('PackageMirrorBearerToken', ['sts:GetServiceBearerToken'], {
+      StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' },
+    }),
+  ];
 }

@@ -1,4 +1,4 @@
-import { Fn, Stack, Tags, type StackProps } from 'aws-cdk-lib';
+import { Aws, CfnMapping, Fn, Stack, Tags, Token, type StackProps } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -10,6 +10,7 @@ import { SegmentFirewall } from '../constructs/segment-firewall';
 import { SegmentVpc } from '../constructs/segment-vpc';
 import { SEGMENTATION_METADATA_KEY, type SegmentationMetadata } from '../contract/metadata';
 import { SEGMENT_TAG } from '../contract/tags';
+import { CODEARTIFACT_ASSET_BUCKETS } from '../mirrors';
 import { FIREWALL_LOG_PREFIX, FLOW_LOG_PREFIX, type NetworkLogGroups } from './audit-stack';
 
 export interface NetworkStackProps extends StackProps {
@@ -31,6 +32,8 @@ export interface NetworkStackProps extends StackProps {
   /** AWS managed DNS Firewall domain lists to block. */
   readonly managedDomainListIds: readonly string[];
   readonly organizationId?: string;
+  /** The CodeArtifact assets bucket of the region, where the config names one (`packageMirrors.assetsBucket`). */
+  readonly codeArtifactAssetsBucket?: string;
   /**
    * Protect the firewall (deletion, subnets, policy) and the DNS Firewall association (mutation).
    * @default true
@@ -128,7 +131,33 @@ export class NetworkStack extends Stack {
       workloadSubnets: this.segmentVpc.workloadSubnets,
       interfaceEndpoints: segment.interfaceEndpoints,
       organizationId: props.organizationId,
+      namePrefix: props.namePrefix,
+      ...(segment.interfaceEndpoints.includes('codeartifact-repositories')
+        ? { codeArtifactAssetsBucket: props.codeArtifactAssetsBucket ?? this.codeArtifactAssetsBucket() }
+        : {}),
     });
+  }
+
+  /**
+   * The bucket CodeArtifact serves package files from in this stack's region: from the list when
+   * the region is known at synth, otherwise a mapping over the list that the deploy reads (a region
+   * missing from it fails the deploy, naming the mapping).
+   */
+  private codeArtifactAssetsBucket(): string {
+    if (!Token.isUnresolved(this.region)) {
+      const bucket = CODEARTIFACT_ASSET_BUCKETS[this.region];
+      if (!bucket)
+        throw new Error(
+          `no CodeArtifact assets bucket known for ${this.region}; set packageMirrors.assetsBucket`,
+        );
+      return bucket;
+    }
+    const mapping = new CfnMapping(this, 'CodeArtifactAssetsBuckets', {
+      mapping: Object.fromEntries(
+        Object.entries(CODEARTIFACT_ASSET_BUCKETS).map(([region, bucket]) => [region, { bucket }]),
+      ),
+    });
+    return mapping.findInMap(Aws.REGION, 'bucket');
   }
 
   /**

@@ -1,4 +1,4 @@
-import { Stack, type StackProps } from 'aws-cdk-lib';
+import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -8,6 +8,7 @@ import { removalPolicyFor } from '../retention';
 import type { SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { unscoped } from '../identity/statements';
+import { PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import type { NetworkStack } from './network-stack';
 
 export interface WorkloadStackProps extends StackProps {
@@ -18,6 +19,48 @@ export interface WorkloadStackProps extends StackProps {
   readonly segmentKey: kms.IKey;
   /** The segment's SageMaker execution role (it must exist before this stack deploys). */
   readonly executionRoleArn: string;
+  /** Whether its apps install packages from the mirrors (a lifecycle configuration sets pip and npm up). */
+  readonly packages: boolean;
+}
+
+/** The Studio apps the package lifecycle configuration runs in, by their CloudFormation app type. */
+export const PACKAGE_LIFECYCLE_APPS = ['JupyterLab', 'CodeEditor'] as const;
+
+/** The command a Studio user runs to renew the mirrors' token (12 hours) without restarting the app. */
+export const PACKAGES_LOGIN_COMMAND = 'packages-login';
+
+/**
+ * The lifecycle script that points pip and npm at the blueprint's CodeArtifact repositories: it
+ * writes `~/.local/bin/packages-login` and runs it at every app start. `aws codeartifact login`
+ * writes pip's `index-url` and npm's `registry` with a token for the execution role; the
+ * repositories answer through the segment's CodeArtifact endpoints, npm's package files come
+ * through its S3 endpoint. In `Fn::Sub` syntax: the account and region are filled in at deploy.
+ */
+export function packagesLifecycleScript(namePrefix: string): string {
+  const domain = packageDomainName(namePrefix);
+  const logins = PACKAGE_REPOSITORIES.map(
+    (r) =>
+      `aws codeartifact login --tool ${r.tool} --domain ${domain} --domain-owner \${AWS::AccountId} --region \${AWS::Region} --repository ${r.name}`,
+  );
+  return [
+    '#!/bin/bash',
+    '# The segment has no internet: pip and npm install from the package mirrors (CodeArtifact).',
+    'set -eu',
+    `LOGIN="$HOME/.local/bin/${PACKAGES_LOGIN_COMMAND}"`,
+    'mkdir -p "$HOME/.local/bin"',
+    `cat > "$LOGIN" <<'EOF'`,
+    '#!/bin/bash',
+    '# Renews the package mirrors token (valid 12 hours) for pip and npm.',
+    'set -eu',
+    // npm is not in every image: its login runs where npm is.
+    ...logins.map((l, i) =>
+      PACKAGE_REPOSITORIES[i].tool === 'npm' ? `if command -v npm >/dev/null; then ${l}; fi` : l,
+    ),
+    'EOF',
+    'chmod +x "$LOGIN"',
+    '"$LOGIN"',
+    '',
+  ].join('\n');
 }
 
 /**
@@ -60,7 +103,11 @@ export class WorkloadStack extends Stack {
       vpcId: segmentVpc.vpc.vpcId,
       subnetIds: segmentVpc.workloadSubnets.map((s) => s.subnetId),
       kmsKeyId: props.segmentKey.keyArn,
-      defaultUserSettings: { executionRole: props.executionRoleArn, securityGroups },
+      defaultUserSettings: {
+        executionRole: props.executionRoleArn,
+        securityGroups,
+        ...(props.packages ? this.packageLifecycle(props) : {}),
+      },
       domainSettings: { securityGroupIds: securityGroups },
     });
     // Its name is fixed: deleted if the create that made it rolls back (it holds nothing yet),
@@ -68,6 +115,28 @@ export class WorkloadStack extends Stack {
     this.studioDomain.applyRemovalPolicy(removalPolicyFor(this.studioDomain.domainName));
     classify(this.studioDomain, 'pii');
     this.studioAppPolicy(props);
+  }
+
+  /**
+   * The package lifecycle configuration of each app type, attached to the domain's default user
+   * settings as the apps' default: every JupyterLab and Code Editor app of the domain starts with
+   * pip and npm pointed at the mirrors.
+   */
+  private packageLifecycle(props: WorkloadStackProps): Partial<sagemaker.CfnDomain.UserSettingsProperty> {
+    const arnOf = (app: (typeof PACKAGE_LIFECYCLE_APPS)[number]) =>
+      new sagemaker.CfnStudioLifecycleConfig(this, `PackagesLifecycle${app}`, {
+        studioLifecycleConfigName: `${props.namePrefix}-${props.segment.name}-packages-${app.toLowerCase()}`,
+        studioLifecycleConfigAppType: app,
+        studioLifecycleConfigContent: Fn.base64(Fn.sub(packagesLifecycleScript(props.namePrefix))),
+      }).attrStudioLifecycleConfigArn;
+    const settings = (arn: string) => ({
+      lifecycleConfigArns: [arn],
+      defaultResourceSpec: { lifecycleConfigArn: arn },
+    });
+    return {
+      jupyterLabAppSettings: settings(arnOf('JupyterLab')),
+      codeEditorAppSettings: settings(arnOf('CodeEditor')),
+    };
   }
 
   /**

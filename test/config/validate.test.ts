@@ -219,7 +219,7 @@ describe('rejections name the field, the value and what is expected', () => {
     [
       'allowlist on a training segment',
       { segments: [segment({ egressAllowlist: ['pypi.org'] })] },
-      'config.segments[0].egressAllowlist: got ["pypi.org"]; training segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)',
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; training segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md)',
     ],
     [
       'unknown IPS mode',
@@ -321,7 +321,7 @@ describe('rejections name the field, the value and what is expected', () => {
   test('an allowlist on a segment that reads pii (development: curated) only where an accepted risk names its internet path', () => {
     const allowlisted = segment({ kind: 'development', egressAllowlist: ['cloud.r-project.org'] });
     expect(problems({ segments: [allowlisted] })).toEqual([
-      'config.segments[0].egressAllowlist: got ["cloud.r-project.org"]; development segments read curated (pii): an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock), or an acceptedRisks entry whose opening matches "path study-1 -> internet: via-firewall"',
+      'config.segments[0].egressAllowlist: got ["cloud.r-project.org"]; development segments read curated (pii): an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening matches "path study-1 -> internet: via-firewall"',
     ]);
     // A risk that names another segment's path, or another path, covers nothing here.
     for (const opening of ['path study-2 -> internet: via-firewall', 'access * on curated: *'])
@@ -454,6 +454,34 @@ describe('rejections name the field, the value and what is expected', () => {
     expect((error as ConfigError).message).toMatch(
       /^Invalid blueprint configuration \(my-config\.json\):\n {2}- config\.namePrefix: .*\n {2}- config\.audit\.alertEmails\[0\]: /,
     );
+  });
+
+  test('a region whose CodeArtifact assets bucket the blueprint does not list needs packageMirrors.assetsBucket, of that region', () => {
+    const environment = {
+      account: '123456789012',
+      region: 'ca-central-1',
+      availabilityZones: ['ca-central-1a', 'ca-central-1b'],
+    };
+    const development = segment({ kind: 'development' });
+    const base = { environment, dnsFirewall: { managedDomainListIds: [] }, segments: [development] };
+    expect(problems(base)).toEqual([
+      expect.stringMatching(
+        /^config\.packageMirrors\.assetsBucket: missing; required in ca-central-1, whose CodeArtifact assets bucket the blueprint does not list \(it lists us-east-1, .*\): set it to the name in s3BucketArn of aws codeartifact describe-domain in ca-central-1$/,
+      ),
+    ]);
+    const bucket = 'assets-111122223333-ca-central-1';
+    expect(validateConfig({ ...base, packageMirrors: { assetsBucket: bucket } }).packageMirrors).toEqual({
+      assetsBucket: bucket,
+    });
+    expect(problems({ ...base, packageMirrors: { assetsBucket: 'assets-111122223333-eu-west-1' } })).toEqual([
+      'config.packageMirrors.assetsBucket: got "assets-111122223333-eu-west-1"; expected the bucket of environment.region (ca-central-1), whose name ends with -ca-central-1',
+    ]);
+    expect(problems({ packageMirrors: { assetsBucket: 'my-bucket' } })).toEqual([
+      'config.packageMirrors.assetsBucket: got "my-bucket"; expected a CodeArtifact assets bucket name such as assets-438097961670-eu-west-1',
+      'config.packageMirrors.assetsBucket: got "my-bucket"; expected the bucket of environment.region (not set: set environment.region first), whose name ends with -REGION',
+    ]);
+    // Without the CodeArtifact endpoints no segment downloads package files: nothing to name.
+    expect(() => validateConfig({ ...base, segments: [segment()] })).not.toThrow();
   });
 
   test('valid edge values are accepted', () => {
@@ -595,7 +623,7 @@ describe('pseudonymization', () => {
     [
       'a pipeline segment with an internet path',
       { segments: [{ ...pipeline, egressAllowlist: ['pypi.org'] }] },
-      'config.segments[0].egressAllowlist: got ["pypi.org"]; pipeline segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)',
+      'config.segments[0].egressAllowlist: got ["pypi.org"]; pipeline segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md)',
     ],
     [
       'a concurrency out of range',

@@ -43,6 +43,8 @@ function endpointsStack(
     ],
     interfaceEndpoints,
     organizationId,
+    namePrefix: 'acme',
+    codeArtifactAssetsBucket: 'assets-438097961670-eu-west-1',
   });
   return stack;
 }
@@ -106,6 +108,8 @@ describe('SegmentEndpoints', () => {
         aws('sagemaker.runtime'),
         'aws.sagemaker.eu-west-1.notebook',
         'aws.sagemaker.eu-west-1.studio',
+        aws('codeartifact.api'),
+        aws('codeartifact.repositories'),
       ].sort(),
     );
     expect(services(t.training)).toEqual([...common, aws('sagemaker.api'), aws('sagemaker.runtime')].sort());
@@ -174,34 +178,106 @@ describe('SegmentEndpoints', () => {
       Action: '*',
       Condition: { StringNotEqualsIfExists: { 'aws:ResourceAccount': { Ref: 'AWS::AccountId' } } },
     };
-    for (const template of Object.values(t)) {
+    const ecrLayers = {
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':s3:::prod-',
+          { Ref: 'AWS::Region' },
+          '-starport-layer-bucket/*',
+        ],
+      ],
+    };
+    const packageFiles = {
+      'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':s3:::assets-438097961670-eu-west-1/*']],
+    };
+    const codeArtifact = (resource: string) => ({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':codeartifact:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:${resource}`,
+        ],
+      ],
+    });
+    const sortedList = (v: unknown[]) =>
+      [...v].sort((x, y) => (JSON.stringify(x) < JSON.stringify(y) ? -1 : 1));
+    for (const [kind, template] of Object.entries(t)) {
       for (const endpoint of endpointsOf(template, 'Interface')) {
+        const mirrors = /codeartifact/.test(JSON.stringify(endpoint.ServiceName));
         expect(statements(endpoint.PolicyDocument)).toEqual([
           onlyAccountPrincipals,
           { ...onlyAccountResources, Resource: '*' },
+          // The CodeArtifact endpoints reach the blueprint's domain alone.
+          ...(mirrors
+            ? [
+                {
+                  Sid: 'OnlyTheBlueprintsPackageDomain',
+                  Effect: 'Deny',
+                  Principal: { AWS: '*' },
+                  Action: 'codeartifact:*',
+                  NotResource: [
+                    codeArtifact('domain/acme-packages'),
+                    codeArtifact('repository/acme-packages/*'),
+                    codeArtifact('package/acme-packages/*'),
+                  ],
+                },
+              ]
+            : []),
         ]);
       }
-      // S3 makes one exception to the resource test: ECR keeps image layers in an AWS-owned bucket.
+      // S3 makes exceptions to the resource test for the AWS-owned buckets of ECR's image layers
+      // and (with the CodeArtifact endpoints) CodeArtifact's package files, and only for reads.
+      const awsOwned = sortedList(kind === 'development' ? [packageFiles, ecrLayers] : [ecrLayers]);
       const [s3] = endpointsOf(template, 'Gateway');
-      expect(statements(s3.PolicyDocument)).toEqual([
+      // Resource lists compare as sets: aws-cdk-lib orders them differently per statement.
+      const sorted = (v: unknown) => (Array.isArray(v) ? sortedList(v as unknown[]) : v);
+      const unordered = (st: Record<string, unknown>) =>
+        Object.fromEntries(Object.entries(st).map(([k, v]) => [k, /Resource$/.test(k) ? sorted(v) : v]));
+      expect(statements(s3.PolicyDocument).map(unordered)).toEqual([
         onlyAccountPrincipals,
+        { ...onlyAccountResources, NotResource: awsOwned.length === 1 ? awsOwned[0] : awsOwned },
         {
-          ...onlyAccountResources,
-          NotResource: {
-            'Fn::Join': [
-              '',
-              [
-                'arn:',
-                { Ref: 'AWS::Partition' },
-                ':s3:::prod-',
-                { Ref: 'AWS::Region' },
-                '-starport-layer-bucket/*',
-              ],
-            ],
-          },
+          Sid: 'AwsOwnedBucketsForTheirServices',
+          Effect: 'Allow',
+          Principal: { AWS: '*' },
+          Action: 's3:GetObject',
+          Resource: awsOwned.length === 1 ? awsOwned[0] : awsOwned,
+        },
+        {
+          Sid: 'AwsOwnedBucketsReadOnly',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          NotAction: 's3:GetObject',
+          Resource: awsOwned.length === 1 ? awsOwned[0] : awsOwned,
         },
       ]);
     }
+  });
+
+  test('the CodeArtifact repositories endpoint needs the bucket it admits', () => {
+    expect(
+      () =>
+        new SegmentEndpoints(new Stack(testApp(), 'NoBucket'), 'Endpoints', {
+          segmentName: 'lab',
+          vpc: ec2.Vpc.fromVpcAttributes(new Stack(testApp(), 'V'), 'Vpc', {
+            vpcId: VPC_ID,
+            availabilityZones: ['eu-west-1a'],
+          }),
+          workloadSubnets: [],
+          interfaceEndpoints: ['codeartifact-repositories'],
+          namePrefix: 'acme',
+        }),
+    ).toThrow(
+      'segment lab has the codeartifact-repositories endpoint but no CodeArtifact assets bucket to admit',
+    );
   });
 
   test("with an organisation, its principals and resources instead of the account's", () => {

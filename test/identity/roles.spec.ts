@@ -95,13 +95,14 @@ function build(scope: App | Stage) {
     volumeClassification: 'pii',
     hostsEndpoints: false,
     studio: false,
+    packages: false,
     logGroups: [],
   } as const;
   new SageMakerExecutionRole(stack, 'dev-sagemaker', {
     namePrefix: 'acme',
     segmentName: 'dev',
     kind: 'development',
-    profile: { ...sagemakerProfile, reads: ['curated'], launches: { jobs: 'training' } },
+    profile: { ...sagemakerProfile, reads: ['curated'], launches: { jobs: 'training' }, packages: true },
     key: kms.Key.fromKeyArn(
       stack,
       'DevKey',

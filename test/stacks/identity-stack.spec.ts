@@ -115,6 +115,48 @@ describe('every role of the app', () => {
   });
 });
 
+test('the development role reads the package mirrors (PyPI and npm of the blueprint domain); no role publishes or reads another domain', () => {
+  const codeArtifact = (name: string) =>
+    policyOfRole(identity, name).filter((s) => actionsOf(s).some((a) => a.startsWith('codeartifact:')));
+  const development = codeArtifact('aiseg-development-sagemaker');
+  expect(development.flatMap(actionsOf).sort()).toEqual([
+    'codeartifact:GetAuthorizationToken',
+    'codeartifact:GetRepositoryEndpoint',
+    'codeartifact:ReadFromRepository',
+  ]);
+  expect(
+    JSON.stringify(development.map((s) => s.Resource))
+      .match(/:(domain|repository)\/[^"]+/g)
+      ?.sort(),
+  ).toEqual([':domain/aiseg-packages', ':repository/aiseg-packages/npm', ':repository/aiseg-packages/pypi']);
+  const bearer = policyOfRole(identity, 'aiseg-development-sagemaker').find((s) =>
+    actionsOf(s).includes('sts:GetServiceBearerToken'),
+  );
+  expect(bearer?.Condition).toEqual({ StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' } });
+  for (const name of ['aiseg-training-sagemaker', 'aiseg-inference-sagemaker'])
+    expect(codeArtifact(name)).toEqual([]);
+  const everyAction = identityPolicies().flatMap((p) => p.statements.flatMap(actionsOf));
+  expect(
+    everyAction.filter((a) => /^codeartifact:(Publish|Put|Delete|Update|Create|Copy|Associate)/.test(a)),
+  ).toEqual([]);
+});
+
+test('SageMaker roles fill the image caches on first pull, only under their prefixes', () => {
+  for (const name of [
+    'aiseg-development-sagemaker',
+    'aiseg-training-sagemaker',
+    'aiseg-inference-sagemaker',
+  ]) {
+    const fill = policyOfRole(identity, name).find((s) => s.Sid === 'FillTheImageCachesOnFirstPull');
+    expect(actionsOf(fill!).sort()).toEqual(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']);
+    expect(
+      JSON.stringify(fill!.Resource)
+        .match(/repository\/[^"]+/g)
+        ?.sort(),
+    ).toEqual(['repository/aiseg/ecr-public/*', 'repository/aiseg/k8s/*', 'repository/aiseg/quay/*']);
+  }
+});
+
 describe('data access of the roles', () => {
   /** The data zones a role's policy names, by zone. */
   const zonesOf = (name: string, actions: string[]) =>

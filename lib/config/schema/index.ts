@@ -23,6 +23,7 @@ import {
   inferenceApiFields,
   resolveInferenceApi,
 } from './inference-api';
+import { assetsBucketOfRegion, mirrorsFields } from './mirrors';
 import { managedDomainListsWithAccount, networkFields, resolveDnsFirewall } from './network';
 import {
   datasetNamesOnce,
@@ -73,6 +74,7 @@ const baseSchema = z.strictObject({
   pseudonymization: pseudonymizationFields.pseudonymization,
   inferenceApi: inferenceApiFields.inferenceApi,
   segments: segmentsFields.segments,
+  packageMirrors: mirrorsFields.packageMirrors,
   acceptedRisks: reviewFields.acceptedRisks,
 });
 
@@ -98,6 +100,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
   callerNamesOnce,
+  assetsBucketOfRegion,
   acceptedRiskIdsOnce,
 ];
 
@@ -138,6 +141,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     keys: keysOf(inferenceApiFields),
     rules: [apiSegment, apiSegmentHasExecuteApi, burstAtLeastRate, callerNamesOnce],
   },
+  { title: 'Package mirrors', keys: keysOf(mirrorsFields), rules: [assetsBucketOfRegion] },
   { title: 'Review', keys: keysOf(reviewFields), rules: [acceptedRiskIdsOnce] },
 ];
 
@@ -167,3 +171,4 @@ export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
 export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];
 export type InferenceApiConfig = BlueprintConfig['inferenceApi'];
 export type AcceptedRisk = BlueprintConfig['acceptedRisks'][number];
+export type PackageMirrorsConfig = BlueprintConfig['packageMirrors'];

@@ -318,7 +318,7 @@ const offlineWithoutAllowlist: ItemRule<SegmentsContext, RawSegment> = {
           {
             path: ['segments', i, 'egressAllowlist'],
             value: s.egressAllowlist,
-            message: `${s.kind} segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock)`,
+            message: `${s.kind} segments have no internet path; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md)`,
           },
         ]
       : [],
@@ -336,7 +336,7 @@ const personalDataWithoutInternet: ItemRule<SegmentsContext, RawSegment> = {
       {
         path: ['segments', i, 'egressAllowlist'],
         value: s.egressAllowlist,
-        message: `${s.kind} segments read ${zones.map((z) => `${z} (${ZONE_CONTROLS[z].classification})`).join(', ')}: an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors, data and models through the airlock), or an acceptedRisks entry whose opening matches "${opening}"`,
+        message: `${s.kind} segments read ${zones.map((z) => `${z} (${ZONE_CONTROLS[z].classification})`).join(', ')}: an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening matches "${opening}"`,
       },
     ];
   },

@@ -119,3 +119,31 @@ export function costTable(lines: readonly CostLine[]): string {
     `| **total** | | | **${usd(total)}** |`,
   ].join('\n');
 }
+
+/** What the blueprint runs that is priced by use alone, with its list price (us-east-1), by resource type. */
+export const USAGE_PRICES: readonly {
+  readonly type: string;
+  readonly item: string;
+  readonly price: string;
+}[] = [
+  {
+    type: 'AWS::CodeArtifact::Domain',
+    item: 'CodeArtifact (the PyPI and npm mirrors)',
+    price: '0.05 USD per GB-month stored, 0.05 USD per 10,000 requests; no charge for the domain itself',
+  },
+  {
+    type: 'AWS::ECR::PullThroughCacheRule',
+    item: 'ECR pull-through caches',
+    price: '0.10 USD per GB-month of cached images; no charge for the rules',
+  },
+];
+
+/** The usage-priced services the templates use, as a Markdown table (nothing is counted). */
+export function usageTable(resources: { Type: string }[]): string {
+  const present = USAGE_PRICES.filter((u) => resources.some((r) => r.Type === u.type));
+  return [
+    '| priced by use | list price |',
+    '| --- | --- |',
+    ...present.map((u) => `| ${u.item} | ${u.price} |`),
+  ].join('\n');
+}

@@ -14,6 +14,7 @@ export interface Template {
   readonly Resources?: Record<string, CfnResource>;
   readonly Outputs?: Record<string, { Value: unknown; Export?: { Name: unknown } }>;
   readonly Metadata?: Record<string, unknown>;
+  readonly Mappings?: Record<string, Record<string, Record<string, unknown>>>;
 }
 
 export interface StackTemplate {

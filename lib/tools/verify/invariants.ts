@@ -16,7 +16,7 @@ export const INVARIANTS = [
   {
     id: 3,
     title:
-      'Every outbound path to the internet passes a Network Firewall endpoint; segments without an egress allowlist (training, pipeline, inference by default) have none',
+      'Every outbound path to the internet passes a Network Firewall endpoint; segments without an egress allowlist (every segment by default) have none',
     hipaa: ['164.312(e)(1)', '164.308(a)(1)(ii)(B)'],
     nist: ['SC-7(5)', 'SC-7(7)', 'SI-4', 'CA-7'],
   },

@@ -130,7 +130,7 @@ function addressIn(range: string): string {
 }
 
 /** An endpoint policy's `{"AWS": "*"}` is `*` (AWS reads them alike; the engine takes only the latter). */
-function anyPrincipal(doc: PolicyDocument): PolicyDocument {
+export function anyPrincipal(doc: PolicyDocument): PolicyDocument {
   const star = (principal: unknown) =>
     JSON.stringify(principal) === JSON.stringify({ AWS: '*' }) ? '*' : principal;
   return { ...doc, Statement: doc.Statement.map((s) => ({ ...s, Principal: star(s.Principal) })) };

@@ -10,6 +10,9 @@ import type { Assembly, CfnResource, StackTemplate } from './assembly';
  * - a firewall's `EndpointIds` become `<zone>:fwe|<stack>/<logicalId>|<zone>`, one per subnet
  *   mapping, so that the expressions that pick a zone's endpoint evaluate to that endpoint;
  * - `Fn::GetAZs` gives symbolic zones `{az0}`, `{az1}`, ...;
+ * - `Fn::FindInMap` reads the template's mapping; keyed by a symbolic pseudo parameter (the region
+ *   of an environment-agnostic stack), it gives `{map:<Mapping>:<Key>}`, standing for whichever
+ *   entry the deploy picks;
  * - `Fn::Join`, `Fn::Select`, `Fn::Split`, `Fn::Sub` are evaluated; `Fn::ImportValue` and
  *   `Fn::GetStackOutput` follow the exporting stack's output.
  * What cannot be resolved becomes `unresolved|<reason>` and is recorded, never guessed.
@@ -82,6 +85,15 @@ export class Resolver {
         return Array.from({ length: 6 }, (_, i) => `{az${i}}`);
       case 'Fn::Sub':
         return this.sub(arg, stack);
+      case 'Fn::FindInMap': {
+        const [map, top, second] = (arg as unknown[]).map((a) => String(this.resolve(a, stack)));
+        const entries = stack.template.Mappings?.[map];
+        if (!entries) return this.fail(stack, `Fn::FindInMap of unknown mapping ${map}`);
+        if (top.includes('${')) return `{map:${map}:${second}}`;
+        return top in entries && second in entries[top]
+          ? this.resolve(entries[top][second], stack)
+          : this.fail(stack, `Fn::FindInMap ${map} has no ${top}.${second}`);
+      }
       case 'Fn::ImportValue': {
         const name = String(this.resolve(arg, stack));
         const exported = this.exports.get(name);
@@ -147,7 +159,7 @@ export class Resolver {
     const [text, vars] = Array.isArray(arg) ? (arg as [string, Record<string, unknown>]) : [String(arg), {}];
     return text.replace(/\$\{([^}]+)\}/g, (_, name: string) => {
       if (name in vars) return String(this.resolve(vars[name], stack));
-      if (name.startsWith('AWS::')) return `\${${name}}`;
+      if (name.startsWith('AWS::')) return pseudo(name, stack);
       const [id, attr] = name.split('.');
       return String(attr ? this.getAtt(id, attr, stack) : this.ref(id, stack));
     });

@@ -8,6 +8,7 @@ import {
   fixedMonthlyCost,
   HOURS_PER_MONTH,
   PRICES,
+  usageTable,
 } from '../../../lib/tools/cost/fixed-cost';
 import { defaultAppDir } from '../../support/default-app';
 import { synthBlueprint } from '../../support/synth';
@@ -52,6 +53,9 @@ describe('fixed monthly cost of the default blueprint', () => {
     const page = readFileSync(join(__dirname, '..', '..', '..', 'docs', 'cost.md'), 'utf8');
     const section = /<!-- fixed-cost:start -->([\s\S]*?)<!-- fixed-cost:end -->/.exec(page)?.[1] ?? '';
     expect(cells(section)).toEqual(cells(costTable(lines)));
+    const usage = /<!-- usage-cost:start -->([\s\S]*?)<!-- usage-cost:end -->/.exec(page)?.[1] ?? '';
+    expect(cells(usage)).toEqual(cells(usageTable(assemblyResources(defaultAppDir()))));
+    expect(usage).toContain('CodeArtifact');
     // The one copy of the table: the README links to docs/cost.md instead of repeating it.
     expect(readFileSync(join(__dirname, '..', '..', '..', 'README.md'), 'utf8')).not.toContain(
       'fixed-cost:start',

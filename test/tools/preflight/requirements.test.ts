@@ -52,7 +52,7 @@ describe('what the default blueprint needs from the account', () => {
     expect(byName(list, 'Lambda concurrent executions').needs).toMatch(/^145 \(45 reserved/);
   });
 
-  test('no NAT gateway and no elastic IP (no segment has egress); ten interface endpoints in the largest VPC', () => {
+  test('no NAT gateway and no elastic IP (no segment has egress); twelve interface endpoints in the largest VPC (development)', () => {
     expect(byName(list, 'NAT gateways in one availability zone')).toMatchObject({
       needs: '0 NAT gateways (default quota 5)',
       status: 'ok',
@@ -61,7 +61,7 @@ describe('what the default blueprint needs from the account', () => {
       needs: '0 addresses (default quota 5)',
       status: 'ok',
     });
-    expect(byName(list, 'Interface endpoints in one VPC').needs).toBe('10 endpoints (default quota 50)');
+    expect(byName(list, 'Interface endpoints in one VPC').needs).toBe('12 endpoints (default quota 50)');
   });
 
   test('the account-wide singletons and the prerequisites are listed', () => {

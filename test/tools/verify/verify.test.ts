@@ -1027,11 +1027,37 @@ describe('the resolver', () => {
           },
         },
       },
-      { id: 'B', stackName: 'b', template: { Resources: {} } },
+      {
+        id: 'B',
+        stackName: 'b',
+        template: { Resources: {}, Mappings: { Buckets: { 'eu-west-1': { bucket: 'assets-1-eu-west-1' } } } },
+      },
+      {
+        id: 'C',
+        stackName: 'c',
+        account: '123456789012',
+        region: 'eu-west-1',
+        template: { Resources: {}, Mappings: { Buckets: { 'eu-west-1': { bucket: 'assets-1-eu-west-1' } } } },
+      },
     ],
   };
   const r = new Resolver(assembly);
   const b = assembly.stacks[1];
+
+  test('Fn::FindInMap: the entry of a concrete key; keyed by a symbolic region, whichever entry the deploy picks', () => {
+    const findIn = { 'Fn::FindInMap': ['Buckets', { Ref: 'AWS::Region' }, 'bucket'] };
+    expect(r.resolve(findIn, b)).toBe('{map:Buckets:bucket}');
+    expect(r.resolve(findIn, assembly.stacks[2])).toBe('assets-1-eu-west-1');
+    expect(r.resolve({ 'Fn::FindInMap': ['Buckets', 'us-east-1', 'bucket'] }, b)).toMatch(
+      /^unresolved\|Fn::FindInMap Buckets has no us-east-1\.bucket/,
+    );
+  });
+
+  test("Fn::Sub takes a bound stack's account and region, and keeps an agnostic stack's symbolic", () => {
+    const sub = { 'Fn::Sub': 'arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:y' };
+    expect(r.resolve(sub, assembly.stacks[2])).toBe('arn:aws:x:eu-west-1:123456789012:y');
+    expect(r.resolve(sub, b)).toBe('arn:${AWS::Partition}:x:${AWS::Region}:${AWS::AccountId}:y');
+  });
 
   test.each([
     ['Fn::ImportValue', { 'Fn::ImportValue': 'ThingArn' }, 'arn:${AWS::Partition}:s3:::named'],
