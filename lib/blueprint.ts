@@ -85,6 +85,8 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     env,
     namePrefix: prefix,
   });
+  // Its role has the permission boundary, which the audit stack makes.
+  mirrors.addStackDependency(audit);
 
   const networks = new Map<string, NetworkStack>();
   for (const segment of config.segments) {
@@ -162,8 +164,10 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       executionRoleArn: roleArn(data, roleName(prefix, SAGEMAKER_ROLE, segment.name)),
       packages: SEGMENT_KIND_PROFILES[segment.kind].sagemaker?.packages === true,
     });
-    // The execution role is named, not referenced: it must exist before the domain.
+    // The execution role is named, not referenced: it must exist before the domain. The lifecycle
+    // configuration logs in to the mirrors' domain, also named.
     workload.addStackDependency(identity);
+    workload.addStackDependency(mirrors);
     workloads.set(segment.name, workload);
   }
 

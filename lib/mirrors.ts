@@ -12,13 +12,15 @@ export interface PackageRepository {
   readonly externalConnection: string;
   /** The client `aws codeartifact login --tool` configures. */
   readonly tool: 'pip' | 'npm';
+  /** CodeArtifact's package format, as package group patterns name it. */
+  readonly format: 'pypi' | 'npm';
   /** Whether the client downloads package files from S3 (npm) or through CodeArtifact itself (pip). */
   readonly assetsFromS3: boolean;
 }
 
 export const PACKAGE_REPOSITORIES: readonly PackageRepository[] = [
-  { name: 'pypi', externalConnection: 'public:pypi', tool: 'pip', assetsFromS3: false },
-  { name: 'npm', externalConnection: 'public:npmjs', tool: 'npm', assetsFromS3: true },
+  { name: 'pypi', externalConnection: 'public:pypi', tool: 'pip', format: 'pypi', assetsFromS3: false },
+  { name: 'npm', externalConnection: 'public:npmjs', tool: 'npm', format: 'npm', assetsFromS3: true },
 ];
 
 /** A public image registry that needs no credentials, cached in the account's ECR on first pull. */

@@ -96,14 +96,17 @@ export class SegmentEndpoints extends Construct {
     for (const statement of perimeterStatements(props.organizationId, awsOwned)) {
       this.s3.addToPolicy(statement);
     }
-    // The downloads from these buckets are presigned by the services (ECR, CodeArtifact), whose
-    // principals are not this account's: admitted by the object they read, not by who signs.
+    // The downloads from these buckets are presigned by the services (ECR, CodeArtifact) as the
+    // account that owns the bucket, not as this one: admitted when the signer owns what it reads.
+    // Anyone else's credentials (an outsider's key used from inside, to write data into request
+    // URIs that the outsider's trail records) are refused.
     this.s3.addToPolicy(
       new iam.PolicyStatement({
         sid: 'AwsOwnedBucketsForTheirServices',
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:GetObject'],
         resources: awsOwned,
+        conditions: { StringEquals: { 'aws:ResourceAccount': '${aws:PrincipalAccount}' } },
       }),
     );
     this.s3.addToPolicy(
@@ -141,11 +144,29 @@ export class SegmentEndpoints extends Construct {
       for (const statement of perimeterStatements(props.organizationId)) endpoint.addToPolicy(statement);
       if (name === 'codeartifact-api' || name === 'codeartifact-repositories') {
         endpoint.addToPolicy(onlyTheBlueprintsDomain(props.namePrefix));
+        endpoint.addToPolicy(
+          new iam.PolicyStatement({
+            sid: 'OnlyReadingPackages',
+            effect: iam.Effect.DENY,
+            principals: [new iam.AnyPrincipal()],
+            notActions: [...PACKAGE_READ_ACTIONS],
+            resources: ['*'],
+          }),
+        );
       }
       this.interfaces.set(name, endpoint);
     }
   }
 }
+
+/** What pip, npm and `aws codeartifact login` call through the CodeArtifact endpoints: reads. */
+export const PACKAGE_READ_ACTIONS = [
+  'codeartifact:Describe*',
+  'codeartifact:Get*',
+  'codeartifact:List*',
+  'codeartifact:ReadFromRepository',
+  'sts:GetServiceBearerToken',
+] as const;
 
 /**
  * The CodeArtifact endpoints serve the blueprint's domain and nothing else: another domain of the

@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone } from '../constructs/data-zone';
+import { IMAGE_CACHES, imageCachePrefix } from '../mirrors';
 import { roleArn } from '../names';
 import {
   AUDITOR_ROLE,
@@ -169,6 +170,29 @@ export class MlEngineerRole extends BlueprintRole {
         'sagemaker:ListTrainingJobs',
       ]),
     );
+    // A first pull through an image cache creates its repository (with the creation template's
+    // key and tags) and imports the image from the public registry: only under the caches'
+    // prefixes, and only for this role, which reads no personal data.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FillTheImageCaches',
+        actions: [
+          'ecr:BatchCheckLayerAvailability',
+          'ecr:BatchGetImage',
+          'ecr:BatchImportUpstreamImage',
+          'ecr:CreateRepository',
+          'ecr:GetDownloadUrlForLayer',
+        ],
+        resources: IMAGE_CACHES.map((cache) =>
+          this.stack.formatArn({
+            service: 'ecr',
+            resource: 'repository',
+            resourceName: `${imageCachePrefix(props.namePrefix, cache)}/*`,
+          }),
+        ),
+      }),
+    );
+    this.addToPrincipalPolicy(unscoped('EcrLogIn', ['ecr:GetAuthorizationToken']));
     const inference = props.inference;
     if (inference.length === 0) return;
     this.addToPrincipalPolicy(

@@ -159,6 +159,8 @@ export class SageMakerExecutionRole extends BlueprintRole {
         conditions: { Bool: { 'kms:GrantIsForAWSResource': 'true' } },
       }),
     );
+    // The image caches' repositories, which the ML engineer fills (they read no personal data, and
+    // a notebook's direct CreateRepository would make one without the creation template).
     const cachedImages = IMAGE_CACHES.map((cache) =>
       this.stack.formatArn({
         service: 'ecr',
@@ -178,15 +180,6 @@ export class SageMakerExecutionRole extends BlueprintRole {
           }),
           ...cachedImages,
         ],
-      }),
-    );
-    // A first pull through a cache creates its repository (with the creation template's key and
-    // tags) and imports the image from the public registry: only under the caches' prefixes.
-    this.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'FillTheImageCachesOnFirstPull',
-        actions: ['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository'],
-        resources: cachedImages,
       }),
     );
     if (profile.packages) {

@@ -59,6 +59,14 @@ export class MirrorsStack extends Stack {
       cfn.applyRemovalPolicy(removalPolicyFor(repository.name));
       classify(cfn, 'public');
       this.repositories.set(repository.name, cfn);
+      // Nobody publishes into the mirrors, whatever their IAM rights: what a notebook installs
+      // under a public name comes from the public registry, not from an insider.
+      new codeartifact.CfnPackageGroup(this, `NoPublishing-${repository.name}`, {
+        domainName: this.domain.attrName,
+        pattern: `/${repository.format}/*`,
+        description: `Every ${repository.format} package: fetched from ${repository.externalConnection}, never published here`,
+        originConfiguration: { restrictions: { publish: { restrictionMode: 'BLOCK' } } },
+      });
     }
 
     const cacheRepositories = IMAGE_CACHES.map((cache) =>

@@ -1,4 +1,5 @@
-import { Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { createHash } from 'node:crypto';
+import { Fn, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sagemaker from 'aws-cdk-lib/aws-sagemaker';
@@ -58,7 +59,8 @@ export function packagesLifecycleScript(namePrefix: string): string {
     ),
     'EOF',
     'chmod +x "$LOGIN"',
-    '"$LOGIN"',
+    '# A failed login (the mirrors not deployed yet, no aws CLI in a custom image) must not stop the app.',
+    `"$LOGIN" || echo "${PACKAGES_LOGIN_COMMAND} failed: pip and npm are not pointed at the mirrors; run ${PACKAGES_LOGIN_COMMAND} in a terminal" >&2`,
     '',
   ].join('\n');
 }
@@ -96,6 +98,7 @@ export class WorkloadStack extends Stack {
     super(scope, id, { ...props, terminationProtection: true });
     const { segmentVpc } = props.network;
     const securityGroups = [segmentVpc.workloadSecurityGroup.securityGroupId];
+    const packages = props.packages ? this.packageLifecycle(props) : undefined;
     this.studioDomain = new sagemaker.CfnDomain(this, 'StudioDomain', {
       domainName: `${props.namePrefix}-${props.segment.name}`,
       authMode: 'IAM',
@@ -106,8 +109,20 @@ export class WorkloadStack extends Stack {
       defaultUserSettings: {
         executionRole: props.executionRoleArn,
         securityGroups,
-        ...(props.packages ? this.packageLifecycle(props) : {}),
+        ...(packages
+          ? { jupyterLabAppSettings: packages.JupyterLab, codeEditorAppSettings: packages.CodeEditor }
+          : {}),
       },
+      // Shared spaces read these, not the user settings.
+      ...(packages
+        ? {
+            defaultSpaceSettings: {
+              executionRole: props.executionRoleArn,
+              securityGroups,
+              jupyterLabAppSettings: packages.JupyterLab,
+            },
+          }
+        : {}),
       domainSettings: { securityGroupIds: securityGroups },
     });
     // Its name is fixed: deleted if the create that made it rolls back (it holds nothing yet),
@@ -118,25 +133,28 @@ export class WorkloadStack extends Stack {
   }
 
   /**
-   * The package lifecycle configuration of each app type, attached to the domain's default user
-   * settings as the apps' default: every JupyterLab and Code Editor app of the domain starts with
-   * pip and npm pointed at the mirrors.
+   * The package lifecycle configuration of each app type, the domain's built-in one: it runs at
+   * every start of every JupyterLab and Code Editor app of the domain (spaces made before it
+   * included), whatever the user selects. Every property of a lifecycle configuration is fixed at
+   * creation, so a changed script is a new one: its name ends with a digest of the script, and the
+   * old one is kept (running apps may still use it; SageMaker refuses to delete it while they do).
    */
-  private packageLifecycle(props: WorkloadStackProps): Partial<sagemaker.CfnDomain.UserSettingsProperty> {
-    const arnOf = (app: (typeof PACKAGE_LIFECYCLE_APPS)[number]) =>
-      new sagemaker.CfnStudioLifecycleConfig(this, `PackagesLifecycle${app}`, {
-        studioLifecycleConfigName: `${props.namePrefix}-${props.segment.name}-packages-${app.toLowerCase()}`,
+  private packageLifecycle(
+    props: WorkloadStackProps,
+  ): Record<(typeof PACKAGE_LIFECYCLE_APPS)[number], sagemaker.CfnDomain.JupyterLabAppSettingsProperty> {
+    const script = packagesLifecycleScript(props.namePrefix);
+    const digest = createHash('sha256').update(script).digest('hex').slice(0, 8);
+    const settingsOf = (app: (typeof PACKAGE_LIFECYCLE_APPS)[number], short: string) => {
+      const config = new sagemaker.CfnStudioLifecycleConfig(this, `PackagesLifecycle${app}`, {
+        studioLifecycleConfigName: `${props.namePrefix}-${props.segment.name}-pkg-${short}-${digest}`,
         studioLifecycleConfigAppType: app,
-        studioLifecycleConfigContent: Fn.base64(Fn.sub(packagesLifecycleScript(props.namePrefix))),
-      }).attrStudioLifecycleConfigArn;
-    const settings = (arn: string) => ({
-      lifecycleConfigArns: [arn],
-      defaultResourceSpec: { lifecycleConfigArn: arn },
-    });
-    return {
-      jupyterLabAppSettings: settings(arnOf('JupyterLab')),
-      codeEditorAppSettings: settings(arnOf('CodeEditor')),
+        studioLifecycleConfigContent: Fn.base64(Fn.sub(script)),
+      });
+      config.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
+      const arn = config.attrStudioLifecycleConfigArn;
+      return { builtInLifecycleConfigArn: arn, lifecycleConfigArns: [arn] };
     };
+    return { JupyterLab: settingsOf('JupyterLab', 'jl'), CodeEditor: settingsOf('CodeEditor', 'ce') };
   }
 
   /**

@@ -3,6 +3,7 @@ import { DEFAULT_CLASSIFICATION_CONTROLS } from '../../lib/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { SEGMENT_KIND_PROFILES } from '../../lib/segment-kinds';
 import { DEFAULT_MANAGED_THREAT_GROUPS, MAX_ALLOWLIST_DOMAINS } from '../../lib/config/network-defaults';
+import { expiredRisks } from '../../lib/config/schema/review';
 import { ACCEPTED_RISK } from '../support/fixtures';
 
 /** The problems reported for a raw config; fails the test when the config is accepted. */
@@ -321,19 +322,26 @@ describe('rejections name the field, the value and what is expected', () => {
   test('an allowlist on a segment that reads pii (development: curated) only where an accepted risk names its internet path', () => {
     const allowlisted = segment({ kind: 'development', egressAllowlist: ['cloud.r-project.org'] });
     expect(problems({ segments: [allowlisted] })).toEqual([
-      'config.segments[0].egressAllowlist: got ["cloud.r-project.org"]; development segments read curated (pii): an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening matches "path study-1 -> internet: via-firewall"',
+      'config.segments[0].egressAllowlist: got ["cloud.r-project.org"]; development segments read curated (pii): an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening is exactly "path study-1 -> internet: via-firewall"',
     ]);
-    // A risk that names another segment's path, or another path, covers nothing here.
-    for (const opening of ['path study-2 -> internet: via-firewall', 'access * on curated: *'])
+    // A risk that names another segment's path, another path, or any path by a pattern (which would
+    // open every segment, those to come included), covers nothing here.
+    for (const opening of [
+      'path study-2 -> internet: via-firewall',
+      'access * on curated: *',
+      'path * -> internet: *',
+      'path study-1 -> internet: *',
+    ])
       expect(
         problems({ segments: [allowlisted], acceptedRisks: [{ ...ACCEPTED_RISK, opening }] }),
       ).toHaveLength(1);
-    // The risk named exactly, or by a pattern, lets the allowlist stand (the verifier then judges its expiry).
-    for (const opening of ['path study-1 -> internet: via-firewall', ACCEPTED_RISK.opening])
-      expect(
-        validateConfig({ segments: [allowlisted], acceptedRisks: [{ ...ACCEPTED_RISK, opening }] })
-          .segments[0].egressAllowlist,
-      ).toEqual(['cloud.r-project.org']);
+    // The risk named exactly lets the allowlist stand (the verifier then judges its expiry).
+    expect(
+      validateConfig({
+        segments: [allowlisted],
+        acceptedRisks: [{ ...ACCEPTED_RISK, opening: 'path study-1 -> internet: via-firewall' }],
+      }).segments[0].egressAllowlist,
+    ).toEqual(['cloud.r-project.org']);
     // An empty allowlist is no path; a segment that reads no personal data (inference: models) needs no risk.
     expect(() => validateConfig({ segments: [{ ...allowlisted, egressAllowlist: [] }] })).not.toThrow();
     expect(() => validateConfig({ segments: [{ ...allowlisted, kind: 'inference' }] })).not.toThrow();
@@ -364,12 +372,26 @@ describe('rejections name the field, the value and what is expected', () => {
     expect(problems({ acceptedRisks: [{ ...risk, expires: '2027-02-30' }] })).toEqual([
       'config.acceptedRisks[0].expires: got "2027-02-30"; expected a date that exists',
     ]);
+    // An acceptance is renewed, not open-ended: at most a year ahead.
+    const far = new Date(Date.now() + 400 * 24 * 60 * 60 * 1000).toISOString().slice(0, 10);
+    expect(problems({ acceptedRisks: [{ ...risk, expires: far }] })).toEqual([
+      `config.acceptedRisks[0].expires: got "${far}"; expected a day at most 366 days ahead: an acceptance is renewed, not open-ended`,
+    ]);
     const unsigned: Partial<typeof risk> = { ...risk };
     delete unsigned.approvedBy;
     expect(problems({ acceptedRisks: [unsigned] })).toEqual([
       expect.stringMatching(/^config\.acceptedRisks\[0\]\.approvedBy: /),
     ]);
     expect(validateConfig({ acceptedRisks: [risk] }, 'test.json').acceptedRisks).toEqual([risk]);
+  });
+
+  test('an acceptance past its last day covers nothing: synth names it, the verifier fails on its opening', () => {
+    const risks = [
+      { ...ACCEPTED_RISK, id: 'AR-old', expires: '2026-11-30' },
+      { ...ACCEPTED_RISK, id: 'AR-today', expires: '2026-12-01' },
+    ];
+    expect(expiredRisks(risks, '2026-12-01').map((r) => r.id)).toEqual(['AR-old']);
+    expect(expiredRisks(risks, '2026-12-02').map((r) => r.id)).toEqual(['AR-old', 'AR-today']);
   });
 
   test('duplicate segment names', () => {
@@ -479,6 +501,16 @@ describe('rejections name the field, the value and what is expected', () => {
     expect(problems({ packageMirrors: { assetsBucket: 'my-bucket' } })).toEqual([
       'config.packageMirrors.assetsBucket: got "my-bucket"; expected a CodeArtifact assets bucket name such as assets-438097961670-eu-west-1',
       'config.packageMirrors.assetsBucket: got "my-bucket"; expected the bucket of environment.region (not set: set environment.region first), whose name ends with -REGION',
+    ]);
+    // In a region the blueprint lists, only AWS's bucket may be admitted: an account's of that name would be a way out.
+    expect(
+      problems({
+        ...base,
+        environment: { ...environment, region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'] },
+        packageMirrors: { assetsBucket: 'assets-111122223333-eu-west-1' },
+      }),
+    ).toEqual([
+      'config.packageMirrors.assetsBucket: got "assets-111122223333-eu-west-1"; the blueprint knows the CodeArtifact assets bucket of eu-west-1 (assets-438097961670-eu-west-1); expected no assetsBucket',
     ]);
     // Without the CodeArtifact endpoints no segment downloads package files: nothing to name.
     expect(() => validateConfig({ ...base, segments: [segment()] })).not.toThrow();

@@ -229,6 +229,20 @@ describe('SegmentEndpoints', () => {
                     codeArtifact('package/acme-packages/*'),
                   ],
                 },
+                // And only to read: nothing is published or deleted through them, whoever may.
+                {
+                  Sid: 'OnlyReadingPackages',
+                  Effect: 'Deny',
+                  Principal: { AWS: '*' },
+                  NotAction: [
+                    'codeartifact:Describe*',
+                    'codeartifact:Get*',
+                    'codeartifact:List*',
+                    'codeartifact:ReadFromRepository',
+                    'sts:GetServiceBearerToken',
+                  ],
+                  Resource: '*',
+                },
               ]
             : []),
         ]);
@@ -249,6 +263,8 @@ describe('SegmentEndpoints', () => {
           Effect: 'Allow',
           Principal: { AWS: '*' },
           Action: 's3:GetObject',
+          // Signed by the bucket's own account (the service presigning its download), nobody else.
+          Condition: { StringEquals: { 'aws:ResourceAccount': '${aws:PrincipalAccount}' } },
           Resource: awsOwned.length === 1 ? awsOwned[0] : awsOwned,
         },
         {

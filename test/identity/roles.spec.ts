@@ -245,6 +245,13 @@ describe('the roles of lib/identity', () => {
       'sagemaker:ListEndpoints',
       'sagemaker:ListProcessingJobs',
       'sagemaker:ListTrainingJobs',
+      // Filling the image caches (a first pull through them), which is not deploying.
+      'ecr:BatchCheckLayerAvailability',
+      'ecr:BatchGetImage',
+      'ecr:BatchImportUpstreamImage',
+      'ecr:CreateRepository',
+      'ecr:GetDownloadUrlForLayer',
+      'ecr:GetAuthorizationToken',
     ]);
   });
 

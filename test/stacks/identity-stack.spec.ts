@@ -141,19 +141,28 @@ test('the development role reads the package mirrors (PyPI and npm of the bluepr
   ).toEqual([]);
 });
 
-test('SageMaker roles fill the image caches on first pull, only under their prefixes', () => {
+test('the ML engineer fills the image caches, only under their prefixes; the SageMaker roles only pull from them', () => {
+  const cacheArns = (statement: Statement | undefined) =>
+    JSON.stringify(statement?.Resource)
+      .match(/repository\/aiseg\/[^"]+/g)
+      ?.sort();
+  const caches = ['repository/aiseg/ecr-public/*', 'repository/aiseg/k8s/*', 'repository/aiseg/quay/*'];
+  const fill = policyOfRole(identity, 'aiseg-ml-engineer').find((s) => s.Sid === 'FillTheImageCaches');
+  expect(actionsOf(fill!)).toEqual(
+    expect.arrayContaining(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']),
+  );
+  expect(cacheArns(fill)).toEqual(caches);
   for (const name of [
     'aiseg-development-sagemaker',
     'aiseg-training-sagemaker',
     'aiseg-inference-sagemaker',
   ]) {
-    const fill = policyOfRole(identity, name).find((s) => s.Sid === 'FillTheImageCachesOnFirstPull');
-    expect(actionsOf(fill!).sort()).toEqual(['ecr:BatchImportUpstreamImage', 'ecr:CreateRepository']);
-    expect(
-      JSON.stringify(fill!.Resource)
-        .match(/repository\/[^"]+/g)
-        ?.sort(),
-    ).toEqual(['repository/aiseg/ecr-public/*', 'repository/aiseg/k8s/*', 'repository/aiseg/quay/*']);
+    const statements = policyOfRole(identity, name);
+    // A notebook's own CreateRepository would make a repository without the creation template.
+    expect(statements.flatMap(actionsOf)).not.toContain('ecr:CreateRepository');
+    expect(statements.flatMap(actionsOf)).not.toContain('ecr:BatchImportUpstreamImage');
+    const pull = statements.find((s) => s.Sid === 'PullTheOrganisationsImages');
+    expect(cacheArns(pull)).toEqual(caches);
   }
 });
 

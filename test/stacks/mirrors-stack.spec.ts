@@ -33,6 +33,15 @@ test('a PyPI and an npm repository, each fetching from its public registry and n
   }
 });
 
+test('nobody publishes into the mirrors: a package group per format blocks publishing, whatever IAM allows', () => {
+  const groups = ofType('AWS::CodeArtifact::PackageGroup').map(([, g]) => g.Properties);
+  expect(groups.map((g) => [g?.Pattern, g?.OriginConfiguration])).toEqual([
+    ['/pypi/*', { Restrictions: { Publish: { RestrictionMode: 'BLOCK' } } }],
+    ['/npm/*', { Restrictions: { Publish: { RestrictionMode: 'BLOCK' } } }],
+  ]);
+  for (const g of groups) expect(g?.DomainName).toEqual({ 'Fn::GetAtt': ['PackageDomain', 'Name'] });
+});
+
 test('pull-through caches of the registries that need no credentials, each created after its template', () => {
   const rules = ofType('AWS::ECR::PullThroughCacheRule');
   expect(rules.map(([, r]) => r.Properties)).toEqual([
@@ -123,6 +132,7 @@ test('the stack holds nothing but the mirrors', () => {
       'AWS::KMS::Key',
       'AWS::CodeArtifact::Domain',
       'AWS::CodeArtifact::Repository',
+      'AWS::CodeArtifact::PackageGroup',
       'AWS::IAM::Role',
       'AWS::IAM::ManagedPolicy',
       'AWS::ECR::PullThroughCacheRule',

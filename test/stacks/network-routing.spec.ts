@@ -179,7 +179,7 @@ describe('with zone names from config: one firewall spans the zones', () => {
           egressAllowlist: ['.example.org'],
         },
       ],
-      acceptedRisks: [ACCEPTED_RISK],
+      acceptedRisks: [{ ...ACCEPTED_RISK, opening: 'path dev -> internet: via-firewall' }],
     },
   });
 

@@ -296,7 +296,7 @@ describe('with a configuration', () => {
         { name: 'study-b', kind: 'training', vpcCidr: '10.102.0.0/16' },
         { name: 'serve', kind: 'inference', vpcCidr: '10.103.0.0/16' },
       ],
-      acceptedRisks: [ACCEPTED_RISK],
+      acceptedRisks: [{ ...ACCEPTED_RISK, opening: 'path dev -> internet: via-firewall' }],
     },
   });
 

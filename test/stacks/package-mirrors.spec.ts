@@ -86,20 +86,26 @@ test('every JupyterLab and Code Editor app of the domain starts with pip and npm
   const found = logins();
   expect(found.map((l) => l.app).sort()).toEqual(['CodeEditor', 'JupyterLab']);
   const [domain] = resourcesOf('Workload-development', 'AWS::SageMaker::Domain');
-  const settings = domain.raw.DefaultUserSettings as Record<
-    string,
-    { DefaultResourceSpec: unknown; LifecycleConfigArns: unknown[] }
-  >;
-  for (const [appSettings, app] of [
-    ['JupyterLabAppSettings', 'JupyterLab'],
-    ['CodeEditorAppSettings', 'CodeEditor'],
-  ]) {
-    const id = found.find((l) => l.app === app)!.arn;
-    const arn = { 'Fn::GetAtt': [id, 'StudioLifecycleConfigArn'] };
-    expect(settings[appSettings]).toEqual({
-      DefaultResourceSpec: { LifecycleConfigArn: arn },
-      LifecycleConfigArns: [arn],
-    });
+  const user = domain.raw.DefaultUserSettings as Record<string, unknown>;
+  const space = domain.raw.DefaultSpaceSettings as Record<string, unknown>;
+  const settingsOf = (app: string) => {
+    const arn = { 'Fn::GetAtt': [found.find((l) => l.app === app)!.arn, 'StudioLifecycleConfigArn'] };
+    // Built in: it runs at every start of every app, whatever the user selects.
+    return { BuiltInLifecycleConfigArn: arn, LifecycleConfigArns: [arn] };
+  };
+  expect(user.JupyterLabAppSettings).toEqual(settingsOf('JupyterLab'));
+  expect(user.CodeEditorAppSettings).toEqual(settingsOf('CodeEditor'));
+  // Shared spaces read the space settings.
+  expect(space.JupyterLabAppSettings).toEqual(settingsOf('JupyterLab'));
+  expect(space.ExecutionRole).toEqual(user.ExecutionRole);
+  // A changed script is a new configuration (its properties are fixed at creation); the old is kept.
+  for (const [, config] of Object.entries(stackOf('Workload-development').template.Resources ?? {}).filter(
+    ([, r]) => r.Type === 'AWS::SageMaker::StudioLifecycleConfig',
+  )) {
+    expect(String(config.Properties?.StudioLifecycleConfigName)).toMatch(
+      /^acme-ai-development-pkg-(jl|ce)-[0-9a-f]{8}$/,
+    );
+    expect((config as { DeletionPolicy?: string }).DeletionPolicy).toBe('RetainExceptOnCreate');
   }
   for (const l of found) {
     expect(l.found).toEqual([
@@ -107,6 +113,8 @@ test('every JupyterLab and Code Editor app of the domain starts with pip and npm
       { tool: 'npm', domain: DOMAIN, owner: ACCOUNT, region: REGION, repository: 'npm' },
     ]);
     expect(l.script).toMatch(/^#!\/bin\/bash\n/);
+    // A failed login leaves the app running, with a message.
+    expect(l.script).toMatch(/\n"\$LOGIN" \|\| echo "packages-login failed: .*" >&2\n$/);
   }
 });
 
@@ -157,26 +165,61 @@ test('what pip and npm call is allowed: the token, the repositories, their packa
       action,
       resource: files,
       resourceAccount: '438097961670',
-      context: { 'aws:PrincipalAccount': '438097961670', 'aws:SourceVpce': s3 },
+      context: {
+        'aws:PrincipalAccount': '438097961670',
+        'aws:ResourceAccount': '438097961670',
+        'aws:SourceVpce': s3,
+      },
       identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
       endpointPolicy: s3Policy,
     });
   expect(await presigned('s3:GetObject')).toBe('Allowed');
   expect(await presigned('s3:PutObject')).toBe('ExplicitlyDenied');
+  // An outsider's key used from inside, asking the AWS-owned bucket for a key it made up (which
+  // its own trail would record): refused, whatever the outsider's own policies allow.
+  expect(
+    await evaluate({
+      principal: 'arn:aws:iam::999999999999:user/outsider',
+      action: 's3:GetObject',
+      resource: `arn:aws:s3:::assets-438097961670-${REGION}/c3NuOjEyMy00NS02Nzg5`,
+      resourceAccount: '438097961670',
+      context: {
+        'aws:PrincipalAccount': '999999999999',
+        'aws:ResourceAccount': '438097961670',
+        'aws:SourceVpce': s3,
+      },
+      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+      endpointPolicy: s3Policy,
+    }),
+  ).not.toBe('Allowed');
 });
 
 test('and nothing more: no publishing, no other domain, no writing to the AWS-owned bucket', async () => {
+  // A namespaced npm package: the engine reads package ARNs with a namespace.
+  const pkg = `arn:aws:codeartifact:${REGION}:${ACCOUNT}:package/${DOMAIN}/npm/npm/types/node`;
+  expect(await call('codeartifact:ReadFromRepository', repositoryArn('npm'), repositories)).toBe('Allowed');
   for (const action of ['codeartifact:PublishPackageVersion', 'codeartifact:DeletePackageVersions']) {
-    expect(
-      await call(
-        action,
-        `arn:aws:codeartifact:${REGION}:${ACCOUNT}:package/${DOMAIN}/pypi/pypi//requests`,
-        repositories,
-      ),
-    ).not.toBe('Allowed');
+    expect(await call(action, pkg, repositories)).toBe('ExplicitlyDenied');
   }
   const other = `arn:aws:codeartifact:${REGION}:${ACCOUNT}:domain/release-builds`;
   expect(await call('codeartifact:GetAuthorizationToken', other, api)).not.toBe('Allowed');
+  // Publishing through the endpoints is refused by the endpoints themselves, whatever a role is allowed.
+  expect(
+    await evaluate({
+      principal: ROLE,
+      action: 'codeartifact:PublishPackageVersion',
+      resource: pkg,
+      resourceAccount: ACCOUNT,
+      context: {
+        'aws:PrincipalAccount': ACCOUNT,
+        'aws:PrincipalOrgID': ORGANIZATION,
+        'aws:ResourceOrgID': ORGANIZATION,
+        'aws:SourceVpce': repositories,
+      },
+      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+      endpointPolicy: anyPrincipal(endpointOf(repositories)!.properties.PolicyDocument as PolicyDocument),
+    }),
+  ).toBe('ExplicitlyDenied');
   // Another domain's token is refused by the endpoint itself, whatever a role is allowed.
   expect(
     await evaluate({

@@ -19,7 +19,7 @@ const packageMirrors = z
       )
       .optional()
       .describe(
-        "The AWS-owned bucket CodeArtifact serves package files from in `environment.region` (`s3BucketArn` of `aws codeartifact describe-domain`, without `arn:aws:s3:::`), which the S3 endpoints of segments with the CodeArtifact endpoints admit for reads; needed only for a region the blueprint's list lacks.",
+        "The AWS-owned bucket CodeArtifact serves package files from in `environment.region` (`s3BucketArn` of `aws codeartifact describe-domain`, without `arn:aws:s3:::`), which the S3 endpoints of segments with the CodeArtifact endpoints admit for reads; only for a region the blueprint's list lacks, and refused for one it lists.",
       ),
   })
   .describe(
@@ -49,6 +49,17 @@ export const assetsBucketOfRegion: CrossFieldRule<{
       ),
     );
     if (assetsBucket !== undefined) {
+      // The bucket is admitted through the S3 endpoints: in a region the blueprint lists, only
+      // AWS's own may be (an account's bucket of that name would be a way out).
+      if (region !== undefined && CODEARTIFACT_ASSET_BUCKETS[region] !== undefined) {
+        return [
+          {
+            path: ['packageMirrors', 'assetsBucket'],
+            value: assetsBucket,
+            message: `the blueprint knows the CodeArtifact assets bucket of ${region} (${CODEARTIFACT_ASSET_BUCKETS[region]}); expected no assetsBucket`,
+          },
+        ];
+      }
       return region === undefined || !assetsBucket.endsWith(`-${region}`)
         ? [
             {

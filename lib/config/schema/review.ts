@@ -1,6 +1,18 @@
 import { z } from 'zod';
 import { duplicates, type CrossFieldRule } from './rules';
 
+/** The longest an acceptance may run, from the day the config is validated. */
+export const MAX_ACCEPTANCE_DAYS = 366;
+const DAY = 24 * 60 * 60 * 1000;
+
+/** Accepted risks whose last day is before `today` (YYYY-MM-DD): they cover nothing. */
+export function expiredRisks<R extends { readonly expires: string }>(
+  risks: readonly R[],
+  today: string,
+): R[] {
+  return risks.filter((r) => r.expires < today);
+}
+
 // Shape
 
 const acceptedRisk = z
@@ -32,8 +44,12 @@ const acceptedRisk = z
         const time = Date.parse(`${d}T00:00:00Z`);
         return !Number.isNaN(time) && new Date(time).toISOString().startsWith(d);
       }, 'expected a date that exists')
+      .refine((d) => {
+        const time = Date.parse(`${d}T00:00:00Z`);
+        return Number.isNaN(time) || time <= Date.now() + MAX_ACCEPTANCE_DAYS * DAY;
+      }, `expected a day at most ${MAX_ACCEPTANCE_DAYS} days ahead: an acceptance is renewed, not open-ended`)
       .describe(
-        'The last day the acceptance covers the opening (YYYY-MM-DD); after it, the opening fails the diff again.',
+        `The last day the acceptance covers the opening (YYYY-MM-DD), at most ${MAX_ACCEPTANCE_DAYS} days ahead; after it, the opening fails the diff and the verifier again, and synth warns.`,
       ),
   })
   .describe('A risk a reviewer accepted: an opening of the posture diff, why, by whom, until when.');

@@ -14,7 +14,6 @@ import {
 import { ZONE_CONTROLS } from '../../classification';
 import { DATA_ZONES, type DataZone } from '../../contract/classification';
 import { internetOpening } from '../../contract/metadata';
-import { matches } from '../../contract/pattern';
 import { SEGMENT_KIND_PROFILES, SEGMENT_KINDS, type SegmentKind } from '../../segment-kinds';
 import type { RawEnvironment } from './environment';
 import { codeList, defaultText, ipv4Cidr, name } from './fields';
@@ -331,12 +330,13 @@ const personalDataWithoutInternet: ItemRule<SegmentsContext, RawSegment> = {
     const zones = personalZonesOf(s.kind);
     if (zones.length === 0 || !s.egressAllowlist || s.egressAllowlist.length === 0) return [];
     const opening = internetOpening(s.name);
-    if (acceptedRisks.some((r) => matches(r.opening, opening))) return [];
+    // Named exactly: a pattern (`path * -> internet: *`) would open every segment, those to come included.
+    if (acceptedRisks.some((r) => r.opening === opening)) return [];
     return [
       {
         path: ['segments', i, 'egressAllowlist'],
         value: s.egressAllowlist,
-        message: `${s.kind} segments read ${zones.map((z) => `${z} (${ZONE_CONTROLS[z].classification})`).join(', ')}: an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening matches "${opening}"`,
+        message: `${s.kind} segments read ${zones.map((z) => `${z} (${ZONE_CONTROLS[z].classification})`).join(', ')}: an internet allowlist is a way out for that data; expected no egressAllowlist (packages come from the CodeArtifact and ECR mirrors: see docs/package-mirrors.md), or an acceptedRisks entry whose opening is exactly "${opening}"`,
       },
     ];
   },

@@ -1,5 +1,4 @@
 import { internetOpening, type AcceptedRiskRecord, type SegmentationMetadata } from '../../contract/metadata';
-import { matches } from '../../contract/pattern';
 import type { Evidence, Violation } from './invariants';
 import { granted, type AccessPrincipal, type Cell, type Origin, type Zone } from './matrix';
 import type { Reachability } from './network';
@@ -182,7 +181,8 @@ function heldToClass(
   if (breakGlass) return { ...way, declaredBy: `${breakGlass}: it reads from anywhere` };
   const opening = internetOpening(origin);
   const risks =
-    classification === 'pii' ? input.acceptedRisks.filter((r) => matches(r.opening, opening)) : [];
+    // Named exactly, as config validation requires: a pattern would declare every segment's path.
+    classification === 'pii' ? input.acceptedRisks.filter((r) => r.opening === opening) : [];
   const live = risks.find((r) => r.expires >= input.today);
   const { declaredBy: allowlist, ...undeclared } = way;
   if (live)
