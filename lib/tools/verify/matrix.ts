@@ -580,9 +580,11 @@ export async function mayAssume(
 }
 
 /**
- * Whether code in a segment can write to a bucket of another account through one of the segment's
- * S3 endpoints (a way out that passes no firewall): with this account's credentials into a bucket
- * that admits them, or with the other account's credentials into its own.
+ * Whether code in a segment can carry data to another account through one of the segment's S3
+ * endpoints (a way out that passes no firewall): writing with this account's credentials into a
+ * bucket that admits them, or with the other account's credentials into its own; or reading with
+ * an outsider's credentials from any bucket the policy names (AWS's own included), the data in the
+ * object key it asks for, which the outsider's trail records.
  */
 export async function endpointLetsOut(
   endpoint: { id: string; vpc: string; policy?: PolicyDocument },
@@ -617,18 +619,20 @@ export async function endpointLetsOut(
     principalAccount: string,
     role: string,
     admitted: boolean,
+    action = 's3:PutObject',
+    principalOrg = organisation,
   ) => {
     const arn = `arn:${partition}:s3:::${bucket}`;
     return evaluate({
       principal: `arn:${partition}:iam::${principalAccount}:role/${role}`,
-      action: 's3:PutObject',
+      action,
       resource: `${arn}/object`,
       resourceAccount: otherAccount,
       identityPolicies: [ADMIN_POLICY],
       ...(admitted
         ? {
             resourcePolicy: {
-              Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${arn}/*` }],
+              Statement: [{ Effect: 'Allow', Principal: '*', Action: action, Resource: `${arn}/*` }],
             },
           }
         : {}),
@@ -636,7 +640,7 @@ export async function endpointLetsOut(
       context: {
         'aws:PrincipalArn': `arn:${partition}:iam::${principalAccount}:role/${role}`,
         'aws:PrincipalAccount': principalAccount,
-        'aws:PrincipalOrgID': organisation,
+        'aws:PrincipalOrgID': principalOrg,
         'aws:ResourceAccount': otherAccount,
         'aws:SourceVpce': endpoint.id,
         'aws:SourceVpc': endpoint.vpc,
@@ -658,5 +662,24 @@ export async function endpointLetsOut(
       }
     }
   }
+  // Reading, as an outsider that owns none of them, from every bucket the policy names.
+  for (const bucket of new Set(['bucket-of-another-account', ...named.filter((b) => !ownBuckets.has(b))])) {
+    for (const variant of variants) {
+      const decision = await ask(
+        bucket,
+        variant,
+        OUTSIDER_ACCOUNT,
+        'outsider',
+        true,
+        's3:GetObject',
+        OUTSIDER_ORGANISATION,
+      );
+      if (decision === 'Allowed' || decision.startsWith('error:')) return true;
+    }
+  }
   return false;
 }
+
+/** An account that is neither this one, the other one, nor any bucket's owner, in no organisation of ours. */
+const OUTSIDER_ACCOUNT = '444455556666';
+const OUTSIDER_ORGANISATION = 'o-outsider0000';

@@ -537,6 +537,28 @@ describe('the access matrix, on hand-written assemblies', () => {
     ]);
   });
 
+  test("an AWS-owned bucket admitted for anyone's reads is a way out: an outsider's key carries data in the object keys it asks for", async () => {
+    const [admitAccount, fence] = ACCOUNT_ONLY_ENDPOINT;
+    const layers = 'arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*';
+    const fenceAction: Statement = { ...fence };
+    delete fenceAction.Resource;
+    const sparingLayers = { ...fenceAction, NotResource: layers };
+    const anyone: Statement = { Effect: 'Allow', Principal: '*', Action: 's3:GetObject', Resource: layers };
+    const ways = async (statements: Statement[]) =>
+      (
+        await verify(assembly({ roles: { reader: { policy: READER_POLICY } }, endpointPolicy: statements }))
+      ).exfiltration.find((r) => r.principal === 'reader' && r.origin === 'lab')?.ways;
+    expect(await ways([admitAccount, sparingLayers, anyone])).toEqual([
+      { kind: 'endpoint', to: "another account's bucket, through S3 endpoint Lab/S3Endpoint" },
+    ]);
+    // Admitted only to the account that owns the bucket (the service presigning its downloads): closed.
+    const owner = {
+      ...anyone,
+      Condition: { StringEquals: { 'aws:ResourceAccount': '${aws:PrincipalAccount}' } },
+    };
+    expect(await ways([admitAccount, sparingLayers, owner])).toEqual([]);
+  });
+
   test('role chaining: a role that may assume a reader reaches what the reader reaches', async () => {
     const chained = readerTrusting(roleArn('hopper'));
     const report = await verify(
