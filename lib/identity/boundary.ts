@@ -1,7 +1,8 @@
 import { CfnResource, Stack, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import { packageDomainName } from '../mirrors';
 import { Construct, type IConstruct } from 'constructs';
-import { acknowledge } from '../gate/acknowledge';
+import { acknowledgeWildcardResources } from '../gate/acknowledge';
 
 /**
  * Every action a role of the blueprint may ever be granted, listed one by one (no wildcards).
@@ -81,22 +82,13 @@ export const BOUNDARY_ACTIONS = [
   'xray:PutTelemetryRecords',
   // The inference API's callers.
   'execute-api:Invoke',
-  // Container images, and the pull-through caches that fill on first pull (the creation template's
-  // role tags the new repositories and grants ECR their key).
+  // Container images (filling the image caches and reading the package mirrors have ceilings of
+  // their own, below, bound to the caches' repositories and the mirrors' domain).
   'ecr:BatchCheckLayerAvailability',
   'ecr:BatchGetImage',
-  'ecr:BatchImportUpstreamImage',
-  'ecr:CreateRepository',
   'ecr:GetAuthorizationToken',
   'ecr:GetDownloadUrlForLayer',
-  'ecr:ReplicateImage',
-  'ecr:TagResource',
   'kms:RetireGrant',
-  // Packages from the CodeArtifact mirrors (read only).
-  'codeartifact:GetAuthorizationToken',
-  'codeartifact:GetRepositoryEndpoint',
-  'codeartifact:ReadFromRepository',
-  'sts:GetServiceBearerToken',
   // SageMaker work, within the guardrails of the identity policies.
   'sagemaker:AddTags',
   'sagemaker:CreateEndpoint',
@@ -136,8 +128,30 @@ export const BOUNDARY_ACTIONS = [
   'sts:AssumeRole',
 ] as const;
 
+/**
+ * Actions the boundary allows only on the blueprint's own package mirrors: creating and filling
+ * repositories under the image caches' prefix (the creation template's role tags them), reading
+ * the CodeArtifact domain's repositories, and CodeArtifact's bearer token.
+ */
+export const MIRROR_BOUNDARY_ACTIONS = {
+  imageCaches: [
+    'ecr:BatchImportUpstreamImage',
+    'ecr:CreateRepository',
+    'ecr:ReplicateImage',
+    'ecr:TagResource',
+  ],
+  packages: [
+    'codeartifact:GetAuthorizationToken',
+    'codeartifact:GetRepositoryEndpoint',
+    'codeartifact:ReadFromRepository',
+  ],
+  bearerToken: ['sts:GetServiceBearerToken'],
+} as const;
+
 export interface PermissionBoundaryProps {
   readonly managedPolicyName: string;
+  /** The blueprint's name prefix: the image caches' repositories and the mirrors' domain carry it. */
+  readonly namePrefix: string;
 }
 
 /** The managed policy every role of the blueprint has as its permission boundary. */
@@ -146,6 +160,8 @@ export class PermissionBoundary extends Construct {
 
   constructor(scope: Construct, id: string, props: PermissionBoundaryProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    const domain = packageDomainName(props.namePrefix);
     this.policy = new iam.ManagedPolicy(this, 'Policy', {
       managedPolicyName: props.managedPolicyName,
       description:
@@ -156,15 +172,40 @@ export class PermissionBoundary extends Construct {
           actions: [...BOUNDARY_ACTIONS],
           resources: ['*'],
         }),
+        new iam.PolicyStatement({
+          sid: 'CeilingOfTheImageCaches',
+          actions: [...MIRROR_BOUNDARY_ACTIONS.imageCaches],
+          resources: [
+            stack.formatArn({
+              service: 'ecr',
+              resource: 'repository',
+              resourceName: `${props.namePrefix}/*`,
+            }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CeilingOfThePackageMirrors',
+          actions: [...MIRROR_BOUNDARY_ACTIONS.packages],
+          resources: [
+            stack.formatArn({ service: 'codeartifact', resource: 'domain', resourceName: domain }),
+            stack.formatArn({ service: 'codeartifact', resource: 'repository', resourceName: `${domain}/*` }),
+          ],
+        }),
+        new iam.PolicyStatement({
+          sid: 'CeilingOfThePackageMirrorsToken',
+          actions: [...MIRROR_BOUNDARY_ACTIONS.bearerToken],
+          resources: ['*'],
+          conditions: { StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' } },
+        }),
       ],
     });
-    acknowledge(this.policy, {
-      pack: 'AwsSolutions',
-      rule: 'IAM5[Resource::*]',
-      reason:
-        'A permission boundary caps actions and grants nothing by itself; each role is limited to named resources ' +
-        'by its own identity policies, and the intersection is what it may do.',
-    });
+    acknowledgeWildcardResources(this.policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
+      resource === '*'
+        ? 'A permission boundary caps actions and grants nothing by itself; each role is limited to named resources ' +
+          'by its own identity policies, and the intersection is what it may do.'
+        : "A ceiling narrower than the rest of the boundary: the mirrors' actions only on the image caches' " +
+          "repositories or the package domain's, which carry the blueprint's prefix; it grants nothing by itself.",
+    );
   }
 }
 

@@ -96,6 +96,7 @@ export class AuditStack extends Stack {
     // First, so that every role (of this stack too) can have it as its boundary.
     this.boundary = new PermissionBoundary(this, 'PermissionBoundary', {
       managedPolicyName: props.boundaryPolicyName,
+      namePrefix: props.namePrefix,
     });
 
     this.auditKey = new ProtectedKey(this, 'AuditKey', {

@@ -237,6 +237,30 @@ test('and nothing more: no publishing, no other domain, no writing to the AWS-ow
       endpointPolicy: anyPrincipal(endpointOf(api)!.properties.PolicyDocument as PolicyDocument),
     }),
   ).toBe('ExplicitlyDenied');
+  // The boundary itself bounds the mirrors' actions to the blueprint's domain and caches: a role
+  // given them everywhere gets no more.
+  const everywhere = async (action: string, resource: string, endpoint: string) =>
+    evaluate({
+      principal: ROLE,
+      action,
+      resource,
+      resourceAccount: ACCOUNT,
+      context: {
+        'aws:PrincipalAccount': ACCOUNT,
+        'aws:PrincipalOrgID': ORGANIZATION,
+        'aws:ResourceOrgID': ORGANIZATION,
+        'aws:SourceVpce': endpoint,
+      },
+      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
+      boundary,
+    });
+  expect(await everywhere('codeartifact:GetAuthorizationToken', domainArn, api)).toBe('Allowed');
+  expect(await everywhere('codeartifact:GetAuthorizationToken', other, api)).toBe('ImplicitlyDenied');
+  const ecr = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
+  expect(await everywhere('ecr:CreateRepository', ecr('acme-ai/quay/biocontainers/samtools'), api)).toBe(
+    'Allowed',
+  );
+  expect(await everywhere('ecr:CreateRepository', ecr('release-builds/app'), api)).toBe('ImplicitlyDenied');
   expect(await call('s3:PutObject', `arn:aws:s3:::assets-438097961670-${REGION}/x`, s3, '438097961670')).toBe(
     'ExplicitlyDenied',
   );
