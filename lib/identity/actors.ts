@@ -19,6 +19,8 @@ export const INGESTION_ROLE = 'ingestion';
 export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
 /** Reads the stage's dead letters and re-sends their events; sees raw object keys, so a raw-zone actor. */
 export const PIPELINE_OPERATOR_ROLE = 'pipeline-operator';
+/** Assumed by ECR to create the image caches' repositories with the mirrors' key and tags. */
+export const IMAGE_CACHE_ROLE = 'image-cache';
 
 /**
  * The names of the roles that act as a zone actor: a named role of the blueprint, or the

@@ -17,6 +17,10 @@ export interface FilterContext {
   readonly breakGlassRole: string;
   /** Name of the pipeline operator role, which reads dead letters naming raw objects. */
   readonly pipelineOperatorRole: string;
+  /** Name of the role ECR assumes to create the image caches' repositories. */
+  readonly imageCacheRole: string;
+  /** The blueprint's name prefix: its image caches' repositories start with it and `/`. */
+  readonly namePrefix: string;
 }
 
 export interface SecurityFilter {
@@ -237,6 +241,14 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     source: 'trail',
     pattern: () =>
       `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Subscribe', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission', 'PutDataProtectionPolicy'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'PutRule', 'PutTargets', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms', 'PutMetricAlarm', 'SetAlarmState'])}) || (($.eventSource = "logs.amazonaws.com") && ${anyOf('eventName', ['DeleteMetricFilter', 'PutMetricFilter', 'DeleteLogGroup', 'DeleteSubscriptionFilter'])}) }`,
+  },
+  {
+    id: 'PackageMirrorChanges',
+    description:
+      "Blueprint: the package mirrors changed outside their stack's way: an image cache repository not created by ECR's template role, an image pushed into a cache, the caches' rules or templates or the registry policy changed, a package published or the mirrors' origin controls or policies changed (a deploy of the blueprint trips it too)",
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ (($.eventSource = "ecr.amazonaws.com") && ((($.eventName = "CreateRepository") && ($.userIdentity.arn != "*:assumed-role/${ctx.imageCacheRole}/*")) || (($.eventName = "PutImage") && ($.requestParameters.repositoryName = "${ctx.namePrefix}/*")) || ${anyOf('eventName', ['DeletePullThroughCacheRule', 'UpdatePullThroughCacheRule', 'DeleteRepositoryCreationTemplate', 'UpdateRepositoryCreationTemplate', 'PutRegistryPolicy'])})) || (($.eventSource = "codeartifact.amazonaws.com") && ${anyOf('eventName', ['PublishPackageVersion', 'CopyPackageVersions', 'UpdatePackageGroupOriginConfiguration', 'DeletePackageGroup', 'PutDomainPermissionsPolicy', 'PutRepositoryPermissionsPolicy', 'AssociateExternalConnection'])}) }`,
   },
   {
     id: 'FirewallAlerts',

@@ -12,7 +12,12 @@ import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SecureBucket } from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
-import { BREAK_GLASS_ROLE, PIPELINE_OPERATOR_ROLE, PSEUDONYMIZATION_ROLE } from '../identity/actors';
+import {
+  BREAK_GLASS_ROLE,
+  IMAGE_CACHE_ROLE,
+  PIPELINE_OPERATOR_ROLE,
+  PSEUDONYMIZATION_ROLE,
+} from '../identity/actors';
 import { SecurityAlarms } from '../constructs/security-alarms';
 import { SecurityDashboard } from '../constructs/security-dashboard';
 import { DetectiveServices } from '../constructs/detective-services';
@@ -258,6 +263,8 @@ export class AuditStack extends Stack {
         pseudonymizationRole: roleName(props.namePrefix, PSEUDONYMIZATION_ROLE),
         breakGlassRole: roleName(props.namePrefix, BREAK_GLASS_ROLE),
         pipelineOperatorRole: roleName(props.namePrefix, PIPELINE_OPERATOR_ROLE),
+        imageCacheRole: roleName(props.namePrefix, IMAGE_CACHE_ROLE),
+        namePrefix: props.namePrefix,
       },
     });
 

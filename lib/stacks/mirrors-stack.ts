@@ -7,12 +7,10 @@ import { classify } from '../classification';
 import { ProtectedKey } from '../constructs/protected-key';
 import { DATA_CLASSIFICATION_TAG } from '../contract/classification';
 import { BLUEPRINT_TAG } from '../contract/tags';
+import { IMAGE_CACHE_ROLE } from '../identity/actors';
 import { BlueprintRole } from '../identity/blueprint-role';
 import { IMAGE_CACHES, imageCachePrefix, PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import { removalPolicyFor } from '../retention';
-
-/** The role ECR assumes to create a cache's repositories with the mirrors' key and tags. */
-export const IMAGE_CACHE_ROLE = 'image-cache';
 
 /** Untagged images of a cache expire after this many days; tagged ones stay until re-pulled. */
 export const UNTAGGED_IMAGE_DAYS = 14;

@@ -9,6 +9,8 @@ const ctx: FilterContext = {
   pseudonymizationRole: 'aiseg-pseudonymization',
   breakGlassRole: 'aiseg-break-glass',
   pipelineOperatorRole: 'aiseg-pipeline-operator',
+  imageCacheRole: 'aiseg-image-cache',
+  namePrefix: 'aiseg',
 };
 
 const role = (name: string) => ({
@@ -31,6 +33,17 @@ test('every filter pattern fits the 1,024 characters CloudWatch Logs allows', ()
 
 /** Per filter: an event it must match, and a benign one it must not. */
 const SAMPLES: Record<string, [unknown, unknown]> = {
+  PackageMirrorChanges: [
+    // A notebook's own repository under a cache prefix: no creation template, no mirrors key.
+    call('ecr.amazonaws.com', 'CreateRepository', {
+      userIdentity: role('aiseg-development-sagemaker'),
+      requestParameters: { repositoryName: 'aiseg/quay/x' },
+    }),
+    call('ecr.amazonaws.com', 'CreateRepository', {
+      userIdentity: role('aiseg-image-cache'),
+      requestParameters: { repositoryName: 'aiseg/quay/biocontainers/samtools' },
+    }),
+  ],
   UnauthorizedApiCalls: [
     call('ec2.amazonaws.com', 'RunInstances', { errorCode: 'Client.UnauthorizedOperation' }),
     call('s3.amazonaws.com', 'HeadBucket', { errorCode: 'AccessDenied' }),
@@ -174,6 +187,26 @@ describe.each(SECURITY_FILTERS.map((f) => [f.id, f] as const))('filter %s', (id,
   test('does not match a benign event', () => {
     expect(matchesPattern(filter.pattern(ctx), benign)).toBe(false);
   });
+});
+
+test('the package mirror filter: a push into a cache, a publish, a changed origin control; not a pull or another repository', () => {
+  const filter = SECURITY_FILTERS.find((f) => f.id === 'PackageMirrorChanges')!;
+  const matches = (event: object) => matchesPattern(filter.pattern(ctx), event);
+  expect(
+    matches(call('ecr.amazonaws.com', 'PutImage', { requestParameters: { repositoryName: 'aiseg/quay/x' } })),
+  ).toBe(true);
+  expect(
+    matches(call('ecr.amazonaws.com', 'PutImage', { requestParameters: { repositoryName: 'team/app' } })),
+  ).toBe(false);
+  expect(
+    matches(
+      call('ecr.amazonaws.com', 'BatchGetImage', { requestParameters: { repositoryName: 'aiseg/quay/x' } }),
+    ),
+  ).toBe(false);
+  expect(matches(call('codeartifact.amazonaws.com', 'PublishPackageVersion'))).toBe(true);
+  expect(matches(call('codeartifact.amazonaws.com', 'UpdatePackageGroupOriginConfiguration'))).toBe(true);
+  expect(matches(call('codeartifact.amazonaws.com', 'GetAuthorizationToken'))).toBe(false);
+  expect(matches(call('ecr.amazonaws.com', 'DeleteRepositoryCreationTemplate'))).toBe(true);
 });
 
 describe('the SageMaker guardrail filter reads each call where it names its VPC', () => {
