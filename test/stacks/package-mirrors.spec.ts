@@ -203,43 +203,10 @@ test('and nothing more: no publishing, no other domain, no writing to the AWS-ow
   }
   const other = `arn:aws:codeartifact:${REGION}:${ACCOUNT}:domain/release-builds`;
   expect(await call('codeartifact:GetAuthorizationToken', other, api)).not.toBe('Allowed');
-  // Publishing through the endpoints is refused by the endpoints themselves, whatever a role is allowed.
-  expect(
-    await evaluate({
-      principal: ROLE,
-      action: 'codeartifact:PublishPackageVersion',
-      resource: pkg,
-      resourceAccount: ACCOUNT,
-      context: {
-        'aws:PrincipalAccount': ACCOUNT,
-        'aws:PrincipalOrgID': ORGANIZATION,
-        'aws:ResourceOrgID': ORGANIZATION,
-        'aws:SourceVpce': repositories,
-      },
-      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
-      endpointPolicy: anyPrincipal(endpointOf(repositories)!.properties.PolicyDocument as PolicyDocument),
-    }),
-  ).toBe('ExplicitlyDenied');
-  // Another domain's token is refused by the endpoint itself, whatever a role is allowed.
-  expect(
-    await evaluate({
-      principal: ROLE,
-      action: 'codeartifact:GetAuthorizationToken',
-      resource: other,
-      resourceAccount: ACCOUNT,
-      context: {
-        'aws:PrincipalAccount': ACCOUNT,
-        'aws:PrincipalOrgID': ORGANIZATION,
-        'aws:ResourceOrgID': ORGANIZATION,
-        'aws:SourceVpce': api,
-      },
-      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
-      endpointPolicy: anyPrincipal(endpointOf(api)!.properties.PolicyDocument as PolicyDocument),
-    }),
-  ).toBe('ExplicitlyDenied');
-  // The boundary itself bounds the mirrors' actions to the blueprint's domain and caches: a role
-  // given them everywhere gets no more.
-  const everywhere = async (action: string, resource: string, endpoint: string) =>
+  /**
+   * The role given every action: `endpoint` alone, or the boundary alone, decides what is left.
+   */
+  const given = (action: string, resource: string, endpoint: string, only: 'endpoint' | 'boundary') =>
     evaluate({
       principal: ROLE,
       action,
@@ -252,8 +219,22 @@ test('and nothing more: no publishing, no other domain, no writing to the AWS-ow
         'aws:SourceVpce': endpoint,
       },
       identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: '*', Resource: '*' }] }],
-      boundary,
+      ...(only === 'boundary'
+        ? { boundary }
+        : {
+            endpointPolicy: anyPrincipal(endpointOf(endpoint)!.properties.PolicyDocument as PolicyDocument),
+          }),
     });
+  // Publishing through the endpoints, and another domain's token, are refused by the endpoints
+  // themselves, whatever a role is allowed.
+  expect(await given('codeartifact:PublishPackageVersion', pkg, repositories, 'endpoint')).toBe(
+    'ExplicitlyDenied',
+  );
+  expect(await given('codeartifact:GetAuthorizationToken', other, api, 'endpoint')).toBe('ExplicitlyDenied');
+  // The boundary itself bounds the mirrors' actions to the blueprint's domain and caches: a role
+  // given them everywhere gets no more.
+  const everywhere = (action: string, resource: string, endpoint: string) =>
+    given(action, resource, endpoint, 'boundary');
   expect(await everywhere('codeartifact:GetAuthorizationToken', domainArn, api)).toBe('Allowed');
   expect(await everywhere('codeartifact:GetAuthorizationToken', other, api)).toBe('ImplicitlyDenied');
   const ecr = (name: string) => `arn:aws:ecr:${REGION}:${ACCOUNT}:repository/${name}`;
