@@ -104,7 +104,6 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       managedDomainListIds: config.dnsFirewall.managedDomainListIds,
       organizationId: config.organizationId,
       protect: config.networkProtection,
-      codeArtifactAssetsBucket: config.packageMirrors.assetsBucket,
     });
     networks.set(segment.name, network);
   }

@@ -64,8 +64,9 @@ export function packageDomainName(namePrefix: string): string {
  * name differs per region), as the CodeArtifact user guide lists them ("Create the Amazon S3
  * gateway endpoint"). A segment's S3 endpoint must admit it, or npm installs fail; pip downloads
  * through CodeArtifact and needs no S3. `aws codeartifact describe-domain` prints a deployed
- * domain's bucket (`s3BucketArn`); a region missing here is refused by config validation unless
- * `packageMirrors.assetsBucket` names it.
+ * domain's bucket (`s3BucketArn`); a region missing here is refused by config validation for a
+ * segment with the CodeArtifact endpoints: adding one is a reviewed change, since the endpoints
+ * admit the bucket.
  */
 export const CODEARTIFACT_ASSET_BUCKETS: Readonly<Record<string, string>> = {
   'us-east-1': 'assets-193858265520-us-east-1',

@@ -243,12 +243,20 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Subscribe', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission', 'PutDataProtectionPolicy'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'PutRule', 'PutTargets', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms', 'PutMetricAlarm', 'SetAlarmState'])}) || (($.eventSource = "logs.amazonaws.com") && ${anyOf('eventName', ['DeleteMetricFilter', 'PutMetricFilter', 'DeleteLogGroup', 'DeleteSubscriptionFilter'])}) }`,
   },
   {
-    id: 'PackageMirrorChanges',
+    id: 'ImageCacheChanges',
     description:
-      "Blueprint: the package mirrors changed outside their stack's way: an image cache repository not created by ECR's template role, an image pushed into a cache, the caches' rules or templates or the registry policy changed, a package published or the mirrors' origin controls or policies changed (a deploy of the blueprint trips it too)",
+      "Blueprint: the image caches changed outside their stack's way: a cache repository not created by ECR's template role, one pushed into, deleted or given a policy; cache rules, creation templates or the registry policy (a deploy of the blueprint trips it too)",
     source: 'trail',
     pattern: (ctx) =>
-      `{ (($.eventSource = "ecr.amazonaws.com") && ((($.eventName = "CreateRepository") && ($.userIdentity.arn != "*:assumed-role/${ctx.imageCacheRole}/*")) || (($.eventName = "PutImage") && ($.requestParameters.repositoryName = "${ctx.namePrefix}/*")) || ${anyOf('eventName', ['DeletePullThroughCacheRule', 'UpdatePullThroughCacheRule', 'DeleteRepositoryCreationTemplate', 'UpdateRepositoryCreationTemplate', 'PutRegistryPolicy'])})) || (($.eventSource = "codeartifact.amazonaws.com") && ${anyOf('eventName', ['PublishPackageVersion', 'CopyPackageVersions', 'UpdatePackageGroupOriginConfiguration', 'DeletePackageGroup', 'PutDomainPermissionsPolicy', 'PutRepositoryPermissionsPolicy', 'AssociateExternalConnection'])}) }`,
+      `{ ($.eventSource = "ecr.amazonaws.com") && ((($.eventName = "CreateRepository") && ($.userIdentity.arn != "*:assumed-role/${ctx.imageCacheRole}/*")) || (${anyOf('eventName', ['PutImage', 'DeleteRepository', 'SetRepositoryPolicy'])} && ($.requestParameters.repositoryName = "${ctx.namePrefix}/*")) || ($.eventName = "*PullThroughCacheRule") || ($.eventName = "*RepositoryCreationTemplate") || ${anyOf('eventName', ['PutRegistryPolicy', 'DeleteRegistryPolicy'])}) }`,
+  },
+  {
+    id: 'PackageRepositoryChanges',
+    description:
+      "Blueprint: the CodeArtifact mirrors changed outside their stack's way: a package published or copied in; package groups, origin controls, repositories, upstreams, external connections or policies (a deploy of the blueprint trips it too)",
+    source: 'trail',
+    pattern: () =>
+      `{ ($.eventSource = "codeartifact.amazonaws.com") && ${anyOf('eventName', ['CreatePackageGroup', 'UpdatePackageGroup', 'DeletePackageGroup', 'UpdatePackageGroupOriginConfiguration', 'PublishPackageVersion', 'CopyPackageVersions', 'PutPackageOriginConfiguration', 'CreateRepository', 'UpdateRepository', 'AssociateExternalConnection', 'DisassociateExternalConnection', 'PutDomainPermissionsPolicy', 'PutRepositoryPermissionsPolicy'])} }`,
   },
   {
     id: 'FirewallAlerts',

@@ -32,8 +32,6 @@ export interface NetworkStackProps extends StackProps {
   /** AWS managed DNS Firewall domain lists to block. */
   readonly managedDomainListIds: readonly string[];
   readonly organizationId?: string;
-  /** The CodeArtifact assets bucket of the region, where the config names one (`packageMirrors.assetsBucket`). */
-  readonly codeArtifactAssetsBucket?: string;
   /**
    * Protect the firewall (deletion, subnets, policy) and the DNS Firewall association (mutation).
    * @default true
@@ -133,7 +131,7 @@ export class NetworkStack extends Stack {
       organizationId: props.organizationId,
       namePrefix: props.namePrefix,
       ...(segment.interfaceEndpoints.includes('codeartifact-repositories')
-        ? { codeArtifactAssetsBucket: props.codeArtifactAssetsBucket ?? this.codeArtifactAssetsBucket() }
+        ? { codeArtifactAssetsBucket: this.codeArtifactAssetsBucket() }
         : {}),
     });
   }
@@ -148,7 +146,7 @@ export class NetworkStack extends Stack {
       const bucket = CODEARTIFACT_ASSET_BUCKETS[this.region];
       if (!bucket)
         throw new Error(
-          `no CodeArtifact assets bucket known for ${this.region}; set packageMirrors.assetsBucket`,
+          `no CodeArtifact assets bucket known for ${this.region}; config validation refuses such a region`,
         );
       return bucket;
     }

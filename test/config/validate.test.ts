@@ -478,42 +478,32 @@ describe('rejections name the field, the value and what is expected', () => {
     );
   });
 
-  test('a region whose CodeArtifact assets bucket the blueprint does not list needs packageMirrors.assetsBucket, of that region', () => {
+  test('a segment with the CodeArtifact endpoints in a region whose assets bucket the blueprint does not list: refused, as its S3 endpoint would admit a bucket nobody reviewed', () => {
     const environment = {
       account: '123456789012',
       region: 'ca-central-1',
       availabilityZones: ['ca-central-1a', 'ca-central-1b'],
     };
-    const development = segment({ kind: 'development' });
-    const base = { environment, dnsFirewall: { managedDomainListIds: [] }, segments: [development] };
-    expect(problems(base)).toEqual([
+    const base = { environment, dnsFirewall: { managedDomainListIds: [] } };
+    expect(problems({ ...base, segments: [segment({ kind: 'development' })] })).toEqual([
       expect.stringMatching(
-        /^config\.packageMirrors\.assetsBucket: missing; required in ca-central-1, whose CodeArtifact assets bucket the blueprint does not list \(it lists us-east-1, .*\): set it to the name in s3BucketArn of aws codeartifact describe-domain in ca-central-1$/,
+        /^config\.segments\[0\]\.interfaceEndpoints: got \[.*"codeartifact-repositories".*\] \(default\); CodeArtifact's assets bucket in ca-central-1 is not in the blueprint's list \(lib\/mirrors\.ts, from the CodeArtifact user guide: us-east-1, .*\); expected a list without codeartifact-repositories, or the region's bucket added to the list \(a reviewed change: its S3 endpoint admits that bucket\)$/,
       ),
     ]);
-    const bucket = 'assets-111122223333-ca-central-1';
-    expect(validateConfig({ ...base, packageMirrors: { assetsBucket: bucket } }).packageMirrors).toEqual({
-      assetsBucket: bucket,
-    });
-    expect(problems({ ...base, packageMirrors: { assetsBucket: 'assets-111122223333-eu-west-1' } })).toEqual([
-      'config.packageMirrors.assetsBucket: got "assets-111122223333-eu-west-1"; expected the bucket of environment.region (ca-central-1), whose name ends with -ca-central-1',
-    ]);
-    expect(problems({ packageMirrors: { assetsBucket: 'my-bucket' } })).toEqual([
-      'config.packageMirrors.assetsBucket: got "my-bucket"; expected a CodeArtifact assets bucket name such as assets-438097961670-eu-west-1',
-      'config.packageMirrors.assetsBucket: got "my-bucket"; expected the bucket of environment.region (not set: set environment.region first), whose name ends with -REGION',
-    ]);
-    // In a region the blueprint lists, only AWS's bucket may be admitted: an account's of that name would be a way out.
-    expect(
-      problems({
+    // Without the repositories endpoint nothing downloads package files; a listed region is fine.
+    const withoutFiles = segment({ kind: 'development', interfaceEndpoints: ['codeartifact-api', 'sts'] });
+    expect(() => validateConfig({ ...base, segments: [withoutFiles] })).not.toThrow();
+    expect(() =>
+      validateConfig({
         ...base,
         environment: { ...environment, region: 'eu-west-1', availabilityZones: ['eu-west-1a', 'eu-west-1b'] },
-        packageMirrors: { assetsBucket: 'assets-111122223333-eu-west-1' },
+        segments: [segment({ kind: 'development' })],
       }),
-    ).toEqual([
-      'config.packageMirrors.assetsBucket: got "assets-111122223333-eu-west-1"; the blueprint knows the CodeArtifact assets bucket of eu-west-1 (assets-438097961670-eu-west-1); expected no assetsBucket',
+    ).not.toThrow();
+    // The config has no way to name a bucket of its own.
+    expect(problems({ packageMirrors: { assetsBucket: 'assets-111122223333-eu-west-1' } })).toEqual([
+      'config.packageMirrors: unknown field; check its spelling against docs/configuration-reference.md',
     ]);
-    // Without the CodeArtifact endpoints no segment downloads package files: nothing to name.
-    expect(() => validateConfig({ ...base, segments: [segment()] })).not.toThrow();
   });
 
   test('valid edge values are accepted', () => {

@@ -33,7 +33,11 @@ test('every filter pattern fits the 1,024 characters CloudWatch Logs allows', ()
 
 /** Per filter: an event it must match, and a benign one it must not. */
 const SAMPLES: Record<string, [unknown, unknown]> = {
-  PackageMirrorChanges: [
+  PackageRepositoryChanges: [
+    call('codeartifact.amazonaws.com', 'UpdatePackageGroupOriginConfiguration'),
+    call('codeartifact.amazonaws.com', 'DescribePackageGroup'),
+  ],
+  ImageCacheChanges: [
     // A notebook's own repository under a cache prefix: no creation template, no mirrors key.
     call('ecr.amazonaws.com', 'CreateRepository', {
       userIdentity: role('aiseg-development-sagemaker'),
@@ -189,24 +193,33 @@ describe.each(SECURITY_FILTERS.map((f) => [f.id, f] as const))('filter %s', (id,
   });
 });
 
-test('the package mirror filter: a push into a cache, a publish, a changed origin control; not a pull or another repository', () => {
-  const filter = SECURITY_FILTERS.find((f) => f.id === 'PackageMirrorChanges')!;
-  const matches = (event: object) => matchesPattern(filter.pattern(ctx), event);
+test('the mirror filters: a push into a cache, a publish, a new package group, a changed template; not a pull, a read or another repository', () => {
+  const [images, packages] = ['ImageCacheChanges', 'PackageRepositoryChanges'].map(
+    (id) => (event: object) => matchesPattern(SECURITY_FILTERS.find((f) => f.id === id)!.pattern(ctx), event),
+  );
+  const repository = (name: string) => ({ requestParameters: { repositoryName: name } });
+  expect(images(call('ecr.amazonaws.com', 'PutImage', repository('aiseg/quay/x')))).toBe(true);
+  expect(images(call('ecr.amazonaws.com', 'DeleteRepository', repository('aiseg/quay/x')))).toBe(true);
+  expect(images(call('ecr.amazonaws.com', 'PutImage', repository('team/app')))).toBe(false);
+  expect(images(call('ecr.amazonaws.com', 'BatchGetImage', repository('aiseg/quay/x')))).toBe(false);
+  expect(images(call('ecr.amazonaws.com', 'CreatePullThroughCacheRule'))).toBe(true);
+  expect(images(call('ecr.amazonaws.com', 'DeleteRepositoryCreationTemplate'))).toBe(true);
+  expect(images(call('ecr.amazonaws.com', 'DescribeRepositoryCreationTemplates'))).toBe(false);
+  expect(images(call('ecr.amazonaws.com', 'GetRegistryPolicy'))).toBe(false);
+  expect(packages(call('codeartifact.amazonaws.com', 'PublishPackageVersion'))).toBe(true);
+  // A more specific group allowing publishing would override the blocking one.
+  expect(packages(call('codeartifact.amazonaws.com', 'CreatePackageGroup'))).toBe(true);
+  expect(packages(call('codeartifact.amazonaws.com', 'UpdateRepository'))).toBe(true);
+  expect(packages(call('codeartifact.amazonaws.com', 'GetAuthorizationToken'))).toBe(false);
+  expect(packages(call('codeartifact.amazonaws.com', 'ListPackageGroups'))).toBe(false);
+});
+
+test('the image cache filter fits 1,024 characters with the longest name prefix', () => {
+  const long = 'a'.repeat(20);
+  const filter = SECURITY_FILTERS.find((f) => f.id === 'ImageCacheChanges')!;
   expect(
-    matches(call('ecr.amazonaws.com', 'PutImage', { requestParameters: { repositoryName: 'aiseg/quay/x' } })),
-  ).toBe(true);
-  expect(
-    matches(call('ecr.amazonaws.com', 'PutImage', { requestParameters: { repositoryName: 'team/app' } })),
-  ).toBe(false);
-  expect(
-    matches(
-      call('ecr.amazonaws.com', 'BatchGetImage', { requestParameters: { repositoryName: 'aiseg/quay/x' } }),
-    ),
-  ).toBe(false);
-  expect(matches(call('codeartifact.amazonaws.com', 'PublishPackageVersion'))).toBe(true);
-  expect(matches(call('codeartifact.amazonaws.com', 'UpdatePackageGroupOriginConfiguration'))).toBe(true);
-  expect(matches(call('codeartifact.amazonaws.com', 'GetAuthorizationToken'))).toBe(false);
-  expect(matches(call('ecr.amazonaws.com', 'DeleteRepositoryCreationTemplate'))).toBe(true);
+    filter.pattern({ ...ctx, namePrefix: long, imageCacheRole: `${long}-image-cache` }).length,
+  ).toBeLessThanOrEqual(1024);
 });
 
 describe('the SageMaker guardrail filter reads each call where it names its VPC', () => {

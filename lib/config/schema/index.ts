@@ -23,7 +23,6 @@ import {
   inferenceApiFields,
   resolveInferenceApi,
 } from './inference-api';
-import { assetsBucketOfRegion, mirrorsFields } from './mirrors';
 import { managedDomainListsWithAccount, networkFields, resolveDnsFirewall } from './network';
 import {
   datasetNamesOnce,
@@ -74,7 +73,6 @@ const baseSchema = z.strictObject({
   pseudonymization: pseudonymizationFields.pseudonymization,
   inferenceApi: inferenceApiFields.inferenceApi,
   segments: segmentsFields.segments,
-  packageMirrors: mirrorsFields.packageMirrors,
   acceptedRisks: reviewFields.acceptedRisks,
 });
 
@@ -100,7 +98,6 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
   callerNamesOnce,
-  assetsBucketOfRegion,
   acceptedRiskIdsOnce,
 ];
 
@@ -141,7 +138,6 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     keys: keysOf(inferenceApiFields),
     rules: [apiSegment, apiSegmentHasExecuteApi, burstAtLeastRate, callerNamesOnce],
   },
-  { title: 'Package mirrors', keys: keysOf(mirrorsFields), rules: [assetsBucketOfRegion] },
   { title: 'Review', keys: keysOf(reviewFields), rules: [acceptedRiskIdsOnce] },
 ];
 
@@ -171,4 +167,3 @@ export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
 export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];
 export type InferenceApiConfig = BlueprintConfig['inferenceApi'];
 export type AcceptedRisk = BlueprintConfig['acceptedRisks'][number];
-export type PackageMirrorsConfig = BlueprintConfig['packageMirrors'];

@@ -14,6 +14,7 @@ import {
 import { ZONE_CONTROLS } from '../../classification';
 import { DATA_ZONES, type DataZone } from '../../contract/classification';
 import { internetOpening } from '../../contract/metadata';
+import { CODEARTIFACT_ASSET_BUCKETS } from '../../mirrors';
 import { SEGMENT_KIND_PROFILES, SEGMENT_KINDS, type SegmentKind } from '../../segment-kinds';
 import type { RawEnvironment } from './environment';
 import { codeList, defaultText, ipv4Cidr, name } from './fields';
@@ -342,6 +343,23 @@ const personalDataWithoutInternet: ItemRule<SegmentsContext, RawSegment> = {
   },
 };
 
+const packageFilesBucketKnown: ItemRule<SegmentsContext, RawSegment> = {
+  requires:
+    'A segment with the `codeartifact-repositories` endpoint deploys to a region whose CodeArtifact assets bucket the blueprint lists (`lib/mirrors.ts`): its S3 endpoint admits that AWS-owned bucket, and only a reviewed change to the list may name another.',
+  check: (s, i, { environment: { region } }) => {
+    const endpoints = s.interfaceEndpoints ?? SEGMENT_KIND_PROFILES[s.kind].defaultInterfaceEndpoints;
+    if (region === undefined || CODEARTIFACT_ASSET_BUCKETS[region] !== undefined) return [];
+    if (!endpoints.includes('codeartifact-repositories')) return [];
+    return [
+      {
+        path: ['segments', i, 'interfaceEndpoints'],
+        value: endpoints,
+        message: `CodeArtifact's assets bucket in ${region} is not in the blueprint's list (lib/mirrors.ts, from the CodeArtifact user guide: ${Object.keys(CODEARTIFACT_ASSET_BUCKETS).join(', ')}); expected a list without codeartifact-repositories, or the region's bucket added to the list (a reviewed change: its S3 endpoint admits that bucket)`,
+      },
+    ];
+  },
+};
+
 const allowlistDomainsOnce: ItemRule<SegmentsContext, RawSegment> = {
   requires: "A segment's `egressAllowlist` names each domain once.",
   check: (s, i) =>
@@ -367,6 +385,7 @@ export const eachSegment: CrossFieldRule<SegmentsContext> = eachItem(
     subnetsFitVpc,
     offlineWithoutAllowlist,
     personalDataWithoutInternet,
+    packageFilesBucketKnown,
     allowlistDomainsOnce,
     endpointsOnce,
   ],

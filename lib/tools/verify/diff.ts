@@ -44,6 +44,19 @@ export interface PostureDiff {
 
 const NONE = new Set(['none', '-', undefined]);
 
+/**
+ * The acceptances that name an opening: by pattern (`*` any run of characters), but a segment's
+ * path to the internet only by name, as config validation requires: a pattern would accept every
+ * segment's, those to come included.
+ */
+export function acceptancesOf<R extends { readonly opening: string }>(
+  risks: readonly R[],
+  opening: string,
+): R[] {
+  const byName = /^path \S+ -> internet: /.test(opening);
+  return risks.filter((r) => (byName ? r.opening === opening : matches(r.opening, opening)));
+}
+
 export function diffPosture(
   before: { report: VerificationReport; assembly: Assembly },
   after: { report: VerificationReport; assembly: Assembly },
@@ -54,7 +67,7 @@ export function diffPosture(
   const today = after.report.provenance.generatedAt.slice(0, 10);
   const expired: PostureDiff['expired'] = [];
   const open = (opening: string, declaration: string | undefined) => {
-    const risks = declaration ? [] : declared.acceptedRisks.filter((r) => matches(r.opening, opening));
+    const risks = declaration ? [] : acceptancesOf(declared.acceptedRisks, opening);
     const live = risks.find((r) => r.expires >= today);
     const by =
       declaration ??

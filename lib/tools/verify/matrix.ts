@@ -1,3 +1,4 @@
+import { CODEARTIFACT_ASSET_BUCKETS } from '../../mirrors';
 import { evaluate, type Decision, type EngineRequest, type PolicyDocument } from './engine';
 import { appliesTo, mayAllowIn, strings } from './policy';
 
@@ -619,20 +620,18 @@ export async function endpointLetsOut(
     principalAccount: string,
     role: string,
     admitted: boolean,
-    action = 's3:PutObject',
-    principalOrg = organisation,
   ) => {
     const arn = `arn:${partition}:s3:::${bucket}`;
     return evaluate({
       principal: `arn:${partition}:iam::${principalAccount}:role/${role}`,
-      action,
+      action: 's3:PutObject',
       resource: `${arn}/object`,
       resourceAccount: otherAccount,
       identityPolicies: [ADMIN_POLICY],
       ...(admitted
         ? {
             resourcePolicy: {
-              Statement: [{ Effect: 'Allow', Principal: '*', Action: action, Resource: `${arn}/*` }],
+              Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${arn}/*` }],
             },
           }
         : {}),
@@ -640,7 +639,7 @@ export async function endpointLetsOut(
       context: {
         'aws:PrincipalArn': `arn:${partition}:iam::${principalAccount}:role/${role}`,
         'aws:PrincipalAccount': principalAccount,
-        'aws:PrincipalOrgID': principalOrg,
+        'aws:PrincipalOrgID': organisation,
         'aws:ResourceAccount': otherAccount,
         'aws:SourceVpce': endpoint.id,
         'aws:SourceVpc': endpoint.vpc,
@@ -662,22 +661,54 @@ export async function endpointLetsOut(
       }
     }
   }
-  // Reading, as an outsider that owns none of them, from every bucket the policy names.
+  // Reading, as an outsider, from every bucket the policy names: one it does not own, and, unless
+  // AWS owns the name (ECR's layers, CodeArtifact's package files), one it owns.
   for (const bucket of new Set(['bucket-of-another-account', ...named.filter((b) => !ownBuckets.has(b))])) {
-    for (const variant of variants) {
-      const decision = await ask(
-        bucket,
-        variant,
-        OUTSIDER_ACCOUNT,
-        'outsider',
-        true,
-        's3:GetObject',
-        OUTSIDER_ORGANISATION,
-      );
-      if (decision === 'Allowed' || decision.startsWith('error:')) return true;
+    const owners = awsOwnedBucket(bucket) ? [otherAccount] : [otherAccount, OUTSIDER_ACCOUNT];
+    for (const owner of owners) {
+      for (const variant of variants) {
+        const decision = await evaluate({
+          principal: `arn:${partition}:iam::${OUTSIDER_ACCOUNT}:role/outsider`,
+          action: 's3:GetObject',
+          resource: `arn:${partition}:s3:::${bucket}/object`,
+          resourceAccount: owner,
+          identityPolicies: [ADMIN_POLICY],
+          resourcePolicy: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: '*',
+                Action: 's3:GetObject',
+                Resource: `arn:${partition}:s3:::${bucket}/*`,
+              },
+            ],
+          },
+          ...(endpoint.policy ? { endpointPolicy: endpoint.policy } : {}),
+          context: {
+            'aws:PrincipalArn': `arn:${partition}:iam::${OUTSIDER_ACCOUNT}:role/outsider`,
+            'aws:PrincipalAccount': OUTSIDER_ACCOUNT,
+            'aws:PrincipalOrgID': OUTSIDER_ORGANISATION,
+            'aws:ResourceAccount': owner,
+            'aws:SourceVpce': endpoint.id,
+            'aws:SourceVpc': endpoint.vpc,
+            'aws:SecureTransport': 'true',
+            ...variant,
+          },
+        });
+        if (decision === 'Allowed' || decision.startsWith('error:')) return true;
+      }
     }
   }
   return false;
+}
+
+/** A bucket name only AWS can hold: ECR's image layers, CodeArtifact's package files (listed or mapped). */
+function awsOwnedBucket(name: string): boolean {
+  return (
+    /^prod-.+-starport-layer-bucket$/.test(name) ||
+    Object.values(CODEARTIFACT_ASSET_BUCKETS).includes(name) ||
+    /^\{map:[^}]+\}$/.test(name)
+  );
 }
 
 /** An account that is neither this one, the other one, nor any bucket's owner, in no organisation of ours. */

@@ -557,6 +557,11 @@ describe('the access matrix, on hand-written assemblies', () => {
       Condition: { StringEquals: { 'aws:ResourceAccount': '${aws:PrincipalAccount}' } },
     };
     expect(await ways([admitAccount, sparingLayers, owner])).toEqual([]);
+    // The same for a bucket anyone may own: the outsider reads its own, through the endpoint.
+    const inbox = 'arn:aws:s3:::partner-inbox/*';
+    expect(
+      await ways([admitAccount, { ...fenceAction, NotResource: inbox }, { ...owner, Resource: inbox }]),
+    ).toEqual([{ kind: 'endpoint', to: "another account's bucket, through S3 endpoint Lab/S3Endpoint" }]);
   });
 
   test('role chaining: a role that may assume a reader reaches what the reader reaches', async () => {

@@ -23,7 +23,7 @@ import {
   writeReport,
 } from '../../../lib/tools/verify/verify';
 import { EXAMPLE_DEVELOPMENT_ALLOWLIST } from '../../support/expected-controls';
-import { diffPosture, renderDiffMarkdown } from '../../../lib/tools/verify/diff';
+import { acceptancesOf, diffPosture, renderDiffMarkdown } from '../../../lib/tools/verify/diff';
 import { IPS_CATEGORIES } from '../../../lib/config/network-defaults';
 import { categoryRules } from '../../../lib/firewall/ips-rules';
 import { defaultAppDir, exampleAppDir } from '../../support/default-app';
@@ -1229,9 +1229,9 @@ describe('the posture diff between two assemblies', () => {
       });
     };
     for (const recorded of [true, false]) {
-      const live = await judged('2026-12-31T23:00:00.000Z', recorded);
-      expect(live.opened).not.toContain('path internet -> training: direct');
-      expect(live.covered).toContainEqual({
+      const current = await judged('2026-12-31T23:00:00.000Z', recorded);
+      expect(current.opened).not.toContain('path internet -> training: direct');
+      expect(current.covered).toContainEqual({
         opening: 'path internet -> training: direct',
         declaration:
           'acceptedRisks AR-7: a vendor appliance under test, reachable for the pilot only (approved by CISO, until 2026-12-31)',
@@ -1247,6 +1247,13 @@ describe('the posture diff between two assemblies', () => {
     );
     // What it does not name stays open: the broken invariants.
     expect(late.opened.some((o) => o.startsWith('invariant 2 breaks'))).toBe(true);
+    // A segment's way to the internet is accepted only by name: a pattern covers none.
+    const out = 'path training -> internet: direct';
+    const named = (opening: string) => acceptancesOf([{ ...risk, opening }], out).length;
+    expect([named('path * -> internet: *'), named('path training -> internet: *'), named(out)]).toEqual([
+      0, 0, 1,
+    ]);
+    expect(acceptancesOf([risk], 'path internet -> training: direct')).toEqual([risk]);
   });
 
   test('a zone readable from one more segment: the same letters, a gained access all the same', async () => {
