@@ -5,7 +5,7 @@ import { categoryRules, RULE_VARIABLES } from '../../lib/firewall/ips-rules';
 import { parseRules } from '../../lib/firewall/suricata';
 import { defaultAppDir, defaultTemplate } from '../support/default-app';
 import { synthBlueprint } from '../support/synth';
-import { ACCEPTED_RISK } from '../support/fixtures';
+import { allowlistedApp } from '../support/allowlisted-app';
 import { only, type Resource } from '../support/template';
 import { requirements } from '../../lib/tools/preflight/requirements';
 import { readAssembly } from '../../lib/tools/verify/assembly';
@@ -171,23 +171,7 @@ describe.each(DEFAULT_SEGMENTS.map((s) => [s.name, s.kind, s.vpcCidr] as const))
 );
 
 describe('configured IPS modes, threat groups and allowlists', () => {
-  const { blueprint } = synthBlueprint({
-    config: {
-      corporateCidrs: [],
-      segments: [
-        {
-          name: 'dev',
-          kind: 'development',
-          vpcCidr: '10.100.0.0/16',
-          egressAllowlist: ['pypi.org', '.example.org'],
-          ips: { crossSegment: 'alert', externalDns: 'off' },
-          managedThreatGroups: [],
-        },
-        { name: 'lonely', kind: 'training', vpcCidr: '10.101.0.0/16', azCount: 1 },
-      ],
-      acceptedRisks: [{ ...ACCEPTED_RISK, opening: 'path dev -> internet: via-firewall' }],
-    },
-  });
+  const { blueprint } = allowlistedApp();
   const dev = Template.fromStack(blueprint.networks.get('dev')!);
 
   test('a category in IDS mode alerts instead of dropping; a category switched off is not loaded', () => {

@@ -3,6 +3,7 @@ import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { defaultTemplate, readTemplateJson } from '../support/default-app';
 import { subnetRouting, type SubnetRouting } from '../support/routes';
 import { ACCEPTED_RISK, DEPLOYABLE } from '../support/fixtures';
+import { allowlistedApp } from '../support/allowlisted-app';
 import { synthBlueprint } from '../support/synth';
 
 /**
@@ -49,15 +50,9 @@ function egressProblems(routing: SubnetRouting[]): string[] {
 const defaultRoute = (subnet: SubnetRouting) => subnet.routes.filter((r) => r.destination === '0.0.0.0/0');
 
 describe('an allowlisted segment: workload -> firewall endpoint -> NAT -> internet gateway, per zone', () => {
-  // No default segment reaches the internet; an inference segment (it reads no personal data) may.
-  const { outdir } = synthBlueprint({
-    config: {
-      segments: [
-        { name: 'web', kind: 'inference', vpcCidr: '10.30.0.0/16', egressAllowlist: ['.example.org'] },
-      ],
-    },
-  });
-  const json = () => readTemplateJson('Network-web', outdir);
+  // No default segment reaches the internet; this development segment does, under an accepted risk.
+  const { outdir } = allowlistedApp();
+  const json = () => readTemplateJson('Network-dev', outdir);
   const routing = subnetRouting(Template.fromJSON(json()));
   const tier = (name: string) => routing.filter((s) => s.tier === name);
 
