@@ -6,7 +6,6 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone } from '../constructs/data-zone';
-import { IMAGE_CACHES, imageCachePrefix } from '../mirrors';
 import { roleArn } from '../names';
 import {
   AUDITOR_ROLE,
@@ -24,6 +23,7 @@ import {
   sagemakerArn,
   unscoped,
   type WorkloadPlacement,
+  imageCacheRepositories,
 } from './statements';
 
 /** What every human role is given: the blueprint's prefix and who may assume it. */
@@ -183,13 +183,7 @@ export class MlEngineerRole extends BlueprintRole {
           'ecr:CreateRepository',
           'ecr:GetDownloadUrlForLayer',
         ],
-        resources: IMAGE_CACHES.map((cache) =>
-          this.stack.formatArn({
-            service: 'ecr',
-            resource: 'repository',
-            resourceName: `${imageCachePrefix(props.namePrefix, cache)}/*`,
-          }),
-        ),
+        resources: imageCacheRepositories(this, props.namePrefix),
       }),
     );
     this.addToPrincipalPolicy(unscoped('EcrLogIn', ['ecr:GetAuthorizationToken']));

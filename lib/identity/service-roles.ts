@@ -5,7 +5,6 @@ import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone as ZoneName } from '../contract/classification';
 import type { DataZone } from '../constructs/data-zone';
-import { IMAGE_CACHES, imageCachePrefix } from '../mirrors';
 import type { SageMakerProfile, SegmentKind } from '../segment-kinds';
 import { INFERENCE_API_ROLE, INGESTION_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './actors';
 import { BlueprintRole } from './blueprint-role';
@@ -20,6 +19,7 @@ import {
   sagemakerArn,
   unscoped,
   readPackages,
+  imageCacheRepositories,
 } from './statements';
 
 const LAMBDA = 'lambda.amazonaws.com';
@@ -161,13 +161,7 @@ export class SageMakerExecutionRole extends BlueprintRole {
     );
     // The image caches' repositories, which the ML engineer fills (they read no personal data, and
     // a notebook's direct CreateRepository would make one without the creation template).
-    const cachedImages = IMAGE_CACHES.map((cache) =>
-      this.stack.formatArn({
-        service: 'ecr',
-        resource: 'repository',
-        resourceName: `${imageCachePrefix(props.namePrefix, cache)}/*`,
-      }),
-    );
+    const cachedImages = imageCacheRepositories(this, props.namePrefix);
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'PullTheOrganisationsImages',

@@ -2,7 +2,7 @@ import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
-import { PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
+import { IMAGE_CACHES, imageCachePrefix, PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import { roleArn } from '../names';
 import type * as ec2 from 'aws-cdk-lib/aws-ec2';
 
@@ -169,4 +169,15 @@ export function readPackages(scope: Construct, namePrefix: string): iam.PolicySt
       StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' },
     }),
   ];
+}
+
+/** The repositories of the image caches (each cache's prefix and what is under it). */
+export function imageCacheRepositories(scope: Construct, namePrefix: string): string[] {
+  return IMAGE_CACHES.map((cache) =>
+    Stack.of(scope).formatArn({
+      service: 'ecr',
+      resource: 'repository',
+      resourceName: `${imageCachePrefix(namePrefix, cache)}/*`,
+    }),
+  );
 }

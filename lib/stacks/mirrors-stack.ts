@@ -9,6 +9,7 @@ import { DATA_CLASSIFICATION_TAG } from '../contract/classification';
 import { BLUEPRINT_TAG } from '../contract/tags';
 import { IMAGE_CACHE_ROLE } from '../identity/actors';
 import { BlueprintRole } from '../identity/blueprint-role';
+import { imageCacheRepositories } from '../identity/statements';
 import { IMAGE_CACHES, imageCachePrefix, PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import { removalPolicyFor } from '../retention';
 
@@ -67,13 +68,7 @@ export class MirrorsStack extends Stack {
       });
     }
 
-    const cacheRepositories = IMAGE_CACHES.map((cache) =>
-      this.formatArn({
-        service: 'ecr',
-        resource: 'repository',
-        resourceName: `${imageCachePrefix(props.namePrefix, cache)}/*`,
-      }),
-    );
+    const cacheRepositories = imageCacheRepositories(this, props.namePrefix);
     this.imageCacheRole = new BlueprintRole(this, 'ImageCacheRole', {
       namePrefix: props.namePrefix,
       role: IMAGE_CACHE_ROLE,

@@ -614,24 +614,33 @@ export async function endpointLetsOut(
     if (chosenHere.length > 0)
       variants.push(Object.fromEntries(chosenHere.map(({ key, value }) => [key, value])));
   }
+  /** One request through the endpoint, as `principalAccount` of `principalOrg`, to a bucket of `owner`. */
   const ask = (
     bucket: string,
     variant: Variant,
-    principalAccount: string,
-    role: string,
-    admitted: boolean,
+    request: {
+      principalAccount: string;
+      role: string;
+      /** The bucket's policy admits the request (else only the caller's own rights count). */
+      admitted: boolean;
+      action?: string;
+      owner?: string;
+      principalOrg?: string;
+    },
   ) => {
+    const { principalAccount, role, admitted } = request;
+    const { action = 's3:PutObject', owner = otherAccount, principalOrg = organisation } = request;
     const arn = `arn:${partition}:s3:::${bucket}`;
     return evaluate({
       principal: `arn:${partition}:iam::${principalAccount}:role/${role}`,
-      action: 's3:PutObject',
+      action,
       resource: `${arn}/object`,
-      resourceAccount: otherAccount,
+      resourceAccount: owner,
       identityPolicies: [ADMIN_POLICY],
       ...(admitted
         ? {
             resourcePolicy: {
-              Statement: [{ Effect: 'Allow', Principal: '*', Action: 's3:PutObject', Resource: `${arn}/*` }],
+              Statement: [{ Effect: 'Allow', Principal: '*', Action: action, Resource: `${arn}/*` }],
             },
           }
         : {}),
@@ -639,8 +648,8 @@ export async function endpointLetsOut(
       context: {
         'aws:PrincipalArn': `arn:${partition}:iam::${principalAccount}:role/${role}`,
         'aws:PrincipalAccount': principalAccount,
-        'aws:PrincipalOrgID': organisation,
-        'aws:ResourceAccount': otherAccount,
+        'aws:PrincipalOrgID': principalOrg,
+        'aws:ResourceAccount': owner,
         'aws:SourceVpce': endpoint.id,
         'aws:SourceVpc': endpoint.vpc,
         'aws:SecureTransport': 'true',
@@ -656,7 +665,7 @@ export async function endpointLetsOut(
         [account, 'another-admin', true],
         [otherAccount, 'another-account-admin', false],
       ] as const) {
-        const decision = await ask(bucket, variant, who, role, admitted);
+        const decision = await ask(bucket, variant, { principalAccount: who, role, admitted });
         if (decision === 'Allowed' || decision.startsWith('error:')) return true;
       }
     }
@@ -667,33 +676,13 @@ export async function endpointLetsOut(
     const owners = awsOwnedBucket(bucket) ? [otherAccount] : [otherAccount, OUTSIDER_ACCOUNT];
     for (const owner of owners) {
       for (const variant of variants) {
-        const decision = await evaluate({
-          principal: `arn:${partition}:iam::${OUTSIDER_ACCOUNT}:role/outsider`,
+        const decision = await ask(bucket, variant, {
+          principalAccount: OUTSIDER_ACCOUNT,
+          role: 'outsider',
+          admitted: true,
           action: 's3:GetObject',
-          resource: `arn:${partition}:s3:::${bucket}/object`,
-          resourceAccount: owner,
-          identityPolicies: [ADMIN_POLICY],
-          resourcePolicy: {
-            Statement: [
-              {
-                Effect: 'Allow',
-                Principal: '*',
-                Action: 's3:GetObject',
-                Resource: `arn:${partition}:s3:::${bucket}/*`,
-              },
-            ],
-          },
-          ...(endpoint.policy ? { endpointPolicy: endpoint.policy } : {}),
-          context: {
-            'aws:PrincipalArn': `arn:${partition}:iam::${OUTSIDER_ACCOUNT}:role/outsider`,
-            'aws:PrincipalAccount': OUTSIDER_ACCOUNT,
-            'aws:PrincipalOrgID': OUTSIDER_ORGANISATION,
-            'aws:ResourceAccount': owner,
-            'aws:SourceVpce': endpoint.id,
-            'aws:SourceVpc': endpoint.vpc,
-            'aws:SecureTransport': 'true',
-            ...variant,
-          },
+          owner,
+          principalOrg: OUTSIDER_ORGANISATION,
         });
         if (decision === 'Allowed' || decision.startsWith('error:')) return true;
       }
