@@ -27,8 +27,7 @@ export default tseslint.config(
     files: [
       'bin/**/*.ts',
       'lib/config/load.ts',
-      'lib/functions/pseudonymize/handler.ts',
-      'lib/functions/inference-api/handler.ts',
+      'lib/functions/*/handler.ts',
       'scripts/**/*.ts',
       'test/**/*.ts',
     ],

@@ -6,8 +6,17 @@ import type { BlueprintConfig } from './config/schema';
 import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
-import { boundaryPolicyName, dataBucketName, pseudonymizationFunctionName, roleArn, roleName } from './names';
-import { DATA_ZONES } from './contract/classification';
+import {
+  airlockFunctionName,
+  airlockLogBucketName,
+  boundaryPolicyName,
+  dataBucketName,
+  pseudonymizationFunctionName,
+  roleArn,
+  roleName,
+} from './names';
+import { AIRLOCK_IMPORT_ZONE, DATA_ZONES } from './contract/classification';
+import { AirlockStack } from './stacks/airlock-stack';
 import { INFERENCE_API_ROLE, SAGEMAKER_ROLE } from './identity/actors';
 import { InferenceApiStack } from './stacks/inference-api-stack';
 import { MirrorsStack } from './stacks/mirrors-stack';
@@ -33,6 +42,8 @@ export interface Blueprint {
   readonly pipeline?: PipelineStack;
   /** The private inference API, when there is an inference segment. */
   readonly inferenceApi?: InferenceApiStack;
+  /** The airlock's scanning, workflow and desk, when the config has an airlock. */
+  readonly airlock?: AirlockStack;
 }
 
 /**
@@ -67,13 +78,18 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     audit: config.audit,
     namePrefix: prefix,
     detectiveServices: config.detectiveServices,
-    dataBucketNames: DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
+    dataBucketNames: [
+      ...DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
+      ...(config.airlock ? [dataBucketName(prefix, AIRLOCK_IMPORT_ZONE), airlockLogBucketName(prefix)] : []),
+    ],
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),
     functionNames: [
       ...(stageSegment !== undefined ? [stageFunction] : []),
       ...(apiBackend !== undefined ? [apiBackend] : []),
+      ...(config.airlock ? [airlockFunctionName(prefix, 'desk'), airlockFunctionName(prefix, 'worker')] : []),
     ],
+    airlockWorkflow: config.airlock !== undefined,
     ...(apiSegment !== undefined ? { inferenceApiName: apiName } : {}),
     sageMakerLogGroupNames: config.audit.sageMakerLogGroups ? sageMakerLogGroupNames(config) : [],
   });
@@ -133,6 +149,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     zones: data.zones,
     segmentKeys: data.segmentKeys,
     ...(data.pseudonymization ? { stage: data.pseudonymization } : {}),
+    ...(data.airlock ? { airlock: data.airlock } : {}),
     vpcs: new Map([...networks].map(([name, network]) => [name, network.segmentVpc])),
     audit: {
       bucket: audit.auditBucket,
@@ -212,6 +229,30 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           logRetentionYears: config.audit.logRetentionYears,
         });
 
+  const airlock =
+    config.airlock === undefined ||
+    data.airlock === undefined ||
+    identity.airlockRoles === undefined ||
+    audit.airlockWorkflowLogs === undefined
+      ? undefined
+      : new AirlockStack(app, 'Airlock', {
+          stackName: `${prefix}-airlock`,
+          description: "AI segmentation blueprint: the airlock's malware scanning, import workflow and desk",
+          env,
+          namePrefix: prefix,
+          airlock: config.airlock,
+          state: data.airlock,
+          raw: data.zones.raw,
+          models: data.zones.models,
+          roles: identity.airlockRoles,
+          logs: {
+            desk: audit.functionLogs(airlockFunctionName(prefix, 'desk')),
+            worker: audit.functionLogs(airlockFunctionName(prefix, 'worker')),
+            workflow: audit.airlockWorkflowLogs,
+          },
+          alertTopic: audit.alerts.topic,
+        });
+
   Tags.of(app).add(BLUEPRINT_TAG, prefix);
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
@@ -237,6 +278,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     workloads,
     ...(pipeline ? { pipeline } : {}),
     ...(inferenceApi ? { inferenceApi } : {}),
+    ...(airlock ? { airlock } : {}),
   };
 }
 

@@ -15,11 +15,12 @@ export function classify(scope: IConstruct, classification: DataClassification):
 }
 
 /** The roles of the blueprint that touch zones by name (not per segment). */
-export type NamedZoneActor = 'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass';
+export type NamedZoneActor = 'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass' | 'airlock';
 
 /**
  * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,
- * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, and the SageMaker
+ * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, `airlock` (its worker,
+ * which copies approved imports, when the config has an airlock), and the SageMaker
  * execution role of each segment kind (the kind's name: `development`, `training`, `inference`).
  */
 export type ZoneActor = NamedZoneActor | SegmentKind;
@@ -54,6 +55,7 @@ interface ZoneDeclaration {
   readonly readers: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[];
   readonly writers: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[];
   readonly offNetwork: readonly NamedZoneActor[];
+  readonly prefixWriters?: readonly { readonly actor: NamedZoneActor; readonly prefix: string }[];
 }
 
 /** The named roles of each zone; the segment kinds' part comes from their profiles. */
@@ -62,9 +64,10 @@ const ZONE_DECLARATIONS: Readonly<Record<DataZone, ZoneDeclaration>> = {
     classification: 'phi',
     description: 'Raw patient data as it lands; read only by the pseudonymization stage',
     readers: ['pseudonymization', 'break-glass'],
-    writers: ['ingestion'],
-    // The stage reads through its pipeline segment's endpoint; uploads come from outside.
-    offNetwork: ['ingestion', 'break-glass'],
+    writers: ['ingestion', 'airlock'],
+    // The stage reads through its pipeline segment's endpoint; uploads come from outside, and the
+    // airlock copies approved datasets in from its import zone.
+    offNetwork: ['ingestion', 'airlock', 'break-glass'],
   },
   curated: {
     classification: 'pii',
@@ -78,7 +81,9 @@ const ZONE_DECLARATIONS: Readonly<Record<DataZone, ZoneDeclaration>> = {
     description: 'Model artifacts that training writes and inference serves',
     readers: [SEGMENT_ROLES, 'break-glass'],
     writers: [SEGMENT_ROLES],
-    offNetwork: ['break-glass'],
+    // Approved imports land under imported/, never in place of what training wrote.
+    prefixWriters: [{ actor: 'airlock', prefix: 'imported/' }],
+    offNetwork: ['airlock', 'break-glass'],
   },
   quarantine: {
     classification: 'phi',
@@ -99,9 +104,12 @@ function zoneControls(zone: DataZone): ZoneControls {
     actors: readonly (NamedZoneActor | typeof SEGMENT_ROLES)[],
     touches: (p: SageMakerProfile) => boolean,
   ): ZoneActor[] => actors.flatMap((a) => (a === SEGMENT_ROLES ? kinds(touches) : [a]));
-  const prefixWriters = sageMakerKinds().flatMap(([actor, profile]) =>
-    profile.writes.flatMap((w) => (w.zone === zone && w.prefix ? [{ actor, prefix: w.prefix }] : [])),
-  );
+  const prefixWriters: { actor: ZoneActor; prefix: string }[] = [
+    ...sageMakerKinds().flatMap(([actor, profile]) =>
+      profile.writes.flatMap((w) => (w.zone === zone && w.prefix ? [{ actor, prefix: w.prefix }] : [])),
+    ),
+    ...(declared.prefixWriters ?? []),
+  ];
   return {
     classification: declared.classification,
     description: declared.description,

@@ -1,6 +1,6 @@
 import { Aws, Stack } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
-import type { DataZone } from './contract/classification';
+import type { AirlockZone, DataZone } from './contract/classification';
 
 /**
  * Names the blueprint fixes in advance, so that a policy in one stack can name a role or a bucket
@@ -19,7 +19,7 @@ export function roleArn(scope: IConstruct, name: string): string {
 }
 
 /** A data zone's bucket: unique per account and region, at most 63 characters. */
-export function dataBucketName(prefix: string, zone: DataZone): string {
+export function dataBucketName(prefix: string, zone: DataZone | AirlockZone): string {
   return `${prefix}-${zone}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }
 
@@ -36,4 +36,24 @@ export function pseudonymizationFunctionName(prefix: string): string {
 /** The EventBridge rule that sends the raw zone's new objects to the stage. */
 export function pseudonymizationRuleName(prefix: string): string {
   return `${prefix}-pseudonymize-raw-objects`;
+}
+
+/** The airlock's Object-Lock log of requests and decisions (at most 60 characters). */
+export function airlockLogBucketName(prefix: string): string {
+  return `${prefix}-airlock-log-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+}
+
+/** The airlock's functions: the desk people call, the worker the workflow calls. */
+export function airlockFunctionName(prefix: string, part: 'desk' | 'worker'): string {
+  return `${prefix}-airlock-${part}`;
+}
+
+/** The airlock's import workflow (a Step Functions state machine). */
+export function airlockWorkflowName(prefix: string): string {
+  return `${prefix}-airlock-import`;
+}
+
+/** The EventBridge rule that starts the import workflow for each scan result of the import zone. */
+export function airlockScanRuleName(prefix: string): string {
+  return `${prefix}-airlock-scan-results`;
 }

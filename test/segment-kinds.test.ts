@@ -18,7 +18,11 @@ describe('segment kinds', () => {
       Object.fromEntries(
         Object.entries(ZONE_CONTROLS).map(([zone, c]) => [
           zone,
-          { read: kindActors(c.readers), write: kindActors(c.writers), prefix: c.prefixWriters ?? [] },
+          {
+            read: kindActors(c.readers),
+            write: kindActors(c.writers),
+            prefix: (c.prefixWriters ?? []).filter((w) => kindActors([w.actor]).length > 0),
+          },
         ]),
       ),
     ).toEqual({

@@ -2,7 +2,7 @@ import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import type { DataClassification, DataZone as ZoneName } from '../contract/classification';
+import type { AirlockZone, DataClassification, DataZone as LifecycleZone } from '../contract/classification';
 import type { BlueprintRole } from '../identity/blueprint-role';
 import { DATA_ZONE_TAG } from '../contract/tags';
 import { roleArn } from '../names';
@@ -39,6 +39,9 @@ export const DATA_ACTIONS = [
   's3:ListBucket',
   's3:ListBucketVersions',
 ];
+
+/** A data zone of the lifecycle, or the airlock's import zone. */
+type ZoneName = LifecycleZone | AirlockZone;
 
 /** The roles a zone admits, by ARN, as its controls and the configuration resolve them. */
 export interface ZoneRoles {
@@ -159,7 +162,10 @@ export class DataZone extends SecureBucket {
     access: (typeof ZONE_ACCESS)['read' | 'write'],
     objects: string,
   ): void {
-    const zone = this.zone[0].toUpperCase() + this.zone.slice(1);
+    const zone = this.zone
+      .split('-')
+      .map((part) => part[0].toUpperCase() + part.slice(1))
+      .join('');
     role.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: `${verb}${zone}Zone`,

@@ -24,8 +24,12 @@ export interface SegmentFunctionProps extends Omit<
   readonly source: string;
   /** Values compiled into the bundle (esbuild `define`). */
   readonly define?: Record<string, string>;
-  /** The segment whose workload subnets and security group the function runs in. */
-  readonly segment: { readonly name: string; readonly vpc: SegmentVpc };
+  /**
+   * The segment whose workload subnets and security group the function runs in; or, for a
+   * function that serves people outside every segment and touches no zone through a segment's
+   * endpoint, why it runs in none.
+   */
+  readonly segment: { readonly name: string; readonly vpc: SegmentVpc } | { readonly none: string };
   /** Its role, from the identity stack: imported, so nothing here adds grants to it. */
   readonly role: iam.IRole;
   /** Its log group, from the audit stack: encrypted and retained. */
@@ -34,7 +38,8 @@ export interface SegmentFunctionProps extends Omit<
 
 /**
  * A function of the blueprint: bundled from lib/<source>/handler.ts with esbuild, Node.js 24 on
- * ARM, in a segment's workload subnets and security group (no path but the segment's), as a role
+ * ARM, in a segment's workload subnets and security group (no path but the segment's), or in none
+ * where it says why (the airlock's, which serve people outside every segment), as a role
  * of the identity stack whose one policy lives there, logging JSON to a log group of the audit
  * stack.
  */
@@ -45,6 +50,14 @@ export class SegmentFunction extends Construct {
     super(scope, id);
     const { source, define, segment, role, ...rest } = props;
     const bundle = functionBundle(source, define);
+    const placement =
+      'vpc' in segment
+        ? {
+            vpc: segment.vpc.vpc,
+            vpcSubnets: { subnets: segment.vpc.workloadSubnets },
+            securityGroups: [segment.vpc.workloadSecurityGroup],
+          }
+        : {};
     this.function = new lambda.Function(this, 'Function', {
       ...rest,
       code: lambda.Code.fromAsset(bundle.directory, {
@@ -55,13 +68,23 @@ export class SegmentFunction extends Construct {
       runtime: lambda.Runtime.NODEJS_24_X,
       architecture: lambda.Architecture.ARM_64,
       role: iam.Role.fromRoleArn(this, 'Role', role.roleArn, { mutable: false }),
-      vpc: segment.vpc.vpc,
-      vpcSubnets: { subnets: segment.vpc.workloadSubnets },
-      securityGroups: [segment.vpc.workloadSecurityGroup],
+      ...placement,
       loggingFormat: lambda.LoggingFormat.JSON,
       applicationLogLevelV2: props.applicationLogLevelV2 ?? lambda.ApplicationLogLevel.INFO,
       systemLogLevelV2: props.systemLogLevelV2 ?? lambda.SystemLogLevel.WARN,
     });
+    if (!('vpc' in segment)) {
+      acknowledge(
+        this.function,
+        { pack: 'cdk-validator-cfnguard', rule: 'lambda_inside_vpc_check', reason: segment.none },
+        ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+          pack,
+          rule: 'LambdaInsideVPC',
+          reason: segment.none,
+        })),
+      );
+      return;
+    }
     acknowledge(this.function, {
       pack: 'cdk-validator-cfnguard',
       rule: 'lambda_inside_vpc_check',

@@ -14,6 +14,13 @@ export type DataClassification = (typeof DATA_CLASSIFICATIONS)[number];
 export const DATA_ZONES = ['raw', 'curated', 'models', 'quarantine'] as const;
 export type DataZone = (typeof DATA_ZONES)[number];
 
+/**
+ * The airlock's zone, present when the config has an airlock: uploads from outside wait there
+ * for their scan and review. Only importers write it; nothing in it was held inside.
+ */
+export const AIRLOCK_IMPORT_ZONE = 'airlock-import';
+export type AirlockZone = typeof AIRLOCK_IMPORT_ZONE;
+
 /** The values of the role-type tag: roles people assume (with MFA), and roles services assume. */
 export const ROLE_TYPES = { human: 'human', service: 'service' } as const;
 export type RoleType = (typeof ROLE_TYPES)[keyof typeof ROLE_TYPES];

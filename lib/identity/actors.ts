@@ -19,6 +19,14 @@ export const INGESTION_ROLE = 'ingestion';
 export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
 /** Reads the stage's dead letters and re-sends their events; sees raw object keys, so a raw-zone actor. */
 export const PIPELINE_OPERATOR_ROLE = 'pipeline-operator';
+/** The airlock's roles: the people who import and review, its functions, its workflow, its scanner. */
+export const AIRLOCK_IMPORTER_ROLE = 'airlock-importer';
+export const AIRLOCK_REVIEWER_ROLE = 'airlock-reviewer';
+export const AIRLOCK_DESK_ROLE = 'airlock-desk';
+export const AIRLOCK_WORKER_ROLE = 'airlock-worker';
+export const AIRLOCK_WORKFLOW_ROLE = 'airlock-workflow';
+export const AIRLOCK_SCANNER_ROLE = 'airlock-scanner';
+export const AIRLOCK_EVENTS_ROLE = 'airlock-events';
 /** Assumed by ECR to create the image caches' repositories with the mirrors' key and tags. */
 export const IMAGE_CACHE_ROLE = 'image-cache';
 
@@ -34,5 +42,6 @@ export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor): strin
       .map((s) => roleName(prefix, SAGEMAKER_ROLE, s.name));
   }
   if (actor === 'break-glass') return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
+  if (actor === 'airlock') return config.airlock ? [roleName(prefix, AIRLOCK_WORKER_ROLE)] : [];
   return [roleName(prefix, actor)];
 }

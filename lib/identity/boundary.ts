@@ -1,6 +1,9 @@
 import { CfnResource, Stack, type IAspect } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { packageDomainName } from '../mirrors';
+import { MALWARE_SCAN_RULE } from '../airlock';
+import { AIRLOCK_IMPORT_ZONE } from '../contract/classification';
+import { dataBucketName } from '../names';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 
@@ -129,6 +132,49 @@ export const BOUNDARY_ACTIONS = [
 ] as const;
 
 /**
+ * Actions the boundary allows only when the config has an airlock: its desk's URL (people), its
+ * requests (desk, workflow), resuming and starting the workflow, tagging what it holds and copies,
+ * copies in parts, the workflow's log delivery and traces.
+ */
+export const AIRLOCK_BOUNDARY_ACTIONS = [
+  'lambda:InvokeFunctionUrl',
+  'dynamodb:GetItem',
+  'dynamodb:PutItem',
+  'dynamodb:Scan',
+  'dynamodb:UpdateItem',
+  'states:SendTaskSuccess',
+  'states:StartExecution',
+  's3:GetObjectVersionTagging',
+  's3:PutObjectVersionTagging',
+  's3:AbortMultipartUpload',
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+] as const;
+
+/**
+ * Actions the boundary allows only where GuardDuty Malware Protection for S3 needs them: its
+ * managed EventBridge rule, and the airlock's import zone's event notifications.
+ */
+export const SCANNER_BOUNDARY_ACTIONS = {
+  rule: [
+    'events:DeleteRule',
+    'events:DescribeRule',
+    'events:ListTargetsByRule',
+    'events:PutRule',
+    'events:PutTargets',
+    'events:RemoveTargets',
+  ],
+  bucket: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+} as const;
+
+/**
  * Actions the boundary allows only on the blueprint's own package mirrors: creating and filling
  * repositories under the image caches' prefix (the creation template's role tags them), reading
  * the CodeArtifact domain's repositories, and CodeArtifact's bearer token.
@@ -152,6 +198,8 @@ export interface PermissionBoundaryProps {
   readonly managedPolicyName: string;
   /** The blueprint's name prefix: the image caches' repositories and the mirrors' domain carry it. */
   readonly namePrefix: string;
+  /** Whether the config has an airlock, whose roles need actions no other role does. @default false */
+  readonly airlock?: boolean;
 }
 
 /** The managed policy every role of the blueprint has as its permission boundary. */
@@ -197,6 +245,29 @@ export class PermissionBoundary extends Construct {
           resources: ['*'],
           conditions: { StringEquals: { 'sts:AWSServiceName': 'codeartifact.amazonaws.com' } },
         }),
+        ...(props.airlock
+          ? [
+              new iam.PolicyStatement({
+                sid: 'CeilingOfTheAirlock',
+                actions: [...AIRLOCK_BOUNDARY_ACTIONS],
+                resources: ['*'],
+              }),
+              new iam.PolicyStatement({
+                sid: 'CeilingOfTheMalwareScannersRule',
+                actions: [...SCANNER_BOUNDARY_ACTIONS.rule],
+                resources: [
+                  stack.formatArn({ service: 'events', resource: 'rule', resourceName: MALWARE_SCAN_RULE }),
+                ],
+              }),
+              new iam.PolicyStatement({
+                sid: 'CeilingOfTheMalwareScannersBucket',
+                actions: [...SCANNER_BOUNDARY_ACTIONS.bucket],
+                resources: [
+                  `arn:${stack.partition}:s3:::${dataBucketName(props.namePrefix, AIRLOCK_IMPORT_ZONE)}`,
+                ],
+              }),
+            ]
+          : []),
       ],
     });
     acknowledgeWildcardResources(this.policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>

@@ -63,6 +63,8 @@ export interface AuditStackProps extends StackProps {
    * @default - none
    */
   readonly sageMakerLogGroupNames?: readonly string[];
+  /** Keep the log group of the airlock's workflow. @default false */
+  readonly airlockWorkflow?: boolean;
 }
 
 /** The log groups of the inference API. */
@@ -93,6 +95,8 @@ export class AuditStack extends Stack {
   readonly sageMakerLogGroups: logs.ILogGroup[] = [];
   /** Present when the blueprint has an inference API. */
   readonly apiLogs?: ApiLogGroups;
+  /** The airlock workflow's execution log, when the config has an airlock. */
+  readonly airlockWorkflowLogs?: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -102,6 +106,7 @@ export class AuditStack extends Stack {
     this.boundary = new PermissionBoundary(this, 'PermissionBoundary', {
       managedPolicyName: props.boundaryPolicyName,
       namePrefix: props.namePrefix,
+      airlock: props.airlockWorkflow,
     });
 
     this.auditKey = new ProtectedKey(this, 'AuditKey', {
@@ -243,6 +248,8 @@ export class AuditStack extends Stack {
         waf: group('WafLogs', `aws-waf-logs-${props.inferenceApiName}`),
       };
     }
+    // Execution events name the imports and who decided on them.
+    if (props.airlockWorkflow) this.airlockWorkflowLogs = group('AirlockWorkflowLogs', undefined, 'phi');
     this.admitVendedLogDelivery();
     for (const name of props.functionNames ?? []) {
       // Named by CloudFormation: the function's LoggingConfig points here, and a retried first deploy
@@ -305,6 +312,7 @@ export class AuditStack extends Stack {
       ...this.functionLogGroups.values(),
       ...this.sageMakerLogGroups,
       ...(this.apiLogs ? [this.apiLogs.access, this.apiLogs.waf] : []),
+      ...(this.airlockWorkflowLogs ? [this.airlockWorkflowLogs] : []),
     ];
   }
 
@@ -336,6 +344,7 @@ export class AuditStack extends Stack {
     const groups = [
       ...[...this.networkLogGroups.values()].flatMap((g) => [g.firewallAlerts, g.dnsQueries]),
       ...(this.apiLogs ? [this.apiLogs.waf] : []),
+      ...(this.airlockWorkflowLogs ? [this.airlockWorkflowLogs] : []),
     ];
     new logs.ResourcePolicy(this, 'NetworkLogDelivery', {
       policyStatements: [

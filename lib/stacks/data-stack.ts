@@ -1,22 +1,45 @@
 import { CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ZONE_CONTROLS, type ZoneActor } from '../classification';
-import { DATA_ZONES, type DataClassification, type DataZone } from '../contract/classification';
+import {
+  AIRLOCK_IMPORT_ZONE,
+  DATA_ZONES,
+  type DataClassification,
+  type DataZone,
+} from '../contract/classification';
 import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
-import { DataZone as DataZoneConstruct } from '../constructs/data-zone';
+import { DATA_ACTIONS, DataZone as DataZoneConstruct, zonePolicy } from '../constructs/data-zone';
+import { SecureBucket } from '../constructs/secure-bucket';
 import {
   actorRoleNames,
+  AIRLOCK_DESK_ROLE,
+  AIRLOCK_IMPORTER_ROLE,
+  AIRLOCK_REVIEWER_ROLE,
+  AIRLOCK_SCANNER_ROLE,
+  AIRLOCK_WORKER_ROLE,
+  AIRLOCK_WORKFLOW_ROLE,
+  AUDITOR_ROLE,
+  BREAK_GLASS_ROLE,
   ML_ENGINEER_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
 } from '../identity/actors';
 import { SEGMENT_KIND_PROFILES } from '../segment-kinds';
-import { dataBucketName, pseudonymizationRuleName, roleArn, roleName } from '../names';
+import {
+  airlockLogBucketName,
+  airlockScanRuleName,
+  dataBucketName,
+  pseudonymizationRuleName,
+  roleArn,
+  roleName,
+} from '../names';
+import { IMPORTER_PREFIX, MALWARE_SCAN_VALIDATION_KEY, STATE_TAG } from '../airlock';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
 
@@ -38,6 +61,21 @@ export interface PseudonymizationState {
   /** The HMAC key whose MACs are the tokens; it never leaves KMS. */
   readonly hmacKey: ProtectedKey;
   /** Events the stage failed on after its retries; the raw objects they name stay in the raw zone. */
+  readonly deadLetters: sqs.Queue;
+  readonly deadLetterKey: ProtectedKey;
+}
+
+/** The airlock's state: its import zone, its requests, its Object-Lock log, and their key. */
+export interface AirlockState {
+  /** Encrypts the import zone, the requests and the log. */
+  readonly key: ProtectedKey;
+  /** Uploads from outside, held until scanned, reviewed and copied. */
+  readonly importZone: DataZoneConstruct;
+  /** Requests waiting for or past a decision, with the workflow's task token while it waits. */
+  readonly requests: dynamodb.Table;
+  /** Every hold, decision and copy, one object each, under Object Lock. */
+  readonly log: s3.Bucket;
+  /** Scan results the workflow could not be started for: their objects stay held, and are named here. */
   readonly deadLetters: sqs.Queue;
   readonly deadLetterKey: ProtectedKey;
 }
@@ -64,6 +102,8 @@ export class DataStack extends Stack {
   readonly zones: Readonly<Record<DataZone, DataZoneConstruct>>;
   /** Present when the config has a pipeline segment for the stage to run in. */
   readonly pseudonymization?: PseudonymizationState;
+  /** Present when the config has an airlock. */
+  readonly airlock?: AirlockState;
 
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -141,6 +181,224 @@ export class DataStack extends Stack {
     if (config.pseudonymization.segment !== undefined) {
       this.pseudonymization = this.pseudonymizationState(config.namePrefix);
     }
+    if (config.airlock) this.airlock = this.airlockState(config, props.accessLogBucket);
+  }
+
+  /**
+   * The airlock's import zone (a data zone no segment reaches: importers upload into it from
+   * outside, each under their session's id), its requests table and its Object-Lock log, under
+   * one key that each of its roles uses through the one service it needs.
+   */
+  private airlockState(config: BlueprintConfig, accessLogBucket: s3.IBucket): AirlockState {
+    const prefix = config.namePrefix;
+    const arn = (role: string) => roleArn(this, roleName(prefix, role));
+    const [importer, reviewer, worker, scanner, desk, workflow, auditor] = [
+      AIRLOCK_IMPORTER_ROLE,
+      AIRLOCK_REVIEWER_ROLE,
+      AIRLOCK_WORKER_ROLE,
+      AIRLOCK_SCANNER_ROLE,
+      AIRLOCK_DESK_ROLE,
+      AIRLOCK_WORKFLOW_ROLE,
+      AUDITOR_ROLE,
+    ].map(arn);
+    const breakGlass = config.identities.breakGlass.enabled ? [arn(BREAK_GLASS_ROLE)] : [];
+    const key = new ProtectedKey(this, 'AirlockKey', {
+      description: "Encrypts the airlock's import zone, its requests and its decision log",
+      classification: 'phi',
+    });
+    const retention = config.dataRetention.phi;
+    const importZone = new DataZoneConstruct(this, `Zone-${AIRLOCK_IMPORT_ZONE}`, {
+      zone: AIRLOCK_IMPORT_ZONE,
+      bucketName: dataBucketName(prefix, AIRLOCK_IMPORT_ZONE),
+      classification: 'phi',
+      key,
+      roles: {
+        // The reviewer reads what waits; the worker reads to inspect and copy; GuardDuty's role scans.
+        readers: [reviewer, worker, scanner, ...breakGlass],
+        writers: [],
+        prefixWriters: [
+          // Each importer session under its own id: the key names who uploaded.
+          { roles: [importer], prefix: IMPORTER_PREFIX },
+          { roles: [scanner], prefix: MALWARE_SCAN_VALIDATION_KEY },
+        ],
+        // No segment reaches it: uploads come from outside, and every reader is off-network.
+        offNetwork: [importer, reviewer, worker, scanner, ...breakGlass],
+      },
+      endpoints: [],
+      organizationId: config.organizationId,
+      serverAccessLogs: { bucket: accessLogBucket, prefix: `data-${AIRLOCK_IMPORT_ZONE}/` },
+      objectLock: retention.objectLock,
+      lifecycle: {
+        archiveAfterDays: retention.archiveAfterDays,
+        noncurrentVersionDays: retention.noncurrentVersionDays,
+      },
+    });
+    // No segment reaches it: the airlock's people and worker do not either, through any VPC
+    // endpoint (GuardDuty's scanner, whose path is GuardDuty's, is not bound).
+    importZone.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyTheAirlockThroughAnyVpcEndpoint',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: DATA_ACTIONS,
+        resources: [importZone.bucket.bucketArn, importZone.bucket.arnForObjects('*')],
+        conditions: {
+          Null: { 'aws:SourceVpce': 'false' },
+          ArnEquals: { 'aws:PrincipalArn': [importer, reviewer, worker] },
+        },
+      }),
+    );
+    // What GuardDuty found malware in is read by no one but its scanner and break-glass.
+    importZone.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReadingWhatMalwareWasFoundIn',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [importZone.bucket.arnForObjects('*')],
+        conditions: {
+          StringEquals: { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND' },
+          ArnNotEquals: { 'aws:PrincipalArn': [scanner, ...breakGlass] },
+        },
+      }),
+    );
+    // What was copied into its target zone goes after a while; what is held (quarantined,
+    // rejected, expired) stays until someone with the right decides.
+    importZone.bucket.addLifecycleRule({
+      id: 'CopiedImports',
+      tagFilters: { [STATE_TAG]: 'copied' },
+      expiration: Duration.days(config.airlock!.keepCopiedDays),
+    });
+
+    const requests = new dynamodb.Table(this, 'AirlockRequests', {
+      partitionKey: { name: 'requestId', type: dynamodb.AttributeType.STRING },
+      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+      encryption: dynamodb.TableEncryption.CUSTOMER_MANAGED,
+      encryptionKey: key.key,
+      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+      deletionProtection: true,
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    classify(requests, 'phi');
+    acknowledge(
+      requests,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'DynamoDBInBackupPlan',
+        reason:
+          "The table holds the airlock's requests while they are open: point-in-time recovery keeps 35 days of it, and every outcome is written to the Object-Lock decision log, which is the record; an organisation's AWS Backup plan may add the table by its tags.",
+      })),
+    );
+    new CfnOutput(this, 'AirlockRequestsTable', {
+      description: "The airlock's requests table (the desk and the workflow read and write it)",
+      value: requests.tableName,
+    });
+
+    const logBucket = new SecureBucket(this, 'AirlockLog', {
+      bucketName: airlockLogBucketName(prefix),
+      encryptionKey: key.key,
+      classification: 'phi',
+      serverAccessLogs: { bucket: accessLogBucket, prefix: 'airlock-log/' },
+      objectLock: { mode: config.audit.objectLockMode, years: config.audit.logRetentionYears },
+    }).bucket;
+    for (const statement of zonePolicy(logBucket, key.key.keyArn, {
+      readers: [auditor, ...breakGlass],
+      writers: [worker],
+      prefixWriters: [],
+      offNetwork: [worker, auditor, ...breakGlass],
+      endpoints: [],
+      account: this.account,
+      organizationId: config.organizationId,
+    })) {
+      logBucket.addToResourcePolicy(statement);
+    }
+
+    // Each role uses the key through the one service it needs; no other principal uses it at all.
+    const s3Users = [importer, reviewer, worker, scanner, auditor, ...breakGlass];
+    const tableUsers = [desk, workflow];
+    const use = (sid: string, roles: string[], actions: string[], service: string) =>
+      key.key.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid,
+          principals: [new iam.AccountRootPrincipal()],
+          actions,
+          resources: ['*'],
+          conditions: {
+            ArnEquals: { 'aws:PrincipalArn': roles },
+            StringEquals: { 'kms:ViaService': `${service}.${this.region}.amazonaws.com` },
+          },
+        }),
+      );
+    use('AirlockRolesUseTheKeyThroughS3', s3Users, KEY_USE_ACTIONS, 's3');
+    use(
+      'TheDeskAndWorkflowUseTheKeyThroughDynamoDb',
+      tableUsers,
+      [...KEY_USE_ACTIONS, 'kms:CreateGrant'],
+      'dynamodb',
+    );
+    key.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'NoOtherPrincipalUsesTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: DATA_KEY_OPERATIONS,
+        resources: ['*'],
+        conditions: {
+          ArnNotEquals: { 'aws:PrincipalArn': [...s3Users, ...tableUsers] },
+          BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+        },
+      }),
+    );
+    // A scan result EventBridge could not start the workflow for: kept, and alarmed on. Under a
+    // key of its own, which EventBridge may use: the zone's key admits no service.
+    const deadLetterKey = new ProtectedKey(this, 'AirlockDeadLetterKey', {
+      description: "Encrypts the dead-letter queue of the airlock's scan-result rule",
+      classification: 'phi',
+    });
+    deadLetterKey.allowService({
+      sid: 'TheScanRuleSendsDeadLetters',
+      principal: new iam.ServicePrincipal('events.amazonaws.com'),
+      actions: ['kms:Decrypt', 'kms:GenerateDataKey'],
+      conditions: {
+        StringLike: {
+          'kms:EncryptionContext:aws:sqs:arn': this.formatArn({ service: 'sqs', resource: '*' }),
+        },
+      },
+    });
+    const deadLetters = new sqs.Queue(this, 'AirlockDeadLetters', {
+      encryption: sqs.QueueEncryption.KMS,
+      encryptionMasterKey: deadLetterKey.key,
+      dataKeyReuse: Duration.hours(1),
+      retentionPeriod: Duration.days(14),
+      enforceSSL: true,
+      redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
+      removalPolicy: RemovalPolicy.RETAIN,
+    });
+    classify(deadLetters, 'phi');
+    deadLetters.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'TheScanRuleSendsDeadLetters',
+        principals: [new iam.ServicePrincipal('events.amazonaws.com')],
+        actions: ['sqs:SendMessage'],
+        resources: [deadLetters.queueArn],
+        conditions: {
+          ArnEquals: {
+            'aws:SourceArn': this.formatArn({
+              service: 'events',
+              resource: 'rule',
+              resourceName: airlockScanRuleName(prefix),
+            }),
+          },
+        },
+      }),
+    );
+    acknowledge(deadLetters, {
+      pack: 'AwsSolutions',
+      rule: 'SQS3',
+      reason:
+        "This queue is itself the dead-letter queue of the airlock's scan-result rule; a dead-letter queue has none of its own, and an alarm reports its first message.",
+    });
+    return { key, importZone, requests, log: logBucket, deadLetters, deadLetterKey };
   }
 
   /**

@@ -32,12 +32,31 @@ import {
   PseudonymizationRole,
   SageMakerExecutionRole,
 } from '../identity/service-roles';
-import { pseudonymizationFunctionName, roleName } from '../names';
+import { airlockFunctionName, pseudonymizationFunctionName, roleName } from '../names';
 import { SEGMENT_KIND_PROFILES } from '../segment-kinds';
 import type { DataZone as DataZoneConstruct } from '../constructs/data-zone';
 import type { ProtectedKey } from '../constructs/protected-key';
 import type { SegmentVpc } from '../constructs/segment-vpc';
-import type { PseudonymizationState } from './data-stack';
+import type { AirlockState, PseudonymizationState } from './data-stack';
+import {
+  AirlockDeskRole,
+  AirlockEventsRole,
+  AirlockImporterRole,
+  AirlockReviewerRole,
+  AirlockScannerRole,
+  AirlockWorkerRole,
+  AirlockWorkflowRole,
+} from '../identity/airlock-roles';
+import * as iam from 'aws-cdk-lib/aws-iam';
+
+/** The roles the airlock stack's resources run as. */
+export interface AirlockRoles {
+  readonly desk: BlueprintRole;
+  readonly worker: BlueprintRole;
+  readonly workflow: BlueprintRole;
+  readonly scanner: BlueprintRole;
+  readonly events: BlueprintRole;
+}
 
 export interface IdentityStackProps extends StackProps {
   readonly config: BlueprintConfig;
@@ -47,6 +66,8 @@ export interface IdentityStackProps extends StackProps {
   readonly segmentKeys: ReadonlyMap<string, ProtectedKey>;
   /** The pseudonymization stage's HMAC key and dead-letter queue, when there is a stage. */
   readonly stage?: PseudonymizationState;
+  /** The airlock's import zone, requests, log and key, when the config has an airlock. */
+  readonly airlock?: AirlockState;
   /** Each segment's VPC, by segment name: SageMaker work is pinned to its workload subnets. */
   readonly vpcs: ReadonlyMap<string, SegmentVpc>;
   /** What the auditor reads: the audit bucket, its key, and every log group of the audit stack. */
@@ -72,6 +93,8 @@ export class IdentityStack extends Stack {
   readonly pseudonymizationRole: BlueprintRole;
   /** The inference API backend's role, when the config has an API segment. */
   readonly inferenceApiRole?: BlueprintRole;
+  /** The airlock's function and workflow roles, when the config has an airlock. */
+  readonly airlockRoles?: AirlockRoles;
 
   constructor(scope: Construct, id: string, props: IdentityStackProps) {
     super(scope, id, props);
@@ -111,13 +134,72 @@ export class IdentityStack extends Stack {
           .map(sageMakerSegment),
       }),
     );
-    keep(new AuditorRole(this, AUDITOR_ROLE, { namePrefix, trust: people(ids.auditors), audit }));
+    const auditor = keep(
+      new AuditorRole(this, AUDITOR_ROLE, { namePrefix, trust: people(ids.auditors), audit }),
+    );
+    const airlock = props.airlock;
     if (ids.breakGlass.enabled) {
       keep(
         new BreakGlassRole(this, BREAK_GLASS_ROLE, {
           namePrefix,
           trust: people(ids.breakGlass.principals),
-          zones: DATA_ZONES.map((zone) => zones[zone]),
+          zones: [...DATA_ZONES.map((zone) => zones[zone]), ...(airlock ? [airlock.importZone] : [])],
+        }),
+      );
+    }
+    if (airlock && config.airlock) {
+      const resources = {
+        namePrefix,
+        importZone: airlock.importZone,
+        requests: airlock.requests,
+        log: airlock.log,
+        key: airlock.key.key,
+      };
+      keep(
+        new AirlockImporterRole(this, 'airlock-importer', {
+          ...resources,
+          trust: people(config.airlock.importers),
+        }),
+      );
+      keep(
+        new AirlockReviewerRole(this, 'airlock-reviewer', {
+          ...resources,
+          trust: people(config.airlock.reviewers),
+        }),
+      );
+      this.airlockRoles = {
+        desk: keep(
+          new AirlockDeskRole(this, 'airlock-desk', {
+            ...resources,
+            logGroup: audit.functionLogs(airlockFunctionName(namePrefix, 'desk')),
+          }),
+        ),
+        worker: keep(
+          new AirlockWorkerRole(this, 'airlock-worker', {
+            ...resources,
+            raw: zones.raw,
+            models: zones.models,
+            logGroup: audit.functionLogs(airlockFunctionName(namePrefix, 'worker')),
+          }),
+        ),
+        workflow: keep(new AirlockWorkflowRole(this, 'airlock-workflow', resources)),
+        scanner: keep(new AirlockScannerRole(this, 'airlock-scanner', resources)),
+        events: keep(new AirlockEventsRole(this, 'airlock-events', { namePrefix })),
+      };
+      // Auditors read the decision log, as they read the trail.
+      auditor.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'ReadTheAirlockDecisionLog',
+          actions: ['s3:GetObject', 's3:GetObjectVersion', 's3:ListBucket'],
+          resources: [airlock.log.bucketArn, airlock.log.arnForObjects('*')],
+        }),
+      );
+      auditor.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DecryptTheAirlockDecisionLog',
+          actions: ['kms:Decrypt'],
+          resources: [airlock.key.key.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.region}.amazonaws.com` } },
         }),
       );
     }

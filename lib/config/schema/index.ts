@@ -4,6 +4,7 @@
  * section is resolved after validation; this module puts them together.
  */
 import { z } from 'zod';
+import { airlockFields, airlockSeparation } from './airlock';
 import { alertEmailsOnce, auditFields } from './audit';
 import { dataFields, resolveDataRetention } from './data';
 import { detectiveFields } from './detective';
@@ -69,6 +70,7 @@ const baseSchema = z.strictObject({
   detectiveServices: detectiveFields.detectiveServices,
   dnsFirewall: networkFields.dnsFirewall,
   identities: identitiesFields.identities,
+  airlock: airlockFields.airlock,
   dataRetention: dataFields.dataRetention,
   pseudonymization: pseudonymizationFields.pseudonymization,
   inferenceApi: inferenceApiFields.inferenceApi,
@@ -98,6 +100,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
   callerNamesOnce,
+  airlockSeparation,
   acceptedRiskIdsOnce,
 ];
 
@@ -127,6 +130,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     rules: [segmentNamesOnce, eachSegment, isolationAclCapacity, disjointRanges],
   },
   { title: 'Identities', keys: keysOf(identitiesFields), rules: [] },
+  { title: 'Airlock', keys: keysOf(airlockFields), rules: [airlockSeparation] },
   { title: 'Data retention', keys: keysOf(dataFields), rules: [] },
   {
     title: 'Pseudonymization',
@@ -166,4 +170,5 @@ export type AuditConfig = BlueprintConfig['audit'];
 export type DetectiveServicesConfig = BlueprintConfig['detectiveServices'];
 export type PseudonymizationConfig = BlueprintConfig['pseudonymization'];
 export type InferenceApiConfig = BlueprintConfig['inferenceApi'];
+export type AirlockConfig = NonNullable<BlueprintConfig['airlock']>;
 export type AcceptedRisk = BlueprintConfig['acceptedRisks'][number];

@@ -35,7 +35,7 @@ const QUARANTINE_ZONE: DataZone = 'quarantine';
 const RAW_READERS = new Set(['pseudonymization', 'break-glass']);
 /** Actions that name no resource: a `*` resource is the only way to grant them. */
 const RESOURCELESS =
-  /^(ec2:Describe\w+|ec2:(Create|Delete)NetworkInterface(Permission)?|ecr:GetAuthorizationToken|sts:GetServiceBearerToken|cloudwatch:PutMetricData|cloudtrail:(DescribeTrails|LookupEvents)|config:\w+|logs:(DescribeLogGroups|GetQueryResults)|sagemaker:List\w+|xray:(PutTraceSegments|PutTelemetryRecords)|[a-z0-9-]+:List\w+)$/;
+  /^(ec2:Describe\w+|ec2:(Create|Delete)NetworkInterface(Permission)?|ecr:GetAuthorizationToken|sts:GetServiceBearerToken|cloudwatch:PutMetricData|cloudtrail:(DescribeTrails|LookupEvents)|config:\w+|logs:(DescribeLogGroups|GetQueryResults|(Create|Get|Update|Delete)LogDelivery|(Put|Describe)ResourcePolic(y|ies))|sagemaker:List\w+|xray:(PutTraceSegments|PutTelemetryRecords|GetSampling(Rules|Targets))|states:SendTask(Success|Failure|Heartbeat)|[a-z0-9-]+:List\w+)$/;
 const SAGEMAKER_CREATE = new Set([
   'sagemaker:CreateTrainingJob',
   'sagemaker:CreateProcessingJob',

@@ -544,7 +544,11 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
         ? arnIn(rule.stack, 'events', `rule/${String(resolved(props.Name, rule.stack))}`)
         : `att|${rule.stack.id}/${rule.id}|Arn`;
     const p = { service: 'events.amazonaws.com', sourceAccount: accountOf(rule.stack), sourceArn: ruleArn };
-    for (const t of list(props.Targets) as { Arn: unknown; DeadLetterConfig?: { Arn?: unknown } }[]) {
+    for (const t of list(props.Targets) as {
+      Arn: unknown;
+      RoleArn?: unknown;
+      DeadLetterConfig?: { Arn?: unknown };
+    }[]) {
       const arn = resolved(t.Arn, rule.stack);
       const target = targetOf(arn);
       if (target?.resource.Type === 'AWS::SNS::Topic')
@@ -567,9 +571,24 @@ export function analyzeDelivery(assembly: Assembly, r: Resolver): DeliveryResult
             permitted,
           ],
         ]);
+      } else if (target?.resource.Type === 'AWS::StepFunctions::StateMachine') {
+        // EventBridge starts an execution as the target's role: it must exist and may start this machine.
+        const machineName = target.resource.Properties?.StateMachineName;
+        const machineArn =
+          machineName !== undefined
+            ? arnIn(target.stack, 'states', `stateMachine:${String(resolved(machineName, target.stack))}`)
+            : String(arn);
+        const role = t.RoleArn !== undefined ? roleByArn(String(resolved(t.RoleArn, rule.stack))) : undefined;
+        record('event rule target', name(rule), name(target), [
+          ['a role for the target', role !== undefined],
+          [
+            `target role and boundary: Allow states:StartExecution on ${machineArn}`,
+            role !== undefined && roleAllows(role, 'states:StartExecution', machineArn),
+          ],
+        ]);
       } else
         record('event rule target', name(rule), String(arn), [
-          ['a target the verifier knows (topic or function)', false],
+          ['a target the verifier knows (topic, function or state machine)', false],
         ]);
       if (t.DeadLetterConfig?.Arn !== undefined)
         queueDelivery(

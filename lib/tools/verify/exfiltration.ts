@@ -1,3 +1,5 @@
+import { MALWARE_SCAN_VALIDATION_KEY } from '../../airlock';
+import { AIRLOCK_IMPORT_ZONE } from '../../contract/classification';
 import { internetOpening, type AcceptedRiskRecord, type SegmentationMetadata } from '../../contract/metadata';
 import type { Evidence, Violation } from './invariants';
 import { granted, type AccessPrincipal, type Cell, type Origin, type Zone } from './matrix';
@@ -94,10 +96,21 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
       if (PERSONAL.has(z.classification))
         for (const way of replicated) flag(z, 'S3 replication', 'the bucket', way);
     }
+    const inbound = inboundDeclaration(z, input);
     for (const p of input.principals) {
       for (const [origin, cell] of Object.entries(input.cells[p.name]?.[z.name] ?? {})) {
         if (!granted(cell.read)) continue;
-        const ways = waysOut(p, origin, input).map((w) => heldToClass(w, z.classification, p, origin, input));
+        const ways = waysOut(p, origin, input)
+          .map((w) => heldToClass(w, z.classification, p, origin, input))
+          .map((w): Way => {
+            if (!inbound || w.declaredBy !== undefined) return w;
+            return {
+              kind: w.kind,
+              to: w.to,
+              ...(w.outside ? { outside: w.outside } : {}),
+              declaredBy: inbound,
+            };
+          });
         rows.push({ classification: z.classification, zone: z.name, principal: p.name, origin, ways });
         if (!PERSONAL.has(z.classification)) continue;
         for (const way of ways.filter((w) => w.declaredBy === undefined)) flag(z, p.name, origin, way);
@@ -106,6 +119,35 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
     evidence.push({ invariant: 12, stack: z.stack, logicalId: z.logicalId, type: 'AWS::S3::Bucket' });
   }
   return { rows, violations, evidence };
+}
+
+/** The roles the airlock's import zone may be written by: its importers, and GuardDuty's validation object. */
+const IMPORTER = 'airlock-importer';
+const SCANNER = 'airlock-scanner';
+
+/**
+ * The airlock's import zone holds what importers bring in from outside: reading it back out tells
+ * no one what was held inside. That holds while only importers write it (and GuardDuty its
+ * validation object); a zone of that name with any other writer gets no such declaration.
+ */
+function inboundDeclaration(z: Zone, input: ExfiltrationInput): string | undefined {
+  if (z.zone !== AIRLOCK_IMPORT_ZONE) return undefined;
+  const writes = (p: AccessPrincipal) =>
+    Object.values(input.cells[p.name]?.[z.name] ?? {})
+      .map((c) => c.write)
+      .filter(granted);
+  const writers = input.principals.filter((p) => writes(p).length > 0);
+  const others = writers.filter((p) => {
+    if (p.role === IMPORTER) return false;
+    if (p.role === SCANNER)
+      return !writes(p).every((g) => !g.all && g.prefixes.every((x) => x === MALWARE_SCAN_VALIDATION_KEY));
+    return true;
+  });
+  if (!writers.some((p) => p.role === IMPORTER) || others.length > 0) return undefined;
+  return `the airlock: zone ${z.name} holds only uploads from outside (written by ${writers
+    .filter((p) => p.role === IMPORTER)
+    .map((p) => p.name)
+    .join(', ')} alone)`;
 }
 
 function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): Way[] {

@@ -79,6 +79,10 @@ const OFF_NETWORK_IP = '198.51.100.7';
 export const SOME_ORGANISATION = 'o-blueprint000';
 const NONE: Grant = { all: false, prefixes: [] };
 const PROBE = 'verifier-probe';
+/** The `aws:userid` of the verifier's sessions: a role id and a session name. */
+const PROBE_USER_ID = 'AROAVERIFIERPROBE0000:verifier-probe';
+/** The policy variables a key prefix may hold, as the verifier's sessions resolve them. */
+const KEY_VARIABLES: Readonly<Record<string, string>> = { '${aws:userid}': PROBE_USER_ID };
 
 export interface MatrixResult {
   /** cells[principal][zone][origin] */
@@ -243,6 +247,8 @@ function context(
     'aws:PrincipalAccount': p.account,
     'aws:PrincipalOrgID': organisation,
     'aws:PrincipalType': 'AssumedRole',
+    // The session's id, which a policy may name as a variable (an importer writes under its own).
+    'aws:userid': PROBE_USER_ID,
     'aws:PrincipalIsAWSService': 'false',
     'aws:ResourceAccount': z.account,
     'aws:ResourceOrgID': organisation,
@@ -446,12 +452,21 @@ function mayAllow(p: AccessPrincipal, z: Zone, action: string, resource: string)
 function probeKeys(z: Zone, principals: readonly AccessPrincipal[]): { prefix: string; probe: string }[] {
   const docs = [...principals.flatMap((p) => [...p.identity, ...(p.boundary ?? [])]), z.bucketPolicy];
   const prefixes = new Set<string>();
+  /** A prefix with a known policy variable, as named, to the key the verifier's sessions write. */
+  const resolvedPrefix = new Map<string, string>();
   for (const doc of docs) {
     for (const s of doc?.Statement ?? []) {
       for (const res of [...strings(s.Resource), ...strings(s.NotResource)]) {
         if (!res.startsWith(`${z.bucketArn}/`)) continue;
-        const prefix = res.slice(z.bucketArn.length + 1).split(/[*?]|\$\{/)[0];
-        if (prefix) prefixes.add(prefix);
+        const key = res.slice(z.bucketArn.length + 1);
+        const known = Object.keys(KEY_VARIABLES).find((v) => key.includes(v));
+        const prefix = known
+          ? key.slice(0, key.indexOf(known) + known.length) +
+            key.slice(key.indexOf(known) + known.length).split(/[*?]|\$\{/)[0]
+          : key.split(/[*?]|\$\{/)[0];
+        if (!prefix) continue;
+        prefixes.add(prefix);
+        if (known) resolvedPrefix.set(prefix, prefix.replaceAll(known, KEY_VARIABLES[known]));
       }
     }
   }
@@ -478,7 +493,12 @@ function probeKeys(z: Zone, principals: readonly AccessPrincipal[]): { prefix: s
     while ([...prefixes].some((x) => probe.startsWith(x))) probe = `_${probe}`;
     return [{ prefix: '', probe }];
   });
-  return [...unlisted, ...[...prefixes].sort().map((prefix) => ({ prefix, probe: `${prefix}${PROBE}` }))];
+  return [
+    ...unlisted,
+    ...[...prefixes]
+      .sort()
+      .map((prefix) => ({ prefix, probe: `${resolvedPrefix.get(prefix) ?? prefix}${PROBE}` })),
+  ];
 }
 
 /** results: [prefix, allowed], the unlisted probes (prefix '') first: any of them allowed is access outside every named prefix. */

@@ -84,7 +84,9 @@ export function originsOf(
   const named = { ranges: new Set<string>(), endpoints: new Set<string>(), vpcs: new Set<string>() };
   for (const z of zones) {
     for (const s of [...(z.bucketPolicy?.Statement ?? []), ...(z.keyPolicy?.Statement ?? [])]) {
-      for (const pairs of Object.values(s.Condition ?? {})) {
+      for (const [operator, pairs] of Object.entries(s.Condition ?? {})) {
+        // `Null` asks whether a key is there, not which place it names.
+        if (operator.startsWith('Null')) continue;
         for (const [key, value] of Object.entries(pairs)) {
           const k = key.toLowerCase();
           for (const v of strings(value)) {

@@ -1,6 +1,13 @@
 import { readAssembly, type Assembly } from '../../../lib/tools/verify/assembly';
 import { renderMarkdown, verify, type VerificationReport } from '../../../lib/tools/verify/verify';
-import { idOf, resources, stack, violationsAfter } from '../../support/assembly';
+import {
+  exampleAssembly,
+  idOf,
+  resources,
+  stack,
+  violationsAfter,
+  WHILE_EXAMPLE_RISK_LIVES,
+} from '../../support/assembly';
 import { defaultAppDir } from '../../support/default-app';
 
 interface PolicyStatement {
@@ -197,5 +204,38 @@ describe('invariant 11 names source, destination and the missing statement', () 
         d.includes('a log resource policy: Allow delivery.logs.amazonaws.com logs:PutLogEvents'),
       ),
     ).toBe(true);
+  });
+});
+
+describe("invariant 11 over the example's airlock", () => {
+  const exampleSignalViolations = async (mutate: (a: Assembly) => void) =>
+    (await violationsAfter(mutate, exampleAssembly)).filter((v) => v.invariant === 11).map((v) => v.detail);
+
+  test('the scan results reach the workflow through the events role, and the held scans the alert topic', async () => {
+    const report = await verify(exampleAssembly(), { generatedAt: WHILE_EXAMPLE_RISK_LIVES });
+    const airlockTargets = report.delivery.filter(
+      (p) => p.kind === 'event rule target' && p.source.includes('Airlock/'),
+    );
+    expect(airlockTargets.map((p) => [p.destination, p.passed])).toEqual([
+      ['AWS::StepFunctions::StateMachine Airlock/ImportWorkflowA140E374', true],
+      [expect.stringContaining('AlertsTopic') as unknown, true],
+    ]);
+    expect(
+      report.delivery.filter((p) => p.kind === 'event rule dead letters' && p.source.includes('Airlock/')),
+    ).toEqual([expect.objectContaining({ passed: true })]);
+  });
+
+  test('the events role without StartExecution: the rule could not start the workflow', async () => {
+    const found = await exampleSignalViolations((a) => {
+      const identity = stack(a, 'Identity');
+      const policy = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockeventsPolicy')]
+        .Properties.PolicyDocument as { Statement: PolicyStatement[] };
+      policy.Statement = policy.Statement.filter((s) => s.Sid !== 'StartTheImportWorkflow');
+    });
+    expect(found).toContainEqual(
+      expect.stringContaining(
+        'target role and boundary: Allow states:StartExecution on arn:aws:states:eu-west-1:123456789012:stateMachine:acme-ai-airlock-import',
+      ),
+    );
   });
 });

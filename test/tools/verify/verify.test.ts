@@ -1417,7 +1417,55 @@ describe('an assembly bound to an account and region (the example configuration)
       curated: 'W',
       models: '-',
       quarantine: 'W',
+      'airlock-import': '-',
     });
     expect(report.access.rows['acme-ai-break-glass']).toMatchObject({ raw: 'R', quarantine: 'R' });
+  });
+
+  test("the airlock's import zone: written by its importers alone, from off-network; its readers are declared by that", () => {
+    expect(report.access.rows['acme-ai-airlock-importer']).toEqual({
+      raw: '-',
+      curated: '-',
+      models: '-',
+      quarantine: '-',
+      'airlock-import': 'W[incoming/${aws:userid}/]',
+    });
+    const rows = report.exfiltration.filter((r) => r.zone === 'airlock-import');
+    expect(
+      rows
+        .filter((r) => r.origin === 'off-network')
+        .map((r) => r.principal)
+        .sort(),
+    ).toEqual([
+      'acme-ai-airlock-reviewer',
+      'acme-ai-airlock-scanner',
+      'acme-ai-airlock-worker',
+      'acme-ai-break-glass',
+    ]);
+    for (const row of rows.filter((r) => r.principal !== 'acme-ai-break-glass'))
+      for (const way of row.ways)
+        expect(way.declaredBy).toBe(
+          'the airlock: zone airlock-import holds only uploads from outside (written by acme-ai-airlock-importer alone)',
+        );
+  });
+
+  test('another writer of the import zone (the worker, its fence lifted): the airlock declares nothing, invariant 12 breaks', async () => {
+    const found = await violationsAfter((a) => {
+      const data = stack(a, 'Data');
+      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZoneairlockimportBucketPolicy')]
+        .Properties.PolicyDocument as { Statement: { Sid?: string }[] };
+      policy.Statement = policy.Statement.filter((x) => x.Sid !== 'DenyWritesButByTheZoneWriters');
+      const identity = stack(a, 'Identity');
+      const worker = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockworkerPolicy')]
+        .Properties.PolicyDocument as { Statement: unknown[] };
+      worker.Statement.push({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*/*' });
+    }, exampleAssembly);
+    expect(found).toContainEqual({
+      invariant: 12,
+      stack: 'Data',
+      logicalId: expect.stringMatching(/^ZoneairlockimportBucket/) as unknown,
+      detail:
+        'phi zone airlock-import can leave by an undeclared way: acme-ai-airlock-reviewer reads it from off-network, then off every network of the blueprint',
+    });
   });
 });

@@ -1,0 +1,335 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
+import type { Construct } from 'constructs';
+import { IMPORTER_PREFIX, INCOMING_PREFIX, MALWARE_SCAN_RULE, MALWARE_SCAN_VALIDATION_KEY } from '../airlock';
+import type { DataZone } from '../constructs/data-zone';
+import { airlockFunctionName, airlockWorkflowName } from '../names';
+import {
+  AIRLOCK_DESK_ROLE,
+  AIRLOCK_EVENTS_ROLE,
+  AIRLOCK_IMPORTER_ROLE,
+  AIRLOCK_REVIEWER_ROLE,
+  AIRLOCK_SCANNER_ROLE,
+  AIRLOCK_WORKER_ROLE,
+  AIRLOCK_WORKFLOW_ROLE,
+} from './actors';
+import { BlueprintRole, type PeopleTrust } from './blueprint-role';
+import { functionLogs, unscoped } from './statements';
+
+/** The airlock's resources its roles are given rights on. */
+export interface AirlockResources {
+  readonly namePrefix: string;
+  readonly importZone: DataZone;
+  readonly requests: dynamodb.ITable;
+  readonly log: s3.IBucket;
+  readonly key: kms.IKey;
+}
+
+/** The desk function's ARN, by its fixed name (the desk is built in the airlock stack, after the roles). */
+function deskArn(scope: Construct, prefix: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'lambda',
+    resource: 'function',
+    resourceName: airlockFunctionName(prefix, 'desk'),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * Calling the desk through its IAM-authorised URL, and only through it: Lambda requires both
+ * actions of a URL's caller, and the second is bound to the URL so that no one invokes the desk
+ * directly with a request context of their own making.
+ */
+function callTheDesk(scope: Construct, prefix: string): iam.PolicyStatement[] {
+  const desk = deskArn(scope, prefix);
+  return [
+    new iam.PolicyStatement({
+      sid: 'CallTheAirlockDesk',
+      actions: ['lambda:InvokeFunctionUrl'],
+      resources: [desk],
+      conditions: { StringEquals: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' } },
+    }),
+    new iam.PolicyStatement({
+      sid: 'CallTheAirlockDeskThroughItsUrlOnly',
+      actions: ['lambda:InvokeFunction'],
+      resources: [desk],
+      conditions: { Bool: { 'lambda:InvokedViaFunctionUrl': 'true' } },
+    }),
+  ];
+}
+
+function useTheKeyThroughDynamoDb(scope: Construct, key: kms.IKey): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid: 'UseTheAirlockKeyThroughDynamoDb',
+    actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey', 'kms:DescribeKey'],
+    resources: [key.keyArn],
+    conditions: { StringEquals: { 'kms:ViaService': `dynamodb.${Stack.of(scope).region}.amazonaws.com` } },
+  });
+}
+
+export interface AirlockPeopleProps extends AirlockResources {
+  readonly trust: PeopleTrust;
+}
+
+/** Uploads datasets and models into the import zone, under its session's own id; reads nothing. */
+export class AirlockImporterRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockPeopleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_IMPORTER_ROLE,
+      description: "Uploads datasets and models into the airlock's import zone for scanning and review",
+      trust: props.trust,
+    });
+    props.importZone.grantWrite(this, { prefix: IMPORTER_PREFIX });
+    for (const statement of callTheDesk(this, props.namePrefix)) this.addToPrincipalPolicy(statement);
+  }
+}
+
+/** Reads what waits in the import zone and decides through the desk; writes nothing. */
+export class AirlockReviewerRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockPeopleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_REVIEWER_ROLE,
+      description: "Reviews the airlock's imports and approves or rejects them through its desk",
+      trust: props.trust,
+    });
+    props.importZone.grantRead(this);
+    for (const statement of callTheDesk(this, props.namePrefix)) this.addToPrincipalPolicy(statement);
+  }
+}
+
+export interface AirlockFunctionRoleProps extends AirlockResources {
+  /** The function's log group (audit stack). */
+  readonly logGroup?: logs.ILogGroup;
+}
+
+/** The desk's role: reads and decides requests, and hands a decision to the waiting workflow. */
+export class AirlockDeskRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockFunctionRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_DESK_ROLE,
+      description: "The airlock desk's function: shows requests, records decisions, resumes the workflow",
+      trust: { kind: 'service', service: 'lambda.amazonaws.com' },
+    });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadAndDecideRequests',
+        actions: ['dynamodb:GetItem', 'dynamodb:Scan', 'dynamodb:UpdateItem'],
+        resources: [props.requests.tableArn],
+      }),
+    );
+    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
+    // SendTaskSuccess names no resource (IAM can scope it to none): the task token, which only the
+    // workflow writes and only this role reads, is what picks the execution.
+    this.addToPrincipalPolicy(unscoped('ResumeTheWorkflow', ['states:SendTaskSuccess']));
+    for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
+  }
+}
+
+export interface AirlockWorkerRoleProps extends AirlockFunctionRoleProps {
+  /** The zones approved imports land in: datasets in raw, models under `imported/` in models. */
+  readonly raw: DataZone;
+  readonly models: DataZone;
+}
+
+/**
+ * The worker's role: reads the import zone (to inspect and copy), tags what it holds, copies
+ * approved imports into raw or models, and writes the decision log. It reads no zone but the
+ * import zone.
+ */
+export class AirlockWorkerRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockWorkerRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_WORKER_ROLE,
+      description: "The airlock's worker function: inspects, holds and copies imports, logs decisions",
+      trust: { kind: 'service', service: 'lambda.amazonaws.com' },
+    });
+    props.importZone.grantRead(this);
+    props.raw.grantWrite(this);
+    props.models.grantWrite(this, { prefix: 'imported/' });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagHeldImportsAndCopies',
+        actions: ['s3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+        resources: [
+          props.importZone.bucket.arnForObjects(`${INCOMING_PREFIX}*`),
+          props.raw.bucket.arnForObjects('*'),
+          props.models.bucket.arnForObjects('imported/*'),
+        ],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AbortFailedCopies',
+        actions: ['s3:AbortMultipartUpload'],
+        resources: [props.raw.bucket.arnForObjects('*'), props.models.bucket.arnForObjects('imported/*')],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'WriteTheDecisionLog',
+        actions: ['s3:PutObject'],
+        resources: [props.log.arnForObjects('decisions/*')],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'EncryptTheDecisionLog',
+        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+        resources: [props.key.keyArn],
+        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.stack.region}.amazonaws.com` } },
+      }),
+    );
+    for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
+  }
+}
+
+/** The actions Step Functions needs to deliver a state machine's logs to CloudWatch Logs. */
+export const WORKFLOW_LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+];
+
+/** The actions of active tracing by Step Functions. */
+export const WORKFLOW_TRACING_ACTIONS = [
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];
+
+/** The workflow's role: calls the worker, records requests, delivers its logs and traces. */
+export class AirlockWorkflowRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockResources) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_WORKFLOW_ROLE,
+      description: "The airlock's import workflow (Step Functions)",
+      trust: { kind: 'service', service: 'states.amazonaws.com' },
+    });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CallTheWorker',
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          this.stack.formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: airlockFunctionName(props.namePrefix, 'worker'),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RecordRequests',
+        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        resources: [props.requests.tableArn],
+      }),
+    );
+    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
+    this.addToPrincipalPolicy(unscoped('DeliverTheWorkflowsLogs', WORKFLOW_LOG_DELIVERY_ACTIONS));
+    this.addToPrincipalPolicy(unscoped('TraceTheWorkflow', WORKFLOW_TRACING_ACTIONS));
+  }
+}
+
+/** The workflow's ARN, by its fixed name. */
+function workflowArn(scope: Construct, prefix: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: airlockWorkflowName(prefix),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** EventBridge's role for the scan-result rule: starts the import workflow, nothing else. */
+export class AirlockEventsRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: { readonly namePrefix: string }) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_EVENTS_ROLE,
+      description: "Starts the airlock's import workflow for each scan result of its import zone",
+      trust: { kind: 'service', service: 'events.amazonaws.com' },
+    });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'StartTheImportWorkflow',
+        actions: ['states:StartExecution'],
+        resources: [workflowArn(this, props.namePrefix)],
+      }),
+    );
+  }
+}
+
+/**
+ * GuardDuty Malware Protection for S3's role on the import zone: the permissions its user guide
+ * lists, on that bucket and GuardDuty's managed rule only.
+ */
+export class AirlockScannerRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockResources) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_SCANNER_ROLE,
+      description: "GuardDuty Malware Protection for S3's role on the airlock's import zone",
+      trust: {
+        kind: 'service',
+        service: 'malware-protection-plan.guardduty.amazonaws.com',
+        sourceAccount: 'when-given',
+      },
+    });
+    const zone = props.importZone;
+    const rule = this.stack.formatArn({
+      service: 'events',
+      resource: 'rule',
+      resourceName: MALWARE_SCAN_RULE,
+    });
+    const statements = [
+      new iam.PolicyStatement({
+        sid: 'ManageTheScanRule',
+        actions: ['events:DeleteRule', 'events:PutRule', 'events:PutTargets', 'events:RemoveTargets'],
+        resources: [rule],
+        conditions: { StringLike: { 'events:ManagedBy': 'malware-protection-plan.guardduty.amazonaws.com' } },
+      }),
+      new iam.PolicyStatement({
+        sid: 'WatchTheScanRule',
+        actions: ['events:DescribeRule', 'events:ListTargetsByRule'],
+        resources: [rule],
+      }),
+      new iam.PolicyStatement({
+        sid: 'TagScannedObjects',
+        actions: [
+          's3:GetObjectTagging',
+          's3:GetObjectVersionTagging',
+          's3:PutObjectTagging',
+          's3:PutObjectVersionTagging',
+        ],
+        resources: [zone.bucket.arnForObjects('*')],
+      }),
+      new iam.PolicyStatement({
+        sid: 'SendTheBucketsEventsToEventBridge',
+        actions: ['s3:GetBucketNotification', 's3:PutBucketNotification'],
+        resources: [zone.bucket.bucketArn],
+      }),
+    ];
+    for (const statement of statements) this.addToPrincipalPolicy(statement);
+    // Reading to scan (and listing, which is how GuardDuty checks the bucket is the account's),
+    // and its validation object.
+    zone.grantRead(this);
+    zone.grantWrite(this, { prefix: MALWARE_SCAN_VALIDATION_KEY });
+  }
+}

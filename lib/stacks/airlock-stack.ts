@@ -1,0 +1,257 @@
+import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
+import * as guardduty from 'aws-cdk-lib/aws-guardduty';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
+import type { Construct } from 'constructs';
+import { CLEAN_SCAN, INCOMING_PREFIX } from '../airlock';
+import { ZONE_CONTROLS } from '../classification';
+import type { AirlockConfig } from '../config/schema';
+import { alertAlarm } from '../constructs/alert-alarm';
+import type { DataZone } from '../constructs/data-zone';
+import { SegmentFunction } from '../constructs/segment-function';
+import { acknowledge } from '../gate/acknowledge';
+import { AIRLOCK_IMPORTER_ROLE, AIRLOCK_REVIEWER_ROLE } from '../identity/actors';
+import { airlockFunctionName, airlockScanRuleName, airlockWorkflowName, roleName } from '../names';
+import type { AirlockState } from './data-stack';
+import type { AirlockRoles } from './identity-stack';
+import { importWorkflow, type WorkflowSubstitution } from './airlock-workflow';
+
+export interface AirlockStackProps extends StackProps {
+  readonly namePrefix: string;
+  readonly airlock: AirlockConfig;
+  /** The import zone, requests, log, dead letters and key (data stack). */
+  readonly state: AirlockState;
+  /** The zones approved imports are copied into. */
+  readonly raw: DataZone;
+  readonly models: DataZone;
+  /** The roles the desk, the worker, the workflow, the scanner and the rule run as (identity stack). */
+  readonly roles: AirlockRoles;
+  /** The log groups of the functions and the workflow (audit stack). */
+  readonly logs: {
+    readonly desk: logs.ILogGroup;
+    readonly worker: logs.ILogGroup;
+    readonly workflow: logs.ILogGroup;
+  };
+  readonly alertTopic: sns.ITopic;
+}
+
+/** Why the airlock's functions run in no segment. */
+const OUTSIDE_SEGMENTS =
+  "The airlock's functions serve people and a workflow outside every segment: the desk answers importers and reviewers through its IAM-authorised URL, " +
+  'and the worker touches the import zone, raw and models as a named off-network role that their bucket policies admit; no segment endpoint is on their path.';
+
+/**
+ * The airlock's import path: GuardDuty Malware Protection for S3 on the import zone, the rule that
+ * starts the import workflow for each scan result, the workflow (Step Functions, standard), the
+ * worker it calls, the desk people call (an IAM-authorised function URL), and the alarms that tell
+ * the alert topic of what it holds or fails at. Everything stateful is in the data stack.
+ */
+export class AirlockStack extends Stack {
+  readonly desk: lambda.Function;
+  readonly deskUrl: lambda.FunctionUrl;
+  readonly worker: lambda.Function;
+  readonly workflow: sfn.StateMachine;
+  readonly plan: guardduty.CfnMalwareProtectionPlan;
+  readonly rule: events.Rule;
+  readonly alarms: cloudwatch.Alarm[] = [];
+
+  constructor(scope: Construct, id: string, props: AirlockStackProps) {
+    super(scope, id, props);
+    const { state, roles } = props;
+    const prefix = props.namePrefix;
+    const importBucket = state.importZone.bucket;
+
+    this.plan = new guardduty.CfnMalwareProtectionPlan(this, 'ImportScanning', {
+      role: roles.scanner.roleArn,
+      protectedResource: {
+        s3Bucket: { bucketName: importBucket.bucketName, objectPrefixes: [INCOMING_PREFIX] },
+      },
+      // GuardDuty tags each scanned object with its result; the import zone refuses reads of what it found malware in.
+      actions: { tagging: { status: 'ENABLED' } },
+    });
+
+    this.worker = new SegmentFunction(this, 'Worker', {
+      source: 'airlock-worker',
+      segment: { none: OUTSIDE_SEGMENTS },
+      role: roles.worker,
+      logGroup: props.logs.worker,
+      functionName: airlockFunctionName(prefix, 'worker'),
+      description:
+        "The airlock workflow's worker: inspects, holds and copies imports, writes the decision log",
+      memorySize: 512,
+      // Copies of large models go in parts, server-side.
+      timeout: Duration.minutes(15),
+      environment: {
+        DECISION_LOG_BUCKET: state.log.bucketName,
+        DECISION_LOG_KEY_ARN: state.key.key.keyArn,
+      },
+    }).function;
+    acknowledge(
+      this.worker,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).flatMap((pack) => [
+        {
+          pack,
+          rule: 'LambdaDLQ',
+          reason:
+            'The workflow invokes the worker synchronously and retries; a failure is caught by the workflow, which holds the import and records why.',
+        },
+        {
+          pack,
+          rule: 'LambdaConcurrency',
+          reason:
+            "Only the import workflow invokes the worker, one call per step of an execution; a reservation would take from the account's unreserved pool without a limit that matters.",
+        },
+      ]),
+    );
+
+    const substitutions: Record<WorkflowSubstitution, string> = {
+      Worker: this.worker.functionArn,
+      Requests: state.requests.tableName,
+      RawBucket: props.raw.bucket.bucketName,
+      RawKey: props.raw.key.key.keyArn,
+      RawClass: ZONE_CONTROLS.raw.classification,
+      ModelsBucket: props.models.bucket.bucketName,
+      ModelsKey: props.models.key.key.keyArn,
+      ModelsClass: ZONE_CONTROLS.models.classification,
+    };
+    this.workflow = new sfn.StateMachine(this, 'ImportWorkflow', {
+      stateMachineName: airlockWorkflowName(prefix),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(
+        JSON.stringify(importWorkflow({ reviewDays: props.airlock.reviewDays })),
+      ),
+      definitionSubstitutions: substitutions,
+      role: iam.Role.fromRoleArn(this, 'WorkflowRole', roles.workflow.roleArn, { mutable: false }),
+      logs: { destination: props.logs.workflow, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    acknowledge(this.workflow, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 'step_functions_state_machine_logging_enabled_check',
+      reason:
+        'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
+    });
+
+    this.desk = new SegmentFunction(this, 'Desk', {
+      source: 'airlock-desk',
+      segment: { none: OUTSIDE_SEGMENTS },
+      role: roles.desk,
+      logGroup: props.logs.desk,
+      functionName: airlockFunctionName(prefix, 'desk'),
+      description: "The airlock's desk: where importers upload, what waits for review, reviewers' decisions",
+      memorySize: 256,
+      timeout: Duration.seconds(30),
+      reservedConcurrentExecutions: 5,
+      environment: {
+        REQUESTS_TABLE: state.requests.tableName,
+        IMPORT_BUCKET: importBucket.bucketName,
+        IMPORTER_ROLE: roleName(prefix, AIRLOCK_IMPORTER_ROLE),
+        REVIEWER_ROLE: roleName(prefix, AIRLOCK_REVIEWER_ROLE),
+      },
+    }).function;
+    acknowledge(
+      this.desk,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).map((pack) => ({
+        pack,
+        rule: 'LambdaDLQ',
+        reason:
+          'People call the desk synchronously through its URL: a failure returns to the caller at once; there is no event to keep aside.',
+      })),
+    );
+    // Who calls is who AWS authenticated: the URL takes signed requests only, and the roles that
+    // may call it are named by their own policies (importer, reviewer).
+    this.deskUrl = this.desk.addFunctionUrl({ authType: lambda.FunctionUrlAuthType.AWS_IAM });
+    new CfnOutput(this, 'DeskUrl', {
+      description: "The airlock desk's URL (npm run airlock -- --desk URL ...)",
+      value: this.deskUrl.url,
+    });
+
+    // Each scan result of an upload starts the workflow; one it cannot start is kept aside.
+    const deadLetters = sqs.Queue.fromQueueAttributes(this, 'DeadLetters', {
+      queueArn: state.deadLetters.queueArn,
+      keyArn: state.deadLetterKey.key.keyArn,
+    });
+    this.rule = new events.Rule(this, 'ScanResults', {
+      ruleName: airlockScanRuleName(prefix),
+      description:
+        "GuardDuty's scan result of each upload to the airlock's import zone, to the import workflow",
+      eventPattern: {
+        source: ['aws.guardduty'],
+        detailType: ['GuardDuty Malware Protection Object Scan Result'],
+        detail: {
+          s3ObjectDetails: {
+            bucketName: [importBucket.bucketName],
+            objectKey: [{ prefix: INCOMING_PREFIX }],
+          },
+        },
+      },
+      targets: [
+        new targets.SfnStateMachine(this.workflow, {
+          role: iam.Role.fromRoleArn(this, 'EventsRole', roles.events.roleArn, { mutable: false }),
+          deadLetterQueue: deadLetters,
+          retryAttempts: 185,
+          maxEventAge: Duration.hours(24),
+        }),
+      ],
+    });
+
+    const alarm = (alarmId: string, description: string, metric: cloudwatch.IMetric) =>
+      this.alarms.push(alertAlarm(this, alarmId, { description, metric, topic: props.alertTopic }));
+    const period = Duration.minutes(5);
+    // Every scan that is not clean is told to the alert topic at once, with the object and the
+    // result. (An L1 rule: the topic is the audit stack's, whose policy already admits this
+    // account's rules, and the L2 target would add a statement without that condition.)
+    new events.CfnRule(this, 'HeldScans', {
+      name: `${prefix}-airlock-held-scans`,
+      description: "Scan results of the airlock's import zone that are not clean, to the alert topic",
+      state: 'ENABLED',
+      eventPattern: {
+        source: ['aws.guardduty'],
+        'detail-type': ['GuardDuty Malware Protection Object Scan Result'],
+        detail: {
+          s3ObjectDetails: {
+            bucketName: [importBucket.bucketName],
+            objectKey: [{ prefix: INCOMING_PREFIX }],
+          },
+          scanResultDetails: { scanResultStatus: [{ 'anything-but': CLEAN_SCAN }] },
+        },
+      },
+      targets: [
+        {
+          id: 'AlertTopic',
+          arn: props.alertTopic.topicArn,
+          inputTransformer: {
+            inputPathsMap: {
+              key: '$.detail.s3ObjectDetails.objectKey',
+              result: '$.detail.scanResultDetails.scanResultStatus',
+            },
+            inputTemplate:
+              '"Airlock: the upload <key> was scanned <result>; it is held in the import zone, and the decision log records it."',
+          },
+        },
+      ],
+    });
+    alarm(
+      'WorkflowFailedAlarm',
+      "An airlock import workflow failed (a copy or a decision-log write did not succeed): the import is held; see the workflow's execution",
+      this.workflow.metricFailed({ period, statistic: 'Sum' }),
+    );
+    alarm(
+      'WorkflowNotStartedAlarm',
+      'EventBridge could not start the airlock import workflow for a scan result: the event is in the dead-letter queue, the object held',
+      deadLetters.metricApproximateNumberOfMessagesVisible({ period, statistic: 'Maximum' }),
+    );
+    alarm(
+      'WorkerErrorsAlarm',
+      "The airlock's worker failed a call (the workflow retries, then holds the import)",
+      this.worker.metricErrors({ period, statistic: 'Sum' }),
+    );
+  }
+}

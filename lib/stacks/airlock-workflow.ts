@@ -1,0 +1,316 @@
+import { CLEAN_SCAN, MIN_ACCEPTANCE_REASON } from '../airlock';
+
+/**
+ * The airlock's import workflow, in Amazon States Language with JSONata. It starts on each
+ * GuardDuty Malware Protection scan result of the import zone and fails closed: anything but a
+ * clean scan, an object outside the key layout, an inspection or a request that cannot be made is
+ * held (tagged with the reason) and recorded; a clean object waits for a reviewer's decision (the
+ * task token, which the desk hands back with the reviewer's authenticated identity), and only an
+ * approval that passes the workflow's own checks is copied into its target zone. Every outcome is
+ * written to the Object-Lock decision log; a log write that fails fails the execution (alarmed).
+ *
+ * `${Name}` placeholders are CloudFormation definition substitutions (see {@link WORKFLOW_SUBSTITUTIONS}).
+ */
+
+/** The substitutions the definition uses, which the stack fills in. */
+export const WORKFLOW_SUBSTITUTIONS = [
+  'Worker',
+  'Requests',
+  'RawBucket',
+  'RawKey',
+  'RawClass',
+  'ModelsBucket',
+  'ModelsKey',
+  'ModelsClass',
+] as const;
+export type WorkflowSubstitution = (typeof WORKFLOW_SUBSTITUTIONS)[number];
+
+type State = Record<string, unknown>;
+
+const LAMBDA_RETRY = [
+  {
+    ErrorEquals: [
+      'Lambda.ServiceException',
+      'Lambda.AWSLambdaException',
+      'Lambda.SdkClientException',
+      'Lambda.TooManyRequestsException',
+    ],
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+  },
+];
+const SDK_RETRY = [
+  {
+    ErrorEquals: [
+      'DynamoDb.ProvisionedThroughputExceededException',
+      'DynamoDb.ThrottlingException',
+      'States.Timeout',
+    ],
+    IntervalSeconds: 2,
+    MaxAttempts: 6,
+    BackoffRate: 2,
+  },
+];
+
+/** A call to the worker; its result is the function's answer. */
+function worker(payload: Record<string, unknown>, next: State): State {
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::lambda:invoke',
+    Arguments: { FunctionName: '${Worker}', Payload: payload },
+    Retry: LAMBDA_RETRY,
+    ...next,
+  };
+}
+
+/** The request's item, updated with `set` (attribute: JSONata expression), with every name escaped. */
+function updateRequest(set: Record<string, string>, next: State, remove: string[] = []): State {
+  const names = Object.keys(set);
+  return {
+    Type: 'Task',
+    Resource: 'arn:aws:states:::aws-sdk:dynamodb:updateItem',
+    Arguments: {
+      TableName: '${Requests}',
+      Key: { requestId: { S: '{% $requestId %}' } },
+      UpdateExpression:
+        'SET ' +
+        names.map((_, i) => `#n${i} = :v${i}`).join(', ') +
+        (remove.length > 0 ? ` REMOVE ${remove.map((_, i) => `#r${i}`).join(', ')}` : ''),
+      ExpressionAttributeNames: Object.fromEntries<string>([
+        ...names.map((n, i): [string, string] => [`#n${i}`, n]),
+        ...remove.map((n, i): [string, string] => [`#r${i}`, n]),
+      ]),
+      ExpressionAttributeValues: Object.fromEntries(names.map((n, i) => [`:v${i}`, { S: set[n] }])),
+    },
+    Retry: SDK_RETRY,
+    ...next,
+  };
+}
+
+/** Tag the import, record the outcome, mark the request: the three steps of every ending. */
+function ending(
+  name: string,
+  state: string,
+  reason: string,
+  end: State,
+  recordExtra: Record<string, string> = {},
+): Record<string, State> {
+  return {
+    [`Hold${name}`]: worker(
+      {
+        action: 'hold',
+        object: '{% $object %}',
+        state,
+        reason,
+      },
+      {
+        // A tag that cannot be set (the object is gone) does not stop the record.
+        Catch: [{ ErrorEquals: ['States.ALL'], Next: `Record${name}` }],
+        Next: `Record${name}`,
+      },
+    ),
+    [`Record${name}`]: worker(
+      {
+        action: 'record',
+        requestId: '{% $requestId %}',
+        event: state,
+        record: {
+          object: '{% $object %}',
+          scan: '{% $scan %}',
+          reason,
+          inspected: '{% $inspected %}',
+          decision: '{% $decision %}',
+          ...recordExtra,
+        },
+      },
+      { Next: `Mark${name}` },
+    ),
+    [`Mark${name}`]: updateRequest(
+      {
+        state,
+        reason,
+        objectBucket: '{% $object.bucket %}',
+        objectKey: '{% $object.key %}',
+        // Who uploaded, as the key names it (the importer's session), so that they see the outcome.
+        requesterId: "{% $substringBefore($substringAfter($object.key, 'incoming/'), '/') %}",
+        scan: '{% $scan %}',
+        updatedAt: '{% $now() %}',
+      },
+      end,
+      ['taskToken'],
+    ),
+  };
+}
+
+export interface WorkflowOptions {
+  /** Days a clean import waits for a decision. */
+  readonly reviewDays: number;
+}
+
+/** The state machine's definition. */
+export function importWorkflow(options: WorkflowOptions): Record<string, unknown> {
+  const reviewSeconds = options.reviewDays * 24 * 60 * 60;
+  const target =
+    "{% $inspected.object.targetZone = 'raw' " +
+    "? {'bucket': '${RawBucket}', 'key': $inspected.object.targetKey, 'kmsKeyArn': '${RawKey}'} " +
+    ": {'bucket': '${ModelsBucket}', 'key': $inspected.object.targetKey, 'kmsKeyArn': '${ModelsKey}'} %}";
+  const states: Record<string, State> = {
+    Received: {
+      Type: 'Pass',
+      Comment: 'A GuardDuty Malware Protection scan result for an object of the import zone',
+      Assign: {
+        requestId: '{% $states.context.Execution.Name %}',
+        object:
+          "{% {'bucket': $states.input.detail.s3ObjectDetails.bucketName, 'key': $states.input.detail.s3ObjectDetails.objectKey, 'versionId': $states.input.detail.s3ObjectDetails.versionId} %}",
+        scan: "{% $exists($states.input.detail.scanResultDetails.scanResultStatus) ? $states.input.detail.scanResultDetails.scanResultStatus : 'NONE' %}",
+        reason:
+          "{% 'GuardDuty Malware Protection: ' & $states.input.detail.scanStatus & ' ' & $states.input.detail.scanResultDetails.scanResultStatus %}",
+        inspected: '{% {} %}',
+        decision: '{% {} %}',
+      },
+      Next: 'Scanned',
+    },
+    Scanned: {
+      Type: 'Choice',
+      Choices: [{ Condition: `{% $scan = '${CLEAN_SCAN}' %}`, Next: 'Inspect' }],
+      Default: 'HoldQuarantined',
+    },
+    Inspect: worker(
+      { action: 'inspect', object: '{% $object %}' },
+      {
+        Assign: { inspected: '{% $states.result.Payload %}' },
+        Catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            Assign: { reason: "{% 'inspection failed: ' & $states.errorOutput.Error %}" },
+            Next: 'HoldQuarantined',
+          },
+        ],
+        Next: 'Laid out',
+      },
+    ),
+    'Laid out': {
+      Type: 'Choice',
+      Choices: [
+        {
+          Condition: '{% $exists($inspected.error) %}',
+          Assign: { reason: '{% $inspected.error %}' },
+          Next: 'HoldQuarantined',
+        },
+      ],
+      Default: 'AwaitReview',
+    },
+    AwaitReview: {
+      Type: 'Task',
+      Comment: "Records the request with this task's token and waits for the desk to hand back a decision",
+      Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken',
+      Arguments: {
+        TableName: '${Requests}',
+        ConditionExpression: 'attribute_not_exists(requestId)',
+        Item:
+          "{% $merge([{'requestId': {'S': $requestId}, 'kind': {'S': 'import'}, 'state': {'S': 'awaiting-review'}, " +
+          "'requesterId': {'S': $inspected.object.uploaderId}, 'importKind': {'S': $inspected.object.kind}, " +
+          "'path': {'S': $inspected.object.path}, 'objectBucket': {'S': $object.bucket}, 'objectKey': {'S': $object.key}, " +
+          "'versionId': {'S': $inspected.versionId}, 'targetZone': {'S': $inspected.object.targetZone}, " +
+          "'targetKey': {'S': $inspected.object.targetKey}, 'size': {'N': $string($inspected.size)}, " +
+          "'checksum': {'S': $string($inspected.checksum)}, 'scan': {'S': $scan}, " +
+          "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}}, " +
+          "$exists($inspected.codeExecution) ? {'codeExecution': {'S': $inspected.codeExecution}} : {}]) %}",
+      },
+      TimeoutSeconds: reviewSeconds,
+      Assign: { decision: '{% $states.result %}' },
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
+        {
+          ErrorEquals: ['States.ALL'],
+          Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
+          Next: 'HoldQuarantined',
+        },
+      ],
+      Next: 'Decided',
+    },
+    Decided: {
+      Type: 'Choice',
+      Comment:
+        "The workflow's own checks of an approval: not by the uploader's role or session, and code that runs on load accepted with a reason",
+      Choices: [
+        {
+          Condition:
+            "{% $decision.decision = 'approve' " +
+            "and $substringBefore($decision.reviewerId, ':') != $inspected.object.uploaderRoleId " +
+            "and $lowercase($substringAfter($decision.reviewerId, ':')) != $lowercase($inspected.object.uploaderSession) " +
+            `and ($not($exists($inspected.codeExecution)) or $length($decision.codeExecutionAccepted) >= ${MIN_ACCEPTANCE_REASON}) %}`,
+          Next: 'Copy',
+        },
+        {
+          Condition: "{% $decision.decision = 'approve' %}",
+          Assign: {
+            reason:
+              'an approval the workflow refuses: by the uploader, or of code that runs on load without an accepted reason',
+          },
+          Next: 'HoldQuarantined',
+        },
+      ],
+      Default: 'HoldRejected',
+    },
+    Copy: worker(
+      {
+        action: 'copy',
+        source: "{% {'bucket': $object.bucket, 'key': $object.key, 'versionId': $inspected.versionId} %}",
+        target,
+        tags: {
+          'airlock-request': '{% $requestId %}',
+          DataClassification: "{% $inspected.object.targetZone = 'raw' ? '${RawClass}' : '${ModelsClass}' %}",
+        },
+      },
+      {
+        Assign: { copied: '{% $states.result.Payload %}' },
+        Catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            Assign: {
+              reason:
+                "{% 'the copy failed: ' & $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}",
+            },
+            Next: 'HoldCopyFailed',
+          },
+        ],
+        Next: 'HoldCopied',
+      },
+    ),
+    ...ending(
+      'Copied',
+      'copied',
+      "{% 'approved by ' & $decision.reviewerArn & ': ' & $decision.reason %}",
+      { Next: 'Imported' },
+      { copied: '{% $copied %}' },
+    ),
+    Imported: { Type: 'Succeed' },
+    ...ending(
+      'Rejected',
+      'rejected',
+      "{% 'rejected by ' & $decision.reviewerArn & ': ' & $decision.reason %}",
+      {
+        Next: 'Refused',
+      },
+    ),
+    Refused: { Type: 'Succeed' },
+    ...ending('Quarantined', 'quarantined', '{% $reason %}', { Next: 'Held' }),
+    Held: { Type: 'Succeed' },
+    ...ending('Expired', 'expired', '{% $reason %}', { Next: 'Lapsed' }),
+    Lapsed: { Type: 'Succeed' },
+    ...ending('CopyFailed', 'copy-failed', '{% $reason %}', { Next: 'CopyFailed' }),
+    CopyFailed: {
+      Type: 'Fail',
+      Error: 'Airlock.CopyFailed',
+      Cause: 'An approved import could not be copied',
+    },
+  };
+  return {
+    Comment: "The airlock's import workflow: scan result, inspection, review, copy, record",
+    QueryLanguage: 'JSONata',
+    StartAt: 'Received',
+    States: states,
+  };
+}

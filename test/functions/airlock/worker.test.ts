@@ -1,0 +1,206 @@
+import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  GetObjectCommand,
+  type GetObjectCommandOutput,
+  HeadObjectCommand,
+  PutObjectCommand,
+  PutObjectTaggingCommand,
+  S3Client,
+  UploadPartCopyCommand,
+} from '@aws-sdk/client-s3';
+import { mockClient } from 'aws-sdk-client-mock';
+import { makeWorker, tagValue } from '../../../lib/functions/airlock-worker/handler';
+
+const s3 = mockClient(S3Client);
+const KEY = 'incoming/AROAEXAMPLEIMPORTER1:alice/model/llm/pytorch_model.safetensors';
+const SOURCE = { bucket: 'import', key: KEY, versionId: 'v1' };
+const TARGET = {
+  bucket: 'models',
+  key: 'imported/llm/pytorch_model.safetensors',
+  kmsKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/m',
+};
+// The part of an SDK stream the worker reads.
+const body = (bytes: number[]) =>
+  ({ transformToByteArray: () => Promise.resolve(Uint8Array.from(bytes)) }) as unknown as NonNullable<
+    GetObjectCommandOutput['Body']
+  >;
+const notFound = () => Object.assign(new Error('not found'), { name: 'NotFound' });
+
+const worker = (sizes: { single?: number; part?: number } = {}) =>
+  makeWorker(new S3Client({}), {
+    logBucket: 'decisions',
+    logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/log',
+    singleCopyBytes: sizes.single,
+    partBytes: sizes.part,
+    now: () => new Date('2026-12-01T10:00:00Z'),
+  });
+
+beforeEach(() => s3.reset());
+
+describe('the airlock worker', () => {
+  test('inspects an upload: who, what, where to, its checksum, and a pickle whatever its name', async () => {
+    s3.on(HeadObjectCommand).resolves({
+      ContentLength: 100,
+      VersionId: 'v1',
+      ETag: '"e"',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(GetObjectCommand).resolves({ Body: body([0x80, 0x04, 0x95, 0x00]) });
+    const result = await worker()({ action: 'inspect', object: SOURCE });
+    expect(result).toMatchObject({
+      object: { kind: 'model', targetZone: 'models', targetKey: 'imported/llm/pytorch_model.safetensors' },
+      size: 100,
+      versionId: 'v1',
+      checksum: { crc64nvme: 'crc==' },
+      codeExecution: 'its content is a Python pickle, whatever its name',
+    });
+    const get = s3.commandCalls(GetObjectCommand)[0].args[0].input;
+    expect(get).toMatchObject({ VersionId: 'v1', Range: 'bytes=0-99' });
+    expect(s3.commandCalls(HeadObjectCommand)[0].args[0].input.ChecksumMode).toBe('ENABLED');
+  });
+
+  test('a key outside the layout comes back with the reason, for the workflow to hold it', async () => {
+    s3.on(HeadObjectCommand).resolves({ ContentLength: 3 });
+    s3.on(GetObjectCommand).resolves({ Body: body([1, 2, 3]) });
+    const result = await worker()({ action: 'inspect', object: { bucket: 'import', key: 'incoming/x.csv' } });
+    expect(result).toMatchObject({ error: expect.stringContaining('is not incoming/') });
+  });
+
+  test('holds an object by tagging that version with its state and the reason', async () => {
+    s3.on(PutObjectTaggingCommand).resolves({});
+    await worker()({
+      action: 'hold',
+      object: SOURCE,
+      state: 'quarantined',
+      reason: 'scan: THREATS_FOUND (EICAR!)',
+    });
+    const input = s3.commandCalls(PutObjectTaggingCommand)[0].args[0].input;
+    expect(input.VersionId).toBe('v1');
+    expect(input.Tagging?.TagSet).toEqual([
+      { Key: 'airlock-state', Value: 'quarantined' },
+      { Key: 'airlock-reason', Value: 'scan: THREATS_FOUND  EICAR  ' },
+    ]);
+    expect(tagValue('x'.repeat(300))).toHaveLength(256);
+  });
+
+  test('copies the reviewed version under the target key with its key and tags, and checks the checksum', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
+      ContentLength: 10,
+      ETag: '"e"',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't1' }).resolves({ ChecksumCRC64NVME: 'crc==' });
+    s3.on(CopyObjectCommand).resolves({ VersionId: 't1' });
+    const result = await worker()({
+      action: 'copy',
+      source: SOURCE,
+      target: TARGET,
+      tags: { 'airlock-request': 'req-1', DataClassification: 'proprietary' },
+    });
+    expect(result).toEqual({
+      bucket: 'models',
+      key: TARGET.key,
+      versionId: 't1',
+      checksum: { crc64nvme: 'crc==' },
+    });
+    const copy = s3.commandCalls(CopyObjectCommand)[0].args[0].input;
+    expect(copy).toMatchObject({
+      CopySource: `import/${encodeURIComponent(KEY)}?versionId=v1`,
+      CopySourceIfMatch: '"e"',
+      SSEKMSKeyId: TARGET.kmsKeyArn,
+      ServerSideEncryption: 'aws:kms',
+      TaggingDirective: 'REPLACE',
+      Tagging: 'airlock-request=req-1&DataClassification=proprietary',
+    });
+  });
+
+  test('refuses to copy over an object the zone has, and a copy whose checksum differs', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
+      ContentLength: 10,
+      ETag: '"e"',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(HeadObjectCommand, { Bucket: 'models' }).resolves({ ChecksumCRC64NVME: 'old==' });
+    await expect(worker()({ action: 'copy', source: SOURCE, target: TARGET, tags: {} })).rejects.toThrow(
+      'an import does not replace an object',
+    );
+    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+
+    s3.reset();
+    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
+      ContentLength: 10,
+      ETag: '"e"',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't1' }).resolves({
+      ChecksumCRC64NVME: 'other==',
+    });
+    s3.on(CopyObjectCommand).resolves({ VersionId: 't1' });
+    await expect(worker()({ action: 'copy', source: SOURCE, target: TARGET, tags: {} })).rejects.toThrow(
+      "is not the reviewed object's",
+    );
+  });
+
+  test('copies a large object in parts, and aborts the upload when a part fails', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
+      ContentLength: 25,
+      ETag: '"e"',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
+    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't2' }).resolves({ ChecksumCRC64NVME: 'crc==' });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't2' });
+    const result = await worker({ single: 5, part: 10 })({
+      action: 'copy',
+      source: SOURCE,
+      target: TARGET,
+      tags: {},
+    });
+    expect(result).toMatchObject({ versionId: 't2' });
+    expect(s3.commandCalls(UploadPartCopyCommand).map((c) => c.args[0].input.CopySourceRange)).toEqual([
+      'bytes=0-9',
+      'bytes=10-19',
+      'bytes=20-24',
+    ]);
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input).toMatchObject({
+      ChecksumType: 'FULL_OBJECT',
+      ChecksumCRC64NVME: 'crc==',
+    });
+
+    s3.on(UploadPartCopyCommand).rejects(new Error('SlowDown'));
+    await expect(
+      worker({ single: 5, part: 10 })({ action: 'copy', source: SOURCE, target: TARGET, tags: {} }),
+    ).rejects.toThrow('SlowDown');
+    expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
+  });
+
+  test('records a decision once, with a checksum, under the log key', async () => {
+    s3.on(PutObjectCommand).resolves({});
+    const result = await worker()({
+      action: 'record',
+      requestId: 'req-1',
+      event: 'approved',
+      record: { reviewerArn: 'arn:aws:sts::123456789012:assumed-role/aiseg-airlock-reviewer/bob' },
+    });
+    expect(result).toEqual({ recorded: 'decisions/2026/12/01/req-1/2026-12-01T10:00:00.000Z-approved.json' });
+    const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
+    expect(put).toMatchObject({
+      Bucket: 'decisions',
+      IfNoneMatch: '*',
+      ChecksumAlgorithm: 'SHA256',
+      SSEKMSKeyId: 'arn:aws:kms:eu-west-1:123456789012:key/log',
+    });
+    expect(JSON.parse(put.Body as string)).toMatchObject({
+      requestId: 'req-1',
+      event: 'approved',
+      at: '2026-12-01T10:00:00.000Z',
+    });
+  });
+});

@@ -1,0 +1,336 @@
+import { MALWARE_SCAN_VALIDATION_KEY } from '../../lib/airlock';
+import { readAssembly, type StackTemplate } from '../../lib/tools/verify/assembly';
+import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
+import { Resolver } from '../../lib/tools/verify/resolve';
+import { WORKFLOW_SUBSTITUTIONS } from '../../lib/stacks/airlock-workflow';
+import { defaultStackIds, exampleAppDir, readTemplateJson } from '../support/default-app';
+
+/**
+ * The airlock on the example configuration's templates (account 123456789012, eu-west-1): who
+ * may do what to its zone, its log and its desk, as the IAM engine decides from the role's
+ * policy, the boundary and the resource's policy together; and the wiring of scan, workflow and
+ * alarms.
+ */
+
+const ACCOUNT = '123456789012';
+const ORGANIZATION = 'o-a1b2c3d4e5';
+const PREFIX = 'acme-ai';
+const IMPORT = `arn:aws:s3:::${PREFIX}-airlock-import-${ACCOUNT}-eu-west-1`;
+const LOG = `arn:aws:s3:::${PREFIX}-airlock-log-${ACCOUNT}-eu-west-1`;
+const RAW = `arn:aws:s3:::${PREFIX}-raw-${ACCOUNT}-eu-west-1`;
+const MODELS = `arn:aws:s3:::${PREFIX}-models-${ACCOUNT}-eu-west-1`;
+const CURATED = `arn:aws:s3:::${PREFIX}-curated-${ACCOUNT}-eu-west-1`;
+const DESK = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${PREFIX}-airlock-desk`;
+const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-${name}`;
+/** An importer's session: its `aws:userid` is the role's id and the session's name. */
+const ALICE = 'AROAEXAMPLEIMPORTER1:alice';
+
+const assembly = readAssembly(exampleAppDir());
+const resolver = new Resolver(assembly);
+const stackOf = (id: string): StackTemplate => assembly.stacks.find((s) => s.id === id)!;
+const resourcesOf = (id: string, type: string) =>
+  Object.entries(stackOf(id).template.Resources ?? {})
+    .filter(([, r]) => r.Type === type)
+    .map(([logicalId, r]) => ({
+      logicalId,
+      properties: resolver.resolve(r.Properties ?? {}, stackOf(id)) as Record<string, unknown>,
+    }));
+const one = (id: string, type: string) => {
+  const found = resourcesOf(id, type);
+  expect(found).toHaveLength(1);
+  return found[0].properties;
+};
+
+const boundary = resourcesOf('Audit', 'AWS::IAM::ManagedPolicy')
+  .filter((p) => p.properties.ManagedPolicyName === `${PREFIX}-permission-boundary`)
+  .map((p) => p.properties.PolicyDocument as PolicyDocument);
+function identityOf(role: string): PolicyDocument[] {
+  const [roleResource] = Object.entries(stackOf('Identity').template.Resources ?? {}).filter(
+    ([, r]) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === `${PREFIX}-${role}`,
+  );
+  if (!roleResource) throw new Error(`no role ${role}`);
+  return Object.values(stackOf('Identity').template.Resources ?? {})
+    .filter(
+      (r) =>
+        r.Type === 'AWS::IAM::ManagedPolicy' && JSON.stringify(r.Properties?.Roles).includes(roleResource[0]),
+    )
+    .map((r) => resolver.resolve(r.Properties?.PolicyDocument, stackOf('Identity')) as PolicyDocument);
+}
+/** The data stack's bucket of a name, as the resolver refers to it (`ref|Data/<logical id>`). */
+function bucketRef(bucketArn: string): string {
+  const name = bucketArn.replace('arn:aws:s3:::', '');
+  const found = resourcesOf('Data', 'AWS::S3::Bucket').find((b) => b.properties.BucketName === name);
+  if (!found) throw new Error(`no bucket ${name}`);
+  return `ref|Data/${found.logicalId}`;
+}
+function bucketPolicy(bucketArn: string): PolicyDocument {
+  const ref = bucketRef(bucketArn);
+  const found = resourcesOf('Data', 'AWS::S3::BucketPolicy').find((p) => p.properties.Bucket === ref);
+  if (!found) throw new Error(`no policy for ${ref}`);
+  return found.properties.PolicyDocument as PolicyDocument;
+}
+
+/** A request by one of the blueprint's roles, from off every network unless `context` says otherwise. */
+function call(
+  role: string,
+  action: string,
+  resource: string,
+  options: { resourcePolicy?: PolicyDocument; context?: Record<string, string> } = {},
+) {
+  const principal = roleArn(role);
+  return evaluate({
+    principal,
+    action,
+    resource,
+    resourceAccount: ACCOUNT,
+    context: {
+      'aws:PrincipalAccount': ACCOUNT,
+      'aws:PrincipalArn': principal,
+      'aws:PrincipalOrgID': ORGANIZATION,
+      'aws:ResourceOrgID': ORGANIZATION,
+      'aws:SecureTransport': 'true',
+      'aws:SourceIp': '198.51.100.7',
+      'aws:MultiFactorAuthPresent': 'true',
+      'aws:MultiFactorAuthAge': '60',
+      'aws:userid': ALICE,
+      ...(action === 's3:PutObject'
+        ? {
+            's3:x-amz-server-side-encryption': 'aws:kms',
+            's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyOf(resource),
+          }
+        : {}),
+      ...options.context,
+    },
+    identityPolicies: identityOf(role),
+    boundary,
+    ...(options.resourcePolicy ? { resourcePolicy: options.resourcePolicy } : {}),
+  });
+}
+/** The key a bucket's default encryption names (uploads must use it). */
+function kmsKeyOf(objectArn: string): string {
+  const name = objectArn.replace('arn:aws:s3:::', '').split('/')[0];
+  const bucket = resourcesOf('Data', 'AWS::S3::Bucket').find((b) => b.properties.BucketName === name);
+  const rule = (
+    bucket?.properties.BucketEncryption as {
+      ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: { KMSMasterKeyID: string } }[];
+    }
+  ).ServerSideEncryptionConfiguration[0];
+  return rule.ServerSideEncryptionByDefault.KMSMasterKeyID;
+}
+const onImport = (role: string, action: string, key: string, context: Record<string, string> = {}) =>
+  call(role, action, `${IMPORT}/${key}`, { resourcePolicy: bucketPolicy(IMPORT), context });
+
+describe('the import zone', () => {
+  test('an importer uploads under its own session only, from off-network, and reads nothing', async () => {
+    expect(await onImport('airlock-importer', 's3:PutObject', `incoming/${ALICE}/dataset/ehr/a.csv`)).toBe(
+      'Allowed',
+    );
+    expect(
+      await onImport('airlock-importer', 's3:PutObject', 'incoming/AROAEXAMPLEIMPORTER1:bob/dataset/a.csv'),
+    ).not.toBe('Allowed');
+    expect(await onImport('airlock-importer', 's3:PutObject', 'anywhere/a.csv')).not.toBe('Allowed');
+    expect(
+      await onImport('airlock-importer', 's3:GetObject', `incoming/${ALICE}/dataset/ehr/a.csv`),
+    ).not.toBe('Allowed');
+    // Not from inside a segment, through any VPC endpoint.
+    expect(
+      await onImport('airlock-importer', 's3:PutObject', `incoming/${ALICE}/dataset/ehr/a.csv`, {
+        'aws:SourceVpce': 'vpce-0123456789abcdef0',
+      }),
+    ).toBe('ExplicitlyDenied');
+  });
+
+  test('a reviewer reads what waits, never what GuardDuty found malware in, and writes nothing', async () => {
+    const key = `incoming/${ALICE}/model/llm/model.safetensors`;
+    expect(await onImport('airlock-reviewer', 's3:GetObject', key)).toBe('Allowed');
+    expect(
+      await onImport('airlock-reviewer', 's3:GetObject', key, {
+        's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND',
+      }),
+    ).toBe('ExplicitlyDenied');
+    expect(await onImport('airlock-reviewer', 's3:PutObject', key)).not.toBe('Allowed');
+    expect(await onImport('airlock-reviewer', 's3:PutObjectTagging', key)).not.toBe('Allowed');
+  });
+
+  test("GuardDuty's role reads and tags to scan, writes its validation object only, and sets the bucket's notifications", async () => {
+    expect(await onImport('airlock-scanner', 's3:GetObject', `incoming/${ALICE}/dataset/a.csv`)).toBe(
+      'Allowed',
+    );
+    expect(await onImport('airlock-scanner', 's3:PutObjectTagging', `incoming/${ALICE}/dataset/a.csv`)).toBe(
+      'Allowed',
+    );
+    expect(await onImport('airlock-scanner', 's3:PutObject', MALWARE_SCAN_VALIDATION_KEY)).toBe('Allowed');
+    expect(await onImport('airlock-scanner', 's3:PutObject', `incoming/${ALICE}/dataset/a.csv`)).not.toBe(
+      'Allowed',
+    );
+    expect(await call('airlock-scanner', 's3:PutBucketNotification', IMPORT)).toBe('Allowed');
+    expect(await call('airlock-scanner', 's3:PutBucketNotification', RAW)).not.toBe('Allowed');
+    const trust = JSON.stringify(
+      Object.values(stackOf('Identity').template.Resources ?? {}).find(
+        (r) => r.Type === 'AWS::IAM::Role' && r.Properties?.RoleName === `${PREFIX}-airlock-scanner`,
+      )?.Properties?.AssumeRolePolicyDocument,
+    );
+    expect(trust).toContain('malware-protection-plan.guardduty.amazonaws.com');
+  });
+
+  test('the worker copies into raw and under imported/ in models only, and reads no zone but the import zone', async () => {
+    const write = (bucket: string, key: string) =>
+      call('airlock-worker', 's3:PutObject', `${bucket}/${key}`, { resourcePolicy: bucketPolicy(bucket) });
+    expect(await write(RAW, 'ehr/patients/a.csv')).toBe('Allowed');
+    expect(await write(MODELS, 'imported/llm/model.safetensors')).toBe('Allowed');
+    expect(await write(MODELS, 'training-output/model.tar.gz')).not.toBe('Allowed');
+    expect(await onImport('airlock-worker', 's3:GetObject', `incoming/${ALICE}/dataset/a.csv`)).toBe(
+      'Allowed',
+    );
+    for (const bucket of [RAW, CURATED, MODELS])
+      expect(
+        await call('airlock-worker', 's3:GetObject', `${bucket}/x`, { resourcePolicy: bucketPolicy(bucket) }),
+      ).not.toBe('Allowed');
+  });
+});
+
+describe('the decision log', () => {
+  test('kept under Object Lock in compliance mode for the audit period; written by the worker alone, read by auditors', async () => {
+    const bucket = resourcesOf('Data', 'AWS::S3::Bucket').find((b) =>
+      String(b.properties.BucketName).includes('airlock-log'),
+    )!;
+    expect(bucket.properties.ObjectLockConfiguration).toEqual({
+      ObjectLockEnabled: 'Enabled',
+      Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
+    });
+    const log = (role: string, action: string) =>
+      call(role, action, `${LOG}/decisions/2026/12/01/req-1/x.json`, { resourcePolicy: bucketPolicy(LOG) });
+    expect(await log('airlock-worker', 's3:PutObject')).toBe('Allowed');
+    expect(await log('airlock-desk', 's3:PutObject')).not.toBe('Allowed');
+    expect(await log('airlock-reviewer', 's3:PutObject')).not.toBe('Allowed');
+    expect(await log('auditor', 's3:GetObject')).toBe('Allowed');
+    expect(await log('airlock-worker', 's3:GetObject')).not.toBe('Allowed');
+  });
+});
+
+describe('the desk', () => {
+  test('is a function URL that takes signed requests only; importers and reviewers call it through the URL alone', async () => {
+    expect(one('Airlock', 'AWS::Lambda::Url')).toMatchObject({ AuthType: 'AWS_IAM' });
+    // No resource policy opens it: same-account roles are allowed by their own policies.
+    expect(resourcesOf('Airlock', 'AWS::Lambda::Permission')).toEqual([]);
+    for (const role of ['airlock-reviewer', 'airlock-importer']) {
+      expect(
+        await call(role, 'lambda:InvokeFunctionUrl', DESK, {
+          context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
+        }),
+      ).toBe('Allowed');
+      expect(
+        await call(role, 'lambda:InvokeFunction', DESK, {
+          context: { 'lambda:InvokedViaFunctionUrl': 'true' },
+        }),
+      ).toBe('Allowed');
+      // A direct invoke, with a request context of the caller's making, is not allowed.
+      expect(
+        await call(role, 'lambda:InvokeFunction', DESK, {
+          context: { 'lambda:InvokedViaFunctionUrl': 'false' },
+        }),
+      ).not.toBe('Allowed');
+    }
+    for (const role of ['data-scientist', 'ml-engineer', 'platform-admin'])
+      expect(
+        await call(role, 'lambda:InvokeFunctionUrl', DESK, {
+          context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
+        }),
+      ).not.toBe('Allowed');
+  });
+
+  test('knows the two roles by name, and resumes the workflow with what it read from the table', async () => {
+    const desk = resourcesOf('Airlock', 'AWS::Lambda::Function').find(
+      (f) => f.properties.FunctionName === `${PREFIX}-airlock-desk`,
+    )!;
+    expect((desk.properties.Environment as { Variables: Record<string, string> }).Variables).toMatchObject({
+      IMPORTER_ROLE: `${PREFIX}-airlock-importer`,
+      REVIEWER_ROLE: `${PREFIX}-airlock-reviewer`,
+    });
+    expect(desk.properties.VpcConfig).toBeUndefined();
+    expect(await call('airlock-desk', 'states:SendTaskSuccess', '*')).toBe('Allowed');
+    expect(await call('airlock-reviewer', 'states:SendTaskSuccess', '*')).not.toBe('Allowed');
+    expect(await call('airlock-importer', 'states:SendTaskSuccess', '*')).not.toBe('Allowed');
+  });
+});
+
+describe('scan, workflow and alarms', () => {
+  test("GuardDuty scans the import zone's uploads and tags them", () => {
+    expect(one('Airlock', 'AWS::GuardDuty::MalwareProtectionPlan')).toEqual({
+      Role: roleArn('airlock-scanner'),
+      ProtectedResource: {
+        S3Bucket: {
+          BucketName: bucketRef(IMPORT),
+          ObjectPrefixes: ['incoming/'],
+        },
+      },
+      Actions: { Tagging: { Status: 'ENABLED' } },
+      Tags: expect.any(Array),
+    });
+  });
+
+  test('the workflow is a standard state machine in JSONata, as the workflow role, logging and tracing, every substitution filled', () => {
+    const machine = one('Airlock', 'AWS::StepFunctions::StateMachine');
+    expect(machine).toMatchObject({
+      StateMachineName: `${PREFIX}-airlock-import`,
+      StateMachineType: 'STANDARD',
+      RoleArn: roleArn('airlock-workflow'),
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    const definition = JSON.parse(String(machine.DefinitionString)) as { QueryLanguage: string };
+    expect(definition.QueryLanguage).toBe('JSONata');
+    const used = [...String(machine.DefinitionString).matchAll(/\$\{(\w+)\}/g)].map(([, n]) => n);
+    expect(new Set(used)).toEqual(new Set(WORKFLOW_SUBSTITUTIONS));
+    expect(Object.keys(machine.DefinitionSubstitutions as object).sort()).toEqual(
+      [...WORKFLOW_SUBSTITUTIONS].sort(),
+    );
+  });
+
+  test('each scan result of an upload starts the workflow as the events role; one that cannot is kept aside', async () => {
+    const [rule] = resourcesOf('Airlock', 'AWS::Events::Rule').filter(
+      (r) => r.properties.Name === `${PREFIX}-airlock-scan-results`,
+    );
+    expect(rule.properties.EventPattern).toEqual({
+      source: ['aws.guardduty'],
+      'detail-type': ['GuardDuty Malware Protection Object Scan Result'],
+      detail: {
+        s3ObjectDetails: {
+          bucketName: [bucketRef(IMPORT)],
+          objectKey: [{ prefix: 'incoming/' }],
+        },
+      },
+    });
+    const [target] = rule.properties.Targets as Record<string, unknown>[];
+    expect(target).toMatchObject({
+      RoleArn: roleArn('airlock-events'),
+      RetryPolicy: { MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 },
+      DeadLetterConfig: { Arn: expect.stringMatching(/^att\|Data\/AirlockDeadLetters/) },
+    });
+    const machine = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:${PREFIX}-airlock-import`;
+    expect(await call('airlock-events', 'states:StartExecution', machine)).toBe('Allowed');
+    expect(await call('airlock-importer', 'states:StartExecution', machine)).not.toBe('Allowed');
+  });
+
+  test('a scan that is not clean goes to the alert topic; failures and dead letters raise alarms', () => {
+    const [held] = resourcesOf('Airlock', 'AWS::Events::Rule').filter(
+      (r) => r.properties.Name === `${PREFIX}-airlock-held-scans`,
+    );
+    expect((held.properties.EventPattern as { detail: unknown }).detail).toMatchObject({
+      scanResultDetails: { scanResultStatus: [{ 'anything-but': 'NO_THREATS_FOUND' }] },
+    });
+    expect(held.properties.Targets).toEqual([
+      expect.objectContaining({ Arn: expect.stringMatching(/^ref\|Audit\/AlertsTopic/) }),
+    ]);
+    const alarms = resourcesOf('Airlock', 'AWS::CloudWatch::Alarm').map((a) => a.properties.MetricName);
+    expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors', 'ExecutionsFailed']);
+  });
+});
+
+describe('without an airlock in the config', () => {
+  test('the default blueprint has no airlock stack, role or zone, and its boundary no airlock ceiling', () => {
+    expect(defaultStackIds()).not.toContain('Airlock');
+    const text = JSON.stringify(defaultStackIds().map((id) => readTemplateJson(id)));
+    expect(text).not.toContain('airlock');
+  });
+});
