@@ -45,13 +45,16 @@ export function importKey(userId: string, kind: ImportKind, path: string): strin
   return `${INCOMING_PREFIX}${userId}/${kind}/${path}`;
 }
 
+/** The prefix of the models zone that only the airlock's worker writes. */
+export const IMPORTED_PREFIX = 'imported/';
+
 /**
  * Where an approved import lands in its target zone: datasets at their path (under their
  * dataset's prefix, where the pseudonymization stage takes them), models under `imported/`, so
  * that an import never stands in for what training wrote.
  */
 export function targetKey(kind: ImportKind, path: string): string {
-  return kind === 'model' ? `imported/${path}` : path;
+  return kind === 'model' ? `${IMPORTED_PREFIX}${path}` : path;
 }
 
 /** An uploaded object's key, read back: who uploaded it (their role's id and session), what, where to. */
@@ -106,7 +109,60 @@ export const CODE_EXECUTING_SUFFIXES = [
   '.pth',
 ] as const;
 
-/** Why an object would run code when loaded, judged by its name and its first bytes; undefined: it would not. */
+/** Names of text formats: configuration, tokenizers, tables, notes. */
+const TEXT_SUFFIXES = [
+  '.csv',
+  '.json',
+  '.jsonl',
+  '.md',
+  '.ndjson',
+  '.tiktoken',
+  '.tsv',
+  '.txt',
+  '.yaml',
+  '.yml',
+];
+
+const ascii = (head: Uint8Array, from: number, to: number) =>
+  Buffer.from(head.subarray(from, to)).toString('latin1');
+
+/** UTF-8 without NUL: what a text format's first bytes look like (a character cut at the end is fine). */
+function isText(head: Uint8Array): boolean {
+  if (head.includes(0)) return false;
+  try {
+    new TextDecoder('utf-8', { fatal: true }).decode(head, { stream: true });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Formats that hold only data, each told by its first bytes (and, where those say little, its
+ * name): anything else is treated as code until a reviewer accepts it.
+ */
+const DATA_FORMATS: readonly {
+  readonly name: string;
+  readonly holds: (name: string, head: Uint8Array) => boolean;
+}[] = [
+  {
+    // An 8-byte little-endian header length, then the JSON header.
+    name: 'safetensors',
+    holds: (_, h) => h.length >= 9 && h[8] === 0x7b && Buffer.from(h).readBigUInt64LE(0) < 100_000_000n,
+  },
+  { name: 'GGUF', holds: (_, h) => ascii(h, 0, 4) === 'GGUF' },
+  { name: 'Parquet', holds: (_, h) => ascii(h, 0, 4) === 'PAR1' },
+  // Protocol buffers, whose first field is a varint (ONNX's ir_version) or a message (SentencePiece's pieces).
+  { name: 'ONNX', holds: (n, h) => n.endsWith('.onnx') && h[0] === 0x08 },
+  { name: 'SentencePiece', holds: (n, h) => n.endsWith('.model') && h[0] === 0x0a },
+  { name: 'text', holds: (n, h) => TEXT_SUFFIXES.some((s) => n.endsWith(s)) && isText(h) },
+];
+
+/**
+ * Why an object would run code when loaded, judged by its name and its first bytes; undefined: it
+ * holds only data. Fails closed: a format that runs code (a pickle, whatever its name) says so,
+ * and a format the airlock does not know to hold only data is treated as one that might.
+ */
 export function codeExecution(name: string, head: Uint8Array): string | undefined {
   const lower = name.toLowerCase();
   const suffix = CODE_EXECUTING_SUFFIXES.find((s) => lower.endsWith(s));
@@ -118,7 +174,8 @@ export function codeExecution(name: string, head: Uint8Array): string | undefine
   const text = Buffer.from(head).toString('latin1');
   if (text.startsWith('PK\u0003\u0004') && /\.pkl|\.pickle/.test(text))
     return 'its content is a zip archive holding a pickle (the PyTorch format), whatever its name';
-  return undefined;
+  if (DATA_FORMATS.some((f) => f.holds(lower, head))) return undefined;
+  return `its format is none the airlock knows to hold only data (${DATA_FORMATS.map((f) => f.name).join(', ')}: ${TEXT_SUFFIXES.join(' ')}), so it may run code when loaded`;
 }
 
 /** How long a reviewer has to decide before the request expires and the object stays held. */
@@ -168,7 +225,39 @@ export function sameRequester(requesterId: string, reviewerId: string): string |
   return undefined;
 }
 
-/** The decision log's key of a record: by day, request and event, never overwritten. */
-export function recordKey(requestId: string, event: string, at: string): string {
-  return `decisions/${at.slice(0, 10).replaceAll('-', '/')}/${requestId}/${at}-${event}.json`;
+/**
+ * The decision log's key of a record: by direction, day, request and event, never overwritten.
+ * Imports are recorded under `decisions/` (by the worker), exports under `exports/` (by the
+ * exporter): each function writes only its own prefix.
+ */
+export const RECORD_PREFIXES = { import: 'decisions/', export: 'exports/' } as const;
+
+export function recordKey(
+  requestId: string,
+  event: string,
+  at: string,
+  prefix: string = RECORD_PREFIXES.import,
+): string {
+  return `${prefix}${at.slice(0, 10).replaceAll('-', '/')}/${requestId}/${at}-${event}.json`;
 }
+
+/**
+ * Export: a requester (a data scientist or ML engineer, in their own session) asks the desk to
+ * send one object of a source zone out; the workflow stages a copy under `outgoing/<request>/`
+ * of the export zone, tagged with the class of its source zone, for a reviewer to read and
+ * decide; an approved copy is sent to the configured destination under `<prefix><request>/`.
+ */
+export const OUTGOING_PREFIX = 'outgoing/';
+
+/** Where the workflow stages a request's object in the export zone. */
+export function stagedKey(requestId: string, key: string): string {
+  return `${OUTGOING_PREFIX}${requestId}/${key}`;
+}
+
+/** Where an approved export lands at its destination: under the request, so that nothing is written over. */
+export function sentKey(prefix: string, requestId: string, key: string): string {
+  return `${prefix}${requestId}/${key}`;
+}
+
+/** A request id the desk gives: a UUID, which is also the workflow execution's name. */
+export const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;

@@ -1,3 +1,4 @@
+import { IMPORTED_PREFIX } from './airlock';
 import { Tags } from 'aws-cdk-lib';
 import type { IConstruct } from 'constructs';
 import { DATA_CLASSIFICATION_TAG, type DataClassification, type DataZone } from './contract/classification';
@@ -15,12 +16,14 @@ export function classify(scope: IConstruct, classification: DataClassification):
 }
 
 /** The roles of the blueprint that touch zones by name (not per segment). */
-export type NamedZoneActor = 'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass' | 'airlock';
+export type NamedZoneActor =
+  'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass' | 'airlock' | 'airlock-export';
 
 /**
  * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,
  * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, `airlock` (its worker,
- * which copies approved imports, when the config has an airlock), and the SageMaker
+ * which copies approved imports, when the config has an airlock), `airlock-export` (its exporter,
+ * which stages what a requester asks out, on the zones the config's export names), and the SageMaker
  * execution role of each segment kind (the kind's name: `development`, `training`, `inference`).
  */
 export type ZoneActor = NamedZoneActor | SegmentKind;
@@ -72,18 +75,18 @@ const ZONE_DECLARATIONS: Readonly<Record<DataZone, ZoneDeclaration>> = {
   curated: {
     classification: 'pii',
     description: 'Pseudonymized records that development and training work on',
-    readers: ['data-scientist', SEGMENT_ROLES, 'break-glass'],
+    readers: ['data-scientist', SEGMENT_ROLES, 'break-glass', 'airlock-export'],
     writers: ['pseudonymization'],
-    offNetwork: ['break-glass'],
+    offNetwork: ['break-glass', 'airlock-export'],
   },
   models: {
     classification: 'proprietary',
     description: 'Model artifacts that training writes and inference serves',
-    readers: [SEGMENT_ROLES, 'break-glass'],
+    readers: [SEGMENT_ROLES, 'break-glass', 'airlock-export'],
     writers: [SEGMENT_ROLES],
     // Approved imports land under imported/, never in place of what training wrote.
-    prefixWriters: [{ actor: 'airlock', prefix: 'imported/' }],
-    offNetwork: ['airlock', 'break-glass'],
+    prefixWriters: [{ actor: 'airlock', prefix: IMPORTED_PREFIX }],
+    offNetwork: ['airlock', 'break-glass', 'airlock-export'],
   },
   quarantine: {
     classification: 'phi',

@@ -43,14 +43,14 @@ export function airlockLogBucketName(prefix: string): string {
   return `${prefix}-airlock-log-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }
 
-/** The airlock's functions: the desk people call, the worker the workflow calls. */
-export function airlockFunctionName(prefix: string, part: 'desk' | 'worker'): string {
+/** The airlock's functions: the desk people call, the worker and the exporter its workflows call. */
+export function airlockFunctionName(prefix: string, part: 'desk' | 'worker' | 'exporter'): string {
   return `${prefix}-airlock-${part}`;
 }
 
-/** The airlock's import workflow (a Step Functions state machine). */
-export function airlockWorkflowName(prefix: string): string {
-  return `${prefix}-airlock-import`;
+/** The airlock's import and export workflows (Step Functions state machines). */
+export function airlockWorkflowName(prefix: string, direction: 'import' | 'export' = 'import'): string {
+  return `${prefix}-airlock-${direction}`;
 }
 
 /** The EventBridge rule that starts the import workflow for each scan result of the import zone. */

@@ -19,7 +19,12 @@ export type DataZone = (typeof DATA_ZONES)[number];
  * for their scan and review. Only importers write it; nothing in it was held inside.
  */
 export const AIRLOCK_IMPORT_ZONE = 'airlock-import';
-export type AirlockZone = typeof AIRLOCK_IMPORT_ZONE;
+/**
+ * The airlock's export zone, present when the config has an airlock export: the workflow stages
+ * there what a requester asked to send out, for review; only the workflow's exporter writes it.
+ */
+export const AIRLOCK_EXPORT_ZONE = 'airlock-export';
+export type AirlockZone = typeof AIRLOCK_IMPORT_ZONE | typeof AIRLOCK_EXPORT_ZONE;
 
 /** The values of the role-type tag: roles people assume (with MFA), and roles services assume. */
 export const ROLE_TYPES = { human: 'human', service: 'service' } as const;

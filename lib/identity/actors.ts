@@ -24,6 +24,7 @@ export const AIRLOCK_IMPORTER_ROLE = 'airlock-importer';
 export const AIRLOCK_REVIEWER_ROLE = 'airlock-reviewer';
 export const AIRLOCK_DESK_ROLE = 'airlock-desk';
 export const AIRLOCK_WORKER_ROLE = 'airlock-worker';
+export const AIRLOCK_EXPORTER_ROLE = 'airlock-exporter';
 export const AIRLOCK_WORKFLOW_ROLE = 'airlock-workflow';
 export const AIRLOCK_SCANNER_ROLE = 'airlock-scanner';
 export const AIRLOCK_EVENTS_ROLE = 'airlock-events';
@@ -31,10 +32,11 @@ export const AIRLOCK_EVENTS_ROLE = 'airlock-events';
 export const IMAGE_CACHE_ROLE = 'image-cache';
 
 /**
- * The names of the roles that act as a zone actor: a named role of the blueprint, or the
- * SageMaker execution role of every segment of a kind. Break-glass exists only when enabled.
+ * The names of the roles that act as a zone actor (on `zone`, when given): a named role of the
+ * blueprint, or the SageMaker execution role of every segment of a kind. Break-glass exists only
+ * when enabled; the airlock's worker with an airlock, its exporter on the zones its export names.
  */
-export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor): string[] {
+export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor, zone?: string): string[] {
   const prefix = config.namePrefix;
   if (isSegmentKind(actor)) {
     return config.segments
@@ -43,5 +45,11 @@ export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor): strin
   }
   if (actor === 'break-glass') return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
   if (actor === 'airlock') return config.airlock ? [roleName(prefix, AIRLOCK_WORKER_ROLE)] : [];
+  if (actor === 'airlock-export') {
+    const sources: readonly string[] = config.airlock?.export?.sources ?? [];
+    return (zone === undefined ? sources.length > 0 : sources.includes(zone))
+      ? [roleName(prefix, AIRLOCK_EXPORTER_ROLE)]
+      : [];
+  }
   return [roleName(prefix, actor)];
 }

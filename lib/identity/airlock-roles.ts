@@ -5,12 +5,21 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
-import { IMPORTER_PREFIX, INCOMING_PREFIX, MALWARE_SCAN_RULE, MALWARE_SCAN_VALIDATION_KEY } from '../airlock';
+import {
+  IMPORTED_PREFIX,
+  IMPORTER_PREFIX,
+  INCOMING_PREFIX,
+  MALWARE_SCAN_RULE,
+  MALWARE_SCAN_VALIDATION_KEY,
+  OUTGOING_PREFIX,
+  RECORD_PREFIXES,
+} from '../airlock';
 import type { DataZone } from '../constructs/data-zone';
 import { airlockFunctionName, airlockWorkflowName } from '../names';
 import {
   AIRLOCK_DESK_ROLE,
   AIRLOCK_EVENTS_ROLE,
+  AIRLOCK_EXPORTER_ROLE,
   AIRLOCK_IMPORTER_ROLE,
   AIRLOCK_REVIEWER_ROLE,
   AIRLOCK_SCANNER_ROLE,
@@ -44,7 +53,7 @@ function deskArn(scope: Construct, prefix: string): string {
  * actions of a URL's caller, and the second is bound to the URL so that no one invokes the desk
  * directly with a request context of their own making.
  */
-function callTheDesk(scope: Construct, prefix: string): iam.PolicyStatement[] {
+export function callTheDesk(scope: Construct, prefix: string): iam.PolicyStatement[] {
   const desk = deskArn(scope, prefix);
   return [
     new iam.PolicyStatement({
@@ -89,16 +98,17 @@ export class AirlockImporterRole extends BlueprintRole {
   }
 }
 
-/** Reads what waits in the import zone and decides through the desk; writes nothing. */
+/** Reads what waits in the import zone (and the export zone) and decides through the desk; writes nothing. */
 export class AirlockReviewerRole extends BlueprintRole {
-  constructor(scope: Construct, id: string, props: AirlockPeopleProps) {
+  constructor(scope: Construct, id: string, props: AirlockPeopleProps & { readonly exportZone?: DataZone }) {
     super(scope, id, {
       namePrefix: props.namePrefix,
       role: AIRLOCK_REVIEWER_ROLE,
-      description: "Reviews the airlock's imports and approves or rejects them through its desk",
+      description: "Reviews the airlock's imports and exports and approves or rejects them through its desk",
       trust: props.trust,
     });
     props.importZone.grantRead(this);
+    props.exportZone?.grantRead(this);
     for (const statement of callTheDesk(this, props.namePrefix)) this.addToPrincipalPolicy(statement);
   }
 }
@@ -108,9 +118,16 @@ export interface AirlockFunctionRoleProps extends AirlockResources {
   readonly logGroup?: logs.ILogGroup;
 }
 
-/** The desk's role: reads and decides requests, and hands a decision to the waiting workflow. */
+/**
+ * The desk's role: reads and decides requests, hands a decision to the waiting workflow, and (with
+ * an export) starts the export workflow for a requester's request.
+ */
 export class AirlockDeskRole extends BlueprintRole {
-  constructor(scope: Construct, id: string, props: AirlockFunctionRoleProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    props: AirlockFunctionRoleProps & { readonly exports?: boolean },
+  ) {
     super(scope, id, {
       namePrefix: props.namePrefix,
       role: AIRLOCK_DESK_ROLE,
@@ -128,6 +145,14 @@ export class AirlockDeskRole extends BlueprintRole {
     // SendTaskSuccess names no resource (IAM can scope it to none): the task token, which only the
     // workflow writes and only this role reads, is what picks the execution.
     this.addToPrincipalPolicy(unscoped('ResumeTheWorkflow', ['states:SendTaskSuccess']));
+    if (props.exports)
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'StartTheExportWorkflow',
+          actions: ['states:StartExecution'],
+          resources: [workflowArn(this, props.namePrefix, 'export')],
+        }),
+      );
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
   }
 }
@@ -153,7 +178,7 @@ export class AirlockWorkerRole extends BlueprintRole {
     });
     props.importZone.grantRead(this);
     props.raw.grantWrite(this);
-    props.models.grantWrite(this, { prefix: 'imported/' });
+    props.models.grantWrite(this, { prefix: IMPORTED_PREFIX });
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'TagHeldImportsAndCopies',
@@ -161,32 +186,111 @@ export class AirlockWorkerRole extends BlueprintRole {
         resources: [
           props.importZone.bucket.arnForObjects(`${INCOMING_PREFIX}*`),
           props.raw.bucket.arnForObjects('*'),
-          props.models.bucket.arnForObjects('imported/*'),
+          props.models.bucket.arnForObjects(`${IMPORTED_PREFIX}*`),
         ],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        // A hold adds to the tags GuardDuty set, and a copy checks its scan status on the version.
+        sid: 'ReadTheTagsOfImports',
+        actions: ['s3:GetObjectTagging', 's3:GetObjectVersionTagging'],
+        resources: [props.importZone.bucket.arnForObjects(`${INCOMING_PREFIX}*`)],
       }),
     );
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'AbortFailedCopies',
         actions: ['s3:AbortMultipartUpload'],
-        resources: [props.raw.bucket.arnForObjects('*'), props.models.bucket.arnForObjects('imported/*')],
+        resources: [
+          props.raw.bucket.arnForObjects('*'),
+          props.models.bucket.arnForObjects(`${IMPORTED_PREFIX}*`),
+        ],
+      }),
+    );
+    for (const statement of writeTheLog(this, props, RECORD_PREFIXES.import))
+      this.addToPrincipalPolicy(statement);
+    for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
+  }
+}
+
+/** Writing records under one prefix of the decision log, encrypted with the airlock's key. */
+function writeTheLog(scope: Construct, props: AirlockResources, prefix: string): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'WriteTheDecisionLog',
+      actions: ['s3:PutObject'],
+      resources: [props.log.arnForObjects(`${prefix}*`)],
+    }),
+    new iam.PolicyStatement({
+      sid: 'EncryptTheDecisionLog',
+      actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
+      resources: [props.key.keyArn],
+      conditions: { StringEquals: { 'kms:ViaService': `s3.${Stack.of(scope).region}.amazonaws.com` } },
+    }),
+  ];
+}
+
+export interface AirlockExporterRoleProps extends AirlockFunctionRoleProps {
+  /** The zones requesters may ask objects out of (never a phi zone: config refuses one). */
+  readonly sources: readonly DataZone[];
+  /** The export zone, where requests are staged for review. */
+  readonly exportZone: DataZone;
+  /** The bucket outside approved exports are copied into: its name, owner and prefix. */
+  readonly destination: { readonly bucket: string; readonly account: string; readonly prefix: string };
+}
+
+/**
+ * The exporter's role: reads the source zones (to stage what was asked for), writes and tags the
+ * export zone's `outgoing/`, writes approved exports into the destination (that bucket, that
+ * prefix, in the account that owns it), and records exports in the decision log. It reads no
+ * phi zone and no import: it is not the worker.
+ */
+export class AirlockExporterRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: AirlockExporterRoleProps) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: AIRLOCK_EXPORTER_ROLE,
+      description:
+        "The airlock's exporter function: stages requested exports for review and sends approved ones",
+      trust: { kind: 'service', service: 'lambda.amazonaws.com' },
+    });
+    for (const zone of props.sources) zone.grantRead(this);
+    const zone = props.exportZone;
+    zone.grantRead(this);
+    zone.grantWrite(this, { prefix: OUTGOING_PREFIX });
+    const staged = zone.bucket.arnForObjects(`${OUTGOING_PREFIX}*`);
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'TagStagedExports',
+        actions: [
+          's3:GetObjectTagging',
+          's3:GetObjectVersionTagging',
+          's3:PutObjectTagging',
+          's3:PutObjectVersionTagging',
+        ],
+        resources: [staged],
+      }),
+    );
+    const { bucket, account, prefix } = props.destination;
+    const sent = `arn:${this.stack.partition}:s3:::${bucket}/${prefix}*`;
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'AbortFailedCopies',
+        actions: ['s3:AbortMultipartUpload'],
+        resources: [staged, sent],
       }),
     );
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'WriteTheDecisionLog',
-        actions: ['s3:PutObject'],
-        resources: [props.log.arnForObjects('decisions/*')],
+        sid: 'SendApprovedExports',
+        actions: ['s3:PutObject', 's3:PutObjectTagging'],
+        resources: [sent],
+        conditions: { StringEquals: { 's3:ResourceAccount': account } },
       }),
     );
-    this.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'EncryptTheDecisionLog',
-        actions: ['kms:Encrypt', 'kms:GenerateDataKey'],
-        resources: [props.key.keyArn],
-        conditions: { StringEquals: { 'kms:ViaService': `s3.${this.stack.region}.amazonaws.com` } },
-      }),
-    );
+    for (const statement of writeTheLog(this, props, RECORD_PREFIXES.export))
+      this.addToPrincipalPolicy(statement);
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
   }
 }
@@ -211,33 +315,37 @@ export const WORKFLOW_TRACING_ACTIONS = [
   'xray:PutTraceSegments',
 ];
 
-/** The workflow's role: calls the worker, records requests, delivers its logs and traces. */
+/**
+ * The workflows' role: calls the worker (and, with an export, the exporter), records requests and
+ * reads back the desk's decisions, delivers its logs and traces.
+ */
 export class AirlockWorkflowRole extends BlueprintRole {
-  constructor(scope: Construct, id: string, props: AirlockResources) {
+  constructor(scope: Construct, id: string, props: AirlockResources & { readonly exports?: boolean }) {
     super(scope, id, {
       namePrefix: props.namePrefix,
       role: AIRLOCK_WORKFLOW_ROLE,
-      description: "The airlock's import workflow (Step Functions)",
+      description: "The airlock's import and export workflows (Step Functions)",
       trust: { kind: 'service', service: 'states.amazonaws.com' },
     });
+    const functions: ('worker' | 'exporter')[] = props.exports ? ['worker', 'exporter'] : ['worker'];
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'CallTheWorker',
         actions: ['lambda:InvokeFunction'],
-        resources: [
+        resources: functions.map((part) =>
           this.stack.formatArn({
             service: 'lambda',
             resource: 'function',
-            resourceName: airlockFunctionName(props.namePrefix, 'worker'),
+            resourceName: airlockFunctionName(props.namePrefix, part),
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
-        ],
+        ),
       }),
     );
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'RecordRequests',
-        actions: ['dynamodb:PutItem', 'dynamodb:UpdateItem'],
+        actions: ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'],
         resources: [props.requests.tableArn],
       }),
     );
@@ -247,12 +355,12 @@ export class AirlockWorkflowRole extends BlueprintRole {
   }
 }
 
-/** The workflow's ARN, by its fixed name. */
-function workflowArn(scope: Construct, prefix: string): string {
+/** A workflow's ARN, by its fixed name. */
+function workflowArn(scope: Construct, prefix: string, direction: 'import' | 'export' = 'import'): string {
   return Stack.of(scope).formatArn({
     service: 'states',
     resource: 'stateMachine',
-    resourceName: airlockWorkflowName(prefix),
+    resourceName: airlockWorkflowName(prefix, direction),
     arnFormat: ArnFormat.COLON_RESOURCE_NAME,
   });
 }

@@ -143,6 +143,50 @@ function ending(
   };
 }
 
+/**
+ * The decision as the desk recorded it, read back before it is acted on: the item is written by
+ * the desk alone (its key admits only the desk and the workflow, through DynamoDB), so a task
+ * token sent by anyone else, with any reviewer it likes, does not match it.
+ */
+function decisionCheck(next: string, refused: string): Record<string, State> {
+  return {
+    Recorded: {
+      Type: 'Task',
+      Resource: 'arn:aws:states:::aws-sdk:dynamodb:getItem',
+      Arguments: {
+        TableName: '${Requests}',
+        Key: { requestId: { S: '{% $requestId %}' } },
+        ConsistentRead: true,
+      },
+      Retry: SDK_RETRY,
+      Catch: [
+        {
+          ErrorEquals: ['States.ALL'],
+          Assign: { reason: "{% 'the decision could not be read back: ' & $states.errorOutput.Error %}" },
+          Next: refused,
+        },
+      ],
+      Next: 'AsRecorded',
+      Assign: {
+        recorded: '{% $states.result.Item %}',
+        reason: 'a decision the desk did not record: the workflow acts only on what the desk wrote',
+      },
+    },
+    AsRecorded: {
+      Type: 'Choice',
+      Choices: [
+        {
+          Condition:
+            "{% $recorded.state.S = ($decision.decision = 'approve' ? 'approved' : 'rejected') " +
+            'and $recorded.reviewerId.S = $decision.reviewerId and $recorded.decidedAt.S = $decision.decidedAt %}',
+          Next: next,
+        },
+      ],
+      Default: refused,
+    },
+  };
+}
+
 export interface WorkflowOptions {
   /** Days a clean import waits for a decision. */
   readonly reviewDays: number;
@@ -160,7 +204,9 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
       Type: 'Pass',
       Comment: 'A GuardDuty Malware Protection scan result for an object of the import zone',
       Assign: {
-        requestId: '{% $states.context.Execution.Name %}',
+        // One request per object version, however often its scan result is delivered.
+        requestId:
+          "{% $hash($states.input.detail.s3ObjectDetails.bucketName & '/' & $states.input.detail.s3ObjectDetails.objectKey & '?' & $states.input.detail.s3ObjectDetails.versionId, 'SHA-256') %}",
         object:
           "{% {'bucket': $states.input.detail.s3ObjectDetails.bucketName, 'key': $states.input.detail.s3ObjectDetails.objectKey, 'versionId': $states.input.detail.s3ObjectDetails.versionId} %}",
         scan: "{% $exists($states.input.detail.scanResultDetails.scanResultStatus) ? $states.input.detail.scanResultDetails.scanResultStatus : 'NONE' %}",
@@ -222,14 +268,21 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
       Assign: { decision: '{% $states.result %}' },
       Catch: [
         { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
+        // The same scan result delivered again: its request exists, and the first execution has it.
+        { ErrorEquals: ['DynamoDb.ConditionalCheckFailedException'], Next: 'Duplicate' },
         {
           ErrorEquals: ['States.ALL'],
           Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
           Next: 'HoldQuarantined',
         },
       ],
-      Next: 'Decided',
+      Next: 'Recorded',
     },
+    Duplicate: {
+      Type: 'Succeed',
+      Comment: 'A scan result delivered again; its request is handled by the first execution',
+    },
+    ...decisionCheck('Decided', 'HoldQuarantined'),
     Decided: {
       Type: 'Choice',
       Comment:
@@ -259,6 +312,8 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
         action: 'copy',
         source: "{% {'bucket': $object.bucket, 'key': $object.key, 'versionId': $inspected.versionId} %}",
         target,
+        // Checked again on the very version copied: a scan result the workflow was started with is not proof.
+        requireTags: { GuardDutyMalwareScanStatus: CLEAN_SCAN },
         tags: {
           'airlock-request': '{% $requestId %}',
           DataClassification: "{% $inspected.object.targetZone = 'raw' ? '${RawClass}' : '${ModelsClass}' %}",

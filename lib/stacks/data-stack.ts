@@ -6,7 +6,9 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import { ZONE_CONTROLS, type ZoneActor } from '../classification';
 import {
+  AIRLOCK_EXPORT_ZONE,
   AIRLOCK_IMPORT_ZONE,
+  DATA_CLASSIFICATIONS,
   DATA_ZONES,
   type DataClassification,
   type DataZone,
@@ -21,6 +23,7 @@ import {
   AIRLOCK_IMPORTER_ROLE,
   AIRLOCK_REVIEWER_ROLE,
   AIRLOCK_SCANNER_ROLE,
+  AIRLOCK_EXPORTER_ROLE,
   AIRLOCK_WORKER_ROLE,
   AIRLOCK_WORKFLOW_ROLE,
   AUDITOR_ROLE,
@@ -39,7 +42,15 @@ import {
   roleArn,
   roleName,
 } from '../names';
-import { IMPORTER_PREFIX, MALWARE_SCAN_VALIDATION_KEY, STATE_TAG } from '../airlock';
+import {
+  CLEAN_SCAN,
+  IMPORTED_PREFIX,
+  IMPORTER_PREFIX,
+  MALWARE_SCAN_VALIDATION_KEY,
+  OUTGOING_PREFIX,
+  RECORD_PREFIXES,
+  STATE_TAG,
+} from '../airlock';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
 
@@ -78,6 +89,9 @@ export interface AirlockState {
   /** Scan results the workflow could not be started for: their objects stay held, and are named here. */
   readonly deadLetters: sqs.Queue;
   readonly deadLetterKey: ProtectedKey;
+  /** With an export: what requesters asked out, staged for review, and its key. */
+  readonly exportZone?: DataZoneConstruct;
+  readonly exportKey?: ProtectedKey;
 }
 
 export interface DataStackProps extends StackProps {
@@ -108,8 +122,8 @@ export class DataStack extends Stack {
   constructor(scope: Construct, id: string, props: DataStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
     const { config } = props;
-    const rolesOf = (actors: readonly ZoneActor[]) =>
-      actors.flatMap((actor) => actorRoleNames(config, actor)).map((name) => roleArn(this, name));
+    const rolesOf = (actors: readonly ZoneActor[], zone: DataZone) =>
+      actors.flatMap((actor) => actorRoleNames(config, actor, zone)).map((name) => roleArn(this, name));
 
     const zone = (name: DataZone): DataZoneConstruct => {
       const controls = ZONE_CONTROLS[name];
@@ -120,13 +134,13 @@ export class DataStack extends Stack {
         classification: controls.classification,
         key: this.classKey(controls.classification),
         roles: {
-          readers: rolesOf(controls.readers),
-          writers: rolesOf(controls.writers),
+          readers: rolesOf(controls.readers, name),
+          writers: rolesOf(controls.writers, name),
           prefixWriters: (controls.prefixWriters ?? []).map((w) => ({
-            roles: rolesOf([w.actor]),
+            roles: rolesOf([w.actor], name),
             prefix: w.prefix,
           })),
-          offNetwork: rolesOf(controls.offNetwork),
+          offNetwork: rolesOf(controls.offNetwork, name),
         },
         endpoints: config.segments
           .filter((s) => controls.segments.includes(s.kind))
@@ -148,14 +162,18 @@ export class DataStack extends Stack {
 
     // The key of each class names the roles that read or write its zones, through S3 only.
     for (const [classification, key] of this.classKeys) {
-      const actors = DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification === classification).flatMap(
-        (z) => [
-          ...ZONE_CONTROLS[z].readers,
-          ...ZONE_CONTROLS[z].writers,
-          ...(ZONE_CONTROLS[z].prefixWriters ?? []).map((w) => w.actor),
-        ],
+      const users = DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification === classification).flatMap(
+        (z) =>
+          rolesOf(
+            [
+              ...ZONE_CONTROLS[z].readers,
+              ...ZONE_CONTROLS[z].writers,
+              ...(ZONE_CONTROLS[z].prefixWriters ?? []).map((w) => w.actor),
+            ],
+            z,
+          ),
       );
-      nameKeyUsers(key, [...new Set(rolesOf(actors))], `s3.${this.region}.amazonaws.com`);
+      nameKeyUsers(key, [...new Set(users)], `s3.${this.region}.amazonaws.com`);
     }
 
     for (const segment of config.segments) {
@@ -192,15 +210,17 @@ export class DataStack extends Stack {
   private airlockState(config: BlueprintConfig, accessLogBucket: s3.IBucket): AirlockState {
     const prefix = config.namePrefix;
     const arn = (role: string) => roleArn(this, roleName(prefix, role));
-    const [importer, reviewer, worker, scanner, desk, workflow, auditor] = [
+    const [importer, reviewer, worker, exporter, scanner, desk, workflow, auditor] = [
       AIRLOCK_IMPORTER_ROLE,
       AIRLOCK_REVIEWER_ROLE,
       AIRLOCK_WORKER_ROLE,
+      AIRLOCK_EXPORTER_ROLE,
       AIRLOCK_SCANNER_ROLE,
       AIRLOCK_DESK_ROLE,
       AIRLOCK_WORKFLOW_ROLE,
       AUDITOR_ROLE,
     ].map(arn);
+    const exporting = config.airlock!.export !== undefined;
     const breakGlass = config.identities.breakGlass.enabled ? [arn(BREAK_GLASS_ROLE)] : [];
     const key = new ProtectedKey(this, 'AirlockKey', {
       description: "Encrypts the airlock's import zone, its requests and its decision log",
@@ -235,31 +255,40 @@ export class DataStack extends Stack {
     });
     // No segment reaches it: the airlock's people and worker do not either, through any VPC
     // endpoint (GuardDuty's scanner, whose path is GuardDuty's, is not bound).
+    offEveryEndpoint(importZone, [importer, reviewer, worker]);
+    // Only what GuardDuty found clean is read, by anyone but its scanner and break-glass: not what
+    // it found malware in, could not scan, or has not scanned yet (an absent tag is not clean).
     importZone.bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'DenyTheAirlockThroughAnyVpcEndpoint',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: DATA_ACTIONS,
-        resources: [importZone.bucket.bucketArn, importZone.bucket.arnForObjects('*')],
-        conditions: {
-          Null: { 'aws:SourceVpce': 'false' },
-          ArnEquals: { 'aws:PrincipalArn': [importer, reviewer, worker] },
-        },
-      }),
-    );
-    // What GuardDuty found malware in is read by no one but its scanner and break-glass.
-    importZone.bucket.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'DenyReadingWhatMalwareWasFoundIn',
+        sid: 'DenyReadingWhatIsNotScannedClean',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: ['s3:GetObject', 's3:GetObjectVersion'],
         resources: [importZone.bucket.arnForObjects('*')],
         conditions: {
-          StringEquals: { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND' },
+          StringNotEquals: { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': CLEAN_SCAN },
           ArnNotEquals: { 'aws:PrincipalArn': [scanner, ...breakGlass] },
         },
+      }),
+    );
+    // Approved imports land in models under imported/, which no one but the airlock's worker writes
+    // (training writes the rest of the zone): an import is never stood in for, nor put in place
+    // of, by a training job.
+    const models = this.zones.models.bucket;
+    models.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheAirlockWritesImported',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          's3:PutObject',
+          's3:DeleteObject',
+          's3:DeleteObjectVersion',
+          's3:PutObjectTagging',
+          's3:PutObjectVersionTagging',
+        ],
+        resources: [models.arnForObjects(`${IMPORTED_PREFIX}*`)],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [worker, ...breakGlass] } },
       }),
     );
     // What was copied into its target zone goes after a while; what is held (quarantined,
@@ -294,6 +323,14 @@ export class DataStack extends Stack {
       value: requests.tableName,
     });
 
+    const exportState =
+      config.airlock!.export &&
+      this.airlockExport(config, accessLogBucket, {
+        reviewer,
+        exporter,
+        breakGlass,
+      });
+
     const logBucket = new SecureBucket(this, 'AirlockLog', {
       bucketName: airlockLogBucketName(prefix),
       encryptionKey: key.key,
@@ -303,18 +340,41 @@ export class DataStack extends Stack {
     }).bucket;
     for (const statement of zonePolicy(logBucket, key.key.keyArn, {
       readers: [auditor, ...breakGlass],
-      writers: [worker],
-      prefixWriters: [],
-      offNetwork: [worker, auditor, ...breakGlass],
+      writers: [],
+      // Each function records under its own prefix: imports under decisions/, exports under exports/.
+      prefixWriters: [
+        { roles: [worker], prefix: RECORD_PREFIXES.import },
+        ...(exporting ? [{ roles: [exporter], prefix: RECORD_PREFIXES.export }] : []),
+      ],
+      offNetwork: [worker, ...(exporting ? [exporter] : []), auditor, ...breakGlass],
       endpoints: [],
       account: this.account,
       organizationId: config.organizationId,
     })) {
       logBucket.addToResourcePolicy(statement);
     }
+    // A record is written once: a write that does not say so (If-None-Match) is refused.
+    logBucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyWritesThatMayReplaceARecord',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject'],
+        resources: [logBucket.arnForObjects('*')],
+        conditions: { Null: { 's3:if-none-match': 'true' } },
+      }),
+    );
 
     // Each role uses the key through the one service it needs; no other principal uses it at all.
-    const s3Users = [importer, reviewer, worker, scanner, auditor, ...breakGlass];
+    const s3Users = [
+      importer,
+      reviewer,
+      worker,
+      ...(exporting ? [exporter] : []),
+      scanner,
+      auditor,
+      ...breakGlass,
+    ];
     const tableUsers = [desk, workflow];
     const use = (sid: string, roles: string[], actions: string[], service: string) =>
       key.key.addToResourcePolicy(
@@ -371,6 +431,8 @@ export class DataStack extends Stack {
       dataKeyReuse: Duration.hours(1),
       retentionPeriod: Duration.days(14),
       enforceSSL: true,
+      // Control Tower's CT.SQS.PR.1 takes a queue for a dead-letter queue only when its redrive
+      // permission is allowAll or byQueue; denyAll would make an organisation's hook refuse it.
       redriveAllowPolicy: { redrivePermission: sqs.RedrivePermission.ALLOW_ALL },
       removalPolicy: RemovalPolicy.RETAIN,
     });
@@ -398,7 +460,56 @@ export class DataStack extends Stack {
       reason:
         "This queue is itself the dead-letter queue of the airlock's scan-result rule; a dead-letter queue has none of its own, and an alarm reports its first message.",
     });
-    return { key, importZone, requests, log: logBucket, deadLetters, deadLetterKey };
+    return { key, importZone, requests, log: logBucket, deadLetters, deadLetterKey, ...exportState };
+  }
+
+  /**
+   * The airlock's export zone: what requesters asked out, staged by the exporter for review, under
+   * a key of its own (of the class of its most sensitive source zone) that only the exporter, the
+   * reviewers and break-glass use, through S3. No segment reaches it.
+   */
+  private airlockExport(
+    config: BlueprintConfig,
+    accessLogBucket: s3.IBucket,
+    roles: { reviewer: string; exporter: string; breakGlass: string[] },
+  ): Pick<AirlockState, 'exportZone' | 'exportKey'> {
+    const { reviewer, exporter, breakGlass } = roles;
+    const classification = exportClassification(config.airlock!.export!.sources);
+    const exportKey = new ProtectedKey(this, 'AirlockExportKey', {
+      description: "Encrypts the airlock's export zone: what waits for review before it leaves",
+      classification,
+    });
+    nameKeyUsers(exportKey, [exporter, reviewer, ...breakGlass], `s3.${this.region}.amazonaws.com`);
+    const retention = config.dataRetention[classification];
+    const exportZone = new DataZoneConstruct(this, `Zone-${AIRLOCK_EXPORT_ZONE}`, {
+      zone: AIRLOCK_EXPORT_ZONE,
+      bucketName: dataBucketName(config.namePrefix, AIRLOCK_EXPORT_ZONE),
+      classification,
+      key: exportKey,
+      roles: {
+        // The reviewer reads what would leave; the exporter stages it and sends it.
+        readers: [reviewer, exporter, ...breakGlass],
+        writers: [],
+        prefixWriters: [{ roles: [exporter], prefix: OUTGOING_PREFIX }],
+        offNetwork: [reviewer, exporter, ...breakGlass],
+      },
+      endpoints: [],
+      organizationId: config.organizationId,
+      serverAccessLogs: { bucket: accessLogBucket, prefix: `data-${AIRLOCK_EXPORT_ZONE}/` },
+      objectLock: retention.objectLock,
+      lifecycle: {
+        archiveAfterDays: retention.archiveAfterDays,
+        noncurrentVersionDays: retention.noncurrentVersionDays,
+      },
+    });
+    offEveryEndpoint(exportZone, [reviewer, exporter]);
+    // What was sent goes after a while; what was rejected or refused stays, as evidence.
+    exportZone.bucket.addLifecycleRule({
+      id: 'SentExports',
+      tagFilters: { [STATE_TAG]: 'sent' },
+      expiration: Duration.days(config.airlock!.keepCopiedDays),
+    });
+    return { exportZone, exportKey };
   }
 
   /**
@@ -518,6 +629,29 @@ export class DataStack extends Stack {
  * delegation to IAM stays for administering the key, not for reading what it protects. Segment
  * keys have no such deny, because EBS and EFS use them through grants, as their own principals.
  */
+/** The class of the export zone: that of its most sensitive source zone. */
+export function exportClassification(sources: readonly DataZone[]): DataClassification {
+  const classes = sources.map((z) => ZONE_CONTROLS[z].classification);
+  return DATA_CLASSIFICATIONS.find((c) => classes.includes(c)) ?? 'public';
+}
+
+/** The airlock's zones are reached by no segment: their roles do not reach them through any VPC endpoint either. */
+function offEveryEndpoint(zone: DataZoneConstruct, roles: string[]): void {
+  zone.bucket.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'DenyTheAirlockThroughAnyVpcEndpoint',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: DATA_ACTIONS,
+      resources: [zone.bucket.bucketArn, zone.bucket.arnForObjects('*')],
+      conditions: {
+        Null: { 'aws:SourceVpce': 'false' },
+        ArnEquals: { 'aws:PrincipalArn': roles },
+      },
+    }),
+  );
+}
+
 function nameKeyUsers(key: ProtectedKey, roles: string[], onlyThrough?: string): void {
   key.key.addToResourcePolicy(
     new iam.PolicyStatement({

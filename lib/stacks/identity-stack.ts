@@ -41,7 +41,9 @@ import type { AirlockState, PseudonymizationState } from './data-stack';
 import {
   AirlockDeskRole,
   AirlockEventsRole,
+  AirlockExporterRole,
   AirlockImporterRole,
+  callTheDesk,
   AirlockReviewerRole,
   AirlockScannerRole,
   AirlockWorkerRole,
@@ -53,6 +55,8 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 export interface AirlockRoles {
   readonly desk: BlueprintRole;
   readonly worker: BlueprintRole;
+  /** With an export: stages requested exports and sends approved ones. */
+  readonly exporter?: BlueprintRole;
   readonly workflow: BlueprintRole;
   readonly scanner: BlueprintRole;
   readonly events: BlueprintRole;
@@ -118,14 +122,14 @@ export class IdentityStack extends Stack {
     };
 
     keep(new PlatformAdminRole(this, PLATFORM_ADMIN_ROLE, { namePrefix, trust: people(ids.platformAdmins) }));
-    keep(
+    const dataScientist = keep(
       new DataScientistRole(this, DATA_SCIENTIST_ROLE, {
         namePrefix,
         trust: people(ids.dataScientists),
         curated: zones.curated,
       }),
     );
-    keep(
+    const mlEngineer = keep(
       new MlEngineerRole(this, ML_ENGINEER_ROLE, {
         namePrefix,
         trust: people(ids.mlEngineers),
@@ -143,7 +147,11 @@ export class IdentityStack extends Stack {
         new BreakGlassRole(this, BREAK_GLASS_ROLE, {
           namePrefix,
           trust: people(ids.breakGlass.principals),
-          zones: [...DATA_ZONES.map((zone) => zones[zone]), ...(airlock ? [airlock.importZone] : [])],
+          zones: [
+            ...DATA_ZONES.map((zone) => zones[zone]),
+            ...(airlock ? [airlock.importZone] : []),
+            ...(airlock?.exportZone ? [airlock.exportZone] : []),
+          ],
         }),
       );
     }
@@ -164,13 +172,34 @@ export class IdentityStack extends Stack {
       keep(
         new AirlockReviewerRole(this, 'airlock-reviewer', {
           ...resources,
+          exportZone: airlock.exportZone,
           trust: people(config.airlock.reviewers),
         }),
       );
+      const exp = config.airlock.export;
+      const exporter =
+        exp && airlock.exportZone
+          ? keep(
+              new AirlockExporterRole(this, 'airlock-exporter', {
+                ...resources,
+                sources: exp.sources.map((zone) => zones[zone]),
+                exportZone: airlock.exportZone,
+                destination: exp.destination,
+                logGroup: audit.functionLogs(airlockFunctionName(namePrefix, 'exporter')),
+              }),
+            )
+          : undefined;
+      // Requesters of exports: the people who work on what leaves, through the desk.
+      if (exporter)
+        for (const requester of [dataScientist, mlEngineer])
+          for (const statement of callTheDesk(requester, namePrefix))
+            requester.addToPrincipalPolicy(statement);
       this.airlockRoles = {
+        ...(exporter ? { exporter } : {}),
         desk: keep(
           new AirlockDeskRole(this, 'airlock-desk', {
             ...resources,
+            exports: exporter !== undefined,
             logGroup: audit.functionLogs(airlockFunctionName(namePrefix, 'desk')),
           }),
         ),
@@ -182,7 +211,12 @@ export class IdentityStack extends Stack {
             logGroup: audit.functionLogs(airlockFunctionName(namePrefix, 'worker')),
           }),
         ),
-        workflow: keep(new AirlockWorkflowRole(this, 'airlock-workflow', resources)),
+        workflow: keep(
+          new AirlockWorkflowRole(this, 'airlock-workflow', {
+            ...resources,
+            exports: exporter !== undefined,
+          }),
+        ),
         scanner: keep(new AirlockScannerRole(this, 'airlock-scanner', resources)),
         events: keep(new AirlockEventsRole(this, 'airlock-events', { namePrefix })),
       };

@@ -92,4 +92,92 @@ describe('the airlock config', () => {
       ]),
     );
   });
+
+  test('compares principals as IAM names them, whatever their case', () => {
+    expect(
+      problems({
+        identities,
+        airlock: { ...airlock, reviewers: [arn('clinicaldatasteward')] },
+      }),
+    ).toEqual([expect.stringContaining('is also an importer')]);
+    expect(
+      problems({ identities: { ...identities, dataScientists: [arn('CLINICALDATASTEWARD')] }, airlock }),
+    ).toEqual([expect.stringContaining('may assume the data scientist role')]);
+  });
+});
+
+describe('the airlock export config', () => {
+  const requesters = { ...identities, mlEngineers: [arn('MlEngineering')] };
+  const exporting = (exp: object, ids: object = requesters) => ({
+    namePrefix: 'acme-ai',
+    identities: ids,
+    airlock: { ...airlock, export: exp },
+  });
+  const destination = { bucket: 'partner-results', account: '210987654321' };
+
+  test('is off unless set, and takes sources and a destination with a default prefix', () => {
+    expect(validateConfig({ identities, airlock }).airlock?.export).toBeUndefined();
+    expect(
+      validateConfig(exporting({ sources: ['curated', 'models'], destination })).airlock?.export,
+    ).toEqual({
+      sources: ['curated', 'models'],
+      destination: { ...destination, prefix: 'airlock/' },
+    });
+  });
+
+  test('refuses a phi source: phi never leaves', () => {
+    expect(problems(exporting({ sources: ['models', 'raw', 'quarantine'], destination }))).toEqual([
+      'config.airlock.export.sources[1]: got "raw"; raw is a zone of class phi: phi never leaves through the airlock; expected a zone of another class (curated, models)',
+      'config.airlock.export.sources[2]: got "quarantine"; quarantine is a zone of class phi: phi never leaves through the airlock; expected a zone of another class (curated, models)',
+    ]);
+    expect(problems(exporting({ sources: ['models', 'models'], destination }))).toEqual([
+      expect.stringContaining('config.airlock.export.sources[1]: got "models"; duplicate zone'),
+    ]);
+    expect(problems(exporting({ sources: [], destination }))[0]).toContain('config.airlock.export.sources');
+  });
+
+  test("refuses a destination that is one of the blueprint's buckets, or no bucket, account or prefix at all", () => {
+    expect(
+      problems(
+        exporting({ sources: ['models'], destination: { ...destination, bucket: 'acme-ai-models-1' } }),
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        'config.airlock.export.destination.bucket: got "acme-ai-models-1"; the blueprint names its own buckets acme-ai-…',
+      ),
+    ]);
+    const bad = problems(
+      exporting({
+        sources: ['models'],
+        destination: { bucket: 'Partner_Results', account: '1234', prefix: '/airlock' },
+      }),
+    );
+    expect(bad).toEqual(
+      expect.arrayContaining([
+        expect.stringContaining('config.airlock.export.destination.bucket'),
+        expect.stringContaining('config.airlock.export.destination.account'),
+        expect.stringContaining('config.airlock.export.destination.prefix'),
+      ]),
+    );
+  });
+
+  test('requires the requesters named, and refuses a reviewer who may request', () => {
+    expect(problems(exporting({ sources: ['models'], destination }, identities))).toEqual([
+      expect.stringMatching(
+        /^config\.identities\.mlEngineers: .*with an airlock export, expected the principals who may assume the ML engineer role named/,
+      ),
+    ]);
+    expect(
+      problems(
+        exporting(
+          { sources: ['models'], destination },
+          { ...requesters, mlEngineers: [arn('DataGovernance')] },
+        ),
+      ),
+    ).toEqual([
+      expect.stringContaining(
+        `config.airlock.reviewers[0]: got "${arn('DataGovernance')}"; ${arn('DataGovernance')} may assume the ML engineer role (identities.mlEngineers), which requests exports`,
+      ),
+    ]);
+  });
 });

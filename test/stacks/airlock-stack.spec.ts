@@ -117,6 +117,11 @@ function kmsKeyOf(objectArn: string): string {
   ).ServerSideEncryptionConfiguration[0];
   return rule.ServerSideEncryptionByDefault.KMSMasterKeyID;
 }
+/** What GuardDuty tags an object it scanned clean with. */
+const CLEAN = { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'NO_THREATS_FOUND' };
+/** A write that names If-None-Match: *, so it cannot replace what is there. */
+const CREATE_ONLY = { 's3:if-none-match': '*' };
+
 const onImport = (role: string, action: string, key: string, context: Record<string, string> = {}) =>
   call(role, action, `${IMPORT}/${key}`, { resourcePolicy: bucketPolicy(IMPORT), context });
 
@@ -140,14 +145,16 @@ describe('the import zone', () => {
     ).toBe('ExplicitlyDenied');
   });
 
-  test('a reviewer reads what waits, never what GuardDuty found malware in, and writes nothing', async () => {
+  test('a reviewer reads what GuardDuty scanned clean, never what it found malware in or has not scanned, and writes nothing', async () => {
     const key = `incoming/${ALICE}/model/llm/model.safetensors`;
-    expect(await onImport('airlock-reviewer', 's3:GetObject', key)).toBe('Allowed');
-    expect(
-      await onImport('airlock-reviewer', 's3:GetObject', key, {
-        's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND',
-      }),
-    ).toBe('ExplicitlyDenied');
+    expect(await onImport('airlock-reviewer', 's3:GetObject', key, CLEAN)).toBe('Allowed');
+    for (const status of ['THREATS_FOUND', 'UNSUPPORTED', 'ACCESS_DENIED', 'FAILED'])
+      expect(
+        await onImport('airlock-reviewer', 's3:GetObject', key, {
+          's3:ExistingObjectTag/GuardDutyMalwareScanStatus': status,
+        }),
+      ).toBe('ExplicitlyDenied');
+    expect(await onImport('airlock-reviewer', 's3:GetObject', key)).toBe('ExplicitlyDenied');
     expect(await onImport('airlock-reviewer', 's3:PutObject', key)).not.toBe('Allowed');
     expect(await onImport('airlock-reviewer', 's3:PutObjectTagging', key)).not.toBe('Allowed');
   });
@@ -179,8 +186,11 @@ describe('the import zone', () => {
     expect(await write(RAW, 'ehr/patients/a.csv')).toBe('Allowed');
     expect(await write(MODELS, 'imported/llm/model.safetensors')).toBe('Allowed');
     expect(await write(MODELS, 'training-output/model.tar.gz')).not.toBe('Allowed');
-    expect(await onImport('airlock-worker', 's3:GetObject', `incoming/${ALICE}/dataset/a.csv`)).toBe(
+    expect(await onImport('airlock-worker', 's3:GetObject', `incoming/${ALICE}/dataset/a.csv`, CLEAN)).toBe(
       'Allowed',
+    );
+    expect(await onImport('airlock-worker', 's3:GetObject', `incoming/${ALICE}/dataset/a.csv`)).toBe(
+      'ExplicitlyDenied',
     );
     for (const bucket of [RAW, CURATED, MODELS])
       expect(
@@ -198,9 +208,14 @@ describe('the decision log', () => {
       ObjectLockEnabled: 'Enabled',
       Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2557 } },
     });
-    const log = (role: string, action: string) =>
-      call(role, action, `${LOG}/decisions/2026/12/01/req-1/x.json`, { resourcePolicy: bucketPolicy(LOG) });
+    const log = (role: string, action: string, context: Record<string, string> = CREATE_ONLY) =>
+      call(role, action, `${LOG}/decisions/2026/12/01/req-1/x.json`, {
+        resourcePolicy: bucketPolicy(LOG),
+        context,
+      });
     expect(await log('airlock-worker', 's3:PutObject')).toBe('Allowed');
+    // A write that may replace a record is refused, even the worker's.
+    expect(await log('airlock-worker', 's3:PutObject', {})).toBe('ExplicitlyDenied');
     expect(await log('airlock-desk', 's3:PutObject')).not.toBe('Allowed');
     expect(await log('airlock-reviewer', 's3:PutObject')).not.toBe('Allowed');
     expect(await log('auditor', 's3:GetObject')).toBe('Allowed');

@@ -18,8 +18,8 @@ function rolesOf(actors: readonly ZoneActor[], breakGlass = false): string[] {
   return actors
     .flatMap((actor) => {
       if (actor === 'break-glass') return breakGlass ? ['aiseg-break-glass'] : [];
-      // The default config has no airlock, so no airlock worker.
-      if (actor === 'airlock') return [];
+      // The default config has no airlock, so no airlock worker and no exporter.
+      if (actor === 'airlock' || actor === 'airlock-export') return [];
       if (actor === 'development' || actor === 'training' || actor === 'inference') {
         return DEFAULT_SEGMENTS.filter((s) => s.kind === actor).map((s) => `aiseg-${s.name}-sagemaker`);
       }

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import jsonata from 'jsonata';
 
 /**
@@ -38,11 +39,24 @@ export interface Execution {
 type Json = unknown;
 const EXPRESSION = /^\{%([\s\S]*)%\}$/;
 
+/** Step Functions' `$hash(value, algorithm)`: the hex digest of the value's UTF-8 bytes. */
+function stepFunctionsHash(value: string, algorithm: string): string {
+  const names: Record<string, string> = {
+    MD5: 'md5',
+    'SHA-1': 'sha1',
+    'SHA-256': 'sha256',
+    'SHA-384': 'sha384',
+    'SHA-512': 'sha512',
+  };
+  if (!names[algorithm]) throw new Error(`$hash: no algorithm ${algorithm}`);
+  return createHash(names[algorithm]).update(value, 'utf8').digest('hex');
+}
+
 async function evaluate(value: Json, bindings: Record<string, unknown>): Promise<Json> {
   if (typeof value === 'string') {
     const match = EXPRESSION.exec(value);
     if (!match) return value;
-    return jsonata(match[1].trim()).evaluate({}, bindings);
+    return jsonata(match[1].trim()).evaluate({}, { ...bindings, hash: stepFunctionsHash });
   }
   if (Array.isArray(value)) return Promise.all(value.map((v) => evaluate(v, bindings)));
   if (value && typeof value === 'object') {

@@ -1,4 +1,6 @@
 import { z } from 'zod';
+import { DATA_ZONES } from '../../contract/classification';
+import { ZONE_CONTROLS } from '../../classification';
 import { duplicates, type CrossFieldRule, type Issue } from './rules';
 
 /** An IAM role or user: a person's principal, never a whole account. */
@@ -16,6 +18,49 @@ const people = (description: string) =>
     )
     .min(1, 'expected at least one principal')
     .describe(description);
+
+/** An S3 bucket name, as S3 takes it for a general purpose bucket. */
+const BUCKET = /^(?!xn--)(?!.*-s3alias$)[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/;
+/** A key prefix: parts of letters, digits and . _ - joined by '/', ending in '/'. */
+const KEY_PREFIX = /^([A-Za-z0-9][A-Za-z0-9._-]{0,62}\/){1,8}$/;
+
+/** The zones an export may name as its source; phi zones are refused by rule, with the reason. */
+const EXPORTABLE = DATA_ZONES;
+
+const exportConfig = z
+  .strictObject({
+    sources: z
+      .array(z.enum(EXPORTABLE))
+      .min(1, 'expected at least one zone')
+      .describe(
+        'The zones whose objects may be asked out (`curated`, `models`). A zone of class phi (`raw`, `quarantine`) is refused: phi never leaves. The staged copy takes the class of its source zone.',
+      ),
+    destination: z
+      .strictObject({
+        bucket: z
+          .string()
+          .regex(BUCKET, 'expected an S3 bucket name: 3-63 lower-case letters, digits, dots and hyphens')
+          .describe(
+            "The bucket outside the blueprint that approved exports are copied into. Its bucket policy admits the blueprint's exporter role (see docs/airlock.md); none of the blueprint's own buckets.",
+          ),
+        account: z
+          .string()
+          .regex(/^\d{12}$/, 'expected a 12-digit AWS account id')
+          .describe(
+            'The account that owns the destination bucket: a copy goes nowhere if the bucket of that name belongs to any other account.',
+          ),
+        prefix: z
+          .string()
+          .regex(KEY_PREFIX, "expected a key prefix such as 'airlock/' (parts joined by '/', ending in '/')")
+          .default('airlock/')
+          .describe('Where approved exports land in the destination bucket, each under its request id.'),
+      })
+      .describe('Where approved exports go.'),
+  })
+  .optional()
+  .describe(
+    "The airlock's way out: a data scientist or ML engineer asks for one object of a source zone; the workflow stages a copy in the export zone for a reviewer (an `airlock.reviewers` principal, never the requester), and copies an approved one to the destination. Off unless set.",
+  );
 
 // Shape
 
@@ -43,8 +88,9 @@ const airlock = z
       .max(3650)
       .default(30)
       .describe(
-        "Days the import zone keeps an object after the workflow copied it into its target zone (the copy is kept by the target zone's retention). Held objects (quarantined, rejected, expired) are never expired.",
+        "Days the import zone keeps an object after the workflow copied it into its target zone, and the export zone one it sent out (the copy is kept by the target zone's retention). Held objects (quarantined, rejected, expired) are never expired.",
       ),
+    export: exportConfig,
   })
   .optional()
   .describe(
@@ -56,9 +102,11 @@ export const airlockFields = { airlock };
 type RawAirlock = z.output<typeof airlock>;
 
 interface AirlockContext {
+  readonly namePrefix: string;
   readonly airlock?: RawAirlock;
   readonly identities: {
     readonly dataScientists?: readonly string[];
+    readonly mlEngineers?: readonly string[];
     readonly breakGlass: { readonly enabled: boolean; readonly principals?: readonly string[] };
   };
 }
@@ -66,8 +114,12 @@ interface AirlockContext {
 /** The account root of a principal ARN, which stands for every principal of that account. */
 const rootOf = (arn: string) => arn.replace(/:(role|user)\/.*$/, ':root');
 
+/** Whether `list` names `arn`. IAM names are unique regardless of case: role/Alice is role/alice. */
+const names = (list: readonly string[], arn: string) =>
+  list.some((entry) => entry.toLowerCase() === arn.toLowerCase());
+
 /** Whether `list` admits `arn`: named, or through its account's root. */
-const admits = (list: readonly string[], arn: string) => list.includes(arn) || list.includes(rootOf(arn));
+const admits = (list: readonly string[], arn: string) => names(list, arn) || names(list, rootOf(arn));
 
 // Cross-field rules
 
@@ -76,8 +128,9 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
     '`airlock.importers` and `airlock.reviewers` name each principal once, and no principal is in both: the same principal may not request and approve.',
     'With an airlock, `identities.dataScientists` (and `identities.breakGlass.principals` when break-glass is enabled) are named: unset, any principal an administrator allows may assume those roles, importers included.',
     'No importer may assume a role that reads the curated zone (data scientist, break-glass): one who puts datasets into raw and reads their pseudonymized records could link the tokens back to the people.',
+    "With an export: no source zone of class phi; a destination that is none of the blueprint's buckets (named `<namePrefix>-…`); `identities.dataScientists` and `identities.mlEngineers` (who request exports) named, and none of them a reviewer: the same principal may not request and approve.",
   ],
-  check: ({ airlock: lock, identities }) => {
+  check: ({ namePrefix, airlock: lock, identities }) => {
     if (!lock) return [];
     const issues: Issue[] = [];
     for (const field of ['importers', 'reviewers'] as const) {
@@ -90,7 +143,7 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
       }
     }
     lock.reviewers.forEach((arn, i) => {
-      if (lock.importers.includes(arn))
+      if (names(lock.importers, arn))
         issues.push({
           path: ['airlock', 'reviewers', i],
           value: arn,
@@ -127,6 +180,60 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
           });
       });
     }
+    if (lock.export) issues.push(...exportIssues(namePrefix, lock, lock.export, identities));
     return issues;
   },
 };
+
+function exportIssues(
+  namePrefix: string,
+  lock: RawAirlock & object,
+  exp: NonNullable<RawAirlock>['export'] & object,
+  identities: AirlockContext['identities'],
+): Issue[] {
+  const issues: Issue[] = [];
+  exp.sources.forEach((zone, i) => {
+    const classification = ZONE_CONTROLS[zone].classification;
+    if (classification === 'phi')
+      issues.push({
+        path: ['airlock', 'export', 'sources', i],
+        value: zone,
+        message: `${zone} is a zone of class phi: phi never leaves through the airlock; expected a zone of another class (${DATA_ZONES.filter((z) => ZONE_CONTROLS[z].classification !== 'phi').join(', ')})`,
+      });
+  });
+  for (const [at, first] of duplicates(exp.sources))
+    issues.push({
+      path: ['airlock', 'export', 'sources', at],
+      value: exp.sources[at],
+      message: `duplicate zone; airlock.export.sources[${first}] has it already`,
+    });
+  if (exp.destination.bucket.startsWith(`${namePrefix}-`))
+    issues.push({
+      path: ['airlock', 'export', 'destination', 'bucket'],
+      value: exp.destination.bucket,
+      message: `the blueprint names its own buckets ${namePrefix}-…: an export's destination is a bucket outside the blueprint, never one of its zones`,
+    });
+  const requesters: [string, readonly string[] | undefined, (string | number)[]][] = [
+    ['the data scientist role', identities.dataScientists, ['identities', 'dataScientists']],
+    ['the ML engineer role', identities.mlEngineers, ['identities', 'mlEngineers']],
+  ];
+  for (const [role, list, path] of requesters) {
+    if (list === undefined) {
+      issues.push({
+        path,
+        value: list,
+        message: `with an airlock export, expected the principals who may assume ${role} named: it requests exports, and unset, any principal of the account an administrator allows may assume it, reviewers included`,
+      });
+      continue;
+    }
+    lock.reviewers.forEach((arn, i) => {
+      if (admits(list, arn))
+        issues.push({
+          path: ['airlock', 'reviewers', i],
+          value: arn,
+          message: `${arn} may assume ${role} (${path.join('.')}), which requests exports: the same principal may not request and approve; expected reviewers who request nothing`,
+        });
+    });
+  }
+  return issues;
+}

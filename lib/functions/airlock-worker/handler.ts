@@ -1,8 +1,8 @@
 import {
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
@@ -14,9 +14,11 @@ import {
 import { codeExecution, parseImportKey, recordKey, REASON_TAG, STATE_TAG } from '../../airlock';
 
 /**
- * The airlock workflow's hands: the state machine calls it to inspect an object it was told of,
- * to hold one (tag it with its state and the reason), to copy an approved one into its target
- * zone, and to write a record into the Object-Lock decision log. People never call it.
+ * The airlock workflows' hands: a state machine calls it to inspect an object it was told of,
+ * to hold one (tag it with its state and the reason), to copy one (an approved import into its
+ * target zone; an export's object into the export zone, and an approved one to its destination
+ * outside), and to write a record into the Object-Lock decision log. People never call it. The
+ * import worker and the exporter run this code as two functions, each with its own role.
  */
 
 export interface ObjectRef {
@@ -31,9 +33,11 @@ export type WorkerEvent =
   | {
       readonly action: 'copy';
       readonly source: ObjectRef;
-      readonly target: { readonly bucket: string; readonly key: string; readonly kmsKeyArn: string };
+      readonly target: CopyTarget;
       /** Tags of the copy: its request and the class of data it holds (from its source, never from a writer). */
       readonly tags: Readonly<Record<string, string>>;
+      /** Tags the source version must carry to be copied at all (an import: GuardDuty's clean scan). */
+      readonly requireTags?: Readonly<Record<string, string>>;
     }
   | {
       readonly action: 'record';
@@ -42,19 +46,38 @@ export type WorkerEvent =
       readonly record: Readonly<Record<string, unknown>>;
     };
 
+/**
+ * Where a copy goes: a zone of the blueprint (encrypted with the zone's key, never over an object
+ * it has), or a bucket outside (`expectedOwner`: the copy goes nowhere if another account owns a
+ * bucket of that name; encrypted as that bucket's default says; the key names the request, so
+ * nothing there is written over).
+ */
+export type CopyTarget =
+  | { readonly bucket: string; readonly key: string; readonly kmsKeyArn: string }
+  | { readonly bucket: string; readonly key: string; readonly expectedOwner: string };
+
 export interface WorkerConfig {
-  /** The Object-Lock bucket of decisions, and its key. */
+  /** The Object-Lock bucket of decisions, its key, and the prefix this function records under. */
   readonly logBucket: string;
   readonly logKeyArn: string;
-  /** Objects up to this size are copied in one request; larger ones in parts. */
-  readonly singleCopyBytes?: number;
+  readonly recordPrefix?: string;
+  /** Objects up to this size are copied in one part; larger ones in parts of it. */
   readonly partBytes?: number;
   readonly now?: () => Date;
 }
 
-/** S3 copies up to 5 GiB in one request. */
-const SINGLE_COPY_BYTES = 5 * 1024 ** 3;
-const PART_BYTES = 512 * 1024 ** 2;
+/** Where a copy is written: with a zone's key, or into a bucket that must be the expected account's. */
+interface Placement {
+  readonly ServerSideEncryption?: 'aws:kms';
+  readonly SSEKMSKeyId?: string;
+  readonly BucketKeyEnabled?: boolean;
+  readonly ExpectedBucketOwner?: string;
+}
+
+/** A part of a multipart copy is at most 5 GiB: objects up to that go in one part, larger ones in parts of it. */
+const PART_BYTES = 5 * 1024 ** 3;
+/** Parts copied at once: a 100 GiB model copies in about the time of five parts. */
+const PARTS_AT_ONCE = 4;
 /** Bytes read from the start of an object to tell what it holds. */
 const HEAD_BYTES = 4096;
 
@@ -116,134 +139,137 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
     };
   }
 
+  /** The tags of one version of an object, by key. */
+  async function tagsOf(o: ObjectRef): Promise<Record<string, string>> {
+    const got = await s3.send(
+      new GetObjectTaggingCommand({ Bucket: o.bucket, Key: o.key, VersionId: o.versionId }),
+    );
+    return Object.fromEntries((got.TagSet ?? []).map((t) => [t.Key ?? '', t.Value ?? '']));
+  }
+
   async function hold(object: ObjectRef, state: string, reason: string) {
+    // Added to the object's tags, never in place of them: GuardDuty's scan status stays, and with
+    // it the bucket policy that keeps what malware was found in from every reader but the scanner.
+    const tags = { ...(await tagsOf(object)), [STATE_TAG]: tagValue(state), [REASON_TAG]: tagValue(reason) };
     await s3.send(
       new PutObjectTaggingCommand({
         Bucket: object.bucket,
         Key: object.key,
         VersionId: object.versionId,
-        Tagging: {
-          TagSet: [
-            { Key: STATE_TAG, Value: tagValue(state) },
-            { Key: REASON_TAG, Value: tagValue(reason) },
-          ],
-        },
+        Tagging: { TagSet: Object.entries(tags).map(([Key, Value]) => ({ Key, Value })) },
       }),
     );
     return { held: state };
   }
 
+  /**
+   * Copies one version of an object, always as a multipart copy: its completion is a conditional
+   * write (`If-None-Match: *`, so the copy never replaces an object), and S3 checks the full-object
+   * CRC-64/NVME of the copy against the source's. Nothing is read back from the target, which the
+   * copier may not read (raw, models, a bucket outside).
+   */
   async function copy(event: Extract<WorkerEvent, { action: 'copy' }>) {
     const { source, target } = event;
     const from = await head(source);
-    // Never over what is there: an import does not stand in for an object a zone already has.
-    let existing: HeadObjectCommandOutput | undefined;
-    try {
-      existing = await head({ bucket: target.bucket, key: target.key });
-    } catch (err) {
-      const name = (err as { name?: string }).name;
-      if (name !== 'NotFound' && name !== 'NoSuchKey') throw err;
+    for (const [tag, value] of Object.entries(event.requireTags ?? {})) {
+      const tags = await tagsOf(source);
+      if (tags[tag] !== value)
+        throw new Error(
+          `${source.bucket}/${source.key} is tagged ${tag}=${tags[tag] ?? '(none)'}, not ${value}`,
+        );
     }
-    if (existing)
-      throw new Error(`${target.bucket}/${target.key} exists: an import does not replace an object`);
+    const want = from.ChecksumCRC64NVME;
+    if (!want) throw new Error(`${source.bucket}/${source.key} has no CRC-64/NVME checksum to copy against`);
     const copySource = `${source.bucket}/${encodeURIComponent(source.key)}${
       source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : ''
     }`;
-    const tagging = new URLSearchParams(event.tags).toString();
-    const encryption = {
-      ServerSideEncryption: 'aws:kms' as const,
-      SSEKMSKeyId: target.kmsKeyArn,
-      BucketKeyEnabled: true,
-    };
-    const size = from.ContentLength ?? 0;
-    let versionId: string | undefined;
-    if (size <= (config.singleCopyBytes ?? SINGLE_COPY_BYTES)) {
-      const copied = await s3.send(
-        new CopyObjectCommand({
-          Bucket: target.bucket,
-          Key: target.key,
-          CopySource: copySource,
-          CopySourceIfMatch: from.ETag,
-          TaggingDirective: 'REPLACE',
-          Tagging: tagging,
-          ChecksumAlgorithm: 'CRC64NVME',
-          ...encryption,
-        }),
-      );
-      versionId = copied.VersionId;
-    } else {
-      versionId = await copyInParts(copySource, from, target, tagging, encryption);
-    }
-    // The copy must hold what was reviewed: S3's full-object checksums of both sides agree.
-    const to = await head({ bucket: target.bucket, key: target.key, versionId });
-    const [want, got] = [from.ChecksumCRC64NVME, to.ChecksumCRC64NVME];
-    if (!want || !got || want !== got)
-      throw new Error(`the copy's CRC-64/NVME (${got}) is not the reviewed object's (${want})`);
-    return { bucket: target.bucket, key: target.key, versionId, checksum: { crc64nvme: got } };
-  }
-
-  async function copyInParts(
-    copySource: string,
-    from: HeadObjectCommandOutput,
-    target: { readonly bucket: string; readonly key: string },
-    tagging: string,
-    encryption: { ServerSideEncryption: 'aws:kms'; SSEKMSKeyId: string; BucketKeyEnabled: boolean },
-  ): Promise<string | undefined> {
+    const placement: Placement =
+      'expectedOwner' in target
+        ? { ExpectedBucketOwner: target.expectedOwner }
+        : { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: target.kmsKeyArn, BucketKeyEnabled: true };
+    const owner = placement.ExpectedBucketOwner ? { ExpectedBucketOwner: placement.ExpectedBucketOwner } : {};
     const size = from.ContentLength ?? 0;
     const partBytes = config.partBytes ?? PART_BYTES;
     const upload = await s3.send(
       new CreateMultipartUploadCommand({
         Bucket: target.bucket,
         Key: target.key,
-        Tagging: tagging,
+        Tagging: new URLSearchParams(event.tags).toString(),
         ChecksumAlgorithm: 'CRC64NVME',
         ChecksumType: 'FULL_OBJECT',
-        ...encryption,
+        ...placement,
       }),
     );
     try {
-      const parts = [];
-      for (let start = 0, n = 1; start < size; start += partBytes, n++) {
-        const end = Math.min(start + partBytes, size) - 1;
-        const part = await s3.send(
-          new UploadPartCopyCommand({
-            Bucket: target.bucket,
-            Key: target.key,
-            UploadId: upload.UploadId,
-            PartNumber: n,
-            CopySource: copySource,
-            CopySourceIfMatch: from.ETag,
-            CopySourceRange: `bytes=${start}-${end}`,
-          }),
-        );
-        parts.push({ PartNumber: n, ETag: part.CopyPartResult?.ETag });
-      }
+      // One part up to the part size (an empty object too), else ranges of it, a few at a time.
+      const ranges: (string | undefined)[] = [];
+      if (size <= partBytes) ranges.push(undefined);
+      else
+        for (let start = 0; start < size; start += partBytes)
+          ranges.push(`bytes=${start}-${Math.min(start + partBytes, size) - 1}`);
+      const parts: { PartNumber: number; ETag?: string }[] = [];
+      let next = 0;
+      const copier = async () => {
+        while (next < ranges.length) {
+          const n = ++next;
+          const range = ranges[n - 1];
+          const part = await s3.send(
+            new UploadPartCopyCommand({
+              Bucket: target.bucket,
+              Key: target.key,
+              UploadId: upload.UploadId,
+              PartNumber: n,
+              CopySource: copySource,
+              CopySourceIfMatch: from.ETag,
+              ...(range ? { CopySourceRange: range } : {}),
+              ...owner,
+            }),
+          );
+          parts[n - 1] = { PartNumber: n, ETag: part.CopyPartResult?.ETag };
+        }
+      };
+      await Promise.all(Array.from({ length: Math.min(PARTS_AT_ONCE, ranges.length) }, copier));
       const done = await s3.send(
         new CompleteMultipartUploadCommand({
           Bucket: target.bucket,
           Key: target.key,
           UploadId: upload.UploadId,
           MultipartUpload: { Parts: parts },
+          IfNoneMatch: '*',
           ChecksumType: 'FULL_OBJECT',
-          ChecksumCRC64NVME: from.ChecksumCRC64NVME,
+          ChecksumCRC64NVME: want,
+          ...owner,
         }),
       );
-      return done.VersionId;
+      const got = done.ChecksumCRC64NVME;
+      if (got !== want)
+        throw new Error(`the copy's CRC-64/NVME (${got}) is not the reviewed object's (${want})`);
+      return {
+        bucket: target.bucket,
+        key: target.key,
+        versionId: done.VersionId,
+        checksum: { crc64nvme: got },
+      };
     } catch (err) {
-      await s3.send(
-        new AbortMultipartUploadCommand({
-          Bucket: target.bucket,
-          Key: target.key,
-          UploadId: upload.UploadId,
-        }),
-      );
+      try {
+        await s3.send(
+          new AbortMultipartUploadCommand({
+            Bucket: target.bucket,
+            Key: target.key,
+            UploadId: upload.UploadId,
+            ...owner,
+          }),
+        );
+      } catch {
+        // The upload's parts expire with the bucket's lifecycle rule for incomplete uploads.
+      }
       throw err;
     }
   }
 
   async function record(event: Extract<WorkerEvent, { action: 'record' }>) {
     const at = now().toISOString();
-    const key = recordKey(event.requestId, event.event, at);
+    const key = recordKey(event.requestId, event.event, at, config.recordPrefix);
     await s3.send(
       new PutObjectCommand({
         Bucket: config.logBucket,
@@ -288,6 +314,7 @@ export const handler = async (event: WorkerEvent) => {
   worker ??= makeWorker(new S3Client({}), {
     logBucket: env('DECISION_LOG_BUCKET'),
     logKeyArn: env('DECISION_LOG_KEY_ARN'),
+    recordPrefix: env('DECISION_LOG_PREFIX'),
   });
   return worker(event);
 };

@@ -52,17 +52,42 @@ describe('the airlock contract', () => {
     for (const name of ['pytorch_model.bin', 'model.PT', 'weights.pth', 'clf.pkl', 'm.joblib', 'k.h5']) {
       expect(codeExecution(name, none)).toContain('a format that runs code when loaded');
     }
-    for (const name of ['model.safetensors', 'model.gguf', 'model.onnx', 'data.parquet', 'data.csv']) {
-      expect(codeExecution(name, new TextEncoder().encode('{"header":1}'))).toBeUndefined();
-    }
+    // Formats that hold only data, told by their first bytes.
+    const header = new TextEncoder().encode('{"__metadata__":{}}');
+    const safetensors = Uint8Array.from([...Buffer.from([header.length, 0, 0, 0, 0, 0, 0, 0]), ...header]);
+    const data: [string, Uint8Array][] = [
+      ['model.safetensors', safetensors],
+      ['model.gguf', new TextEncoder().encode('GGUF\u0003\u0000')],
+      ['model.onnx', Uint8Array.from([0x08, 0x07, 0x12])],
+      ['tokenizer.model', Uint8Array.from([0x0a, 0x0b])],
+      ['data.parquet', new TextEncoder().encode('PAR1....')],
+      ['config.json', new TextEncoder().encode('{"model_type":"llama"}')],
+      ['cohort.csv', new TextEncoder().encode('patient_id,name\n1,Zoë\n')],
+      ['empty.csv', new Uint8Array()],
+    ];
+    for (const [name, head] of data) expect([name, codeExecution(name, head)]).toEqual([name, undefined]);
     // A pickle renamed .safetensors, and PyTorch's zip holding data.pkl, are still caught.
     expect(codeExecution('model.safetensors', Uint8Array.from([0x80, 0x04, 0x95]))).toContain(
       'Python pickle',
     );
     const zip = new TextEncoder().encode('PK\u0003\u0004....archive/data.pkl....');
     expect(codeExecution('model.safetensors', zip)).toContain('zip archive holding a pickle');
-    // A zip of CSVs is data.
-    expect(codeExecution('data.zip', new TextEncoder().encode('PK\u0003\u0004....a.csv'))).toBeUndefined();
+    // Fails closed: what is not known to hold only data may run code. A protocol 0 pickle, a
+    // compressed pickle, a zip whose pickle lies past the first bytes, binary named .csv, a NumPy
+    // array (object arrays unpickle), a safetensors name on other bytes.
+    const unknown: [string, Uint8Array][] = [
+      ['model.safetensors', new TextEncoder().encode("(dp0\nS'a'\np1\n")],
+      ['weights.gz', Uint8Array.from([0x1f, 0x8b, 0x08])],
+      ['data.zip', new TextEncoder().encode('PK\u0003\u0004....a.csv')],
+      ['data.csv', Uint8Array.from([0x00, 0x01, 0x02])],
+      ['arr.npy', new TextEncoder().encode('\u0093NUMPY')],
+      ['model.onnx', Uint8Array.from([0x80, 0x02])],
+    ];
+    for (const [name, head] of unknown)
+      expect([name, codeExecution(name, head)]).toEqual([
+        name,
+        expect.stringMatching(/runs code|may run code|pickle/),
+      ]);
   });
 
   test('the same principal may not request and approve, by role or by session', () => {

@@ -1,9 +1,9 @@
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
-  CopyObjectCommand,
   CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   type GetObjectCommandOutput,
   HeadObjectCommand,
   PutObjectCommand,
@@ -27,13 +27,11 @@ const body = (bytes: number[]) =>
   ({ transformToByteArray: () => Promise.resolve(Uint8Array.from(bytes)) }) as unknown as NonNullable<
     GetObjectCommandOutput['Body']
   >;
-const notFound = () => Object.assign(new Error('not found'), { name: 'NotFound' });
 
-const worker = (sizes: { single?: number; part?: number } = {}) =>
+const worker = (sizes: { part?: number } = {}) =>
   makeWorker(new S3Client({}), {
     logBucket: 'decisions',
     logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/log',
-    singleCopyBytes: sizes.single,
     partBytes: sizes.part,
     now: () => new Date('2026-12-01T10:00:00Z'),
   });
@@ -69,7 +67,10 @@ describe('the airlock worker', () => {
     expect(result).toMatchObject({ error: expect.stringContaining('is not incoming/') });
   });
 
-  test('holds an object by tagging that version with its state and the reason', async () => {
+  test("holds an object by adding its state and the reason to that version's tags, keeping GuardDuty's", async () => {
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [{ Key: 'GuardDutyMalwareScanStatus', Value: 'THREATS_FOUND' }],
+    });
     s3.on(PutObjectTaggingCommand).resolves({});
     await worker()({
       action: 'hold',
@@ -77,29 +78,38 @@ describe('the airlock worker', () => {
       state: 'quarantined',
       reason: 'scan: THREATS_FOUND (EICAR!)',
     });
+    expect(s3.commandCalls(GetObjectTaggingCommand)[0].args[0].input.VersionId).toBe('v1');
     const input = s3.commandCalls(PutObjectTaggingCommand)[0].args[0].input;
     expect(input.VersionId).toBe('v1');
     expect(input.Tagging?.TagSet).toEqual([
+      { Key: 'GuardDutyMalwareScanStatus', Value: 'THREATS_FOUND' },
       { Key: 'airlock-state', Value: 'quarantined' },
       { Key: 'airlock-reason', Value: 'scan: THREATS_FOUND  EICAR  ' },
     ]);
     expect(tagValue('x'.repeat(300))).toHaveLength(256);
   });
 
-  test('copies the reviewed version under the target key with its key and tags, and checks the checksum', async () => {
+  const source = (size: number) =>
     s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
-      ContentLength: 10,
+      ContentLength: size,
       ETag: '"e"',
       ChecksumCRC64NVME: 'crc==',
     });
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't1' }).resolves({ ChecksumCRC64NVME: 'crc==' });
-    s3.on(CopyObjectCommand).resolves({ VersionId: 't1' });
+
+  test('copies the reviewed version as a conditional write with its key and tags; S3 checks the checksum', async () => {
+    source(10);
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [{ Key: 'GuardDutyMalwareScanStatus', Value: 'NO_THREATS_FOUND' }],
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't1', ChecksumCRC64NVME: 'crc==' });
     const result = await worker()({
       action: 'copy',
       source: SOURCE,
       target: TARGET,
       tags: { 'airlock-request': 'req-1', DataClassification: 'proprietary' },
+      requireTags: { GuardDutyMalwareScanStatus: 'NO_THREATS_FOUND' },
     });
     expect(result).toEqual({
       bucket: 'models',
@@ -107,76 +117,95 @@ describe('the airlock worker', () => {
       versionId: 't1',
       checksum: { crc64nvme: 'crc==' },
     });
-    const copy = s3.commandCalls(CopyObjectCommand)[0].args[0].input;
-    expect(copy).toMatchObject({
-      CopySource: `import/${encodeURIComponent(KEY)}?versionId=v1`,
-      CopySourceIfMatch: '"e"',
+    expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
       SSEKMSKeyId: TARGET.kmsKeyArn,
       ServerSideEncryption: 'aws:kms',
-      TaggingDirective: 'REPLACE',
       Tagging: 'airlock-request=req-1&DataClassification=proprietary',
+      ChecksumAlgorithm: 'CRC64NVME',
+      ChecksumType: 'FULL_OBJECT',
     });
+    const [part] = s3.commandCalls(UploadPartCopyCommand).map((c) => c.args[0].input);
+    expect(part).toMatchObject({
+      CopySource: `import/${encodeURIComponent(KEY)}?versionId=v1`,
+      CopySourceIfMatch: '"e"',
+    });
+    expect(part.CopySourceRange).toBeUndefined();
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input).toMatchObject({
+      IfNoneMatch: '*',
+      ChecksumType: 'FULL_OBJECT',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    // Nothing is read from the target zone, which the worker may not read.
+    expect(s3.commandCalls(HeadObjectCommand).map((c) => c.args[0].input.Bucket)).toEqual(['import']);
   });
 
-  test('refuses to copy over an object the zone has, and a copy whose checksum differs', async () => {
-    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
-      ContentLength: 10,
-      ETag: '"e"',
-      ChecksumCRC64NVME: 'crc==',
+  test('refuses a source not tagged as required, and a copy whose checksum differs', async () => {
+    source(10);
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [{ Key: 'GuardDutyMalwareScanStatus', Value: 'FAILED' }],
     });
-    s3.on(HeadObjectCommand, { Bucket: 'models' }).resolves({ ChecksumCRC64NVME: 'old==' });
-    await expect(worker()({ action: 'copy', source: SOURCE, target: TARGET, tags: {} })).rejects.toThrow(
-      'an import does not replace an object',
-    );
-    expect(s3.commandCalls(CopyObjectCommand)).toHaveLength(0);
+    await expect(
+      worker()({
+        action: 'copy',
+        source: SOURCE,
+        target: TARGET,
+        tags: {},
+        requireTags: { GuardDutyMalwareScanStatus: 'NO_THREATS_FOUND' },
+      }),
+    ).rejects.toThrow('is tagged GuardDutyMalwareScanStatus=FAILED, not NO_THREATS_FOUND');
+    expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
 
     s3.reset();
-    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
-      ContentLength: 10,
-      ETag: '"e"',
-      ChecksumCRC64NVME: 'crc==',
-    });
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't1' }).resolves({
-      ChecksumCRC64NVME: 'other==',
-    });
-    s3.on(CopyObjectCommand).resolves({ VersionId: 't1' });
+    source(10);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't1', ChecksumCRC64NVME: 'other==' });
     await expect(worker()({ action: 'copy', source: SOURCE, target: TARGET, tags: {} })).rejects.toThrow(
       "is not the reviewed object's",
     );
   });
 
-  test('copies a large object in parts, and aborts the upload when a part fails', async () => {
-    s3.on(HeadObjectCommand, { Bucket: 'import' }).resolves({
-      ContentLength: 25,
-      ETag: '"e"',
-      ChecksumCRC64NVME: 'crc==',
-    });
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: undefined }).rejects(notFound());
-    s3.on(HeadObjectCommand, { Bucket: 'models', VersionId: 't2' }).resolves({ ChecksumCRC64NVME: 'crc==' });
+  test('copies to a bucket outside only if the expected account owns it, encrypted as that bucket says', async () => {
+    source(10);
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
     s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
-    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't2' });
-    const result = await worker({ single: 5, part: 10 })({
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'o1', ChecksumCRC64NVME: 'crc==' });
+    await worker()({
       action: 'copy',
       source: SOURCE,
-      target: TARGET,
+      target: { bucket: 'partner-results', key: 'airlock/r1/x.csv', expectedOwner: '210987654321' },
       tags: {},
     });
+    const create = s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input;
+    expect(create.ExpectedBucketOwner).toBe('210987654321');
+    expect(create.SSEKMSKeyId).toBeUndefined();
+    expect(s3.commandCalls(UploadPartCopyCommand)[0].args[0].input.ExpectedBucketOwner).toBe('210987654321');
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.ExpectedBucketOwner).toBe(
+      '210987654321',
+    );
+  });
+
+  test('copies a large object in parts, and aborts the upload when a part fails', async () => {
+    source(25);
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't2', ChecksumCRC64NVME: 'crc==' });
+    const result = await worker({ part: 10 })({ action: 'copy', source: SOURCE, target: TARGET, tags: {} });
     expect(result).toMatchObject({ versionId: 't2' });
     expect(s3.commandCalls(UploadPartCopyCommand).map((c) => c.args[0].input.CopySourceRange)).toEqual([
       'bytes=0-9',
       'bytes=10-19',
       'bytes=20-24',
     ]);
-    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input).toMatchObject({
-      ChecksumType: 'FULL_OBJECT',
-      ChecksumCRC64NVME: 'crc==',
-    });
+    expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.MultipartUpload?.Parts).toEqual([
+      { PartNumber: 1, ETag: '"p"' },
+      { PartNumber: 2, ETag: '"p"' },
+      { PartNumber: 3, ETag: '"p"' },
+    ]);
 
     s3.on(UploadPartCopyCommand).rejects(new Error('SlowDown'));
     await expect(
-      worker({ single: 5, part: 10 })({ action: 'copy', source: SOURCE, target: TARGET, tags: {} }),
+      worker({ part: 10 })({ action: 'copy', source: SOURCE, target: TARGET, tags: {} }),
     ).rejects.toThrow('SlowDown');
     expect(s3.commandCalls(AbortMultipartUploadCommand)).toHaveLength(1);
   });

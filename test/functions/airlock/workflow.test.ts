@@ -6,14 +6,19 @@ import {
   type DynamoDBClient,
 } from '@aws-sdk/client-dynamodb';
 import {
-  CopyObjectCommand,
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
+  CreateMultipartUploadCommand,
   GetObjectCommand,
+  GetObjectTaggingCommand,
   HeadObjectCommand,
   PutObjectCommand,
   PutObjectTaggingCommand,
   S3Client,
+  UploadPartCopyCommand,
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
+import { createHash } from 'node:crypto';
 import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { importKey } from '../../../lib/airlock';
@@ -105,18 +110,47 @@ function fakeS3(): void {
       return {};
     },
   );
-  s3.on(CopyObjectCommand).callsFake(
-    (input: { Bucket: string; Key: string; CopySource: string; Tagging: string; SSEKMSKeyId: string }) => {
-      const [source, query] = input.CopySource.split('?');
-      const slash = source.indexOf('/');
-      const from = bucket(source.slice(0, slash)).get(decodeURIComponent(source.slice(slash + 1)));
-      if (!from || !query.includes(from.versionId)) throw notFound();
-      const copy = store(input.Bucket, input.Key, from.body);
-      copy.tags = Object.fromEntries(new URLSearchParams(input.Tagging));
-      copy.sse = input.SSEKMSKeyId;
-      return { VersionId: copy.versionId };
+  s3.on(GetObjectTaggingCommand).callsFake((input: { Bucket: string; Key: string }) => {
+    const o = bucket(input.Bucket).get(input.Key);
+    if (!o) throw notFound();
+    return { TagSet: Object.entries(o.tags).map(([Key, Value]) => ({ Key, Value })) };
+  });
+  // Multipart copies: the source version read by each part, the copy made on completion, never over an object.
+  const uploads = new Map<string, { tags: string; sse?: string; source?: StoredObject }>();
+  s3.on(CreateMultipartUploadCommand).callsFake((input: { Tagging: string; SSEKMSKeyId?: string }) => {
+    const id = `u${uploads.size + 1}`;
+    uploads.set(id, { tags: input.Tagging, sse: input.SSEKMSKeyId });
+    return { UploadId: id };
+  });
+  s3.on(UploadPartCopyCommand).callsFake((input: { UploadId: string; CopySource: string }) => {
+    const [source, query] = input.CopySource.split('?');
+    const slash = source.indexOf('/');
+    const from = bucket(source.slice(0, slash)).get(decodeURIComponent(source.slice(slash + 1)));
+    if (!from || !query.includes(from.versionId)) throw notFound();
+    uploads.get(input.UploadId)!.source = from;
+    return { CopyPartResult: { ETag: '"p"' } };
+  });
+  s3.on(CompleteMultipartUploadCommand).callsFake(
+    (input: {
+      Bucket: string;
+      Key: string;
+      UploadId: string;
+      IfNoneMatch?: string;
+      ChecksumCRC64NVME: string;
+    }) => {
+      const upload = uploads.get(input.UploadId)!;
+      if (input.IfNoneMatch === '*' && bucket(input.Bucket).has(input.Key))
+        throw Object.assign(new Error('At least one of the pre-conditions you specified did not hold'), {
+          name: 'PreconditionFailed',
+        });
+      if (input.ChecksumCRC64NVME !== upload.source!.crc) throw new Error('BadDigest');
+      const copy = store(input.Bucket, input.Key, upload.source!.body);
+      copy.tags = Object.fromEntries(new URLSearchParams(upload.tags));
+      copy.sse = upload.sse;
+      return { VersionId: copy.versionId, ChecksumCRC64NVME: copy.crc };
     },
   );
+  s3.on(AbortMultipartUploadCommand).resolves({});
   s3.on(PutObjectCommand).callsFake(
     (input: { Bucket: string; Key: string; Body: string; IfNoneMatch?: string }) => {
       if (input.IfNoneMatch === '*' && bucket(input.Bucket).has(input.Key))
@@ -220,6 +254,11 @@ async function task(call: TaskCall): Promise<unknown> {
     expect(call.timeoutSeconds).toBe(14 * 24 * 3600);
     return new Promise((resolve, reject) => waiting.set(call.token!, { resolve, reject }));
   }
+  if (call.resource === 'arn:aws:states:::aws-sdk:dynamodb:getItem') {
+    const input = args as { Key: { requestId: AttributeValue }; ConsistentRead: boolean };
+    expect(input.ConsistentRead).toBe(true);
+    return { Item: table.get(input.Key.requestId.S!) };
+  }
   if (call.resource === 'arn:aws:states:::aws-sdk:dynamodb:updateItem') {
     try {
       update(args as unknown as Parameters<typeof update>[0]);
@@ -265,20 +304,27 @@ function scanResult(key: string, status: string, versionId?: string) {
   };
 }
 
-/** Uploads as the importer, and starts the workflow with the scan result GuardDuty would send. */
+/** The request of an object version: one per version, however often its scan result comes. */
+const requestOf = (key: string, versionId: string) =>
+  createHash('sha256').update(`${IMPORT}/${key}?${versionId}`).digest('hex');
+
+/**
+ * Uploads as the importer, tags the object as GuardDuty does with `status` (or `tagged`, for a
+ * scan result that does not match the object), and starts the workflow with the scan result.
+ */
 function upload(
   kind: 'dataset' | 'model',
   path: string,
   body: Uint8Array,
   status = 'NO_THREATS_FOUND',
-  requestId = 'req-1',
+  tagged = status,
 ) {
   const key = importKey(session(IMPORTER, 'alice').userId, kind, path);
   const object = store(IMPORT, key, body);
-  const execution = execute(DEFINITION, scanResult(key, status, object.versionId), task, {
-    executionName: requestId,
-  });
-  return { key, object, execution };
+  object.tags = { GuardDutyMalwareScanStatus: tagged };
+  const start = () =>
+    execute(DEFINITION, scanResult(key, status, object.versionId), task, { executionName: 'execution-1' });
+  return { key, object, id: requestOf(key, object.versionId), execution: start(), again: start };
 }
 
 /** Lets the execution run until it waits for a decision (or ends). */
@@ -303,9 +349,9 @@ beforeEach(() => {
 
 describe('the import workflow', () => {
   test('a clean dataset waits for review, and an approval copies it into raw at its path, recorded', async () => {
-    const { key, object, execution } = upload('dataset', 'ehr/patients/2026-12.csv', CSV);
+    const { key, object, execution, id } = upload('dataset', 'ehr/patients/2026-12.csv', CSV);
     await settle();
-    const item = table.get('req-1')!;
+    const item = table.get(id)!;
     expect(item).toMatchObject({
       state: { S: 'awaiting-review' },
       requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
@@ -315,7 +361,7 @@ describe('the import workflow', () => {
       size: { N: String(CSV.length) },
     });
     expect(item.codeExecution).toBeUndefined();
-    const approval = await decide(session(REVIEWER, 'bob'), 'req-1', {
+    const approval = await decide(session(REVIEWER, 'bob'), id, {
       decision: 'approve',
       reason: 'Agreed extract under DSA-2026-14',
     });
@@ -327,13 +373,13 @@ describe('the import workflow', () => {
     const copy = bucket('aiseg-raw').get('ehr/patients/2026-12.csv')!;
     expect(new TextDecoder().decode(copy.body)).toBe(new TextDecoder().decode(CSV));
     expect(copy.sse).toBe('arn:aws:kms:eu-west-1:123456789012:key/raw');
-    expect(copy.tags).toEqual({ 'airlock-request': 'req-1', DataClassification: 'phi' });
+    expect(copy.tags).toEqual({ 'airlock-request': id, DataClassification: 'phi' });
     expect(bucket(IMPORT).get(key)!.tags['airlock-state']).toBe('copied');
-    expect(table.get('req-1')).toMatchObject({ state: { S: 'copied' } });
-    expect(table.get('req-1')!.taskToken).toBeUndefined();
+    expect(table.get(id)).toMatchObject({ state: { S: 'copied' } });
+    expect(table.get(id)!.taskToken).toBeUndefined();
     const [record] = logRecords();
     expect(record).toMatchObject({
-      key: 'decisions/2026/12/01/req-1/2026-12-01T10:00:00.000Z-copied.json',
+      key: `decisions/2026/12/01/${id}/2026-12-01T10:00:00.000Z-copied.json`,
       event: 'copied',
       decision: { decision: 'approve', reviewerArn: session(REVIEWER, 'bob').userArn },
       inspected: { checksum: { crc64nvme: object.crc } },
@@ -344,7 +390,7 @@ describe('the import workflow', () => {
   test.each(['THREATS_FOUND', 'UNSUPPORTED', 'ACCESS_DENIED', 'FAILED'])(
     'a scan result of %s is quarantined: held with the finding, recorded, never inspected or offered for review',
     async (status) => {
-      const { key, execution } = upload('dataset', 'ehr/patients/x.csv', CSV, status);
+      const { key, execution, id } = upload('dataset', 'ehr/patients/x.csv', CSV, status);
       const done = await execution;
       expect(done.status).toBe('SUCCEEDED');
       expect(done.path).toEqual([
@@ -358,11 +404,13 @@ describe('the import workflow', () => {
       expect(
         calls.some((c) => (c.args as { Payload?: { action?: string } }).Payload?.action === 'inspect'),
       ).toBe(false);
+      // Added to GuardDuty's tag, never in place of it: the bucket policy keyed on it still holds.
       expect(bucket(IMPORT).get(key)!.tags).toEqual({
+        GuardDutyMalwareScanStatus: status,
         'airlock-state': 'quarantined',
         'airlock-reason': expect.stringContaining(status),
       });
-      expect(table.get('req-1')).toMatchObject({
+      expect(table.get(id)).toMatchObject({
         state: { S: 'quarantined' },
         requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
         scan: { S: status },
@@ -374,18 +422,18 @@ describe('the import workflow', () => {
 
   test('a pickle model is held until the reviewer accepts that it runs code, then lands under imported/', async () => {
     const pickle = Uint8Array.from([0x80, 0x04, 0x95, 0x10, 0x00]);
-    const { execution } = upload('model', 'vendor/llm/model.safetensors', pickle);
+    const { execution, id } = upload('model', 'vendor/llm/model.safetensors', pickle);
     await settle();
-    expect(table.get('req-1')!.codeExecution).toEqual({
+    expect(table.get(id)!.codeExecution).toEqual({
       S: 'its content is a Python pickle, whatever its name',
     });
-    const plain = await decide(session(REVIEWER, 'bob'), 'req-1', {
+    const plain = await decide(session(REVIEWER, 'bob'), id, {
       decision: 'approve',
       reason: 'needed for eval',
     });
     expect(plain.statusCode).toBe(422);
-    expect(table.get('req-1')).toMatchObject({ state: { S: 'awaiting-review' } });
-    const accepted = await decide(session(REVIEWER, 'bob'), 'req-1', {
+    expect(table.get(id)).toMatchObject({ state: { S: 'awaiting-review' } });
+    const accepted = await decide(session(REVIEWER, 'bob'), id, {
       decision: 'approve',
       reason: 'needed for eval',
       codeExecutionAccepted: 'Vendor checkpoint, loaded only in a training segment without internet',
@@ -393,46 +441,76 @@ describe('the import workflow', () => {
     expect(accepted.statusCode).toBe(200);
     expect((await execution).status).toBe('SUCCEEDED');
     expect(bucket('aiseg-models').get('imported/vendor/llm/model.safetensors')!.tags).toEqual({
-      'airlock-request': 'req-1',
+      'airlock-request': id,
       DataClassification: 'proprietary',
     });
   });
 
-  test('the requester cannot approve; a decision sent past the desk by the uploader is refused by the workflow', async () => {
-    const { key, execution } = upload('dataset', 'ehr/patients/y.csv', CSV);
+  test('the requester cannot approve; a decision sent past the desk is refused by the workflow', async () => {
+    const { key, execution, id } = upload('dataset', 'ehr/patients/y.csv', CSV);
     await settle();
     // The importer's person in the reviewer role: refused at the desk.
-    const self = await decide(session(REVIEWER, 'alice'), 'req-1', {
+    const self = await decide(session(REVIEWER, 'alice'), id, {
       decision: 'approve',
       reason: 'my own upload',
     });
     expect(self.statusCode).toBe(403);
-    expect(table.get('req-1')).toMatchObject({ state: { S: 'awaiting-review' } });
-    // Someone holding the token hands back an approval in the uploader's name: the workflow checks it.
+    expect(table.get(id)).toMatchObject({ state: { S: 'awaiting-review' } });
+    // Someone who got hold of the token (an execution's history shows it) hands back an approval
+    // in a reviewer's name: the desk recorded no such decision, and the workflow reads the record.
     await sfn.send(
       new SendTaskSuccessCommand({
-        taskToken: table.get('req-1')!.taskToken.S,
+        taskToken: table.get(id)!.taskToken.S,
         output: JSON.stringify({
           decision: 'approve',
           reason: 'forged',
-          reviewerArn: session(IMPORTER, 'alice').userArn,
-          reviewerId: session(IMPORTER, 'alice').userId,
+          reviewerArn: session(REVIEWER, 'bob').userArn,
+          reviewerId: session(REVIEWER, 'bob').userId,
           decidedAt: '2026-12-01T10:00:00Z',
         }),
       }),
     );
     const done = await execution;
-    expect(done.path).toContain('HoldQuarantined');
-    expect(bucket(IMPORT).get(key)!.tags['airlock-reason']).toContain('an approval the workflow refuses');
+    expect(done.path).toEqual(expect.arrayContaining(['Recorded', 'AsRecorded', 'HoldQuarantined']));
+    expect(bucket(IMPORT).get(key)!.tags['airlock-reason']).toContain('a decision the desk did not record');
+    expect(bucket('aiseg-raw').size).toBe(0);
+  });
+
+  test('the same scan result delivered twice opens one request; the second execution ends at once', async () => {
+    const { again, id } = upload('dataset', 'ehr/patients/twice.csv', CSV);
+    await settle();
+    const second = await again();
+    expect(second.path.slice(-2)).toEqual(['AwaitReview', 'Duplicate']);
+    expect(table.get(id)).toMatchObject({ state: { S: 'awaiting-review' } });
+    expect(waiting.size).toBe(1);
+  });
+
+  test('a clean scan result for an object GuardDuty did not find clean: the copy refuses it', async () => {
+    // Started with a result that says clean, for an object whose own tag says otherwise.
+    const { key, execution, id } = upload(
+      'dataset',
+      'ehr/patients/forged.csv',
+      CSV,
+      'NO_THREATS_FOUND',
+      'FAILED',
+    );
+    await settle();
+    await decide(session(REVIEWER, 'bob'), id, {
+      decision: 'approve',
+      reason: 'looks like the agreed extract',
+    });
+    const done = await execution;
+    expect(done.error).toBe('Airlock.CopyFailed');
+    expect(bucket(IMPORT).get(key)!.tags['airlock-reason']).toContain('GuardDutyMalwareScanStatus=FAILED');
     expect(bucket('aiseg-raw').size).toBe(0);
   });
 
   test('a rejection holds the object with the reason; nothing is copied', async () => {
-    const { key, execution } = upload('dataset', 'ehr/patients/z.csv', CSV);
+    const { key, execution, id } = upload('dataset', 'ehr/patients/z.csv', CSV);
     await settle();
     expect(
       (
-        await decide(session(REVIEWER, 'bob'), 'req-1', {
+        await decide(session(REVIEWER, 'bob'), id, {
           decision: 'reject',
           reason: 'no agreement covers it',
         })
@@ -449,7 +527,7 @@ describe('the import workflow', () => {
   });
 
   test('no decision in time: the request expires and the object stays held', async () => {
-    const { key, execution } = upload('dataset', 'ehr/patients/late.csv', CSV);
+    const { key, execution, id } = upload('dataset', 'ehr/patients/late.csv', CSV);
     await settle();
     const [token] = [...waiting.keys()];
     waiting.get(token)!.reject(new TaskError('States.Timeout'));
@@ -457,7 +535,7 @@ describe('the import workflow', () => {
     expect(done.path.slice(-4)).toEqual(['HoldExpired', 'RecordExpired', 'MarkExpired', 'Lapsed']);
     expect(bucket(IMPORT).get(key)!.tags['airlock-state']).toBe('expired');
     // The desk can no longer decide it.
-    const late = await decide(session(REVIEWER, 'bob'), 'req-1', {
+    const late = await decide(session(REVIEWER, 'bob'), id, {
       decision: 'approve',
       reason: 'sorry, late',
     });
@@ -466,12 +544,10 @@ describe('the import workflow', () => {
 
   test('an object outside the key layout is quarantined with the reason', async () => {
     const key = 'incoming/not-a-session/dataset/x.csv';
-    store(IMPORT, key, CSV);
-    const done = await execute(DEFINITION, scanResult(key, 'NO_THREATS_FOUND', 'v1'), task, {
-      executionName: 'req-9',
-    });
+    const object = store(IMPORT, key, CSV);
+    const done = await execute(DEFINITION, scanResult(key, 'NO_THREATS_FOUND', object.versionId), task);
     expect(done.path).toContain('HoldQuarantined');
-    expect(table.get('req-9')).toMatchObject({
+    expect(table.get(requestOf(key, object.versionId))).toMatchObject({
       state: { S: 'quarantined' },
       reason: { S: expect.stringContaining('names no role session') },
     });
@@ -479,16 +555,16 @@ describe('the import workflow', () => {
 
   test('a copy that cannot be made (the target exists) fails the execution, held and recorded', async () => {
     store('aiseg-raw', 'ehr/patients/dup.csv', CSV);
-    const { key, execution } = upload('dataset', 'ehr/patients/dup.csv', CSV);
+    const { key, execution, id } = upload('dataset', 'ehr/patients/dup.csv', CSV);
     await settle();
-    await decide(session(REVIEWER, 'bob'), 'req-1', { decision: 'approve', reason: 'second extract of it' });
+    await decide(session(REVIEWER, 'bob'), id, { decision: 'approve', reason: 'second extract of it' });
     const done = await execution;
     expect(done.status).toBe('FAILED');
     expect(done.error).toBe('Airlock.CopyFailed');
     expect(bucket(IMPORT).get(key)!.tags['airlock-state']).toBe('copy-failed');
     expect(logRecords()[0]).toMatchObject({
       event: 'copy-failed',
-      reason: expect.stringContaining('does not replace an object'),
+      reason: expect.stringContaining('PreconditionFailed'),
     });
   });
 });
