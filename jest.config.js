@@ -7,4 +7,7 @@ module.exports = {
   globalSetup: '<rootDir>/test/support/global-setup.ts',
   snapshotSerializers: ['<rootDir>/test/support/template-serializer.ts'],
   maxWorkers: 2,
+  // Speed is measured by `npm run bench`, not by timed tests: a first verification of an assembly
+  // (the IAM engine's decisions, cached after) takes seconds on a loaded two-core machine.
+  testTimeout: 30_000,
 };

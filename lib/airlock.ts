@@ -27,7 +27,9 @@ const PART = /^[A-Za-z0-9][A-Za-z0-9._+=@-]{0,254}$/;
 /** An `aws:userid` of an assumed role: `AROA…:session-name`. */
 const ROLE_USER_ID = /^(AROA[A-Z0-9]{12,}):([\w+=,.@-]{2,64})$/;
 /** The longest path an import may name (its key in the target zone, with the zone's prefix). */
-const MAX_PATH = 700;
+export const MAX_PATH = 700;
+/** A whole path of such parts, as a regular expression's source (the export workflow checks it again). */
+export const PATH_PATTERN = `^${PART.source.slice(1, -1)}(\\/${PART.source.slice(1, -1)})*$`;
 
 /**
  * Checks the path an import names (its key in the target zone: a dataset's files under the
@@ -193,6 +195,11 @@ export const REQUEST_STATES = [
   'quarantined',
   'expired',
   'copied',
+  // An export's: asked for, staged, sent out, or refused before review (what it named could not be staged).
+  'requested',
+  'sent',
+  'refused',
+  'send-failed',
 ] as const;
 export type RequestState = (typeof REQUEST_STATES)[number];
 
@@ -261,3 +268,15 @@ export function sentKey(prefix: string, requestId: string, key: string): string 
 
 /** A request id the desk gives: a UUID, which is also the workflow execution's name. */
 export const REQUEST_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+/** What a requester asks the desk for, and what the export workflow starts with. */
+export interface ExportRequest {
+  readonly requestId: string;
+  readonly requesterArn: string;
+  readonly requesterId: string;
+  /** The source zone and the object's key in it. */
+  readonly source: string;
+  readonly key: string;
+  readonly reason: string;
+  readonly requestedAt: string;
+}

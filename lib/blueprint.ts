@@ -15,7 +15,7 @@ import {
   roleArn,
   roleName,
 } from './names';
-import { AIRLOCK_IMPORT_ZONE, DATA_ZONES } from './contract/classification';
+import { AIRLOCK_EXPORT_ZONE, AIRLOCK_IMPORT_ZONE, DATA_ZONES } from './contract/classification';
 import { AirlockStack } from './stacks/airlock-stack';
 import { INFERENCE_API_ROLE, SAGEMAKER_ROLE } from './identity/actors';
 import { InferenceApiStack } from './stacks/inference-api-stack';
@@ -81,6 +81,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     dataBucketNames: [
       ...DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
       ...(config.airlock ? [dataBucketName(prefix, AIRLOCK_IMPORT_ZONE), airlockLogBucketName(prefix)] : []),
+      ...(config.airlock?.export ? [dataBucketName(prefix, AIRLOCK_EXPORT_ZONE)] : []),
     ],
     boundaryPolicyName: boundaryPolicyName(prefix),
     segmentNames: config.segments.map((s) => s.name),
@@ -88,6 +89,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       ...(stageSegment !== undefined ? [stageFunction] : []),
       ...(apiBackend !== undefined ? [apiBackend] : []),
       ...(config.airlock ? [airlockFunctionName(prefix, 'desk'), airlockFunctionName(prefix, 'worker')] : []),
+      ...(config.airlock?.export ? [airlockFunctionName(prefix, 'exporter')] : []),
     ],
     airlockWorkflow: config.airlock !== undefined,
     ...(apiSegment !== undefined ? { inferenceApiName: apiName } : {}),
@@ -237,17 +239,20 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       ? undefined
       : new AirlockStack(app, 'Airlock', {
           stackName: `${prefix}-airlock`,
-          description: "AI segmentation blueprint: the airlock's malware scanning, import workflow and desk",
+          description:
+            "AI segmentation blueprint: the airlock's malware scanning, import and export workflows, and desk",
           env,
           namePrefix: prefix,
           airlock: config.airlock,
           state: data.airlock,
-          raw: data.zones.raw,
-          models: data.zones.models,
+          zones: data.zones,
           roles: identity.airlockRoles,
           logs: {
             desk: audit.functionLogs(airlockFunctionName(prefix, 'desk')),
             worker: audit.functionLogs(airlockFunctionName(prefix, 'worker')),
+            ...(config.airlock.export
+              ? { exporter: audit.functionLogs(airlockFunctionName(prefix, 'exporter')) }
+              : {}),
             workflow: audit.airlockWorkflowLogs,
           },
           alertTopic: audit.alerts.topic,

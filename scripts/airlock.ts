@@ -5,7 +5,11 @@
  *   request import --kind dataset|model --path PATH --file FILE   upload FILE; it lands at PATH in
  *                                                                   raw (datasets) or under imported/
  *                                                                   in models once scanned and approved
- *   status [REQUEST_ID]                                            what waits (reviewers: all; importers: theirs)
+ *   request export --source ZONE --key KEY --reason TEXT          ask for one object of a source zone
+ *                                                                   (data scientists: curated; ML engineers:
+ *                                                                   models) to be sent to the destination once
+ *                                                                   a reviewer approves
+ *   status [REQUEST_ID]                                            what waits (reviewers: all; others: theirs)
  *   approve REQUEST_ID --reason TEXT [--accept-code-execution TEXT]
  *   reject REQUEST_ID --reason TEXT
  *
@@ -19,12 +23,24 @@ import { AirlockClient, deskFromStack, regionOfDesk, type DeskAnswer } from '../
 import { option, positionals } from './args';
 
 const USAGE = `usage: npm run airlock -- request import --kind dataset|model --path PATH --file FILE
+       npm run airlock -- request export --source ZONE --key KEY --reason TEXT
        npm run airlock -- status [REQUEST_ID]
        npm run airlock -- approve REQUEST_ID --reason TEXT [--accept-code-execution TEXT]
        npm run airlock -- reject REQUEST_ID --reason TEXT
 options: --desk URL | --stack NAME (default aiseg-airlock) [--region REGION]`;
 
-const VALUED = ['desk', 'stack', 'region', 'kind', 'path', 'file', 'reason', 'accept-code-execution'];
+const VALUED = [
+  'desk',
+  'stack',
+  'region',
+  'kind',
+  'path',
+  'file',
+  'source',
+  'key',
+  'reason',
+  'accept-code-execution',
+];
 
 export interface Io {
   readonly out: (line: string) => void;
@@ -64,7 +80,19 @@ export async function main(
   switch (command) {
     case 'request': {
       const [what] = rest;
-      if (what !== 'import') return usage(`request ${what ?? ''}: expected "request import"`);
+      if (what === 'export') {
+        const [source, key, reason] = ['source', 'key', 'reason'].map((n) => option(argv, n));
+        if (!source || !key || !reason) return usage('request export needs --source, --key and --reason');
+        const answer = await client.requestExport(source, key, reason);
+        const code = show(answer, io);
+        if (code === 0)
+          io.out(
+            'The workflow stages it for a reviewer; npm run airlock -- status REQUEST_ID shows where it is.',
+          );
+        return code;
+      }
+      if (what !== 'import')
+        return usage(`request ${what ?? ''}: expected "request import" or "request export"`);
       const [kind, path, file] = ['kind', 'path', 'file'].map((n) => option(argv, n));
       if (!kind || !path || !file) return usage('request import needs --kind, --path and --file');
       const { bucket, key } = await client.requestImport(kind, path, file);

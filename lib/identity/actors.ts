@@ -28,6 +28,28 @@ export const AIRLOCK_EXPORTER_ROLE = 'airlock-exporter';
 export const AIRLOCK_WORKFLOW_ROLE = 'airlock-workflow';
 export const AIRLOCK_SCANNER_ROLE = 'airlock-scanner';
 export const AIRLOCK_EVENTS_ROLE = 'airlock-events';
+/**
+ * Who may ask the airlock for an export, and out of which zones: data scientists out of curated,
+ * where their work is, ML engineers out of models; each only where the config lets exports come from.
+ */
+export function exportRequesters(
+  config: Pick<BlueprintConfig, 'namePrefix' | 'airlock'>,
+): Record<string, string[]> {
+  const sources: readonly string[] = config.airlock?.export?.sources ?? [];
+  const by: [string, string[]][] = [
+    [DATA_SCIENTIST_ROLE, ['curated']],
+    [ML_ENGINEER_ROLE, ['models']],
+  ];
+  return Object.fromEntries(
+    by
+      .map(([role, zones]): [string, string[]] => [
+        roleName(config.namePrefix, role),
+        zones.filter((z) => sources.includes(z)),
+      ])
+      .filter(([, zones]) => zones.length > 0),
+  );
+}
+
 /** Assumed by ECR to create the image caches' repositories with the mirrors' key and tags. */
 export const IMAGE_CACHE_ROLE = 'image-cache';
 

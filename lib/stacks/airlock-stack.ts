@@ -1,42 +1,51 @@
 import { CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
-import type * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as guardduty from 'aws-cdk-lib/aws-guardduty';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
-import type * as logs from 'aws-cdk-lib/aws-logs';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as sns from 'aws-cdk-lib/aws-sns';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import * as sfn from 'aws-cdk-lib/aws-stepfunctions';
 import type { Construct } from 'constructs';
-import { CLEAN_SCAN, INCOMING_PREFIX } from '../airlock';
+import { CLEAN_SCAN, INCOMING_PREFIX, RECORD_PREFIXES } from '../airlock';
 import { ZONE_CONTROLS } from '../classification';
 import type { AirlockConfig } from '../config/schema';
 import { alertAlarm } from '../constructs/alert-alarm';
 import type { DataZone } from '../constructs/data-zone';
 import { SegmentFunction } from '../constructs/segment-function';
 import { acknowledge } from '../gate/acknowledge';
-import { AIRLOCK_IMPORTER_ROLE, AIRLOCK_REVIEWER_ROLE } from '../identity/actors';
+import { AIRLOCK_IMPORTER_ROLE, AIRLOCK_REVIEWER_ROLE, exportRequesters } from '../identity/actors';
+import type { DataZone as DataZoneName } from '../contract/classification';
 import { airlockFunctionName, airlockScanRuleName, airlockWorkflowName, roleName } from '../names';
 import type { AirlockState } from './data-stack';
 import type { AirlockRoles } from './identity-stack';
-import { importWorkflow, type WorkflowSubstitution } from './airlock-workflow';
+import {
+  exportWorkflow,
+  importWorkflow,
+  sourceBucketSubstitution,
+  type ExportSubstitution,
+  type WorkflowSubstitution,
+} from './airlock-workflow';
 
 export interface AirlockStackProps extends StackProps {
   readonly namePrefix: string;
   readonly airlock: AirlockConfig;
   /** The import zone, requests, log, dead letters and key (data stack). */
   readonly state: AirlockState;
-  /** The zones approved imports are copied into. */
-  readonly raw: DataZone;
-  readonly models: DataZone;
+  /** The data zones: approved imports are copied into raw and models, exports asked out of their sources. */
+  readonly zones: Readonly<Record<DataZoneName, DataZone>>;
   /** The roles the desk, the worker, the workflow, the scanner and the rule run as (identity stack). */
   readonly roles: AirlockRoles;
   /** The log groups of the functions and the workflow (audit stack). */
   readonly logs: {
     readonly desk: logs.ILogGroup;
     readonly worker: logs.ILogGroup;
+    /** With an export. */
+    readonly exporter?: logs.ILogGroup;
+    /** Both workflows' execution logs. */
     readonly workflow: logs.ILogGroup;
   };
   readonly alertTopic: sns.ITopic;
@@ -58,6 +67,9 @@ export class AirlockStack extends Stack {
   readonly deskUrl: lambda.FunctionUrl;
   readonly worker: lambda.Function;
   readonly workflow: sfn.StateMachine;
+  /** The export path, when the config has one. */
+  readonly exporter?: lambda.Function;
+  readonly exportWorkflow?: sfn.StateMachine;
   readonly plan: guardduty.CfnMalwareProtectionPlan;
   readonly rule: events.Rule;
   readonly alarms: cloudwatch.Alarm[] = [];
@@ -91,6 +103,7 @@ export class AirlockStack extends Stack {
       environment: {
         DECISION_LOG_BUCKET: state.log.bucketName,
         DECISION_LOG_KEY_ARN: state.key.key.keyArn,
+        DECISION_LOG_PREFIX: RECORD_PREFIXES.import,
       },
     }).function;
     acknowledge(
@@ -114,11 +127,11 @@ export class AirlockStack extends Stack {
     const substitutions: Record<WorkflowSubstitution, string> = {
       Worker: this.worker.functionArn,
       Requests: state.requests.tableName,
-      RawBucket: props.raw.bucket.bucketName,
-      RawKey: props.raw.key.key.keyArn,
+      RawBucket: props.zones.raw.bucket.bucketName,
+      RawKey: props.zones.raw.key.key.keyArn,
       RawClass: ZONE_CONTROLS.raw.classification,
-      ModelsBucket: props.models.bucket.bucketName,
-      ModelsKey: props.models.key.key.keyArn,
+      ModelsBucket: props.zones.models.bucket.bucketName,
+      ModelsKey: props.zones.models.key.key.keyArn,
       ModelsClass: ZONE_CONTROLS.models.classification,
     };
     this.workflow = new sfn.StateMachine(this, 'ImportWorkflow', {
@@ -139,6 +152,12 @@ export class AirlockStack extends Stack {
         'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
     });
 
+    if (props.airlock.export) {
+      const built = this.exportPath(props, props.airlock.export);
+      this.exporter = built.exporter;
+      this.exportWorkflow = built.workflow;
+    }
+
     this.desk = new SegmentFunction(this, 'Desk', {
       source: 'airlock-desk',
       segment: { none: OUTSIDE_SEGMENTS },
@@ -154,6 +173,14 @@ export class AirlockStack extends Stack {
         IMPORT_BUCKET: importBucket.bucketName,
         IMPORTER_ROLE: roleName(prefix, AIRLOCK_IMPORTER_ROLE),
         REVIEWER_ROLE: roleName(prefix, AIRLOCK_REVIEWER_ROLE),
+        ...(this.exportWorkflow
+          ? {
+              EXPORT_WORKFLOW_ARN: this.exportWorkflow.stateMachineArn,
+              EXPORT_REQUESTERS: JSON.stringify(
+                exportRequesters({ namePrefix: prefix, airlock: props.airlock }),
+              ),
+            }
+          : {}),
       },
     }).function;
     acknowledge(
@@ -252,6 +279,158 @@ export class AirlockStack extends Stack {
       'WorkerErrorsAlarm',
       "The airlock's worker failed a call (the workflow retries, then holds the import)",
       this.worker.metricErrors({ period, statistic: 'Sum' }),
+    );
+    this.alarmRefusals(props);
+  }
+
+  /**
+   * The export path: the exporter (the worker's code, as its own function and role), the export
+   * workflow the desk starts, and every request's progress and outcome told to the alert topic.
+   */
+  private exportPath(
+    props: AirlockStackProps,
+    exp: NonNullable<AirlockConfig['export']>,
+  ): { exporter: lambda.Function; workflow: sfn.StateMachine } {
+    const { state, roles } = props;
+    const prefix = props.namePrefix;
+    const exportZone = state.exportZone;
+    const exportKey = state.exportKey;
+    if (!exportZone || !exportKey || !roles.exporter || !props.logs.exporter)
+      throw new Error(
+        'AirlockStack: an export needs the export zone, its key, the exporter role and its log group',
+      );
+    const exporter = new SegmentFunction(this, 'Exporter', {
+      source: 'airlock-worker',
+      segment: { none: OUTSIDE_SEGMENTS },
+      role: roles.exporter,
+      logGroup: props.logs.exporter,
+      functionName: airlockFunctionName(prefix, 'exporter'),
+      description:
+        "The airlock export workflow's hands: stages requested objects for review, sends approved ones, writes the decision log",
+      memorySize: 512,
+      timeout: Duration.minutes(15),
+      environment: {
+        DECISION_LOG_BUCKET: state.log.bucketName,
+        DECISION_LOG_KEY_ARN: state.key.key.keyArn,
+        DECISION_LOG_PREFIX: RECORD_PREFIXES.export,
+      },
+    }).function;
+    acknowledge(
+      exporter,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).flatMap((pack) => [
+        {
+          pack,
+          rule: 'LambdaDLQ',
+          reason:
+            'The export workflow invokes the exporter synchronously and retries; a failure is caught by the workflow, which refuses the request and records why.',
+        },
+        {
+          pack,
+          rule: 'LambdaConcurrency',
+          reason:
+            "Only the export workflow invokes the exporter, one call per step of an execution; a reservation would take from the account's unreserved pool without a limit that matters.",
+        },
+      ]),
+    );
+    const substitutions: Record<string, string> = {
+      Exporter: exporter.functionArn,
+      Requests: state.requests.tableName,
+      ExportBucket: exportZone.bucket.bucketName,
+      ExportKey: exportKey.key.keyArn,
+      DestinationBucket: exp.destination.bucket,
+      DestinationPrefix: exp.destination.prefix,
+      DestinationAccount: exp.destination.account,
+    } satisfies Record<ExportSubstitution, string>;
+    for (const zone of exp.sources)
+      substitutions[sourceBucketSubstitution(zone)] = props.zones[zone].bucket.bucketName;
+    const workflow = new sfn.StateMachine(this, 'ExportWorkflow', {
+      stateMachineName: airlockWorkflowName(prefix, 'export'),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(
+        JSON.stringify(
+          exportWorkflow({
+            reviewDays: props.airlock.reviewDays,
+            sources: exp.sources.map((zone) => ({
+              zone,
+              classification: ZONE_CONTROLS[zone].classification,
+            })),
+          }),
+        ),
+      ),
+      definitionSubstitutions: substitutions,
+      role: iam.Role.fromRoleArn(this, 'ExportWorkflowRole', roles.workflow.roleArn, { mutable: false }),
+      logs: { destination: props.logs.workflow, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    acknowledge(workflow, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 'step_functions_state_machine_logging_enabled_check',
+      reason:
+        'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
+    });
+
+    // Every request is told to the alert topic when it starts (asked for) and when it ends (sent,
+    // rejected, refused, lapsed: the decision log and the desk say which), with its request id.
+    new events.CfnRule(this, 'ExportRequests', {
+      name: `${prefix}-airlock-export-requests`,
+      description: "The airlock's export requests, as they start and end, to the alert topic",
+      state: 'ENABLED',
+      eventPattern: {
+        source: ['aws.states'],
+        'detail-type': ['Step Functions Execution Status Change'],
+        detail: { stateMachineArn: [workflow.stateMachineArn] },
+      },
+      targets: [
+        {
+          id: 'AlertTopic',
+          arn: props.alertTopic.topicArn,
+          inputTransformer: {
+            inputPathsMap: { request: '$.detail.name', status: '$.detail.status' },
+            inputTemplate:
+              '"Airlock export <request>: the export workflow is <status>. npm run airlock -- status <request> shows what was asked for and what was decided; the decision log records it."',
+          },
+        },
+      ],
+    });
+    const period = Duration.minutes(5);
+    this.alarms.push(
+      alertAlarm(this, 'ExportWorkflowFailedAlarm', {
+        description:
+          "An airlock export workflow failed (an approved export could not be sent, or a decision-log write did not succeed): see the workflow's execution",
+        metric: workflow.metricFailed({ period, statistic: 'Sum' }),
+        topic: props.alertTopic,
+      }),
+      alertAlarm(this, 'ExporterErrorsAlarm', {
+        description: "The airlock's exporter failed a call (the workflow retries, then refuses the request)",
+        metric: exporter.metricErrors({ period, statistic: 'Sum' }),
+        topic: props.alertTopic,
+      }),
+    );
+    return { exporter, workflow };
+  }
+
+  /** Requests the desk refuses (a role or a source not allowed, a decision by the requester), alarmed. */
+  private alarmRefusals(props: AirlockStackProps): void {
+    const namespace = `${props.namePrefix}/airlock`;
+    new logs.MetricFilter(this, 'DeskRefusals', {
+      logGroup: props.logs.desk,
+      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'refused'),
+      metricNamespace: namespace,
+      metricName: 'DeskRefusals',
+      metricValue: '1',
+    });
+    this.alarms.push(
+      alertAlarm(this, 'DeskRefusalsAlarm', {
+        description:
+          "The airlock's desk refused a request: a caller asked for what their role may not (an export from a zone it may not ask out of), or decided on their own request; its log names who",
+        metric: new cloudwatch.Metric({
+          namespace,
+          metricName: 'DeskRefusals',
+          period: Duration.minutes(5),
+          statistic: 'Sum',
+        }),
+        topic: props.alertTopic,
+      }),
     );
   }
 }

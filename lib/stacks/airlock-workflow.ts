@@ -1,4 +1,4 @@
-import { CLEAN_SCAN, MIN_ACCEPTANCE_REASON } from '../airlock';
+import { CLEAN_SCAN, MAX_PATH, MIN_ACCEPTANCE_REASON, OUTGOING_PREFIX, PATH_PATTERN } from '../airlock';
 
 /**
  * The airlock's import workflow, in Amazon States Language with JSONata. It starts on each
@@ -53,12 +53,12 @@ const SDK_RETRY = [
   },
 ];
 
-/** A call to the worker; its result is the function's answer. */
-function worker(payload: Record<string, unknown>, next: State): State {
+/** A call to the worker (or, in the export workflow, the exporter); its result is the function's answer. */
+function worker(payload: Record<string, unknown>, next: State, fn: 'Worker' | 'Exporter' = 'Worker'): State {
   return {
     Type: 'Task',
     Resource: 'arn:aws:states:::lambda:invoke',
-    Arguments: { FunctionName: '${Worker}', Payload: payload },
+    Arguments: { FunctionName: `\${${fn}}`, Payload: payload },
     Retry: LAMBDA_RETRY,
     ...next,
   };
@@ -88,58 +88,71 @@ function updateRequest(set: Record<string, string>, next: State, remove: string[
   };
 }
 
-/** Tag the import, record the outcome, mark the request: the three steps of every ending. */
+/** What a workflow's endings write: the function that writes, and what the record and the request hold. */
+interface Endings {
+  readonly fn: 'Worker' | 'Exporter';
+  /** The record's fields besides the reason, and the request item's besides state, reason and time. */
+  readonly record: Record<string, string>;
+  readonly mark: Record<string, string>;
+}
+
+const IMPORT_ENDINGS: Endings = {
+  fn: 'Worker',
+  record: {
+    object: '{% $object %}',
+    scan: '{% $scan %}',
+    inspected: '{% $inspected %}',
+    decision: '{% $decision %}',
+  },
+  mark: {
+    objectBucket: '{% $object.bucket %}',
+    objectKey: '{% $object.key %}',
+    // Who uploaded, as the key names it (the importer's session), so that they see the outcome.
+    requesterId: "{% $substringBefore($substringAfter($object.key, 'incoming/'), '/') %}",
+    scan: '{% $scan %}',
+  },
+};
+
+/**
+ * Tag the object, record the outcome, mark the request: the three steps of every ending (the
+ * first left out with `hold: false`, where there is no object of the airlock's to tag).
+ */
 function ending(
   name: string,
   state: string,
   reason: string,
   end: State,
   recordExtra: Record<string, string> = {},
+  endings: Endings = IMPORT_ENDINGS,
+  hold = true,
 ): Record<string, State> {
   return {
-    [`Hold${name}`]: worker(
-      {
-        action: 'hold',
-        object: '{% $object %}',
-        state,
-        reason,
-      },
-      {
-        // A tag that cannot be set (the object is gone) does not stop the record.
-        Catch: [{ ErrorEquals: ['States.ALL'], Next: `Record${name}` }],
-        Next: `Record${name}`,
-      },
-    ),
+    ...(hold
+      ? {
+          [`Hold${name}`]: worker(
+            { action: 'hold', object: '{% $object %}', state, reason },
+            {
+              // A tag that cannot be set (the object is gone) does not stop the record.
+              Catch: [{ ErrorEquals: ['States.ALL'], Next: `Record${name}` }],
+              Next: `Record${name}`,
+            },
+            endings.fn,
+          ),
+        }
+      : {}),
     [`Record${name}`]: worker(
       {
         action: 'record',
         requestId: '{% $requestId %}',
         event: state,
-        record: {
-          object: '{% $object %}',
-          scan: '{% $scan %}',
-          reason,
-          inspected: '{% $inspected %}',
-          decision: '{% $decision %}',
-          ...recordExtra,
-        },
+        record: { ...endings.record, reason, ...recordExtra },
       },
       { Next: `Mark${name}` },
+      endings.fn,
     ),
-    [`Mark${name}`]: updateRequest(
-      {
-        state,
-        reason,
-        objectBucket: '{% $object.bucket %}',
-        objectKey: '{% $object.key %}',
-        // Who uploaded, as the key names it (the importer's session), so that they see the outcome.
-        requesterId: "{% $substringBefore($substringAfter($object.key, 'incoming/'), '/') %}",
-        scan: '{% $scan %}',
-        updatedAt: '{% $now() %}',
-      },
-      end,
-      ['taskToken'],
-    ),
+    [`Mark${name}`]: updateRequest({ state, reason, ...endings.mark, updatedAt: '{% $now() %}' }, end, [
+      'taskToken',
+    ]),
   };
 }
 
@@ -364,6 +377,236 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
   };
   return {
     Comment: "The airlock's import workflow: scan result, inspection, review, copy, record",
+    QueryLanguage: 'JSONata',
+    StartAt: 'Received',
+    States: states,
+  };
+}
+
+/** The export workflow's substitutions besides each source zone's bucket (`SourceBucket<Zone>`). */
+export const EXPORT_SUBSTITUTIONS = [
+  'Exporter',
+  'Requests',
+  'ExportBucket',
+  'ExportKey',
+  'DestinationBucket',
+  'DestinationPrefix',
+  'DestinationAccount',
+] as const;
+export type ExportSubstitution = (typeof EXPORT_SUBSTITUTIONS)[number];
+
+/** The substitution that names a source zone's bucket in the export workflow. */
+export const sourceBucketSubstitution = (zone: string) =>
+  `SourceBucket${zone.charAt(0).toUpperCase()}${zone.slice(1).replace(/-(\w)/g, (_, c: string) => c.toUpperCase())}`;
+
+export interface ExportWorkflowOptions {
+  readonly reviewDays: number;
+  /** The zones an export may name, each with the class of data it holds (which the staged copy takes). */
+  readonly sources: readonly { readonly zone: string; readonly classification: string }[];
+}
+
+const EXPORT_ENDINGS: Endings = {
+  fn: 'Exporter',
+  record: {
+    request: '{% $request %}',
+    staged: '{% $staged %}',
+    decision: '{% $decision %}',
+  },
+  mark: {
+    kind: 'export',
+    requesterId: '{% $request.requesterId %}',
+    source: '{% $request.source %}',
+    sourceKey: '{% $request.key %}',
+  },
+};
+
+/**
+ * The airlock's export workflow: started by the desk for a requester's authenticated request (one
+ * object of a source zone), it stages a copy in the export zone tagged with the class of its source
+ * zone (known here at synth, never from a tag anyone set), waits for a reviewer who is not the
+ * requester, and copies an approved one to the destination outside, in the account that must own
+ * it. A source that is not one of the configured zones (so never a phi zone: the config refuses
+ * those) is refused before anything is staged. Every outcome is recorded in the decision log.
+ */
+export function exportWorkflow(options: ExportWorkflowOptions): Record<string, unknown> {
+  const reviewSeconds = options.reviewDays * 24 * 60 * 60;
+  const map = (value: (s: ExportWorkflowOptions['sources'][number]) => string) =>
+    `{${options.sources.map((s) => `'${s.zone}': '${value(s)}'`).join(', ')}}`;
+  const buckets = map((s) => `\${${sourceBucketSubstitution(s.zone)}}`);
+  const classes = map((s) => s.classification);
+  const states: Record<string, State> = {
+    Received: {
+      Type: 'Pass',
+      Comment: "A requester's export request, as the desk authenticated it",
+      Assign: {
+        requestId: '{% $states.context.Execution.Name %}',
+        request: '{% $states.input %}',
+        // '' for a source that is not one of the export's zones (an expression may not be undefined).
+        sourceBucket: `{% $exists($lookup(${buckets}, $string($states.input.source))) ? $lookup(${buckets}, $string($states.input.source)) : '' %}`,
+        classification: `{% $exists($lookup(${classes}, $string($states.input.source))) ? $lookup(${classes}, $string($states.input.source)) : '' %}`,
+        object: '{% {} %}',
+        staged: '{% {} %}',
+        decision: '{% {} %}',
+        reason:
+          "{% 'the source ' & $string($states.input.source) & ' is not a zone the airlock exports from' %}",
+      },
+      Next: 'Known',
+    },
+    Known: {
+      Type: 'Choice',
+      Choices: [
+        {
+          // A known source, and a key of the layout the desk checks (the same rule, again here).
+          Condition:
+            "{% $sourceBucket != '' and $classification != '' and $type($request.key) = 'string' " +
+            `and $length($request.key) <= ${MAX_PATH} and $contains($request.key, /${PATH_PATTERN}/) %}`,
+          Next: 'Stage',
+        },
+      ],
+      Default: 'RecordUnstaged',
+    },
+    Stage: worker(
+      {
+        action: 'copy',
+        source: "{% {'bucket': $sourceBucket, 'key': $request.key} %}",
+        target: `{% {'bucket': '\${ExportBucket}', 'key': '${OUTGOING_PREFIX}' & $requestId & '/' & $request.key, 'kmsKeyArn': '\${ExportKey}'} %}`,
+        tags: {
+          'airlock-request': '{% $requestId %}',
+          // The class of the source zone, set here from the configuration.
+          DataClassification: '{% $classification %}',
+          'airlock-source': '{% $request.source %}',
+        },
+      },
+      {
+        Assign: {
+          staged: '{% $states.result.Payload %}',
+          object:
+            "{% {'bucket': $states.result.Payload.bucket, 'key': $states.result.Payload.key, 'versionId': $states.result.Payload.versionId} %}",
+        },
+        Catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            Assign: {
+              reason:
+                "{% 'the object could not be staged: ' & $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}",
+            },
+            Next: 'RecordUnstaged',
+          },
+        ],
+        Next: 'AwaitReview',
+      },
+      'Exporter',
+    ),
+    AwaitReview: {
+      Type: 'Task',
+      Comment: "Records the request with this task's token and waits for the desk to hand back a decision",
+      Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken',
+      Arguments: {
+        TableName: '${Requests}',
+        ConditionExpression: 'attribute_not_exists(requestId)',
+        Item:
+          "{% {'requestId': {'S': $requestId}, 'kind': {'S': 'export'}, 'state': {'S': 'awaiting-review'}, " +
+          "'requesterId': {'S': $request.requesterId}, 'requesterArn': {'S': $request.requesterArn}, " +
+          "'requestReason': {'S': $request.reason}, 'source': {'S': $request.source}, " +
+          "'sourceKey': {'S': $request.key}, 'sourceVersionId': {'S': $staged.sourceVersionId}, " +
+          "'classification': {'S': $classification}, 'objectBucket': {'S': $object.bucket}, " +
+          "'objectKey': {'S': $object.key}, 'versionId': {'S': $object.versionId}, " +
+          "'size': {'N': $string($staged.size)}, 'checksum': {'S': $string($staged.checksum)}, " +
+          "'destination': {'S': 's3://${DestinationBucket}/${DestinationPrefix}' & $requestId & '/' & $request.key}, " +
+          "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}} %}",
+      },
+      TimeoutSeconds: reviewSeconds,
+      Assign: { decision: '{% $states.result %}' },
+      Catch: [
+        { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
+        {
+          ErrorEquals: ['States.ALL'],
+          Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
+          Next: 'HoldRefused',
+        },
+      ],
+      Next: 'Recorded',
+    },
+    ...decisionCheck('Decided', 'HoldRefused'),
+    Decided: {
+      Type: 'Choice',
+      Comment: "The workflow's own check of an approval: not by the requester's role or session",
+      Choices: [
+        {
+          Condition:
+            "{% $decision.decision = 'approve' " +
+            "and $substringBefore($decision.reviewerId, ':') != $substringBefore($request.requesterId, ':') " +
+            "and $lowercase($substringAfter($decision.reviewerId, ':')) != $lowercase($substringAfter($request.requesterId, ':')) %}",
+          Next: 'Send',
+        },
+        {
+          Condition: "{% $decision.decision = 'approve' %}",
+          Assign: { reason: 'an approval the workflow refuses: by the requester' },
+          Next: 'HoldRefused',
+        },
+      ],
+      Default: 'HoldRejected',
+    },
+    Send: worker(
+      {
+        action: 'copy',
+        source: '{% $object %}',
+        target:
+          "{% {'bucket': '${DestinationBucket}', 'key': '${DestinationPrefix}' & $requestId & '/' & $request.key, 'expectedOwner': '${DestinationAccount}'} %}",
+        tags: {
+          'airlock-request': '{% $requestId %}',
+          DataClassification: '{% $classification %}',
+        },
+      },
+      {
+        Assign: { sent: '{% $states.result.Payload %}' },
+        Catch: [
+          {
+            ErrorEquals: ['States.ALL'],
+            Assign: {
+              reason:
+                "{% 'the export could not be sent: ' & $states.errorOutput.Error & ': ' & $states.errorOutput.Cause %}",
+            },
+            Next: 'HoldSendFailed',
+          },
+        ],
+        Next: 'HoldSent',
+      },
+      'Exporter',
+    ),
+    ...ending(
+      'Sent',
+      'sent',
+      "{% 'approved by ' & $decision.reviewerArn & ': ' & $decision.reason %}",
+      { Next: 'Exported' },
+      { sent: '{% $sent %}' },
+      EXPORT_ENDINGS,
+    ),
+    Exported: { Type: 'Succeed' },
+    ...ending(
+      'Rejected',
+      'rejected',
+      "{% 'rejected by ' & $decision.reviewerArn & ': ' & $decision.reason %}",
+      { Next: 'NotSent' },
+      {},
+      EXPORT_ENDINGS,
+    ),
+    NotSent: { Type: 'Succeed' },
+    ...ending('Refused', 'refused', '{% $reason %}', { Next: 'Held' }, {}, EXPORT_ENDINGS),
+    Held: { Type: 'Succeed' },
+    ...ending('Unstaged', 'refused', '{% $reason %}', { Next: 'NotStaged' }, {}, EXPORT_ENDINGS, false),
+    NotStaged: { Type: 'Succeed' },
+    ...ending('Expired', 'expired', '{% $reason %}', { Next: 'Lapsed' }, {}, EXPORT_ENDINGS),
+    Lapsed: { Type: 'Succeed' },
+    ...ending('SendFailed', 'send-failed', '{% $reason %}', { Next: 'SendFailed' }, {}, EXPORT_ENDINGS),
+    SendFailed: {
+      Type: 'Fail',
+      Error: 'Airlock.SendFailed',
+      Cause: 'An approved export could not be sent',
+    },
+  };
+  return {
+    Comment: "The airlock's export workflow: request, staging, review, sending, record",
     QueryLanguage: 'JSONata',
     StartAt: 'Received',
     States: states,

@@ -15,6 +15,7 @@ import {
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
   SAGEMAKER_ROLE,
+  exportRequesters,
 } from '../identity/actors';
 import {
   AuditorRole,
@@ -190,8 +191,9 @@ export class IdentityStack extends Stack {
             )
           : undefined;
       // Requesters of exports: the people who work on what leaves, through the desk.
+      const requesters = exportRequesters(config);
       if (exporter)
-        for (const requester of [dataScientist, mlEngineer])
+        for (const requester of [dataScientist, mlEngineer].filter((r) => r.fixedName in requesters))
           for (const statement of callTheDesk(requester, namePrefix))
             requester.addToPrincipalPolicy(statement);
       this.airlockRoles = {

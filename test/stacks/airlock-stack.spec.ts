@@ -2,7 +2,11 @@ import { MALWARE_SCAN_VALIDATION_KEY } from '../../lib/airlock';
 import { readAssembly, type StackTemplate } from '../../lib/tools/verify/assembly';
 import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
 import { Resolver } from '../../lib/tools/verify/resolve';
-import { WORKFLOW_SUBSTITUTIONS } from '../../lib/stacks/airlock-workflow';
+import {
+  EXPORT_SUBSTITUTIONS,
+  sourceBucketSubstitution,
+  WORKFLOW_SUBSTITUTIONS,
+} from '../../lib/stacks/airlock-workflow';
 import { defaultStackIds, exampleAppDir, readTemplateJson } from '../support/default-app';
 
 /**
@@ -20,6 +24,10 @@ const LOG = `arn:aws:s3:::${PREFIX}-airlock-log-${ACCOUNT}-eu-west-1`;
 const RAW = `arn:aws:s3:::${PREFIX}-raw-${ACCOUNT}-eu-west-1`;
 const MODELS = `arn:aws:s3:::${PREFIX}-models-${ACCOUNT}-eu-west-1`;
 const CURATED = `arn:aws:s3:::${PREFIX}-curated-${ACCOUNT}-eu-west-1`;
+const EXPORT = `arn:aws:s3:::${PREFIX}-airlock-export-${ACCOUNT}-eu-west-1`;
+const QUARANTINE = `arn:aws:s3:::${PREFIX}-quarantine-${ACCOUNT}-eu-west-1`;
+/** The example's export destination: a partner's bucket in its own account. */
+const PARTNER = { bucket: 'arn:aws:s3:::acme-research-partner-results', account: '210987654321' };
 const DESK = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${PREFIX}-airlock-desk`;
 const roleArn = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${PREFIX}-${name}`;
 /** An importer's session: its `aws:userid` is the role's id and the session's name. */
@@ -35,6 +43,13 @@ const resourcesOf = (id: string, type: string) =>
       logicalId,
       properties: resolver.resolve(r.Properties ?? {}, stackOf(id)) as Record<string, unknown>,
     }));
+const machineNamed = (name: string) => {
+  const found = resourcesOf('Airlock', 'AWS::StepFunctions::StateMachine').filter(
+    (m) => m.properties.StateMachineName === name,
+  );
+  expect(found).toHaveLength(1);
+  return found[0].properties;
+};
 const one = (id: string, type: string) => {
   const found = resourcesOf(id, type);
   expect(found).toHaveLength(1);
@@ -93,7 +108,7 @@ function call(
       'aws:MultiFactorAuthPresent': 'true',
       'aws:MultiFactorAuthAge': '60',
       'aws:userid': ALICE,
-      ...(action === 's3:PutObject'
+      ...(action === 's3:PutObject' && kmsKeyOf(resource)
         ? {
             's3:x-amz-server-side-encryption': 'aws:kms',
             's3:x-amz-server-side-encryption-aws-kms-key-id': kmsKeyOf(resource),
@@ -106,10 +121,45 @@ function call(
     ...(options.resourcePolicy ? { resourcePolicy: options.resourcePolicy } : {}),
   });
 }
+/** A request by one of the blueprint's roles to a bucket of another account, which has its own policy. */
+function evaluateOutside(role: string, action: string, resource: string, account: string) {
+  const principal = roleArn(role);
+  return evaluate({
+    principal,
+    action,
+    resource,
+    resourceAccount: account,
+    context: {
+      'aws:PrincipalAccount': ACCOUNT,
+      'aws:PrincipalArn': principal,
+      'aws:PrincipalOrgID': ORGANIZATION,
+      'aws:SecureTransport': 'true',
+      'aws:SourceIp': '198.51.100.7',
+      'aws:userid': ALICE,
+      's3:ResourceAccount': account,
+    },
+    identityPolicies: identityOf(role),
+    boundary,
+    // The partner's bucket policy admits the exporter (docs/airlock.md); what is tested here is the blueprint's side.
+    resourcePolicy: {
+      Version: '2012-10-17',
+      Statement: [
+        {
+          Effect: 'Allow',
+          Principal: { AWS: roleArn('airlock-exporter') },
+          Action: 's3:PutObject',
+          Resource: `${resource.split('/')[0]}/*`,
+        },
+      ],
+    },
+  });
+}
 /** The key a bucket's default encryption names (uploads must use it). */
 function kmsKeyOf(objectArn: string): string {
   const name = objectArn.replace('arn:aws:s3:::', '').split('/')[0];
   const bucket = resourcesOf('Data', 'AWS::S3::Bucket').find((b) => b.properties.BucketName === name);
+  // A bucket outside the blueprint: encrypted as its own default says.
+  if (!bucket) return '';
   const rule = (
     bucket?.properties.BucketEncryption as {
       ServerSideEncryptionConfiguration: { ServerSideEncryptionByDefault: { KMSMasterKeyID: string } }[];
@@ -224,11 +274,11 @@ describe('the decision log', () => {
 });
 
 describe('the desk', () => {
-  test('is a function URL that takes signed requests only; importers and reviewers call it through the URL alone', async () => {
+  test('is a function URL that takes signed requests only; importers, reviewers and export requesters call it through the URL alone', async () => {
     expect(one('Airlock', 'AWS::Lambda::Url')).toMatchObject({ AuthType: 'AWS_IAM' });
     // No resource policy opens it: same-account roles are allowed by their own policies.
     expect(resourcesOf('Airlock', 'AWS::Lambda::Permission')).toEqual([]);
-    for (const role of ['airlock-reviewer', 'airlock-importer']) {
+    for (const role of ['airlock-reviewer', 'airlock-importer', 'data-scientist', 'ml-engineer']) {
       expect(
         await call(role, 'lambda:InvokeFunctionUrl', DESK, {
           context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
@@ -246,7 +296,7 @@ describe('the desk', () => {
         }),
       ).not.toBe('Allowed');
     }
-    for (const role of ['data-scientist', 'ml-engineer', 'platform-admin'])
+    for (const role of ['platform-admin', 'auditor', 'airlock-worker'])
       expect(
         await call(role, 'lambda:InvokeFunctionUrl', DESK, {
           context: { 'lambda:FunctionUrlAuthType': 'AWS_IAM' },
@@ -285,7 +335,7 @@ describe('scan, workflow and alarms', () => {
   });
 
   test('the workflow is a standard state machine in JSONata, as the workflow role, logging and tracing, every substitution filled', () => {
-    const machine = one('Airlock', 'AWS::StepFunctions::StateMachine');
+    const machine = machineNamed(`${PREFIX}-airlock-import`);
     expect(machine).toMatchObject({
       StateMachineName: `${PREFIX}-airlock-import`,
       StateMachineType: 'STANDARD',
@@ -338,7 +388,145 @@ describe('scan, workflow and alarms', () => {
       expect.objectContaining({ Arn: expect.stringMatching(/^ref\|Audit\/AlertsTopic/) }),
     ]);
     const alarms = resourcesOf('Airlock', 'AWS::CloudWatch::Alarm').map((a) => a.properties.MetricName);
-    expect(alarms.sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'Errors', 'ExecutionsFailed']);
+    // Dead letters; the desk's refusals; the worker's and the exporter's errors; each workflow's failures.
+    expect(alarms.sort()).toEqual([
+      'ApproximateNumberOfMessagesVisible',
+      'DeskRefusals',
+      'Errors',
+      'Errors',
+      'ExecutionsFailed',
+      'ExecutionsFailed',
+    ]);
+    for (const alarm of resourcesOf('Airlock', 'AWS::CloudWatch::Alarm'))
+      expect(alarm.properties.AlarmActions).toEqual([expect.stringMatching(/^ref\|Audit\/AlertsTopic/)]);
+    const [refusals] = resourcesOf('Airlock', 'AWS::Logs::MetricFilter');
+    expect(refusals.properties.FilterPattern).toBe('{ $.message = "refused" }');
+  });
+});
+
+describe('the export', () => {
+  const onExport = (role: string, action: string, key: string, context: Record<string, string> = {}) =>
+    call(role, action, `${EXPORT}/${key}`, { resourcePolicy: bucketPolicy(EXPORT), context });
+  const send = (role: string, key: string, account = PARTNER.account, bucket = PARTNER.bucket) =>
+    evaluateOutside(role, 's3:PutObject', `${bucket}/${key}`, account);
+
+  test('the exporter reads the source zones, never phi or the import zone, and writes the export zone under outgoing/ alone', async () => {
+    for (const bucket of [CURATED, MODELS])
+      expect(
+        await call('airlock-exporter', 's3:GetObject', `${bucket}/cohort/a.csv`, {
+          resourcePolicy: bucketPolicy(bucket),
+        }),
+      ).toBe('Allowed');
+    for (const bucket of [RAW, QUARANTINE, IMPORT])
+      expect(
+        await call('airlock-exporter', 's3:GetObject', `${bucket}/incoming/x`, {
+          resourcePolicy: bucketPolicy(bucket),
+          // Even what GuardDuty scanned clean.
+          context: CLEAN,
+        }),
+      ).not.toBe('Allowed');
+    expect(await onExport('airlock-exporter', 's3:PutObject', 'outgoing/r1/cohort/a.csv')).toBe('Allowed');
+    expect(await onExport('airlock-exporter', 's3:PutObject', 'elsewhere/a.csv')).not.toBe('Allowed');
+    for (const role of [
+      'airlock-worker',
+      'airlock-reviewer',
+      'data-scientist',
+      'ml-engineer',
+      'airlock-desk',
+    ])
+      expect(await onExport(role, 's3:PutObject', 'outgoing/r1/cohort/a.csv')).not.toBe('Allowed');
+  });
+
+  test('a reviewer reads what is staged; requesters and the import worker read nothing of it', async () => {
+    expect(await onExport('airlock-reviewer', 's3:GetObject', 'outgoing/r1/cohort/a.csv')).toBe('Allowed');
+    for (const role of ['data-scientist', 'ml-engineer', 'airlock-worker', 'airlock-importer'])
+      expect(await onExport(role, 's3:GetObject', 'outgoing/r1/cohort/a.csv')).not.toBe('Allowed');
+    // Its class is the highest of its sources' (curated is pii, models proprietary).
+    const bucket = resourcesOf('Data', 'AWS::S3::Bucket').find((b) =>
+      String(b.properties.BucketName).startsWith(`${PREFIX}-airlock-export-`),
+    )!;
+    expect(bucket.properties.Tags).toContainEqual({ Key: 'DataClassification', Value: 'pii' });
+  });
+
+  test("the exporter sends to the destination's prefix only, and only while the configured account owns the bucket", async () => {
+    expect(await send('airlock-exporter', 'acme-ai/r1/cohort/a.csv')).toBe('Allowed');
+    expect(await send('airlock-exporter', 'other/r1/cohort/a.csv')).not.toBe('Allowed');
+    // A bucket of that name in another account (taken after a deletion, or named wrong) is not the destination.
+    expect(await send('airlock-exporter', 'acme-ai/r1/cohort/a.csv', '999999999999')).not.toBe('Allowed');
+    expect(
+      await send('airlock-exporter', 'acme-ai/r1/a.csv', PARTNER.account, 'arn:aws:s3:::another-bucket'),
+    ).not.toBe('Allowed');
+    for (const role of ['airlock-worker', 'airlock-reviewer', 'data-scientist', 'ml-engineer'])
+      expect(await send(role, 'acme-ai/r1/cohort/a.csv')).not.toBe('Allowed');
+  });
+
+  test('the desk alone starts the export workflow, for the requesters the config allows, from their zones', async () => {
+    const machine = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:${PREFIX}-airlock-export`;
+    expect(await call('airlock-desk', 'states:StartExecution', machine)).toBe('Allowed');
+    for (const role of ['data-scientist', 'ml-engineer', 'airlock-reviewer', 'airlock-events'])
+      expect(await call(role, 'states:StartExecution', machine)).not.toBe('Allowed');
+    const desk = resourcesOf('Airlock', 'AWS::Lambda::Function').find(
+      (f) => f.properties.FunctionName === `${PREFIX}-airlock-desk`,
+    )!;
+    const env = (desk.properties.Environment as { Variables: Record<string, string> }).Variables;
+    expect(JSON.parse(env.EXPORT_REQUESTERS)).toEqual({
+      [`${PREFIX}-data-scientist`]: ['curated'],
+      [`${PREFIX}-ml-engineer`]: ['models'],
+    });
+    expect(env.EXPORT_WORKFLOW_ARN).toBe(
+      `ref|Airlock/${
+        resourcesOf('Airlock', 'AWS::StepFunctions::StateMachine').find(
+          (m) => m.properties.StateMachineName === `${PREFIX}-airlock-export`,
+        )!.logicalId
+      }`,
+    );
+  });
+
+  test('the workflow runs as the workflow role, calls the exporter, every substitution filled with the configured zones and destination', async () => {
+    const machine = machineNamed(`${PREFIX}-airlock-export`);
+    expect(machine).toMatchObject({
+      StateMachineType: 'STANDARD',
+      RoleArn: roleArn('airlock-workflow'),
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+      TracingConfiguration: { Enabled: true },
+    });
+    const expected = [...EXPORT_SUBSTITUTIONS, ...['curated', 'models'].map(sourceBucketSubstitution)].sort();
+    const used = [...String(machine.DefinitionString).matchAll(/\$\{(\w+)\}/g)].map(([, n]) => n);
+    expect([...new Set(used)].sort()).toEqual(expected);
+    const substitutions = machine.DefinitionSubstitutions as Record<string, string>;
+    expect(Object.keys(substitutions).sort()).toEqual(expected);
+    expect(substitutions).toMatchObject({
+      DestinationBucket: 'acme-research-partner-results',
+      DestinationAccount: PARTNER.account,
+      DestinationPrefix: 'acme-ai/',
+      SourceBucketCurated: bucketRef(CURATED),
+      SourceBucketModels: bucketRef(MODELS),
+      ExportBucket: bucketRef(EXPORT),
+    });
+    const exporter = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:${PREFIX}-airlock-exporter`;
+    expect(await call('airlock-workflow', 'lambda:InvokeFunction', exporter)).toBe('Allowed');
+    expect(await call('airlock-desk', 'lambda:InvokeFunction', exporter)).not.toBe('Allowed');
+  });
+
+  test('every request is told to the alert topic as it starts and ends; the exporter records under exports/ alone', async () => {
+    const [rule] = resourcesOf('Airlock', 'AWS::Events::Rule').filter(
+      (r) => r.properties.Name === `${PREFIX}-airlock-export-requests`,
+    );
+    expect(rule.properties.EventPattern).toMatchObject({
+      source: ['aws.states'],
+      'detail-type': ['Step Functions Execution Status Change'],
+    });
+    expect(rule.properties.Targets).toEqual([
+      expect.objectContaining({ Arn: expect.stringMatching(/^ref\|Audit\/AlertsTopic/) }),
+    ]);
+    const log = (role: string, prefix: string) =>
+      call(role, 's3:PutObject', `${LOG}/${prefix}2026/12/01/r1/x.json`, {
+        resourcePolicy: bucketPolicy(LOG),
+        context: CREATE_ONLY,
+      });
+    expect(await log('airlock-exporter', 'exports/')).toBe('Allowed');
+    expect(await log('airlock-exporter', 'decisions/')).not.toBe('Allowed');
+    expect(await log('airlock-worker', 'exports/')).not.toBe('Allowed');
   });
 });
 

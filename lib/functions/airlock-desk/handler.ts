@@ -5,7 +5,8 @@ import {
   UpdateItemCommand,
   type AttributeValue,
 } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { randomUUID } from 'node:crypto';
+import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   IMPORT_KINDS,
   importKey,
@@ -14,12 +15,14 @@ import {
   MIN_REASON,
   sameRequester,
   type Decision,
+  type ExportRequest,
   type ImportKind,
 } from '../../airlock';
 
 /**
  * The airlock's desk, behind an IAM-authorised function URL: who calls is who AWS authenticated
- * (the URL's request context), never what a body says. Importers ask where to upload; reviewers
+ * (the URL's request context), never what a body says. Importers ask where to upload; requesters
+ * (data scientists, ML engineers) ask for an export, which starts the export workflow; reviewers
  * list what waits and decide, and a decision reaches the waiting workflow through its task token.
  */
 
@@ -48,7 +51,11 @@ export interface DeskConfig {
   /** The names of the roles that may use each part of the desk. */
   readonly importerRole: string;
   readonly reviewerRole: string;
+  /** With an export: the workflow a request starts, and the zones each requester role may ask out of. */
+  readonly exportWorkflowArn?: string;
+  readonly requesters?: Readonly<Record<string, readonly string[]>>;
   readonly now?: () => Date;
+  readonly newId?: () => string;
 }
 
 /** A request as the desk shows it: the item without its task token. */
@@ -104,6 +111,44 @@ export function makeDesk(
       bucket: config.importBucket,
       key: importKey(caller.userId, kind as ImportKind, path),
     });
+  }
+
+  async function exports(
+    caller: { userArn: string; userId: string },
+    zones: readonly string[],
+    body: Record<string, unknown>,
+  ): Promise<UrlResult> {
+    const { source, key, reason } = body;
+    if (typeof source !== 'string' || !zones.includes(source)) {
+      log(JSON.stringify({ message: 'refused', caller: caller.userArn, why: 'export source', source }));
+      return json(403, {
+        error: `source: your role may ask for exports out of ${zones.join(', ')} only, got ${String(source)}`,
+      });
+    }
+    const bad = typeof key === 'string' ? invalidPath(key) : 'key: expected a string';
+    if (bad || typeof key !== 'string') return json(400, { error: bad });
+    if (typeof reason !== 'string' || reason.trim().length < MIN_REASON)
+      return json(400, { error: `reason: expected at least ${MIN_REASON} characters saying why it leaves` });
+    const request: ExportRequest = {
+      requestId: (config.newId ?? randomUUID)(),
+      requesterArn: caller.userArn,
+      requesterId: caller.userId,
+      source,
+      key,
+      reason: reason.trim(),
+      requestedAt: now().toISOString(),
+    };
+    await clients.sfn.send(
+      new StartExecutionCommand({
+        stateMachineArn: config.exportWorkflowArn,
+        name: request.requestId,
+        input: JSON.stringify(request),
+      }),
+    );
+    log(
+      JSON.stringify({ message: 'export requested', requestId: request.requestId, caller: caller.userArn }),
+    );
+    return json(202, request);
   }
 
   async function list(caller: { userId: string }, reviewer: boolean): Promise<UrlResult> {
@@ -228,7 +273,9 @@ export function makeDesk(
     const caller = { userArn: iam.userArn, userId: iam.userId };
     const importer = role.role === config.importerRole;
     const reviewer = role.role === config.reviewerRole;
-    if (!importer && !reviewer) return json(403, { error: `role ${role.role} has no part in the airlock` });
+    const exportZones = config.exportWorkflowArn ? config.requesters?.[role.role] : undefined;
+    if (!importer && !reviewer && !exportZones)
+      return json(403, { error: `role ${role.role} has no part in the airlock` });
     let body: Record<string, unknown> = {};
     if (event.body) {
       try {
@@ -247,6 +294,10 @@ export function makeDesk(
     if (method === 'POST' && path === '/imports') {
       if (!importer) return json(403, { error: 'only importers upload' });
       return imports(caller, body);
+    }
+    if (method === 'POST' && path === '/exports') {
+      if (!exportZones) return json(403, { error: 'only data scientists and ML engineers ask for exports' });
+      return exports(caller, exportZones, body);
     }
     if (method === 'GET' && path === '/requests') return list(caller, reviewer);
     if (method === 'GET' && requestMatch && !requestMatch[2]) return show(caller, reviewer, requestMatch[1]);
@@ -274,6 +325,12 @@ export const handler = async (event: UrlEvent): Promise<UrlResult> => {
       importBucket: env('IMPORT_BUCKET'),
       importerRole: env('IMPORTER_ROLE'),
       reviewerRole: env('REVIEWER_ROLE'),
+      ...(process.env.EXPORT_WORKFLOW_ARN
+        ? {
+            exportWorkflowArn: process.env.EXPORT_WORKFLOW_ARN,
+            requesters: JSON.parse(env('EXPORT_REQUESTERS')) as Record<string, string[]>,
+          }
+        : {}),
     },
   );
   return desk(event);

@@ -180,8 +180,10 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
     }
     const want = from.ChecksumCRC64NVME;
     if (!want) throw new Error(`${source.bucket}/${source.key} has no CRC-64/NVME checksum to copy against`);
+    // The version looked at is the version copied, when the caller named none (an export's source).
+    const versionId = source.versionId ?? from.VersionId;
     const copySource = `${source.bucket}/${encodeURIComponent(source.key)}${
-      source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : ''
+      versionId ? `?versionId=${encodeURIComponent(versionId)}` : ''
     }`;
     const placement: Placement =
       'expectedOwner' in target
@@ -248,7 +250,9 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
         bucket: target.bucket,
         key: target.key,
         versionId: done.VersionId,
+        size,
         checksum: { crc64nvme: got },
+        ...(versionId ? { sourceVersionId: versionId } : {}),
       };
     } catch (err) {
       try {

@@ -96,7 +96,11 @@ export class AirlockClient {
     return { status: response.status, body: parsed };
   }
 
-  /** Asks the desk where to upload, then uploads the file there (in parts when large). */
+  /**
+   * Asks the desk where to upload, then uploads the file there (in parts when large) with a
+   * full-object CRC-64/NVME checksum, which S3 checks on arrival and the workflow's copy checks
+   * again; never over an upload already at that key.
+   */
   async requestImport(kind: string, path: string, file: string): Promise<{ bucket: string; key: string }> {
     if (!(IMPORT_KINDS as string[]).includes(kind))
       throw new Error(`--kind ${kind}: expected one of ${IMPORT_KINDS.join(', ')}`);
@@ -114,10 +118,27 @@ export class AirlockClient {
         Key: key,
         Body: createReadStream(file),
         ContentLength: size,
-        ChecksumAlgorithm: 'SHA256',
+        ChecksumAlgorithm: 'CRC64NVME',
+        ChecksumType: 'FULL_OBJECT',
+        IfNoneMatch: '*',
       },
-    }).done();
+    })
+      .done()
+      .catch((err: Error) => {
+        if (err.name === 'PreconditionFailed')
+          throw new Error(
+            `--path ${path}: you uploaded a ${kind} at this path already (s3://${bucket}/${key}); it has its own request. Name another --path`,
+          );
+        throw err;
+      });
     return { bucket, key };
+  }
+
+  /** Asks for one object of a source zone to be sent out; the workflow stages it for a reviewer. */
+  async requestExport(source: string, key: string, reason: string): Promise<DeskAnswer> {
+    const bad = invalidPath(key);
+    if (bad) throw new Error(`--key: ${bad}`);
+    return this.call('POST', '/exports', { source, key, reason });
   }
 
   status(requestId?: string): Promise<DeskAnswer> {

@@ -1,5 +1,5 @@
 import { MALWARE_SCAN_VALIDATION_KEY } from '../../airlock';
-import { AIRLOCK_IMPORT_ZONE } from '../../contract/classification';
+import { AIRLOCK_EXPORT_ZONE, AIRLOCK_IMPORT_ZONE } from '../../contract/classification';
 import { internetOpening, type AcceptedRiskRecord, type SegmentationMetadata } from '../../contract/metadata';
 import type { Evidence, Violation } from './invariants';
 import { granted, type AccessPrincipal, type Cell, type Origin, type Zone } from './matrix';
@@ -98,17 +98,19 @@ export function analyzeExfiltration(input: ExfiltrationInput): {
     }
     const inbound = inboundDeclaration(z, input);
     for (const p of input.principals) {
+      const outbound = exportDeclaration(z, p, input);
       for (const [origin, cell] of Object.entries(input.cells[p.name]?.[z.name] ?? {})) {
         if (!granted(cell.read)) continue;
         const ways = waysOut(p, origin, input)
           .map((w) => heldToClass(w, z.classification, p, origin, input))
           .map((w): Way => {
-            if (!inbound || w.declaredBy !== undefined) return w;
+            const by = inbound ?? (w.kind === 'off-network' ? outbound : undefined);
+            if (!by || w.declaredBy !== undefined) return w;
             return {
               kind: w.kind,
               to: w.to,
               ...(w.outside ? { outside: w.outside } : {}),
-              declaredBy: inbound,
+              declaredBy: by,
             };
           });
         rows.push({ classification: z.classification, zone: z.name, principal: p.name, origin, ways });
@@ -148,6 +150,31 @@ function inboundDeclaration(z: Zone, input: ExfiltrationInput): string | undefin
     .filter((p) => p.role === IMPORTER)
     .map((p) => p.name)
     .join(', ')} alone)`;
+}
+
+/** The airlock's export roles: the function that stages and sends, and the people who review. */
+const EXPORTER = 'airlock-exporter';
+const REVIEWER = 'airlock-reviewer';
+
+/**
+ * The airlock's export is a declared way out for data that is not phi: its exporter reads a source
+ * zone from off-network to stage what a requester asked for, and sends it on only when a reviewer
+ * approves; its reviewers read the export zone to decide. The export zone's reading is declared
+ * only while the exporter alone writes it (so that it holds only what was asked for), and never
+ * for phi: phi leaves by no way at all, the airlock's included.
+ */
+function exportDeclaration(z: Zone, p: AccessPrincipal, input: ExfiltrationInput): string | undefined {
+  if (z.classification === 'phi') return undefined;
+  if (p.role === EXPORTER)
+    return `the airlock export: ${p.name} stages what a requester asks for, and sends it out only on a reviewer's approval`;
+  if (p.role !== REVIEWER || z.zone !== AIRLOCK_EXPORT_ZONE) return undefined;
+  const writers = input.principals.filter((w) =>
+    Object.values(input.cells[w.name]?.[z.name] ?? {}).some((c) => granted(c.write)),
+  );
+  if (writers.length === 0 || writers.some((w) => w.role !== EXPORTER)) return undefined;
+  return `the airlock export's review: ${p.name} reads what waits in zone ${z.name}, written by ${writers
+    .map((w) => w.name)
+    .join(', ')} alone`;
 }
 
 function waysOut(p: AccessPrincipal, origin: string, input: ExfiltrationInput): Way[] {

@@ -1,5 +1,5 @@
 import { DynamoDBClient, GetItemCommand, ScanCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
-import { SendTaskSuccessCommand, SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, SFNClient, StartExecutionCommand } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { callerRole, makeDesk, type UrlEvent } from '../../../lib/functions/airlock-desk/handler';
 
@@ -9,6 +9,8 @@ const sfn = mockClient(SFNClient);
 const ACCOUNT = '123456789012';
 const IMPORTER = { role: 'aiseg-airlock-importer', id: 'AROAEXAMPLEIMPORTER1' };
 const REVIEWER = { role: 'aiseg-airlock-reviewer', id: 'AROAEXAMPLEREVIEWER1' };
+const SCIENTIST = { role: 'aiseg-data-scientist', id: 'AROAEXAMPLESCIENCE01' };
+const EXPORTS = `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:aiseg-airlock-export`;
 const as = (role: { role: string; id: string }, session: string) => ({
   userArn: `arn:aws:sts::${ACCOUNT}:assumed-role/${role.role}/${session}`,
   userId: `${role.id}:${session}`,
@@ -37,7 +39,7 @@ const waiting = (extra: Record<string, { S: string }> = {}) => ({
   ...extra,
 });
 
-function desk() {
+function desk(exporting = false) {
   const lines: string[] = [];
   const handle = makeDesk(
     { dynamodb: new DynamoDBClient({}), sfn: new SFNClient({}) },
@@ -47,6 +49,8 @@ function desk() {
       importerRole: IMPORTER.role,
       reviewerRole: REVIEWER.role,
       now: () => new Date('2026-12-01T10:00:00Z'),
+      newId: () => '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f',
+      ...(exporting ? { exportWorkflowArn: EXPORTS, requesters: { [SCIENTIST.role]: ['curated'] } } : {}),
     },
     (line) => lines.push(line),
   );
@@ -275,5 +279,77 @@ describe('the airlock desk', () => {
         )
       ).statusCode,
     ).toBe(403);
+  });
+
+  test('a requester asks for an export: the workflow starts, named by the request, with the caller AWS authenticated', async () => {
+    sfn.on(StartExecutionCommand).resolves({ executionArn: `${EXPORTS}:x` });
+    const { handle, lines } = desk(true);
+    const alice = as(SCIENTIST, 'alice');
+    const answer = await handle(
+      call(alice, 'POST', '/exports', {
+        source: 'curated',
+        key: 'cohorts/c7/summary.csv',
+        reason: 'Results for the partner study PS-7',
+        // A body's claim of who asks is ignored.
+        requesterArn: 'arn:aws:sts::123456789012:assumed-role/aiseg-airlock-reviewer/bob',
+      }),
+    );
+    expect(answer.statusCode).toBe(202);
+    const [start] = sfn.commandCalls(StartExecutionCommand).map((c) => c.args[0].input);
+    expect(start.stateMachineArn).toBe(EXPORTS);
+    expect(start.name).toBe('6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f');
+    expect(JSON.parse(start.input!)).toEqual({
+      requestId: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f',
+      requesterArn: alice.userArn,
+      requesterId: alice.userId,
+      source: 'curated',
+      key: 'cohorts/c7/summary.csv',
+      reason: 'Results for the partner study PS-7',
+      requestedAt: '2026-12-01T10:00:00.000Z',
+    });
+    expect(lines.some((l) => l.includes('"export requested"'))).toBe(true);
+  });
+
+  test('an export from a zone the role may not ask out of is refused and logged for the alarm; a short reason is refused', async () => {
+    const { handle, lines } = desk(true);
+    const refused = await handle(
+      call(as(SCIENTIST, 'alice'), 'POST', '/exports', {
+        source: 'raw',
+        key: 'a.csv',
+        reason: 'the raw file please',
+      }),
+    );
+    expect(refused.statusCode).toBe(403);
+    expect(lines.map((l) => JSON.parse(l) as Record<string, unknown>)).toContainEqual(
+      expect.objectContaining({ message: 'refused', source: 'raw' }),
+    );
+    expect(
+      (
+        await handle(
+          call(as(SCIENTIST, 'alice'), 'POST', '/exports', { source: 'curated', key: 'a.csv', reason: 'x' }),
+        )
+      ).statusCode,
+    ).toBe(400);
+    // Reviewers and importers ask for nothing; and without an export configured, nobody does.
+    for (const who of [as(REVIEWER, 'bob'), as(IMPORTER, 'dora')])
+      expect(
+        (
+          await handle(
+            call(who, 'POST', '/exports', { source: 'curated', key: 'a.csv', reason: 'results please' }),
+          )
+        ).statusCode,
+      ).toBe(403);
+    expect(
+      (
+        await desk(false).handle(
+          call(as(SCIENTIST, 'alice'), 'POST', '/exports', {
+            source: 'curated',
+            key: 'a.csv',
+            reason: 'results please',
+          }),
+        )
+      ).statusCode,
+    ).toBe(403);
+    expect(sfn.commandCalls(StartExecutionCommand)).toHaveLength(0);
   });
 });

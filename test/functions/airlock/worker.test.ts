@@ -115,7 +115,9 @@ describe('the airlock worker', () => {
       bucket: 'models',
       key: TARGET.key,
       versionId: 't1',
+      size: 10,
       checksum: { crc64nvme: 'crc==' },
+      sourceVersionId: 'v1',
     });
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
       SSEKMSKeyId: TARGET.kmsKeyArn,
@@ -183,6 +185,28 @@ describe('the airlock worker', () => {
     expect(s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.ExpectedBucketOwner).toBe(
       '210987654321',
     );
+  });
+
+  test('copies the version it looked at when the caller names none (an export from its source zone)', async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'curated' }).resolves({
+      ContentLength: 4,
+      ETag: '"c"',
+      VersionId: 'cv7',
+      ChecksumCRC64NVME: 'crc==',
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 's1', ChecksumCRC64NVME: 'crc==' });
+    const result = await worker()({
+      action: 'copy',
+      source: { bucket: 'curated', key: 'cohort/a b.csv' },
+      target: { bucket: 'export', key: 'outgoing/r1/cohort/a b.csv', kmsKeyArn: 'arn:aws:kms:::key/e' },
+      tags: {},
+    });
+    const part = s3.commandCalls(UploadPartCopyCommand)[0].args[0].input;
+    expect(part.CopySource).toBe('curated/cohort%2Fa%20b.csv?versionId=cv7');
+    expect(part.CopySourceIfMatch).toBe('"c"');
+    expect(result).toMatchObject({ sourceVersionId: 'cv7', versionId: 's1' });
   });
 
   test('copies a large object in parts, and aborts the upload when a part fails', async () => {

@@ -19,13 +19,13 @@ import {
   type GetObjectCommandOutput,
 } from '@aws-sdk/client-s3';
 import { createHash } from 'node:crypto';
-import { SendTaskSuccessCommand, type SFNClient } from '@aws-sdk/client-sfn';
+import { SendTaskSuccessCommand, StartExecutionCommand, type SFNClient } from '@aws-sdk/client-sfn';
 import { mockClient } from 'aws-sdk-client-mock';
 import { importKey } from '../../../lib/airlock';
 import { makeDesk, type UrlEvent } from '../../../lib/functions/airlock-desk/handler';
 import { makeWorker, type WorkerEvent } from '../../../lib/functions/airlock-worker/handler';
-import { importWorkflow } from '../../../lib/stacks/airlock-workflow';
-import { execute, substitute, TaskError, type TaskCall } from '../../support/states';
+import { exportWorkflow, importWorkflow } from '../../../lib/stacks/airlock-workflow';
+import { execute, substitute, TaskError, type Execution, type TaskCall } from '../../support/states';
 
 /*
  * The import workflow's definition run with the real JSONata engine against the real worker and
@@ -51,6 +51,31 @@ const DEFINITION = substitute(importWorkflow({ reviewDays: 14 }), {
   ModelsKey: 'arn:aws:kms:eu-west-1:123456789012:key/models',
   ModelsClass: 'proprietary',
 });
+
+/** The export: data scientists ask out of curated (pii), ML engineers out of models; raw is no source. */
+const SCIENTIST = { role: 'aiseg-data-scientist', id: 'AROAEXAMPLESCIENCE01' };
+const ENGINEER = { role: 'aiseg-ml-engineer', id: 'AROAEXAMPLEENGINEER1' };
+const EXPORTER_ARN = `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:aiseg-airlock-exporter`;
+const EXPORT_DEFINITION = substitute(
+  exportWorkflow({
+    reviewDays: 14,
+    sources: [
+      { zone: 'curated', classification: 'pii' },
+      { zone: 'models', classification: 'proprietary' },
+    ],
+  }),
+  {
+    Exporter: EXPORTER_ARN,
+    Requests: 'requests',
+    ExportBucket: 'aiseg-airlock-export',
+    ExportKey: 'arn:aws:kms:eu-west-1:123456789012:key/export',
+    DestinationBucket: 'partner-results',
+    DestinationPrefix: 'aiseg/',
+    DestinationAccount: '210987654321',
+    SourceBucketCurated: 'aiseg-curated',
+    SourceBucketModels: 'aiseg-models',
+  },
+);
 
 // ---- an in-memory S3 ----
 interface StoredObject {
@@ -117,11 +142,16 @@ function fakeS3(): void {
   });
   // Multipart copies: the source version read by each part, the copy made on completion, never over an object.
   const uploads = new Map<string, { tags: string; sse?: string; source?: StoredObject }>();
-  s3.on(CreateMultipartUploadCommand).callsFake((input: { Tagging: string; SSEKMSKeyId?: string }) => {
-    const id = `u${uploads.size + 1}`;
-    uploads.set(id, { tags: input.Tagging, sse: input.SSEKMSKeyId });
-    return { UploadId: id };
-  });
+  s3.on(CreateMultipartUploadCommand).callsFake(
+    (input: { Bucket: string; Tagging: string; SSEKMSKeyId?: string; ExpectedBucketOwner?: string }) => {
+      // The destination outside belongs to the partner's account: any other expected owner is refused.
+      if (input.Bucket === 'partner-results' && input.ExpectedBucketOwner !== '210987654321')
+        throw Object.assign(new Error('Access Denied'), { name: 'AccessDenied' });
+      const id = `u${uploads.size + 1}`;
+      uploads.set(id, { tags: input.Tagging, sse: input.SSEKMSKeyId });
+      return { UploadId: id };
+    },
+  );
   s3.on(UploadPartCopyCommand).callsFake((input: { UploadId: string; CopySource: string }) => {
     const [source, query] = input.CopySource.split('?');
     const slash = source.indexOf('/');
@@ -213,13 +243,26 @@ const dynamodb = {
 
 // ---- the workflow's task integrations, and the desk's way back to it ----
 let waiting: Map<string, { resolve: (v: unknown) => void; reject: (e: unknown) => void }>;
+/** The export executions the desk started, by name. */
+let started: Map<string, { arn: string; input: unknown; execution: Promise<Execution> }>;
 const sfn = {
   send: (command: unknown) => {
+    if (command instanceof StartExecutionCommand) {
+      const { name, stateMachineArn, input } = command.input;
+      if (started.has(name!)) return Promise.reject(new Error('ExecutionAlreadyExists'));
+      const parsed: unknown = JSON.parse(input!);
+      started.set(name!, {
+        arn: stateMachineArn!,
+        input: parsed,
+        execution: execute(EXPORT_DEFINITION, parsed, task, { executionName: name }),
+      });
+      return Promise.resolve({ executionArn: `${stateMachineArn}:${name}` });
+    }
     if (!(command instanceof SendTaskSuccessCommand)) throw new Error('unexpected');
-    const task = waiting.get(command.input.taskToken!);
-    if (!task) return Promise.reject(Object.assign(new Error('gone'), { name: 'TaskTimedOut' }));
+    const waiter = waiting.get(command.input.taskToken!);
+    if (!waiter) return Promise.reject(Object.assign(new Error('gone'), { name: 'TaskTimedOut' }));
     waiting.delete(command.input.taskToken!);
-    task.resolve(JSON.parse(command.input.output!));
+    waiter.resolve(JSON.parse(command.input.output!));
     return Promise.resolve({});
   },
 } as unknown as Pick<SFNClient, 'send'>;
@@ -229,14 +272,22 @@ const worker = makeWorker(new S3Client({}), {
   logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/airlock',
   now: () => new Date('2026-12-01T10:00:00Z'),
 });
+const exporter = makeWorker(new S3Client({}), {
+  logBucket: 'aiseg-airlock-log',
+  logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/airlock',
+  recordPrefix: 'exports/',
+  now: () => new Date('2026-12-01T10:00:00Z'),
+});
 const calls: TaskCall[] = [];
 async function task(call: TaskCall): Promise<unknown> {
   calls.push(call);
   const args = call.args as Record<string, unknown>;
   if (call.resource === 'arn:aws:states:::lambda:invoke') {
-    expect(args.FunctionName).toBe(`arn:aws:lambda:eu-west-1:${ACCOUNT}:function:aiseg-airlock-worker`);
+    const fn = args.FunctionName === EXPORTER_ARN ? exporter : worker;
+    if (fn === worker)
+      expect(args.FunctionName).toBe(`arn:aws:lambda:eu-west-1:${ACCOUNT}:function:aiseg-airlock-worker`);
     try {
-      return { Payload: await worker(args.Payload as WorkerEvent) };
+      return { Payload: await fn(args.Payload as WorkerEvent) };
     } catch (err) {
       throw new TaskError('Error', String(err));
     }
@@ -272,9 +323,18 @@ async function task(call: TaskCall): Promise<unknown> {
 
 const desk = makeDesk(
   { dynamodb, sfn },
-  { table: 'requests', importBucket: IMPORT, importerRole: IMPORTER.role, reviewerRole: REVIEWER.role },
+  {
+    table: 'requests',
+    importBucket: IMPORT,
+    importerRole: IMPORTER.role,
+    reviewerRole: REVIEWER.role,
+    exportWorkflowArn: `arn:aws:states:eu-west-1:${ACCOUNT}:stateMachine:aiseg-airlock-export`,
+    requesters: { [SCIENTIST.role]: ['curated'], [ENGINEER.role]: ['models'] },
+    newId: () => `00000000-0000-4000-8000-00000000000${++requests}`,
+  },
   () => undefined,
 );
+let requests = 0;
 const decide = (
   who: { userArn: string; userId: string },
   requestId: string,
@@ -344,6 +404,7 @@ beforeEach(() => {
   buckets = new Map();
   table = new Map();
   waiting = new Map();
+  started = new Map();
   calls.length = 0;
 });
 
@@ -566,5 +627,224 @@ describe('the import workflow', () => {
       event: 'copy-failed',
       reason: expect.stringContaining('PreconditionFailed'),
     });
+  });
+});
+
+describe('the export workflow', () => {
+  const COHORT = new TextEncoder().encode('token,age_band\nq81x,40-49\n');
+  const ask = (who: { userArn: string; userId: string }, body: unknown) =>
+    desk({
+      rawPath: '/exports',
+      body: JSON.stringify(body),
+      requestContext: { http: { method: 'POST' }, authorizer: { iam: who } },
+    } satisfies UrlEvent);
+  /** Asks, as `who`, for `key` of `source`; returns the request id and its execution. */
+  async function request(
+    who: { userArn: string; userId: string },
+    source: string,
+    key: string,
+  ): Promise<{ id: string; execution: Promise<Execution> }> {
+    const answer = await ask(who, { source, key, reason: 'Results for the partner study PS-7' });
+    expect(answer.statusCode).toBe(202);
+    const { requestId } = JSON.parse(answer.body) as { requestId: string };
+    await settle();
+    return { id: requestId, execution: started.get(requestId)!.execution };
+  }
+
+  test('a data scientist asks for a curated object: staged with the class of curated, approved, sent to the partner, recorded', async () => {
+    const source = store('aiseg-curated', 'cohorts/c7/summary.csv', COHORT);
+    const alice = session(SCIENTIST, 'alice');
+    const { id, execution } = await request(alice, 'curated', 'cohorts/c7/summary.csv');
+    expect(started.get(id)!.input).toMatchObject({ requesterArn: alice.userArn, requesterId: alice.userId });
+    const staged = bucket('aiseg-airlock-export').get(`outgoing/${id}/cohorts/c7/summary.csv`)!;
+    // Its class is curated's, set by the workflow from the configuration: pii.
+    expect(staged.tags).toEqual({
+      'airlock-request': id,
+      DataClassification: 'pii',
+      'airlock-source': 'curated',
+    });
+    expect(staged.sse).toBe('arn:aws:kms:eu-west-1:123456789012:key/export');
+    expect(table.get(id)).toMatchObject({
+      kind: { S: 'export' },
+      state: { S: 'awaiting-review' },
+      requesterId: { S: alice.userId },
+      source: { S: 'curated' },
+      sourceVersionId: { S: source.versionId },
+      classification: { S: 'pii' },
+      destination: { S: `s3://partner-results/aiseg/${id}/cohorts/c7/summary.csv` },
+    });
+    expect(
+      (
+        await decide(session(REVIEWER, 'carol'), id, {
+          decision: 'approve',
+          reason: 'Aggregates only, k>=10',
+        })
+      ).statusCode,
+    ).toBe(200);
+    const done = await execution;
+    expect(done.status).toBe('SUCCEEDED');
+    expect(done.path.slice(-4)).toEqual(['HoldSent', 'RecordSent', 'MarkSent', 'Exported']);
+    const sent = bucket('partner-results').get(`aiseg/${id}/cohorts/c7/summary.csv`)!;
+    expect(new TextDecoder().decode(sent.body)).toBe(new TextDecoder().decode(COHORT));
+    expect(sent.tags).toEqual({ 'airlock-request': id, DataClassification: 'pii' });
+    expect(sent.sse).toBeUndefined();
+    expect(staged.tags['airlock-state']).toBe('sent');
+    expect(table.get(id)).toMatchObject({ state: { S: 'sent' }, requesterId: { S: alice.userId } });
+    const [record] = logRecords();
+    expect(record).toMatchObject({
+      key: `exports/2026/12/01/${id}/2026-12-01T10:00:00.000Z-sent.json`,
+      event: 'sent',
+      request: { source: 'curated', key: 'cohorts/c7/summary.csv', requesterArn: alice.userArn },
+      decision: { decision: 'approve', reviewerArn: session(REVIEWER, 'carol').userArn },
+      sent: { bucket: 'partner-results', key: `aiseg/${id}/cohorts/c7/summary.csv` },
+    });
+  });
+
+  test('phi is refused: no role may ask out of raw, and a request that names it anyway stages nothing', async () => {
+    store('aiseg-raw', 'ehr/patients/2026-12.csv', CSV);
+    const refused = await ask(session(SCIENTIST, 'alice'), {
+      source: 'raw',
+      key: 'ehr/patients/2026-12.csv',
+      reason: 'Please send the patients file',
+    });
+    expect(refused.statusCode).toBe(403);
+    expect(started.size).toBe(0);
+    // Started past the desk (by an administrator), the workflow knows no source of that name.
+    const done = await execute(
+      EXPORT_DEFINITION,
+      {
+        requesterArn: 'x',
+        requesterId: 'AROAX:admin',
+        source: 'raw',
+        key: 'ehr/patients/2026-12.csv',
+        reason: 'r',
+      },
+      task,
+      { executionName: 'past-the-desk' },
+    );
+    expect(done.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
+    expect(bucket('aiseg-airlock-export').size).toBe(0);
+    expect(bucket('partner-results').size).toBe(0);
+    expect(table.get('past-the-desk')).toMatchObject({
+      state: { S: 'refused' },
+      reason: { S: 'the source raw is not a zone the airlock exports from' },
+    });
+    // Nor a key outside the layout, whoever starts it.
+    const traversal = await execute(
+      EXPORT_DEFINITION,
+      { requesterArn: 'x', requesterId: 'AROAX:admin', source: 'curated', key: '../raw/a.csv', reason: 'r' },
+      task,
+      { executionName: 'traversal' },
+    );
+    expect(traversal.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
+    expect(logRecords()[0]).toMatchObject({
+      event: 'refused',
+      key: expect.stringMatching(/^exports\//) as unknown,
+    });
+  });
+
+  test('each requester asks out of their own zone only; a key outside the layout is refused', async () => {
+    store('aiseg-models', 'imported/llm/model.safetensors', CSV);
+    expect(
+      (
+        await ask(session(SCIENTIST, 'alice'), {
+          source: 'models',
+          key: 'imported/llm/model.safetensors',
+          reason: 'the model please',
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await ask(session(IMPORTER, 'dora'), {
+          source: 'curated',
+          key: 'a.csv',
+          reason: 'an importer asking',
+        })
+      ).statusCode,
+    ).toBe(403);
+    expect(
+      (
+        await ask(session(SCIENTIST, 'alice'), {
+          source: 'curated',
+          key: '../raw/a.csv',
+          reason: 'a key outside',
+        })
+      ).statusCode,
+    ).toBe(400);
+    expect(started.size).toBe(0);
+    const { execution } = await request(
+      session(ENGINEER, 'erin'),
+      'models',
+      'imported/llm/model.safetensors',
+    );
+    expect(
+      bucket('aiseg-airlock-export').get(`outgoing/${[...started.keys()][0]}/imported/llm/model.safetensors`)!
+        .tags.DataClassification,
+    ).toBe('proprietary');
+    void execution;
+  });
+
+  test('the requester cannot approve; a forged decision is refused by the workflow; nothing is sent', async () => {
+    store('aiseg-curated', 'cohorts/c7/summary.csv', COHORT);
+    const alice = session(SCIENTIST, 'alice');
+    const { id, execution } = await request(alice, 'curated', 'cohorts/c7/summary.csv');
+    expect((await decide(alice, id, { decision: 'approve', reason: 'my own results' })).statusCode).toBe(403);
+    // A reviewer session named as the requester's: the same person.
+    expect(
+      (await decide(session(REVIEWER, 'alice'), id, { decision: 'approve', reason: 'my own results' }))
+        .statusCode,
+    ).toBe(403);
+    // A token sent past the desk, naming a reviewer: the table does not hold that decision.
+    const token = table.get(id)!.taskToken.S!;
+    await sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: token,
+        output: JSON.stringify({
+          decision: 'approve',
+          reason: 'forged',
+          reviewerArn: 'x',
+          reviewerId: `${REVIEWER.id}:carol`,
+          decidedAt: '2026-12-01T10:00:00.000Z',
+        }),
+      }),
+    );
+    const done = await execution;
+    expect(done.path.slice(-5)).toEqual([
+      'AsRecorded',
+      'HoldRefused',
+      'RecordRefused',
+      'MarkRefused',
+      'Held',
+    ]);
+    expect(bucket('partner-results').size).toBe(0);
+    expect(table.get(id)).toMatchObject({ state: { S: 'refused' } });
+  });
+
+  test('a rejection keeps the staged copy with the reason; a send the destination refuses fails the execution, recorded', async () => {
+    store('aiseg-curated', 'cohorts/c7/summary.csv', COHORT);
+    const first = await request(session(SCIENTIST, 'alice'), 'curated', 'cohorts/c7/summary.csv');
+    await decide(session(REVIEWER, 'carol'), first.id, {
+      decision: 'reject',
+      reason: 'Row-level tokens; aggregates only',
+    });
+    expect((await first.execution).path.slice(-1)).toEqual(['NotSent']);
+    expect(
+      bucket('aiseg-airlock-export').get(`outgoing/${first.id}/cohorts/c7/summary.csv`)!.tags[
+        'airlock-state'
+      ],
+    ).toBe('rejected');
+    expect(bucket('partner-results').size).toBe(0);
+    // The destination already holds the request's key (it is never written over).
+    const second = await request(session(SCIENTIST, 'alice'), 'curated', 'cohorts/c7/summary.csv');
+    store('partner-results', `aiseg/${second.id}/cohorts/c7/summary.csv`, CSV);
+    await decide(session(REVIEWER, 'carol'), second.id, {
+      decision: 'approve',
+      reason: 'Aggregates only, k>=10',
+    });
+    const done = await second.execution;
+    expect(done.status).toBe('FAILED');
+    expect(table.get(second.id)).toMatchObject({ state: { S: 'send-failed' } });
+    expect(logRecords().map((r) => (r as { event?: string }).event)).toEqual(['rejected', 'send-failed']);
   });
 });

@@ -67,7 +67,7 @@ describe('the airlock client', () => {
     expect(request.headers['x-amz-security-token']).toBe('session-token');
   });
 
-  test('an import asks the desk where to upload, then uploads there with a SHA-256 checksum', async () => {
+  test('an import asks the desk where to upload, then uploads there with the CRC-64/NVME checksum the copy checks, never over an upload', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'airlock-'));
     const file = join(dir, 'patients.csv');
     writeFileSync(file, 'patient_id,age\n1,44\n');
@@ -84,7 +84,19 @@ describe('the airlock client', () => {
     expect(sent[0].headers.authorization).toContain('SignedHeaders=content-type;host;');
     expect(at.key).toBe('incoming/AROAEXAMPLEIMPORTER1:alice/dataset/ehr/patients/p.csv');
     const put = s3.commandCalls(PutObjectCommand)[0].args[0].input;
-    expect(put).toMatchObject({ Bucket: 'acme-ai-airlock-import', Key: at.key, ChecksumAlgorithm: 'SHA256' });
+    expect(put).toMatchObject({
+      Bucket: 'acme-ai-airlock-import',
+      Key: at.key,
+      ChecksumAlgorithm: 'CRC64NVME',
+      IfNoneMatch: '*',
+    });
+    // An upload at that key already: refused by S3, and said so.
+    s3.on(PutObjectCommand).rejects(
+      Object.assign(new Error('pre-conditions'), { name: 'PreconditionFailed' }),
+    );
+    await expect(client(fetcher).requestImport('dataset', 'ehr/patients/p.csv', file)).rejects.toThrow(
+      'you uploaded a dataset at this path already',
+    );
   });
 
   test('an import the desk refuses, or a bad kind or path, uploads nothing', async () => {
@@ -181,5 +193,67 @@ describe('npm run airlock', () => {
     expect(stacks).toEqual(['acme-ai-airlock']);
     expect(sent[0].url).toBe(`${DESK}requests`);
     expect(lines.out.join('\n')).toContain('awaiting-review');
+  });
+
+  test('request export asks the desk for one object of a source zone, and shows the request', async () => {
+    const { sent, fetcher } = fakeDesk(() => [202, { requestId: '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f' }]);
+    const { lines, io: out } = io();
+    const code = await main(
+      [
+        'request',
+        'export',
+        '--source',
+        'curated',
+        '--key',
+        'cohorts/c7/summary.csv',
+        '--reason',
+        'Results for the partner study PS-7',
+        '--desk',
+        DESK,
+      ],
+      out,
+      () => client(fetcher),
+    );
+    expect(code).toBe(0);
+    expect(sent[0].url).toBe(`${DESK.replace(/\/$/, '')}/exports`);
+    expect(JSON.parse(sent[0].body!)).toEqual({
+      source: 'curated',
+      key: 'cohorts/c7/summary.csv',
+      reason: 'Results for the partner study PS-7',
+    });
+    expect(lines.out.join('\n')).toContain('6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f');
+    // A key outside the layout never reaches the desk; a refusal is exit 1; a missing option, 2.
+    await expect(
+      main(
+        ['request', 'export', '--source', 'curated', '--key', '../raw/x', '--reason', 'r', '--desk', DESK],
+        out,
+        () => client(fetcher),
+      ),
+    ).rejects.toThrow('--key');
+    const refusing = fakeDesk(() => [
+      403,
+      { error: 'source: your role may ask for exports out of curated only' },
+    ]);
+    expect(
+      await main(
+        [
+          'request',
+          'export',
+          '--source',
+          'raw',
+          '--key',
+          'a.csv',
+          '--reason',
+          'the raw file',
+          '--desk',
+          DESK,
+        ],
+        out,
+        () => client(refusing.fetcher),
+      ),
+    ).toBe(1);
+    expect(
+      await main(['request', 'export', '--source', 'curated', '--desk', DESK], out, () => client(fetcher)),
+    ).toBe(2);
   });
 });

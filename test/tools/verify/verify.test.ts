@@ -1418,6 +1418,7 @@ describe('an assembly bound to an account and region (the example configuration)
       models: '-',
       quarantine: 'W',
       'airlock-import': '-',
+      'airlock-export': '-',
     });
     expect(report.access.rows['acme-ai-break-glass']).toMatchObject({ raw: 'R', quarantine: 'R' });
   });
@@ -1429,6 +1430,7 @@ describe('an assembly bound to an account and region (the example configuration)
       models: '-',
       quarantine: '-',
       'airlock-import': 'W[incoming/${aws:userid}/]',
+      'airlock-export': '-',
     });
     const rows = report.exfiltration.filter((r) => r.zone === 'airlock-import');
     expect(
@@ -1447,6 +1449,93 @@ describe('an assembly bound to an account and region (the example configuration)
         expect(way.declaredBy).toBe(
           'the airlock: zone airlock-import holds only uploads from outside (written by acme-ai-airlock-importer alone)',
         );
+  });
+
+  test("the airlock's export: the exporter's reads of its sources and the reviewers' of what is staged are the declared way out", () => {
+    expect(report.access.rows['acme-ai-airlock-exporter']).toEqual({
+      raw: '-',
+      curated: 'R',
+      models: 'R',
+      quarantine: '-',
+      'airlock-import': '-',
+      'airlock-export': 'R W[outgoing/]',
+    });
+    const offNetwork = (principal: string, zone: string) =>
+      report.exfiltration.find(
+        (r) => r.principal === principal && r.zone === zone && r.origin === 'off-network',
+      )?.ways ?? [];
+    for (const zone of ['curated', 'models', 'airlock-export'])
+      expect(offNetwork('acme-ai-airlock-exporter', zone).map((w) => w.declaredBy)).toEqual([
+        "the airlock export: acme-ai-airlock-exporter stages what a requester asks for, and sends it out only on a reviewer's approval",
+      ]);
+    expect(offNetwork('acme-ai-airlock-reviewer', 'airlock-export').map((w) => w.declaredBy)).toEqual([
+      "the airlock export's review: acme-ai-airlock-reviewer reads what waits in zone airlock-export, written by acme-ai-airlock-exporter alone",
+    ]);
+  });
+
+  /** Names `role` among the roles that may use a data stack key (its two key-policy statements). */
+  const admitToKey = (a: Assembly, keyId: string, role: string) => {
+    const data = stack(a, 'Data');
+    const key = resources(data)[idOf(data, 'AWS::KMS::Key', keyId)].Properties.KeyPolicy as {
+      Statement: { Sid?: string; Condition?: Record<string, Record<string, string[]>> }[];
+    };
+    for (const statement of key.Statement) {
+      const names =
+        statement.Condition?.ArnEquals?.['aws:PrincipalArn'] ??
+        statement.Condition?.ArnNotEquals?.['aws:PrincipalArn'];
+      if (statement.Sid?.includes('UsesTheKey') || statement.Sid === 'NamedRolesUseTheKey')
+        names?.push(`arn:aws:iam::123456789012:role/acme-ai-${role}`);
+    }
+  };
+
+  test('an exporter that can read phi (raw, its fences lifted): phi may not leave by the airlock, invariant 12 breaks', async () => {
+    const found = await violationsAfter((a) => {
+      const data = stack(a, 'Data');
+      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')].Properties
+        .PolicyDocument as { Statement: { Sid?: string }[] };
+      policy.Statement = policy.Statement.filter(
+        (x) => x.Sid !== 'DenyReadsButByTheZoneReaders' && x.Sid !== 'DenyDataAccessOffThePerimeter',
+      );
+      const identity = stack(a, 'Identity');
+      const exporter = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockexporterPolicy')]
+        .Properties.PolicyDocument as { Statement: unknown[] };
+      exporter.Statement.push({ Effect: 'Allow', Action: ['s3:GetObject', 'kms:Decrypt'], Resource: '*' });
+      admitToKey(a, 'KeyphiKey', 'airlock-exporter');
+    }, exampleAssembly);
+    expect(found).toContainEqual({
+      invariant: 12,
+      stack: 'Data',
+      logicalId: expect.stringMatching(/^ZonerawBucket/) as unknown,
+      detail:
+        'phi zone raw can leave by an undeclared way: acme-ai-airlock-exporter reads it from off-network, then off every network of the blueprint',
+    });
+  });
+
+  test('another writer of the export zone (the worker, its fence lifted): its review declares nothing, invariant 12 breaks', async () => {
+    const found = await violationsAfter((a) => {
+      const data = stack(a, 'Data');
+      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZoneairlockexportBucketPolicy')]
+        .Properties.PolicyDocument as { Statement: { Sid?: string }[] };
+      policy.Statement = policy.Statement.filter(
+        (x) => x.Sid !== 'DenyWritesButByTheZoneWriters' && x.Sid !== 'DenyDataAccessOffThePerimeter',
+      );
+      const identity = stack(a, 'Identity');
+      const worker = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockworkerPolicy')]
+        .Properties.PolicyDocument as { Statement: unknown[] };
+      worker.Statement.push({
+        Effect: 'Allow',
+        Action: ['s3:PutObject', 'kms:GenerateDataKey'],
+        Resource: '*',
+      });
+      admitToKey(a, 'AirlockExportKey', 'airlock-worker');
+    }, exampleAssembly);
+    expect(found).toContainEqual({
+      invariant: 12,
+      stack: 'Data',
+      logicalId: expect.stringMatching(/^ZoneairlockexportBucket/) as unknown,
+      detail:
+        'pii zone airlock-export can leave by an undeclared way: acme-ai-airlock-reviewer reads it from off-network, then off every network of the blueprint',
+    });
   });
 
   test('another writer of the import zone (the worker, its fence lifted): the airlock declares nothing, invariant 12 breaks', async () => {
