@@ -136,6 +136,28 @@ export const USAGE_PRICES: readonly {
     item: 'ECR pull-through caches',
     price: '0.10 USD per GB-month of cached images; no charge for the rules',
   },
+  {
+    type: 'AWS::GuardDuty::MalwareProtectionPlan',
+    item: "GuardDuty Malware Protection for S3 (the airlock's import zone)",
+    price:
+      '0.09 USD per GB scanned and 0.215 USD per 1,000 objects evaluated; S3 charges the object tagging it does; no charge for the plan itself',
+  },
+  {
+    type: 'AWS::StepFunctions::StateMachine',
+    item: "Step Functions standard workflows (the airlock's import and export)",
+    price:
+      '0.025 USD per 1,000 state transitions (an approved import takes 13, an approved export 12); waiting for a review costs nothing',
+  },
+  {
+    type: 'AWS::DynamoDB::Table',
+    item: "DynamoDB on-demand (the airlock's requests)",
+    price: '0.625 USD per million writes, 0.125 USD per million reads, 0.25 USD per GB-month stored',
+  },
+  {
+    type: 'AWS::Lambda::Function',
+    item: "Lambda (the blueprint's functions)",
+    price: '0.20 USD per million requests and 0.0000166667 USD per GB-second',
+  },
 ];
 
 /** The usage-priced services the templates use, as a Markdown table (nothing is counted). */
