@@ -125,6 +125,7 @@ export class AirlockStack extends Stack {
     );
 
     const substitutions: Record<WorkflowSubstitution, string> = {
+      Partition: this.partition,
       Worker: this.worker.functionArn,
       Requests: state.requests.tableName,
       RawBucket: props.zones.raw.bucket.bucketName,
@@ -333,6 +334,7 @@ export class AirlockStack extends Stack {
       ]),
     );
     const substitutions: Record<string, string> = {
+      Partition: this.partition,
       Exporter: exporter.functionArn,
       Requests: state.requests.tableName,
       ExportBucket: exportZone.bucket.bucketName,

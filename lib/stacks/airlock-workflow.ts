@@ -14,6 +14,7 @@ import { CLEAN_SCAN, MAX_PATH, MIN_ACCEPTANCE_REASON, OUTGOING_PREFIX, PATH_PATT
 
 /** The substitutions the definition uses, which the stack fills in. */
 export const WORKFLOW_SUBSTITUTIONS = [
+  'Partition',
   'Worker',
   'Requests',
   'RawBucket',
@@ -57,7 +58,7 @@ const SDK_RETRY = [
 function worker(payload: Record<string, unknown>, next: State, fn: 'Worker' | 'Exporter' = 'Worker'): State {
   return {
     Type: 'Task',
-    Resource: 'arn:aws:states:::lambda:invoke',
+    Resource: 'arn:${Partition}:states:::lambda:invoke',
     Arguments: { FunctionName: `\${${fn}}`, Payload: payload },
     Retry: LAMBDA_RETRY,
     ...next,
@@ -69,7 +70,7 @@ function updateRequest(set: Record<string, string>, next: State, remove: string[
   const names = Object.keys(set);
   return {
     Type: 'Task',
-    Resource: 'arn:aws:states:::aws-sdk:dynamodb:updateItem',
+    Resource: 'arn:${Partition}:states:::aws-sdk:dynamodb:updateItem',
     Arguments: {
       TableName: '${Requests}',
       Key: { requestId: { S: '{% $requestId %}' } },
@@ -165,7 +166,7 @@ function decisionCheck(next: string, refused: string): Record<string, State> {
   return {
     Recorded: {
       Type: 'Task',
-      Resource: 'arn:aws:states:::aws-sdk:dynamodb:getItem',
+      Resource: 'arn:${Partition}:states:::aws-sdk:dynamodb:getItem',
       Arguments: {
         TableName: '${Requests}',
         Key: { requestId: { S: '{% $requestId %}' } },
@@ -197,6 +198,37 @@ function decisionCheck(next: string, refused: string): Record<string, State> {
       ],
       Default: refused,
     },
+  };
+}
+
+/**
+ * Records the request (`item`, a JSONata expression of its DynamoDB item) with this task's token,
+ * once (a request id already there fails the write), and waits for the desk to hand back a
+ * decision: no decision in time expires the request; a write that fails (after the `catches`
+ * given) goes to `failed` with the reason.
+ */
+function awaitReview(reviewSeconds: number, item: string, catches: State[], failed: string): State {
+  return {
+    Type: 'Task',
+    Comment: "Records the request with this task's token and waits for the desk to hand back a decision",
+    Resource: 'arn:${Partition}:states:::aws-sdk:dynamodb:putItem.waitForTaskToken',
+    Arguments: {
+      TableName: '${Requests}',
+      ConditionExpression: 'attribute_not_exists(requestId)',
+      Item: item,
+    },
+    TimeoutSeconds: reviewSeconds,
+    Assign: { decision: '{% $states.result %}' },
+    Catch: [
+      { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
+      ...catches,
+      {
+        ErrorEquals: ['States.ALL'],
+        Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
+        Next: failed,
+      },
+    ],
+    Next: 'Recorded',
   };
 }
 
@@ -260,37 +292,22 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
       ],
       Default: 'AwaitReview',
     },
-    AwaitReview: {
-      Type: 'Task',
-      Comment: "Records the request with this task's token and waits for the desk to hand back a decision",
-      Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken',
-      Arguments: {
-        TableName: '${Requests}',
-        ConditionExpression: 'attribute_not_exists(requestId)',
-        Item:
-          "{% $merge([{'requestId': {'S': $requestId}, 'kind': {'S': 'import'}, 'state': {'S': 'awaiting-review'}, " +
-          "'requesterId': {'S': $inspected.object.uploaderId}, 'importKind': {'S': $inspected.object.kind}, " +
-          "'path': {'S': $inspected.object.path}, 'objectBucket': {'S': $object.bucket}, 'objectKey': {'S': $object.key}, " +
-          "'versionId': {'S': $inspected.versionId}, 'targetZone': {'S': $inspected.object.targetZone}, " +
-          "'targetKey': {'S': $inspected.object.targetKey}, 'size': {'N': $string($inspected.size)}, " +
-          "'checksum': {'S': $string($inspected.checksum)}, 'scan': {'S': $scan}, " +
-          "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}}, " +
-          "$exists($inspected.codeExecution) ? {'codeExecution': {'S': $inspected.codeExecution}} : {}]) %}",
-      },
-      TimeoutSeconds: reviewSeconds,
-      Assign: { decision: '{% $states.result %}' },
-      Catch: [
-        { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
+    AwaitReview: awaitReview(
+      reviewSeconds,
+      "{% $merge([{'requestId': {'S': $requestId}, 'kind': {'S': 'import'}, 'state': {'S': 'awaiting-review'}, " +
+        "'requesterId': {'S': $inspected.object.uploaderId}, 'importKind': {'S': $inspected.object.kind}, " +
+        "'path': {'S': $inspected.object.path}, 'objectBucket': {'S': $object.bucket}, 'objectKey': {'S': $object.key}, " +
+        "'versionId': {'S': $inspected.versionId}, 'targetZone': {'S': $inspected.object.targetZone}, " +
+        "'targetKey': {'S': $inspected.object.targetKey}, 'size': {'N': $string($inspected.size)}, " +
+        "'checksum': {'S': $string($inspected.checksum)}, 'scan': {'S': $scan}, " +
+        "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}}, " +
+        "$exists($inspected.codeExecution) ? {'codeExecution': {'S': $inspected.codeExecution}} : {}]) %}",
+      [
         // The same scan result delivered again: its request exists, and the first execution has it.
         { ErrorEquals: ['DynamoDb.ConditionalCheckFailedException'], Next: 'Duplicate' },
-        {
-          ErrorEquals: ['States.ALL'],
-          Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
-          Next: 'HoldQuarantined',
-        },
       ],
-      Next: 'Recorded',
-    },
+      'HoldQuarantined',
+    ),
     Duplicate: {
       Type: 'Succeed',
       Comment: 'A scan result delivered again; its request is handled by the first execution',
@@ -385,6 +402,7 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
 
 /** The export workflow's substitutions besides each source zone's bucket (`SourceBucket<Zone>`). */
 export const EXPORT_SUBSTITUTIONS = [
+  'Partition',
   'Exporter',
   'Requests',
   'ExportBucket',
@@ -497,36 +515,20 @@ export function exportWorkflow(options: ExportWorkflowOptions): Record<string, u
       },
       'Exporter',
     ),
-    AwaitReview: {
-      Type: 'Task',
-      Comment: "Records the request with this task's token and waits for the desk to hand back a decision",
-      Resource: 'arn:aws:states:::aws-sdk:dynamodb:putItem.waitForTaskToken',
-      Arguments: {
-        TableName: '${Requests}',
-        ConditionExpression: 'attribute_not_exists(requestId)',
-        Item:
-          "{% {'requestId': {'S': $requestId}, 'kind': {'S': 'export'}, 'state': {'S': 'awaiting-review'}, " +
-          "'requesterId': {'S': $request.requesterId}, 'requesterArn': {'S': $request.requesterArn}, " +
-          "'requestReason': {'S': $request.reason}, 'source': {'S': $request.source}, " +
-          "'sourceKey': {'S': $request.key}, 'sourceVersionId': {'S': $staged.sourceVersionId}, " +
-          "'classification': {'S': $classification}, 'objectBucket': {'S': $object.bucket}, " +
-          "'objectKey': {'S': $object.key}, 'versionId': {'S': $object.versionId}, " +
-          "'size': {'N': $string($staged.size)}, 'checksum': {'S': $string($staged.checksum)}, " +
-          "'destination': {'S': 's3://${DestinationBucket}/${DestinationPrefix}' & $requestId & '/' & $request.key}, " +
-          "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}} %}",
-      },
-      TimeoutSeconds: reviewSeconds,
-      Assign: { decision: '{% $states.result %}' },
-      Catch: [
-        { ErrorEquals: ['States.Timeout'], Assign: { reason: 'no decision in time' }, Next: 'HoldExpired' },
-        {
-          ErrorEquals: ['States.ALL'],
-          Assign: { reason: "{% 'the request could not be recorded: ' & $states.errorOutput.Error %}" },
-          Next: 'HoldRefused',
-        },
-      ],
-      Next: 'Recorded',
-    },
+    AwaitReview: awaitReview(
+      reviewSeconds,
+      "{% {'requestId': {'S': $requestId}, 'kind': {'S': 'export'}, 'state': {'S': 'awaiting-review'}, " +
+        "'requesterId': {'S': $request.requesterId}, 'requesterArn': {'S': $request.requesterArn}, " +
+        "'requestReason': {'S': $request.reason}, 'source': {'S': $request.source}, " +
+        "'sourceKey': {'S': $request.key}, 'sourceVersionId': {'S': $staged.sourceVersionId}, " +
+        "'classification': {'S': $classification}, 'objectBucket': {'S': $object.bucket}, " +
+        "'objectKey': {'S': $object.key}, 'versionId': {'S': $object.versionId}, " +
+        "'size': {'N': $string($staged.size)}, 'checksum': {'S': $string($staged.checksum)}, " +
+        "'destination': {'S': 's3://${DestinationBucket}/${DestinationPrefix}' & $requestId & '/' & $request.key}, " +
+        "'taskToken': {'S': $states.context.Task.Token}, 'createdAt': {'S': $now()}} %}",
+      [],
+      'HoldRefused',
+    ),
     ...decisionCheck('Decided', 'HoldRefused'),
     Decided: {
       Type: 'Choice',

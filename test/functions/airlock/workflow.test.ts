@@ -42,6 +42,7 @@ const session = (who: { role: string; id: string }, name: string) => ({
   userId: `${who.id}:${name}`,
 });
 const DEFINITION = substitute(importWorkflow({ reviewDays: 14 }), {
+  Partition: 'aws',
   Worker: `arn:aws:lambda:eu-west-1:${ACCOUNT}:function:aiseg-airlock-worker`,
   Requests: 'requests',
   RawBucket: 'aiseg-raw',
@@ -65,6 +66,7 @@ const EXPORT_DEFINITION = substitute(
     ],
   }),
   {
+    Partition: 'aws',
     Exporter: EXPORTER_ARN,
     Requests: 'requests',
     ExportBucket: 'aiseg-airlock-export',
