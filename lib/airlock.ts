@@ -5,6 +5,8 @@
  * aws-cdk-lib or an SDK.
  */
 
+import { DATA_CAPTURE_PREFIX } from './segment-kinds';
+
 /** What an import carries, and the data zone an approved one is copied into. */
 export const IMPORT_TARGETS = { dataset: 'raw', model: 'models' } as const;
 export type ImportKind = keyof typeof IMPORT_TARGETS;
@@ -279,4 +281,23 @@ export interface ExportRequest {
   readonly key: string;
   readonly reason: string;
   readonly requestedAt: string;
+}
+
+/**
+ * Prefixes of a source zone that are never exported, whoever asks: in models, what inference
+ * endpoints capture (the requests and responses of the applications that call them, which may
+ * carry what patients told a clinician) and what the airlock imported (it came from outside, and
+ * an importer may have put any data there as a "model"). The desk refuses them, the workflow
+ * refuses them, and the models bucket refuses the exporter's reads of them.
+ */
+export const NOT_EXPORTED: Readonly<Record<string, readonly string[]>> = {
+  models: [DATA_CAPTURE_PREFIX, IMPORTED_PREFIX],
+};
+
+/** Why `key` of `zone` may not be exported; undefined when it may be asked for. */
+export function notExported(zone: string, key: string): string | undefined {
+  const prefix = (NOT_EXPORTED[zone] ?? []).find((p) => key.startsWith(p));
+  return prefix
+    ? `${zone}/${prefix} is never exported (${prefix === IMPORTED_PREFIX ? 'it came in through the airlock' : 'what inference endpoints capture'})`
+    : undefined;
 }

@@ -289,6 +289,15 @@ export class AirlockExporterRole extends BlueprintRole {
         conditions: { StringEquals: { 's3:ResourceAccount': account } },
       }),
     );
+    // Nothing goes out unless its request, as the desk recorded it, says it was approved.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheDecisions',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.requests.tableArn],
+      }),
+    );
+    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
     for (const statement of writeTheLog(this, props, RECORD_PREFIXES.export))
       this.addToPrincipalPolicy(statement);
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);

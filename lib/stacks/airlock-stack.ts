@@ -314,6 +314,7 @@ export class AirlockStack extends Stack {
         DECISION_LOG_BUCKET: state.log.bucketName,
         DECISION_LOG_KEY_ARN: state.key.key.keyArn,
         DECISION_LOG_PREFIX: RECORD_PREFIXES.export,
+        REQUESTS_TABLE: state.requests.tableName,
       },
     }).function;
     acknowledge(
@@ -416,7 +417,8 @@ export class AirlockStack extends Stack {
     const namespace = `${props.namePrefix}/airlock`;
     new logs.MetricFilter(this, 'DeskRefusals', {
       logGroup: props.logs.desk,
-      filterPattern: logs.FilterPattern.stringValue('$.message', '=', 'refused'),
+      // The desk logs an object, which the JSON log format keeps as the record's message.
+      filterPattern: logs.FilterPattern.stringValue('$.message.message', '=', 'refused'),
       metricNamespace: namespace,
       metricName: 'DeskRefusals',
       metricValue: '1',

@@ -1,4 +1,11 @@
-import { CLEAN_SCAN, MAX_PATH, MIN_ACCEPTANCE_REASON, OUTGOING_PREFIX, PATH_PATTERN } from '../airlock';
+import {
+  CLEAN_SCAN,
+  MAX_PATH,
+  MIN_ACCEPTANCE_REASON,
+  NOT_EXPORTED,
+  OUTGOING_PREFIX,
+  PATH_PATTERN,
+} from '../airlock';
 
 /**
  * The airlock's import workflow, in Amazon States Language with JSONata. It starts on each
@@ -193,6 +200,14 @@ function decisionCheck(next: string, refused: string): Record<string, State> {
           Condition:
             "{% $recorded.state.S = ($decision.decision = 'approve' ? 'approved' : 'rejected') " +
             'and $recorded.reviewerId.S = $decision.reviewerId and $recorded.decidedAt.S = $decision.decidedAt %}',
+          // From here on the decision is the desk's record of it, field by field (who, why, what
+          // was accepted), never what the task token's sender wrote.
+          Assign: {
+            decision:
+              "{% $merge([{'decision': $decision.decision, 'reason': $recorded.reviewReason.S, " +
+              "'reviewerArn': $recorded.reviewerArn.S, 'reviewerId': $recorded.reviewerId.S, 'decidedAt': $recorded.decidedAt.S}, " +
+              "$exists($recorded.codeExecutionAccepted.S) ? {'codeExecutionAccepted': $recorded.codeExecutionAccepted.S} : {}]) %}",
+          },
           Next: next,
         },
       ],
@@ -451,6 +466,14 @@ export function exportWorkflow(options: ExportWorkflowOptions): Record<string, u
   const map = (value: (s: ExportWorkflowOptions['sources'][number]) => string) =>
     `{${options.sources.map((s) => `'${s.zone}': '${value(s)}'`).join(', ')}}`;
   const buckets = map((s) => `\${${sourceBucketSubstitution(s.zone)}}`);
+  // A key under a prefix its zone never exports (NOT_EXPORTED) is refused before anything is staged.
+  const excluded = options.sources
+    .flatMap((s) =>
+      (NOT_EXPORTED[s.zone] ?? []).map(
+        (p) => `($request.source = '${s.zone}' and $substring($request.key, 0, ${p.length}) = '${p}')`,
+      ),
+    )
+    .join(' or ');
   const classes = map((s) => s.classification);
   const states: Record<string, State> = {
     Received: {
@@ -466,7 +489,7 @@ export function exportWorkflow(options: ExportWorkflowOptions): Record<string, u
         staged: '{% {} %}',
         decision: '{% {} %}',
         reason:
-          "{% 'the source ' & $string($states.input.source) & ' is not a zone the airlock exports from' %}",
+          "{% 'the source ' & $string($states.input.source) & ' is not a zone the airlock exports from, or the key not one it exports' %}",
       },
       Next: 'Known',
     },
@@ -477,7 +500,9 @@ export function exportWorkflow(options: ExportWorkflowOptions): Record<string, u
           // A known source, and a key of the layout the desk checks (the same rule, again here).
           Condition:
             "{% $sourceBucket != '' and $classification != '' and $type($request.key) = 'string' " +
-            `and $length($request.key) <= ${MAX_PATH} and $contains($request.key, /${PATH_PATTERN}/) %}`,
+            `and $length($request.key) <= ${MAX_PATH} and $contains($request.key, /${PATH_PATTERN}/)` +
+            (excluded ? ` and $not(${excluded})` : '') +
+            ' %}',
           Next: 'Stage',
         },
       ],
@@ -559,6 +584,8 @@ export function exportWorkflow(options: ExportWorkflowOptions): Record<string, u
           'airlock-request': '{% $requestId %}',
           DataClassification: '{% $classification %}',
         },
+        // The exporter sends only what the request's recorded approval names.
+        approval: { requestId: '{% $requestId %}' },
       },
       {
         Assign: { sent: '{% $states.result.Payload %}' },

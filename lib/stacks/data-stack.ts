@@ -50,6 +50,7 @@ import {
   OUTGOING_PREFIX,
   RECORD_PREFIXES,
   STATE_TAG,
+  NOT_EXPORTED,
 } from '../airlock';
 import { classify } from '../classification';
 import { acknowledge } from '../gate/acknowledge';
@@ -375,7 +376,8 @@ export class DataStack extends Stack {
       auditor,
       ...breakGlass,
     ];
-    const tableUsers = [desk, workflow];
+    // The exporter reads a request's decision before it sends anything out.
+    const tableUsers = [desk, workflow, ...(exporting ? [exporter] : [])];
     const use = (sid: string, roles: string[], actions: string[], service: string) =>
       key.key.addToResourcePolicy(
         new iam.PolicyStatement({
@@ -391,7 +393,7 @@ export class DataStack extends Stack {
       );
     use('AirlockRolesUseTheKeyThroughS3', s3Users, KEY_USE_ACTIONS, 's3');
     use(
-      'TheDeskAndWorkflowUseTheKeyThroughDynamoDb',
+      'TheAirlockFunctionsUseTheKeyThroughDynamoDb',
       tableUsers,
       [...KEY_USE_ACTIONS, 'kms:CreateGrant'],
       'dynamodb',
@@ -503,12 +505,64 @@ export class DataStack extends Stack {
       },
     });
     offEveryEndpoint(exportZone, [reviewer, exporter]);
-    // What was sent goes after a while; what was rejected or refused stays, as evidence.
-    exportZone.bucket.addLifecycleRule({
-      id: 'SentExports',
-      tagFilters: { [STATE_TAG]: 'sent' },
-      expiration: Duration.days(config.airlock!.keepCopiedDays),
-    });
+    const bucket = exportZone.bucket;
+    // A reviewer reads what waits for a decision, never a copy decided on: the workflow tags each
+    // one with its outcome, and only the exporter (and break-glass) reads or tags it after that.
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyReadingWhatWasDecided',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:GetObject', 's3:GetObjectVersion'],
+        resources: [bucket.arnForObjects('*')],
+        conditions: {
+          Null: { [`s3:ExistingObjectTag/${STATE_TAG}`]: 'false' },
+          ArnNotEquals: { 'aws:PrincipalArn': [exporter, ...breakGlass] },
+        },
+      }),
+    );
+    bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheExporterTagsOrLocks',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [
+          's3:PutObjectTagging',
+          's3:PutObjectVersionTagging',
+          's3:DeleteObjectTagging',
+          's3:DeleteObjectVersionTagging',
+          's3:PutObjectRetention',
+          's3:PutObjectLegalHold',
+        ],
+        resources: [bucket.arnForObjects('*')],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': [exporter, ...breakGlass] } },
+      }),
+    );
+    // Staged copies go a while after their outcome: the source zone keeps the object, and the
+    // decision log keeps what was decided, by whom, with the copy's checksum.
+    for (const state of ['sent', 'rejected', 'refused', 'expired', 'send-failed'])
+      bucket.addLifecycleRule({
+        id: `Decided-${state}`,
+        tagFilters: { [STATE_TAG]: state },
+        expiration: Duration.days(config.airlock!.keepCopiedDays),
+      });
+    // Nor does the exporter read what a source zone never exports (what inference endpoints
+    // capture, what the airlock imported), whoever asks it to.
+    for (const zone of config.airlock!.export!.sources) {
+      const excluded = NOT_EXPORTED[zone] ?? [];
+      if (excluded.length === 0) continue;
+      const source = this.zones[zone].bucket;
+      source.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'TheAirlockExportsNoneOfThese',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: ['s3:GetObject', 's3:GetObjectVersion'],
+          resources: excluded.map((prefix) => source.arnForObjects(`${prefix}*`)),
+          conditions: { ArnEquals: { 'aws:PrincipalArn': exporter } },
+        }),
+      );
+    }
     return { exportZone, exportKey };
   }
 

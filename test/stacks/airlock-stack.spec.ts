@@ -400,7 +400,7 @@ describe('scan, workflow and alarms', () => {
     for (const alarm of resourcesOf('Airlock', 'AWS::CloudWatch::Alarm'))
       expect(alarm.properties.AlarmActions).toEqual([expect.stringMatching(/^ref\|Audit\/AlertsTopic/)]);
     const [refusals] = resourcesOf('Airlock', 'AWS::Logs::MetricFilter');
-    expect(refusals.properties.FilterPattern).toBe('{ $.message = "refused" }');
+    expect(refusals.properties.FilterPattern).toBe('{ $.message.message = "refused" }');
   });
 });
 
@@ -446,6 +446,43 @@ describe('the export', () => {
       String(b.properties.BucketName).startsWith(`${PREFIX}-airlock-export-`),
     )!;
     expect(bucket.properties.Tags).toContainEqual({ Key: 'DataClassification', Value: 'pii' });
+  });
+
+  test('once decided, a staged copy is read and tagged by the exporter alone, and goes after the retention', async () => {
+    const decided = { 's3:ExistingObjectTag/airlock-state': 'rejected' };
+    const key = 'outgoing/r1/cohort/a.csv';
+    expect(await onExport('airlock-reviewer', 's3:GetObject', key, decided)).toBe('ExplicitlyDenied');
+    expect(await onExport('airlock-exporter', 's3:GetObject', key, decided)).toBe('Allowed');
+    for (const action of ['s3:PutObjectTagging', 's3:PutObjectRetention', 's3:PutObjectLegalHold'])
+      for (const role of ['airlock-reviewer', 'platform-admin', 'airlock-worker'])
+        expect(await onExport(role, action, key)).toBe('ExplicitlyDenied');
+    expect(await onExport('airlock-exporter', 's3:PutObjectTagging', key)).toBe('Allowed');
+    const bucket = resourcesOf('Data', 'AWS::S3::Bucket').find((b) =>
+      String(b.properties.BucketName).startsWith(`${PREFIX}-airlock-export-`),
+    )!;
+    const rules = (
+      bucket.properties.LifecycleConfiguration as { Rules: { Id: string; TagFilters?: unknown }[] }
+    ).Rules;
+    for (const state of ['sent', 'rejected', 'refused', 'expired', 'send-failed'])
+      expect(rules.find((r) => r.Id === `Decided-${state}`)?.TagFilters).toEqual([
+        { Key: 'airlock-state', Value: state },
+      ]);
+  });
+
+  test('the exporter reads nothing models never exports (what endpoints capture, what was imported), and reads decisions', async () => {
+    const read = (key: string) =>
+      call('airlock-exporter', 's3:GetObject', `${MODELS}/${key}`, { resourcePolicy: bucketPolicy(MODELS) });
+    expect(await read('release/llm/model.safetensors')).toBe('Allowed');
+    expect(await read('data-capture/acme-ai-risk-model/x.jsonl')).toBe('ExplicitlyDenied');
+    expect(await read('imported/llm/model.safetensors')).toBe('ExplicitlyDenied');
+    // Its one DynamoDB action: reading a request's decision, in the requests table alone.
+    const table = resourcesOf('Data', 'AWS::DynamoDB::Table')[0].logicalId;
+    const dynamo = identityOf('airlock-exporter')
+      .flatMap((d) => d.Statement as { Action: string | string[]; Resource: unknown }[])
+      .filter((x) => [x.Action].flat().some((a) => a.startsWith('dynamodb:')));
+    expect(dynamo).toEqual([
+      expect.objectContaining({ Action: 'dynamodb:GetItem', Resource: `att|Data/${table}|Arn` }),
+    ]);
   });
 
   test("the exporter sends to the destination's prefix only, and only while the configured account owns the bucket", async () => {

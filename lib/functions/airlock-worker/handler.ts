@@ -11,7 +11,15 @@ import {
   AbortMultipartUploadCommand,
   type HeadObjectCommandOutput,
 } from '@aws-sdk/client-s3';
-import { codeExecution, parseImportKey, recordKey, REASON_TAG, STATE_TAG } from '../../airlock';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
+import {
+  codeExecution,
+  parseImportKey,
+  recordKey,
+  REASON_TAG,
+  sameRequester,
+  STATE_TAG,
+} from '../../airlock';
 
 /**
  * The airlock workflows' hands: a state machine calls it to inspect an object it was told of,
@@ -38,6 +46,8 @@ export type WorkerEvent =
       readonly tags: Readonly<Record<string, string>>;
       /** Tags the source version must carry to be copied at all (an import: GuardDuty's clean scan). */
       readonly requireTags?: Readonly<Record<string, string>>;
+      /** The request whose recorded approval a copy to a bucket outside needs. */
+      readonly approval?: { readonly requestId: string };
     }
   | {
       readonly action: 'record';
@@ -63,6 +73,8 @@ export interface WorkerConfig {
   readonly recordPrefix?: string;
   /** Objects up to this size are copied in one part; larger ones in parts of it. */
   readonly partBytes?: number;
+  /** The requests table, which the exporter reads a decision from before it sends anything out. */
+  readonly requests?: { readonly table: string; readonly dynamodb: Pick<DynamoDBClient, 'send'> };
   readonly now?: () => Date;
 }
 
@@ -168,8 +180,39 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
    * CRC-64/NVME of the copy against the source's. Nothing is read back from the target, which the
    * copier may not read (raw, models, a bucket outside).
    */
+  /**
+   * Refuses a copy to a bucket outside unless its request, as the desk recorded it (a table only
+   * the desk and the workflow write), was approved by someone other than its requester, for this
+   * very staged version and this destination: whoever invokes this function, nothing else leaves.
+   */
+  async function approved(event: Extract<WorkerEvent, { action: 'copy' }>): Promise<void> {
+    const { source, target, approval } = event;
+    if (!config.requests || !approval)
+      throw new Error('a copy out of the blueprint needs its request and the requests table');
+    const { Item: item } = await config.requests.dynamodb.send(
+      new GetItemCommand({
+        TableName: config.requests.table,
+        Key: { requestId: { S: approval.requestId } },
+        ConsistentRead: true,
+      }),
+    );
+    const why = !item
+      ? 'there is no such request'
+      : item.kind?.S !== 'export' || item.state?.S !== 'approved'
+        ? `it is ${item.state?.S ?? 'in no state'}, not an approved export`
+        : item.objectBucket?.S !== source.bucket ||
+            item.objectKey?.S !== source.key ||
+            item.versionId?.S !== source.versionId
+          ? 'the object is not the one staged for its review'
+          : item.destination?.S !== `s3://${target.bucket}/${target.key}`
+            ? 'the destination is not the one reviewed'
+            : sameRequester(item.requesterId?.S ?? '', item.reviewerId?.S ?? '');
+    if (why) throw new Error(`request ${approval.requestId} may not be sent: ${why}`);
+  }
+
   async function copy(event: Extract<WorkerEvent, { action: 'copy' }>) {
     const { source, target } = event;
+    if ('expectedOwner' in target) await approved(event);
     const from = await head(source);
     for (const [tag, value] of Object.entries(event.requireTags ?? {})) {
       const tags = await tagsOf(source);
@@ -178,8 +221,11 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
           `${source.bucket}/${source.key} is tagged ${tag}=${tags[tag] ?? '(none)'}, not ${value}`,
         );
     }
+    // S3 keeps the checksum an object was written with: CRC-64/NVME unless the writer chose another
+    // (the pseudonymization stage writes SHA-256). The copy's full-object CRC-64/NVME, which S3
+    // computes from the parts, is checked against the source's when it has one; else the source
+    // version is pinned by its ETag, and the copy's checksum is what the next copy checks.
     const want = from.ChecksumCRC64NVME;
-    if (!want) throw new Error(`${source.bucket}/${source.key} has no CRC-64/NVME checksum to copy against`);
     // The version looked at is the version copied, when the caller named none (an export's source).
     const versionId = source.versionId ?? from.VersionId;
     const copySource = `${source.bucket}/${encodeURIComponent(source.key)}${
@@ -239,12 +285,12 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
           MultipartUpload: { Parts: parts },
           IfNoneMatch: '*',
           ChecksumType: 'FULL_OBJECT',
-          ChecksumCRC64NVME: want,
+          ...(want ? { ChecksumCRC64NVME: want } : {}),
           ...owner,
         }),
       );
       const got = done.ChecksumCRC64NVME;
-      if (got !== want)
+      if (want ? got !== want : !got)
         throw new Error(`the copy's CRC-64/NVME (${got}) is not the reviewed object's (${want})`);
       return {
         bucket: target.bucket,
@@ -252,6 +298,7 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
         versionId: done.VersionId,
         size,
         checksum: { crc64nvme: got },
+        sourceChecksum: checksumOf(from),
         ...(versionId ? { sourceVersionId: versionId } : {}),
       };
     } catch (err) {
@@ -319,6 +366,9 @@ export const handler = async (event: WorkerEvent) => {
     logBucket: env('DECISION_LOG_BUCKET'),
     logKeyArn: env('DECISION_LOG_KEY_ARN'),
     recordPrefix: env('DECISION_LOG_PREFIX'),
+    ...(process.env.REQUESTS_TABLE
+      ? { requests: { table: process.env.REQUESTS_TABLE, dynamodb: new DynamoDBClient({}) } }
+      : {}),
   });
   return worker(event);
 };

@@ -52,7 +52,7 @@ function desk(exporting = false) {
       newId: () => '6f1c2b7e-1d2a-4c3b-9e8f-0a1b2c3d4e5f',
       ...(exporting ? { exportWorkflowArn: EXPORTS, requesters: { [SCIENTIST.role]: ['curated'] } } : {}),
     },
-    (line) => lines.push(line),
+    (entry) => lines.push(JSON.stringify(entry)),
   );
   return { handle, lines };
 }

@@ -11,6 +11,7 @@ import {
   S3Client,
   UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
+import { DynamoDBClient, GetItemCommand } from '@aws-sdk/client-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { makeWorker, tagValue } from '../../../lib/functions/airlock-worker/handler';
 
@@ -28,15 +29,20 @@ const body = (bytes: number[]) =>
     GetObjectCommandOutput['Body']
   >;
 
+const dynamodb = mockClient(DynamoDBClient);
 const worker = (sizes: { part?: number } = {}) =>
   makeWorker(new S3Client({}), {
     logBucket: 'decisions',
     logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/log',
     partBytes: sizes.part,
+    requests: { table: 'requests', dynamodb: new DynamoDBClient({}) },
     now: () => new Date('2026-12-01T10:00:00Z'),
   });
 
-beforeEach(() => s3.reset());
+beforeEach(() => {
+  s3.reset();
+  dynamodb.reset();
+});
 
 describe('the airlock worker', () => {
   test('inspects an upload: who, what, where to, its checksum, and a pickle whatever its name', async () => {
@@ -117,6 +123,7 @@ describe('the airlock worker', () => {
       versionId: 't1',
       size: 10,
       checksum: { crc64nvme: 'crc==' },
+      sourceChecksum: { crc64nvme: 'crc==' },
       sourceVersionId: 'v1',
     });
     expect(s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input).toMatchObject({
@@ -167,16 +174,64 @@ describe('the airlock worker', () => {
     );
   });
 
+  const OUTSIDE = { bucket: 'partner-results', key: 'airlock/r1/x.csv', expectedOwner: '210987654321' };
+  const approvedRequest = (change: Record<string, { S: string }> = {}) =>
+    dynamodb.on(GetItemCommand).resolves({
+      Item: {
+        requestId: { S: 'r1' },
+        kind: { S: 'export' },
+        state: { S: 'approved' },
+        requesterId: { S: 'AROAEXAMPLESCIENCE01:alice' },
+        reviewerId: { S: 'AROAEXAMPLEREVIEWER1:carol' },
+        objectBucket: { S: SOURCE.bucket },
+        objectKey: { S: SOURCE.key },
+        versionId: { S: SOURCE.versionId },
+        destination: { S: `s3://${OUTSIDE.bucket}/${OUTSIDE.key}` },
+        ...change,
+      },
+    });
+
+  test('sends nothing out unless its request was approved, by another, for this staged version and destination, whoever invokes it', async () => {
+    source(10);
+    const send = (approval?: { requestId: string }) =>
+      worker()({
+        action: 'copy',
+        source: SOURCE,
+        target: OUTSIDE,
+        tags: {},
+        ...(approval ? { approval } : {}),
+      });
+    await expect(send()).rejects.toThrow('needs its request');
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(send({ requestId: 'r1' })).rejects.toThrow('there is no such request');
+    approvedRequest({ state: { S: 'awaiting-review' } });
+    await expect(send({ requestId: 'r1' })).rejects.toThrow('it is awaiting-review, not an approved export');
+    approvedRequest({ versionId: { S: 'v0' } });
+    await expect(send({ requestId: 'r1' })).rejects.toThrow('not the one staged for its review');
+    approvedRequest({ destination: { S: 's3://elsewhere/airlock/r1/x.csv' } });
+    await expect(send({ requestId: 'r1' })).rejects.toThrow('the destination is not the one reviewed');
+    approvedRequest({ reviewerId: { S: 'AROAEXAMPLESCIENCE01:bob' } });
+    await expect(send({ requestId: 'r1' })).rejects.toThrow('the same principal may not request and approve');
+    expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+  });
+
   test('copies to a bucket outside only if the expected account owns it, encrypted as that bucket says', async () => {
     source(10);
+    approvedRequest();
     s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
     s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
     s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 'o1', ChecksumCRC64NVME: 'crc==' });
     await worker()({
       action: 'copy',
       source: SOURCE,
-      target: { bucket: 'partner-results', key: 'airlock/r1/x.csv', expectedOwner: '210987654321' },
+      target: OUTSIDE,
       tags: {},
+      approval: { requestId: 'r1' },
+    });
+    expect(dynamodb.commandCalls(GetItemCommand)[0].args[0].input).toMatchObject({
+      TableName: 'requests',
+      Key: { requestId: { S: 'r1' } },
+      ConsistentRead: true,
     });
     const create = s3.commandCalls(CreateMultipartUploadCommand)[0].args[0].input;
     expect(create.ExpectedBucketOwner).toBe('210987654321');
@@ -207,6 +262,29 @@ describe('the airlock worker', () => {
     expect(part.CopySource).toBe('curated/cohort%2Fa%20b.csv?versionId=cv7');
     expect(part.CopySourceIfMatch).toBe('"c"');
     expect(result).toMatchObject({ sourceVersionId: 'cv7', versionId: 's1' });
+  });
+
+  test("copies an object written with another checksum (the stage's SHA-256): S3's CRC-64/NVME of the copy is recorded", async () => {
+    s3.on(HeadObjectCommand, { Bucket: 'curated' }).resolves({
+      ContentLength: 4,
+      ETag: '"c"',
+      VersionId: 'cv7',
+      ChecksumSHA256: 'sha==',
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 's1', ChecksumCRC64NVME: 'made==' });
+    const result = await worker()({
+      action: 'copy',
+      source: { bucket: 'curated', key: 'cohort/a.csv' },
+      target: { bucket: 'export', key: 'outgoing/r1/cohort/a.csv', kmsKeyArn: 'arn:aws:kms:::key/e' },
+      tags: {},
+    });
+    expect(
+      s3.commandCalls(CompleteMultipartUploadCommand)[0].args[0].input.ChecksumCRC64NVME,
+    ).toBeUndefined();
+    expect(s3.commandCalls(UploadPartCopyCommand)[0].args[0].input.CopySourceIfMatch).toBe('"c"');
+    expect(result).toMatchObject({ checksum: { crc64nvme: 'made==' }, sourceChecksum: { sha256: 'sha==' } });
   });
 
   test('copies a large object in parts, and aborts the upload when a part fails', async () => {

@@ -278,6 +278,7 @@ const exporter = makeWorker(new S3Client({}), {
   logBucket: 'aiseg-airlock-log',
   logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/airlock',
   recordPrefix: 'exports/',
+  requests: { table: 'requests', dynamodb },
   now: () => new Date('2026-12-01T10:00:00Z'),
 });
 const calls: TaskCall[] = [];
@@ -729,7 +730,7 @@ describe('the export workflow', () => {
     expect(bucket('partner-results').size).toBe(0);
     expect(table.get('past-the-desk')).toMatchObject({
       state: { S: 'refused' },
-      reason: { S: 'the source raw is not a zone the airlock exports from' },
+      reason: { S: 'the source raw is not a zone the airlock exports from, or the key not one it exports' },
     });
     // Nor a key outside the layout, whoever starts it.
     const traversal = await execute(
@@ -745,13 +746,13 @@ describe('the export workflow', () => {
     });
   });
 
-  test('each requester asks out of their own zone only; a key outside the layout is refused', async () => {
-    store('aiseg-models', 'imported/llm/model.safetensors', CSV);
+  test('each requester asks out of their own zone only; a key outside the layout, or under a prefix never exported, is refused', async () => {
+    store('aiseg-models', 'release/llm/model.safetensors', CSV);
     expect(
       (
         await ask(session(SCIENTIST, 'alice'), {
           source: 'models',
-          key: 'imported/llm/model.safetensors',
+          key: 'release/llm/model.safetensors',
           reason: 'the model please',
         })
       ).statusCode,
@@ -774,14 +775,33 @@ describe('the export workflow', () => {
         })
       ).statusCode,
     ).toBe(400);
-    expect(started.size).toBe(0);
-    const { execution } = await request(
-      session(ENGINEER, 'erin'),
-      'models',
+    // What inference endpoints capture, and what the airlock imported, never leave.
+    for (const key of [
+      'data-capture/acme-ai-risk-model/2026/12/01/x.jsonl',
       'imported/llm/model.safetensors',
+    ])
+      expect(
+        (await ask(session(ENGINEER, 'erin'), { source: 'models', key, reason: 'the capture please' }))
+          .statusCode,
+      ).toBe(403);
+    expect(started.size).toBe(0);
+    // Nor does the workflow stage them, whoever starts it.
+    const capture = await execute(
+      EXPORT_DEFINITION,
+      {
+        requesterArn: 'x',
+        requesterId: 'AROAX:admin',
+        source: 'models',
+        key: 'data-capture/x.jsonl',
+        reason: 'r',
+      },
+      task,
+      { executionName: 'capture' },
     );
+    expect(capture.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
+    const { execution } = await request(session(ENGINEER, 'erin'), 'models', 'release/llm/model.safetensors');
     expect(
-      bucket('aiseg-airlock-export').get(`outgoing/${[...started.keys()][0]}/imported/llm/model.safetensors`)!
+      bucket('aiseg-airlock-export').get(`outgoing/${[...started.keys()][0]}/release/llm/model.safetensors`)!
         .tags.DataClassification,
     ).toBe('proprietary');
     void execution;
@@ -848,5 +868,44 @@ describe('the export workflow', () => {
     expect(done.status).toBe('FAILED');
     expect(table.get(second.id)).toMatchObject({ state: { S: 'send-failed' } });
     expect(logRecords().map((r) => (r as { event?: string }).event)).toEqual(['rejected', 'send-failed']);
+  });
+
+  test("the record is the desk's: a token's sender who matches the decision cannot write another reviewer or reason into the log", async () => {
+    store('aiseg-curated', 'cohorts/c7/summary.csv', COHORT);
+    const { id, execution } = await request(session(SCIENTIST, 'alice'), 'curated', 'cohorts/c7/summary.csv');
+    const token = table.get(id)!.taskToken.S!;
+    // The desk's record of an approval, as it writes it before it resumes the workflow.
+    const carol = session(REVIEWER, 'carol');
+    update({
+      Key: { requestId: { S: id } },
+      UpdateExpression:
+        'SET #state = :state, reviewerArn = :arn, reviewerId = :id, reviewReason = :reason, decidedAt = :at',
+      ExpressionAttributeNames: { '#state': 'state' },
+      ExpressionAttributeValues: {
+        ':state': { S: 'approved' },
+        ':arn': { S: carol.userArn },
+        ':id': { S: carol.userId },
+        ':reason': { S: 'Aggregates only, k>=10' },
+        ':at': { S: '2026-12-01T10:00:00.000Z' },
+      },
+    });
+    // Someone who read the token resumes the workflow first, with the same decision and another story.
+    await sfn.send(
+      new SendTaskSuccessCommand({
+        taskToken: token,
+        output: JSON.stringify({
+          decision: 'approve',
+          reason: 'forged reason',
+          reviewerArn: 'arn:aws:sts::123456789012:assumed-role/someone/else',
+          reviewerId: carol.userId,
+          decidedAt: '2026-12-01T10:00:00.000Z',
+        }),
+      }),
+    );
+    expect((await execution).status).toBe('SUCCEEDED');
+    expect(logRecords()[0]).toMatchObject({
+      event: 'sent',
+      decision: { reason: 'Aggregates only, k>=10', reviewerArn: carol.userArn },
+    });
   });
 });

@@ -1455,7 +1455,8 @@ describe('an assembly bound to an account and region (the example configuration)
     expect(report.access.rows['acme-ai-airlock-exporter']).toEqual({
       raw: '-',
       curated: 'R',
-      models: 'R',
+      // What endpoints capture and what was imported are never read for an export.
+      models: 'R[all but data-capture/, imported/]',
       quarantine: '-',
       'airlock-import': '-',
       'airlock-export': 'R W[outgoing/]',
