@@ -635,6 +635,14 @@ describe('the import workflow', () => {
 
 describe('the export workflow', () => {
   const COHORT = new TextEncoder().encode('token,age_band\nq81x,40-49\n');
+  /** An export workflow started past the desk (by an administrator), as execution `name`. */
+  const pastTheDesk = (source: string, key: string, name: string) =>
+    execute(
+      EXPORT_DEFINITION,
+      { requesterArn: 'x', requesterId: 'AROAX:admin', source, key, reason: 'r' },
+      task,
+      { executionName: name },
+    );
   const ask = (who: { userArn: string; userId: string }, body: unknown) =>
     desk({
       rawPath: '/exports',
@@ -713,18 +721,7 @@ describe('the export workflow', () => {
     expect(refused.statusCode).toBe(403);
     expect(started.size).toBe(0);
     // Started past the desk (by an administrator), the workflow knows no source of that name.
-    const done = await execute(
-      EXPORT_DEFINITION,
-      {
-        requesterArn: 'x',
-        requesterId: 'AROAX:admin',
-        source: 'raw',
-        key: 'ehr/patients/2026-12.csv',
-        reason: 'r',
-      },
-      task,
-      { executionName: 'past-the-desk' },
-    );
+    const done = await pastTheDesk('raw', 'ehr/patients/2026-12.csv', 'past-the-desk');
     expect(done.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
     expect(bucket('aiseg-airlock-export').size).toBe(0);
     expect(bucket('partner-results').size).toBe(0);
@@ -733,12 +730,7 @@ describe('the export workflow', () => {
       reason: { S: 'the source raw is not a zone the airlock exports from, or the key not one it exports' },
     });
     // Nor a key outside the layout, whoever starts it.
-    const traversal = await execute(
-      EXPORT_DEFINITION,
-      { requesterArn: 'x', requesterId: 'AROAX:admin', source: 'curated', key: '../raw/a.csv', reason: 'r' },
-      task,
-      { executionName: 'traversal' },
-    );
+    const traversal = await pastTheDesk('curated', '../raw/a.csv', 'traversal');
     expect(traversal.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
     expect(logRecords()[0]).toMatchObject({
       event: 'refused',
@@ -786,18 +778,7 @@ describe('the export workflow', () => {
       ).toBe(403);
     expect(started.size).toBe(0);
     // Nor does the workflow stage them, whoever starts it.
-    const capture = await execute(
-      EXPORT_DEFINITION,
-      {
-        requesterArn: 'x',
-        requesterId: 'AROAX:admin',
-        source: 'models',
-        key: 'data-capture/x.jsonl',
-        reason: 'r',
-      },
-      task,
-      { executionName: 'capture' },
-    );
+    const capture = await pastTheDesk('models', 'data-capture/x.jsonl', 'capture');
     expect(capture.path).toEqual(['Received', 'Known', 'RecordUnstaged', 'MarkUnstaged', 'NotStaged']);
     const { execution } = await request(session(ENGINEER, 'erin'), 'models', 'release/llm/model.safetensors');
     expect(
