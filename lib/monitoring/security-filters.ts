@@ -37,6 +37,19 @@ const anyOf = (field: string, values: readonly string[]) =>
 const events = (source: string, names: readonly string[]) => () =>
   `{ ($.eventSource = "${source}") && ${anyOf('eventName', names)} }`;
 
+/** The Lambda calls that change what a function runs, as whom, or who may call it. */
+const LAMBDA_CHANGES = [
+  'UpdateFunctionCode',
+  'UpdateFunctionConfiguration',
+  'PutFunctionConcurrency',
+  'DeleteFunction',
+  'AddPermission',
+  'RemovePermission',
+  'CreateFunctionUrlConfig',
+  'UpdateFunctionUrlConfig',
+  'PutFunctionCodeSigningConfig',
+];
+
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'UnauthorizedApiCalls',
@@ -257,6 +270,16 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     source: 'trail',
     pattern: () =>
       `{ ($.eventSource = "codeartifact.amazonaws.com") && ${anyOf('eventName', ['CreatePackageGroup', 'UpdatePackageGroup', 'DeletePackageGroup', 'UpdatePackageGroupOriginConfiguration', 'PublishPackageVersion', 'CopyPackageVersions', 'PutPackageOriginConfiguration', 'CreateRepository', 'UpdateRepository', 'AssociateExternalConnection', 'DisassociateExternalConnection', 'PutDomainPermissionsPolicy', 'PutRepositoryPermissionsPolicy'])} }`,
+  },
+  {
+    id: 'BlueprintFunctionChanges',
+    description:
+      "Blueprint: a function of the blueprint changed outside its stack's way: its code, configuration (role, layers, environment), concurrency, permissions, URL or code signing; or a new function given one of the blueprint's roles (a deploy of the blueprint trips it too)",
+    source: 'trail',
+    // Lambda's CloudTrail event names carry the API version (UpdateFunctionCode20150331v2): matched
+    // by prefix. A function is named by its name or its ARN; the blueprint's all start with the prefix.
+    pattern: (ctx) =>
+      `{ ($.eventSource = "lambda.amazonaws.com") && (((${LAMBDA_CHANGES.map((n) => `($.eventName = "${n}*")`).join(' || ')}) && (($.requestParameters.functionName = "${ctx.namePrefix}-*") || ($.requestParameters.functionName = "*:function:${ctx.namePrefix}-*"))) || (($.eventName = "CreateFunction*") && ($.requestParameters.role = "*:role/${ctx.namePrefix}-*"))) }`,
   },
   {
     id: 'FirewallAlerts',

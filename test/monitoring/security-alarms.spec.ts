@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { SECURITY_FILTERS, type FilterContext } from '../../lib/monitoring/security-filters';
 import { defaultTemplate } from '../support/default-app';
@@ -31,8 +33,21 @@ test('every filter pattern fits the 1,024 characters CloudWatch Logs allows', ()
   for (const filter of SECURITY_FILTERS) expect(filter.pattern(ctx).length).toBeLessThanOrEqual(1024);
 });
 
+/** A CloudTrail record as Lambda writes it (event name with its API version, the function by ARN). */
+const updateFunctionCode = JSON.parse(
+  readFileSync(join(__dirname, '..', 'fixtures', 'cloudtrail', 'lambda-update-function-code.json'), 'utf8'),
+) as Record<string, unknown>;
+
 /** Per filter: an event it must match, and a benign one it must not. */
 const SAMPLES: Record<string, [unknown, unknown]> = {
+  BlueprintFunctionChanges: [
+    updateFunctionCode,
+    // The same call on a function that is not the blueprint's.
+    {
+      ...updateFunctionCode,
+      requestParameters: { functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:billing-report' },
+    },
+  ],
   PackageRepositoryChanges: [
     call('codeartifact.amazonaws.com', 'UpdatePackageGroupOriginConfiguration'),
     call('codeartifact.amazonaws.com', 'DescribePackageGroup'),
@@ -332,4 +347,48 @@ describe('the pattern evaluator used above', () => {
     expect(() => matchesPattern('$.a = "x"', {})).toThrow('not a JSON filter pattern');
     expect(() => matchesPattern('{ (($.a = "x") }', {})).toThrow('unbalanced');
   });
+});
+
+test('the function filter: each call that changes a blueprint function, by name or ARN, and a new function with a blueprint role; not a read or another function', () => {
+  const filter = SECURITY_FILTERS.find((f) => f.id === 'BlueprintFunctionChanges')!;
+  const matches = (event: object) => matchesPattern(filter.pattern(ctx), event);
+  for (const eventName of [
+    'UpdateFunctionConfiguration20150331v2',
+    'PutFunctionConcurrency20171031',
+    'AddPermission20150331v2',
+    'UpdateFunctionUrlConfig20211031',
+    'PutFunctionCodeSigningConfig20200422',
+    'DeleteFunction20150331',
+  ])
+    expect(
+      matches(
+        call('lambda.amazonaws.com', eventName, {
+          requestParameters: { functionName: 'aiseg-airlock-exporter' },
+        }),
+      ),
+    ).toBe(true);
+  expect(
+    matches(
+      call('lambda.amazonaws.com', 'CreateFunction20150331', {
+        requestParameters: {
+          functionName: 'helper',
+          role: 'arn:aws:iam::123456789012:role/aiseg-pseudonymization',
+        },
+      }),
+    ),
+  ).toBe(true);
+  expect(
+    matches(
+      call('lambda.amazonaws.com', 'CreateFunction20150331', {
+        requestParameters: { functionName: 'helper', role: 'arn:aws:iam::123456789012:role/helper' },
+      }),
+    ),
+  ).toBe(false);
+  expect(
+    matches(
+      call('lambda.amazonaws.com', 'GetFunction20150331v2', {
+        requestParameters: { functionName: 'aiseg-airlock-desk' },
+      }),
+    ),
+  ).toBe(false);
 });
