@@ -51,6 +51,8 @@ export interface ZoneRoles {
   readonly prefixWriters: readonly { readonly roles: readonly string[]; readonly prefix: string }[];
   /** Roles that reach the zone without a segment's endpoint. */
   readonly offNetwork: readonly string[];
+  /** Roles that may place and lift legal holds on the zone's objects (break-glass, when enabled). */
+  readonly legalHold?: readonly string[];
 }
 
 export interface DataZoneProps {
@@ -262,6 +264,23 @@ export function zonePolicy(
       actions: [...ZONE_ACCESS.write.reserved],
       resources: [bucket.arnForObjects('*')],
       conditions: unless([...input.writers, ...input.prefixWriters.flatMap((w) => w.roles)]),
+    }),
+    // No one sets an object's retention (a zone's default retention, where it has one, is the
+    // bucket's, set by its stack); legal holds only the roles named for them.
+    new iam.PolicyStatement({
+      sid: 'DenyObjectRetention',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: ['s3:PutObjectRetention', 's3:BypassGovernanceRetention'],
+      resources: [bucket.arnForObjects('*')],
+    }),
+    new iam.PolicyStatement({
+      sid: 'DenyLegalHoldsButByTheirRoles',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: ['s3:PutObjectLegalHold'],
+      resources: [bucket.arnForObjects('*')],
+      conditions: unless(input.legalHold ?? []),
     }),
     ...input.prefixWriters
       .filter((w) => w.roles.length > 0)

@@ -65,6 +65,9 @@ export const BOUNDARY_ACTIONS = [
   's3:PutObject',
   's3:GetObjectTagging',
   's3:PutObjectTagging',
+  // Legal holds (break-glass alone: the zones refuse every other role).
+  's3:GetObjectLegalHold',
+  's3:PutObjectLegalHold',
   // Keys, used through S3, SageMaker and EBS.
   'kms:Decrypt',
   'kms:DescribeKey',

@@ -310,6 +310,15 @@ export class BreakGlassRole extends BlueprintRole {
       ),
     );
     for (const zone of props.zones) zone.grantRead(this);
+    // Legal holds, which the zones let no other role place or lift: a hold keeps an object from
+    // deletion while a matter lasts, and lifting it is as deliberate as placing it.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'PlaceLegalHolds',
+        actions: ['s3:GetObjectLegalHold', 's3:PutObjectLegalHold'],
+        resources: props.zones.map((zone) => zone.bucket.arnForObjects('*')),
+      }),
+    );
   }
 }
 

@@ -142,6 +142,7 @@ export class DataStack extends Stack {
             prefix: w.prefix,
           })),
           offNetwork: rolesOf(controls.offNetwork, name),
+          legalHold: rolesOf(['break-glass'], name),
         },
         endpoints: config.segments
           .filter((s) => controls.segments.includes(s.kind))
@@ -244,6 +245,7 @@ export class DataStack extends Stack {
         ],
         // No segment reaches it: uploads come from outside, and every reader is off-network.
         offNetwork: [importer, reviewer, worker, scanner, ...breakGlass],
+        legalHold: breakGlass,
       },
       endpoints: [],
       organizationId: config.organizationId,
@@ -348,6 +350,7 @@ export class DataStack extends Stack {
         ...(exporting ? [{ roles: [exporter], prefix: RECORD_PREFIXES.export }] : []),
       ],
       offNetwork: [worker, ...(exporting ? [exporter] : []), auditor, ...breakGlass],
+      legalHold: breakGlass,
       endpoints: [],
       account: this.account,
       organizationId: config.organizationId,
@@ -494,6 +497,7 @@ export class DataStack extends Stack {
         writers: [],
         prefixWriters: [{ roles: [exporter], prefix: OUTGOING_PREFIX }],
         offNetwork: [reviewer, exporter, ...breakGlass],
+        legalHold: breakGlass,
       },
       endpoints: [],
       organizationId: config.organizationId,
@@ -523,7 +527,7 @@ export class DataStack extends Stack {
     );
     bucket.addToResourcePolicy(
       new iam.PolicyStatement({
-        sid: 'OnlyTheExporterTagsOrLocks',
+        sid: 'OnlyTheExporterTags',
         effect: iam.Effect.DENY,
         principals: [new iam.AnyPrincipal()],
         actions: [
@@ -531,8 +535,6 @@ export class DataStack extends Stack {
           's3:PutObjectVersionTagging',
           's3:DeleteObjectTagging',
           's3:DeleteObjectVersionTagging',
-          's3:PutObjectRetention',
-          's3:PutObjectLegalHold',
         ],
         resources: [bucket.arnForObjects('*')],
         conditions: { ArnNotEquals: { 'aws:PrincipalArn': [exporter, ...breakGlass] } },

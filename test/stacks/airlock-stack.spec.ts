@@ -567,6 +567,25 @@ describe('the export', () => {
   });
 });
 
+describe('Object Lock on the zones', () => {
+  test("no one sets an object's retention (erasure stays possible); break-glass alone places legal holds", async () => {
+    for (const bucket of [RAW, CURATED, MODELS, IMPORT, EXPORT, LOG]) {
+      const object = `${bucket}/any/object`;
+      const as = (role: string, action: string) =>
+        call(role, action, object, { resourcePolicy: bucketPolicy(bucket) });
+      for (const role of ['break-glass', 'platform-admin', 'pseudonymization', 'airlock-worker'])
+        expect(await as(role, 's3:PutObjectRetention')).toBe('ExplicitlyDenied');
+      for (const role of ['platform-admin', 'data-scientist', 'airlock-exporter'])
+        expect(await as(role, 's3:PutObjectLegalHold')).toBe('ExplicitlyDenied');
+      if (bucket !== LOG) expect(await as('break-glass', 's3:PutObjectLegalHold')).toBe('Allowed');
+    }
+    const statements = (bucketPolicy(RAW).Statement ?? []) as { Sid?: string; Condition?: unknown }[];
+    expect(JSON.stringify(statements.find((x) => x.Sid === 'DenyLegalHoldsButByTheirRoles')?.Condition)).toBe(
+      JSON.stringify({ ArnNotEquals: { 'aws:PrincipalArn': [roleArn('break-glass')] } }),
+    );
+  });
+});
+
 describe('without an airlock in the config', () => {
   test('the default blueprint has no airlock stack, role or zone, and its boundary no airlock ceiling', () => {
     expect(defaultStackIds()).not.toContain('Airlock');

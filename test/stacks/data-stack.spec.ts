@@ -156,6 +156,17 @@ describe.each(DATA_ZONES.map((zone) => [zone, ZONE_CONTROLS[zone]] as const))('z
     );
   });
 
+  test("lets no one set an object's retention, nor (without break-glass) place a legal hold", () => {
+    const retention = bySid(policy, 'DenyObjectRetention');
+    expect(retention.Effect).toBe('Deny');
+    expect(retention.Action).toEqual(['s3:BypassGovernanceRetention', 's3:PutObjectRetention']);
+    expect(retention.Condition).toBeUndefined();
+    const holds = bySid(policy, 'DenyLegalHoldsButByTheirRoles');
+    expect(holds.Action).toBe('s3:PutObjectLegalHold');
+    // The default config enables no break-glass: no one is excepted.
+    expect(holds.Condition).toBeUndefined();
+  });
+
   test(`is read only by ${controls.readers.join(', ')} and written only by ${controls.writers.join(', ')}`, () => {
     const reads = bySid(policy, 'DenyReadsButByTheZoneReaders');
     const writes = bySid(policy, 'DenyWritesButByTheZoneWriters');
