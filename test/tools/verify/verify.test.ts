@@ -1489,73 +1489,69 @@ describe('an assembly bound to an account and region (the example configuration)
     }
   };
 
-  test('an exporter that can read phi (raw, its fences lifted): phi may not leave by the airlock, invariant 12 breaks', async () => {
-    const found = await violationsAfter((a) => {
+  /**
+   * A mutation of the example: the zone's bucket policy without the statements `lifted`, and
+   * `role`'s managed policy granting `actions` on everything (and, where a key is named, the role
+   * admitted to that key).
+   */
+  const liftFences =
+    (zone: string, lifted: readonly string[], role: string, actions: string | string[], keyId?: string) =>
+    (a: Assembly) => {
       const data = stack(a, 'Data');
-      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZonerawBucketPolicy')].Properties
-        .PolicyDocument as { Statement: { Sid?: string }[] };
-      policy.Statement = policy.Statement.filter(
-        (x) => x.Sid !== 'DenyReadsButByTheZoneReaders' && x.Sid !== 'DenyDataAccessOffThePerimeter',
-      );
+      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', `Zone${zone}BucketPolicy`)]
+        .Properties.PolicyDocument as { Statement: { Sid?: string }[] };
+      policy.Statement = policy.Statement.filter((x) => !lifted.includes(x.Sid ?? ''));
       const identity = stack(a, 'Identity');
-      const exporter = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockexporterPolicy')]
-        .Properties.PolicyDocument as { Statement: unknown[] };
-      exporter.Statement.push({ Effect: 'Allow', Action: ['s3:GetObject', 'kms:Decrypt'], Resource: '*' });
-      admitToKey(a, 'KeyphiKey', 'airlock-exporter');
-    }, exampleAssembly);
-    expect(found).toContainEqual({
-      invariant: 12,
-      stack: 'Data',
-      logicalId: expect.stringMatching(/^ZonerawBucket/) as unknown,
-      detail:
-        'phi zone raw can leave by an undeclared way: acme-ai-airlock-exporter reads it from off-network, then off every network of the blueprint',
-    });
+      const managed = resources(identity)[
+        idOf(identity, 'AWS::IAM::ManagedPolicy', `${role.replaceAll('-', '')}Policy`)
+      ].Properties.PolicyDocument as { Statement: unknown[] };
+      managed.Statement.push({
+        Effect: 'Allow',
+        Action: actions,
+        Resource: keyId ? '*' : 'arn:aws:s3:::*/*',
+      });
+      if (keyId) admitToKey(a, keyId, role);
+    };
+  const undeclared = (zone: string, classification: string, principal: string) => ({
+    invariant: 12,
+    stack: 'Data',
+    logicalId: expect.stringMatching(new RegExp(`^Zone${zone.replaceAll('-', '')}Bucket`)) as unknown,
+    detail: `${classification} zone ${zone} can leave by an undeclared way: acme-ai-${principal} reads it from off-network, then off every network of the blueprint`,
+  });
+
+  test('an exporter that can read phi (raw, its fences lifted): phi may not leave by the airlock, invariant 12 breaks', async () => {
+    const found = await violationsAfter(
+      liftFences(
+        'raw',
+        ['DenyReadsButByTheZoneReaders', 'DenyDataAccessOffThePerimeter'],
+        'airlock-exporter',
+        ['s3:GetObject', 'kms:Decrypt'],
+        'KeyphiKey',
+      ),
+      exampleAssembly,
+    );
+    expect(found).toContainEqual(undeclared('raw', 'phi', 'airlock-exporter'));
   });
 
   test('another writer of the export zone (the worker, its fence lifted): its review declares nothing, invariant 12 breaks', async () => {
-    const found = await violationsAfter((a) => {
-      const data = stack(a, 'Data');
-      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZoneairlockexportBucketPolicy')]
-        .Properties.PolicyDocument as { Statement: { Sid?: string }[] };
-      policy.Statement = policy.Statement.filter(
-        (x) => x.Sid !== 'DenyWritesButByTheZoneWriters' && x.Sid !== 'DenyDataAccessOffThePerimeter',
-      );
-      const identity = stack(a, 'Identity');
-      const worker = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockworkerPolicy')]
-        .Properties.PolicyDocument as { Statement: unknown[] };
-      worker.Statement.push({
-        Effect: 'Allow',
-        Action: ['s3:PutObject', 'kms:GenerateDataKey'],
-        Resource: '*',
-      });
-      admitToKey(a, 'AirlockExportKey', 'airlock-worker');
-    }, exampleAssembly);
-    expect(found).toContainEqual({
-      invariant: 12,
-      stack: 'Data',
-      logicalId: expect.stringMatching(/^ZoneairlockexportBucket/) as unknown,
-      detail:
-        'pii zone airlock-export can leave by an undeclared way: acme-ai-airlock-reviewer reads it from off-network, then off every network of the blueprint',
-    });
+    const found = await violationsAfter(
+      liftFences(
+        'airlockexport',
+        ['DenyWritesButByTheZoneWriters', 'DenyDataAccessOffThePerimeter'],
+        'airlock-worker',
+        ['s3:PutObject', 'kms:GenerateDataKey'],
+        'AirlockExportKey',
+      ),
+      exampleAssembly,
+    );
+    expect(found).toContainEqual(undeclared('airlock-export', 'pii', 'airlock-reviewer'));
   });
 
   test('another writer of the import zone (the worker, its fence lifted): the airlock declares nothing, invariant 12 breaks', async () => {
-    const found = await violationsAfter((a) => {
-      const data = stack(a, 'Data');
-      const policy = resources(data)[idOf(data, 'AWS::S3::BucketPolicy', 'ZoneairlockimportBucketPolicy')]
-        .Properties.PolicyDocument as { Statement: { Sid?: string }[] };
-      policy.Statement = policy.Statement.filter((x) => x.Sid !== 'DenyWritesButByTheZoneWriters');
-      const identity = stack(a, 'Identity');
-      const worker = resources(identity)[idOf(identity, 'AWS::IAM::ManagedPolicy', 'airlockworkerPolicy')]
-        .Properties.PolicyDocument as { Statement: unknown[] };
-      worker.Statement.push({ Effect: 'Allow', Action: 's3:PutObject', Resource: 'arn:aws:s3:::*/*' });
-    }, exampleAssembly);
-    expect(found).toContainEqual({
-      invariant: 12,
-      stack: 'Data',
-      logicalId: expect.stringMatching(/^ZoneairlockimportBucket/) as unknown,
-      detail:
-        'phi zone airlock-import can leave by an undeclared way: acme-ai-airlock-reviewer reads it from off-network, then off every network of the blueprint',
-    });
+    const found = await violationsAfter(
+      liftFences('airlockimport', ['DenyWritesButByTheZoneWriters'], 'airlock-worker', 's3:PutObject'),
+      exampleAssembly,
+    );
+    expect(found).toContainEqual(undeclared('airlock-import', 'phi', 'airlock-reviewer'));
   });
 });
