@@ -150,7 +150,7 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
           message: `${arn} is also an importer: expected reviewers who never import, since the same principal may not request and approve`,
         });
     });
-    const readers: [string, readonly string[] | undefined, (string | number)[]][] = [
+    const readers: NamedRole[] = [
       ['the data scientist role', identities.dataScientists, ['identities', 'dataScientists']],
       ...(identities.breakGlass.enabled
         ? [
@@ -158,28 +158,21 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
               'the break-glass role',
               identities.breakGlass.principals,
               ['identities', 'breakGlass', 'principals'],
-            ] as [string, readonly string[] | undefined, (string | number)[]],
+            ] as NamedRole,
           ]
         : []),
     ];
-    for (const [role, list, path] of readers) {
-      if (list === undefined) {
-        issues.push({
-          path,
-          value: list,
-          message: `with an airlock, expected the principals who may assume ${role} named: unset, any principal of the account an administrator allows may assume it, importers included, and it reads the curated zone`,
-        });
-        continue;
-      }
-      lock.importers.forEach((arn, i) => {
-        if (admits(list, arn))
-          issues.push({
-            path: ['airlock', 'importers', i],
-            value: arn,
-            message: `${arn} may assume ${role} (${path.join('.')}), which reads the curated zone: an importer into raw who reads its pseudonymized records could link the tokens back to the people; expected importers who read no curated data`,
-          });
-      });
-    }
+    issues.push(
+      ...keptOut(
+        readers,
+        'importers',
+        lock.importers,
+        (role) =>
+          `with an airlock, expected the principals who may assume ${role} named: unset, any principal of the account an administrator allows may assume it, importers included, and it reads the curated zone`,
+        (arn, role, path) =>
+          `${arn} may assume ${role} (${path}), which reads the curated zone: an importer into raw who reads its pseudonymized records could link the tokens back to the people; expected importers who read no curated data`,
+      ),
+    );
     if (lock.export) issues.push(...exportIssues(namePrefix, lock, lock.export, identities));
     return issues;
   },
@@ -213,27 +206,46 @@ function exportIssues(
       value: exp.destination.bucket,
       message: `the blueprint names its own buckets ${namePrefix}-…: an export's destination is a bucket outside the blueprint, never one of its zones`,
     });
-  const requesters: [string, readonly string[] | undefined, (string | number)[]][] = [
+  const requesters: NamedRole[] = [
     ['the data scientist role', identities.dataScientists, ['identities', 'dataScientists']],
     ['the ML engineer role', identities.mlEngineers, ['identities', 'mlEngineers']],
   ];
-  for (const [role, list, path] of requesters) {
-    if (list === undefined) {
-      issues.push({
-        path,
-        value: list,
-        message: `with an airlock export, expected the principals who may assume ${role} named: it requests exports, and unset, any principal of the account an administrator allows may assume it, reviewers included`,
-      });
-      continue;
-    }
-    lock.reviewers.forEach((arn, i) => {
-      if (admits(list, arn))
-        issues.push({
-          path: ['airlock', 'reviewers', i],
-          value: arn,
-          message: `${arn} may assume ${role} (${path.join('.')}), which requests exports: the same principal may not request and approve; expected reviewers who request nothing`,
-        });
-    });
-  }
+  issues.push(
+    ...keptOut(
+      requesters,
+      'reviewers',
+      lock.reviewers,
+      (role) =>
+        `with an airlock export, expected the principals who may assume ${role} named: it requests exports, and unset, any principal of the account an administrator allows may assume it, reviewers included`,
+      (arn, role, path) =>
+        `${arn} may assume ${role} (${path}), which requests exports: the same principal may not request and approve; expected reviewers who request nothing`,
+    ),
+  );
   return issues;
+}
+
+/** A role of the blueprint, the principals the config lets assume it, and that config field's path. */
+type NamedRole = [role: string, principals: readonly string[] | undefined, path: (string | number)[]];
+
+/**
+ * Keeps the principals of `airlock.<field>` out of each of `roles`: a role whose principals are
+ * unset is refused (anyone an administrator allows could assume it), and each principal it admits
+ * (named, or through its account's root) is refused at its place in the field.
+ */
+function keptOut(
+  roles: readonly NamedRole[],
+  field: 'importers' | 'reviewers',
+  arns: readonly string[],
+  unnamed: (role: string) => string,
+  admitted: (arn: string, role: string, path: string) => string,
+): Issue[] {
+  return roles.flatMap(([role, list, path]): Issue[] =>
+    list === undefined
+      ? [{ path, value: list, message: unnamed(role) }]
+      : arns.flatMap((arn, i) =>
+          admits(list, arn)
+            ? [{ path: ['airlock', field, i], value: arn, message: admitted(arn, role, path.join('.')) }]
+            : [],
+        ),
+  );
 }
