@@ -89,40 +89,15 @@ export class AirlockStack extends Stack {
       actions: { tagging: { status: 'ENABLED' } },
     });
 
-    this.worker = new SegmentFunction(this, 'Worker', {
-      source: 'airlock-worker',
-      segment: { none: OUTSIDE_SEGMENTS },
+    this.worker = this.workflowHands(props, {
+      part: 'worker',
       role: roles.worker,
       logGroup: props.logs.worker,
-      functionName: airlockFunctionName(prefix, 'worker'),
       description:
         "The airlock workflow's worker: inspects, holds and copies imports, writes the decision log",
-      memorySize: 512,
-      // Copies of large models go in parts, server-side.
-      timeout: Duration.minutes(15),
-      environment: {
-        DECISION_LOG_BUCKET: state.log.bucketName,
-        DECISION_LOG_KEY_ARN: state.key.key.keyArn,
-        DECISION_LOG_PREFIX: RECORD_PREFIXES.import,
-      },
-    }).function;
-    acknowledge(
-      this.worker,
-      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).flatMap((pack) => [
-        {
-          pack,
-          rule: 'LambdaDLQ',
-          reason:
-            'The workflow invokes the worker synchronously and retries; a failure is caught by the workflow, which holds the import and records why.',
-        },
-        {
-          pack,
-          rule: 'LambdaConcurrency',
-          reason:
-            "Only the import workflow invokes the worker, one call per step of an execution; a reservation would take from the account's unreserved pool without a limit that matters.",
-        },
-      ]),
-    );
+      direction: 'import',
+      onFailure: 'holds the import',
+    });
 
     const substitutions: Record<WorkflowSubstitution, string> = {
       Partition: this.partition,
@@ -135,23 +110,13 @@ export class AirlockStack extends Stack {
       ModelsKey: props.zones.models.key.key.keyArn,
       ModelsClass: ZONE_CONTROLS.models.classification,
     };
-    this.workflow = new sfn.StateMachine(this, 'ImportWorkflow', {
-      stateMachineName: airlockWorkflowName(prefix),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(
-        JSON.stringify(importWorkflow({ reviewDays: props.airlock.reviewDays })),
-      ),
-      definitionSubstitutions: substitutions,
-      role: iam.Role.fromRoleArn(this, 'WorkflowRole', roles.workflow.roleArn, { mutable: false }),
-      logs: { destination: props.logs.workflow, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-    acknowledge(this.workflow, {
-      pack: 'cdk-validator-cfnguard',
-      rule: 'step_functions_state_machine_logging_enabled_check',
-      reason:
-        'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
-    });
+    this.workflow = this.workflowMachine(
+      props,
+      'ImportWorkflow',
+      'import',
+      importWorkflow({ reviewDays: props.airlock.reviewDays }),
+      substitutions,
+    );
 
     if (props.airlock.export) {
       const built = this.exportPath(props, props.airlock.export);
@@ -285,6 +250,93 @@ export class AirlockStack extends Stack {
   }
 
   /**
+   * A workflow's hands (the worker, the exporter): the worker's code as its own function and role,
+   * recording under its direction's prefix of the decision log, invoked by its workflow alone.
+   */
+  private workflowHands(
+    props: AirlockStackProps,
+    hands: {
+      readonly part: 'worker' | 'exporter';
+      readonly role: iam.IRole;
+      readonly logGroup: logs.ILogGroup;
+      readonly description: string;
+      readonly direction: 'import' | 'export';
+      /** What the workflow does when a call fails. */
+      readonly onFailure: string;
+      readonly environment?: Record<string, string>;
+    },
+  ): lambda.Function {
+    const { state } = props;
+    const fn = new SegmentFunction(this, hands.part === 'worker' ? 'Worker' : 'Exporter', {
+      source: 'airlock-worker',
+      segment: { none: OUTSIDE_SEGMENTS },
+      role: hands.role,
+      logGroup: hands.logGroup,
+      functionName: airlockFunctionName(props.namePrefix, hands.part),
+      description: hands.description,
+      memorySize: 512,
+      // Copies of large models go in parts, server-side.
+      timeout: Duration.minutes(15),
+      environment: {
+        DECISION_LOG_BUCKET: state.log.bucketName,
+        DECISION_LOG_KEY_ARN: state.key.key.keyArn,
+        DECISION_LOG_PREFIX: RECORD_PREFIXES[hands.direction],
+        ...hands.environment,
+      },
+    }).function;
+    const workflow = hands.direction === 'import' ? 'The workflow' : 'The export workflow';
+    acknowledge(
+      fn,
+      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).flatMap((pack) => [
+        {
+          pack,
+          rule: 'LambdaDLQ',
+          reason: `${workflow} invokes the ${hands.part} synchronously and retries; a failure is caught by the workflow, which ${hands.onFailure} and records why.`,
+        },
+        {
+          pack,
+          rule: 'LambdaConcurrency',
+          reason: `Only the ${hands.direction} workflow invokes the ${hands.part}, one call per step of an execution; a reservation would take from the account's unreserved pool without a limit that matters.`,
+        },
+      ]),
+    );
+    return fn;
+  }
+
+  /** A workflow (standard, JSONata) as the workflow role, logging every event and tracing. */
+  private workflowMachine(
+    props: AirlockStackProps,
+    id: 'ImportWorkflow' | 'ExportWorkflow',
+    direction: 'import' | 'export',
+    definition: Record<string, unknown>,
+    substitutions: Record<string, string>,
+  ): sfn.StateMachine {
+    const machine = new sfn.StateMachine(this, id, {
+      stateMachineName: airlockWorkflowName(props.namePrefix, direction),
+      stateMachineType: sfn.StateMachineType.STANDARD,
+      definitionBody: sfn.DefinitionBody.fromString(JSON.stringify(definition)),
+      definitionSubstitutions: substitutions,
+      role: iam.Role.fromRoleArn(
+        this,
+        id === 'ImportWorkflow' ? 'WorkflowRole' : 'ExportWorkflowRole',
+        props.roles.workflow.roleArn,
+        {
+          mutable: false,
+        },
+      ),
+      logs: { destination: props.logs.workflow, level: sfn.LogLevel.ALL, includeExecutionData: false },
+      tracingEnabled: true,
+    });
+    acknowledge(machine, {
+      pack: 'cdk-validator-cfnguard',
+      rule: 'step_functions_state_machine_logging_enabled_check',
+      reason:
+        'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
+    });
+    return machine;
+  }
+
+  /**
    * The export path: the exporter (the worker's code, as its own function and role), the export
    * workflow the desk starts, and every request's progress and outcome told to the alert topic.
    */
@@ -300,40 +352,17 @@ export class AirlockStack extends Stack {
       throw new Error(
         'AirlockStack: an export needs the export zone, its key, the exporter role and its log group',
       );
-    const exporter = new SegmentFunction(this, 'Exporter', {
-      source: 'airlock-worker',
-      segment: { none: OUTSIDE_SEGMENTS },
+    const exporter = this.workflowHands(props, {
+      part: 'exporter',
       role: roles.exporter,
       logGroup: props.logs.exporter,
-      functionName: airlockFunctionName(prefix, 'exporter'),
       description:
         "The airlock export workflow's hands: stages requested objects for review, sends approved ones, writes the decision log",
-      memorySize: 512,
-      timeout: Duration.minutes(15),
-      environment: {
-        DECISION_LOG_BUCKET: state.log.bucketName,
-        DECISION_LOG_KEY_ARN: state.key.key.keyArn,
-        DECISION_LOG_PREFIX: RECORD_PREFIXES.export,
-        REQUESTS_TABLE: state.requests.tableName,
-      },
-    }).function;
-    acknowledge(
-      exporter,
-      ...(['HIPAA.Security', 'NIST.800.53.R5'] as const).flatMap((pack) => [
-        {
-          pack,
-          rule: 'LambdaDLQ',
-          reason:
-            'The export workflow invokes the exporter synchronously and retries; a failure is caught by the workflow, which refuses the request and records why.',
-        },
-        {
-          pack,
-          rule: 'LambdaConcurrency',
-          reason:
-            "Only the export workflow invokes the exporter, one call per step of an execution; a reservation would take from the account's unreserved pool without a limit that matters.",
-        },
-      ]),
-    );
+      direction: 'export',
+      onFailure: 'refuses the request',
+      // It reads a request's decision before it sends anything out.
+      environment: { REQUESTS_TABLE: state.requests.tableName },
+    });
     const substitutions: Record<string, string> = {
       Partition: this.partition,
       Exporter: exporter.functionArn,
@@ -346,31 +375,16 @@ export class AirlockStack extends Stack {
     } satisfies Record<ExportSubstitution, string>;
     for (const zone of exp.sources)
       substitutions[sourceBucketSubstitution(zone)] = props.zones[zone].bucket.bucketName;
-    const workflow = new sfn.StateMachine(this, 'ExportWorkflow', {
-      stateMachineName: airlockWorkflowName(prefix, 'export'),
-      stateMachineType: sfn.StateMachineType.STANDARD,
-      definitionBody: sfn.DefinitionBody.fromString(
-        JSON.stringify(
-          exportWorkflow({
-            reviewDays: props.airlock.reviewDays,
-            sources: exp.sources.map((zone) => ({
-              zone,
-              classification: ZONE_CONTROLS[zone].classification,
-            })),
-          }),
-        ),
-      ),
-      definitionSubstitutions: substitutions,
-      role: iam.Role.fromRoleArn(this, 'ExportWorkflowRole', roles.workflow.roleArn, { mutable: false }),
-      logs: { destination: props.logs.workflow, level: sfn.LogLevel.ALL, includeExecutionData: false },
-      tracingEnabled: true,
-    });
-    acknowledge(workflow, {
-      pack: 'cdk-validator-cfnguard',
-      rule: 'step_functions_state_machine_logging_enabled_check',
-      reason:
-        'The workflow logs ALL events to its log group in the audit stack, imported from that stack; the rule accepts only literal or same-template log group ARNs, and the Control Tower hook, which sees the resolved ARN at deploy time, passes.',
-    });
+    const workflow = this.workflowMachine(
+      props,
+      'ExportWorkflow',
+      'export',
+      exportWorkflow({
+        reviewDays: props.airlock.reviewDays,
+        sources: exp.sources.map((zone) => ({ zone, classification: ZONE_CONTROLS[zone].classification })),
+      }),
+      substitutions,
+    );
 
     // Every request is told to the alert topic when it starts (asked for) and when it ends (sent,
     // rejected, refused, lapsed: the decision log and the desk say which), with its request id.
