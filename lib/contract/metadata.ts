@@ -44,3 +44,9 @@ export interface AcceptedRiskRecord {
 export function internetOpening(segment: string): string {
   return `path ${segment} -> internet: via-firewall`;
 }
+
+/**
+ * Template metadata key of a role whose trust names no principal (its trust policy denies every
+ * principal): the config field that would name them, for the synth warning and the preflight.
+ */
+export const TRUSTS_NO_ONE_METADATA_KEY = 'ai-segmentation:trusts-no-one';

@@ -17,3 +17,9 @@ export const DATA_ZONE_TAG = 'ai-segmentation:data-zone';
 export const ROLE_TAG = 'ai-segmentation:role';
 /** On a role: one of ROLE_TYPES (./classification), `human` (assumed by people, with MFA) or `service`. */
 export const ROLE_TYPE_TAG = 'ai-segmentation:role-type';
+/**
+ * On a human role: who enforces the MFA of the people it trusts, `iam` (its trust requires
+ * `aws:MultiFactorAuthPresent`) or `identity-provider` (their identity provider does; its trust
+ * names them by `aws:PrincipalArn`).
+ */
+export const MFA_TAG = 'ai-segmentation:mfa';

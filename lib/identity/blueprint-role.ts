@@ -4,7 +4,8 @@ import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
 import { ROLE_TYPES } from '../contract/classification';
-import { ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
+import { TRUSTS_NO_ONE_METADATA_KEY } from '../contract/metadata';
+import { MFA_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 
 /** A human session lasts at most this long. */
 export const HUMAN_SESSION = Duration.hours(1);
@@ -16,19 +17,37 @@ export const HUMAN_TRUST_CONDITIONS = {
 };
 
 /**
- * Who may assume a role of the blueprint. Principals are ARNs (of this account or another); none
- * means the account's IAM principals that an administrator allows.
- * - `people`, `mfa: 'iam'`: IAM users or roles whose sessions carry MFA, used within the hour.
+ * Who may assume a role of the blueprint. Principals are role or user ARNs (of this account or
+ * another), never an account root: a role whose principals are unset trusts no one (its trust
+ * policy denies every principal) until the config names them. `field` is the config field that
+ * names them, for the synth warning and the preflight.
+ * - `people`, `mfa: 'iam'`: IAM users or roles named in the trust policy's principal, whose
+ *   sessions carry MFA used within the hour.
  * - `people`, `mfa: 'identity-provider'`: federated or IAM Identity Center roles, whose identity
- *   provider enforces MFA (their sessions carry no `aws:MultiFactorAuthPresent`); principals are
- *   required, since the account's other principals must not pass without MFA.
- * - `machines`: named principals of software (an uploader), without MFA.
+ *   provider enforces MFA (their sessions carry no `aws:MultiFactorAuthPresent`, so an MFA
+ *   condition would lock them out); named by `aws:PrincipalArn` (patterns allowed, as Identity
+ *   Center's role names end in a suffix that changes when a permission set is re-provisioned)
+ *   under their accounts' roots.
+ * - `machines`: named principals of software (an uploader), without MFA; an external id when given.
  * - `service`: an AWS service acting for this account only (confused-deputy protection).
+ * Every trust of people or machines also lets a caller set a source identity
+ * (`sts:SetSourceIdentity`), which CloudTrail then records on every call of the session and of
+ * the roles it chains to; without it, a caller whose session carries one could not assume the role.
  */
 export type RoleTrust =
-  | { readonly kind: 'people'; readonly mfa: 'iam'; readonly principals?: readonly string[] }
-  | { readonly kind: 'people'; readonly mfa: 'identity-provider'; readonly principals: readonly string[] }
-  | { readonly kind: 'machines'; readonly principals?: readonly string[] }
+  | {
+      readonly kind: 'people';
+      readonly mfa: HumanMfa;
+      readonly principals?: readonly string[];
+      readonly field: string;
+    }
+  | {
+      readonly kind: 'machines';
+      readonly principals?: readonly string[];
+      readonly field: string;
+      /** The `sts:ExternalId` a caller must present (a third party's uploader). */
+      readonly externalId?: string;
+    }
   | {
       readonly kind: 'service';
       readonly service: string;
@@ -40,6 +59,9 @@ export type RoleTrust =
        */
       readonly sourceAccount?: 'required' | 'when-given';
     };
+
+/** Who enforces the MFA of people: IAM (the session's MFA keys) or the identity provider they federate through. */
+export type HumanMfa = 'iam' | 'identity-provider';
 
 /** A trust by people: through IAM with MFA, or through an identity provider that enforces it. */
 export type PeopleTrust = Extract<RoleTrust, { readonly kind: 'people' }>;
@@ -74,6 +96,8 @@ export class BlueprintRole extends iam.Role {
   readonly fixedName: string;
   /** Where every permission of the role goes. */
   readonly policy: iam.ManagedPolicy;
+  /** The config names no principal for it: its trust policy denies everyone. */
+  readonly trustsNoOne: boolean;
 
   constructor(scope: Construct, id: string, props: BlueprintRoleProps) {
     const human = props.trust.kind === 'people';
@@ -86,8 +110,13 @@ export class BlueprintRole extends iam.Role {
     });
     this.human = human;
     this.fixedName = name;
+    this.trustsNoOne = props.trust.kind !== 'service' && !props.trust.principals?.length;
     Tags.of(this).add(ROLE_TAG, props.purpose ?? props.role);
     Tags.of(this).add(ROLE_TYPE_TAG, human ? ROLE_TYPES.human : ROLE_TYPES.service);
+    if (props.trust.kind === 'people') Tags.of(this).add(MFA_TAG, props.trust.mfa);
+    if (props.trust.kind !== 'service' && this.trustsNoOne) {
+      (this.node.defaultChild as iam.CfnRole).addMetadata(TRUSTS_NO_ONE_METADATA_KEY, props.trust.field);
+    }
     // A sibling of the role, as it has always been: its logical id must not change.
     this.policy = new iam.ManagedPolicy(scope, `${id}-Policy`, {
       managedPolicyName: `${name}-policy`,
@@ -111,27 +140,86 @@ export class BlueprintRole extends iam.Role {
   }
 }
 
-function principals(arns?: readonly string[]): iam.PrincipalBase {
-  return arns && arns.length > 0
-    ? new iam.CompositePrincipal(...arns.map((arn) => new iam.ArnPrincipal(arn)))
-    : new iam.AccountRootPrincipal();
+/** What a trust of people or machines lets its principals do: assume the role, carrying their source identity. */
+const ASSUME = ['sts:AssumeRole', 'sts:SetSourceIdentity'];
+
+/**
+ * The trust policy of people or machines as its statements, which the role's construction adds
+ * to its trust policy (an `IAssumeRolePrincipal`): the named principals with their conditions, or,
+ * with none named, one statement that denies every principal.
+ */
+class NamedPrincipals extends iam.PrincipalBase implements iam.IAssumeRolePrincipal {
+  constructor(private readonly statements: readonly iam.PolicyStatement[]) {
+    super();
+  }
+
+  get policyFragment(): iam.PrincipalPolicyFragment {
+    return new iam.PrincipalPolicyFragment({
+      AWS: this.statements
+        .flatMap((s) => (s.effect === iam.Effect.ALLOW ? s.principals : []))
+        .flatMap((p) => p.policyFragment.principalJson.AWS ?? []),
+    });
+  }
+
+  override addToAssumeRolePolicy(document: iam.PolicyDocument): void {
+    document.addStatements(...this.statements);
+  }
+
+  override dedupeString(): string | undefined {
+    return undefined;
+  }
+
+  override toString(): string {
+    return 'NamedPrincipals';
+  }
+}
+
+/** The account root of each account a list of principal ARNs names, once each. */
+function accountsOf(arns: readonly string[]): iam.IPrincipal[] {
+  const roots = [...new Set(arns.map((arn) => arn.replace(/:(role|user)\/.*$/, ':root')))];
+  return roots.map((root) => new iam.ArnPrincipal(root));
 }
 
 function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
-  switch (trust.kind) {
-    case 'people':
-      if (trust.mfa === 'iam') return principals(trust.principals).withConditions(HUMAN_TRUST_CONDITIONS);
-      if (trust.principals.length === 0) {
-        throw new Error('a role trusted through an identity provider needs the principals it trusts');
-      }
-      return principals(trust.principals);
-    case 'machines':
-      return principals(trust.principals);
-    case 'service':
-      return new iam.ServicePrincipal(trust.service).withConditions({
-        [trust.sourceAccount === 'when-given' ? 'StringEqualsIfExists' : 'StringEquals']: {
-          'aws:SourceAccount': Stack.of(scope).account,
-        },
-      });
+  if (trust.kind === 'service') {
+    return new iam.ServicePrincipal(trust.service).withConditions({
+      [trust.sourceAccount === 'when-given' ? 'StringEqualsIfExists' : 'StringEquals']: {
+        'aws:SourceAccount': Stack.of(scope).account,
+      },
+    });
   }
+  const arns = trust.principals ?? [];
+  if (arns.length === 0) {
+    return new NamedPrincipals([
+      new iam.PolicyStatement({
+        sid: 'NoPrincipalIsNamed',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ASSUME,
+      }),
+    ]);
+  }
+  if (trust.kind === 'people' && trust.mfa === 'identity-provider') {
+    return new NamedPrincipals([
+      new iam.PolicyStatement({
+        sid: 'TheNamedFederatedRoles',
+        principals: accountsOf(arns),
+        actions: ASSUME,
+        conditions: { ArnLike: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] } },
+      }),
+    ]);
+  }
+  const conditions: Record<string, Record<string, unknown>> = trust.kind === 'people'
+    ? HUMAN_TRUST_CONDITIONS
+    : trust.externalId
+      ? { StringEquals: { 'sts:ExternalId': trust.externalId } }
+      : {};
+  return new NamedPrincipals([
+    new iam.PolicyStatement({
+      sid: trust.kind === 'people' ? 'TheNamedPeopleWithMfa' : 'TheNamedMachines',
+      principals: arns.map((arn) => new iam.ArnPrincipal(arn)),
+      actions: ASSUME,
+      ...(Object.keys(conditions).length > 0 ? { conditions } : {}),
+    }),
+  ]);
 }

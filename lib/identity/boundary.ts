@@ -4,6 +4,7 @@ import { packageDomainName } from '../mirrors';
 import { MALWARE_SCAN_RULE } from '../airlock';
 import { AIRLOCK_IMPORT_ZONE } from '../contract/classification';
 import { dataBucketName } from '../names';
+import { SAGEMAKER_ROLE } from './actors';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 
@@ -129,7 +130,6 @@ export const BOUNDARY_ACTIONS = [
   'sagemaker:ListUserProfiles',
   'sagemaker:UpdateSpace',
   'cloudwatch:PutMetricData',
-  'iam:PassRole',
   // Deploying the blueprint through the CDK bootstrap roles (platform admin).
   'sts:AssumeRole',
 ] as const;
@@ -224,6 +224,19 @@ export class PermissionBoundary extends Construct {
           resources: ['*'],
         }),
         new iam.PolicyStatement({
+          sid: 'CeilingOfPassingRoles',
+          actions: ['iam:PassRole'],
+          resources: [
+            stack.formatArn({
+              service: 'iam',
+              region: '',
+              resource: 'role',
+              resourceName: `${props.namePrefix}-*-${SAGEMAKER_ROLE}`,
+            }),
+          ],
+          conditions: { StringEquals: { 'iam:PassedToService': 'sagemaker.amazonaws.com' } },
+        }),
+        new iam.PolicyStatement({
           sid: 'CeilingOfTheImageCaches',
           actions: [...MIRROR_BOUNDARY_ACTIONS.imageCaches],
           resources: [
@@ -278,7 +291,8 @@ export class PermissionBoundary extends Construct {
         ? 'A permission boundary caps actions and grants nothing by itself; each role is limited to named resources ' +
           'by its own identity policies, and the intersection is what it may do.'
         : "A ceiling narrower than the rest of the boundary: the mirrors' actions only on the image caches' " +
-          "repositories or the package domain's, which carry the blueprint's prefix; it grants nothing by itself.",
+          "repositories or the package domain's, and passing roles only of the segments' SageMaker execution roles " +
+          "to SageMaker, all of which carry the blueprint's prefix; it grants nothing by itself.",
     );
   }
 }

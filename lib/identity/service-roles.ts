@@ -28,6 +28,8 @@ export interface IngestionRoleProps {
   readonly namePrefix: string;
   /** The uploaders' principals (software, no MFA); none: the account's principals an admin allows. */
   readonly principals?: readonly string[];
+  /** The external id the principals must present, when the config sets one. */
+  readonly externalId?: string;
   /** The raw zone, which the role writes. */
   readonly raw: DataZone;
 }
@@ -39,7 +41,12 @@ export class IngestionRole extends BlueprintRole {
       namePrefix: props.namePrefix,
       role: INGESTION_ROLE,
       description: 'Uploads raw data into the raw zone',
-      trust: { kind: 'machines', principals: props.principals },
+      trust: {
+        kind: 'machines',
+        principals: props.principals,
+        field: 'identities.ingestion',
+        externalId: props.externalId,
+      },
     });
     props.raw.grantWrite(this);
   }

@@ -106,10 +106,11 @@ export class IdentityStack extends Stack {
     const { config, zones, stage, audit } = props;
     const namePrefix = config.namePrefix;
     const ids = config.identities;
-    const people = (principals?: readonly string[]): PeopleTrust => ({
+    const people = (principals: readonly string[] | undefined, field: string): PeopleTrust => ({
       kind: 'people',
-      mfa: 'iam',
+      mfa: ids.mfa,
       principals,
+      field,
     });
     const keep = <R extends BlueprintRole>(role: R): R => {
       this.roles.set(role.fixedName, role);
@@ -122,32 +123,41 @@ export class IdentityStack extends Stack {
       return { key: key.key, vpc, executionRoleName: roleName(namePrefix, SAGEMAKER_ROLE, segment.name) };
     };
 
-    keep(new PlatformAdminRole(this, PLATFORM_ADMIN_ROLE, { namePrefix, trust: people(ids.platformAdmins) }));
+    keep(
+      new PlatformAdminRole(this, PLATFORM_ADMIN_ROLE, {
+        namePrefix,
+        trust: people(ids.platformAdmins, 'identities.platformAdmins'),
+      }),
+    );
     const dataScientist = keep(
       new DataScientistRole(this, DATA_SCIENTIST_ROLE, {
         namePrefix,
-        trust: people(ids.dataScientists),
+        trust: people(ids.dataScientists, 'identities.dataScientists'),
         curated: zones.curated,
       }),
     );
     const mlEngineer = keep(
       new MlEngineerRole(this, ML_ENGINEER_ROLE, {
         namePrefix,
-        trust: people(ids.mlEngineers),
+        trust: people(ids.mlEngineers, 'identities.mlEngineers'),
         inference: config.segments
           .filter((s) => SEGMENT_KIND_PROFILES[s.kind].sagemaker?.hostsEndpoints)
           .map(sageMakerSegment),
       }),
     );
     const auditor = keep(
-      new AuditorRole(this, AUDITOR_ROLE, { namePrefix, trust: people(ids.auditors), audit }),
+      new AuditorRole(this, AUDITOR_ROLE, {
+        namePrefix,
+        trust: people(ids.auditors, 'identities.auditors'),
+        audit,
+      }),
     );
     const airlock = props.airlock;
     if (ids.breakGlass.enabled) {
       keep(
         new BreakGlassRole(this, BREAK_GLASS_ROLE, {
           namePrefix,
-          trust: people(ids.breakGlass.principals),
+          trust: people(ids.breakGlass.principals, 'identities.breakGlass.principals'),
           zones: [
             ...DATA_ZONES.map((zone) => zones[zone]),
             ...(airlock ? [airlock.importZone] : []),
@@ -167,14 +177,14 @@ export class IdentityStack extends Stack {
       keep(
         new AirlockImporterRole(this, 'airlock-importer', {
           ...resources,
-          trust: people(config.airlock.importers),
+          trust: people(config.airlock.importers, 'airlock.importers'),
         }),
       );
       keep(
         new AirlockReviewerRole(this, 'airlock-reviewer', {
           ...resources,
           exportZone: airlock.exportZone,
-          trust: people(config.airlock.reviewers),
+          trust: people(config.airlock.reviewers, 'airlock.reviewers'),
         }),
       );
       const exp = config.airlock.export;
@@ -240,7 +250,14 @@ export class IdentityStack extends Stack {
       );
     }
 
-    keep(new IngestionRole(this, INGESTION_ROLE, { namePrefix, principals: ids.ingestion, raw: zones.raw }));
+    keep(
+      new IngestionRole(this, INGESTION_ROLE, {
+        namePrefix,
+        principals: ids.ingestion,
+        externalId: ids.ingestionExternalId,
+        raw: zones.raw,
+      }),
+    );
     this.pseudonymizationRole = keep(
       new PseudonymizationRole(this, PSEUDONYMIZATION_ROLE, {
         namePrefix,
@@ -260,7 +277,7 @@ export class IdentityStack extends Stack {
       keep(
         new PipelineOperatorRole(this, PIPELINE_OPERATOR_ROLE, {
           namePrefix,
-          trust: people(ids.pipelineOperators),
+          trust: people(ids.pipelineOperators, 'identities.pipelineOperators'),
           deadLetters: stage.deadLetters,
           deadLetterKey: stage.deadLetterKey.key,
           queueStackName: `${namePrefix}-data`,

@@ -146,7 +146,11 @@ export class InferenceApiStack extends Stack {
         role: `caller-${caller.name}`,
         purpose: 'inference-caller',
         description: `Calls the inference API for application ${caller.name}`,
-        trust: { kind: 'machines', principals: caller.principals },
+        trust: {
+          kind: 'machines',
+          principals: caller.principals,
+          field: `inferenceApi.callers[${api.callers.indexOf(caller)}].principals`,
+        },
         statements: [
           new iam.PolicyStatement({
             sid: 'InvokeTheInferenceMethod',

@@ -70,9 +70,9 @@ describe('defaults', () => {
     );
   });
 
-  test('identities and data retention default to the account, break-glass off, the class defaults', () => {
+  test('identities name no one (MFA through IAM), break-glass off; data retention the class defaults', () => {
     const config = validateConfig({});
-    expect(config.identities).toEqual({ breakGlass: { enabled: false } });
+    expect(config.identities).toEqual({ mfa: 'iam', breakGlass: { enabled: false } });
     expect(config.dataRetention).toEqual(DEFAULT_CLASSIFICATION_CONTROLS);
     const overridden = validateConfig({ dataRetention: { phi: { archiveAfterDays: null } } }).dataRetention
       .phi;
@@ -255,12 +255,64 @@ describe('rejections name the field, the value and what is expected', () => {
     [
       'malformed principal',
       { identities: { dataScientists: ['DataScience'] } },
-      'config.identities.dataScientists[0]: got "DataScience"; expected an IAM principal ARN such as arn:aws:iam::123456789012:role/DataScience or arn:aws:iam::123456789012:root',
+      'config.identities.dataScientists[0]: got "DataScience"; expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/DataScience',
     ],
     [
-      'a principal that is not a role, user or account',
+      'a principal that is not a role or user',
       { identities: { ingestion: ['arn:aws:iam::123456789012:group/Etl'] } },
-      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:group/Etl"; expected an IAM principal ARN',
+      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:group/Etl"; expected an IAM role or user ARN',
+    ],
+    [
+      'an account root, which would trust every principal of the account',
+      { identities: { ingestion: ['arn:aws:iam::123456789012:root'] } },
+      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:root"; expected a role or user ARN, not an account root: arn:aws:iam::123456789012:root would trust every principal of that account its administrators allow',
+    ],
+    [
+      'a pattern where the trust names principals exactly (MFA through IAM)',
+      { identities: { auditors: ['arn:aws:iam::123456789012:role/Audit*'] } },
+      'config.identities.auditors[0]: got "arn:aws:iam::123456789012:role/Audit*"; expected an exact role or user ARN: with identities.mfa "iam" the trust policy names principals exactly; patterns need identities.mfa "identity-provider"',
+    ],
+    [
+      'a pattern among machine principals',
+      {
+        identities: { mfa: 'identity-provider', ingestion: ['arn:aws:iam::123456789012:role/etl-*'] },
+      },
+      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:role/etl-*"; expected an exact role or user ARN: machine principals are named in the trust policy',
+    ],
+    [
+      'a writer of raw who reads curated (named, or matched by a pattern)',
+      {
+        identities: {
+          mfa: 'identity-provider',
+          dataScientists: [
+            'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Data_*',
+          ],
+          pipelineOperators: [
+            'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Data_0a1b2c3d',
+          ],
+        },
+      },
+      'config.identities.pipelineOperators[0]: got "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Data_0a1b2c3d"; arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Data_0a1b2c3d may also assume the data scientist role (identities.dataScientists), which reads the curated zone',
+    ],
+    [
+      'an ingestion principal who is a data scientist',
+      {
+        identities: {
+          dataScientists: ['arn:aws:iam::123456789012:role/Etl'],
+          ingestion: ['arn:aws:iam::123456789012:role/ETL'],
+        },
+      },
+      'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:role/ETL"; arn:aws:iam::123456789012:role/ETL may also assume the data scientist role (identities.dataScientists), which reads the curated zone: a principal of the ingestion role, which writes raw',
+    ],
+    [
+      'MFA enforced by someone unknown',
+      { identities: { mfa: 'sms' } },
+      'config.identities.mfa: got "sms"; expected iam or identity-provider',
+    ],
+    [
+      'an external id of one character',
+      { identities: { ingestionExternalId: 'x' } },
+      'config.identities.ingestionExternalId: got "x"; expected an external id of 2 to 1224 characters',
     ],
     [
       'break-glass switch of the wrong type',
@@ -748,7 +800,12 @@ describe('inferenceApi', () => {
     [
       'a caller without a principal ARN',
       { inferenceApi: { callers: [{ name: 'app', principals: ['ClinicalApp'] }] } },
-      'config.inferenceApi.callers[0].principals[0]: got "ClinicalApp"; expected an IAM principal ARN such as arn:aws:iam::123456789012:role/ClinicalApp',
+      'config.inferenceApi.callers[0].principals[0]: got "ClinicalApp"; expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ClinicalApp (not an account root, which would trust every principal of that account)',
+    ],
+    [
+      'a caller that is an account root',
+      { inferenceApi: { callers: [{ name: 'app', principals: ['arn:aws:iam::123456789012:root'] }] } },
+      'config.inferenceApi.callers[0].principals[0]: got "arn:aws:iam::123456789012:root"; expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ClinicalApp (not an account root, which would trust every principal of that account)',
     ],
     [
       'two callers of one name',

@@ -35,24 +35,33 @@ function build(scope: App | Stage): Stack {
     kind: 'people',
     mfa: 'iam',
     principals: ['arn:aws:iam::111122223333:user/ana'],
+    field: 'identities.analysts',
   });
   roleIn(stack, 'clinician', {
     kind: 'people',
     mfa: 'identity-provider',
     principals: [
-      'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Clinician_0123456789abcdef',
+      'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Clinician_*',
+      'arn:aws:iam::444455556666:role/Clinicians',
     ],
+    field: 'identities.clinicians',
   });
   roleIn(stack, 'uploader', {
     kind: 'machines',
     principals: ['arn:aws:iam::444455556666:role/lab-uploader'],
+    field: 'identities.ingestion',
+    externalId: 'lab-7f3a',
   });
+  roleIn(stack, 'unnamed', { kind: 'people', mfa: 'iam', field: 'identities.unnamed' });
+  roleIn(stack, 'unnamed-machine', { kind: 'machines', principals: [], field: 'identities.ingestion' });
   const service = roleIn(stack, 'stage', { kind: 'service', service: 'lambda.amazonaws.com' });
   service.addToPrincipalPolicy(
     new iam.PolicyStatement({ sid: 'Granted', actions: ['sqs:SendMessage'], resources: ['*'] }),
   );
   return stack;
 }
+
+const ASSUME = ['sts:AssumeRole', 'sts:SetSourceIdentity'];
 
 describe('BlueprintRole', () => {
   const gate = gateCheck('blueprint-role', build);
@@ -66,7 +75,8 @@ describe('BlueprintRole', () => {
       Version: '2012-10-17',
       Statement: [
         {
-          Action: 'sts:AssumeRole',
+          Sid: 'TheNamedPeopleWithMfa',
+          Action: ASSUME,
           Effect: 'Allow',
           Principal: { AWS: 'arn:aws:iam::111122223333:user/ana' },
           Condition: {
@@ -79,40 +89,64 @@ describe('BlueprintRole', () => {
     expect(tags(role)).toMatchObject({
       'ai-segmentation:role': 'analyst',
       'ai-segmentation:role-type': 'human',
+      'ai-segmentation:mfa': 'iam',
     });
   });
 
-  test('people through an identity provider: only the named roles (the provider enforces MFA), one-hour sessions', () => {
+  test('people through an identity provider: their accounts, only the named roles by aws:PrincipalArn (the provider enforces MFA)', () => {
     const role = roleResource(t, 'acme-clinician');
     expect(role.Properties.MaxSessionDuration).toBe(3600);
-    const [statement, ...rest] = (
-      role.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] }
-    ).Statement;
-    expect(rest).toEqual([]);
-    expect(statement.Principal).toEqual({
-      AWS: 'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_Clinician_0123456789abcdef',
+    expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Sid: 'TheNamedFederatedRoles',
+        Action: ASSUME,
+        Effect: 'Allow',
+        Principal: { AWS: ['arn:aws:iam::111122223333:root', 'arn:aws:iam::444455556666:root'] },
+        Condition: {
+          ArnLike: {
+            'aws:PrincipalArn': [
+              'arn:aws:iam::111122223333:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Clinician_*',
+              'arn:aws:iam::444455556666:role/Clinicians',
+            ],
+          },
+        },
+      },
+    ]);
+    expect(tags(role)).toMatchObject({
+      'ai-segmentation:role-type': 'human',
+      'ai-segmentation:mfa': 'identity-provider',
     });
-    expect(statement.Condition).toBeUndefined();
-    expect(tags(role)['ai-segmentation:role-type']).toBe('human');
-    expect(
-      () =>
-        new BlueprintRole(stack, 'nobody', {
-          namePrefix: 'acme',
-          role: 'nobody',
-          description: 'x',
-          trust: { kind: 'people', mfa: 'identity-provider', principals: [] },
-        }),
-    ).toThrow(/identity provider needs the principals it trusts/);
   });
 
-  test('machines: the named principals, no MFA, default sessions, tagged service', () => {
+  test('machines: the named principals with their external id, no MFA, default sessions, tagged service', () => {
     const role = roleResource(t, 'acme-uploader');
     expect(role.Properties.MaxSessionDuration).toBeUndefined();
-    const [statement] = (role.Properties.AssumeRolePolicyDocument as { Statement: Record<string, unknown>[] })
-      .Statement;
-    expect(statement.Principal).toEqual({ AWS: 'arn:aws:iam::444455556666:role/lab-uploader' });
-    expect(statement.Condition).toBeUndefined();
+    expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+      {
+        Sid: 'TheNamedMachines',
+        Action: ASSUME,
+        Effect: 'Allow',
+        Principal: { AWS: 'arn:aws:iam::444455556666:role/lab-uploader' },
+        Condition: { StringEquals: { 'sts:ExternalId': 'lab-7f3a' } },
+      },
+    ]);
     expect(tags(role)['ai-segmentation:role-type']).toBe('service');
+    expect(tags(role)['ai-segmentation:mfa']).toBeUndefined();
+  });
+
+  test('no principal named: the trust denies everyone (never the account root), and the role says which field would name them', () => {
+    for (const [name, field] of [
+      ['acme-unnamed', 'identities.unnamed'],
+      ['acme-unnamed-machine', 'identities.ingestion'],
+    ]) {
+      const role = roleResource(t, name) as { Properties: Record<string, unknown>; Metadata?: unknown };
+      expect((role.Properties.AssumeRolePolicyDocument as { Statement: unknown[] }).Statement).toEqual([
+        { Sid: 'NoPrincipalIsNamed', Action: ASSUME, Effect: 'Deny', Principal: { AWS: '*' } },
+      ]);
+      expect(role.Metadata).toMatchObject({ 'ai-segmentation:trusts-no-one': field });
+      expect(JSON.stringify(role.Properties)).not.toMatch(/:root/);
+    }
+    expect((roleResource(t, 'acme-analyst') as { Metadata?: unknown }).Metadata).toBeUndefined();
   });
 
   test('a service: only for this account', () => {

@@ -89,7 +89,12 @@ function build(scope: App | Stage) {
   const zs = zones(stack);
   const training = segment(stack, 'train', TRAINING_KEY);
   const inference = segment(stack, 'serve', INFERENCE_KEY);
-  const trust = { kind: 'people', mfa: 'iam' } as const;
+  const trust = {
+    kind: 'people',
+    mfa: 'iam',
+    principals: ['arn:aws:iam::111122223333:role/Team'],
+    field: 'identities.team',
+  } as const;
   const sagemakerProfile = {
     writes: [],
     volumeClassification: 'pii',
@@ -126,7 +131,10 @@ function build(scope: App | Stage) {
     trust: {
       kind: 'people',
       mfa: 'identity-provider',
-      principals: ['arn:aws:iam::444455556666:role/Auditors'],
+      principals: [
+        'arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Auditors_*',
+      ],
+      field: 'identities.auditors',
     },
     audit: {
       bucket: s3.Bucket.fromBucketName(stack, 'Audit', 'acme-audit'),
@@ -258,9 +266,16 @@ describe('the roles of lib/identity', () => {
   test('a human role trusted through an identity provider trusts only its principals, for one hour', () => {
     expect(trustOf(t, 'acme-auditor')).toEqual([
       {
+        Sid: 'TheNamedFederatedRoles',
         Effect: 'Allow',
-        Action: 'sts:AssumeRole',
-        Principal: { AWS: 'arn:aws:iam::444455556666:role/Auditors' },
+        Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        Principal: { AWS: 'arn:aws:iam::444455556666:root' },
+        Condition: {
+          ArnLike: {
+            'aws:PrincipalArn':
+              'arn:aws:iam::444455556666:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Auditors_*',
+          },
+        },
       },
     ]);
     t.hasResourceProperties('AWS::IAM::Role', { RoleName: 'acme-auditor', MaxSessionDuration: 3600 });

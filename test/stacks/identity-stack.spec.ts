@@ -2,7 +2,10 @@ import { Template } from 'aws-cdk-lib/assertions';
 import { DATA_ZONES } from '../../lib/contract/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { BOUNDARY_ACTIONS, MIRROR_BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
-import { defaultAppDir, defaultTemplate } from '../support/default-app';
+import { readAssembly } from '../../lib/tools/verify/assembly';
+import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
+import { Resolver } from '../../lib/tools/verify/resolve';
+import { defaultAppDir, defaultTemplate, exampleAppDir } from '../support/default-app';
 import {
   actionsOf,
   identityPolicies,
@@ -66,7 +69,12 @@ describe('every IAM policy of the app', () => {
 
   test('every action a role is granted is within the boundary (or the boundary would cut it)', () => {
     // The mirrors' actions have ceilings of their own, bound to the caches and the domain.
-    const ceiling = new Set<string>([...BOUNDARY_ACTIONS, ...Object.values(MIRROR_BOUNDARY_ACTIONS).flat()]);
+    // Passing roles has a ceiling of its own: the segments' SageMaker execution roles, to SageMaker.
+    const ceiling = new Set<string>([
+      ...BOUNDARY_ACTIONS,
+      ...Object.values(MIRROR_BOUNDARY_ACTIONS).flat(),
+      'iam:PassRole',
+    ]);
     const outside = allows
       .filter(({ p }) => !p.where.includes('PermissionBoundary'))
       .flatMap(({ p, s }) =>
@@ -89,17 +97,23 @@ describe('every role of the app', () => {
     expect(all.some((r) => r.id.startsWith('CustomVpcRestrictDefaultSG'))).toBe(true);
   });
 
-  test('human roles require MFA, recent, and last one hour at most', () => {
+  test('with no principal configured, the human and machine roles trust no one (never the account root), last one hour at most', () => {
     const humans = all.filter((r) => HUMAN.some((h) => r.props.RoleName === `aiseg-${h}`));
     expect(humans).toHaveLength(HUMAN.length);
-    for (const role of humans) {
-      expect(role.props.MaxSessionDuration).toBe(3600);
-      const [trust] = statements(role.props.AssumeRolePolicyDocument);
-      expect(trust.Condition).toEqual({
-        Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-        NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
-      });
+    const unnamed = all.filter((r) => /-(ingestion|caller-[a-z0-9-]+)$/.test(String(r.props.RoleName)));
+    expect(unnamed.length).toBeGreaterThan(0);
+    for (const role of [...humans, ...unnamed]) {
+      if (humans.includes(role)) expect(role.props.MaxSessionDuration).toBe(3600);
+      expect(statements(role.props.AssumeRolePolicyDocument)).toEqual([
+        {
+          Sid: 'NoPrincipalIsNamed',
+          Effect: 'Deny',
+          Principal: { AWS: '*' },
+          Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+        },
+      ]);
     }
+    expect(JSON.stringify(all.map((r) => r.props.AssumeRolePolicyDocument))).not.toMatch(/:root/);
   });
 
   test('service roles trust only their service, for this account', () => {
@@ -393,17 +407,22 @@ describe('configured principals', () => {
     return statements(role.Properties?.AssumeRolePolicyDocument)[0];
   };
 
-  test('only they may assume their roles, humans with MFA; the ingestion role is a machine role', () => {
+  test('only they may assume their roles, humans with MFA used within the hour; the ingestion role is a machine role', () => {
+    const mfa = {
+      Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+      NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
+    };
     expect(trustOf('aiseg-data-scientist')).toMatchObject({
       Principal: { AWS: 'arn:aws:iam::123456789012:role/DataScience' },
-      Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+      Condition: mfa,
     });
     expect(trustOf('aiseg-break-glass')).toMatchObject({
       Principal: { AWS: 'arn:aws:iam::123456789012:role/Incident' },
-      Condition: { Bool: { 'aws:MultiFactorAuthPresent': 'true' } },
+      Condition: mfa,
     });
     expect(trustOf('aiseg-ingestion')).toEqual({
-      Action: 'sts:AssumeRole',
+      Sid: 'TheNamedMachines',
+      Action: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
       Effect: 'Allow',
       Principal: { AWS: 'arn:aws:iam::123456789012:role/Transfer' },
     });
@@ -415,5 +434,45 @@ describe('configured principals', () => {
         .filter((s) => s.Sid?.startsWith('Read'))
         .map((s) => s.Sid),
     ).toEqual(DATA_ZONES.map((z) => `Read${z[0].toUpperCase()}${z.slice(1)}Zone`));
+  });
+});
+
+describe('the boundary on passing roles', () => {
+  const assembly = readAssembly(exampleAppDir());
+  const resolver = new Resolver(assembly);
+  const audit = assembly.stacks.find((x) => x.id === 'Audit')!;
+  const boundary = Object.values(audit.template.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+    .map(
+      (r) =>
+        resolver.resolve(r.Properties ?? {}, audit) as {
+          ManagedPolicyName?: string;
+          PolicyDocument: PolicyDocument;
+        },
+    )
+    .filter((p) => p.ManagedPolicyName === 'acme-ai-permission-boundary')
+    .map((p) => p.PolicyDocument);
+  const ACCOUNT = '123456789012';
+  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/acme-ai-${name}`;
+  /** A blueprint role whose own policy would pass any role to any service, under the boundary. */
+  const pass = (target: string, service: string) =>
+    evaluate({
+      principal: role('ml-engineer'),
+      action: 'iam:PassRole',
+      resource: role(target),
+      resourceAccount: ACCOUNT,
+      identityPolicies: [{ Statement: [{ Effect: 'Allow', Action: 'iam:PassRole', Resource: '*' }] }],
+      boundary,
+      context: { 'aws:PrincipalArn': role('ml-engineer'), 'iam:PassedToService': service },
+    });
+
+  test("lets a blueprint role pass only the segments' SageMaker execution roles, only to SageMaker", async () => {
+    expect(boundary).toHaveLength(1);
+    expect(await pass('training-oncology-sagemaker', 'sagemaker.amazonaws.com')).toBe('Allowed');
+    // A function's role, to Lambda (a function that runs as the stage reads all raw phi), or to anything else.
+    expect(await pass('pseudonymization', 'lambda.amazonaws.com')).toBe('ImplicitlyDenied');
+    expect(await pass('airlock-worker', 'lambda.amazonaws.com')).toBe('ImplicitlyDenied');
+    expect(await pass('training-oncology-sagemaker', 'lambda.amazonaws.com')).toBe('ImplicitlyDenied');
+    expect(await pass('ingestion', 'ec2.amazonaws.com')).toBe('ImplicitlyDenied');
   });
 });

@@ -207,12 +207,14 @@ describe('the HMAC key', () => {
 describe('the pipeline operator, who re-drives dead letters', () => {
   const [operatorId, operator] = only(identity, 'AWS::IAM::Role', { RoleName: 'aiseg-pipeline-operator' });
 
-  test('is a human role: MFA, one-hour sessions', () => {
+  test('is a human role of one-hour sessions, which no one may assume until identities.pipelineOperators names them', () => {
     expect(operator.Properties?.MaxSessionDuration).toBe(3600);
-    expect(statements(operator.Properties?.AssumeRolePolicyDocument)[0].Condition).toEqual({
-      Bool: { 'aws:MultiFactorAuthPresent': 'true' },
-      NumericLessThan: { 'aws:MultiFactorAuthAge': '3600' },
-    });
+    expect(statements(operator.Properties?.AssumeRolePolicyDocument)).toEqual([
+      expect.objectContaining({ Effect: 'Deny', Principal: { AWS: '*' } }),
+    ]);
+    expect(
+      (operator as { Metadata?: Record<string, unknown> }).Metadata?.['ai-segmentation:trusts-no-one'],
+    ).toBe('identities.pipelineOperators');
     expect(operatorId).toMatch(/^pipelineoperator/);
   });
 

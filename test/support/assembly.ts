@@ -43,13 +43,20 @@ export function idOf(s: StackTemplate, type: string, prefix = ''): string {
   return ids[0];
 }
 
-/** The violations of an assembly (the default app's, or `base`) changed by `mutate`. */
+/** The violations of an assembly (the default app's, or `base`) changed by `mutate`, which must break an invariant. */
 export async function violationsAfter(mutate: (a: Assembly) => void, base: () => Assembly = defaultAssembly) {
   const assembly = base();
   mutate(assembly);
   const report = await verify(assembly, { generatedAt: WHILE_EXAMPLE_RISK_LIVES });
   expect(report.passed).toBe(false);
   return report.invariants.flatMap((i) => i.violations);
+}
+
+/** Whether an assembly (the default app's, or `base`) changed by `mutate` passes every invariant. */
+export async function passesAfter(mutate: (a: Assembly) => void, base: () => Assembly = defaultAssembly) {
+  const assembly = base();
+  mutate(assembly);
+  return (await verify(assembly, { generatedAt: WHILE_EXAMPLE_RISK_LIVES })).passed;
 }
 
 /** Adds an internet gateway (`Igw`) and a route to it (`IgwRoute`) to a workload route table of a network stack. */

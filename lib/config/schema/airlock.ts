@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { DATA_ZONES } from '../../contract/classification';
 import { ZONE_CONTROLS } from '../../classification';
+import { admitsPrincipal } from './identities';
 import { duplicates, type CrossFieldRule, type Issue } from './rules';
 
 /** An IAM role or user: a person's principal, never a whole account. */
@@ -111,24 +112,16 @@ interface AirlockContext {
   };
 }
 
-/** The account root of a principal ARN, which stands for every principal of that account. */
-const rootOf = (arn: string) => arn.replace(/:(role|user)\/.*$/, ':root');
-
-/** Whether `list` names `arn`. IAM names are unique regardless of case: role/Alice is role/alice. */
-const names = (list: readonly string[], arn: string) =>
-  list.some((entry) => entry.toLowerCase() === arn.toLowerCase());
-
-/** Whether `list` admits `arn`: named, or through its account's root. */
-const admits = (list: readonly string[], arn: string) => names(list, arn) || names(list, rootOf(arn));
+/** Whether `list` names `arn` (case aside) or a pattern of it matches it. */
+const names = admitsPrincipal;
 
 // Cross-field rules
 
 export const airlockSeparation: CrossFieldRule<AirlockContext> = {
   requires: [
     '`airlock.importers` and `airlock.reviewers` name each principal once, and no principal is in both: the same principal may not request and approve.',
-    'With an airlock, `identities.dataScientists` (and `identities.breakGlass.principals` when break-glass is enabled) are named: unset, any principal an administrator allows may assume those roles, importers included.',
     'No importer may assume a role that reads the curated zone (data scientist, break-glass): one who puts datasets into raw and reads their pseudonymized records could link the tokens back to the people.',
-    "With an export: no source zone of class phi; a destination that is none of the blueprint's buckets (named `<namePrefix>-…`); `identities.dataScientists` and `identities.mlEngineers` (who request exports) named, and none of them a reviewer: the same principal may not request and approve.",
+    "With an export: no source zone of class phi; a destination that is none of the blueprint's buckets (named `<namePrefix>-…`); no reviewer among `identities.dataScientists` and `identities.mlEngineers` (who request exports): the same principal may not request and approve.",
   ],
   check: ({ namePrefix, airlock: lock, identities }) => {
     if (!lock) return [];
@@ -167,8 +160,6 @@ export const airlockSeparation: CrossFieldRule<AirlockContext> = {
         readers,
         'importers',
         lock.importers,
-        (role) =>
-          `with an airlock, expected the principals who may assume ${role} named: unset, any principal of the account an administrator allows may assume it, importers included, and it reads the curated zone`,
         (arn, role, path) =>
           `${arn} may assume ${role} (${path}), which reads the curated zone: an importer into raw who reads its pseudonymized records could link the tokens back to the people; expected importers who read no curated data`,
       ),
@@ -215,8 +206,6 @@ function exportIssues(
       requesters,
       'reviewers',
       lock.reviewers,
-      (role) =>
-        `with an airlock export, expected the principals who may assume ${role} named: it requests exports, and unset, any principal of the account an administrator allows may assume it, reviewers included`,
       (arn, role, path) =>
         `${arn} may assume ${role} (${path}), which requests exports: the same principal may not request and approve; expected reviewers who request nothing`,
     ),
@@ -228,24 +217,21 @@ function exportIssues(
 type NamedRole = [role: string, principals: readonly string[] | undefined, path: (string | number)[]];
 
 /**
- * Keeps the principals of `airlock.<field>` out of each of `roles`: a role whose principals are
- * unset is refused (anyone an administrator allows could assume it), and each principal it admits
- * (named, or through its account's root) is refused at its place in the field.
+ * Keeps the principals of `airlock.<field>` out of each of `roles`: each principal a role admits
+ * (named, or matched by a pattern) is refused at its place in the field. A role whose principals
+ * are unset trusts no one.
  */
 function keptOut(
   roles: readonly NamedRole[],
   field: 'importers' | 'reviewers',
   arns: readonly string[],
-  unnamed: (role: string) => string,
   admitted: (arn: string, role: string, path: string) => string,
 ): Issue[] {
   return roles.flatMap(([role, list, path]): Issue[] =>
-    list === undefined
-      ? [{ path, value: list, message: unnamed(role) }]
-      : arns.flatMap((arn, i) =>
-          admits(list, arn)
-            ? [{ path: ['airlock', field, i], value: arn, message: admitted(arn, role, path.join('.')) }]
-            : [],
-        ),
+    arns.flatMap((arn, i) =>
+      names(list ?? [], arn)
+        ? [{ path: ['airlock', field, i], value: arn, message: admitted(arn, role, path.join('.')) }]
+        : [],
+    ),
   );
 }

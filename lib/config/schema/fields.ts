@@ -4,8 +4,8 @@ import { parseCidr } from '../cidr';
 /** Lower-case letters, digits and single hyphens, starting with a letter: safe in stack names and ids. */
 const NAME = /^[a-z][a-z0-9]*(-[a-z0-9]+)*$/;
 
-/** An IAM role, user or account-root ARN. */
-export const PRINCIPAL_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(root|(role|user)\/[\w+=,.@/-]{1,512})$/;
+/** An IAM role or user ARN, exact: never an account root, which trusts every principal of its account. */
+export const PRINCIPAL_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/-]{1,512}$/;
 
 /**
  * The outline of an IPv4 CIDR block, for the JSON Schema: editors flag a malformed block, while

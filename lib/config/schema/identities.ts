@@ -1,38 +1,65 @@
 import { z } from 'zod';
-import { defaultText, PRINCIPAL_ARN } from './fields';
+import { defaultText } from './fields';
+import type { CrossFieldRule, Issue } from './rules';
+
+/**
+ * A role or user ARN, never an account root (which trusts every principal of that account that
+ * its administrators allow). `*` and `?` are patterns, which only `identities.mfa`
+ * `identity-provider` takes (it names principals by `aws:PrincipalArn`).
+ */
+export const NAMED_PRINCIPAL_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:(role|user)\/[\w+=,.@/*?-]{1,512}$/;
+
+const ROOT_ARN = /^arn:aws(-[a-z]+)*:iam::\d{12}:root$/;
+
+/** A list of principals: role or user ARNs, no account root, the reason said for each kind of mistake. */
+export const namedPrincipals = (example: string) =>
+  z.array(
+    z.string().superRefine((value, ctx) => {
+      if (ROOT_ARN.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected a role or user ARN, not an account root: ${value} would trust every principal of that account its administrators allow; name the roles or users (such as ${example})`,
+        });
+      } else if (!NAMED_PRINCIPAL_ARN.test(value)) {
+        ctx.addIssue({
+          code: 'custom',
+          message: `expected an IAM role or user ARN such as ${example}`,
+        });
+      }
+    }),
+  );
 
 const principals = (description: string) =>
-  z
-    .array(
-      z
-        .string()
-        .regex(
-          PRINCIPAL_ARN,
-          'expected an IAM principal ARN such as arn:aws:iam::123456789012:role/DataScience or arn:aws:iam::123456789012:root',
-        ),
-    )
-    .optional()
-    .describe(description);
+  namedPrincipals('arn:aws:iam::123456789012:role/DataScience').optional().describe(description);
 
-/** Who may assume a human role when the file names no one. */
-const ACCOUNT_PRINCIPALS = "the account's principals (`:root`), as an administrator allows them through IAM";
+/** What a role whose principals are unset trusts. */
+const NO_ONE =
+  'no one: the role is built with a trust policy that denies every principal, and the synth and `npm run preflight` say so';
 
 const humanRole = (role: string, does = '') =>
   principals(
-    `IAM role, user or account ARNs that may assume the ${role} role${does} (always with MFA, for at most an hour).`,
-  ).register(defaultText, { text: ACCOUNT_PRINCIPALS });
+    `IAM role or user ARNs that may assume the ${role} role${does}, for at most an hour (MFA as \`identities.mfa\` says).`,
+  ).register(defaultText, { text: NO_ONE });
 
 // Shape
 
 const breakGlass = z
   .strictObject({
     enabled: z.boolean().default(false).describe('Create the break-glass role.'),
-    principals: principals('Who may assume the break-glass role (with MFA).'),
+    principals: principals('Who may assume the break-glass role (with MFA).').register(defaultText, {
+      text: NO_ONE,
+    }),
   })
   .describe('An emergency role that may read the raw and quarantine zones; off unless switched on.');
 
 const identities = z
   .strictObject({
+    mfa: z
+      .enum(['iam', 'identity-provider'], { error: 'expected iam or identity-provider' })
+      .default('iam')
+      .describe(
+        "Who enforces the MFA of the people the human roles name. `iam`: they are IAM users, or roles whose sessions carry MFA; each role's trust names them as principals and requires `aws:MultiFactorAuthPresent`, used within the hour. `identity-provider`: they are federated or IAM Identity Center roles, whose identity provider enforces MFA (their sessions carry no `aws:MultiFactorAuthPresent`, so an MFA condition would lock them out); each role's trust names them by `aws:PrincipalArn`, where `*` may stand for Identity Center's changing suffix.",
+      ),
     platformAdmins: humanRole('platform administrator'),
     dataScientists: humanRole('data scientist'),
     mlEngineers: humanRole('ML engineer'),
@@ -43,11 +70,97 @@ const identities = z
     ),
     ingestion: principals(
       'The machine principals (an ETL job, a transfer service) that may assume the ingestion role, which writes the raw zone.',
-    ).register(defaultText, { text: "the account's principals" }),
+    ).register(defaultText, { text: NO_ONE }),
+    ingestionExternalId: z
+      .string()
+      .min(2, 'expected an external id of 2 to 1224 characters')
+      .max(1224, 'expected an external id of 2 to 1224 characters')
+      .regex(/^[\w+=,.@:/-]+$/, 'expected an external id of letters, digits and + = , . @ : / _ -')
+      .optional()
+      .describe(
+        'The external id (`sts:ExternalId`) the ingestion principals must present: for an uploader run by a third party (a lab, a CRO), so that it cannot be led to use its access for someone else.',
+      ),
     breakGlass: breakGlass.default({ enabled: false }),
   })
   .describe("Who may assume each of the blueprint's roles.");
 
 export const identitiesFields = {
   identities: identities.default(() => identities.parse({})),
+};
+
+type Identities = z.output<typeof identities>;
+
+/** The human roles' fields, as the config names them. */
+function humanFields(ids: Identities): [path: (string | number)[], list: readonly string[] | undefined][] {
+  return [
+    [['identities', 'platformAdmins'], ids.platformAdmins],
+    [['identities', 'dataScientists'], ids.dataScientists],
+    [['identities', 'mlEngineers'], ids.mlEngineers],
+    [['identities', 'auditors'], ids.auditors],
+    [['identities', 'pipelineOperators'], ids.pipelineOperators],
+    [['identities', 'breakGlass', 'principals'], ids.breakGlass.principals],
+  ];
+}
+
+/**
+ * Whether `list` admits `arn`: names it, or a pattern of it matches it. IAM names are unique
+ * regardless of case: role/Alice is role/alice.
+ */
+export const admitsPrincipal = (list: readonly string[] | undefined, arn: string) =>
+  (list ?? []).some((entry) =>
+    new RegExp(
+      `^${entry
+        .split('')
+        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
+        .join('')}$`,
+      'i',
+    ).test(arn),
+  );
+
+// Cross-field rules
+
+export const identityModel: CrossFieldRule<{ identities: Identities }> = {
+  requires: [
+    'Patterns (`*`, `?`) in the principals of human roles only with `identities.mfa` `identity-provider`: a trust policy names IAM principals exactly. Machine principals (`identities.ingestion`) are always exact.',
+    'No principal may both put data into raw (`identities.ingestion`, `identities.pipelineOperators`; `airlock.importers` below) and read curated data (`identities.dataScientists`, whose Studio and training roles read the curated zone): one who writes raw and reads its tokens back could link them to the people.',
+  ],
+  check: ({ identities: ids }) => {
+    const issues: Issue[] = [];
+    const exact: [(string | number)[], readonly string[] | undefined][] = [
+      [['identities', 'ingestion'], ids.ingestion],
+      ...(ids.mfa === 'iam' ? humanFields(ids) : []),
+    ];
+    for (const [path, list] of exact) {
+      (list ?? []).forEach((arn, i) => {
+        if (/[*?]/.test(arn))
+          issues.push({
+            path: [...path, i],
+            value: arn,
+            message:
+              path[1] === 'ingestion'
+                ? 'expected an exact role or user ARN: machine principals are named in the trust policy, which takes no patterns'
+                : 'expected an exact role or user ARN: with identities.mfa "iam" the trust policy names principals exactly; patterns need identities.mfa "identity-provider"',
+          });
+      });
+    }
+    const rawActors: [string, (string | number)[], readonly string[] | undefined][] = [
+      ['the ingestion role, which writes raw', ['identities', 'ingestion'], ids.ingestion],
+      [
+        'the pipeline operator role, which re-sends raw objects to the stage',
+        ['identities', 'pipelineOperators'],
+        ids.pipelineOperators,
+      ],
+    ];
+    for (const [role, path, list] of rawActors) {
+      (list ?? []).forEach((arn, i) => {
+        if (admitsPrincipal(ids.dataScientists, arn))
+          issues.push({
+            path: [...path, i],
+            value: arn,
+            message: `${arn} may also assume the data scientist role (identities.dataScientists), which reads the curated zone: a principal of ${role} who reads curated tokens could link them back to the people; expected separate principals`,
+          });
+      });
+    }
+    return issues;
+  },
 };

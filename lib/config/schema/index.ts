@@ -15,7 +15,7 @@ import {
   zoneNames,
   zonesWithAccount,
 } from './environment';
-import { identitiesFields } from './identities';
+import { identitiesFields, identityModel } from './identities';
 import {
   apiSegment,
   apiSegmentHasExecuteApi,
@@ -100,6 +100,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
   callerNamesOnce,
+  identityModel,
   airlockSeparation,
   acceptedRiskIdsOnce,
 ];
@@ -129,7 +130,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     keys: keysOf(segmentsFields),
     rules: [segmentNamesOnce, eachSegment, isolationAclCapacity, disjointRanges],
   },
-  { title: 'Identities', keys: keysOf(identitiesFields), rules: [] },
+  { title: 'Identities', keys: keysOf(identitiesFields), rules: [identityModel] },
   { title: 'Airlock', keys: keysOf(airlockFields), rules: [airlockSeparation] },
   { title: 'Data retention', keys: keysOf(dataFields), rules: [] },
   {

@@ -73,11 +73,11 @@ const caller = z.strictObject({
         .string()
         .regex(
           PRINCIPAL_ARN,
-          'expected an IAM principal ARN such as arn:aws:iam::123456789012:role/ClinicalApp',
+          'expected an IAM role or user ARN such as arn:aws:iam::123456789012:role/ClinicalApp (not an account root, which would trust every principal of that account)',
         ),
     )
     .min(1, 'expected at least one principal')
-    .describe("IAM role, user or account ARNs that may assume the application's caller role; at least one."),
+    .describe("IAM role or user ARNs that may assume the application's caller role; at least one."),
 });
 
 const inferenceApi = z

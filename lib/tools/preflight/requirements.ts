@@ -1,3 +1,4 @@
+import { TRUSTS_NO_ONE_METADATA_KEY } from '../../contract/metadata';
 import type { StackTemplate } from '../verify/assembly';
 
 /**
@@ -17,7 +18,7 @@ export type RequirementStatus =
   | 'missing';
 
 export interface Requirement {
-  readonly kind: 'quota' | 'singleton' | 'prerequisite' | 'alerts';
+  readonly kind: 'quota' | 'singleton' | 'prerequisite' | 'principals' | 'alerts';
   readonly name: string;
   /** What the blueprint needs, in words and numbers. */
   readonly needs: string;
@@ -49,6 +50,7 @@ interface Resource {
   readonly id: string;
   readonly Type: string;
   readonly Properties?: Record<string, unknown>;
+  readonly Metadata?: Record<string, unknown>;
 }
 
 function resources(stacks: readonly StackTemplate[]): Resource[] {
@@ -278,6 +280,25 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
       status: 'check',
       action:
         'a network stack whose first create fails cannot roll back past them (ROLLBACK_FAILED): for a first deploy set networkProtection to false, or follow the clean-up in the docs (Deploy)',
+    });
+  }
+
+  // ---- who may assume the roles: a role whose principals the config leaves unset trusts no one ----
+  const unnamed = ofType(all, 'AWS::IAM::Role').filter(
+    (r) => typeof r.Metadata?.[TRUSTS_NO_ONE_METADATA_KEY] === 'string',
+  );
+  if (unnamed.length > 0) {
+    const named = unnamed.map(
+      (r) =>
+        `${typeof r.Properties?.RoleName === 'string' ? r.Properties.RoleName : `${r.stack}/${r.id}`} (${String(r.Metadata?.[TRUSTS_NO_ONE_METADATA_KEY])})`,
+    );
+    list.push({
+      kind: 'principals',
+      name: 'roles no one may assume',
+      needs: `${unnamed.length} role(s) whose trust names no principal, so that their trust policy denies everyone: ${named.join(', ')}`,
+      status: 'missing',
+      action:
+        'name who may assume each in the config field in brackets (role or user ARNs; never an account root), and deploy again',
     });
   }
 

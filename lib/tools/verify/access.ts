@@ -6,7 +6,7 @@ import {
   type DataZone,
 } from '../../contract/classification';
 import { STATEFUL_RESOURCE_TYPES } from '../../contract/stateful-types';
-import { DATA_ZONE_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
+import { DATA_ZONE_TAG, MFA_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../../contract/tags';
 import type { Assembly, CfnResource, StackTemplate } from './assembly';
 import { Concretizer, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
@@ -23,6 +23,7 @@ import {
 } from './matrix';
 import type { NetworkResult } from './network';
 import { endpointWaysOf, originsOf } from './origins';
+import { separationOfDuties } from './duties';
 import { followTrust } from './trust';
 import { list, strings, type Statement } from './policy';
 import { allResources, ofType, tagsOf, type LocatedResource, type Resolver } from './resolve';
@@ -468,6 +469,9 @@ export async function analyzeAccess(
   const trust = await followTrust(principals, trusting, zones, matrix.cells, org);
   violations.push(...trust.violations);
   const { assumable } = trust;
+  const duties = await separationOfDuties(trusting, zones, matrix.cells, assumable, account, org);
+  violations.push(...duties.violations);
+  evidence.push(...duties.evidence);
 
   // ---- ways out that are not a read: S3 endpoints letting data into other accounts, replication ----
   const ownBuckets = new Set(
@@ -653,7 +657,10 @@ function checkRole(role: Role, r: Resolver, violations: Violation[], evidence: E
     (r.resolve(p.AssumeRolePolicyDocument, role.template) as { Statement?: unknown })?.Statement,
   ) as Statement[];
   if (!isHuman(role, r)) return;
+  // People of an identity provider that enforces MFA carry no MFA key: their statements must name them by aws:PrincipalArn.
+  const federated = role.tags[MFA_TAG] === 'identity-provider';
   for (const s of trust.filter((x) => x.Effect === 'Allow')) {
+    if (federated && namesPrincipalArns(s)) continue;
     if (String(s.Condition?.Bool?.['aws:MultiFactorAuthPresent']) !== 'true') {
       violations.push({
         invariant: 7,
@@ -670,6 +677,20 @@ function checkRole(role: Role, r: Resolver, violations: Violation[], evidence: E
       detail: `human role ${role.name} allows sessions of ${session} s`,
     });
   evidence.push({ invariant: 7, ...where, type: 'AWS::IAM::Role' });
+}
+
+/** Whether a trust statement admits only principals its conditions name by `aws:PrincipalArn` (none by a pattern that is all `*`). */
+function namesPrincipalArns(s: Statement): boolean {
+  return Object.entries(s.Condition ?? {}).some(
+    ([operator, pairs]) =>
+      /^(ArnLike|ArnEquals|StringLike|StringEquals)$/.test(operator) &&
+      Object.entries(pairs).some(
+        ([key, value]) =>
+          key.toLowerCase() === 'aws:principalarn' &&
+          strings(value).length > 0 &&
+          strings(value).every((arn) => /:(role|user)\/.*[^*]/.test(arn)),
+      ),
+  );
 }
 
 function trailViolations(

@@ -41,7 +41,8 @@ export const INVARIANTS = [
   },
   {
     id: 7,
-    title: 'No wildcard grants; every role bounded; human roles need MFA and short sessions',
+    title:
+      'No wildcard grants; every role bounded and trusted only by the principals the config names; human roles need MFA and short sessions',
     hipaa: ['164.308(a)(4)(ii)(C)', '164.312(a)(1)', '164.312(d)'],
     nist: ['AC-2', 'AC-6', 'IA-2(1)', 'AC-12'],
   },
@@ -77,6 +78,13 @@ export const INVARIANTS = [
       'phi and pii leave only by declared ways: every principal that can read them, from every origin, reaches only the internet domains, segments and networks the config declares',
     hipaa: ['164.308(a)(4)(ii)(B)', '164.312(e)(1)', '164.502(b)'],
     nist: ['AC-4', 'SC-7(10)', 'AC-21'],
+  },
+  {
+    id: 13,
+    title:
+      'Separation of duties: no principal can both put data into raw and read curated data, or both request and approve an airlock item',
+    hipaa: ['164.308(a)(3)(ii)(A)', '164.308(a)(4)(ii)(B)', '164.514(b)'],
+    nist: ['AC-5', 'AC-6'],
   },
 ] as const;
 

@@ -49,6 +49,13 @@ export async function followTrust(
         }
         if (decision !== 'Allowed') continue;
         assumable[synthetic.name].push(target.name);
+        if (synthetic.kind === 'another-admin' && candidate.arn === synthetic.arn) {
+          violations.push({
+            invariant: 7,
+            ...at(target),
+            detail: `role ${target.name} trusts the account itself: any principal of it that IAM allows may assume it, not only those the config names`,
+          });
+        }
         break;
       }
     }

@@ -7,6 +7,7 @@ import {
   addIgwRoute,
   defaultAssembly,
   exampleAssembly,
+  passesAfter,
   WHILE_EXAMPLE_RISK_LIVES,
   idOf,
   resources,
@@ -756,19 +757,142 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
+  /** Sets a role's trust policy to these statements. */
+  const trusting = (a: Assembly, id: string, statements: object[]) => {
+    const t = stack(a, 'Identity');
+    resources(t)[idOf(t, 'AWS::IAM::Role', id)].Properties.AssumeRolePolicyDocument = {
+      Version: '2012-10-17',
+      Statement: statements,
+    };
+  };
+  const allowing = (principal: string, condition?: object) => ({
+    Effect: 'Allow',
+    Principal: { AWS: principal },
+    Action: 'sts:AssumeRole',
+    ...(condition ? { Condition: condition } : {}),
+  });
+  const ACCOUNT_ROOT = { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:root' };
+
   test('a human role without MFA', async () => {
-    const found = await violationsAfter((a) => {
-      const t = stack(a, 'Identity');
-      const role = resources(t)[idOf(t, 'AWS::IAM::Role', 'datascientist')];
-      for (const s of (role.Properties.AssumeRolePolicyDocument as { Statement: { Condition?: unknown }[] })
-        .Statement) {
-        delete s.Condition;
-      }
-    });
+    const found = await violationsAfter((a) =>
+      trusting(a, 'datascientist', [allowing('arn:aws:iam::123456789012:role/DataScience')]),
+    );
     expect(found).toContainEqual(
       expect.objectContaining({
         invariant: 7,
         detail: 'human role aiseg-data-scientist can be assumed without MFA',
+      }),
+    );
+  });
+
+  test("a human role whose identity provider enforces MFA: only principals named by aws:PrincipalArn pass without MFA's keys", async () => {
+    const federated = (a: Assembly, condition?: object) => {
+      trusting(a, 'datascientist', [allowing(ACCOUNT_ROOT as never, condition)]);
+      const t = stack(a, 'Identity');
+      const role = resources(t)[idOf(t, 'AWS::IAM::Role', 'datascientist')];
+      (role.Properties.Tags as { Key: string; Value: string }[]).push({
+        Key: 'ai-segmentation:mfa',
+        Value: 'identity-provider',
+      });
+    };
+    const named = await passesAfter((a) =>
+      federated(a, {
+        ArnLike: {
+          'aws:PrincipalArn': {
+            'Fn::Sub':
+              'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_Data_*',
+          },
+        },
+      }),
+    );
+    expect(named).toBe(true);
+    const anyone = await violationsAfter((a) => federated(a));
+    expect(anyone).toContainEqual(
+      expect.objectContaining({
+        invariant: 7,
+        detail: 'human role aiseg-data-scientist can be assumed without MFA',
+      }),
+    );
+    const everyRole = await violationsAfter((a) =>
+      federated(a, {
+        ArnLike: { 'aws:PrincipalArn': { 'Fn::Sub': 'arn:${AWS::Partition}:iam::${AWS::AccountId}:role/*' } },
+      }),
+    );
+    expect(everyRole).toContainEqual(
+      expect.objectContaining({
+        invariant: 7,
+        detail: 'human role aiseg-data-scientist can be assumed without MFA',
+      }),
+    );
+  });
+
+  test("ingestion trusting the account root: any principal of the account may become raw's writer", async () => {
+    const found = await violationsAfter((a) => trusting(a, 'ingestion', [allowing(ACCOUNT_ROOT as never)]));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 7,
+        logicalId: expect.stringMatching(/^ingestion/) as unknown,
+        detail:
+          'role aiseg-ingestion trusts the account itself: any principal of it that IAM allows may assume it, not only those the config names',
+      }),
+    );
+  });
+
+  test('one principal who may write raw and read curated: separation of duties', async () => {
+    const person = 'arn:aws:iam::123456789012:role/DataScience';
+    const mfa = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } };
+    const found = await violationsAfter((a) => {
+      trusting(a, 'datascientist', [allowing(person, mfa)]);
+      trusting(a, 'ingestion', [allowing(person)]);
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 13,
+        detail: expect.stringMatching(
+          /^arn:aws:iam::123456789012:role\/DataScience \(may assume .*\) writes raw \(aiseg-ingestion\) and reads curated \(.*aiseg-data-scientist.*\)/,
+        ) as unknown,
+      }),
+    );
+    // Apart, they are two principals with a duty each.
+    const apart = await violationsAfter((a) => {
+      trusting(a, 'datascientist', [allowing(person, mfa)]);
+      trusting(a, 'ingestion', [allowing('arn:aws:iam::123456789012:role/Transfer')]);
+    });
+    expect(apart.filter((v) => v.invariant === 13)).toEqual([]);
+  });
+
+  test('the dead-letter operator counts as a raw actor: its principal may not read curated', async () => {
+    const person = 'arn:aws:iam::123456789012:role/Operations';
+    const mfa = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } };
+    const found = await violationsAfter((a) => {
+      trusting(a, 'datascientist', [allowing(person, mfa)]);
+      trusting(a, 'pipelineoperator', [allowing(person, mfa)]);
+    });
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 13,
+        detail: expect.stringMatching(/writes raw \(aiseg-pipeline-operator\) and reads curated/) as unknown,
+      }),
+    );
+  });
+
+  test('one principal who may import into the airlock and review: request and approve', async () => {
+    const person = 'arn:aws:iam::123456789012:role/DataGovernance';
+    const found = await violationsAfter((a) => {
+      const t = stack(a, 'Identity');
+      for (const id of ['airlockimporter', 'airlockreviewer']) {
+        resources(t)[idOf(t, 'AWS::IAM::Role', id)].Properties.AssumeRolePolicyDocument = {
+          Version: '2012-10-17',
+          Statement: [allowing(person, { Bool: { 'aws:MultiFactorAuthPresent': 'true' } })],
+        };
+      }
+    }, exampleAssembly);
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 13,
+        detail: expect.stringMatching(
+          /requests airlock items \(acme-ai-airlock-importer.*\) and approves airlock items \(acme-ai-airlock-reviewer\)/,
+        ) as unknown,
       }),
     );
   });
