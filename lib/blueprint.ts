@@ -6,6 +6,7 @@ import type { BlueprintConfig } from './config/schema';
 import { AuditStack } from './stacks/audit-stack';
 import { NetworkStack } from './stacks/network-stack';
 import { PermissionBoundaryAspect } from './identity/boundary';
+import { CodeSigningAspect } from './constructs/code-signing';
 import {
   airlockFunctionName,
   airlockLogBucketName,
@@ -78,6 +79,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     audit: config.audit,
     namePrefix: prefix,
     detectiveServices: config.detectiveServices,
+    untrustedArtifacts: config.codeSigning.untrustedArtifacts,
     dataBucketNames: [
       ...DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
       ...(config.airlock ? [dataBucketName(prefix, AIRLOCK_IMPORT_ZONE), airlockLogBucketName(prefix)] : []),
@@ -262,6 +264,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
   });
+  Aspects.of(app).add(new CodeSigningAspect(audit.codeSigning), { priority: AspectPriority.MUTATING });
   Aspects.of(app).add(new StatefulRetentionCheck());
   // After the tag aspects have run, so that the tags are there to be read.
   Aspects.of(app).add(new ClassificationCheck(), { priority: AspectPriority.READONLY });

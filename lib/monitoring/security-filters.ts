@@ -48,6 +48,7 @@ const LAMBDA_CHANGES = [
   'CreateFunctionUrlConfig',
   'UpdateFunctionUrlConfig',
   'PutFunctionCodeSigningConfig',
+  'DeleteFunctionCodeSigningConfig',
 ];
 
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [

@@ -6,6 +6,7 @@ import type { Construct } from 'constructs';
 import type { AuditConfig, DetectiveServicesConfig } from '../config/schema';
 import { AlertTopic } from '../constructs/alert-topic';
 import { AuditTrail } from '../constructs/audit-trail';
+import { CodeSigning, type UntrustedArtifacts } from '../constructs/code-signing';
 import { ProtectedKey } from '../constructs/protected-key';
 import type { DataClassification } from '../contract/classification';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
@@ -65,6 +66,8 @@ export interface AuditStackProps extends StackProps {
   readonly sageMakerLogGroupNames?: readonly string[];
   /** Keep the log group of the airlock's workflow. @default false */
   readonly airlockWorkflow?: boolean;
+  /** What Lambda does with code the blueprint's signing profile did not sign. */
+  readonly untrustedArtifacts: UntrustedArtifacts;
 }
 
 /** The log groups of the inference API. */
@@ -87,6 +90,8 @@ export class AuditStack extends Stack {
   readonly trail: AuditTrail;
   readonly alerts: AlertTopic;
   readonly boundary: PermissionBoundary;
+  /** The signing profile and code-signing configuration of every function of the app. */
+  readonly codeSigning: CodeSigning;
   readonly securityAlarms: SecurityAlarms;
   readonly detectiveServices: DetectiveServices;
   private readonly networkLogGroups = new Map<string, NetworkLogGroups>();
@@ -107,6 +112,11 @@ export class AuditStack extends Stack {
       managedPolicyName: props.boundaryPolicyName,
       namePrefix: props.namePrefix,
       airlock: props.airlockWorkflow,
+    });
+
+    this.codeSigning = new CodeSigning(this, 'CodeSigning', {
+      namePrefix: props.namePrefix,
+      untrustedArtifacts: props.untrustedArtifacts,
     });
 
     this.auditKey = new ProtectedKey(this, 'AuditKey', {

@@ -305,6 +305,11 @@ describe('rejections name the field, the value and what is expected', () => {
       'config.identities.ingestion[0]: got "arn:aws:iam::123456789012:role/ETL"; arn:aws:iam::123456789012:role/ETL may also assume the data scientist role (identities.dataScientists), which reads the curated zone: a principal of the ingestion role, which writes raw',
     ],
     [
+      'code signing that neither warns nor enforces',
+      { codeSigning: { untrustedArtifacts: 'ignore' } },
+      'config.codeSigning.untrustedArtifacts: got "ignore"; expected warn or enforce',
+    ],
+    [
       'MFA enforced by someone unknown',
       { identities: { mfa: 'sms' } },
       'config.identities.mfa: got "sms"; expected iam or identity-provider',

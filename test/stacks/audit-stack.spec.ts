@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Stack } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -622,5 +622,48 @@ describe('with a configuration', () => {
 
   test('names the stack with the prefix', () => {
     expect((app.node.findChild('Audit') as Stack).stackName).toBe('acme-audit');
+  });
+});
+
+describe('code signing of every function', () => {
+  const [profileId, profile] = only(template, 'AWS::Signer::SigningProfile');
+  const [configId, config] = only(template, 'AWS::Lambda::CodeSigningConfig');
+
+  test('one AWS Signer profile for Lambda, retained; one code-signing configuration that admits only it, Warn by default', () => {
+    expect(profile).toMatchObject({
+      DeletionPolicy: 'Retain',
+      Properties: { PlatformId: 'AWSLambda-SHA384-ECDSA', ProfileName: 'aiseg_functions' },
+    });
+    expect(config.Properties).toMatchObject({
+      AllowedPublishers: { SigningProfileVersionArns: [{ 'Fn::GetAtt': [profileId, 'ProfileVersionArn'] }] },
+      CodeSigningPolicies: { UntrustedArtifactOnDeployment: 'Warn' },
+    });
+  });
+
+  test("is on every function of every stack, aws-cdk-lib's own handlers included", () => {
+    const dir = defaultAppDir();
+    const functions = readdirSync(dir)
+      .filter((f) => f.endsWith('.template.json'))
+      .flatMap((f) =>
+        Object.entries(
+          (JSON.parse(readFileSync(join(dir, f), 'utf8')) as { Resources: Record<string, Resource> })
+            .Resources,
+        )
+          .filter(([, r]) => r.Type === 'AWS::Lambda::Function')
+          .map(([id, r]) => ({ stack: f, id, arn: JSON.stringify(r.Properties?.CodeSigningConfigArn) })),
+      );
+    expect(functions.some((f) => f.id.startsWith('CustomVpcRestrictDefaultSG'))).toBe(true);
+    expect(functions.length).toBeGreaterThan(3);
+    for (const f of functions) expect(f.arn).toContain(`CodeSigningConfig`);
+    expect(functions.every((f) => f.arn.includes(configId) || f.arn.includes('Fn::GetStackOutput'))).toBe(
+      true,
+    );
+  });
+
+  test('codeSigning.untrustedArtifacts enforce: Lambda refuses code the profile did not sign', () => {
+    const { blueprint } = synthBlueprint({ config: { codeSigning: { untrustedArtifacts: 'enforce' } } });
+    Template.fromStack(blueprint.audit).hasResourceProperties('AWS::Lambda::CodeSigningConfig', {
+      CodeSigningPolicies: { UntrustedArtifactOnDeployment: 'Enforce' },
+    });
   });
 });

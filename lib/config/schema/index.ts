@@ -15,6 +15,7 @@ import {
   zoneNames,
   zonesWithAccount,
 } from './environment';
+import { codeSigningFields } from './code-signing';
 import { identitiesFields, identityModel } from './identities';
 import {
   apiSegment,
@@ -70,6 +71,7 @@ const baseSchema = z.strictObject({
   detectiveServices: detectiveFields.detectiveServices,
   dnsFirewall: networkFields.dnsFirewall,
   identities: identitiesFields.identities,
+  codeSigning: codeSigningFields.codeSigning,
   airlock: airlockFields.airlock,
   dataRetention: dataFields.dataRetention,
   pseudonymization: pseudonymizationFields.pseudonymization,
@@ -131,6 +133,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
     rules: [segmentNamesOnce, eachSegment, isolationAclCapacity, disjointRanges],
   },
   { title: 'Identities', keys: keysOf(identitiesFields), rules: [identityModel] },
+  { title: 'Code integrity', keys: keysOf(codeSigningFields), rules: [] },
   { title: 'Airlock', keys: keysOf(airlockFields), rules: [airlockSeparation] },
   { title: 'Data retention', keys: keysOf(dataFields), rules: [] },
   {

@@ -86,6 +86,13 @@ export const INVARIANTS = [
     hipaa: ['164.308(a)(3)(ii)(A)', '164.308(a)(4)(ii)(B)', '164.514(b)'],
     nist: ['AC-5', 'AC-6'],
   },
+  {
+    id: 14,
+    title:
+      "Code integrity: every function has a code-signing configuration that admits only the blueprint's signing profiles",
+    hipaa: ['164.312(c)(1)', '164.308(a)(5)(ii)(B)'],
+    nist: ['CM-14', 'SI-7', 'SI-7(15)'],
+  },
 ] as const;
 
 export type InvariantId = (typeof INVARIANTS)[number]['id'];

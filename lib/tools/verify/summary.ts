@@ -73,6 +73,8 @@ export interface ReviewerSummary {
   >;
   /** Each topic and its number of subscriptions. */
   readonly topicSubscriptions: Record<string, number>;
+  /** Each code-signing configuration (`stack/id`) and what Lambda does with unsigned code (`Warn`, `Enforce`). */
+  readonly codeSigning: Record<string, string>;
 }
 
 export function provenance(assembly: Assembly, context: ReportContext): Provenance {
@@ -162,5 +164,13 @@ export function reviewerSummary(
       'IAM Access Analyzer': has('AWS::AccessAnalyzer::Analyzer'),
     },
     topicSubscriptions,
+    codeSigning: Object.fromEntries(
+      ofType(resources, 'AWS::Lambda::CodeSigningConfig').map(({ stack, id, resource }) => {
+        const policy = r.resolve(resource.Properties?.CodeSigningPolicies, stack) as
+          { UntrustedArtifactOnDeployment?: unknown } | undefined;
+        const untrusted = policy?.UntrustedArtifactOnDeployment;
+        return [`${stack.id}/${id}`, typeof untrusted === 'string' ? untrusted : 'Warn'];
+      }),
+    ),
   };
 }

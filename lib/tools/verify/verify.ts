@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { analyzeAccess, type AccessMatrix } from './access';
+import { analyzeCodeIntegrity } from './code-integrity';
 import { analyzeDelivery, type DeliveryPath } from './delivery';
 import type { Assembly } from './assembly';
 import { analyzeExfiltration, describe, type ExfiltrationRow } from './exfiltration';
@@ -77,6 +78,7 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
   const network = analyzeNetwork(assembly, resolver, metadata, context.ips);
   const access = await analyzeAccess(assembly, resolver, network, context.organizationId);
   const delivery = analyzeDelivery(assembly, resolver);
+  const code = analyzeCodeIntegrity(assembly, resolver);
   const summary = reviewerSummary(assembly, resolver, metadata);
   const made = provenance(assembly, context);
   const acceptedRisks =
@@ -103,12 +105,14 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     ...access.violations,
     ...exfiltration.violations,
     ...delivery.violations,
+    ...code.violations,
   ];
   const evidence: Evidence[] = [
     ...network.evidence,
     ...access.evidence,
     ...exfiltration.evidence,
     ...delivery.evidence,
+    ...code.evidence,
   ];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
   return {
@@ -421,6 +425,14 @@ function reviewerSection(summary: ReviewerSummary): string[] {
     `| detective services | ${Object.entries(summary.detectiveServices)
       .map(([service, on]) => `${service} ${on ? 'on' : 'off'}`)
       .join(', ')} |`,
+    `| code signing (unsigned code) | ${
+      Object.entries(summary.codeSigning)
+        .map(
+          ([config, untrusted]) =>
+            `${config}: ${untrusted === 'Enforce' ? 'refused (Enforce)' : 'deployed with a warning (Warn)'}`,
+        )
+        .join(', ') || 'no code-signing configuration'
+    } |`,
     `| alert subscribers (per topic) | ${
       Object.entries(summary.topicSubscriptions)
         .map(([topic, n]) => `${topic}: ${n}`)

@@ -897,6 +897,34 @@ describe('every way a path or a grant can open is found, and named', () => {
     );
   });
 
+  test('a function without a code-signing configuration, or one that admits a publisher outside the assembly', async () => {
+    const unsigned = await violationsAfter((a) => {
+      const t = stack(a, 'Pipeline');
+      delete resources(t)[idOf(t, 'AWS::Lambda::Function', 'Function')].Properties.CodeSigningConfigArn;
+    });
+    expect(unsigned).toContainEqual(
+      expect.objectContaining({
+        invariant: 14,
+        stack: 'Pipeline',
+        detail: expect.stringMatching(/^function has no code-signing configuration/) as unknown,
+      }),
+    );
+    const foreign = await violationsAfter((a) => {
+      const t = stack(a, 'Audit');
+      resources(t)[idOf(t, 'AWS::Lambda::CodeSigningConfig')].Properties.AllowedPublishers = {
+        SigningProfileVersionArns: ['arn:aws:signer:eu-west-1:444455556666:/signing-profiles/theirs/abc123'],
+      };
+    });
+    expect(foreign).toContainEqual(
+      expect.objectContaining({
+        invariant: 14,
+        detail: expect.stringMatching(
+          /admits publishers that are no signing profile of the assembly/,
+        ) as unknown,
+      }),
+    );
+  });
+
   test('a stateful resource that is no longer retained', async () => {
     const found = await violationsAfter((a) => {
       const t = stack(a, 'Data');
