@@ -183,6 +183,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       segmentKey: segmentKeyOf(segment.name),
       executionRoleArn: roleArn(data, roleName(prefix, SAGEMAKER_ROLE, segment.name)),
       packages: SEGMENT_KIND_PROFILES[segment.kind].sagemaker?.packages === true,
+      studioUsers: config.identities.studioUsers,
     });
     // The execution role is named, not referenced: it must exist before the domain. The lifecycle
     // configuration logs in to the mirrors' domain, also named.

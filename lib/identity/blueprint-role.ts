@@ -40,6 +40,12 @@ export type RoleTrust =
       readonly mfa: HumanMfa;
       readonly principals?: readonly string[];
       readonly field: string;
+      /**
+       * Each session must carry a source identity, which then names the person (a Studio user
+       * profile's owner): for IAM users, their user name; for roles and federated people, the one
+       * their session carries (an identity provider sets it). @default false
+       */
+      readonly sourceIdentity?: boolean;
     }
   | {
       readonly kind: 'machines';
@@ -199,14 +205,48 @@ function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
       }),
     ]);
   }
+  const carried = { Null: { 'sts:SourceIdentity': 'false' } };
   if (trust.kind === 'people' && trust.mfa === 'identity-provider') {
     return new NamedPrincipals([
       new iam.PolicyStatement({
         sid: 'TheNamedFederatedRoles',
         principals: accountsOf(arns),
         actions: ASSUME,
-        conditions: { ArnLike: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] } },
+        conditions: {
+          ArnLike: { 'aws:PrincipalArn': arns.length === 1 ? arns[0] : [...arns] },
+          ...(trust.sourceIdentity ? carried : {}),
+        },
       }),
+    ]);
+  }
+  if (trust.kind === 'people' && trust.sourceIdentity) {
+    // An IAM user's source identity must be its own name; a role's session must carry one.
+    const users = arns.filter((arn) => /:user\//.test(arn));
+    const roles = arns.filter((arn) => !/:user\//.test(arn));
+    return new NamedPrincipals([
+      ...(users.length > 0
+        ? [
+            new iam.PolicyStatement({
+              sid: 'TheNamedUsersWithMfaAsThemselves',
+              principals: users.map((arn) => new iam.ArnPrincipal(arn)),
+              actions: ASSUME,
+              conditions: {
+                ...HUMAN_TRUST_CONDITIONS,
+                StringEquals: { 'sts:SourceIdentity': '${aws:username}' },
+              },
+            }),
+          ]
+        : []),
+      ...(roles.length > 0
+        ? [
+            new iam.PolicyStatement({
+              sid: 'TheNamedPeopleWithMfaAndSourceIdentity',
+              principals: roles.map((arn) => new iam.ArnPrincipal(arn)),
+              actions: ASSUME,
+              conditions: { ...HUMAN_TRUST_CONDITIONS, ...carried },
+            }),
+          ]
+        : []),
     ]);
   }
   const conditions: Record<string, Record<string, unknown>> = trust.kind === 'people'

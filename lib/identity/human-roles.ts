@@ -6,6 +6,7 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone } from '../constructs/data-zone';
+import { BLUEPRINT_TAG } from '../contract/tags';
 import { roleArn } from '../names';
 import {
   AUDITOR_ROLE,
@@ -91,7 +92,12 @@ export class PlatformAdminRole extends BlueprintRole {
 export interface DataScientistRoleProps extends HumanRoleProps {
   /** The curated zone, which the role reads (through the development segment's path). */
   readonly curated: DataZone;
+  /** The ranges Studio may be opened and used from (`aws:SourceIp`); none: from anywhere. */
+  readonly studioSourceIps?: readonly string[];
 }
+
+/** The tag of a Studio user profile that names the person it belongs to (their source identity). */
+export const STUDIO_OWNER_TAG = 'ai-segmentation:owner';
 
 /** Opens SageMaker Studio in the development segment and reads curated data; nothing else. */
 export class DataScientistRole extends BlueprintRole {
@@ -105,11 +111,23 @@ export class DataScientistRole extends BlueprintRole {
         'Works in the development segment (SageMaker Studio) on curated data',
       ),
     );
+    // Only one's own profile (its owner tag is the session's source identity, which the trust
+    // requires), only the blueprint's, only from the configured ranges: IAM checks the same
+    // policy on every request and WebSocket frame of the Studio session.
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'OpenSageMakerStudio',
+        sid: 'OpenOnlyTheirOwnStudioProfile',
         actions: ['sagemaker:CreatePresignedDomainUrl'],
         resources: [sagemakerArn(this, 'user-profile', '*/*')],
+        conditions: {
+          StringEquals: {
+            [`sagemaker:ResourceTag/${STUDIO_OWNER_TAG}`]: '${aws:SourceIdentity}',
+            [`sagemaker:ResourceTag/${BLUEPRINT_TAG}`]: props.namePrefix,
+          },
+          ...(props.studioSourceIps?.length
+            ? { IpAddress: { 'aws:SourceIp': [...props.studioSourceIps] } }
+            : {}),
+        },
       }),
     );
     props.curated.grantRead(this);

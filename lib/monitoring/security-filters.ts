@@ -51,6 +51,28 @@ const LAMBDA_CHANGES = [
   'DeleteFunctionCodeSigningConfig',
 ];
 
+/** GuardDuty calls that stop it, narrow it, or silence its findings. */
+const GUARDDUTY_CHANGES = [
+  'DeleteDetector',
+  'UpdateDetector',
+  'CreateFilter',
+  'UpdateFilter',
+  'CreateIPSet',
+  'UpdateIPSet',
+  'DeletePublishingDestination',
+  'UpdateMalwareScanSettings',
+  'DisassociateFromAdministratorAccount',
+];
+
+/** Security Hub calls that switch it or its checks off. */
+const SECURITY_HUB_CHANGES = [
+  'DisableSecurityHub',
+  'BatchDisableStandards',
+  'UpdateStandardsControl',
+  'UpdateSecurityControl',
+  'DisableImportFindingsForProduct',
+];
+
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'UnauthorizedApiCalls',
@@ -142,14 +164,33 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'ConfigChanges',
-    description: 'CIS: AWS Config recording or delivery changed',
+    description: 'CIS: AWS Config recording, delivery or rules changed',
     source: 'trail',
     pattern: events('config.amazonaws.com', [
       'StopConfigurationRecorder',
+      'DeleteConfigurationRecorder',
       'DeleteDeliveryChannel',
       'PutDeliveryChannel',
       'PutConfigurationRecorder',
+      'DeleteConfigRule',
+      'DeleteConfigurationAggregator',
     ]),
+  },
+  {
+    id: 'KeyPolicyChanges',
+    description:
+      "Blueprint: a key policy replaced, a key's rotation switched off, or a grant created by a principal directly (not by an AWS service on its behalf, as SageMaker and EBS do)",
+    source: 'trail',
+    pattern: () =>
+      '{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || ($.eventName = "DisableKeyRotation") || (($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS))) }',
+  },
+  {
+    id: 'DetectionChanges',
+    description:
+      'Blueprint: GuardDuty, Security Hub or IAM Access Analyzer switched off or told to look away (detectors, filters, trusted IP lists, standards, analyzers, archive rules)',
+    source: 'trail',
+    pattern: () =>
+      `{ (($.eventSource = "guardduty.amazonaws.com") && ${anyOf('eventName', GUARDDUTY_CHANGES)}) || (($.eventSource = "securityhub.amazonaws.com") && ${anyOf('eventName', SECURITY_HUB_CHANGES)}) || (($.eventSource = "access-analyzer.amazonaws.com") && ${anyOf('eventName', ['DeleteAnalyzer', 'CreateArchiveRule', 'UpdateArchiveRule'])}) }`,
   },
   {
     id: 'SecurityGroupChanges',

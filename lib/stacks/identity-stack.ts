@@ -132,8 +132,9 @@ export class IdentityStack extends Stack {
     const dataScientist = keep(
       new DataScientistRole(this, DATA_SCIENTIST_ROLE, {
         namePrefix,
-        trust: people(ids.dataScientists, 'identities.dataScientists'),
+        trust: { ...people(ids.dataScientists, 'identities.dataScientists'), sourceIdentity: true },
         curated: zones.curated,
+        studioSourceIps: ids.studioSourceIps,
       }),
     );
     const mlEngineer = keep(

@@ -8,6 +8,7 @@ import { classify } from '../classification';
 import { removalPolicyFor } from '../retention';
 import type { SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
+import { STUDIO_OWNER_TAG } from '../identity/human-roles';
 import { unscoped } from '../identity/statements';
 import { PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
 import type { NetworkStack } from './network-stack';
@@ -22,6 +23,8 @@ export interface WorkloadStackProps extends StackProps {
   readonly executionRoleArn: string;
   /** Whether its apps install packages from the mirrors (a lifecycle configuration sets pip and npm up). */
   readonly packages: boolean;
+  /** The Studio users: a user profile of each name, tagged with its owner. */
+  readonly studioUsers?: readonly string[];
 }
 
 /** The Studio apps the package lifecycle configuration runs in, by their CloudFormation app type. */
@@ -130,6 +133,17 @@ export class WorkloadStack extends Stack {
     this.studioDomain.applyRemovalPolicy(removalPolicyFor(this.studioDomain.domainName));
     classify(this.studioDomain, 'pii');
     this.studioAppPolicy(props);
+    for (const user of props.studioUsers ?? []) {
+      // The owner tag is what the data scientist's presigned-URL right compares with the session's
+      // source identity: only its owner opens a profile. Retained like the domain: its home
+      // directory is on the domain's file system.
+      const profile = new sagemaker.CfnUserProfile(this, `StudioUser-${user}`, {
+        domainId: this.studioDomain.attrDomainId,
+        userProfileName: user,
+        tags: [{ key: STUDIO_OWNER_TAG, value: user }],
+      });
+      profile.applyRemovalPolicy(removalPolicyFor(profile.userProfileName));
+    }
   }
 
   /**

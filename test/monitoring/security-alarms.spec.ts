@@ -38,6 +38,13 @@ const updateFunctionCode = JSON.parse(
   readFileSync(join(__dirname, '..', 'fixtures', 'cloudtrail', 'lambda-update-function-code.json'), 'utf8'),
 ) as Record<string, unknown>;
 
+/** A CloudTrail record of test/fixtures/cloudtrail (README.md there says where each was published). */
+const record = (name: string) =>
+  JSON.parse(readFileSync(join(__dirname, '..', 'fixtures', 'cloudtrail', `${name}.json`), 'utf8')) as Record<
+    string,
+    unknown
+  >;
+
 /** Per filter: an event it must match, and a benign one it must not. */
 const SAMPLES: Record<string, [unknown, unknown]> = {
   BlueprintFunctionChanges: [
@@ -110,8 +117,13 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
     call('s3.amazonaws.com', 'GetBucketPolicy'),
   ],
   ConfigChanges: [
-    call('config.amazonaws.com', 'StopConfigurationRecorder'),
-    call('config.amazonaws.com', 'DescribeConfigRules'),
+    record('config-stop-configuration-recorder'),
+    record('config-describe-configuration-recorders-benign'),
+  ],
+  KeyPolicyChanges: [record('kms-put-key-policy'), record('kms-get-key-policy-benign')],
+  DetectionChanges: [
+    call('guardduty.amazonaws.com', 'CreateIPSet'),
+    call('guardduty.amazonaws.com', 'ListFindings'),
   ],
   SecurityGroupChanges: [
     call('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress'),
@@ -227,6 +239,46 @@ test('the mirror filters: a push into a cache, a publish, a new package group, a
   expect(packages(call('codeartifact.amazonaws.com', 'UpdateRepository'))).toBe(true);
   expect(packages(call('codeartifact.amazonaws.com', 'GetAuthorizationToken'))).toBe(false);
   expect(packages(call('codeartifact.amazonaws.com', 'ListPackageGroups'))).toBe(false);
+});
+
+test('the key filter: a grant a principal creates itself, not one an AWS service creates for it; key policies; rotation off', () => {
+  const keys = (event: object) =>
+    matchesPattern(SECURITY_FILTERS.find((f) => f.id === 'KeyPolicyChanges')!.pattern(ctx), event);
+  const grant = record('kms-create-grant');
+  expect(keys(grant)).toBe(true);
+  // The same grant asked for by SageMaker on the role's behalf (forward access sessions name the service).
+  const identity = grant.userIdentity as Record<string, unknown>;
+  expect(keys({ ...grant, userIdentity: { ...identity, invokedBy: 'sagemaker.amazonaws.com' } })).toBe(false);
+  expect(keys(call('kms.amazonaws.com', 'DisableKeyRotation'))).toBe(true);
+  expect(keys(call('kms.amazonaws.com', 'GetKeyRotationStatus'))).toBe(false);
+});
+
+test('the detection filter: every call that stops or narrows GuardDuty, Security Hub or Access Analyzer; no read', () => {
+  const detection = (source: string, name: string) =>
+    matchesPattern(
+      SECURITY_FILTERS.find((f) => f.id === 'DetectionChanges')!.pattern(ctx),
+      call(source, name),
+    );
+  for (const name of [
+    'DeleteDetector',
+    'UpdateDetector',
+    'CreateFilter',
+    'UpdateFilter',
+    'CreateIPSet',
+    'UpdateMalwareScanSettings',
+  ])
+    expect(detection('guardduty.amazonaws.com', name)).toBe(true);
+  for (const name of ['DisableSecurityHub', 'BatchDisableStandards', 'UpdateStandardsControl'])
+    expect(detection('securityhub.amazonaws.com', name)).toBe(true);
+  expect(detection('access-analyzer.amazonaws.com', 'CreateArchiveRule')).toBe(true);
+  for (const [source, name] of [
+    ['guardduty.amazonaws.com', 'GetDetector'],
+    ['securityhub.amazonaws.com', 'GetFindings'],
+    ['access-analyzer.amazonaws.com', 'ListFindings'],
+    // The name of a GuardDuty call under another service.
+    ['ec2.amazonaws.com', 'DeleteDetector'],
+  ])
+    expect(detection(source, name)).toBe(false);
 });
 
 test('the image cache filter fits 1,024 characters with the longest name prefix', () => {

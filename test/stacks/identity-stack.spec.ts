@@ -476,3 +476,90 @@ describe('the boundary on passing roles', () => {
     expect(await pass('ingestion', 'ec2.amazonaws.com')).toBe('ImplicitlyDenied');
   });
 });
+
+describe('SageMaker Studio: each person opens only their own profile, from the configured ranges', () => {
+  const assembly = readAssembly(exampleAppDir());
+  const resolver = new Resolver(assembly);
+  const of = (id: string) => assembly.stacks.find((x) => x.id === id)!;
+  const resourcesOfType = (id: string, type: string) =>
+    Object.entries(of(id).template.Resources ?? {})
+      .filter(([, r]) => r.Type === type)
+      .map(([logicalId, r]) => ({
+        logicalId,
+        r,
+        props: resolver.resolve(r.Properties ?? {}, of(id)) as Record<string, unknown>,
+      }));
+  const ACCOUNT = '123456789012';
+  const ROLE = `arn:aws:iam::${ACCOUNT}:role/acme-ai-data-scientist`;
+  const policy = resourcesOfType('Identity', 'AWS::IAM::ManagedPolicy')
+    .filter(({ props }) => props.ManagedPolicyName === 'acme-ai-data-scientist-policy')
+    .map(({ props }) => props.PolicyDocument as PolicyDocument);
+  const profile = (owner: string) => `arn:aws:sagemaker:eu-west-1:${ACCOUNT}:user-profile/d-abc123/${owner}`;
+  const open = (owner: string, context: { sourceIdentity?: string; ip?: string; blueprint?: string } = {}) =>
+    evaluate({
+      principal: ROLE,
+      action: 'sagemaker:CreatePresignedDomainUrl',
+      resource: profile(owner),
+      resourceAccount: ACCOUNT,
+      identityPolicies: policy,
+      context: {
+        'aws:PrincipalArn': ROLE,
+        'aws:SourceIp': context.ip ?? '203.0.113.40',
+        ...(context.sourceIdentity !== undefined ? { 'aws:SourceIdentity': context.sourceIdentity } : {}),
+        'aws:ResourceTag/ai-segmentation:owner': owner,
+        'sagemaker:ResourceTag/ai-segmentation:owner': owner,
+        'sagemaker:ResourceTag/ai-segmentation:blueprint': context.blueprint ?? 'acme-ai',
+      },
+    });
+
+  test('a user profile per configured person in the development domain, tagged with its owner, retained', () => {
+    const profiles = resourcesOfType('Workload-development', 'AWS::SageMaker::UserProfile');
+    expect(profiles.map(({ props }) => props.UserProfileName).sort()).toEqual(['alice-chen', 'bob-okafor']);
+    for (const { r, props } of profiles) {
+      expect(props.Tags).toContainEqual({ Key: 'ai-segmentation:owner', Value: props.UserProfileName });
+      expect(r).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    }
+  });
+
+  test("the presigned URL only for the profile whose owner is the session's source identity, of the blueprint, from the ranges", async () => {
+    expect(policy).toHaveLength(1);
+    expect(await open('alice-chen', { sourceIdentity: 'alice-chen' })).toBe('Allowed');
+    expect(await open('bob-okafor', { sourceIdentity: 'alice-chen' })).not.toBe('Allowed');
+    expect(await open('alice-chen')).not.toBe('Allowed');
+    expect(await open('alice-chen', { sourceIdentity: 'alice-chen', ip: '198.51.100.9' })).not.toBe(
+      'Allowed',
+    );
+    expect(await open('alice-chen', { sourceIdentity: 'alice-chen', blueprint: 'other' })).not.toBe(
+      'Allowed',
+    );
+  });
+
+  test('the data scientist trust requires a source identity: an IAM user its own name, a role session one it carries', () => {
+    const [role] = resourcesOfType('Identity', 'AWS::IAM::Role').filter(
+      ({ props }) => props.RoleName === 'acme-ai-data-scientist',
+    );
+    expect(statements(role.props.AssumeRolePolicyDocument)).toEqual([
+      expect.objectContaining({
+        Condition: expect.objectContaining({ Null: { 'sts:SourceIdentity': 'false' } }),
+      }),
+    ]);
+    const { blueprint } = synthBlueprint({
+      config: {
+        identities: {
+          dataScientists: ['arn:aws:iam::123456789012:user/alice-chen', 'arn:aws:iam::123456789012:role/Lab'],
+        },
+      },
+    });
+    const [, user] = only(Template.fromStack(blueprint.identity), 'AWS::IAM::Role', {
+      RoleName: 'aiseg-data-scientist',
+    });
+    const trust = statements(user.Properties?.AssumeRolePolicyDocument);
+    expect(trust.find((s) => s.Sid === 'TheNamedUsersWithMfaAsThemselves')?.Condition).toMatchObject({
+      StringEquals: { 'sts:SourceIdentity': '${aws:username}' },
+      Bool: { 'aws:MultiFactorAuthPresent': 'true' },
+    });
+    expect(trust.find((s) => s.Sid === 'TheNamedPeopleWithMfaAndSourceIdentity')?.Condition).toMatchObject({
+      Null: { 'sts:SourceIdentity': 'false' },
+    });
+  });
+});

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { defaultText } from './fields';
+import { defaultText, ipv4Cidr } from './fields';
 import type { CrossFieldRule, Issue } from './rules';
 
 /**
@@ -68,6 +68,25 @@ const identities = z
       'pipeline operator',
       ", which reads the pseudonymization stage's dead letters (they name raw objects) and re-sends their events to the stage",
     ),
+    studioUsers: z
+      .array(
+        z
+          .string()
+          .regex(
+            /^[a-z0-9](-*[a-z0-9]){0,62}$/,
+            'expected a Studio user name: lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit',
+          ),
+      )
+      .optional()
+      .describe(
+        "The people who work in SageMaker Studio: a user profile of this name in each development segment's domain, tagged `ai-segmentation:owner` with it. A data scientist opens only the profile whose owner is the source identity of their session: an IAM user's own user name (the trust requires it), or what their identity provider sets (`https://aws.amazon.com/SAML/Attributes/SourceIdentity`). Unset: no profile is made; the platform team makes and tags them.",
+      ),
+    studioSourceIps: z
+      .array(ipv4Cidr(8, 32))
+      .optional()
+      .describe(
+        "The ranges (the corporate egress) that Studio may be opened from and used from: IAM checks `aws:SourceIp` on the presigned URL's creation and on every request and WebSocket frame of the session. Unset: from anywhere, with MFA.",
+      ),
     ingestion: principals(
       'The machine principals (an ETL job, a transfer service) that may assume the ingestion role, which writes the raw zone.',
     ).register(defaultText, { text: NO_ONE }),
