@@ -261,7 +261,8 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           alertTopic: audit.alerts.topic,
         });
 
-  Tags.of(app).add(BLUEPRINT_TAG, prefix);
+  // Studio user profiles take their tags at creation only (the workload stack sets them).
+  Tags.of(app).add(BLUEPRINT_TAG, prefix, { excludeResourceTypes: ['AWS::SageMaker::UserProfile'] });
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
   });

@@ -17,11 +17,18 @@ export function classify(scope: IConstruct, classification: DataClassification):
 
 /** The roles of the blueprint that touch zones by name (not per segment). */
 export type NamedZoneActor =
-  'ingestion' | 'pseudonymization' | 'data-scientist' | 'break-glass' | 'airlock' | 'airlock-export';
+  | 'ingestion'
+  | 'pseudonymization'
+  | 'data-scientist'
+  | 'break-glass'
+  | 'legal-hold'
+  | 'airlock'
+  | 'airlock-export';
 
 /**
  * Who may touch a zone. Roles are named by their place in the blueprint: `pseudonymization`,
- * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, `airlock` (its worker,
+ * `ingestion` (the configured uploader), `data-scientist`, `break-glass`, `legal-hold` (who places
+ * and lifts legal holds), `airlock` (its worker,
  * which copies approved imports, when the config has an airlock), `airlock-export` (its exporter,
  * which stages what a requester asks out, on the zones the config's export names), and the SageMaker
  * execution role of each segment kind (the kind's name: `development`, `training`, `inference`).

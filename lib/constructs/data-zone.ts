@@ -1,4 +1,4 @@
-import { Stack, Tags } from 'aws-cdk-lib';
+import { DefaultStackSynthesizer, Fn, Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -103,6 +103,7 @@ export class DataZone extends SecureBucket {
       endpoints: props.endpoints,
       account: Stack.of(this).account,
       organizationId: props.organizationId,
+      deployment: deploymentRoleArn(this),
     })) {
       this.bucket.addToResourcePolicy(statement);
     }
@@ -194,6 +195,34 @@ interface ZonePolicyInput extends ZoneRoles {
   readonly endpoints: readonly string[];
   readonly account: string;
   readonly organizationId?: string;
+  /** The role that deploys the stack (CloudFormation's execution role): the only one that changes the bucket's settings. */
+  readonly deployment?: string;
+}
+
+/** The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle, replication, encryption, access and logging. */
+export const ZONE_SETTINGS_ACTIONS = [
+  's3:DeleteBucketPolicy',
+  's3:PutBucketAcl',
+  's3:PutBucketLogging',
+  's3:PutBucketObjectLockConfiguration',
+  's3:PutBucketOwnershipControls',
+  's3:PutBucketPolicy',
+  's3:PutBucketPublicAccessBlock',
+  's3:PutBucketVersioning',
+  's3:PutEncryptionConfiguration',
+  's3:PutLifecycleConfiguration',
+  's3:PutReplicationConfiguration',
+] as const;
+
+/**
+ * CloudFormation's execution role of the CDK bootstrap, as a stack's synthesizer names it
+ * (qualifier included); none for a synthesizer that names no such role.
+ */
+export function deploymentRoleArn(scope: Construct): string | undefined {
+  const synthesizer = Stack.of(scope).synthesizer;
+  return synthesizer instanceof DefaultStackSynthesizer
+    ? Fn.sub(synthesizer.cloudFormationExecutionRoleArn)
+    : undefined;
 }
 
 /** The statements of a zone's bucket policy, besides the TLS ones every SecureBucket has. */
@@ -267,6 +296,20 @@ export function zonePolicy(
     }),
     // No one sets an object's retention (a zone's default retention, where it has one, is the
     // bucket's, set by its stack); legal holds only the roles named for them.
+    // Only the deployment changes how the zone keeps and guards its data: no one else rewrites
+    // this policy, switches versioning off, shortens the lifecycle or replicates it away.
+    ...(input.deployment
+      ? [
+          new iam.PolicyStatement({
+            sid: 'OnlyTheDeploymentChangesTheZonesSettings',
+            effect: iam.Effect.DENY,
+            principals: anyone,
+            actions: [...ZONE_SETTINGS_ACTIONS],
+            resources: [bucket.bucketArn],
+            conditions: { ArnNotEquals: { 'aws:PrincipalArn': input.deployment } },
+          }),
+        ]
+      : []),
     new iam.PolicyStatement({
       sid: 'DenyObjectRetention',
       effect: iam.Effect.DENY,

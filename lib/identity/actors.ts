@@ -15,6 +15,7 @@ export const DATA_SCIENTIST_ROLE = 'data-scientist';
 export const ML_ENGINEER_ROLE = 'ml-engineer';
 export const AUDITOR_ROLE = 'auditor';
 export const BREAK_GLASS_ROLE = 'break-glass';
+export const LEGAL_HOLD_ROLE = 'legal-hold';
 export const INGESTION_ROLE = 'ingestion';
 export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
 /** Reads the stage's dead letters and re-sends their events; sees raw object keys, so a raw-zone actor. */
@@ -66,6 +67,7 @@ export function actorRoleNames(config: BlueprintConfig, actor: ZoneActor, zone?:
       .map((s) => roleName(prefix, SAGEMAKER_ROLE, s.name));
   }
   if (actor === 'break-glass') return config.identities.breakGlass.enabled ? [roleName(prefix, actor)] : [];
+  if (actor === 'legal-hold') return [roleName(prefix, LEGAL_HOLD_ROLE)];
   if (actor === 'airlock') return config.airlock ? [roleName(prefix, AIRLOCK_WORKER_ROLE)] : [];
   if (actor === 'airlock-export') {
     const sources: readonly string[] = config.airlock?.export?.sources ?? [];

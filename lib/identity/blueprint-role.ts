@@ -42,8 +42,9 @@ export type RoleTrust =
       readonly field: string;
       /**
        * Each session must carry a source identity, which then names the person (a Studio user
-       * profile's owner): for IAM users, their user name; for roles and federated people, the one
-       * their session carries (an identity provider sets it). @default false
+       * profile's owner): for IAM users, their user name; for roles and federated people, one their
+       * calling session already carries (an identity provider sets it), not one chosen at this
+       * hop. @default false
        */
       readonly sourceIdentity?: boolean;
     }
@@ -205,7 +206,9 @@ function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
       }),
     ]);
   }
-  const carried = { Null: { 'sts:SourceIdentity': 'false' } };
+  // A source identity set upstream (by the identity provider, or where the session began), never
+  // at this hop: `aws:SourceIdentity` is the one the calling session already carries.
+  const carried = { Null: { 'aws:SourceIdentity': 'false' } };
   if (trust.kind === 'people' && trust.mfa === 'identity-provider') {
     return new NamedPrincipals([
       new iam.PolicyStatement({
@@ -220,7 +223,7 @@ function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
     ]);
   }
   if (trust.kind === 'people' && trust.sourceIdentity) {
-    // An IAM user's source identity must be its own name; a role's session must carry one.
+    // An IAM user's source identity must be its own name; a role's session must already carry one.
     const users = arns.filter((arn) => /:user\//.test(arn));
     const roles = arns.filter((arn) => !/:user\//.test(arn));
     return new NamedPrincipals([

@@ -130,8 +130,10 @@ export const BOUNDARY_ACTIONS = [
   'sagemaker:ListUserProfiles',
   'sagemaker:UpdateSpace',
   'cloudwatch:PutMetricData',
-  // Deploying the blueprint through the CDK bootstrap roles (platform admin).
+  // Deploying the blueprint through the CDK bootstrap roles (platform admin), carrying the
+  // session's source identity along (a chained assume of a session that has one needs it).
   'sts:AssumeRole',
+  'sts:SetSourceIdentity',
 ] as const;
 
 /**

@@ -12,6 +12,7 @@ import {
   AUDITOR_ROLE,
   BREAK_GLASS_ROLE,
   DATA_SCIENTIST_ROLE,
+  LEGAL_HOLD_ROLE,
   ML_ENGINEER_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PLATFORM_ADMIN_ROLE,
@@ -54,7 +55,7 @@ export class PlatformAdminRole extends BlueprintRole {
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'DeployThroughTheCdkBootstrapRoles',
-        actions: ['sts:AssumeRole'],
+        actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
         resources: [roleArn(this, `cdk-*-role-${stack.account}-${stack.region}`)],
       }),
     );
@@ -328,13 +329,27 @@ export class BreakGlassRole extends BlueprintRole {
       ),
     );
     for (const zone of props.zones) zone.grantRead(this);
-    // Legal holds, which the zones let no other role place or lift: a hold keeps an object from
-    // deletion while a matter lasts, and lifting it is as deliberate as placing it.
+  }
+}
+
+export interface LegalHoldRoleProps extends HumanRoleProps {
+  /** Every data zone, and the buckets that hold records (the airlock's decision log). */
+  readonly buckets: readonly s3.IBucket[];
+}
+
+/**
+ * Places and lifts legal holds on the objects of the zones and the record buckets, which no other
+ * role may: a hold keeps an object version from deletion while a matter lasts, and lifting it is
+ * as deliberate as placing it. It reads nothing: the matter names the objects.
+ */
+export class LegalHoldRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: LegalHoldRoleProps) {
+    super(scope, id, humanRole(props, LEGAL_HOLD_ROLE, 'Places and lifts legal holds on the data zones'));
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
-        sid: 'PlaceLegalHolds',
+        sid: 'PlaceAndLiftLegalHolds',
         actions: ['s3:GetObjectLegalHold', 's3:PutObjectLegalHold'],
-        resources: props.zones.map((zone) => zone.bucket.arnForObjects('*')),
+        resources: props.buckets.map((bucket) => bucket.arnForObjects('*')),
       }),
     );
   }

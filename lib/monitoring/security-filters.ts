@@ -61,6 +61,11 @@ const GUARDDUTY_CHANGES = [
   'UpdateIPSet',
   'DeletePublishingDestination',
   'UpdateMalwareScanSettings',
+  'UpdateMalwareProtectionPlan',
+  'DeleteMalwareProtectionPlan',
+  'UpdatePublishingDestination',
+  'ArchiveFindings',
+  'UpdateFindingsFeedback',
   'DisassociateFromAdministratorAccount',
 ];
 
@@ -71,6 +76,9 @@ const SECURITY_HUB_CHANGES = [
   'UpdateStandardsControl',
   'UpdateSecurityControl',
   'DisableImportFindingsForProduct',
+  'CreateAutomationRule',
+  'BatchUpdateAutomationRules',
+  'UpdateSecurityHubConfiguration',
 ];
 
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [
@@ -119,6 +127,19 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'DetachGroupPolicy',
       'PutRolePermissionsBoundary',
       'DeleteRolePermissionsBoundary',
+    ]),
+  },
+  {
+    id: 'RoleTrustChanges',
+    description:
+      "Blueprint: who may assume a role changed (a trust policy), a role created, or a role's session length, description or tags changed",
+    source: 'trail',
+    pattern: events('iam.amazonaws.com', [
+      'UpdateAssumeRolePolicy',
+      'CreateRole',
+      'UpdateRole',
+      'TagRole',
+      'UntagRole',
     ]),
   },
   {
@@ -174,6 +195,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'PutConfigurationRecorder',
       'DeleteConfigRule',
       'DeleteConfigurationAggregator',
+      'DisassociateResourceTypes',
     ]),
   },
   {
@@ -185,12 +207,36 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       '{ ($.eventSource = "kms.amazonaws.com") && (($.eventName = "PutKeyPolicy") || ($.eventName = "DisableKeyRotation") || (($.eventName = "CreateGrant") && ($.userIdentity.invokedBy NOT EXISTS))) }',
   },
   {
-    id: 'DetectionChanges',
+    id: 'GuardDutyChanges',
     description:
-      'Blueprint: GuardDuty, Security Hub or IAM Access Analyzer switched off or told to look away (detectors, filters, trusted IP lists, standards, analyzers, archive rules)',
+      'Blueprint: GuardDuty switched off, narrowed or told to look away (detectors, filters, trusted IP lists, publishing, malware scanning and protection plans, archived findings)',
     source: 'trail',
     pattern: () =>
-      `{ (($.eventSource = "guardduty.amazonaws.com") && ${anyOf('eventName', GUARDDUTY_CHANGES)}) || (($.eventSource = "securityhub.amazonaws.com") && ${anyOf('eventName', SECURITY_HUB_CHANGES)}) || (($.eventSource = "access-analyzer.amazonaws.com") && ${anyOf('eventName', ['DeleteAnalyzer', 'CreateArchiveRule', 'UpdateArchiveRule'])}) }`,
+      `{ ($.eventSource = "guardduty.amazonaws.com") && ${anyOf('eventName', GUARDDUTY_CHANGES)} }`,
+  },
+  {
+    id: 'FindingsServiceChanges',
+    description:
+      'Blueprint: Security Hub or IAM Access Analyzer switched off or told to look away (standards, controls, automation rules, products, analyzers, archive rules)',
+    source: 'trail',
+    pattern: () =>
+      `{ (($.eventSource = "securityhub.amazonaws.com") && ${anyOf('eventName', SECURITY_HUB_CHANGES)}) || (($.eventSource = "access-analyzer.amazonaws.com") && ${anyOf('eventName', ['DeleteAnalyzer', 'CreateArchiveRule', 'UpdateArchiveRule', 'ApplyArchiveRule'])}) }`,
+  },
+  {
+    id: 'CodeSigningChanges',
+    description:
+      'Blueprint: what code the functions accept changed (a code-signing configuration updated or deleted) or who signs it (a signing profile created, cancelled or revoked, its permissions changed, a signature revoked, a signing job started)',
+    source: 'trail',
+    pattern: () =>
+      `{ (($.eventSource = "lambda.amazonaws.com") && (($.eventName = "UpdateCodeSigningConfig*") || ($.eventName = "DeleteCodeSigningConfig*"))) || (($.eventSource = "signer.amazonaws.com") && ${anyOf('eventName', ['PutSigningProfile', 'CancelSigningProfile', 'RevokeSigningProfile', 'RevokeSignature', 'AddProfilePermission', 'RemoveProfilePermission', 'StartSigningJob', 'SignPayload'])}) }`,
+  },
+  {
+    id: 'StudioAccessOutsideTheRole',
+    description:
+      'Blueprint: a Studio URL created, or a user profile, domain or lifecycle configuration created or changed, by anyone but the data scientist role (a deploy trips it for what it creates)',
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['CreatePresignedDomainUrl', 'CreateUserProfile', 'UpdateUserProfile', 'UpdateDomain', 'CreateStudioLifecycleConfig'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-data-scientist/*") }`,
   },
   {
     id: 'SecurityGroupChanges',

@@ -15,7 +15,12 @@ import {
 } from '../contract/classification';
 import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
-import { DATA_ACTIONS, DataZone as DataZoneConstruct, zonePolicy } from '../constructs/data-zone';
+import {
+  DATA_ACTIONS,
+  DataZone as DataZoneConstruct,
+  deploymentRoleArn,
+  zonePolicy,
+} from '../constructs/data-zone';
 import { SecureBucket } from '../constructs/secure-bucket';
 import {
   actorRoleNames,
@@ -28,6 +33,7 @@ import {
   AIRLOCK_WORKFLOW_ROLE,
   AUDITOR_ROLE,
   BREAK_GLASS_ROLE,
+  LEGAL_HOLD_ROLE,
   ML_ENGINEER_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
@@ -142,7 +148,7 @@ export class DataStack extends Stack {
             prefix: w.prefix,
           })),
           offNetwork: rolesOf(controls.offNetwork, name),
-          legalHold: rolesOf(['break-glass'], name),
+          legalHold: rolesOf(['legal-hold'], name),
         },
         endpoints: config.segments
           .filter((s) => controls.segments.includes(s.kind))
@@ -245,7 +251,7 @@ export class DataStack extends Stack {
         ],
         // No segment reaches it: uploads come from outside, and every reader is off-network.
         offNetwork: [importer, reviewer, worker, scanner, ...breakGlass],
-        legalHold: breakGlass,
+        legalHold: [arn(LEGAL_HOLD_ROLE)],
       },
       endpoints: [],
       organizationId: config.organizationId,
@@ -350,10 +356,11 @@ export class DataStack extends Stack {
         ...(exporting ? [{ roles: [exporter], prefix: RECORD_PREFIXES.export }] : []),
       ],
       offNetwork: [worker, ...(exporting ? [exporter] : []), auditor, ...breakGlass],
-      legalHold: breakGlass,
+      legalHold: [arn(LEGAL_HOLD_ROLE)],
       endpoints: [],
       account: this.account,
       organizationId: config.organizationId,
+      deployment: deploymentRoleArn(this),
     })) {
       logBucket.addToResourcePolicy(statement);
     }
@@ -497,7 +504,7 @@ export class DataStack extends Stack {
         writers: [],
         prefixWriters: [{ roles: [exporter], prefix: OUTGOING_PREFIX }],
         offNetwork: [reviewer, exporter, ...breakGlass],
-        legalHold: breakGlass,
+        legalHold: [roleArn(this, roleName(config.namePrefix, LEGAL_HOLD_ROLE))],
       },
       endpoints: [],
       organizationId: config.organizationId,

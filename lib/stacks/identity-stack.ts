@@ -7,6 +7,7 @@ import type { BlueprintRole, PeopleTrust } from '../identity/blueprint-role';
 import {
   AUDITOR_ROLE,
   BREAK_GLASS_ROLE,
+  LEGAL_HOLD_ROLE,
   DATA_SCIENTIST_ROLE,
   INFERENCE_API_ROLE,
   INGESTION_ROLE,
@@ -20,6 +21,7 @@ import {
 import {
   AuditorRole,
   BreakGlassRole,
+  LegalHoldRole,
   DataScientistRole,
   MlEngineerRole,
   PipelineOperatorRole,
@@ -167,6 +169,17 @@ export class IdentityStack extends Stack {
         }),
       );
     }
+    keep(
+      new LegalHoldRole(this, LEGAL_HOLD_ROLE, {
+        namePrefix,
+        trust: people(ids.legalHold, 'identities.legalHold'),
+        buckets: [
+          ...DATA_ZONES.map((zone) => zones[zone].bucket),
+          ...(airlock ? [airlock.importZone.bucket, airlock.log] : []),
+          ...(airlock?.exportZone ? [airlock.exportZone.bucket] : []),
+        ],
+      }),
+    );
     if (airlock && config.airlock) {
       const resources = {
         namePrefix,

@@ -8,6 +8,7 @@ import { classify } from '../classification';
 import { removalPolicyFor } from '../retention';
 import type { SegmentConfig } from '../config/schema';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
+import { BLUEPRINT_TAG } from '../contract/tags';
 import { STUDIO_OWNER_TAG } from '../identity/human-roles';
 import { unscoped } from '../identity/statements';
 import { PACKAGE_REPOSITORIES, packageDomainName } from '../mirrors';
@@ -137,10 +138,15 @@ export class WorkloadStack extends Stack {
       // The owner tag is what the data scientist's presigned-URL right compares with the session's
       // source identity: only its owner opens a profile. Retained like the domain: its home
       // directory is on the domain's file system.
+      // Its tags are fixed at creation (CloudFormation would replace the profile to change them,
+      // which its fixed name forbids): both are set here, and the app-wide tags leave it out.
       const profile = new sagemaker.CfnUserProfile(this, `StudioUser-${user}`, {
         domainId: this.studioDomain.attrDomainId,
         userProfileName: user,
-        tags: [{ key: STUDIO_OWNER_TAG, value: user }],
+        tags: [
+          { key: BLUEPRINT_TAG, value: props.namePrefix },
+          { key: STUDIO_OWNER_TAG, value: user },
+        ],
       });
       profile.applyRemovalPolicy(removalPolicyFor(profile.userProfileName));
     }

@@ -295,6 +295,21 @@ describe('rejections name the field, the value and what is expected', () => {
       'config.identities.pipelineOperators[0]: got "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Data_0a1b2c3d"; arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/eu-west-1/AWSReservedSSO_Data_0a1b2c3d may also assume the data scientist role (identities.dataScientists), which reads the curated zone',
     ],
     [
+      'two patterns that can name one principal: a writer of raw who reads curated',
+      {
+        identities: {
+          mfa: 'identity-provider',
+          dataScientists: [
+            'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_DataScience_*',
+          ],
+          pipelineOperators: [
+            'arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_*',
+          ],
+        },
+      },
+      'config.identities.pipelineOperators[0]: got "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_*"; arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_* may also assume the data scientist role',
+    ],
+    [
       'an ingestion principal who is a data scientist',
       {
         identities: {

@@ -121,9 +121,29 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
     record('config-describe-configuration-recorders-benign'),
   ],
   KeyPolicyChanges: [record('kms-put-key-policy'), record('kms-get-key-policy-benign')],
-  DetectionChanges: [
+  GuardDutyChanges: [
     call('guardduty.amazonaws.com', 'CreateIPSet'),
     call('guardduty.amazonaws.com', 'ListFindings'),
+  ],
+  FindingsServiceChanges: [
+    call('securityhub.amazonaws.com', 'DisableSecurityHub'),
+    call('securityhub.amazonaws.com', 'GetFindings'),
+  ],
+  RoleTrustChanges: [
+    call('iam.amazonaws.com', 'UpdateAssumeRolePolicy'),
+    call('iam.amazonaws.com', 'GetRole'),
+  ],
+  CodeSigningChanges: [
+    call('lambda.amazonaws.com', 'UpdateCodeSigningConfig20200422'),
+    call('lambda.amazonaws.com', 'GetCodeSigningConfig20200422'),
+  ],
+  StudioAccessOutsideTheRole: [
+    call('sagemaker.amazonaws.com', 'CreatePresignedDomainUrl', {
+      userIdentity: role('PowerUserAccess'),
+    }),
+    call('sagemaker.amazonaws.com', 'CreatePresignedDomainUrl', {
+      userIdentity: role('aiseg-data-scientist'),
+    }),
   ],
   SecurityGroupChanges: [
     call('ec2.amazonaws.com', 'AuthorizeSecurityGroupIngress'),
@@ -253,12 +273,9 @@ test('the key filter: a grant a principal creates itself, not one an AWS service
   expect(keys(call('kms.amazonaws.com', 'GetKeyRotationStatus'))).toBe(false);
 });
 
-test('the detection filter: every call that stops or narrows GuardDuty, Security Hub or Access Analyzer; no read', () => {
-  const detection = (source: string, name: string) =>
-    matchesPattern(
-      SECURITY_FILTERS.find((f) => f.id === 'DetectionChanges')!.pattern(ctx),
-      call(source, name),
-    );
+test('the detection filters: every call that stops or narrows GuardDuty, Security Hub or Access Analyzer; no read', () => {
+  const matches = (id: string, source: string, name: string) =>
+    matchesPattern(SECURITY_FILTERS.find((f) => f.id === id)!.pattern(ctx), call(source, name));
   for (const name of [
     'DeleteDetector',
     'UpdateDetector',
@@ -266,19 +283,36 @@ test('the detection filter: every call that stops or narrows GuardDuty, Security
     'UpdateFilter',
     'CreateIPSet',
     'UpdateMalwareScanSettings',
+    'DeleteMalwareProtectionPlan',
+    'ArchiveFindings',
   ])
-    expect(detection('guardduty.amazonaws.com', name)).toBe(true);
-  for (const name of ['DisableSecurityHub', 'BatchDisableStandards', 'UpdateStandardsControl'])
-    expect(detection('securityhub.amazonaws.com', name)).toBe(true);
-  expect(detection('access-analyzer.amazonaws.com', 'CreateArchiveRule')).toBe(true);
-  for (const [source, name] of [
-    ['guardduty.amazonaws.com', 'GetDetector'],
-    ['securityhub.amazonaws.com', 'GetFindings'],
-    ['access-analyzer.amazonaws.com', 'ListFindings'],
-    // The name of a GuardDuty call under another service.
-    ['ec2.amazonaws.com', 'DeleteDetector'],
+    expect(matches('GuardDutyChanges', 'guardduty.amazonaws.com', name)).toBe(true);
+  for (const name of [
+    'DisableSecurityHub',
+    'BatchDisableStandards',
+    'UpdateStandardsControl',
+    'CreateAutomationRule',
   ])
-    expect(detection(source, name)).toBe(false);
+    expect(matches('FindingsServiceChanges', 'securityhub.amazonaws.com', name)).toBe(true);
+  expect(matches('FindingsServiceChanges', 'access-analyzer.amazonaws.com', 'CreateArchiveRule')).toBe(true);
+  expect(matches('GuardDutyChanges', 'guardduty.amazonaws.com', 'GetDetector')).toBe(false);
+  // The name of a GuardDuty call under another service.
+  expect(matches('GuardDutyChanges', 'ec2.amazonaws.com', 'DeleteDetector')).toBe(false);
+  expect(matches('FindingsServiceChanges', 'securityhub.amazonaws.com', 'GetFindings')).toBe(false);
+  expect(matches('FindingsServiceChanges', 'access-analyzer.amazonaws.com', 'ListFindings')).toBe(false);
+});
+
+test('the code-signing filter: the configuration changed or deleted (any API version), every Signer call that changes who signs, a signing job', () => {
+  const signing = (source: string, name: string) =>
+    matchesPattern(
+      SECURITY_FILTERS.find((f) => f.id === 'CodeSigningChanges')!.pattern(ctx),
+      call(source, name),
+    );
+  expect(signing('lambda.amazonaws.com', 'DeleteCodeSigningConfig20200422')).toBe(true);
+  for (const name of ['StartSigningJob', 'CancelSigningProfile', 'AddProfilePermission', 'RevokeSignature'])
+    expect(signing('signer.amazonaws.com', name)).toBe(true);
+  expect(signing('signer.amazonaws.com', 'GetSigningProfile')).toBe(false);
+  expect(signing('lambda.amazonaws.com', 'ListCodeSigningConfigs20200422')).toBe(false);
 });
 
 test('the image cache filter fits 1,024 characters with the longest name prefix', () => {

@@ -567,22 +567,65 @@ describe('the export', () => {
   });
 });
 
-describe('Object Lock on the zones', () => {
-  test("no one sets an object's retention (erasure stays possible); break-glass alone places legal holds", async () => {
+describe('Object Lock and the settings of the zones', () => {
+  test("no one sets an object's retention (erasure stays possible); the legal-hold role alone places legal holds", async () => {
     for (const bucket of [RAW, CURATED, MODELS, IMPORT, EXPORT, LOG]) {
       const object = `${bucket}/any/object`;
       const as = (role: string, action: string) =>
         call(role, action, object, { resourcePolicy: bucketPolicy(bucket) });
-      for (const role of ['break-glass', 'platform-admin', 'pseudonymization', 'airlock-worker'])
+      for (const role of [
+        'legal-hold',
+        'break-glass',
+        'platform-admin',
+        'pseudonymization',
+        'airlock-worker',
+      ])
         expect(await as(role, 's3:PutObjectRetention')).toBe('ExplicitlyDenied');
-      for (const role of ['platform-admin', 'data-scientist', 'airlock-exporter'])
+      for (const role of ['break-glass', 'platform-admin', 'data-scientist', 'airlock-exporter'])
         expect(await as(role, 's3:PutObjectLegalHold')).toBe('ExplicitlyDenied');
-      if (bucket !== LOG) expect(await as('break-glass', 's3:PutObjectLegalHold')).toBe('Allowed');
+      expect(await as('legal-hold', 's3:PutObjectLegalHold')).toBe('Allowed');
+      // It reads nothing.
+      expect(await as('legal-hold', 's3:GetObject')).not.toBe('Allowed');
     }
     const statements = (bucketPolicy(RAW).Statement ?? []) as { Sid?: string; Condition?: unknown }[];
     expect(JSON.stringify(statements.find((x) => x.Sid === 'DenyLegalHoldsButByTheirRoles')?.Condition)).toBe(
-      JSON.stringify({ ArnNotEquals: { 'aws:PrincipalArn': [roleArn('break-glass')] } }),
+      JSON.stringify({ ArnNotEquals: { 'aws:PrincipalArn': [roleArn('legal-hold')] } }),
     );
+  });
+
+  test("only the deployment (CloudFormation's execution role) changes a zone's policy, Object Lock, versioning, lifecycle or replication", async () => {
+    const deployment = `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-eu-west-1`;
+    const anyS3 = [{ Statement: [{ Effect: 'Allow', Action: 's3:*', Resource: '*' }] }] as PolicyDocument[];
+    const change = (principal: string, action: string, bucket: string) =>
+      evaluate({
+        principal,
+        action,
+        resource: bucket,
+        resourceAccount: ACCOUNT,
+        identityPolicies: anyS3,
+        resourcePolicy: bucketPolicy(bucket),
+        context: {
+          'aws:PrincipalArn': principal,
+          'aws:PrincipalAccount': ACCOUNT,
+          'aws:PrincipalOrgID': ORGANIZATION,
+          'aws:SecureTransport': 'true',
+        },
+      });
+    for (const bucket of [RAW, CURATED, MODELS, IMPORT, EXPORT, LOG]) {
+      for (const action of [
+        's3:PutBucketPolicy',
+        's3:DeleteBucketPolicy',
+        's3:PutBucketVersioning',
+        's3:PutLifecycleConfiguration',
+        's3:PutReplicationConfiguration',
+      ]) {
+        expect(await change(`arn:aws:iam::${ACCOUNT}:role/PowerUserAccess`, action, bucket)).toBe(
+          'ExplicitlyDenied',
+        );
+        expect(await change(roleArn('break-glass'), action, bucket)).toBe('ExplicitlyDenied');
+        expect(await change(deployment, action, bucket)).toBe('Allowed');
+      }
+    }
   });
 });
 

@@ -156,15 +156,27 @@ describe.each(DATA_ZONES.map((zone) => [zone, ZONE_CONTROLS[zone]] as const))('z
     );
   });
 
-  test("lets no one set an object's retention, nor (without break-glass) place a legal hold", () => {
+  test("lets no one set an object's retention, nor place a legal hold but the legal-hold role, nor change its settings but the deployment", () => {
     const retention = bySid(policy, 'DenyObjectRetention');
     expect(retention.Effect).toBe('Deny');
     expect(retention.Action).toEqual(['s3:BypassGovernanceRetention', 's3:PutObjectRetention']);
     expect(retention.Condition).toBeUndefined();
     const holds = bySid(policy, 'DenyLegalHoldsButByTheirRoles');
     expect(holds.Action).toBe('s3:PutObjectLegalHold');
-    // The default config enables no break-glass: no one is excepted.
-    expect(holds.Condition).toBeUndefined();
+    expect(namesIn(holds.Condition?.ArnNotEquals?.['aws:PrincipalArn'])).toEqual(['aiseg-legal-hold']);
+    const settings = bySid(policy, 'OnlyTheDeploymentChangesTheZonesSettings');
+    expect(settings.Effect).toBe('Deny');
+    expect(settings.Action).toEqual(
+      expect.arrayContaining([
+        's3:PutBucketPolicy',
+        's3:DeleteBucketPolicy',
+        's3:PutBucketVersioning',
+        's3:PutLifecycleConfiguration',
+        's3:PutReplicationConfiguration',
+        's3:PutBucketObjectLockConfiguration',
+      ]),
+    );
+    expect(JSON.stringify(settings.Condition)).toMatch(/role\/cdk-hnb659fds-cfn-exec-role-/);
   });
 
   test(`is read only by ${controls.readers.join(', ')} and written only by ${controls.writers.join(', ')}`, () => {

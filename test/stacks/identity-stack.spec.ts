@@ -540,7 +540,7 @@ describe('SageMaker Studio: each person opens only their own profile, from the c
     );
     expect(statements(role.props.AssumeRolePolicyDocument)).toEqual([
       expect.objectContaining({
-        Condition: expect.objectContaining({ Null: { 'sts:SourceIdentity': 'false' } }),
+        Condition: expect.objectContaining({ Null: { 'aws:SourceIdentity': 'false' } }),
       }),
     ]);
     const { blueprint } = synthBlueprint({
@@ -559,7 +559,7 @@ describe('SageMaker Studio: each person opens only their own profile, from the c
       Bool: { 'aws:MultiFactorAuthPresent': 'true' },
     });
     expect(trust.find((s) => s.Sid === 'TheNamedPeopleWithMfaAndSourceIdentity')?.Condition).toMatchObject({
-      Null: { 'sts:SourceIdentity': 'false' },
+      Null: { 'aws:SourceIdentity': 'false' },
     });
   });
 });

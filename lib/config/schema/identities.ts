@@ -64,6 +64,10 @@ const identities = z
     dataScientists: humanRole('data scientist'),
     mlEngineers: humanRole('ML engineer'),
     auditors: humanRole('auditor'),
+    legalHold: humanRole(
+      'legal hold',
+      ', the only one that may place and lift legal holds on the objects of the zones and the decision log (it reads nothing)',
+    ),
     pipelineOperators: humanRole(
       'pipeline operator',
       ", which reads the pseudonymization stage's dead letters (they name raw objects) and re-sends their events to the stage",
@@ -73,13 +77,13 @@ const identities = z
         z
           .string()
           .regex(
-            /^[a-z0-9](-*[a-z0-9]){0,62}$/,
-            'expected a Studio user name: lower-case letters, digits and hyphens, at most 63 characters, starting and ending with a letter or digit',
+            /^[a-z0-9](-*[a-z0-9]){1,62}$/,
+            'expected a Studio user name: 2 to 63 lower-case letters, digits and hyphens, starting and ending with a letter or digit (it is also the source identity of its owner)',
           ),
       )
       .optional()
       .describe(
-        "The people who work in SageMaker Studio: a user profile of this name in each development segment's domain, tagged `ai-segmentation:owner` with it. A data scientist opens only the profile whose owner is the source identity of their session: an IAM user's own user name (the trust requires it), or what their identity provider sets (`https://aws.amazon.com/SAML/Attributes/SourceIdentity`). Unset: no profile is made; the platform team makes and tags them.",
+        "The people who work in SageMaker Studio: a user profile of this name in each development segment's domain, tagged `ai-segmentation:owner` with it. A data scientist opens only the profile whose owner is the source identity of their session, exactly: an IAM user's own user name (the trust requires it), or the one their session already carries, which their identity provider sets (`https://aws.amazon.com/SAML/Attributes/SourceIdentity`). A name taken out of the list keeps its profile (retained, with its tag): delete it in SageMaker when the person leaves. Unset: no profile is made; the platform team makes and tags them.",
       ),
     studioSourceIps: z
       .array(ipv4Cidr(8, 32))
@@ -117,24 +121,44 @@ function humanFields(ids: Identities): [path: (string | number)[], list: readonl
     [['identities', 'mlEngineers'], ids.mlEngineers],
     [['identities', 'auditors'], ids.auditors],
     [['identities', 'pipelineOperators'], ids.pipelineOperators],
+    [['identities', 'legalHold'], ids.legalHold],
     [['identities', 'breakGlass', 'principals'], ids.breakGlass.principals],
   ];
 }
 
 /**
- * Whether `list` admits `arn`: names it, or a pattern of it matches it. IAM names are unique
- * regardless of case: role/Alice is role/alice.
+ * Whether two principal ARNs, either of which may be a pattern (`*` any run, `?` one character),
+ * can name one principal: whether some ARN matches both. IAM names are unique regardless of case:
+ * role/Alice is role/alice.
  */
+export function principalsOverlap(a: string, b: string): boolean {
+  const x = a.toLowerCase();
+  const y = b.toLowerCase();
+  const seen = new Set<string>();
+  const todo: [number, number][] = [[0, 0]];
+  while (todo.length > 0) {
+    const [i, j] = todo.pop()!;
+    const key = `${i},${j}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    if (i === x.length && j === y.length) return true;
+    // A star may match nothing.
+    if (x[i] === '*') todo.push([i + 1, j]);
+    if (y[j] === '*') todo.push([i, j + 1]);
+    // Or both produce one character: stars stay, anything else moves on.
+    if (i < x.length && j < y.length) {
+      const wild = (c: string) => c === '*' || c === '?';
+      if (wild(x[i]) || wild(y[j]) || x[i] === y[j]) {
+        todo.push([x[i] === '*' ? i : i + 1, y[j] === '*' ? j : j + 1]);
+      }
+    }
+  }
+  return false;
+}
+
+/** Whether `list` may name a principal that `arn` (a principal or a pattern) names too. */
 export const admitsPrincipal = (list: readonly string[] | undefined, arn: string) =>
-  (list ?? []).some((entry) =>
-    new RegExp(
-      `^${entry
-        .split('')
-        .map((c) => (c === '*' ? '.*' : c === '?' ? '.' : c.replace(/[.+^${}()|[\]\\/]/g, '\\$&')))
-        .join('')}$`,
-      'i',
-    ).test(arn),
-  );
+  (list ?? []).some((entry) => principalsOverlap(entry, arn));
 
 // Cross-field rules
 
