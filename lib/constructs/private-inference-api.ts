@@ -58,13 +58,16 @@ export interface PrivateInferenceApiProps {
   readonly quota: { readonly limit: number; readonly period: apigateway.Period };
   /** Where the stage writes its JSON access log (one line per request, no payloads). */
   readonly accessLogs: logs.ILogGroup;
+  /** The consuming applications: each gets an API key bound to the usage plan, so that the plan's quota counts per application. */
+  readonly callers?: readonly string[];
 }
 
 /**
  * A private REST API with one method, POST /invocations: reachable only through the segment's
  * execute-api endpoint (the endpoint configuration and a resource policy that denies every other
  * path), IAM authorization, the body validated against a JSON schema, stage throttling and a
- * usage plan, tracing, error-only execution logs without bodies, JSON access logs. The REST API is
+ * usage plan whose quota counts per caller (an API key each, required on top of IAM), tracing,
+ * error-only execution logs without bodies, JSON access logs. The REST API is
  * the construct's default child, so that the logical ids are those the deployed stack has. API
  * Gateway names its execution log group after the API (`executionLogGroupName`): the stack makes
  * it beforehand, where its key is.
@@ -72,6 +75,8 @@ export interface PrivateInferenceApiProps {
 export class PrivateInferenceApi extends Construct {
   readonly restApi: apigateway.RestApi;
   readonly method: apigateway.Method;
+  /** Each caller's API key, by caller name. */
+  readonly apiKeys = new Map<string, apigateway.IApiKey>();
 
   constructor(scope: Construct, id: string, props: PrivateInferenceApiProps) {
     super(scope, id);
@@ -132,6 +137,8 @@ export class PrivateInferenceApi extends Construct {
       }),
       {
         authorizationType: apigateway.AuthorizationType.IAM,
+        // On top of IAM: the key names the application, so that the usage plan's quota is its own.
+        apiKeyRequired: true,
         requestValidator: validator,
         requestModels: { 'application/json': model },
       },
@@ -143,6 +150,16 @@ export class PrivateInferenceApi extends Construct {
       quota: { limit: props.quota.limit, period: props.quota.period },
     });
     usagePlan.addApiStage({ stage: this.restApi.deploymentStage });
+    for (const caller of props.callers ?? []) {
+      // API Gateway makes the key's value: it is never in the template.
+      const key = new apigateway.ApiKey(this, `Key-${caller}`, {
+        apiKeyName: `${props.apiName}-${caller}`,
+        description: `API key of application ${caller}: its quota of the inference API's usage plan`,
+        enabled: true,
+      });
+      usagePlan.addApiKey(key);
+      this.apiKeys.set(caller, key);
+    }
     this.acknowledgeFindings();
   }
 

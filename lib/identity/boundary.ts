@@ -89,6 +89,8 @@ export const BOUNDARY_ACTIONS = [
   'xray:PutTelemetryRecords',
   // The inference API's callers.
   'execute-api:Invoke',
+  // An inference caller reads its own API key.
+  'apigateway:GET',
   // Container images (filling the image caches and reading the package mirrors have ceilings of
   // their own, below, bound to the caches' repositories and the mirrors' domain).
   'ecr:BatchCheckLayerAvailability',

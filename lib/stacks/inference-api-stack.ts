@@ -106,6 +106,7 @@ export class InferenceApiStack extends Stack {
       throttle: api.throttle,
       quota: { limit: api.quota.limit, period: apigateway.Period[api.quota.period] },
       accessLogs: props.logs.access,
+      callers: api.callers.map((c) => c.name),
     });
     this.restApi = this.api.restApi;
     const stage = this.restApi.deploymentStage;
@@ -159,6 +160,17 @@ export class InferenceApiStack extends Stack {
           }),
         ],
       });
+      // Its own API key only, which it sends as x-api-key beside its signature.
+      const key = this.api.apiKeys.get(caller.name);
+      if (key) {
+        role.addToPrincipalPolicy(
+          new iam.PolicyStatement({
+            sid: 'ReadItsOwnApiKey',
+            actions: ['apigateway:GET'],
+            resources: [key.keyArn],
+          }),
+        );
+      }
       this.callerRoles.set(caller.name, role);
     }
 

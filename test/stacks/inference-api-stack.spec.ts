@@ -273,7 +273,7 @@ describe('with callers and a model (the example configuration)', () => {
     Template.fromJSON(readTemplateJson(id, exampleAppDir())),
   );
 
-  test('one caller role per application, trusted by its principals, allowed the one method and nothing else', () => {
+  test('one caller role per application, trusted by its principals, allowed the one method (and reading its API key) and nothing else', () => {
     const roles = ofType(t, 'AWS::IAM::Role');
     expect(roles.map(([, r]) => r.Properties?.RoleName).sort()).toEqual([
       'acme-ai-caller-clinical-dashboard',
@@ -287,7 +287,8 @@ describe('with callers and a model (the example configuration)', () => {
     );
     for (const [, policy] of ofType(t, 'AWS::IAM::ManagedPolicy')) {
       const [statement, ...rest] = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
-      expect(rest).toEqual([]);
+      // Besides the method, only its own API key (tested below).
+      expect(rest.map((r) => r.Sid)).toEqual(['ReadItsOwnApiKey']);
       expect(actionsOf(statement)).toEqual(['execute-api:Invoke']);
       // The permission boundary lets the action through (it would cut it silently otherwise).
       expect(BOUNDARY_ACTIONS).toContain('execute-api:Invoke');
@@ -351,5 +352,51 @@ describe('without an inference segment', () => {
     expect(blueprint.inferenceApi).toBeUndefined();
     expect(JSON.stringify(Template.fromStack(blueprint.identity).toJSON())).not.toContain('inference-api');
     expect(blueprint.audit.apiLogs).toBeUndefined();
+  });
+});
+
+describe('each caller has an API key bound to the usage plan: the quota counts per application', () => {
+  const example = Template.fromJSON(readTemplateJson('InferenceApi', exampleAppDir()));
+  const keys = ofType(example, 'AWS::ApiGateway::ApiKey');
+  const [planId] = only(example, 'AWS::ApiGateway::UsagePlan');
+
+  test('every method requires an API key on top of IAM', () => {
+    for (const t of [api, example]) {
+      for (const [, m] of ofType(t, 'AWS::ApiGateway::Method')) {
+        expect(m.Properties).toMatchObject({ AuthorizationType: 'AWS_IAM', ApiKeyRequired: true });
+      }
+    }
+  });
+
+  test('one key per caller, enabled, its value made by API Gateway (never in the template), bound to the plan', () => {
+    expect(keys.map(([, k]) => k.Properties?.Name).sort()).toEqual([
+      'acme-ai-inference-api-clinical-dashboard',
+      'acme-ai-inference-api-trial-matching',
+    ]);
+    const bindings = ofType(example, 'AWS::ApiGateway::UsagePlanKey');
+    for (const [id, key] of keys) {
+      expect(key.Properties?.Enabled).toBe(true);
+      expect(key.Properties?.Value).toBeUndefined();
+      expect(
+        bindings.filter(
+          ([, b]) =>
+            JSON.stringify(b.Properties) ===
+            JSON.stringify({ KeyId: { Ref: id }, KeyType: 'API_KEY', UsagePlanId: { Ref: planId } }),
+        ),
+      ).toHaveLength(1);
+    }
+  });
+
+  test("each caller role reads its own key and no other's", () => {
+    for (const caller of ['clinical-dashboard', 'trial-matching']) {
+      const reads = policyOfRole(example, `acme-ai-caller-${caller}`).filter((s) =>
+        actionsOf(s).includes('apigateway:GET'),
+      );
+      expect(reads).toHaveLength(1);
+      const [keyId] = keys.find(([, k]) => k.Properties?.Name === `acme-ai-inference-api-${caller}`)!;
+      expect(JSON.stringify(statementResources(reads[0]))).toContain(`{"Ref":"${keyId}"}`);
+      expect(JSON.stringify(statementResources(reads[0]))).not.toMatch(/apikeys\/\*/);
+    }
+    expect(BOUNDARY_ACTIONS).toContain('apigateway:GET');
   });
 });
