@@ -1,4 +1,4 @@
-import { DefaultStackSynthesizer, Fn, Stack, Tags } from 'aws-cdk-lib';
+import { Stack, Tags } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type { Construct } from 'constructs';
@@ -7,7 +7,7 @@ import type { BlueprintRole } from '../identity/blueprint-role';
 import { DATA_ZONE_TAG } from '../contract/tags';
 import { roleArn } from '../names';
 import type { ProtectedKey } from './protected-key';
-import { SecureBucket } from './secure-bucket';
+import { onlyTheDeploymentChangesTheBucket, SecureBucket, deploymentRoleArn } from './secure-bucket';
 
 /**
  * What a zone's readers and writers may do, both sides of the access in one place. A grant gives
@@ -199,32 +199,6 @@ interface ZonePolicyInput extends ZoneRoles {
   readonly deployment?: string;
 }
 
-/** The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle, replication, encryption, access and logging. */
-export const ZONE_SETTINGS_ACTIONS = [
-  's3:DeleteBucketPolicy',
-  's3:PutBucketAcl',
-  's3:PutBucketLogging',
-  's3:PutBucketObjectLockConfiguration',
-  's3:PutBucketOwnershipControls',
-  's3:PutBucketPolicy',
-  's3:PutBucketPublicAccessBlock',
-  's3:PutBucketVersioning',
-  's3:PutEncryptionConfiguration',
-  's3:PutLifecycleConfiguration',
-  's3:PutReplicationConfiguration',
-] as const;
-
-/**
- * CloudFormation's execution role of the CDK bootstrap, as a stack's synthesizer names it
- * (qualifier included); none for a synthesizer that names no such role.
- */
-export function deploymentRoleArn(scope: Construct): string | undefined {
-  const synthesizer = Stack.of(scope).synthesizer;
-  return synthesizer instanceof DefaultStackSynthesizer
-    ? Fn.sub(synthesizer.cloudFormationExecutionRoleArn)
-    : undefined;
-}
-
 /** The statements of a zone's bucket policy, besides the TLS ones every SecureBucket has. */
 export function zonePolicy(
   bucket: s3.IBucket,
@@ -300,14 +274,11 @@ export function zonePolicy(
     // this policy, switches versioning off, shortens the lifecycle or replicates it away.
     ...(input.deployment
       ? [
-          new iam.PolicyStatement({
-            sid: 'OnlyTheDeploymentChangesTheZonesSettings',
-            effect: iam.Effect.DENY,
-            principals: anyone,
-            actions: [...ZONE_SETTINGS_ACTIONS],
-            resources: [bucket.bucketArn],
-            conditions: { ArnNotEquals: { 'aws:PrincipalArn': input.deployment } },
-          }),
+          onlyTheDeploymentChangesTheBucket(
+            'OnlyTheDeploymentChangesTheZonesSettings',
+            bucket,
+            input.deployment,
+          ),
         ]
       : []),
     new iam.PolicyStatement({

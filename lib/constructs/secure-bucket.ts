@@ -1,4 +1,4 @@
-import { Aws, Duration, Stack } from 'aws-cdk-lib';
+import { Aws, DefaultStackSynthesizer, Duration, Fn, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as s3 from 'aws-cdk-lib/aws-s3';
@@ -150,4 +150,46 @@ function objectLockRetention(lock: ObjectLockProps): s3.ObjectLockRetention {
   return lock.mode === 'COMPLIANCE'
     ? s3.ObjectLockRetention.compliance(duration)
     : s3.ObjectLockRetention.governance(duration);
+}
+
+/** The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle, replication, encryption, access and logging. */
+export const BUCKET_SETTINGS_ACTIONS = [
+  's3:DeleteBucketPolicy',
+  's3:PutBucketAcl',
+  's3:PutBucketLogging',
+  's3:PutBucketObjectLockConfiguration',
+  's3:PutBucketOwnershipControls',
+  's3:PutBucketPolicy',
+  's3:PutBucketPublicAccessBlock',
+  's3:PutBucketVersioning',
+  's3:PutEncryptionConfiguration',
+  's3:PutLifecycleConfiguration',
+  's3:PutReplicationConfiguration',
+] as const;
+
+/**
+ * CloudFormation's execution role of the CDK bootstrap, as a stack's synthesizer names it
+ * (qualifier included); none for a synthesizer that names no such role.
+ */
+export function deploymentRoleArn(scope: Construct): string | undefined {
+  const synthesizer = Stack.of(scope).synthesizer;
+  return synthesizer instanceof DefaultStackSynthesizer
+    ? Fn.sub(synthesizer.cloudFormationExecutionRoleArn)
+    : undefined;
+}
+
+/** A bucket-policy statement that lets no one but the deployment change the bucket's settings. */
+export function onlyTheDeploymentChangesTheBucket(
+  sid: string,
+  bucket: s3.IBucket,
+  deployment: string,
+): iam.PolicyStatement {
+  return new iam.PolicyStatement({
+    sid,
+    effect: iam.Effect.DENY,
+    principals: [new iam.AnyPrincipal()],
+    actions: [...BUCKET_SETTINGS_ACTIONS],
+    resources: [bucket.bucketArn],
+    conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployment } },
+  });
 }

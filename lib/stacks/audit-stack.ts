@@ -1,4 +1,4 @@
-import { ArnFormat, DefaultStackSynthesizer, Fn, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, Stack, type StackProps } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
@@ -10,7 +10,11 @@ import { CodeSigning, type UntrustedArtifacts } from '../constructs/code-signing
 import { ProtectedKey } from '../constructs/protected-key';
 import type { DataClassification } from '../contract/classification';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
-import { SecureBucket } from '../constructs/secure-bucket';
+import {
+  deploymentRoleArn,
+  onlyTheDeploymentChangesTheBucket,
+  SecureBucket,
+} from '../constructs/secure-bucket';
 import { acknowledge } from '../gate/acknowledge';
 import { PermissionBoundary } from '../identity/boundary';
 import {
@@ -151,30 +155,14 @@ export class AuditStack extends Stack {
     );
     // Only CloudFormation, through the CDK bootstrap's execution role (this stack's synthesizer
     // names it, qualifier included), may change how the logs are kept.
-    const synthesizer = this.synthesizer;
-    if (synthesizer instanceof DefaultStackSynthesizer) {
+    const deployment = deploymentRoleArn(this);
+    if (deployment) {
       accessLogs.bucket.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'OnlyTheDeploymentChangesHowLogsAreKept',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: [
-            's3:DeleteBucketPolicy',
-            's3:PutBucketAcl',
-            's3:PutBucketObjectLockConfiguration',
-            's3:PutBucketOwnershipControls',
-            's3:PutBucketPolicy',
-            's3:PutBucketPublicAccessBlock',
-            's3:PutBucketVersioning',
-            's3:PutEncryptionConfiguration',
-            's3:PutLifecycleConfiguration',
-            's3:PutReplicationConfiguration',
-          ],
-          resources: [accessLogs.bucket.bucketArn],
-          conditions: {
-            ArnNotEquals: { 'aws:PrincipalArn': Fn.sub(synthesizer.cloudFormationExecutionRoleArn) },
-          },
-        }),
+        onlyTheDeploymentChangesTheBucket(
+          'OnlyTheDeploymentChangesHowLogsAreKept',
+          accessLogs.bucket,
+          deployment,
+        ),
       );
     }
     const sseS3OnLogDestination =

@@ -15,13 +15,8 @@ import {
 } from '../contract/classification';
 import type { BlueprintConfig } from '../config/schema';
 import { ProtectedKey } from '../constructs/protected-key';
-import {
-  DATA_ACTIONS,
-  DataZone as DataZoneConstruct,
-  deploymentRoleArn,
-  zonePolicy,
-} from '../constructs/data-zone';
-import { SecureBucket } from '../constructs/secure-bucket';
+import { DATA_ACTIONS, DataZone as DataZoneConstruct, zonePolicy } from '../constructs/data-zone';
+import { deploymentRoleArn, SecureBucket } from '../constructs/secure-bucket';
 import {
   actorRoleNames,
   AIRLOCK_DESK_ROLE,

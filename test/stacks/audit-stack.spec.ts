@@ -216,6 +216,7 @@ describe('server access logging', () => {
       Action: [
         's3:DeleteBucketPolicy',
         's3:PutBucketAcl',
+        's3:PutBucketLogging',
         's3:PutBucketObjectLockConfiguration',
         's3:PutBucketOwnershipControls',
         's3:PutBucketPolicy',
