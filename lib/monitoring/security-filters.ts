@@ -21,6 +21,8 @@ export interface FilterContext {
   readonly imageCacheRole: string;
   /** The blueprint's name prefix: its image caches' repositories start with it and `/`. */
   readonly namePrefix: string;
+  /** Name of the airlock workflow's role, which invokes the airlock's functions (with an airlock). */
+  readonly airlockWorkflowRole?: string;
 }
 
 export interface SecurityFilter {
@@ -368,6 +370,15 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     // by prefix. A function is named by its name or its ARN; the blueprint's all start with the prefix.
     pattern: (ctx) =>
       `{ ($.eventSource = "lambda.amazonaws.com") && (((${LAMBDA_CHANGES.map((n) => `($.eventName = "${n}*")`).join(' || ')}) && (($.requestParameters.functionName = "${ctx.namePrefix}-*") || ($.requestParameters.functionName = "*:function:${ctx.namePrefix}-*"))) || (($.eventName = "CreateFunction*") && ($.requestParameters.role = "*:role/${ctx.namePrefix}-*"))) }`,
+  },
+  {
+    id: 'BlueprintFunctionInvokedByAnother',
+    description:
+      'Blueprint: a function of the blueprint invoked by a principal rather than by its own callers (AWS services, the workflow that drives it, the pipeline operator): whoever forges its event acts as the function',
+    source: 'trail',
+    // The trail records every invocation of the blueprint's functions (Lambda data events).
+    pattern: (ctx) =>
+      `{ ($.eventSource = "lambda.amazonaws.com") && ($.eventName = "Invoke") && ($.requestParameters.functionName = "*${ctx.namePrefix}-*") && ($.userIdentity.type != "AWSService")${ctx.airlockWorkflowRole ? ` && ($.userIdentity.arn != "*:assumed-role/${ctx.airlockWorkflowRole}/*")` : ''} && ($.userIdentity.arn != "*:assumed-role/${ctx.pipelineOperatorRole}/*") }`,
   },
   {
     id: 'FirewallAlerts',

@@ -20,6 +20,7 @@ import { PermissionBoundary } from '../identity/boundary';
 import {
   BREAK_GLASS_ROLE,
   IMAGE_CACHE_ROLE,
+  AIRLOCK_WORKFLOW_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
 } from '../identity/actors';
@@ -270,6 +271,9 @@ export class AuditStack extends Stack {
         pipelineOperatorRole: roleName(props.namePrefix, PIPELINE_OPERATOR_ROLE),
         imageCacheRole: roleName(props.namePrefix, IMAGE_CACHE_ROLE),
         namePrefix: props.namePrefix,
+        ...(props.airlockWorkflow
+          ? { airlockWorkflowRole: roleName(props.namePrefix, AIRLOCK_WORKFLOW_ROLE) }
+          : {}),
       },
     });
 

@@ -13,6 +13,8 @@ const ctx: FilterContext = {
   pipelineOperatorRole: 'aiseg-pipeline-operator',
   imageCacheRole: 'aiseg-image-cache',
   namePrefix: 'aiseg',
+  // With an airlock, whose workflow invokes its functions.
+  airlockWorkflowRole: 'aiseg-airlock-workflow',
 };
 
 const role = (name: string) => ({
@@ -136,6 +138,20 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
   CodeSigningChanges: [
     call('lambda.amazonaws.com', 'UpdateCodeSigningConfig20200422'),
     call('lambda.amazonaws.com', 'GetCodeSigningConfig20200422'),
+  ],
+  BlueprintFunctionInvokedByAnother: [
+    call('lambda.amazonaws.com', 'Invoke', {
+      userIdentity: role('PowerUserAccess'),
+      requestParameters: {
+        functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:aiseg-airlock-worker',
+      },
+    }),
+    call('lambda.amazonaws.com', 'Invoke', {
+      userIdentity: role('aiseg-airlock-workflow'),
+      requestParameters: {
+        functionName: 'arn:aws:lambda:eu-west-1:123456789012:function:aiseg-airlock-worker',
+      },
+    }),
   ],
   StudioAccessOutsideTheRole: [
     call('sagemaker.amazonaws.com', 'CreatePresignedDomainUrl', {
@@ -313,6 +329,30 @@ test('the code-signing filter: the configuration changed or deleted (any API ver
     expect(signing('signer.amazonaws.com', name)).toBe(true);
   expect(signing('signer.amazonaws.com', 'GetSigningProfile')).toBe(false);
   expect(signing('lambda.amazonaws.com', 'ListCodeSigningConfigs20200422')).toBe(false);
+});
+
+test("the invocation filter: a principal invoking a blueprint function; not AWS services, the airlock's workflow or the pipeline operator, nor another function", () => {
+  const invoked = (
+    identity: object,
+    functionName = 'arn:aws:lambda:eu-west-1:123456789012:function:aiseg-pseudonymization',
+  ) =>
+    matchesPattern(
+      SECURITY_FILTERS.find((f) => f.id === 'BlueprintFunctionInvokedByAnother')!.pattern(ctx),
+      call('lambda.amazonaws.com', 'Invoke', { userIdentity: identity, requestParameters: { functionName } }),
+    );
+  expect(invoked(role('PowerUserAccess'))).toBe(true);
+  expect(invoked({ type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/mallory' })).toBe(true);
+  expect(invoked({ type: 'AWSService', invokedBy: 'events.amazonaws.com' })).toBe(false);
+  expect(invoked(role(ctx.pipelineOperatorRole))).toBe(false);
+  expect(
+    invoked(role('PowerUserAccess'), 'arn:aws:lambda:eu-west-1:123456789012:function:billing-report'),
+  ).toBe(false);
+  // Without an airlock, the pattern names no airlock role, and its workflow is no exception.
+  const without = SECURITY_FILTERS.find((f) => f.id === 'BlueprintFunctionInvokedByAnother')!.pattern({
+    ...ctx,
+    airlockWorkflowRole: undefined,
+  });
+  expect(without).not.toContain('airlock');
 });
 
 test('the image cache filter fits 1,024 characters with the longest name prefix', () => {
