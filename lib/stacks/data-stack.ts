@@ -275,6 +275,23 @@ export class DataStack extends Stack {
         },
       }),
     );
+    // Only the scanner makes an object clean: no one else sets the clean status on an object that
+    // is not clean already (an upload that claims it, or a tag written over another status). The
+    // worker's holds, which add to the tags they read, keep the status each object had.
+    importZone.bucket.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'DenyCleanScanStatusButByTheScanner',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['s3:PutObject', 's3:PutObjectTagging', 's3:PutObjectVersionTagging'],
+        resources: [importZone.bucket.arnForObjects('*')],
+        conditions: {
+          StringEquals: { 's3:RequestObjectTag/GuardDutyMalwareScanStatus': CLEAN_SCAN },
+          StringNotEquals: { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': CLEAN_SCAN },
+          ArnNotEquals: { 'aws:PrincipalArn': scanner },
+        },
+      }),
+    );
     // Approved imports land in models under imported/, which no one but the airlock's worker writes
     // (training writes the rest of the zone): an import is never stood in for, nor put in place
     // of, by a training job.

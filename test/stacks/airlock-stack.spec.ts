@@ -176,6 +176,24 @@ const onImport = (role: string, action: string, key: string, context: Record<str
   call(role, action, `${IMPORT}/${key}`, { resourcePolicy: bucketPolicy(IMPORT), context });
 
 describe('the import zone', () => {
+  test('only the scanner makes an object clean: no upload claims it, no tag writes it over another status; a hold keeps the status', async () => {
+    const key = `incoming/${ALICE}/dataset/ehr/a.csv`;
+    const claim = { 's3:RequestObjectTag/GuardDutyMalwareScanStatus': 'NO_THREATS_FOUND' };
+    const found = { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'THREATS_FOUND' };
+    const clean = { 's3:ExistingObjectTag/GuardDutyMalwareScanStatus': 'NO_THREATS_FOUND' };
+    // An importer's upload that claims a clean scan.
+    expect(await onImport('airlock-importer', 's3:PutObject', key, claim)).toBe('ExplicitlyDenied');
+    // The worker (whose event a direct invoker could forge) writing clean over malware found.
+    expect(await onImport('airlock-worker', 's3:PutObjectTagging', key, { ...claim, ...found })).toBe(
+      'ExplicitlyDenied',
+    );
+    // Its hold of a clean object keeps the status it read; the scanner sets it.
+    expect(await onImport('airlock-worker', 's3:PutObjectTagging', key, { ...claim, ...clean })).toBe(
+      'Allowed',
+    );
+    expect(await onImport('airlock-scanner', 's3:PutObjectTagging', key, claim)).toBe('Allowed');
+  });
+
   test('an importer uploads under its own session only, from off-network, and reads nothing', async () => {
     expect(await onImport('airlock-importer', 's3:PutObject', `incoming/${ALICE}/dataset/ehr/a.csv`)).toBe(
       'Allowed',
