@@ -1,7 +1,7 @@
 import { evaluate, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
-import { ADMIN_POLICY, mayAssume, type AccessPrincipal, type Cell, type Grant, type Zone } from './matrix';
-import { mayAllowIn, strings, type Statement } from './policy';
+import { ADMIN_POLICY, granted, mayAssume, type AccessPrincipal, type Cell, type Zone } from './matrix';
+import { list, mayAllowIn, strings, type Statement } from './policy';
 import type { TrustingRole } from './trust';
 
 /**
@@ -30,8 +30,6 @@ const IMPORT_REQUESTERS = new Set(['airlock-importer']);
 /** Who requests exports, when the assembly has an export zone. */
 const EXPORT_REQUESTERS = new Set(['data-scientist', 'ml-engineer']);
 const APPROVERS = new Set(['airlock-reviewer']);
-
-const granted = (g: Grant) => g.all || g.prefixes.length > 0;
 
 export async function separationOfDuties(
   roles: readonly TrustingRole[],
@@ -179,5 +177,5 @@ function trustedArns(trust: PolicyDocument): string[] {
 }
 
 function statements(doc: PolicyDocument): Statement[] {
-  return Array.isArray(doc.Statement) ? doc.Statement : doc.Statement ? [doc.Statement] : [];
+  return list(doc.Statement) as Statement[];
 }
