@@ -3,6 +3,7 @@
  * CloudTrail log group, and the blueprint's own over the trail and the network logs. Each pattern
  * is CloudWatch Logs JSON filter syntax, fully parenthesised.
  */
+import { AIRLOCK_DESK_ROLE } from '../identity/actors';
 import { ALLOWLIST_ALERT_FIRST_SID, ALLOWLIST_ALERT_LAST_SID } from '../firewall/allowlist-alerts';
 
 /** Which log group a filter reads. */
@@ -81,6 +82,49 @@ const SECURITY_HUB_CHANGES = [
   'CreateAutomationRule',
   'BatchUpdateAutomationRules',
   'UpdateSecurityHubConfiguration',
+];
+
+/** Network Firewall calls that change what a firewall inspects, where, or what it records. */
+const NETWORK_FIREWALL_CHANGES = [
+  'UpdateRuleGroup',
+  'DeleteRuleGroup',
+  'UpdateFirewallPolicy',
+  'DeleteFirewallPolicy',
+  'AssociateFirewallPolicy',
+  'DeleteFirewall',
+  'AssociateSubnets',
+  'DisassociateSubnets',
+  'UpdateFirewallDeleteProtection',
+  'UpdateFirewallPolicyChangeProtection',
+  'UpdateSubnetChangeProtection',
+  'UpdateLoggingConfiguration',
+  'UpdateTLSInspectionConfiguration',
+  'PutResourcePolicy',
+  'DeleteResourcePolicy',
+];
+
+/**
+ * Route 53 Resolver calls that change what DNS Firewall blocks, whether it fails open, what the
+ * query logs record, or where the segments' queries are forwarded.
+ */
+const DNS_FIREWALL_CHANGES = [
+  'UpdateFirewallDomains',
+  'ImportFirewallDomains',
+  'DeleteFirewallDomainList',
+  'CreateFirewallRule',
+  'UpdateFirewallRule',
+  'DeleteFirewallRule',
+  'DeleteFirewallRuleGroup',
+  'AssociateFirewallRuleGroup',
+  'DisassociateFirewallRuleGroup',
+  'UpdateFirewallRuleGroupAssociation',
+  'UpdateFirewallConfig',
+  'PutFirewallRuleGroupPolicy',
+  'DisassociateResolverQueryLogConfig',
+  'DeleteResolverQueryLogConfig',
+  'CreateResolverRule',
+  'AssociateResolverRule',
+  'UpdateResolverConfig',
 ];
 
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [
@@ -305,6 +349,55 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'CreateVpcPeeringConnection',
       'DeleteVpcPeeringConnection',
       'RejectVpcPeeringConnection',
+    ]),
+  },
+  {
+    id: 'NetworkFirewallChanges',
+    description:
+      'Blueprint: a Network Firewall rule group, policy, firewall, its protections, subnets, logging or resource policy changed (a deploy of the blueprint trips it too)',
+    source: 'trail',
+    pattern: events('network-firewall.amazonaws.com', NETWORK_FIREWALL_CHANGES),
+  },
+  {
+    id: 'DnsFirewallChanges',
+    description:
+      'Blueprint: a DNS Firewall rule group, rule, domain list or association changed, the fail mode changed, query logging removed, or DNS forwarded elsewhere (a deploy of the blueprint trips it too)',
+    source: 'trail',
+    pattern: events('route53resolver.amazonaws.com', DNS_FIREWALL_CHANGES),
+  },
+  {
+    id: 'EndpointAndFlowLogChanges',
+    description:
+      "Blueprint: a VPC endpoint created, deleted or changed (its policy, route tables, subnets or security groups), a subnet's settings changed, or flow logs deleted",
+    source: 'trail',
+    pattern: events('ec2.amazonaws.com', [
+      'CreateVpcEndpoint',
+      'ModifyVpcEndpoint',
+      'DeleteVpcEndpoints',
+      'ModifySubnetAttribute',
+      'DeleteFlowLogs',
+    ]),
+  },
+  {
+    id: 'WorkflowChanges',
+    description:
+      "Blueprint: a state machine's definition, role, logging or aliases changed or deleted, or a waiting workflow resumed by anyone but the airlock desk",
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventSource = "states.amazonaws.com") && (${anyOf('eventName', ['UpdateStateMachine', 'DeleteStateMachine', 'PublishStateMachineVersion', 'DeleteStateMachineVersion', 'CreateStateMachineAlias', 'UpdateStateMachineAlias', 'DeleteStateMachineAlias'])} || (${anyOf('eventName', ['SendTaskSuccess', 'SendTaskFailure'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-${AIRLOCK_DESK_ROLE}/*"))) }`,
+  },
+  {
+    id: 'LogRetentionChanges',
+    description:
+      "Blueprint: a log group's retention, key or data protection changed, or a log stream deleted (records removed before their time)",
+    source: 'trail',
+    pattern: events('logs.amazonaws.com', [
+      'PutRetentionPolicy',
+      'DeleteRetentionPolicy',
+      'DisassociateKmsKey',
+      'DeleteLogStream',
+      'DeleteDataProtectionPolicy',
+      'PutDataProtectionPolicy',
     ]),
   },
   {

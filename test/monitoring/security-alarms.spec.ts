@@ -181,6 +181,34 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
     call('ec2.amazonaws.com', 'CreateVpcPeeringConnection'),
     call('ec2.amazonaws.com', 'DescribeVpcs'),
   ],
+  NetworkFirewallChanges: [
+    call('network-firewall.amazonaws.com', 'UpdateRuleGroup', {
+      requestParameters: { ruleGroupName: 'aiseg-training-allowlist', type: 'STATEFUL' },
+    }),
+    call('network-firewall.amazonaws.com', 'DescribeRuleGroup'),
+  ],
+  DnsFirewallChanges: [
+    call('route53resolver.amazonaws.com', 'UpdateFirewallDomains', {
+      requestParameters: { firewallDomainListId: 'rslvr-fdl-1', operation: 'REMOVE' },
+    }),
+    call('route53resolver.amazonaws.com', 'ListFirewallRules'),
+  ],
+  EndpointAndFlowLogChanges: [
+    call('ec2.amazonaws.com', 'ModifyVpcEndpoint', {
+      requestParameters: { ModifyVpcEndpointRequest: { VpcEndpointId: 'vpce-1', PolicyDocument: '{}' } },
+    }),
+    call('ec2.amazonaws.com', 'DescribeVpcEndpoints'),
+  ],
+  WorkflowChanges: [
+    call('states.amazonaws.com', 'SendTaskSuccess', { userIdentity: role('PowerUserAccess') }),
+    call('states.amazonaws.com', 'SendTaskSuccess', { userIdentity: role('aiseg-airlock-desk') }),
+  ],
+  LogRetentionChanges: [
+    call('logs.amazonaws.com', 'PutRetentionPolicy', {
+      requestParameters: { logGroupName: 'aiseg-trail', retentionInDays: 1 },
+    }),
+    call('logs.amazonaws.com', 'DescribeLogGroups'),
+  ],
   RawPhiReadByOtherPrincipal: [
     call('s3.amazonaws.com', 'GetObject', {
       requestParameters: { bucketName: ctx.rawBucketName, key: 'site-a/batch.csv' },
@@ -517,4 +545,68 @@ test('the function filter: each call that changes a blueprint function, by name 
       }),
     ),
   ).toBe(false);
+});
+
+test('the network control filters: every call that changes what a firewall or DNS Firewall inspects, where or what it records, an endpoint or flow log; no read and no other service', () => {
+  const matches = (id: string, source: string, name: string) =>
+    matchesPattern(SECURITY_FILTERS.find((f) => f.id === id)!.pattern(ctx), call(source, name));
+  for (const name of [
+    'UpdateFirewallPolicy',
+    'DeleteRuleGroup',
+    'AssociateFirewallPolicy',
+    'DisassociateSubnets',
+    'UpdateFirewallPolicyChangeProtection',
+    'UpdateLoggingConfiguration',
+  ])
+    expect(matches('NetworkFirewallChanges', 'network-firewall.amazonaws.com', name)).toBe(true);
+  for (const name of [
+    'DeleteFirewallRule',
+    'UpdateFirewallRule',
+    'DisassociateFirewallRuleGroup',
+    'UpdateFirewallConfig',
+    'DisassociateResolverQueryLogConfig',
+    'AssociateResolverRule',
+  ])
+    expect(matches('DnsFirewallChanges', 'route53resolver.amazonaws.com', name)).toBe(true);
+  for (const name of ['CreateVpcEndpoint', 'DeleteVpcEndpoints', 'ModifySubnetAttribute', 'DeleteFlowLogs'])
+    expect(matches('EndpointAndFlowLogChanges', 'ec2.amazonaws.com', name)).toBe(true);
+  expect(matches('NetworkFirewallChanges', 'network-firewall.amazonaws.com', 'ListFirewalls')).toBe(false);
+  // A Network Firewall call's name under Route 53 Resolver, and the reverse.
+  expect(matches('NetworkFirewallChanges', 'route53resolver.amazonaws.com', 'UpdateRuleGroup')).toBe(false);
+  expect(matches('DnsFirewallChanges', 'network-firewall.amazonaws.com', 'UpdateFirewallDomains')).toBe(
+    false,
+  );
+  expect(matches('DnsFirewallChanges', 'route53resolver.amazonaws.com', 'GetFirewallConfig')).toBe(false);
+  expect(matches('EndpointAndFlowLogChanges', 'ec2.amazonaws.com', 'DescribeFlowLogs')).toBe(false);
+});
+
+test("the workflow filter: a definition changed by anyone, a task resumed by anyone but the airlock desk; not an execution's reads", () => {
+  const workflow = (name: string, identity: object = role('aiseg-platform-admin')) =>
+    matchesPattern(
+      SECURITY_FILTERS.find((f) => f.id === 'WorkflowChanges')!.pattern(ctx),
+      call('states.amazonaws.com', name, { userIdentity: identity }),
+    );
+  expect(workflow('UpdateStateMachine')).toBe(true);
+  expect(workflow('DeleteStateMachine')).toBe(true);
+  expect(workflow('UpdateStateMachineAlias')).toBe(true);
+  // The desk may resume a task, not rewrite the workflow.
+  expect(workflow('UpdateStateMachine', role('aiseg-airlock-desk'))).toBe(true);
+  expect(
+    workflow('SendTaskFailure', { type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/mallory' }),
+  ).toBe(true);
+  expect(workflow('SendTaskFailure', role('aiseg-airlock-desk'))).toBe(false);
+  expect(workflow('DescribeExecution')).toBe(false);
+  expect(workflow('StartExecution')).toBe(false);
+});
+
+test('the log filter: retention shortened or removed, the key taken off, a stream deleted; not a read or a write', () => {
+  const logs = (name: string) =>
+    matchesPattern(
+      SECURITY_FILTERS.find((f) => f.id === 'LogRetentionChanges')!.pattern(ctx),
+      call('logs.amazonaws.com', name),
+    );
+  for (const name of ['PutRetentionPolicy', 'DeleteRetentionPolicy', 'DisassociateKmsKey', 'DeleteLogStream'])
+    expect(logs(name)).toBe(true);
+  expect(logs('PutLogEvents')).toBe(false);
+  expect(logs('FilterLogEvents')).toBe(false);
 });
