@@ -69,6 +69,8 @@ export interface PseudonymizationRoleProps {
   readonly stage?: StageResources;
   /** The function's log group; none where it is not built. */
   readonly logGroup?: logs.ILogGroup;
+  /** The VPC (ARN) of the segment the function runs in; none where the config builds no stage. */
+  readonly vpcArn?: string;
 }
 
 /**
@@ -111,7 +113,10 @@ export class PseudonymizationRole extends BlueprintRole {
         }),
       );
     }
-    for (const statement of [...functionLogs(props.logGroup), ...functionInAVpc(this)]) {
+    for (const statement of [
+      ...functionLogs(props.logGroup),
+      ...(props.vpcArn ? functionInAVpc(this, props.vpcArn) : []),
+    ]) {
       this.addToPrincipalPolicy(statement);
     }
   }
@@ -133,6 +138,8 @@ export interface SageMakerExecutionRoleProps {
    * @default none
    */
   readonly jobSegments?: readonly SageMakerSegment[];
+  /** The segment's VPC (ARN): the role's network interfaces are there and nowhere else. */
+  readonly vpcArn: string;
 }
 
 /**
@@ -203,7 +210,7 @@ export class SageMakerExecutionRole extends BlueprintRole {
         StringLikeIfExists: { 'cloudwatch:namespace': '/aws/sagemaker/*' },
       }),
     );
-    this.addToPrincipalPolicy(networkInterfaces());
+    for (const statement of networkInterfaces([props.vpcArn])) this.addToPrincipalPolicy(statement);
     for (const zone of profile.reads) zones[zone].grantRead(this);
     for (const { zone, prefix } of profile.writes) zones[zone].grantWrite(this, prefix ? { prefix } : {});
 
@@ -258,6 +265,8 @@ export interface InferenceApiBackendRoleProps {
   readonly endpointName: string;
   /** The function's log group; none where it is not built. */
   readonly logGroup?: logs.ILogGroup;
+  /** The segment's VPC (ARN), where the function runs. */
+  readonly vpcArn: string;
 }
 
 /** The inference API's backend function: invokes one SageMaker endpoint, traces, runs in the segment's VPC. */
@@ -280,7 +289,7 @@ export class InferenceApiBackendRole extends BlueprintRole {
     );
     for (const statement of [
       ...functionLogs(props.logGroup),
-      ...functionInAVpc(this),
+      ...functionInAVpc(this, props.vpcArn),
       // The backend traces actively: Lambda refuses to create it without these.
       unscoped('ActiveTracing', ['xray:PutTelemetryRecords', 'xray:PutTraceSegments']),
     ]) {

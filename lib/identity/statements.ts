@@ -28,20 +28,51 @@ export function sagemakerArn(scope: Construct, resource: string, name: string): 
   return Stack.of(scope).formatArn({ service: 'sagemaker', resource, resourceName: name });
 }
 
-/** Network interfaces for work in a VPC: these EC2 actions cannot be scoped to a resource. */
-export function networkInterfaces(): iam.PolicyStatement {
-  return unscoped('NetworkInterfacesInTheSegment', [
-    'ec2:CreateNetworkInterface',
-    'ec2:CreateNetworkInterfacePermission',
-    'ec2:DeleteNetworkInterface',
-    'ec2:DeleteNetworkInterfacePermission',
-    'ec2:DescribeDhcpOptions',
-    'ec2:DescribeNetworkInterfaces',
-    'ec2:DescribeSecurityGroups',
-    'ec2:DescribeSubnets',
-    'ec2:DescribeVpcs',
-  ]);
+/**
+ * Network interfaces for work in a VPC, in the given VPCs only (ARNs). The Allow has to be on `*`:
+ * Lambda and SageMaker check the role's right to create interfaces before naming a subnet. The
+ * Deny then refuses every interface action on an interface, subnet or security group of any other
+ * VPC (EC2 puts `ec2:Vpc` into each), so that the role's credentials cannot open an interface, or
+ * hand one to another account, in a VPC with another way out.
+ */
+export function networkInterfaces(vpcArns: readonly string[]): iam.PolicyStatement[] {
+  return [
+    unscoped('NetworkInterfacesInTheSegment', [
+      'ec2:CreateNetworkInterface',
+      'ec2:CreateNetworkInterfacePermission',
+      'ec2:DeleteNetworkInterface',
+      'ec2:DeleteNetworkInterfacePermission',
+      'ec2:DescribeDhcpOptions',
+      'ec2:DescribeNetworkInterfaces',
+      'ec2:DescribeSecurityGroups',
+      'ec2:DescribeSubnets',
+      'ec2:DescribeVpcs',
+    ]),
+    new iam.PolicyStatement({
+      sid: 'NoNetworkInterfaceOutsideTheSegment',
+      effect: iam.Effect.DENY,
+      actions: [...NETWORK_INTERFACE_CHANGES],
+      resources: [
+        'arn:*:ec2:*:*:network-interface/*',
+        'arn:*:ec2:*:*:subnet/*',
+        'arn:*:ec2:*:*:security-group/*',
+      ],
+      conditions: {
+        Null: { 'ec2:Vpc': 'false' },
+        ArnNotEquals: { 'ec2:Vpc': [...vpcArns] },
+      },
+    }),
+  ];
 }
+
+/** The EC2 actions that create, hand over or re-address a network interface. */
+export const NETWORK_INTERFACE_CHANGES = [
+  'ec2:AssignPrivateIpAddresses',
+  'ec2:CreateNetworkInterface',
+  'ec2:CreateNetworkInterfacePermission',
+  'ec2:DeleteNetworkInterface',
+  'ec2:UnassignPrivateIpAddresses',
+] as const;
 
 /** Lambda in a VPC also moves private addresses between its interfaces. */
 function functionNetworkAddresses(scope: Construct): iam.PolicyStatement {
@@ -125,9 +156,9 @@ export function sageMakerVpcGuardrail(
   };
 }
 
-/** A function in a segment VPC: its interfaces and their addresses. */
-export function functionInAVpc(scope: Construct): iam.PolicyStatement[] {
-  return [networkInterfaces(), functionNetworkAddresses(scope)];
+/** A function in a segment VPC (by ARN): its interfaces and their addresses, in that VPC only. */
+export function functionInAVpc(scope: Construct, vpcArn: string): iam.PolicyStatement[] {
+  return [...networkInterfaces([vpcArn]), functionNetworkAddresses(scope)];
 }
 
 /** The ARN of SageMaker's own log groups (`/aws/sagemaker/*`). */

@@ -3,7 +3,6 @@
  * CloudTrail log group, and the blueprint's own over the trail and the network logs. Each pattern
  * is CloudWatch Logs JSON filter syntax, fully parenthesised.
  */
-import { AIRLOCK_DESK_ROLE } from '../identity/actors';
 import { ALLOWLIST_ALERT_FIRST_SID, ALLOWLIST_ALERT_LAST_SID } from '../firewall/allowlist-alerts';
 
 /** Which log group a filter reads. */
@@ -24,6 +23,8 @@ export interface FilterContext {
   readonly namePrefix: string;
   /** Name of the airlock workflow's role, which invokes the airlock's functions (with an airlock). */
   readonly airlockWorkflowRole?: string;
+  /** Name of the airlock desk's role, which resumes the workflow's waiting tasks (with an airlock). */
+  readonly airlockDeskRole?: string;
 }
 
 export interface SecurityFilter {
@@ -125,6 +126,17 @@ const DNS_FIREWALL_CHANGES = [
   'CreateResolverRule',
   'AssociateResolverRule',
   'UpdateResolverConfig',
+];
+
+/** Step Functions calls that change what a state machine runs, as whom, or what it records. */
+const STATE_MACHINE_CHANGES = [
+  'UpdateStateMachine',
+  'DeleteStateMachine',
+  'PublishStateMachineVersion',
+  'DeleteStateMachineVersion',
+  'CreateStateMachineAlias',
+  'UpdateStateMachineAlias',
+  'DeleteStateMachineAlias',
 ];
 
 export const SECURITY_FILTERS: readonly SecurityFilter[] = [
@@ -381,10 +393,10 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'WorkflowChanges',
     description:
-      "Blueprint: a state machine's definition, role, logging or aliases changed or deleted, or a waiting workflow resumed by anyone but the airlock desk",
+      "Blueprint: a state machine's definition, role, logging or aliases changed or deleted, or a waiting task resumed by anyone but the role whose task it is",
     source: 'trail',
     pattern: (ctx) =>
-      `{ ($.eventSource = "states.amazonaws.com") && (${anyOf('eventName', ['UpdateStateMachine', 'DeleteStateMachine', 'PublishStateMachineVersion', 'DeleteStateMachineVersion', 'CreateStateMachineAlias', 'UpdateStateMachineAlias', 'DeleteStateMachineAlias'])} || (${anyOf('eventName', ['SendTaskSuccess', 'SendTaskFailure'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-${AIRLOCK_DESK_ROLE}/*"))) }`,
+      `{ ($.eventSource = "states.amazonaws.com") && (${anyOf('eventName', STATE_MACHINE_CHANGES)} || (${anyOf('eventName', ['SendTaskSuccess', 'SendTaskFailure'])}${ctx.airlockDeskRole ? ` && ($.userIdentity.arn != "*:assumed-role/${ctx.airlockDeskRole}/*")` : ''})) }`,
   },
   {
     id: 'LogRetentionChanges',

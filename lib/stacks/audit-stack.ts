@@ -20,6 +20,7 @@ import { PermissionBoundary } from '../identity/boundary';
 import {
   BREAK_GLASS_ROLE,
   IMAGE_CACHE_ROLE,
+  AIRLOCK_DESK_ROLE,
   AIRLOCK_WORKFLOW_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
@@ -272,7 +273,10 @@ export class AuditStack extends Stack {
         imageCacheRole: roleName(props.namePrefix, IMAGE_CACHE_ROLE),
         namePrefix: props.namePrefix,
         ...(props.airlockWorkflow
-          ? { airlockWorkflowRole: roleName(props.namePrefix, AIRLOCK_WORKFLOW_ROLE) }
+          ? {
+              airlockWorkflowRole: roleName(props.namePrefix, AIRLOCK_WORKFLOW_ROLE),
+              airlockDeskRole: roleName(props.namePrefix, AIRLOCK_DESK_ROLE),
+            }
           : {}),
       },
     });

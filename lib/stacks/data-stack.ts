@@ -192,10 +192,10 @@ export class DataStack extends Stack {
       // endpoint configurations with the key (SageMaker then asks for a grant as the caller).
       const users = [roleName(config.namePrefix, SAGEMAKER_ROLE, segment.name)];
       if (sagemaker.hostsEndpoints) users.push(roleName(config.namePrefix, ML_ENGINEER_ROLE));
-      nameKeyUsers(
-        key,
-        users.map((name) => roleArn(this, name)),
-      );
+      const arns = users.map((name) => roleArn(this, name));
+      nameKeyUsers(key, arns);
+      const deployment = deploymentRoleArn(this);
+      noOtherPrincipalOfTheAccount(key, [...arns, ...(deployment ? [deployment] : [])]);
       this.segmentKeys.set(segment.name, key);
     }
 
@@ -697,13 +697,6 @@ export class DataStack extends Stack {
   }
 }
 
-/**
- * Names, in the key policy, the roles that may use the key for data. With `onlyThrough` (a
- * service the key is used through, e.g. S3), the key is used that way alone and every other
- * principal is refused data operations (AWS services acting for the account excepted): root's
- * delegation to IAM stays for administering the key, not for reading what it protects. Segment
- * keys have no such deny, because EBS and EFS use them through grants, as their own principals.
- */
 /** The class of the export zone: that of its most sensitive source zone. */
 export function exportClassification(sources: readonly DataZone[]): DataClassification {
   const classes = sources.map((z) => ZONE_CONTROLS[z].classification);
@@ -727,6 +720,12 @@ function offEveryEndpoint(zone: DataZoneConstruct, roles: string[]): void {
   );
 }
 
+/**
+ * Names, in the key policy, the roles that may use the key for data. With `onlyThrough` (a
+ * service the key is used through, e.g. S3), the key is used that way alone and every other
+ * principal is refused data operations (AWS services acting for the account excepted): root's
+ * delegation to IAM stays for administering the key, not for reading what it protects.
+ */
 function nameKeyUsers(key: ProtectedKey, roles: string[], onlyThrough?: string): void {
   key.key.addToResourcePolicy(
     new iam.PolicyStatement({
@@ -750,6 +749,36 @@ function nameKeyUsers(key: ProtectedKey, roles: string[], onlyThrough?: string):
       resources: ['*'],
       conditions: {
         ArnNotEquals: { 'aws:PrincipalArn': roles },
+        BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
+      },
+    }),
+  );
+}
+
+/**
+ * A segment key's deny: no principal of the account but the named roles (and the deployment,
+ * through which CloudFormation creates the Studio domain's encrypted file system) uses the key for
+ * data, directly or through a service acting on its behalf. The key is used through grants too:
+ * EBS and EFS decrypt a segment's volumes as AWS service principals, or from SageMaker's own
+ * account, and service-linked roles (which only their service may assume) act for the account; none
+ * of those is a principal of the account an insider could act as, so they are left out of the deny
+ * rather than named one by one.
+ */
+function noOtherPrincipalOfTheAccount(key: ProtectedKey, roles: string[]): void {
+  const stack = Stack.of(key);
+  key.key.addToResourcePolicy(
+    new iam.PolicyStatement({
+      sid: 'NoOtherPrincipalOfTheAccountUsesTheKey',
+      effect: iam.Effect.DENY,
+      principals: [new iam.AnyPrincipal()],
+      actions: DATA_KEY_OPERATIONS,
+      resources: ['*'],
+      conditions: {
+        StringEquals: { 'aws:PrincipalAccount': stack.account },
+        ArnNotEquals: { 'aws:PrincipalArn': roles },
+        ArnNotLike: {
+          'aws:PrincipalArn': `arn:${stack.partition}:iam::${stack.account}:role/aws-service-role/*`,
+        },
         BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' },
       },
     }),

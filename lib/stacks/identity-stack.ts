@@ -118,6 +118,13 @@ export class IdentityStack extends Stack {
       this.roles.set(role.fixedName, role);
       return role;
     };
+    const vpcOf = (segment: string): SegmentVpc => {
+      const vpc = props.vpcs.get(segment);
+      if (!vpc) throw new Error(`no VPC for segment ${segment}`);
+      return vpc;
+    };
+    const stageSegment = config.pseudonymization.segment;
+    const stageVpc = stageSegment === undefined ? undefined : vpcOf(stageSegment);
     const sageMakerSegment = (segment: SegmentConfig): SageMakerSegment => {
       const key = props.segmentKeys.get(segment.name);
       const vpc = props.vpcs.get(segment.name);
@@ -284,6 +291,7 @@ export class IdentityStack extends Stack {
           deadLetterKey: stage.deadLetterKey.key,
         },
         logGroup: audit.functionLogs(pseudonymizationFunctionName(namePrefix)),
+        vpcArn: stageVpc?.vpc.vpcArn,
       }),
     );
 
@@ -316,6 +324,7 @@ export class IdentityStack extends Stack {
             jobSegments: launches
               ? config.segments.filter((s) => s.kind === launches.jobs).map(sageMakerSegment)
               : [],
+            vpcArn: vpcOf(segment.name).vpc.vpcArn,
           }),
         );
       }
@@ -327,6 +336,7 @@ export class IdentityStack extends Stack {
             segmentName: segment.name,
             endpointName,
             logGroup: audit.functionLogs(roleName(namePrefix, INFERENCE_API_ROLE, segment.name)),
+            vpcArn: vpcOf(segment.name).vpc.vpcArn,
           }),
         );
       }

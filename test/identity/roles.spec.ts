@@ -15,6 +15,7 @@ import {
   type SageMakerSegment,
 } from '../../lib/identity/human-roles';
 import { InferenceApiBackendRole, SageMakerExecutionRole } from '../../lib/identity/service-roles';
+import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 import type { Statement } from '../support/iam';
@@ -23,6 +24,8 @@ const ENV = { account: '111122223333', region: 'eu-west-1' };
 const ROLE = (name: string) => `arn:aws:iam::111122223333:role/acme-${name}`;
 const TRAINING_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-00000000000a';
 const INFERENCE_KEY = 'arn:aws:kms:eu-west-1:111122223333:key/00000000-0000-0000-0000-00000000000b';
+const VPC = (id: string) => `arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-${id}`;
+const [DEV_VPC, TRAIN_VPC, SERVE_VPC] = ['0de5', '07a1', '05e7'].map(VPC);
 
 /** A segment placed on literal subnets and a security group, so the guardrails can be read as written. */
 function segment(stack: Stack, name: string, key: string): SageMakerSegment {
@@ -115,6 +118,7 @@ function build(scope: App | Stage) {
     ),
     zones: zs,
     jobSegments: [training],
+    vpcArn: DEV_VPC,
   });
   new SageMakerExecutionRole(stack, 'train-sagemaker', {
     namePrefix: 'acme',
@@ -123,6 +127,7 @@ function build(scope: App | Stage) {
     profile: { ...sagemakerProfile, reads: [], writes: [{ zone: 'models' }] },
     key: training.key,
     zones: zs,
+    vpcArn: TRAIN_VPC,
   });
   new MlEngineerRole(stack, 'ml-engineer', { namePrefix: 'acme', trust, inference: [inference] });
   new MlEngineerRole(bare, 'ml-engineer', { namePrefix: 'acme', trust, inference: [] });
@@ -163,6 +168,7 @@ function build(scope: App | Stage) {
     namePrefix: 'acme',
     segmentName: 'serve',
     endpointName: 'Acme-Serve-Endpoint',
+    vpcArn: SERVE_VPC,
   });
   return { stack, bare, zs };
 }
@@ -172,6 +178,47 @@ describe('the roles of lib/identity', () => {
   const { stack, bare, zs } = build(testApp());
   const t = Template.fromStack(stack);
   const modelsKey = stack.resolve(zs.models.key.key.keyArn);
+
+  test.each([
+    ['acme-dev-sagemaker', DEV_VPC],
+    ['acme-train-sagemaker', TRAIN_VPC],
+    ['acme-serve-inference-api', SERVE_VPC],
+  ])(
+    '%s opens, hands over and deletes network interfaces in its segment VPC only (engine-evaluated)',
+    async (role, vpc) => {
+      // The role's network interface statements (the others name resources by CloudFormation functions).
+      const policy = {
+        Version: '2012-10-17',
+        Statement: [...policyOf(t, role).values()].filter((st) =>
+          JSON.stringify(st.Action).includes('NetworkInterface'),
+        ),
+      } as PolicyDocument;
+      expect(policy.Statement.map((st) => st.Sid).sort()).toEqual([
+        'NoNetworkInterfaceOutsideTheSegment',
+        'UnscopedNetworkInterfacesInTheSegment',
+      ]);
+      const ask = (action: string, resource: string, inVpc?: string) =>
+        evaluate({
+          principal: ROLE(role.replace('acme-', '')),
+          action,
+          resource,
+          resourceAccount: ENV.account,
+          identityPolicies: [policy],
+          context: { 'aws:PrincipalAccount': ENV.account, ...(inVpc ? { 'ec2:Vpc': inVpc } : {}) },
+        });
+      const subnet = 'arn:aws:ec2:eu-west-1:111122223333:subnet/subnet-1';
+      const eni = 'arn:aws:ec2:eu-west-1:111122223333:network-interface/eni-1';
+      const elsewhere = VPC('0e1e');
+      expect(await ask('ec2:CreateNetworkInterface', subnet, vpc)).toBe('Allowed');
+      expect(await ask('ec2:CreateNetworkInterfacePermission', eni, vpc)).toBe('Allowed');
+      expect(await ask('ec2:DeleteNetworkInterface', eni, vpc)).toBe('Allowed');
+      // The check Lambda and SageMaker make before naming a subnet.
+      expect(await ask('ec2:CreateNetworkInterface', '*')).toBe('Allowed');
+      expect(await ask('ec2:CreateNetworkInterface', subnet, elsewhere)).toBe('ExplicitlyDenied');
+      expect(await ask('ec2:CreateNetworkInterfacePermission', eni, elsewhere)).toBe('ExplicitlyDenied');
+      expect(await ask('ec2:DeleteNetworkInterface', eni, elsewhere)).toBe('ExplicitlyDenied');
+    },
+  );
 
   test('a development execution role starts jobs only in the training segment: its subnets, group and key, isolated, encrypted, writing to the models key', () => {
     const jobs = policyOf(t, 'acme-dev-sagemaker').get(

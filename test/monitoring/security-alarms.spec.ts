@@ -15,6 +15,7 @@ const ctx: FilterContext = {
   namePrefix: 'aiseg',
   // With an airlock, whose workflow invokes its functions.
   airlockWorkflowRole: 'aiseg-airlock-workflow',
+  airlockDeskRole: 'aiseg-airlock-desk',
 };
 
 const role = (name: string) => ({
@@ -596,6 +597,18 @@ test("the workflow filter: a definition changed by anyone, a task resumed by any
   ).toBe(true);
   expect(workflow('SendTaskFailure', role('aiseg-airlock-desk'))).toBe(false);
   expect(workflow('DescribeExecution')).toBe(false);
+  // Without an airlock no task waits for anyone: whoever resumes one is heard.
+  const without = SECURITY_FILTERS.find((f) => f.id === 'WorkflowChanges')!.pattern({
+    ...ctx,
+    airlockDeskRole: undefined,
+  });
+  expect(without).not.toContain('airlock');
+  expect(
+    matchesPattern(
+      without,
+      call('states.amazonaws.com', 'SendTaskSuccess', { userIdentity: role('aiseg-airlock-desk') }),
+    ),
+  ).toBe(true);
   expect(workflow('StartExecution')).toBe(false);
 });
 

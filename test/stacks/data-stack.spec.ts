@@ -6,7 +6,10 @@ import { DATA_ACTIONS, ZONE_ACCESS } from '../../lib/constructs/data-zone';
 
 const READ_ACTIONS = ZONE_ACCESS.read.reserved;
 const WRITE_ACTIONS = ZONE_ACCESS.write.reserved;
-import { defaultTemplate } from '../support/default-app';
+import { readAssembly } from '../../lib/tools/verify/assembly';
+import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
+import { Resolver } from '../../lib/tools/verify/resolve';
+import { defaultTemplate, exampleAppDir } from '../support/default-app';
 import { roleNameOf, type Statement } from '../support/iam';
 import { synthBlueprint } from '../support/synth';
 import { only, statements, type Resource } from '../support/template';
@@ -284,6 +287,63 @@ describe('keys', () => {
       );
     }
   });
+});
+
+describe("a segment key on the example's templates (engine-evaluated)", () => {
+  const ACCOUNT = '123456789012';
+  const assembly = readAssembly(exampleAppDir());
+  const resolver = new Resolver(assembly);
+  const data = assembly.stacks.find((st) => st.id === 'Data')!;
+  const keyPolicy = (segment: string) => {
+    const [, key] = Object.entries(data.template.Resources ?? {}).find(
+      ([id, r]) => r.Type === 'AWS::KMS::Key' && id.startsWith(`SegmentKey${segment}`),
+    )!;
+    return resolver.resolve(key.Properties?.KeyPolicy, data) as PolicyDocument;
+  };
+  const decrypt = (principal: string, policy: PolicyDocument, extra: Record<string, string> = {}) =>
+    evaluate({
+      principal,
+      action: 'kms:Decrypt',
+      resource: `arn:aws:kms:eu-west-1:${ACCOUNT}:key/00000000-0000-0000-0000-000000000001`,
+      resourceAccount: ACCOUNT,
+      // Whoever asks holds kms:* in their own policies: only the key policy stands in the way.
+      identityPolicies: [
+        { Statement: [{ Effect: 'Allow', Action: 'kms:*', Resource: '*' }] },
+      ] as PolicyDocument[],
+      resourcePolicy: policy,
+      context: {
+        'aws:PrincipalArn': principal,
+        'aws:PrincipalAccount': principal.split(':')[4],
+        'aws:PrincipalIsAWSService': 'false',
+        ...extra,
+      },
+    });
+  const role = (name: string) => `arn:aws:iam::${ACCOUNT}:role/${name}`;
+
+  test.each(['development', 'training-oncology', 'inference'])(
+    'the %s key: its execution role uses it; another principal of the account does not, directly or through a service; a service-linked role is not refused',
+    async (segment) => {
+      const policy = keyPolicy(segment.replace(/-/g, ''));
+      expect(await decrypt(role(`acme-ai-${segment}-sagemaker`), policy)).toBe('Allowed');
+      expect(await decrypt(role('PowerUserAccess'), policy)).toBe('ExplicitlyDenied');
+      expect(
+        await decrypt(role('PowerUserAccess'), policy, {
+          'aws:ViaAWSService': 'true',
+          'kms:ViaService': 'sagemaker.eu-west-1.amazonaws.com',
+        }),
+      ).toBe('ExplicitlyDenied');
+      expect(await decrypt(role('acme-ai-data-scientist'), policy)).toBe('ExplicitlyDenied');
+      // The data-class keys' own users are not this key's.
+      expect(await decrypt(role('acme-ai-pseudonymization'), policy)).toBe('ExplicitlyDenied');
+      // EBS and EFS through their grants: not a principal of the account an insider could be.
+      expect(
+        await decrypt(
+          role('aws-service-role/elasticfilesystem.amazonaws.com/AWSServiceRoleForAmazonElasticFileSystem'),
+          policy,
+        ),
+      ).not.toBe('ExplicitlyDenied');
+    },
+  );
 });
 
 describe('with an organisation, break-glass and retention configured', () => {

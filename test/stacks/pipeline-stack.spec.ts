@@ -270,13 +270,15 @@ describe("the stage's role is confined to exactly what it needs", () => {
     return at ? at[1] : text.includes('/aws/lambda/aiseg-pseudonymization') ? 'function-logs' : text;
   };
   const grants = new Set(
-    granted.flatMap((s) =>
-      actionsOf(s).flatMap((a) =>
-        statementResources(s).map(
-          (r) => `${a} ${r === '*' ? '*' : targetOf(r)}${s.Condition ? ' (conditioned)' : ''}`,
+    granted
+      .filter((s) => s.Effect !== 'Deny')
+      .flatMap((s) =>
+        actionsOf(s).flatMap((a) =>
+          statementResources(s).map(
+            (r) => `${a} ${r === '*' ? '*' : targetOf(r)}${s.Condition ? ' (conditioned)' : ''}`,
+          ),
         ),
       ),
-    ),
   );
 
   test('read raw; write curated and quarantine; MAC with the HMAC key; send dead letters; log; its network interfaces', () => {
@@ -313,6 +315,14 @@ describe("the stage's role is confined to exactly what it needs", () => {
           'ec2:DescribeVpcs',
         ].map((a) => `${a} *`),
       ].sort(),
+    );
+  });
+
+  test("its network interfaces are refused in any VPC but the pipeline segment's", () => {
+    const denies = granted.filter((s) => s.Effect === 'Deny');
+    expect(denies.map((s) => s.Sid)).toEqual(['NoNetworkInterfaceOutsideTheSegment']);
+    expect(JSON.stringify(denies[0].Condition?.ArnNotEquals?.['ec2:Vpc'])).toMatch(
+      /Networkpipeline|network-pipeline/,
     );
   });
 
