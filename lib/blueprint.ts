@@ -261,8 +261,11 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           alertTopic: audit.alerts.topic,
         });
 
-  // Studio user profiles take their tags at creation only (the workload stack sets them).
-  Tags.of(app).add(BLUEPRINT_TAG, prefix, { excludeResourceTypes: ['AWS::SageMaker::UserProfile'] });
+  // Studio user profiles and lifecycle configurations take their tags at creation only (the
+  // workload stack sets them): a tag added to them later would replace a resource of fixed name.
+  Tags.of(app).add(BLUEPRINT_TAG, prefix, {
+    excludeResourceTypes: ['AWS::SageMaker::UserProfile', 'AWS::SageMaker::StudioLifecycleConfig'],
+  });
   Aspects.of(app).add(new PermissionBoundaryAspect(audit.boundary, boundaryPolicyName(prefix)), {
     priority: AspectPriority.MUTATING,
   });

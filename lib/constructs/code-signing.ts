@@ -21,9 +21,9 @@ const SIGNATURE_VALIDITY = Duration.days(30 * 135);
 /**
  * The code integrity of the blueprint's functions: one AWS Signer signing profile (the only
  * publisher a function accepts) and one Lambda code-signing configuration that names it, which
- * {@link CodeSigningAspect} puts on every function of the app. The profile is retained: a
- * cancelled profile's name cannot be used again, and the signatures it made are what the
- * deployed functions' code was checked against.
+ * {@link CodeSigningAspect} puts on every function of the app. The profile is retained: the
+ * signatures it made are what the deployed functions' code was checked against. CloudFormation
+ * names it, so that a retry after a failed first deploy makes a new one.
  */
 export class CodeSigning extends Construct {
   readonly profile: signer.SigningProfile;
@@ -34,8 +34,8 @@ export class CodeSigning extends Construct {
     this.profile = new signer.SigningProfile(this, 'Profile', {
       platform: signer.Platform.AWS_LAMBDA_SHA384_ECDSA,
       signatureValidity: SIGNATURE_VALIDITY,
-      // Letters, digits and underscores only.
-      signingProfileName: `${props.namePrefix.replace(/-/g, '_')}_functions`,
+      // No fixed name: a profile left behind by a failed first create (it is retained) would
+      // otherwise block the retry, and Signer never frees a cancelled profile's name.
     });
     this.profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
     this.config = new lambda.CodeSigningConfig(this, 'Config', {

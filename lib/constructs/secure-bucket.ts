@@ -152,9 +152,14 @@ function objectLockRetention(lock: ObjectLockProps): s3.ObjectLockRetention {
     : s3.ObjectLockRetention.governance(duration);
 }
 
-/** The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle, replication, encryption, access and logging. */
+/**
+ * The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle,
+ * replication, encryption, access and logging, and the inventory and analytics exports (a daily
+ * list of every object key, which may name patients, delivered to a bucket of the caller's choice).
+ */
 export const BUCKET_SETTINGS_ACTIONS = [
   's3:DeleteBucketPolicy',
+  's3:PutAnalyticsConfiguration',
   's3:PutBucketAcl',
   's3:PutBucketLogging',
   's3:PutBucketObjectLockConfiguration',
@@ -163,6 +168,7 @@ export const BUCKET_SETTINGS_ACTIONS = [
   's3:PutBucketPublicAccessBlock',
   's3:PutBucketVersioning',
   's3:PutEncryptionConfiguration',
+  's3:PutInventoryConfiguration',
   's3:PutLifecycleConfiguration',
   's3:PutReplicationConfiguration',
 ] as const;

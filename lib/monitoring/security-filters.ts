@@ -53,6 +53,10 @@ const LAMBDA_CHANGES = [
   'UpdateFunctionUrlConfig',
   'PutFunctionCodeSigningConfig',
   'DeleteFunctionCodeSigningConfig',
+  'DeleteFunctionConcurrency',
+  'PutFunctionEventInvokeConfig',
+  'UpdateFunctionEventInvokeConfig',
+  'PutRuntimeManagementConfig',
 ];
 
 /** GuardDuty calls that stop it, narrow it, or silence its findings. */
@@ -401,7 +405,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'LogRetentionChanges',
     description:
-      "Blueprint: a log group's retention, key or data protection changed, or a log stream deleted (records removed before their time)",
+      "Blueprint: a log group's retention, key or data protection changed, a log stream deleted (records removed before their time), or logs sent elsewhere (a subscription, an export task, an account policy)",
     source: 'trail',
     pattern: events('logs.amazonaws.com', [
       'PutRetentionPolicy',
@@ -410,6 +414,54 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'DeleteLogStream',
       'DeleteDataProtectionPolicy',
       'PutDataProtectionPolicy',
+      'PutSubscriptionFilter',
+      'CreateExportTask',
+      'PutAccountPolicy',
+      'DeleteAccountPolicy',
+      'PutDestinationPolicy',
+    ]),
+  },
+  {
+    id: 'DeploymentRoleAssumed',
+    description:
+      "Blueprint: a CDK bootstrap role (deploy, publishing, look-up) assumed by anyone but the platform admin role: the way to change any stack, and through CloudFormation's execution role every zone and key",
+    source: 'trail',
+    pattern: (ctx) =>
+      `{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && ($.requestParameters.roleArn = "*:role/cdk-*") && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-platform-admin/*") }`,
+  },
+  {
+    id: 'BucketExportChanges',
+    description:
+      "Blueprint: a bucket's inventory, analytics export, metadata table or event notifications configured: a list of every object key (which may name patients) sent elsewhere, or the events the stage and the scan start from switched off",
+    source: 'trail',
+    pattern: events('s3.amazonaws.com', [
+      'PutBucketInventoryConfiguration',
+      'PutBucketAnalyticsConfiguration',
+      'CreateBucketMetadataTableConfiguration',
+      'PutBucketNotification',
+    ]),
+  },
+  {
+    id: 'InferencePathChanges',
+    description:
+      'Blueprint: the inference path changed: an API stage, method, deployment or key, the web ACL, or a SageMaker endpoint updated or deleted (a model swapped, data capture dropped)',
+    source: 'trail',
+    pattern: () =>
+      `{ (($.eventSource = "apigateway.amazonaws.com") && ${anyOf('eventName', ['UpdateStage', 'DeleteStage', 'CreateDeployment', 'UpdateMethod', 'UpdateRestApi', 'PutRestApi', 'UpdateUsagePlan', 'CreateApiKey', 'UpdateApiKey'])}) || (($.eventSource = "wafv2.amazonaws.com") && ${anyOf('eventName', ['UpdateWebACL', 'DeleteWebACL', 'DisassociateWebACL', 'DeleteLoggingConfiguration', 'PutLoggingConfiguration'])}) || (($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['UpdateEndpoint', 'DeleteEndpoint', 'UpdateEndpointWeightsAndCapacities'])}) }`,
+  },
+  {
+    id: 'StudioStorageChanges',
+    description:
+      "Blueprint: an EFS file system's replication, mount targets, access points, policy or protection changed (the Studio domain's home directories copied or reached from elsewhere)",
+    source: 'trail',
+    pattern: events('elasticfilesystem.amazonaws.com', [
+      'CreateReplicationConfiguration',
+      'CreateMountTarget',
+      'CreateAccessPoint',
+      'PutFileSystemPolicy',
+      'DeleteFileSystemPolicy',
+      'UpdateFileSystemProtection',
+      'DeleteFileSystem',
     ]),
   },
   {

@@ -169,6 +169,8 @@ export class WorkloadStack extends Stack {
         studioLifecycleConfigName: `${props.namePrefix}-${props.segment.name}-pkg-${short}-${digest}`,
         studioLifecycleConfigAppType: app,
         studioLifecycleConfigContent: Fn.base64(Fn.sub(script)),
+        // Fixed at creation, like a user profile's: the app-wide tags leave it out.
+        tags: [{ key: BLUEPRINT_TAG, value: props.namePrefix }],
       });
       config.applyRemovalPolicy(RemovalPolicy.RETAIN_ON_UPDATE_OR_DELETE);
       const arn = config.attrStudioLifecycleConfigArn;

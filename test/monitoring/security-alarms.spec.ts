@@ -210,6 +210,36 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
     }),
     call('logs.amazonaws.com', 'DescribeLogGroups'),
   ],
+  DeploymentRoleAssumed: [
+    call('sts.amazonaws.com', 'AssumeRole', {
+      userIdentity: role('PowerUserAccess'),
+      requestParameters: {
+        roleArn: 'arn:aws:iam::123456789012:role/cdk-hnb659fds-deploy-role-123456789012-eu-west-1',
+      },
+    }),
+    call('sts.amazonaws.com', 'AssumeRole', {
+      userIdentity: role('aiseg-platform-admin'),
+      requestParameters: {
+        roleArn: 'arn:aws:iam::123456789012:role/cdk-hnb659fds-deploy-role-123456789012-eu-west-1',
+      },
+    }),
+  ],
+  BucketExportChanges: [
+    call('s3.amazonaws.com', 'PutBucketInventoryConfiguration', {
+      requestParameters: { bucketName: ctx.rawBucketName, id: 'daily' },
+    }),
+    call('s3.amazonaws.com', 'GetBucketInventoryConfiguration', {
+      requestParameters: { bucketName: ctx.rawBucketName, id: 'daily' },
+    }),
+  ],
+  InferencePathChanges: [
+    call('apigateway.amazonaws.com', 'UpdateStage'),
+    call('apigateway.amazonaws.com', 'GetStage'),
+  ],
+  StudioStorageChanges: [
+    call('elasticfilesystem.amazonaws.com', 'CreateReplicationConfiguration'),
+    call('elasticfilesystem.amazonaws.com', 'DescribeFileSystems'),
+  ],
   RawPhiReadByOtherPrincipal: [
     call('s3.amazonaws.com', 'GetObject', {
       requestParameters: { bucketName: ctx.rawBucketName, key: 'site-a/batch.csv' },
@@ -622,4 +652,37 @@ test('the log filter: retention shortened or removed, the key taken off, a strea
     expect(logs(name)).toBe(true);
   expect(logs('PutLogEvents')).toBe(false);
   expect(logs('FilterLogEvents')).toBe(false);
+});
+
+test('the insider paths the review found: bucket exports, logs sent elsewhere, the inference path, Studio storage, function settings; not their reads', () => {
+  const matches = (id: string, source: string, name: string, extra: Record<string, unknown> = {}) =>
+    matchesPattern(SECURITY_FILTERS.find((f) => f.id === id)!.pattern(ctx), call(source, name, extra));
+  for (const name of [
+    'PutBucketAnalyticsConfiguration',
+    'CreateBucketMetadataTableConfiguration',
+    'PutBucketNotification',
+  ])
+    expect(matches('BucketExportChanges', 's3.amazonaws.com', name)).toBe(true);
+  for (const name of ['PutSubscriptionFilter', 'CreateExportTask', 'PutAccountPolicy'])
+    expect(matches('LogRetentionChanges', 'logs.amazonaws.com', name)).toBe(true);
+  expect(matches('InferencePathChanges', 'wafv2.amazonaws.com', 'UpdateWebACL')).toBe(true);
+  expect(matches('InferencePathChanges', 'sagemaker.amazonaws.com', 'UpdateEndpoint')).toBe(true);
+  expect(matches('InferencePathChanges', 'sagemaker.amazonaws.com', 'InvokeEndpoint')).toBe(false);
+  expect(matches('StudioStorageChanges', 'elasticfilesystem.amazonaws.com', 'CreateMountTarget')).toBe(true);
+  const fn = { requestParameters: { functionName: 'aiseg-pseudonymization' } };
+  for (const name of ['DeleteFunctionConcurrency20171031', 'PutFunctionEventInvokeConfig20190925'])
+    expect(matches('BlueprintFunctionChanges', 'lambda.amazonaws.com', name, fn)).toBe(true);
+  expect(
+    matches('BlueprintFunctionChanges', 'lambda.amazonaws.com', 'GetFunctionEventInvokeConfig20190925', fn),
+  ).toBe(false);
+  // A role of another name under cdk- is still a bootstrap role; another role is not.
+  const assumed = (roleArn: string) =>
+    matches('DeploymentRoleAssumed', 'sts.amazonaws.com', 'AssumeRole', {
+      userIdentity: role('PowerUserAccess'),
+      requestParameters: { roleArn },
+    });
+  expect(
+    assumed('arn:aws:iam::123456789012:role/cdk-hnb659fds-file-publishing-role-123456789012-eu-west-1'),
+  ).toBe(true);
+  expect(assumed('arn:aws:iam::123456789012:role/aiseg-auditor')).toBe(false);
 });
