@@ -23,10 +23,7 @@ export function dataBucketName(prefix: string, zone: DataZone | AirlockZone): st
   return `${prefix}-${zone}-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
 }
 
-/** The managed policy every role of the blueprint has as its permission boundary. */
-export function boundaryPolicyName(prefix: string): string {
-  return `${prefix}-permission-boundary`;
-}
+export { boundaryPolicyName } from './contract/bootstrap';
 
 /** The pseudonymization stage's function (its log group is `/aws/lambda/` and this name). */
 export function pseudonymizationFunctionName(prefix: string): string {

@@ -1,10 +1,13 @@
 /**
- * `npm run verify -- [DIR] [--config FILE] [--baseline DIR] [--out DIR]`: proves the blueprint's invariants from
+ * `npm run verify -- [DIR] [--config FILE] [--baseline DIR] [--bootstrap-template FILE] [--out DIR]`: proves the blueprint's invariants from
  * the templates of a cloud assembly (DIR, default cdk.out) with no AWS access, and writes the
  * evidence to DIR/compliance/ (or --out). With --config, the corporate ranges and declared flows
  * come from that config, not from the metadata the builder wrote into the templates. With
  * --baseline, also writes report-diff.md and report-diff.json: what changed against the baseline
  * assembly (paths, access, findings, acknowledgements, invariants, security-relevant resources).
+ * With --bootstrap-template (the CDK bootstrap template the account was bootstrapped with, YAML or
+ * JSON), the report adds the administrative reach: who can change the blueprint's own policies,
+ * directly or through CloudFormation.
  * Exits 0 when every invariant holds (and nothing opened against the baseline), 1 when one breaks
  * (or something opened that no declaration of the config covers: a declared flow, an egress
  * allowlist, the break-glass role, an accepted risk), 2 when the input cannot be read.
@@ -12,6 +15,7 @@
 import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { parse } from 'yaml';
 import { IPS_CATEGORIES } from '../lib/config/network-defaults';
 import { loadConfig } from '../lib/config/load';
 import { categoryRules } from '../lib/firewall/ips-rules';
@@ -35,7 +39,8 @@ export async function main(argv: string[]): Promise<number> {
   const out = option(argv, 'out');
   const configPath = option(argv, 'config');
   const baselineDir = option(argv, 'baseline');
-  const positional = positionals(argv, ['out', 'config', 'baseline']);
+  const bootstrapPath = option(argv, 'bootstrap-template');
+  const positional = positionals(argv, ['out', 'config', 'baseline', 'bootstrap-template']);
   const dir = positional[0] ?? 'cdk.out';
   const pkg = JSON.parse(readFileSync(join(__dirname, '..', 'package.json'), 'utf8')) as {
     name: string;
@@ -76,6 +81,19 @@ export async function main(argv: string[]): Promise<number> {
     console.log(
       'No --config: trusting the corporate ranges, declared flows, egress allowlists and accepted risks the builder wrote into the templates.',
     );
+  }
+  if (bootstrapPath) {
+    try {
+      context = {
+        ...context,
+        bootstrap: { template: parse(readFileSync(bootstrapPath, 'utf8')) as unknown, source: bootstrapPath },
+      };
+    } catch (err) {
+      console.error(
+        `--bootstrap-template ${bootstrapPath}: cannot read it as YAML or JSON: ${(err as Error).message}`,
+      );
+      return 2;
+    }
   }
   let report;
   let diff;

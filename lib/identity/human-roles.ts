@@ -6,8 +6,8 @@ import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { DataZone } from '../constructs/data-zone';
+import { bootstrapRoleArns } from '../bootstrap';
 import { BLUEPRINT_TAG } from '../contract/tags';
-import { roleArn } from '../names';
 import {
   AUDITOR_ROLE,
   BREAK_GLASS_ROLE,
@@ -52,13 +52,18 @@ export class PlatformAdminRole extends BlueprintRole {
       humanRole(props, PLATFORM_ADMIN_ROLE, 'Deploys the blueprint and inspects its networks'),
     );
     const stack = this.stack;
-    this.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'DeployThroughTheCdkBootstrapRoles',
-        actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
-        resources: [roleArn(this, `cdk-*-role-${stack.account}-${stack.region}`)],
-      }),
-    );
+    // Exactly the bootstrap roles the stacks deploy through (not CloudFormation's execution role,
+    // nor another qualifier's roles).
+    const bootstrap = bootstrapRoleArns(this);
+    if (bootstrap.length > 0) {
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'DeployThroughTheCdkBootstrapRoles',
+          actions: ['sts:AssumeRole', 'sts:SetSourceIdentity'],
+          resources: bootstrap,
+        }),
+      );
+    }
     this.addToPrincipalPolicy(readBlueprintStacks(this, props.namePrefix, 'InspectTheBlueprintsStacks'));
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({

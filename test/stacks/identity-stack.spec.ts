@@ -477,6 +477,43 @@ describe('the boundary on passing roles', () => {
   });
 });
 
+describe("the platform admin deploys through the bootstrap's exact roles", () => {
+  const assembly = readAssembly(exampleAppDir());
+  const resolver = new Resolver(assembly);
+  const stack = assembly.stacks.find((x) => x.id === 'Identity')!;
+  const ACCOUNT = '123456789012';
+  const admin = `arn:aws:iam::${ACCOUNT}:role/acme-ai-platform-admin`;
+  const policies = Object.values(stack.template.Resources ?? {})
+    .filter((r) => r.Type === 'AWS::IAM::ManagedPolicy')
+    .map(
+      (r) =>
+        resolver.resolve(r.Properties ?? {}, stack) as {
+          ManagedPolicyName?: string;
+          PolicyDocument: PolicyDocument;
+        },
+    )
+    .filter((p) => p.ManagedPolicyName === 'acme-ai-platform-admin-policy')
+    .map((p) => p.PolicyDocument);
+  const assume = (role: string) =>
+    evaluate({
+      principal: admin,
+      action: 'sts:AssumeRole',
+      resource: `arn:aws:iam::${ACCOUNT}:role/${role}`,
+      resourceAccount: ACCOUNT,
+      identityPolicies: policies,
+      context: { 'aws:PrincipalArn': admin, 'aws:PrincipalAccount': ACCOUNT },
+    });
+
+  test('deploy, publishing and look-up roles of the qualifier the stacks name; not the execution role, another qualifier or region', async () => {
+    expect(policies).toHaveLength(1);
+    for (const role of ['deploy', 'file-publishing', 'image-publishing', 'lookup'])
+      expect(await assume(`cdk-hnb659fds-${role}-role-${ACCOUNT}-eu-west-1`)).toBe('Allowed');
+    expect(await assume(`cdk-hnb659fds-cfn-exec-role-${ACCOUNT}-eu-west-1`)).toBe('ImplicitlyDenied');
+    expect(await assume(`cdk-other1234-deploy-role-${ACCOUNT}-eu-west-1`)).toBe('ImplicitlyDenied');
+    expect(await assume(`cdk-hnb659fds-deploy-role-${ACCOUNT}-us-east-1`)).toBe('ImplicitlyDenied');
+  });
+});
+
 describe('SageMaker Studio: each person opens only their own profile, from the configured ranges', () => {
   const assembly = readAssembly(exampleAppDir());
   const resolver = new Resolver(assembly);

@@ -51,6 +51,12 @@ export interface ReportContext {
     readonly modes: Readonly<Record<string, Readonly<Record<string, string>>>>;
     readonly categoryOfSid: ReadonlyMap<number, string>;
   };
+  /**
+   * A CDK bootstrap template (parsed), with the file it came from: with it, the report adds the
+   * administrative reach (who can change the blueprint's own policies, directly or through
+   * CloudFormation).
+   */
+  readonly bootstrap?: { readonly template: unknown; readonly source: string };
   readonly commit?: string;
   readonly generatedAt?: string;
   readonly tools?: Record<string, string>;

@@ -15,6 +15,9 @@ import {
 } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
 import { renderHtml } from './html';
+import { qualifierOf } from '../../contract/bootstrap';
+import { AGNOSTIC } from './engine';
+import { administrativeReach, bootstrapRoles, type AdministrativeReach } from './reach';
 import { Resolver } from './resolve';
 import {
   provenance,
@@ -69,6 +72,8 @@ export interface VerificationReport {
   readonly delivery: DeliveryPath[];
   /** Topics that carry alerts but have no subscriber: a warning, since subscribers are per account. */
   readonly silentTopics: string[];
+  /** With a bootstrap template: who can change the blueprint's own policies, and how. */
+  readonly administrativeReach?: AdministrativeReach & { readonly source: string };
 }
 
 /** Proves the invariants over the templates of an assembly, or names what breaks them. */
@@ -115,6 +120,28 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     ...code.evidence,
   ];
   const vpcSegment = new Map(network.model.vpcs.map((v) => [v.key, v.segment]));
+  let reach: VerificationReport['administrativeReach'];
+  if (context.bootstrap) {
+    const zone = access.zones[0];
+    const places = zone
+      ? { account: zone.account, region: zone.region, partition: zone.bucketArn.split(':')[1] }
+      : AGNOSTIC;
+    const roles = bootstrapRoles(
+      context.bootstrap.template as Parameters<typeof bootstrapRoles>[0],
+      places,
+      qualifierOf(assembly.stacks.map((s) => s.template)),
+    );
+    reach = {
+      source: context.bootstrap.source,
+      ...(await administrativeReach(
+        access.principals,
+        access.zones,
+        roles,
+        context.organizationId ?? 'o-none',
+        new Map(assembly.stacks.map((s) => [s.id, s.stackName])),
+      )),
+    };
+  }
   return {
     provenance: made,
     summary,
@@ -158,6 +185,7 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     unresolved: resolver.unresolved,
     delivery: delivery.paths,
     silentTopics: delivery.silentTopics,
+    ...(reach ? { administrativeReach: reach } : {}),
   };
 }
 
@@ -303,6 +331,7 @@ export function renderMarkdown(report: VerificationReport): string {
         : `**${cell(principal)} may assume ${roles.map(cell).join(', ')}**: its row includes what they reach.`,
     );
   }
+  if (report.administrativeReach) out.push(...reachSection(report.administrativeReach));
   out.push(
     '',
     '## Exfiltration',
@@ -585,4 +614,41 @@ function mermaid(report: VerificationReport): string[] {
       lines.push(`  ${seg} --> ${corporate}`);
   }
   return lines;
+}
+
+function reachSection(reach: NonNullable<VerificationReport['administrativeReach']>): string[] {
+  const shown = (c: { direct: number; throughCloudFormation: number; of: number }) => {
+    if (c.direct === 0 && c.throughCloudFormation === 0) return '-';
+    const parts = [
+      ...(c.direct > 0 ? [`${c.direct} directly`] : []),
+      ...(c.throughCloudFormation > 0 ? [`${c.throughCloudFormation} through CloudFormation`] : []),
+    ];
+    return `${parts.join(', ')} (of ${c.of})`;
+  };
+  const out = [
+    '',
+    '## Administrative reach',
+    '',
+    `With the bootstrap template ${cell(reach.source)}: which principals can change the blueprint's own policies (the zones' bucket policies, the keys' policies, the roles' policies), themselves or through CloudFormation. A principal that may assume the deploy role (${cell(reach.deployRole)}) starts CloudFormation, which acts as the execution role (${cell(reach.executionRole)}) with whatever its policies allow. Each step is the policy engine's decision on the concrete documents; \`-\` is none.`,
+    '',
+  ];
+  if (reach.unreadable.length > 0)
+    out.push(
+      `Managed policies the verifier cannot read, taken to allow everything: ${reach.unreadable.map(cell).join(', ')}.`,
+      '',
+    );
+  out.push(
+    '| principal | assumes the deploy role | bucket policies | key policies | role policies |',
+    '| --- | --- | --- | --- | --- |',
+  );
+  for (const row of reach.rows) {
+    const cells = [row.bucketPolicies, row.keyPolicies, row.rolePolicies].map(shown);
+    if (!row.deploys && cells.every((c) => c === '-')) continue;
+    out.push(`| ${cell(row.principal)} | ${row.deploys ? 'yes' : 'no'} | ${cells.join(' | ')} |`);
+  }
+  const none = reach.rows.filter(
+    (r) => !r.deploys && [r.bucketPolicies, r.keyPolicies, r.rolePolicies].every((c) => shown(c) === '-'),
+  );
+  if (none.length > 0) out.push('', `No reach: ${none.map((r) => cell(r.principal)).join(', ')}.`);
+  return out;
 }
