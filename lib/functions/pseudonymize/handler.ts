@@ -67,11 +67,12 @@ export function makeHandler(s3: S3Like, tokenizer: Tokenizer, config: StageConfi
   return async (event: ObjectCreatedEvent): Promise<Outcome> => {
     const object = objectFrom(event);
     const outcome = await processObject(s3, tokenizer, config, object);
-    // Structured, and without values: keys, counts, hashes and reasons only.
+    // Structured, and without values: the key's token (never the raw key, which may name a
+    // patient), counts, hashes and reasons only.
     console.log(
       JSON.stringify({
         message: 'pseudonymization',
-        key: object.key,
+        keyToken: outcome.keyToken,
         versionId: object.versionId,
         status: outcome.status,
         ...(outcome.status === 'pseudonymized'

@@ -1,9 +1,15 @@
 import type { TransformResult } from './transform';
 
-/** Where a file came from or went: a bucket (or a local directory, in a dry run) and a key. */
+/**
+ * Where a file came from or went: a bucket (or a local directory, in a dry run) and a key. A raw
+ * object's key (which may name a patient) is never written outside the raw-class zones: the
+ * deployed stage records its keyed hash (`keyToken`) instead.
+ */
 export interface ObjectLocation {
   readonly bucket: string;
-  readonly key: string;
+  readonly key?: string;
+  /** The HMAC of the raw object's key under the stage's key, in place of the key. */
+  readonly keyToken?: string;
   readonly versionId?: string;
 }
 

@@ -13,7 +13,7 @@ import {
 } from '@aws-sdk/client-s3';
 import { buildManifest, manifestKey, reasonKey, rejectedKey, type Manifest } from './manifest';
 import { datasetFor, type DatasetRules } from './rules';
-import type { Tokenizer } from './tokenizer';
+import { Tokenizer } from './tokenizer';
 import { pseudonymize } from './transform';
 
 /** The minimal surface of the AWS SDK's S3 client the stage uses. */
@@ -44,10 +44,34 @@ export interface RawObject {
   readonly size?: number;
 }
 
-export type Outcome =
+/** What happened to one raw object; `keyToken` stands for its key (which may name a patient). */
+export type Outcome = { readonly keyToken: string } & (
   | { readonly status: 'pseudonymized'; readonly manifest: Manifest }
   | { readonly status: 'quarantined'; readonly reason: string; readonly dataset?: string }
-  | { readonly status: 'skipped'; readonly reason: string };
+  | { readonly status: 'skipped'; readonly reason: string }
+);
+
+/**
+ * The token domain of raw object keys. It holds a colon, which no rule's domain may (they are
+ * field names), so a key's token never equals an identifier's.
+ */
+export const OBJECT_KEY_DOMAIN = 'ai-segmentation:object-key';
+
+/** The keyed hash of a raw object's key: an HMAC under the stage's key, never a bare hash that file-name guessing would reverse. */
+export async function objectKeyToken(tokenizer: Tokenizer, key: string): Promise<string> {
+  const input = Tokenizer.input(OBJECT_KEY_DOMAIN, key);
+  return (await tokenizer.resolve([input])).get(input)!;
+}
+
+/**
+ * The curated key of a raw object: its dataset's prefix, the key's token, and the file's
+ * extension (`.csv`, `.jsonl`), so that nothing of the raw key but what the config names reaches
+ * the curated zone.
+ */
+export function curatedKey(dataset: DatasetRules, keyToken: string, rawKey: string): string {
+  const extension = /(\.[A-Za-z0-9]{1,8})$/.exec(rawKey.slice(rawKey.lastIndexOf('/') + 1))?.[1] ?? '';
+  return `${dataset.prefix}${keyToken}${extension}`;
+}
 
 /**
  * Processes one new raw object: pseudonymizes it into the curated zone with a manifest, sets its
@@ -65,20 +89,21 @@ export async function processObject(
   if (object.bucket !== config.rawBucket) {
     throw new Error(`event for bucket ${object.bucket}; the stage reads only ${config.rawBucket}`);
   }
-  if (object.key.endsWith('/')) return { status: 'skipped', reason: 'folder marker' };
+  const keyToken = await objectKeyToken(tokenizer, object.key);
+  if (object.key.endsWith('/')) return { keyToken, status: 'skipped', reason: 'folder marker' };
 
   // A retried event for a version that has since been replaced must not overwrite newer output.
   const current = await headObject(s3, config.rawBucket, object.key);
-  if (!current) return { status: 'skipped', reason: 'object no longer exists' };
+  if (!current) return { keyToken, status: 'skipped', reason: 'object no longer exists' };
   if (object.versionId && current.VersionId && current.VersionId !== object.versionId) {
-    return { status: 'skipped', reason: 'superseded by a newer version' };
+    return { keyToken, status: 'skipped', reason: 'superseded by a newer version' };
   }
   const versionId = object.versionId ?? current.VersionId;
   const source = { bucket: config.rawBucket, key: object.key, ...(versionId ? { versionId } : {}) };
 
   const dataset = datasetFor(config.datasets, object.key);
   if (!dataset) {
-    return quarantineWhole(s3, config, source, `no dataset's prefix matches the key`);
+    return quarantineWhole(s3, config, source, keyToken, `no dataset's prefix matches the key`);
   }
   const size = current.ContentLength ?? object.size ?? 0;
   if (size > config.maxObjectBytes) {
@@ -86,10 +111,12 @@ export async function processObject(
       s3,
       config,
       source,
+      keyToken,
       `larger than the ${config.maxObjectBytes} bytes the stage processes`,
       dataset,
     );
   }
+  const outputKey = curatedKey(dataset, keyToken, object.key);
 
   const work = await mkdtemp(join(config.workDir ?? tmpdir(), 'pseudonymize-'));
   try {
@@ -98,7 +125,7 @@ export async function processObject(
     const got = (await s3.send(
       new GetObjectCommand({ Bucket: config.rawBucket, Key: object.key, VersionId: versionId }),
     )) as { Body?: Readable };
-    if (!got.Body) throw new Error(`GetObject ${object.key} returned no body`);
+    if (!got.Body) throw new Error(`GetObject of the raw object ${keyToken} returned no body`);
     const curated = createWriteStream(curatedPath);
     const rejected = createWriteStream(rejectedPath);
     const result = await pseudonymize(got.Body, dataset, tokenizer, { curated, rejected });
@@ -107,7 +134,7 @@ export async function processObject(
     await Promise.all([finished(curated), finished(rejected)]);
 
     if (result.fileRejection) {
-      return quarantineWhole(s3, config, source, result.fileRejection, dataset);
+      return quarantineWhole(s3, config, source, keyToken, result.fileRejection, dataset);
     }
     const quarantine = { bucket: config.quarantineBucket, key: rejectedKey(object.key) };
     if (result.quarantined.records > 0) {
@@ -120,29 +147,30 @@ export async function processObject(
     }
     await putFile(s3, curatedPath, {
       Bucket: config.curatedBucket,
-      Key: object.key,
+      Key: outputKey,
       ContentType: dataset.format === 'csv' ? 'text/csv' : 'application/x-ndjson',
       ChecksumSHA256: Buffer.from(result.output.sha256, 'hex').toString('base64'),
       Metadata: { dataset: dataset.name, 'rule-version': result.ruleVersion },
       ...kms(config.curatedKeyArn),
     });
+    // The manifest is in the curated zone: it names the raw object and its quarantine by token.
     const manifest = buildManifest(result, {
-      source,
-      output: { bucket: config.curatedBucket, key: object.key },
-      quarantine,
+      source: { bucket: source.bucket, keyToken, ...(versionId ? { versionId } : {}) },
+      output: { bucket: config.curatedBucket, key: outputKey },
+      quarantine: { bucket: quarantine.bucket, keyToken },
       hmacKeyId: config.hmacKeyId,
     });
     // Written last: a manifest exists only for a file completely written.
     await s3.send(
       new PutObjectCommand({
         Bucket: config.curatedBucket,
-        Key: manifestKey(object.key),
+        Key: manifestKey(outputKey),
         Body: `${JSON.stringify(manifest, null, 2)}\n`,
         ContentType: 'application/json',
         ...kms(config.curatedKeyArn),
       }),
     );
-    return { status: 'pseudonymized', manifest };
+    return { keyToken, status: 'pseudonymized', manifest };
   } finally {
     // The staged files hold patient data: never left behind for the next invocation.
     await rm(work, { recursive: true, force: true });
@@ -186,6 +214,7 @@ async function quarantineWhole(
   s3: S3Like,
   config: StageConfig,
   source: { bucket: string; key: string; versionId?: string },
+  keyToken: string,
   reason: string,
   dataset?: DatasetRules,
 ): Promise<Outcome> {
@@ -204,10 +233,11 @@ async function quarantineWhole(
     new PutObjectCommand({
       Bucket: config.quarantineBucket,
       Key: reasonKey(source.key),
-      Body: `${JSON.stringify({ reason, dataset: dataset?.name ?? null, source }, null, 2)}\n`,
+      // The quarantine is a phi zone, read only as raw is: here the raw key and its token meet.
+      Body: `${JSON.stringify({ reason, dataset: dataset?.name ?? null, source, keyToken }, null, 2)}\n`,
       ContentType: 'application/json',
       ...kms(config.quarantineKeyArn),
     }),
   );
-  return { status: 'quarantined', reason, ...(dataset ? { dataset: dataset.name } : {}) };
+  return { keyToken, status: 'quarantined', reason, ...(dataset ? { dataset: dataset.name } : {}) };
 }

@@ -13,7 +13,11 @@ import {
   type ObjectCreatedEvent,
 } from '../../../lib/functions/pseudonymize/handler';
 import type { Manifest } from '../../../lib/functions/pseudonymize/manifest';
-import { processObject, type StageConfig } from '../../../lib/functions/pseudonymize/stage';
+import {
+  OBJECT_KEY_DOMAIN,
+  processObject,
+  type StageConfig,
+} from '../../../lib/functions/pseudonymize/stage';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
 
 const ROOT = join(__dirname, '..', '..', '..');
@@ -175,21 +179,30 @@ function setUp() {
   };
 }
 
+/** The token the stage gives a raw key: HMAC-SHA-256 under FakeKms's secret, base64url, in the object-key domain. */
+const keyToken = (key: string) =>
+  createHmac('sha256', Buffer.alloc(32, 7)).update(`${OBJECT_KEY_DOMAIN}\u0000${key}`).digest('base64url');
+
 const patients = readFileSync(join(SAMPLES, 'patients.csv'));
 const encounters = readFileSync(join(SAMPLES, 'encounters.jsonl'));
 const workDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('pseudonymize-'));
 
 describe('a raw file of a known dataset', () => {
   const { s3, kms, process } = setUp();
-  const key = 'ehr/patients/2026/11/25/batch-1.csv';
-  const version = s3.put('raw', key, patients);
+  // A raw key that names a patient, as uploaders' file names do.
+  const raw = 'ehr/patients/2026/11/25/alice-smith-MRN-55501.csv';
+  const key = `ehr/patients/${keyToken(raw)}.csv`;
+  const version = s3.put('raw', raw, patients);
   let outcome: Awaited<ReturnType<typeof process>>;
   beforeAll(async () => {
-    outcome = await process(key, version);
+    outcome = await process(raw, version);
   });
 
-  test('becomes a curated file under the same key, encrypted with the curated key, checksummed', () => {
+  test("becomes a curated file under its dataset's prefix and the keyed hash of its key (never the raw key), encrypted with the curated key, checksummed", () => {
     expect(outcome.status).toBe('pseudonymized');
+    expect(s3.keys('curated')).toEqual([key, `${key}.manifest.json`]);
+    expect(JSON.stringify(s3.keys('curated'))).not.toMatch(/alice|55501|2026/);
+    expect(outcome.keyToken).toBe(keyToken(raw));
     const curated = s3.latest('curated', key)!;
     expect(curated.params).toMatchObject({
       ServerSideEncryption: 'aws:kms',
@@ -220,7 +233,7 @@ describe('a raw file of a known dataset', () => {
       hmac: { algorithm: 'HMAC_SHA_256', keyId: HMAC_KEY },
       source: {
         bucket: 'raw',
-        key,
+        keyToken: keyToken(raw),
         versionId: version,
         sha256: createHash('sha256').update(patients).digest('hex'),
         records: 7,
@@ -231,16 +244,18 @@ describe('a raw file of a known dataset', () => {
         sha256: createHash('sha256').update(curated).digest('hex'),
         records: 3,
       },
-      quarantine: { records: 4, location: { bucket: 'quarantine', key: `${key}.rejected.jsonl` } },
+      quarantine: { records: 4, location: { bucket: 'quarantine', keyToken: keyToken(raw) } },
     });
+    // The manifest is in the curated zone: no raw key in it, in any field.
+    expect(s3.text('curated', `${key}.manifest.json`)).not.toMatch(/alice|55501/);
     expect(manifest.ruleVersion).toMatch(/^sha256:/);
     expect(s3.latest('curated', `${key}.manifest.json`)!.params).toMatchObject({
       SSEKMSKeyId: config.curatedKeyArn,
     });
   });
 
-  test('its bad records go to quarantine with their reasons, encrypted with the quarantine key', () => {
-    const rejected = s3.latest('quarantine', `${key}.rejected.jsonl`)!;
+  test('its bad records go to quarantine (a phi zone, read as raw is: under the raw key) with their reasons, encrypted with the quarantine key', () => {
+    const rejected = s3.latest('quarantine', `${raw}.rejected.jsonl`)!;
     expect(rejected.params).toMatchObject({ SSEKMSKeyId: config.quarantineKeyArn });
     const reasons = rejected.body
       .toString('utf8')
@@ -264,15 +279,16 @@ describe('a raw file of a known dataset', () => {
   test('identifiers are MACed by KMS once per distinct value', () => {
     // Curated: P-000101 twice (patient, MRN, e-mail, phone, SSN: the same five values once
     // normalised) and P-000102 (no SSN): 5 + 4 distinct identifiers.
-    expect(kms.calls).toBe(9);
+    // And the raw key's token: one more.
+    expect(kms.calls).toBe(10);
   });
 
   test('a retry writes the same bytes again (idempotent)', async () => {
-    const before = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${key}.rejected.jsonl`].map(
+    const before = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${raw}.rejected.jsonl`].map(
       (at) => s3.objects.get(at)!.at(-1)!.body,
     );
-    await process(key, version);
-    const after = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${key}.rejected.jsonl`].map(
+    await process(raw, version);
+    const after = ['curated/' + key, `curated/${key}.manifest.json`, `quarantine/${raw}.rejected.jsonl`].map(
       (at) => s3.objects.get(at)!.at(-1)!.body,
     );
     expect(after).toEqual(before);
@@ -284,6 +300,7 @@ describe('files the stage sets aside whole', () => {
     const { s3, process } = setUp();
     const version = s3.put('raw', 'ehr/labs/results.csv', 'a,b\n1,2\n');
     expect(await process('ehr/labs/results.csv', version)).toEqual({
+      keyToken: keyToken('ehr/labs/results.csv'),
       status: 'quarantined',
       reason: "no dataset's prefix matches the key",
     });
@@ -296,6 +313,8 @@ describe('files the stage sets aside whole', () => {
       reason: "no dataset's prefix matches the key",
       dataset: null,
       source: { bucket: 'raw', key: 'ehr/labs/results.csv', versionId: version },
+      // Where the raw key and its token meet: in a zone read as raw is.
+      keyToken: keyToken('ehr/labs/results.csv'),
     });
     expect(s3.keys('curated')).toEqual([]);
   });
@@ -332,13 +351,18 @@ describe('events the stage skips or fails on', () => {
     const key = 'ehr/encounters/a.jsonl';
     const old = s3.put('raw', key, encounters);
     s3.put('raw', key, encounters);
-    expect(await process(key, old)).toEqual({ status: 'skipped', reason: 'superseded by a newer version' });
+    expect(await process(key, old)).toEqual({
+      keyToken: keyToken(key),
+      status: 'skipped',
+      reason: 'superseded by a newer version',
+    });
     expect(s3.keys('curated')).toEqual([]);
   });
 
   test('an event for an object since deleted is skipped', async () => {
     const { process } = setUp();
     expect(await process('ehr/encounters/gone.jsonl', 'v9')).toEqual({
+      keyToken: keyToken('ehr/encounters/gone.jsonl'),
       status: 'skipped',
       reason: 'object no longer exists',
     });
@@ -381,9 +405,9 @@ describe('the handler', () => {
     );
   });
 
-  test('logs keys, counts and reasons as JSON, never a value from the records', async () => {
+  test("logs the key's token, counts and reasons as JSON, never the raw key or a value from the records", async () => {
     const { s3, tokenizer } = setUp();
-    const key = 'ehr/patients/c.csv';
+    const key = 'ehr/patients/bob-jones-1961.csv';
     const version = s3.put('raw', key, patients);
     const logged: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
@@ -395,13 +419,13 @@ describe('the handler', () => {
     expect(logged).toHaveLength(1);
     expect(JSON.parse(logged[0])).toMatchObject({
       message: 'pseudonymization',
-      key,
+      keyToken: keyToken(key),
       status: 'pseudonymized',
       dataset: 'patients',
       records: 3,
       quarantined: 4,
     });
-    for (const value of ['P-0001', 'MRN-', 'Alice', 'example.org', '1931'])
+    for (const value of ['P-0001', 'MRN-', 'Alice', 'example.org', '1931', 'bob-jones', '1961'])
       expect(logged[0]).not.toContain(value);
   });
 
