@@ -208,6 +208,15 @@ export class AirlockWorkerRole extends BlueprintRole {
         ],
       }),
     );
+    // Nothing is copied out of the import zone unless its request, as the desk recorded it, was approved.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheDecisions',
+        actions: ['dynamodb:GetItem'],
+        resources: [props.requests.tableArn],
+      }),
+    );
+    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
     for (const statement of writeTheLog(this, props, RECORD_PREFIXES.import))
       this.addToPrincipalPolicy(statement);
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);

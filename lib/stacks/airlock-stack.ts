@@ -97,6 +97,11 @@ export class AirlockStack extends Stack {
         "The airlock workflow's worker: inspects, holds and copies imports, writes the decision log",
       direction: 'import',
       onFailure: 'holds the import',
+      // The worker copies an import only when its request, as the desk recorded it, was approved.
+      environment: {
+        REQUESTS_TABLE: state.requests.tableName,
+        IMPORT_BUCKET: state.importZone.bucket.bucketName,
+      },
     });
 
     const substitutions: Record<WorkflowSubstitution, string> = {

@@ -359,6 +359,8 @@ export function importWorkflow(options: WorkflowOptions): Record<string, unknown
         target,
         // Checked again on the very version copied: a scan result the workflow was started with is not proof.
         requireTags: { GuardDutyMalwareScanStatus: CLEAN_SCAN },
+        // The worker copies only what the request's recorded approval names.
+        approval: { requestId: '{% $requestId %}' },
         tags: {
           'airlock-request': '{% $requestId %}',
           DataClassification: "{% $inspected.object.targetZone = 'raw' ? '${RawClass}' : '${ModelsClass}' %}",

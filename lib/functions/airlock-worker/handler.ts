@@ -73,8 +73,13 @@ export interface WorkerConfig {
   readonly recordPrefix?: string;
   /** Objects up to this size are copied in one part; larger ones in parts of it. */
   readonly partBytes?: number;
-  /** The requests table, which the exporter reads a decision from before it sends anything out. */
+  /**
+   * The requests table, which the exporter reads a decision from before it sends anything out, and
+   * the worker before it copies anything out of the import zone.
+   */
   readonly requests?: { readonly table: string; readonly dynamodb: Pick<DynamoDBClient, 'send'> };
+  /** The import zone: a copy out of it needs its request's recorded approval. */
+  readonly importBucket?: string;
   readonly now?: () => Date;
 }
 
@@ -185,10 +190,10 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
    * the desk and the workflow write), was approved by someone other than its requester, for this
    * very staged version and this destination: whoever invokes this function, nothing else leaves.
    */
-  async function approved(event: Extract<WorkerEvent, { action: 'copy' }>): Promise<void> {
-    const { source, target, approval } = event;
+  async function recorded(event: Extract<WorkerEvent, { action: 'copy' }>, what: string) {
+    const { approval } = event;
     if (!config.requests || !approval)
-      throw new Error('a copy out of the blueprint needs its request and the requests table');
+      throw new Error(`a copy ${what} needs its request and the requests table`);
     const { Item: item } = await config.requests.dynamodb.send(
       new GetItemCommand({
         TableName: config.requests.table,
@@ -196,6 +201,35 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
         ConsistentRead: true,
       }),
     );
+    return { requestId: approval.requestId, item };
+  }
+
+  /**
+   * Refuses a copy out of the import zone unless its request, as the desk recorded it, is an
+   * approved import of this very version, to this very key, approved by someone other than its
+   * uploader: whoever invokes this function with a request of their own making, nothing unreviewed
+   * reaches raw or models (a clean scan alone is not a review).
+   */
+  async function importApproved(event: Extract<WorkerEvent, { action: 'copy' }>): Promise<void> {
+    const { source, target } = event;
+    const { requestId, item } = await recorded(event, 'out of the import zone');
+    const why = !item
+      ? 'there is no such request'
+      : item.kind?.S !== 'import' || item.state?.S !== 'approved'
+        ? `it is ${item.state?.S ?? 'in no state'}, not an approved import`
+        : item.objectBucket?.S !== source.bucket ||
+            item.objectKey?.S !== source.key ||
+            item.versionId?.S !== source.versionId
+          ? 'the object is not the one reviewed'
+          : item.targetKey?.S !== target.key
+            ? 'the target is not the one reviewed'
+            : sameRequester(item.requesterId?.S ?? '', item.reviewerId?.S ?? '');
+    if (why) throw new Error(`request ${requestId} may not be copied: ${why}`);
+  }
+
+  async function approved(event: Extract<WorkerEvent, { action: 'copy' }>): Promise<void> {
+    const { source, target } = event;
+    const { requestId, item } = await recorded(event, 'out of the blueprint');
     const why = !item
       ? 'there is no such request'
       : item.kind?.S !== 'export' || item.state?.S !== 'approved'
@@ -207,12 +241,14 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
           : item.destination?.S !== `s3://${target.bucket}/${target.key}`
             ? 'the destination is not the one reviewed'
             : sameRequester(item.requesterId?.S ?? '', item.reviewerId?.S ?? '');
-    if (why) throw new Error(`request ${approval.requestId} may not be sent: ${why}`);
+    if (why) throw new Error(`request ${requestId} may not be sent: ${why}`);
   }
 
   async function copy(event: Extract<WorkerEvent, { action: 'copy' }>) {
     const { source, target } = event;
     if ('expectedOwner' in target) await approved(event);
+    else if (config.importBucket !== undefined && source.bucket === config.importBucket)
+      await importApproved(event);
     const from = await head(source);
     for (const [tag, value] of Object.entries(event.requireTags ?? {})) {
       const tags = await tagsOf(source);
@@ -369,6 +405,7 @@ export const handler = async (event: WorkerEvent) => {
     ...(process.env.REQUESTS_TABLE
       ? { requests: { table: process.env.REQUESTS_TABLE, dynamodb: new DynamoDBClient({}) } }
       : {}),
+    ...(process.env.IMPORT_BUCKET ? { importBucket: process.env.IMPORT_BUCKET } : {}),
   });
   return worker(event);
 };

@@ -215,6 +215,68 @@ describe('the airlock worker', () => {
     expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
   });
 
+  test('copies nothing out of the import zone unless its request is an approved import, by another, of this version to this key, whoever invokes it', async () => {
+    source(10);
+    s3.on(GetObjectTaggingCommand).resolves({
+      TagSet: [{ Key: 'GuardDutyMalwareScanStatus', Value: 'NO_THREATS_FOUND' }],
+    });
+    s3.on(CreateMultipartUploadCommand).resolves({ UploadId: 'u1' });
+    s3.on(UploadPartCopyCommand).resolves({ CopyPartResult: { ETag: '"p"' } });
+    s3.on(CompleteMultipartUploadCommand).resolves({ VersionId: 't1', ChecksumCRC64NVME: 'crc==' });
+    const importer = makeWorker(new S3Client({}), {
+      logBucket: 'decisions',
+      logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/log',
+      requests: { table: 'requests', dynamodb: new DynamoDBClient({}) },
+      importBucket: 'import',
+    });
+    // A forged invocation: the scanner passed the object, no reviewer saw it.
+    const copy = (approval?: { requestId: string }) =>
+      importer({
+        action: 'copy',
+        source: SOURCE,
+        target: TARGET,
+        tags: {},
+        requireTags: { GuardDutyMalwareScanStatus: 'NO_THREATS_FOUND' },
+        ...(approval ? { approval } : {}),
+      });
+    const recorded = (change: Record<string, { S: string }> = {}) =>
+      dynamodb.on(GetItemCommand).resolves({
+        Item: {
+          requestId: { S: 'r1' },
+          kind: { S: 'import' },
+          state: { S: 'approved' },
+          requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
+          reviewerId: { S: 'AROAEXAMPLEREVIEWER1:carol' },
+          objectBucket: { S: SOURCE.bucket },
+          objectKey: { S: SOURCE.key },
+          versionId: { S: SOURCE.versionId },
+          targetKey: { S: TARGET.key },
+          ...change,
+        },
+      });
+    await expect(copy()).rejects.toThrow('a copy out of the import zone needs its request');
+    dynamodb.on(GetItemCommand).resolves({});
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('there is no such request');
+    recorded({ state: { S: 'awaiting-review' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('it is awaiting-review, not an approved import');
+    recorded({ kind: { S: 'export' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('not an approved import');
+    recorded({ versionId: { S: 'v0' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('the object is not the one reviewed');
+    recorded({ targetKey: { S: 'imported/other/model.safetensors' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('the target is not the one reviewed');
+    recorded({ reviewerId: { S: 'AROAEXAMPLEIMPORTER1:alice' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('the same principal may not request and approve');
+    expect(s3.commandCalls(CreateMultipartUploadCommand)).toHaveLength(0);
+    recorded();
+    await expect(copy({ requestId: 'r1' })).resolves.toMatchObject({ bucket: 'models', key: TARGET.key });
+    expect(dynamodb.commandCalls(GetItemCommand).at(-1)!.args[0].input).toMatchObject({
+      TableName: 'requests',
+      Key: { requestId: { S: 'r1' } },
+      ConsistentRead: true,
+    });
+  });
+
   test('copies to a bucket outside only if the expected account owns it, encrypted as that bucket says', async () => {
     source(10);
     approvedRequest();
