@@ -158,6 +158,19 @@ export class SageMakerExecutionRole extends BlueprintRole {
       trust: { kind: 'service', service: 'sagemaker.amazonaws.com' },
     });
     const { key, profile, zones } = props;
+    if (profile.studio) {
+      // Studio sets the user profile's name as the source identity of the sessions it starts as
+      // this role (the domain's ExecutionRoleIdentityConfig): what a person does in Studio is
+      // theirs in the trail, and no later hop can change it.
+      this.assumeRolePolicy?.addStatements(
+        new iam.PolicyStatement({
+          sid: 'StudioSetsTheUsersSourceIdentity',
+          actions: ['sts:SetSourceIdentity'],
+          principals: [new iam.ServicePrincipal('sagemaker.amazonaws.com')],
+          conditions: { StringEquals: { 'aws:SourceAccount': this.stack.account } },
+        }),
+      );
+    }
     this.addToPrincipalPolicy(
       new iam.PolicyStatement({
         sid: 'UseTheSegmentKey',

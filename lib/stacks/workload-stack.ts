@@ -127,7 +127,9 @@ export class WorkloadStack extends Stack {
             },
           }
         : {}),
-      domainSettings: { securityGroupIds: securityGroups },
+      // Sessions Studio starts as the execution role carry the user profile's name as their
+      // source identity (the role's trust lets SageMaker set it).
+      domainSettings: { securityGroupIds: securityGroups, executionRoleIdentityConfig: 'USER_PROFILE_NAME' },
     });
     // Its name is fixed: deleted if the create that made it rolls back (it holds nothing yet),
     // retained on every later update or deletion.

@@ -86,6 +86,31 @@ describe('defaults', () => {
     expect(config.segments).toHaveLength(DEFAULT_SEGMENTS.length);
   });
 
+  test("IAM Identity Center's permission sets kept apart: one set's people write raw, another's read curated", () => {
+    const sso = (set: string) =>
+      `arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/*/AWSReservedSSO_${set}_*`;
+    // No Identity Center role is both (their path is Identity Center's: only the names can meet).
+    const config = validateConfig({
+      identities: {
+        mfa: 'identity-provider',
+        dataScientists: [sso('DataScience')],
+        pipelineOperators: [sso('PipelineOps')],
+      },
+    });
+    expect(config.identities.pipelineOperators).toEqual([sso('PipelineOps')]);
+    // The same patterns outside Identity Center's path can name one role (a `*` spans a path).
+    const custom = (set: string) => `arn:aws:iam::123456789012:role/teams/*/${set}_*`;
+    expect(() =>
+      validateConfig({
+        identities: {
+          mfa: 'identity-provider',
+          dataScientists: [custom('DataScience')],
+          pipelineOperators: [custom('PipelineOps')],
+        },
+      }),
+    ).toThrow(/may also assume the data scientist role/);
+  });
+
   test('the example configuration in config/ is valid', () => {
     // eslint-disable-next-line @typescript-eslint/no-require-imports
     const example = require('../../config/example.json') as unknown;

@@ -335,6 +335,23 @@ describe('SageMaker Studio in the development segment', () => {
       expect.arrayContaining([{ Key: 'DataClassification', Value: 'pii' }]),
     );
   });
+
+  test("what a person does in Studio as the execution role carries their profile's name: the domain sets it, only the Studio role's trust lets SageMaker", () => {
+    expect(domain.Properties?.DomainSettings).toMatchObject({
+      ExecutionRoleIdentityConfig: 'USER_PROFILE_NAME',
+    });
+    const trustOf = (name: string) =>
+      statements(roles().find((r) => r.props.RoleName === name)!.props.AssumeRolePolicyDocument);
+    expect(trustOf('aiseg-development-sagemaker')).toContainEqual({
+      Sid: 'StudioSetsTheUsersSourceIdentity',
+      Effect: 'Allow',
+      Action: 'sts:SetSourceIdentity',
+      Principal: { Service: 'sagemaker.amazonaws.com' },
+      Condition: { StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } } },
+    });
+    for (const other of ['aiseg-training-sagemaker', 'aiseg-inference-sagemaker'])
+      expect(JSON.stringify(trustOf(other))).not.toContain('sts:SetSourceIdentity');
+  });
 });
 
 describe('Studio can start apps: the execution role may manage apps and spaces of its own domain only', () => {

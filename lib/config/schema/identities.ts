@@ -1,6 +1,9 @@
 import { z } from 'zod';
 import { defaultText, ipv4Cidr } from './fields';
 import type { CrossFieldRule, Issue } from './rules';
+import { principalsOverlap } from '../../contract/pattern';
+
+export { principalsOverlap };
 
 /**
  * A role or user ARN, never an account root (which trusts every principal of that account that
@@ -124,36 +127,6 @@ function humanFields(ids: Identities): [path: (string | number)[], list: readonl
     [['identities', 'legalHold'], ids.legalHold],
     [['identities', 'breakGlass', 'principals'], ids.breakGlass.principals],
   ];
-}
-
-/**
- * Whether two principal ARNs, either of which may be a pattern (`*` any run, `?` one character),
- * can name one principal: whether some ARN matches both. IAM names are unique regardless of case:
- * role/Alice is role/alice.
- */
-export function principalsOverlap(a: string, b: string): boolean {
-  const x = a.toLowerCase();
-  const y = b.toLowerCase();
-  const seen = new Set<string>();
-  const todo: [number, number][] = [[0, 0]];
-  while (todo.length > 0) {
-    const [i, j] = todo.pop()!;
-    const key = `${i},${j}`;
-    if (seen.has(key)) continue;
-    seen.add(key);
-    if (i === x.length && j === y.length) return true;
-    // A star may match nothing.
-    if (x[i] === '*') todo.push([i + 1, j]);
-    if (y[j] === '*') todo.push([i, j + 1]);
-    // Or both produce one character: stars stay, anything else moves on.
-    if (i < x.length && j < y.length) {
-      const wild = (c: string) => c === '*' || c === '?';
-      if (wild(x[i]) || wild(y[j]) || x[i] === y[j]) {
-        todo.push([x[i] === '*' ? i : i + 1, y[j] === '*' ? j : j + 1]);
-      }
-    }
-  }
-  return false;
 }
 
 /** Whether `list` may name a principal that `arn` (a principal or a pattern) names too. */

@@ -2,6 +2,7 @@ import { evaluate, type PolicyDocument } from './engine';
 import type { Evidence, Violation } from './invariants';
 import { ADMIN_POLICY, granted, mayAssume, type AccessPrincipal, type Cell, type Zone } from './matrix';
 import { list, mayAllowIn, strings, type Statement } from './policy';
+import { principalsOverlap } from '../../contract/pattern';
 import type { TrustingRole } from './trust';
 
 /**
@@ -116,6 +117,7 @@ export async function separationOfDuties(
   const known = new Set(roles.map((r) => r.principal.arn.toLowerCase()));
   const named = new Set<string>();
   for (const { trust } of roles) for (const arn of trustedArns(trust)) named.add(arn);
+  const reachedBy = new Map<string, string[]>();
   for (const arn of [...named].sort()) {
     if (known.has(arn.toLowerCase()) || /:root$/.test(arn) || arn === '*') continue;
     const principalAccount = /^arn:[^:]+:(?:iam|sts)::(\d{12}):/.exec(arn)?.[1];
@@ -138,9 +140,28 @@ export async function separationOfDuties(
       );
       if (decision === 'Allowed') reached.push(target.name);
     }
+    reachedBy.set(arn, reached);
+  }
+  // A principal both of two names can stand for (a name and a pattern, or two patterns that
+  // intersect) may assume what each reaches.
+  const names = [...reachedBy.keys()];
+  for (const [i, a] of names.entries()) {
+    const alone = reachedBy.get(a) ?? [];
+    const together = new Set(alone);
+    const partners: string[] = [];
+    for (const b of names.slice(i + 1)) {
+      if (!principalsOverlap(a, b)) continue;
+      const theirs = reachedBy.get(b) ?? [];
+      if (theirs.every((r) => together.has(r))) continue;
+      partners.push(b);
+      for (const r of theirs) together.add(r);
+    }
+    const reached = [...together];
     if (reached.length < 2) continue;
     const first = byName.get(reached[0])?.principal;
-    if (first) report(`${arn} (may assume ${reached.join(', ')})`, collect(reached), first);
+    const who =
+      partners.length === 0 ? a : `${[a, ...partners].join(' and ')}, which can name one principal,`;
+    if (first) report(`${who} (may assume ${reached.join(', ')})`, collect(reached), first);
   }
   // The roles that hold a duty carry the separation: each is evidence of the control.
   const evidence: Evidence[] = roles

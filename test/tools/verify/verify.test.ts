@@ -861,6 +861,33 @@ describe('every way a path or a grant can open is found, and named', () => {
     expect(apart.filter((v) => v.invariant === 13)).toEqual([]);
   });
 
+  test('two patterns that can name one principal: separation of duties across them', async () => {
+    const sso = (name: string) => ({
+      'Fn::Sub': `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/aws-reserved/sso.amazonaws.com/*/${name}`,
+    });
+    const federated = (a: Assembly, pipeline: string, science: string) => {
+      trusting(a, 'pipelineoperator', [
+        allowing(ACCOUNT_ROOT as never, { ArnLike: { 'aws:PrincipalArn': sso(pipeline) } }),
+      ]);
+      trusting(a, 'datascientist', [
+        allowing(ACCOUNT_ROOT as never, { ArnLike: { 'aws:PrincipalArn': sso(science) } }),
+      ]);
+    };
+    // AWSReservedSSO_DataOps_1a2b matches both.
+    const found = await violationsAfter((a) => federated(a, 'AWSReservedSSO_*Ops_*', 'AWSReservedSSO_Data*'));
+    expect(found).toContainEqual(
+      expect.objectContaining({
+        invariant: 13,
+        detail: expect.stringMatching(
+          /AWSReservedSSO_\*Ops_\* and .*AWSReservedSSO_Data\*, which can name one principal, \(may assume .*\) writes raw \(aiseg-pipeline-operator\) and reads curated/,
+        ) as unknown,
+      }),
+    );
+    // Patterns no one principal matches: no violation of the separation.
+    const apart = await violationsAfter((a) => federated(a, 'AWSReservedSSO_Ops_*', 'AWSReservedSSO_Data_*'));
+    expect(apart.filter((v) => v.invariant === 13)).toEqual([]);
+  });
+
   test('the dead-letter operator counts as a raw actor: its principal may not read curated', async () => {
     const person = 'arn:aws:iam::123456789012:role/Operations';
     const mfa = { Bool: { 'aws:MultiFactorAuthPresent': 'true' } };
