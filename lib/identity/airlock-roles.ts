@@ -209,14 +209,7 @@ export class AirlockWorkerRole extends BlueprintRole {
       }),
     );
     // Nothing is copied out of the import zone unless its request, as the desk recorded it, was approved.
-    this.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTheDecisions',
-        actions: ['dynamodb:GetItem'],
-        resources: [props.requests.tableArn],
-      }),
-    );
-    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
+    for (const statement of readTheDecisions(this, props)) this.addToPrincipalPolicy(statement);
     for (const statement of writeTheLog(this, props, RECORD_PREFIXES.import))
       this.addToPrincipalPolicy(statement);
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
@@ -224,6 +217,18 @@ export class AirlockWorkerRole extends BlueprintRole {
 }
 
 /** Writing records under one prefix of the decision log, encrypted with the airlock's key. */
+/** Reading one request as the desk recorded it (its decision), through DynamoDB with the airlock's key. */
+function readTheDecisions(scope: Construct, props: AirlockResources): iam.PolicyStatement[] {
+  return [
+    new iam.PolicyStatement({
+      sid: 'ReadTheDecisions',
+      actions: ['dynamodb:GetItem'],
+      resources: [props.requests.tableArn],
+    }),
+    useTheKeyThroughDynamoDb(scope, props.key),
+  ];
+}
+
 function writeTheLog(scope: Construct, props: AirlockResources, prefix: string): iam.PolicyStatement[] {
   return [
     new iam.PolicyStatement({
@@ -299,14 +304,7 @@ export class AirlockExporterRole extends BlueprintRole {
       }),
     );
     // Nothing goes out unless its request, as the desk recorded it, says it was approved.
-    this.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        sid: 'ReadTheDecisions',
-        actions: ['dynamodb:GetItem'],
-        resources: [props.requests.tableArn],
-      }),
-    );
-    this.addToPrincipalPolicy(useTheKeyThroughDynamoDb(this, props.key));
+    for (const statement of readTheDecisions(this, props)) this.addToPrincipalPolicy(statement);
     for (const statement of writeTheLog(this, props, RECORD_PREFIXES.export))
       this.addToPrincipalPolicy(statement);
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);

@@ -175,20 +175,25 @@ describe('the airlock worker', () => {
   });
 
   const OUTSIDE = { bucket: 'partner-results', key: 'airlock/r1/x.csv', expectedOwner: '210987654321' };
-  const approvedRequest = (change: Record<string, { S: string }> = {}) =>
+  /** Request r1 of SOURCE as the desk recorded it: approved by carol, with these fields. */
+  const recordedRequest = (fields: Record<string, { S: string }>) =>
     dynamodb.on(GetItemCommand).resolves({
       Item: {
         requestId: { S: 'r1' },
-        kind: { S: 'export' },
         state: { S: 'approved' },
-        requesterId: { S: 'AROAEXAMPLESCIENCE01:alice' },
         reviewerId: { S: 'AROAEXAMPLEREVIEWER1:carol' },
         objectBucket: { S: SOURCE.bucket },
         objectKey: { S: SOURCE.key },
         versionId: { S: SOURCE.versionId },
-        destination: { S: `s3://${OUTSIDE.bucket}/${OUTSIDE.key}` },
-        ...change,
+        ...fields,
       },
+    });
+  const approvedRequest = (change: Record<string, { S: string }> = {}) =>
+    recordedRequest({
+      kind: { S: 'export' },
+      requesterId: { S: 'AROAEXAMPLESCIENCE01:alice' },
+      destination: { S: `s3://${OUTSIDE.bucket}/${OUTSIDE.key}` },
+      ...change,
     });
 
   test('sends nothing out unless its request was approved, by another, for this staged version and destination, whoever invokes it', async () => {
@@ -240,19 +245,11 @@ describe('the airlock worker', () => {
         ...(approval ? { approval } : {}),
       });
     const recorded = (change: Record<string, { S: string }> = {}) =>
-      dynamodb.on(GetItemCommand).resolves({
-        Item: {
-          requestId: { S: 'r1' },
-          kind: { S: 'import' },
-          state: { S: 'approved' },
-          requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
-          reviewerId: { S: 'AROAEXAMPLEREVIEWER1:carol' },
-          objectBucket: { S: SOURCE.bucket },
-          objectKey: { S: SOURCE.key },
-          versionId: { S: SOURCE.versionId },
-          targetKey: { S: TARGET.key },
-          ...change,
-        },
+      recordedRequest({
+        kind: { S: 'import' },
+        requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
+        targetKey: { S: TARGET.key },
+        ...change,
       });
     await expect(copy()).rejects.toThrow('a copy out of the import zone needs its request');
     dynamodb.on(GetItemCommand).resolves({});
