@@ -124,7 +124,9 @@ export class DataScientistRole extends BlueprintRole {
       new iam.PolicyStatement({
         sid: 'OpenOnlyTheirOwnStudioProfile',
         actions: ['sagemaker:CreatePresignedDomainUrl'],
-        resources: [sagemakerArn(this, 'user-profile', '*/*')],
+        // The profile's name, which never changes, and its owner tag, which the workload stack sets
+        // at creation: a profile re-tagged to another owner still opens for no one else.
+        resources: [sagemakerArn(this, 'user-profile', '*/${aws:SourceIdentity}')],
         conditions: {
           StringEquals: {
             [`sagemaker:ResourceTag/${STUDIO_OWNER_TAG}`]: '${aws:SourceIdentity}',

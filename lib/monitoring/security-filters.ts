@@ -298,7 +298,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'Blueprint: a Studio URL created, or a user profile, domain or lifecycle configuration created or changed, by anyone but the data scientist role (a deploy trips it for what it creates)',
     source: 'trail',
     pattern: (ctx) =>
-      `{ ($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['CreatePresignedDomainUrl', 'CreateUserProfile', 'UpdateUserProfile', 'UpdateDomain', 'CreateStudioLifecycleConfig'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-data-scientist/*") }`,
+      `{ ($.eventSource = "sagemaker.amazonaws.com") && ((${anyOf('eventName', ['CreatePresignedDomainUrl', 'CreateUserProfile', 'UpdateUserProfile', 'UpdateDomain', 'CreateStudioLifecycleConfig'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-data-scientist/*")) || ${anyOf('eventName', ['AddTags', 'DeleteTags', 'DeleteUserProfile'])}) }`,
   },
   {
     id: 'SecurityGroupChanges',
@@ -430,6 +430,14 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       `{ ($.eventSource = "sts.amazonaws.com") && ($.eventName = "AssumeRole") && ($.requestParameters.roleArn = "*:role/cdk-*") && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-platform-admin/*") }`,
   },
   {
+    id: 'StackChangesOutsideTheDeployment',
+    description:
+      "Blueprint: a stack created, changed, rolled or deleted by anyone but a CDK bootstrap's deploy role: CloudFormation reuses a stack's execution role for whoever updates it, and that role may change every zone and key",
+    source: 'trail',
+    pattern: () =>
+      `{ ($.eventSource = "cloudformation.amazonaws.com") && ${anyOf('eventName', ['CreateStack', 'UpdateStack', 'DeleteStack', 'CreateChangeSet', 'ExecuteChangeSet', 'ContinueUpdateRollback', 'RollbackStack', 'SetStackPolicy', 'UpdateTerminationProtection', 'CreateStackRefactor', 'ExecuteStackRefactor'])} && ($.userIdentity.arn != "*:assumed-role/cdk-*-deploy-role-*") }`,
+  },
+  {
     id: 'BucketExportChanges',
     description:
       "Blueprint: a bucket's inventory, analytics export, metadata table or event notifications configured: a list of every object key (which may name patients) sent elsewhere, or the events the stage and the scan start from switched off",
@@ -438,6 +446,9 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'PutBucketInventoryConfiguration',
       'PutBucketAnalyticsConfiguration',
       'CreateBucketMetadataTableConfiguration',
+      'CreateBucketMetadataConfiguration',
+      'UpdateBucketMetadataInventoryTableConfiguration',
+      'UpdateBucketMetadataJournalTableConfiguration',
       'PutBucketNotification',
     ]),
   },
@@ -447,7 +458,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'Blueprint: the inference path changed: an API stage, method, deployment or key, the web ACL, or a SageMaker endpoint updated or deleted (a model swapped, data capture dropped)',
     source: 'trail',
     pattern: () =>
-      `{ (($.eventSource = "apigateway.amazonaws.com") && ${anyOf('eventName', ['UpdateStage', 'DeleteStage', 'CreateDeployment', 'UpdateMethod', 'UpdateRestApi', 'PutRestApi', 'UpdateUsagePlan', 'CreateApiKey', 'UpdateApiKey'])}) || (($.eventSource = "wafv2.amazonaws.com") && ${anyOf('eventName', ['UpdateWebACL', 'DeleteWebACL', 'DisassociateWebACL', 'DeleteLoggingConfiguration', 'PutLoggingConfiguration'])}) || (($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['UpdateEndpoint', 'DeleteEndpoint', 'UpdateEndpointWeightsAndCapacities'])}) }`,
+      `{ (($.eventSource = "apigateway.amazonaws.com") && ${anyOf('eventName', ['UpdateStage', 'DeleteStage', 'CreateDeployment', 'UpdateMethod', 'UpdateRestApi', 'PutRestApi', 'UpdateUsagePlan', 'CreateApiKey', 'UpdateApiKey'])}) || (($.eventSource = "wafv2.amazonaws.com") && ${anyOf('eventName', ['UpdateWebACL', 'DeleteWebACL', 'AssociateWebACL', 'DisassociateWebACL', 'DeleteLoggingConfiguration', 'PutLoggingConfiguration'])}) || (($.eventSource = "sagemaker.amazonaws.com") && ${anyOf('eventName', ['UpdateEndpoint', 'DeleteEndpoint', 'UpdateEndpointWeightsAndCapacities'])}) }`,
   },
   {
     id: 'StudioStorageChanges',
@@ -457,6 +468,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
     pattern: events('elasticfilesystem.amazonaws.com', [
       'CreateReplicationConfiguration',
       'CreateMountTarget',
+      'ModifyMountTargetSecurityGroups',
       'CreateAccessPoint',
       'PutFileSystemPolicy',
       'DeleteFileSystemPolicy',

@@ -101,6 +101,9 @@ export class AirlockStack extends Stack {
       environment: {
         REQUESTS_TABLE: state.requests.tableName,
         IMPORT_BUCKET: state.importZone.bucket.bucketName,
+        // The bucket of each zone an import may be approved into: the copy goes to the reviewed one.
+        IMPORT_TARGET_RAW: props.zones.raw.bucket.bucketName,
+        IMPORT_TARGET_MODELS: props.zones.models.bucket.bucketName,
       },
     });
 

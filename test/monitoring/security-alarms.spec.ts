@@ -224,6 +224,13 @@ const SAMPLES: Record<string, [unknown, unknown]> = {
       },
     }),
   ],
+  StackChangesOutsideTheDeployment: [
+    // A change set executed by a person, not the deploy role: CloudFormation uses the stack's execution role.
+    call('cloudformation.amazonaws.com', 'ExecuteChangeSet', { userIdentity: role('PowerUserAccess') }),
+    call('cloudformation.amazonaws.com', 'ExecuteChangeSet', {
+      userIdentity: role('cdk-hnb659fds-deploy-role-123456789012-eu-west-1'),
+    }),
+  ],
   BucketExportChanges: [
     call('s3.amazonaws.com', 'PutBucketInventoryConfiguration', {
       requestParameters: { bucketName: ctx.rawBucketName, id: 'daily' },
@@ -669,6 +676,18 @@ test('the insider paths the review found: bucket exports, logs sent elsewhere, t
   expect(matches('InferencePathChanges', 'sagemaker.amazonaws.com', 'UpdateEndpoint')).toBe(true);
   expect(matches('InferencePathChanges', 'sagemaker.amazonaws.com', 'InvokeEndpoint')).toBe(false);
   expect(matches('StudioStorageChanges', 'elasticfilesystem.amazonaws.com', 'CreateMountTarget')).toBe(true);
+  // A profile re-tagged to another owner, by anyone (the data scientist role included).
+  expect(
+    matches('StudioAccessOutsideTheRole', 'sagemaker.amazonaws.com', 'AddTags', {
+      userIdentity: role('aiseg-data-scientist'),
+    }),
+  ).toBe(true);
+  expect(matches('StackChangesOutsideTheDeployment', 'cloudformation.amazonaws.com', 'DescribeStacks')).toBe(
+    false,
+  );
+  expect(matches('StackChangesOutsideTheDeployment', 'cloudformation.amazonaws.com', 'UpdateStack')).toBe(
+    true,
+  );
   const fn = { requestParameters: { functionName: 'aiseg-pseudonymization' } };
   for (const name of ['DeleteFunctionConcurrency20171031', 'PutFunctionEventInvokeConfig20190925'])
     expect(matches('BlueprintFunctionChanges', 'lambda.amazonaws.com', name, fn)).toBe(true);

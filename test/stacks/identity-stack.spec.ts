@@ -549,11 +549,14 @@ describe('SageMaker Studio: each person opens only their own profile, from the c
     .filter(({ props }) => props.ManagedPolicyName === 'acme-ai-data-scientist-policy')
     .map(({ props }) => props.PolicyDocument as PolicyDocument);
   const profile = (owner: string) => `arn:aws:sagemaker:eu-west-1:${ACCOUNT}:user-profile/d-abc123/${owner}`;
-  const open = (owner: string, context: { sourceIdentity?: string; ip?: string; blueprint?: string } = {}) =>
+  const open = (
+    owner: string,
+    context: { sourceIdentity?: string; ip?: string; blueprint?: string; name?: string } = {},
+  ) =>
     evaluate({
       principal: ROLE,
       action: 'sagemaker:CreatePresignedDomainUrl',
-      resource: profile(owner),
+      resource: profile(context.name ?? owner),
       resourceAccount: ACCOUNT,
       identityPolicies: policy,
       context: {
@@ -584,6 +587,10 @@ describe('SageMaker Studio: each person opens only their own profile, from the c
       'Allowed',
     );
     expect(await open('alice-chen', { sourceIdentity: 'alice-chen', blueprint: 'other' })).not.toBe(
+      'Allowed',
+    );
+    // Bob's profile re-tagged with Alice as its owner: its name is still Bob's.
+    expect(await open('alice-chen', { sourceIdentity: 'alice-chen', name: 'bob-okafor' })).not.toBe(
       'Allowed',
     );
   });

@@ -142,6 +142,30 @@ describe('the scoped CDK bootstrap', () => {
         'ExplicitlyDenied',
       );
       expect(await may('organizations:LeaveOrganization', '*')).toBe('ImplicitlyDenied');
+      // Not AdministratorAccess to a role of the blueprint's name: only the blueprint's own policies.
+      const attach = (policy: string) => may('iam:AttachRolePolicy', role, { 'iam:PolicyARN': policy });
+      expect(await attach('arn:aws:iam::aws:policy/AdministratorAccess')).toBe('ExplicitlyDenied');
+      expect(await attach(`arn:aws:iam::${ACCOUNT}:policy/aiseg-ingestion-policy`)).toBe('Allowed');
+    });
+
+    test("what every deploy needs: the bootstrap version parameter, AWS Config's service-linked role", async () => {
+      expect(
+        await may(
+          'ssm:GetParameters',
+          `arn:aws:ssm:${REGION}:${ACCOUNT}:parameter/cdk-bootstrap/hnb659fds/version`,
+        ),
+      ).toBe('Allowed');
+      expect(
+        await may(
+          'iam:PassRole',
+          `arn:aws:iam::${ACCOUNT}:role/aws-service-role/config.amazonaws.com/AWSServiceRoleForConfig`,
+          { 'iam:PassedToService': 'config.amazonaws.com' },
+        ),
+      ).toBe('Allowed');
+      // Its own variant: a later plain `cdk bootstrap` does not silently put the CLI's back.
+      expect((scoped.Parameters?.BootstrapVariant as { Default: string }).Default).toBe(
+        'AI Segmentation Blueprint: scoped for aiseg',
+      );
     });
   });
 

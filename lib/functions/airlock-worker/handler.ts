@@ -80,6 +80,8 @@ export interface WorkerConfig {
   readonly requests?: { readonly table: string; readonly dynamodb: Pick<DynamoDBClient, 'send'> };
   /** The import zone: a copy out of it needs its request's recorded approval. */
   readonly importBucket?: string;
+  /** The bucket of each zone an import may be approved into (`raw`, `models`). */
+  readonly importTargets?: Readonly<Record<string, string>>;
   readonly now?: () => Date;
 }
 
@@ -221,7 +223,8 @@ export function makeWorker(s3: Pick<S3Client, 'send'>, config: WorkerConfig) {
             item.objectKey?.S !== source.key ||
             item.versionId?.S !== source.versionId
           ? 'the object is not the one reviewed'
-          : item.targetKey?.S !== target.key
+          : item.targetKey?.S !== target.key ||
+              config.importTargets?.[item.targetZone?.S ?? ''] !== target.bucket
             ? 'the target is not the one reviewed'
             : sameRequester(item.requesterId?.S ?? '', item.reviewerId?.S ?? '');
     if (why) throw new Error(`request ${requestId} may not be copied: ${why}`);
@@ -405,7 +408,12 @@ export const handler = async (event: WorkerEvent) => {
     ...(process.env.REQUESTS_TABLE
       ? { requests: { table: process.env.REQUESTS_TABLE, dynamodb: new DynamoDBClient({}) } }
       : {}),
-    ...(process.env.IMPORT_BUCKET ? { importBucket: process.env.IMPORT_BUCKET } : {}),
+    ...(process.env.IMPORT_BUCKET
+      ? {
+          importBucket: process.env.IMPORT_BUCKET,
+          importTargets: { raw: env('IMPORT_TARGET_RAW'), models: env('IMPORT_TARGET_MODELS') },
+        }
+      : {}),
   });
   return worker(event);
 };

@@ -118,10 +118,21 @@ export function executionPolicy(namePrefix: string, services: readonly string[])
         Resource: [iamArn(`role/${namePrefix}-*`), iamArn(`policy/${namePrefix}-*`)],
       },
       {
+        // Created for a service, and passed to it (AWS Config's recorder names its own); only
+        // their service may assume them.
         Sid: 'ServiceLinkedRoles',
         Effect: 'Allow',
-        Action: 'iam:CreateServiceLinkedRole',
+        Action: ['iam:CreateServiceLinkedRole', 'iam:PassRole'],
         Resource: iamArn('role/aws-service-role/*'),
+      },
+      {
+        // Every template's BootstrapVersion parameter, which CloudFormation reads as this role.
+        Sid: 'ReadTheBootstrapVersion',
+        Effect: 'Allow',
+        Action: ['ssm:GetParameter', 'ssm:GetParameters'],
+        Resource: sub(
+          'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/cdk-bootstrap/${Qualifier}/version',
+        ),
       },
       {
         Sid: 'ReadIamAndTheStacks',
@@ -141,6 +152,14 @@ export function executionPolicy(namePrefix: string, services: readonly string[])
         Action: ['iam:CreateRole', 'iam:PutRolePermissionsBoundary'],
         Resource: '*',
         Condition: { StringNotEquals: { 'iam:PermissionsBoundary': boundary } },
+      },
+      {
+        // The blueprint attaches only its own managed policies: not AdministratorAccess to a role of its name.
+        Sid: 'OnlyTheBlueprintsManagedPolicies',
+        Effect: 'Deny',
+        Action: ['iam:AttachRolePolicy', 'iam:AttachUserPolicy', 'iam:AttachGroupPolicy'],
+        Resource: '*',
+        Condition: { ArnNotLike: { 'iam:PolicyARN': iamArn(`policy/${namePrefix}-*`) } },
       },
       {
         Sid: 'NoRoleLosesTheBoundary',
@@ -233,6 +252,9 @@ export function scopedBootstrapTemplate(base: CfnTemplate, options: ScopedBootst
     },
   };
   exec.Properties = { ...exec.Properties, ManagedPolicyArns: [{ Ref: 'BlueprintExecutionPolicy' }] };
+  // A variant of its own: a later plain `cdk bootstrap` does not silently put the CLI's back.
+  const variant = template.Parameters?.BootstrapVariant as { Default?: unknown } | undefined;
+  if (variant) variant.Default = `AI Segmentation Blueprint: scoped for ${options.namePrefix}`;
   template.Description = `${typeof template.Description === 'string' ? template.Description : 'CDK bootstrap'} (scoped for the blueprint ${options.namePrefix})`;
   return template;
 }

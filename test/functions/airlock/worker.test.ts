@@ -233,6 +233,7 @@ describe('the airlock worker', () => {
       logKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/log',
       requests: { table: 'requests', dynamodb: new DynamoDBClient({}) },
       importBucket: 'import',
+      importTargets: { raw: 'raw', models: 'models' },
     });
     // A forged invocation: the scanner passed the object, no reviewer saw it.
     const copy = (approval?: { requestId: string }) =>
@@ -248,6 +249,7 @@ describe('the airlock worker', () => {
       recordedRequest({
         kind: { S: 'import' },
         requesterId: { S: 'AROAEXAMPLEIMPORTER1:alice' },
+        targetZone: { S: 'models' },
         targetKey: { S: TARGET.key },
         ...change,
       });
@@ -261,6 +263,9 @@ describe('the airlock worker', () => {
     recorded({ versionId: { S: 'v0' } });
     await expect(copy({ requestId: 'r1' })).rejects.toThrow('the object is not the one reviewed');
     recorded({ targetKey: { S: 'imported/other/model.safetensors' } });
+    await expect(copy({ requestId: 'r1' })).rejects.toThrow('the target is not the one reviewed');
+    // Approved into raw, asked into models at the same key.
+    recorded({ targetZone: { S: 'raw' } });
     await expect(copy({ requestId: 'r1' })).rejects.toThrow('the target is not the one reviewed');
     recorded({ reviewerId: { S: 'AROAEXAMPLEIMPORTER1:alice' } });
     await expect(copy({ requestId: 'r1' })).rejects.toThrow('the same principal may not request and approve');

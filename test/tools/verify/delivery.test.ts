@@ -38,7 +38,7 @@ describe('invariant 11 over the default blueprint', () => {
   });
 
   test('follows every alarm, event rule, function, log delivery and encrypted log group of the blueprint', () => {
-    expect(kinds('alarm action')).toHaveLength(56);
+    expect(kinds('alarm action')).toHaveLength(57);
     expect(kinds('event rule target').length).toBe(4); // GuardDuty, Config, Access Analyzer, the stage
     expect(kinds('event rule dead letters')).toHaveLength(1);
     expect(kinds('function role').length).toBe(6); // the stage, the backend, four default-SG handlers
@@ -78,7 +78,7 @@ describe('invariant 11 names source, destination and the missing statement', () 
         1,
       );
     });
-    expect(details).toHaveLength(56);
+    expect(details).toHaveLength(57);
     expect(details[0]).toMatch(
       /^alarm action AWS::CloudWatch::Alarm \w+\/\w+ -> AWS::SNS::Topic Audit\/AlertsTopic\w+: missing topic policy: Allow cloudwatch.amazonaws.com sns:Publish/,
     );
