@@ -220,7 +220,7 @@ export async function administrativeReach(
         ...extra,
       },
     });
-  const account = bootstrap.deploy.arn.split(':')[4];
+  const [, partition, , , account] = bootstrap.deploy.arn.split(':');
   const buckets = [...new Map(zones.map((z) => [z.bucketArn, z])).values()];
   const keys = [...new Map(zones.map((z) => [z.keyArn, z])).values()];
   // A role CloudFormation names is `<stack name>-<logical id>-<suffix>`: that is the ARN its policy is changed at.
@@ -251,7 +251,7 @@ export async function administrativeReach(
     (await ask(
       deploy,
       'cloudformation:ExecuteChangeSet',
-      `arn:aws:cloudformation:*:${account}:stack/x/y`,
+      `arn:${partition}:cloudformation:*:${account}:stack/x/y`,
       account,
     )) === 'Allowed' &&
     (await ask(deploy, 'iam:PassRole', execution.arn, account, undefined, {
