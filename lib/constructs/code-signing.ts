@@ -1,4 +1,4 @@
-import { CfnResource, Duration, RemovalPolicy, Stack, type IAspect } from 'aws-cdk-lib';
+import { CfnOutput, CfnResource, Duration, RemovalPolicy, Stack, type IAspect } from 'aws-cdk-lib';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as signer from 'aws-cdk-lib/aws-signer';
 import { Construct, type IConstruct } from 'constructs';
@@ -38,6 +38,11 @@ export class CodeSigning extends Construct {
       // otherwise block the retry, and Signer never frees a cancelled profile's name.
     });
     this.profile.applyRemovalPolicy(RemovalPolicy.RETAIN);
+    // The name CloudFormation gave it, for the deployment step that signs the functions' packages.
+    new CfnOutput(this, 'SigningProfileName', {
+      description: 'The AWS Signer profile that signs the functions (start-signing-job --profile-name)',
+      value: this.profile.signingProfileName,
+    });
     this.config = new lambda.CodeSigningConfig(this, 'Config', {
       signingProfiles: [this.profile],
       untrustedArtifactOnDeployment:
