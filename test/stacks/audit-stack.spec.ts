@@ -640,8 +640,10 @@ describe('code signing of every function', () => {
     // CloudFormation names it: a retained profile of a failed first create does not block the retry.
     expect(profile.Properties).not.toHaveProperty('ProfileName');
     // The name it got, for the step that signs: an output of the audit stack.
-    const outputs = Object.values(template.toJSON().Outputs ?? {}) as { Value: unknown }[];
-    expect(outputs.map((o) => o.Value)).toContainEqual({ 'Fn::GetAtt': [profileId, 'ProfileName'] });
+    const { Outputs: outputs = {} } = template.toJSON() as { Outputs?: Record<string, { Value: unknown }> };
+    expect(Object.values(outputs).map((o) => o.Value)).toContainEqual({
+      'Fn::GetAtt': [profileId, 'ProfileName'],
+    });
     expect(config.Properties).toMatchObject({
       AllowedPublishers: { SigningProfileVersionArns: [{ 'Fn::GetAtt': [profileId, 'ProfileVersionArn'] }] },
       CodeSigningPolicies: { UntrustedArtifactOnDeployment: 'Warn' },
