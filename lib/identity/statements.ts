@@ -66,7 +66,7 @@ export function networkInterfaces(vpcArns: readonly string[]): iam.PolicyStateme
 }
 
 /** The EC2 actions that create, hand over or re-address a network interface. */
-export const NETWORK_INTERFACE_CHANGES = [
+const NETWORK_INTERFACE_CHANGES = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:CreateNetworkInterface',
   'ec2:CreateNetworkInterfacePermission',
