@@ -67,6 +67,8 @@ const GUARDDUTY_CHANGES = [
   'UpdateFilter',
   'CreateIPSet',
   'UpdateIPSet',
+  'UpdateThreatIntelSet',
+  'DeleteThreatIntelSet',
   'DeletePublishingDestination',
   'UpdateMalwareScanSettings',
   'UpdateMalwareProtectionPlan',
@@ -91,6 +93,7 @@ const SECURITY_HUB_CHANGES = [
 
 /** Network Firewall calls that change what a firewall inspects, where, or what it records. */
 const NETWORK_FIREWALL_CHANGES = [
+  'CreateFirewall',
   'UpdateRuleGroup',
   'DeleteRuleGroup',
   'UpdateFirewallPolicy',
@@ -129,6 +132,8 @@ const DNS_FIREWALL_CHANGES = [
   'DeleteResolverQueryLogConfig',
   'CreateResolverRule',
   'AssociateResolverRule',
+  'CreateResolverEndpoint',
+  'UpdateResolverEndpoint',
   'UpdateResolverConfig',
 ];
 
@@ -167,7 +172,8 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'IamPolicyChanges',
-    description: 'CIS: IAM policies created, changed, attached or detached',
+    description:
+      "CIS: IAM policies created, changed, attached or detached (and a user added to a group, which gives it the group's policies)",
     source: 'trail',
     pattern: events('iam.amazonaws.com', [
       'DeleteGroupPolicy',
@@ -187,6 +193,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'DetachUserPolicy',
       'AttachGroupPolicy',
       'DetachGroupPolicy',
+      'AddUserToGroup',
       'PutRolePermissionsBoundary',
       'DeleteRolePermissionsBoundary',
     ]),
@@ -271,7 +278,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'GuardDutyChanges',
     description:
-      'Blueprint: GuardDuty switched off, narrowed or told to look away (detectors, filters, trusted IP lists, publishing, malware scanning and protection plans, archived findings)',
+      'Blueprint: GuardDuty switched off, narrowed or told to look away (detectors, filters, trusted IP and threat lists, publishing, malware scanning and protection plans, archived findings)',
     source: 'trail',
     pattern: () =>
       `{ ($.eventSource = "guardduty.amazonaws.com") && ${anyOf('eventName', GUARDDUTY_CHANGES)} }`,
@@ -328,7 +335,8 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'NetworkGatewayChanges',
-    description: 'CIS: internet and customer gateways created, attached, detached or deleted',
+    description:
+      'CIS: internet and customer gateways created, attached, detached or deleted; and transit gateways, their VPC attachments and routes (a path between segments)',
     source: 'trail',
     pattern: events('ec2.amazonaws.com', [
       'CreateCustomerGateway',
@@ -337,6 +345,11 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'CreateInternetGateway',
       'DeleteInternetGateway',
       'DetachInternetGateway',
+      'CreateTransitGateway',
+      'CreateTransitGatewayVpcAttachment',
+      'AcceptTransitGatewayVpcAttachment',
+      'CreateTransitGatewayRoute',
+      'ReplaceTransitGatewayRoute',
     ]),
   },
   {
@@ -377,7 +390,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'DnsFirewallChanges',
     description:
-      'Blueprint: a DNS Firewall rule group, rule, domain list or association changed, the fail mode changed, query logging removed, or DNS forwarded elsewhere (a deploy of the blueprint trips it too)',
+      'Blueprint: a DNS Firewall rule group, rule, domain list or association changed, the fail mode changed, query logging removed, or DNS forwarded elsewhere by resolver rules or endpoints (a deploy of the blueprint trips it too)',
     source: 'trail',
     pattern: events('route53resolver.amazonaws.com', DNS_FIREWALL_CHANGES),
   },

@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
 import { SECURITY_FILTERS, type FilterContext } from '../../lib/monitoring/security-filters';
@@ -319,6 +319,77 @@ describe.each(SECURITY_FILTERS.map((f) => [f.id, f] as const))('filter %s', (id,
 
   test('does not match a benign event', () => {
     expect(matchesPattern(filter.pattern(ctx), benign)).toBe(false);
+  });
+});
+
+/**
+ * Every record AWS published (test/fixtures/cloudtrail; README.md there says where) against every
+ * trail filter: the filters it must trip, exactly. Every other filter must stay quiet on it, so a
+ * published read, or a write the blueprint does not watch, is a benign record for all of them.
+ */
+const PUBLISHED: Record<string, readonly string[]> = {
+  'apigateway-get-resource': ['RootAccountUsage'],
+  'cloudformation-update-stack': ['StackChangesOutsideTheDeployment'],
+  'cloudtrail-update-trail': ['CloudTrailChanges'],
+  'codeartifact-get-authorization-token': [],
+  'config-describe-configuration-recorders-benign': [],
+  'config-stop-configuration-recorder': ['ConfigChanges'],
+  'ec2-create-transit-gateway': ['NetworkGatewayChanges'],
+  'ec2-start-instances': [],
+  'ecr-create-repository': ['ImageCacheChanges'],
+  'elasticfilesystem-create-tags': ['RootAccountUsage'],
+  'events-put-rule': ['RootAccountUsage', 'AlertPathChanges'],
+  'guardduty-create-threat-intel-set': [],
+  'iam-add-user-to-group': ['IamPolicyChanges'],
+  'iam-create-user': [],
+  'kms-create-grant': ['KeyPolicyChanges'],
+  'kms-get-key-policy-benign': [],
+  'kms-put-key-policy': ['KeyPolicyChanges'],
+  'lambda-delete-function20150331': [],
+  'lambda-update-function-code': ['BlueprintFunctionChanges'],
+  'logs-create-export-task': ['LogRetentionChanges'],
+  'monitoring-get-metric-data': [],
+  'monitoring-put-metric-alarm': ['AlertPathChanges'],
+  'network-firewall-create-firewall': ['NetworkFirewallChanges'],
+  'route53resolver-create-resolver-endpoint': ['DnsFirewallChanges'],
+  's3-list-buckets': [],
+  's3-put-bucket-acl': ['S3BucketPolicyChanges'],
+  'sagemaker-create-endpoint': [],
+  'securityhub-create-insight': [],
+  'sns-delete-topic': ['AlertPathChanges'],
+  'sns-list-topics': [],
+  'states-create-state-machine': [],
+  'sts-assume-role': [],
+};
+
+const TRAIL_FILTERS = SECURITY_FILTERS.filter((f) => f.source === 'trail');
+const tripped = (event: object) =>
+  TRAIL_FILTERS.filter((f) => matchesPattern(f.pattern(ctx), event)).map((f) => f.id);
+
+describe('published CloudTrail records', () => {
+  test('every fixture is in the table', () => {
+    const files = readdirSync(join(__dirname, '..', 'fixtures', 'cloudtrail'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => f.replace(/\.json$/, ''));
+    expect(files.sort()).toEqual(Object.keys(PUBLISHED).sort());
+  });
+
+  test.each(Object.entries(PUBLISHED))('%s trips exactly %j', (name, expected) => {
+    expect(tripped(record(name)).sort()).toEqual([...expected].sort());
+  });
+
+  test('the published calls aimed at the blueprint: a blueprint function deleted, a CDK role or the break-glass role assumed', () => {
+    const deleted = record('lambda-delete-function20150331');
+    expect(
+      tripped({ ...deleted, requestParameters: { functionName: `${ctx.namePrefix}-pseudonymization` } }),
+    ).toEqual(['BlueprintFunctionChanges']);
+    const assumed = record('sts-assume-role');
+    const aimedAt = (roleArn: string) =>
+      tripped({ ...assumed, requestParameters: { ...(assumed.requestParameters as object), roleArn } });
+    expect(
+      aimedAt('arn:aws:iam::111122223333:role/cdk-hnb659fds-deploy-role-111122223333-eu-west-1'),
+    ).toEqual(['DeploymentRoleAssumed']);
+    expect(aimedAt(`arn:aws:iam::111122223333:role/${ctx.breakGlassRole}`)).toEqual(['BreakGlassAssumed']);
   });
 });
 
