@@ -154,10 +154,12 @@ function objectLockRetention(lock: ObjectLockProps): s3.ObjectLockRetention {
 
 /**
  * The bucket settings only the deployment changes: its policy, Object Lock, versioning, lifecycle,
- * replication, encryption, access and logging, and the inventory and analytics exports (a daily
- * list of every object key, which may name patients, delivered to a bucket of the caller's choice).
+ * replication, encryption, access and logging, and the inventory and analytics exports and the
+ * metadata tables (a list of every object key, which may name patients, delivered to a bucket or
+ * table of the caller's choice; S3 Metadata's V1 and V2 APIs share the one action).
  */
 export const BUCKET_SETTINGS_ACTIONS = [
+  's3:CreateBucketMetadataTableConfiguration',
   's3:DeleteBucketPolicy',
   's3:PutAnalyticsConfiguration',
   's3:PutBucketAcl',

@@ -15,6 +15,8 @@ export const INTERNET_EGRESS = { allowlist: 'allowlist', none: 'none' } as const
 export const DATA_ZONE_TAG = 'ai-segmentation:data-zone';
 /** On a role: what it is for (`pseudonymization`, `break-glass`, `sagemaker`, ...). */
 export const ROLE_TAG = 'ai-segmentation:role';
+/** ROLE_TAG of the inference API's caller roles, one per consuming application. */
+export const INFERENCE_CALLER_ROLE = 'inference-caller';
 /** On a role: one of ROLE_TYPES (./classification), `human` (assumed by people, with MFA) or `service`. */
 export const ROLE_TYPE_TAG = 'ai-segmentation:role-type';
 /**

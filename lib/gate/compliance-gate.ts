@@ -8,6 +8,7 @@ import {
 } from 'aws-cdk-lib';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NIST80053R5Checks } from 'cdk-nag';
 import { BackgroundCloudFormationValidate } from './cloudformation-validate';
+import { IamQuotaCheck } from './iam-quotas';
 import { ScopedCfnGuardValidator } from './scoped-guard';
 
 /**
@@ -38,7 +39,7 @@ class StartingBackgroundChecks implements IPolicyValidationPlugin {
  * Registers every rule pack on the app root, so each stack (including those added later or
  * inside a Stage) is checked at synth and any unacknowledged finding fails it: cdk-nag's
  * AwsSolutions, HIPAA Security and NIST 800-53 R5 packs, the Control Tower proactive controls
- * through cfn-guard, and aws-cdk-lib's CloudFormation validation. Guard and the CloudFormation
+ * through cfn-guard, aws-cdk-lib's CloudFormation validation, and IAM's policy size quotas. Guard and the CloudFormation
  * validation run in other processes, alongside the cdk-nag packs; call this after the blueprint
  * is built, so the validation engine can be prepared for its resource types during the synth.
  */
@@ -57,5 +58,6 @@ export function addComplianceGate(app: App): void {
     new NIST80053R5Checks(app),
     guard,
     cloudFormation,
+    new IamQuotaCheck(),
   );
 }

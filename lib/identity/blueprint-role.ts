@@ -1,9 +1,19 @@
-import { Duration, Stack, Tags } from 'aws-cdk-lib';
+import {
+  CfnResource,
+  Duration,
+  Reference,
+  Stack,
+  Tags,
+  Token,
+  Tokenization,
+  type IResolvable,
+} from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
 import { ROLE_TYPES } from '../contract/classification';
+import { IAM_POLICY_QUOTAS, PSEUDO_PARAMETER_LENGTH, referenceLength } from '../contract/iam-quotas';
 import { TRUSTS_NO_ONE_METADATA_KEY } from '../contract/metadata';
 import { MFA_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 
@@ -92,8 +102,9 @@ export interface BlueprintRoleProps {
 
 /**
  * A role of the blueprint: a fixed name (policies in other stacks name it), its trust, one-hour
- * sessions for people, the role and role-type tags the verifier reads, and one managed policy that
- * holds every permission it is given (grants included) with its wildcard resources acknowledged.
+ * sessions for people, the role and role-type tags the verifier reads, and managed policies that
+ * hold every permission it is given (grants included), as many as IAM's size quota needs (one
+ * unless the config makes the role's reach long), with their wildcard resources acknowledged.
  * The permission boundary is applied app-wide by an aspect.
  */
 export class BlueprintRole extends iam.Role {
@@ -101,7 +112,7 @@ export class BlueprintRole extends iam.Role {
   readonly human: boolean;
   /** The role's name as a plain string (`roleName` is a token), for policies that name it. */
   readonly fixedName: string;
-  /** Where every permission of the role goes. */
+  /** The first of the role's managed policies, which hold every permission it is given (`permissionPolicies`). */
   readonly policy: iam.ManagedPolicy;
   /** The config names no principal for it: its trust policy denies everyone. */
   readonly trustsNoOne: boolean;
@@ -124,27 +135,178 @@ export class BlueprintRole extends iam.Role {
     if (props.trust.kind !== 'service' && this.trustsNoOne) {
       (this.node.defaultChild as iam.CfnRole).addMetadata(TRUSTS_NO_ONE_METADATA_KEY, props.trust.field);
     }
+    this.policyScope = scope;
+    this.policyId = id;
     // A sibling of the role, as it has always been: its logical id must not change.
-    this.policy = new iam.ManagedPolicy(scope, `${id}-Policy`, {
-      managedPolicyName: `${name}-policy`,
-      description: `Permissions of ${name}`,
+    this.policy = this.managedPolicy(`${id}-Policy`, `${name}-policy`);
+    this.policies.push({ policy: this.policy, size: 0 });
+    for (const statement of props.statements ?? []) this.addToPrincipalPolicy(statement);
+  }
+
+  /** The role's managed policies: `policy`, then any that took the statements it had no room for. */
+  get permissionPolicies(): readonly iam.ManagedPolicy[] {
+    return this.policies.map((p) => p.policy);
+  }
+
+  /**
+   * Adds to the role's managed policies (never an inline policy), so grants land beside its other
+   * rights: to the first with room for the statement, or to a new one when none has. The size is
+   * estimated before CloudFormation resolves references, each counted at its longest
+   * (`statementSize`); the verifier checks the resolved sizes over the templates.
+   */
+  override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
+    const stack = Stack.of(this);
+    let dependable: iam.ManagedPolicy = this.policy;
+    for (const part of splitByResources(stack, statement)) {
+      const size = statementSize(stack, part);
+      let target = this.policies.find((p) => p.size + size <= POLICY_BUDGET);
+      if (!target) {
+        const n = this.policies.length + 1;
+        target = {
+          policy: this.managedPolicy(`${this.policyId}-Policy${n}`, `${this.fixedName}-policy-${n}`),
+          size: 0,
+        };
+        this.policies.push(target);
+      }
+      target.size += size;
+      target.policy.addStatements(part);
+      dependable = target.policy;
+    }
+    return { statementAdded: true, policyDependable: dependable };
+  }
+
+  private readonly policies: { policy: iam.ManagedPolicy; size: number }[] = [];
+  private readonly policyScope: Construct;
+  private readonly policyId: string;
+
+  private managedPolicy(id: string, name: string): iam.ManagedPolicy {
+    const policy = new iam.ManagedPolicy(this.policyScope, id, {
+      managedPolicyName: name,
+      description: `Permissions of ${this.fixedName}`,
       roles: [this],
-      statements: props.statements,
     });
-    acknowledgeWildcardResources(this.policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
+    acknowledgeWildcardResources(policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
       resource === '*'
         ? 'Only the statements whose sid starts with Unscoped use *: List and Describe actions, the ECR log-in token, ' +
           'metrics and the network interfaces of work in a VPC, none of which can be scoped to a resource ARN.'
         : 'The pattern stays inside what the blueprint owns: objects of one data zone or of the audit bucket, or names ' +
           "under the blueprint's prefix (stacks, firewalls, repositories, log groups, CDK bootstrap roles) or SageMaker work that the guardrail conditions bind.",
     );
+    return policy;
   }
+}
 
-  /** Adds to the role's managed policy (never an inline policy), so grants land beside its other rights. */
-  override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
-    this.policy.addStatements(statement);
-    return { statementAdded: true, policyDependable: this.policy };
+/**
+ * What a managed policy of a blueprint role may hold by estimate: IAM's quota less the policy's
+ * own frame (`{"Version":"2012-10-17","Statement":[]}`) and a margin for statements merged when
+ * the policy is minimized.
+ */
+const POLICY_BUDGET = IAM_POLICY_QUOTAS.managed - 200;
+
+/**
+ * A statement too long for one policy, as statements of the same effect, actions and conditions
+ * over consecutive runs of its resources (sids numbered), each within the budget; any other
+ * statement as it is.
+ */
+function splitByResources(stack: Stack, statement: iam.PolicyStatement): iam.PolicyStatement[] {
+  const total = statementSize(stack, statement);
+  if (total <= POLICY_BUDGET || statement.resources.length < 2 || statement.notResources.length > 0) {
+    return [statement];
   }
+  const sizes = statement.resources.map((r) => stringSize(stack, r) + 1);
+  const frame = total - sizes.reduce((a, b) => a + b, 0) + 8;
+  const runs: string[][] = [[]];
+  let size = frame;
+  statement.resources.forEach((resource, i) => {
+    if (size + sizes[i] > POLICY_BUDGET && runs[runs.length - 1].length > 0) {
+      runs.push([]);
+      size = frame;
+    }
+    runs[runs.length - 1].push(resource);
+    size += sizes[i];
+  });
+  return runs.map(
+    (resources, i) =>
+      new iam.PolicyStatement({
+        ...(statement.sid ? { sid: `${statement.sid}${i + 1}` } : {}),
+        effect: statement.effect,
+        actions: statement.actions,
+        notActions: statement.notActions,
+        resources,
+        conditions: statement.conditions as Record<string, unknown>,
+      }),
+  );
+}
+
+/**
+ * What a value only the deploy knows counts as when the statement cannot say what it names: more
+ * than the ARN of any resource the blueprint names.
+ */
+const UNKNOWN_VALUE_SIZE = 256;
+
+/**
+ * The characters a statement takes once CloudFormation resolves it, at most: its JSON without
+ * white space, with each reference to a resource at the longest value it can take (an ARN with
+ * a generated name, a fixed-form id) and each pseudo parameter at its longest
+ * (lib/contract/iam-quotas.ts, which the verifier's measure of the templates shares).
+ */
+export function statementSize(stack: Stack, statement: iam.PolicyStatement): number {
+  return jsonSize(stack, statement.toStatementJson());
+}
+
+function jsonSize(stack: Stack, value: unknown): number {
+  if (typeof value === 'string') return stringSize(stack, value);
+  if (Array.isArray(value)) return 2 + value.reduce<number>((n, v) => n + jsonSize(stack, v) + 1, 0);
+  if (Token.isUnresolved(value)) return intrinsicSize(stack, stack.resolve(value));
+  if (value === null || typeof value !== 'object') return JSON.stringify(value)?.length ?? 0;
+  return Object.entries(value as Record<string, unknown>).reduce<number>(
+    (n, [k, v]) => n + k.length + 3 + jsonSize(stack, v) + 1,
+    2,
+  );
+}
+
+/** A string with its tokens at their longest values, quoted. */
+function stringSize(stack: Stack, value: string): number {
+  if (!Token.isUnresolved(value)) return JSON.stringify(value).length;
+  let size = 2;
+  Tokenization.reverseString(value).mapTokens({
+    mapToken: (token: IResolvable) => {
+      size += tokenSize(stack, token);
+      return '';
+    },
+  });
+  // The literal parts, without the tokens.
+  size += value.replace(/\$\{Token\[[^\]]+\]\}/g, '').length;
+  return size;
+}
+
+function tokenSize(stack: Stack, token: IResolvable): number {
+  if (Reference.isReference(token) && CfnResource.isCfnResource(token.target)) {
+    const target = token.target;
+    const length = referenceLength({
+      type: target.cfnResourceType,
+      stackName: Stack.of(target).stackName,
+      logicalId: Stack.of(target).getLogicalId(target),
+      attribute: token.displayName,
+    });
+    if (length !== undefined) return length;
+  }
+  return intrinsicSize(stack, stack.resolve(token)) - 2;
+}
+
+/** A resolved intrinsic (or plain value) as a JSON string at its longest, quoted. */
+function intrinsicSize(stack: Stack, resolved: unknown): number {
+  if (typeof resolved === 'string') return JSON.stringify(resolved).length;
+  if (resolved !== null && typeof resolved === 'object' && !Array.isArray(resolved)) {
+    const [[fn, arg]] = Object.entries(resolved as Record<string, unknown>);
+    if (fn === 'Ref' && typeof arg === 'string' && arg in PSEUDO_PARAMETER_LENGTH) {
+      return PSEUDO_PARAMETER_LENGTH[arg] + 2;
+    }
+    if (fn === 'Fn::Join' && Array.isArray(arg) && Array.isArray(arg[1])) {
+      return (arg[1] as unknown[]).reduce<number>((n, v) => n + intrinsicSize(stack, v) - 2, 2);
+    }
+  }
+  return UNKNOWN_VALUE_SIZE + 2;
 }
 
 /** What a trust of people or machines lets its principals do: assume the role, carrying their source identity. */

@@ -65,12 +65,13 @@ export function networkInterfaces(vpcArns: readonly string[]): iam.PolicyStateme
   ];
 }
 
-/** The EC2 actions that create, hand over or re-address a network interface. */
+/** The EC2 actions that create, hand over (or take back), delete or re-address a network interface. */
 const NETWORK_INTERFACE_CHANGES = [
   'ec2:AssignPrivateIpAddresses',
   'ec2:CreateNetworkInterface',
   'ec2:CreateNetworkInterfacePermission',
   'ec2:DeleteNetworkInterface',
+  'ec2:DeleteNetworkInterfacePermission',
   'ec2:UnassignPrivateIpAddresses',
 ] as const;
 

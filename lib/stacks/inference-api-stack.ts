@@ -17,6 +17,7 @@ import { InferenceWebAcl } from '../constructs/inference-web-acl';
 import { API_RESOURCE, PrivateInferenceApi } from '../constructs/private-inference-api';
 import { RetainedLogGroup } from '../constructs/retained-log-group';
 import { SegmentFunction } from '../constructs/segment-function';
+import { INFERENCE_CALLER_ROLE } from '../contract/tags';
 import { BlueprintRole } from '../identity/blueprint-role';
 import { roleName } from '../names';
 import type { DataZone } from '../constructs/data-zone';
@@ -145,7 +146,7 @@ export class InferenceApiStack extends Stack {
       const role = new BlueprintRole(this, `Caller-${caller.name}`, {
         namePrefix: props.namePrefix,
         role: `caller-${caller.name}`,
-        purpose: 'inference-caller',
+        purpose: INFERENCE_CALLER_ROLE,
         description: `Calls the inference API for application ${caller.name}`,
         trust: {
           kind: 'machines',

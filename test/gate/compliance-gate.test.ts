@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { acknowledge, acknowledgementId } from '../../lib/gate/acknowledge';
@@ -14,8 +15,8 @@ const PACKS = ['AwsSolutions', 'HIPAA.Security', 'NIST.800.53.R5', 'cdk-validato
 /**
  * One gated app of known-bad stacks, synthesized once for the tests below (each gated synth starts
  * the guard and CloudFormation validation workers): every stack is added after the gate, `Canary`
- * holds a bucket that breaks every pack's S3 rules, `Typo` an escape-hatch typo, `Acked` the same
- * bucket with one finding acknowledged.
+ * holds a bucket that breaks every pack's S3 rules, `Typo` an escape-hatch typo, `Oversized` a
+ * managed policy over IAM's size quota, `Acked` the same bucket with one finding acknowledged.
  */
 const knownBad = (() => {
   let report: ReturnType<typeof readReport> | undefined;
@@ -25,6 +26,21 @@ const knownBad = (() => {
     addComplianceGate(app);
     new s3.CfnBucket(new Stack(app, 'Canary'), 'UnprotectedBucket');
     new sns.CfnTopic(new Stack(app, 'Typo'), 'Topic').addPropertyOverride('DisplayNmae', 'alerts');
+    new iam.CfnManagedPolicy(new Stack(app, 'Oversized'), 'Policy', {
+      policyDocument: {
+        Version: '2012-10-17',
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: 'logs:GetLogEvents',
+            Resource: Array.from(
+              { length: 120 },
+              (_, i) => `arn:aws:logs:eu-west-1:123456789012:log-group:/team/app-${i}:*`,
+            ),
+          },
+        ],
+      },
+    });
     const acked = new s3.CfnBucket(new Stack(app, 'Acked'), 'AcknowledgedBucket');
     acknowledge(acked, {
       pack: 'cdk-validator-cfnguard',
@@ -155,6 +171,23 @@ describe('the gate runs guard and the CloudFormation validation in other process
     // Every plugin reports once, under its own name.
     const names = reports.map((p) => p.pluginName);
     expect(new Set(names).size).toBe(names.length);
+  });
+});
+
+describe("the gate measures IAM's policy size quotas, which no pack sees", () => {
+  test('a managed policy over 6,144 characters fails synth, named with its size and the quota', () => {
+    const quotas = knownBad().pluginReports.find((p) => p.pluginName === 'IAM-Quotas');
+    expect(quotas?.conclusion).toBe('failure');
+    expect(quotas?.violations).toEqual([
+      expect.objectContaining({
+        ruleName: 'iam-policy-size',
+        severity: 'error',
+        description: expect.stringMatching(
+          /^managed policy Oversized\/Policy would be about [\d,]+ characters .* over IAM's quota of 6,144/,
+        ),
+        violatingConstructs: [expect.objectContaining({ constructPath: 'Oversized/Policy' })],
+      }),
+    ]);
   });
 });
 

@@ -1,7 +1,11 @@
 import { Stack, type App, type Stage } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as logs from 'aws-cdk-lib/aws-logs';
 import { BlueprintRole, type RoleTrust } from '../../lib/identity/blueprint-role';
+import { readAssembly } from '../../lib/tools/verify/assembly';
+import { policySizes } from '../../lib/tools/verify/policy-size';
+import { Resolver } from '../../lib/tools/verify/resolve';
 import { gateCheck } from '../support/gate-check';
 import { testApp } from '../support/synth';
 
@@ -167,6 +171,60 @@ describe('BlueprintRole', () => {
     expect(policies).toHaveLength(1);
     expect(policies[0].Properties.PolicyDocument.Statement.map((s) => s.Sid)).toEqual(['ReadOne', 'Granted']);
     expect(policies[0].Properties.Roles).toHaveLength(1);
+  });
+
+  test("rights beyond one policy's quota go to more managed policies, each within it, every right in exactly one", () => {
+    const app = testApp();
+    const logStack = new Stack(app, 'Logs', { env: ENV });
+    const groups = Array.from(
+      { length: 100 },
+      (_, i) => new logs.LogGroup(logStack, `FunctionLogs${i}LogGroup`),
+    );
+    const roles = new Stack(app, 'Big', { env: ENV });
+    const role = roleIn(roles, 'reader', { kind: 'service', service: 'lambda.amazonaws.com' });
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'ReadTheLogs',
+        actions: ['logs:FilterLogEvents', 'logs:GetLogEvents'],
+        resources: groups.map((g) => g.logGroupArn),
+      }),
+    );
+    role.addToPrincipalPolicy(
+      new iam.PolicyStatement({ sid: 'Later', actions: ['s3:ListBucket'], resources: ['arn:aws:s3:::b'] }),
+    );
+    const policies = Template.fromStack(roles).findResources('AWS::IAM::ManagedPolicy') as Record<
+      string,
+      {
+        Properties: {
+          ManagedPolicyName: string;
+          PolicyDocument: { Statement: { Sid: string; Action: unknown; Resource: unknown }[] };
+          Roles: unknown[];
+        };
+      }
+    >;
+    const byName = Object.fromEntries(
+      Object.values(policies).map((p) => [p.Properties.ManagedPolicyName, p.Properties]),
+    );
+    expect(Object.keys(byName).sort()).toEqual(['acme-reader-policy', 'acme-reader-policy-2']);
+    expect(role.permissionPolicies).toHaveLength(2);
+    for (const p of Object.values(byName))
+      expect(p.Roles).toEqual([{ Ref: expect.stringMatching(/^reader/) }]);
+    // The log statement, too long for one policy, is split by its resources: every group once.
+    const statements = Object.values(byName).flatMap((p) => p.PolicyDocument.Statement);
+    expect(statements.map((s) => s.Sid).sort()).toEqual(['Later', 'ReadOne', 'ReadTheLogs1', 'ReadTheLogs2']);
+    const logReads = statements.filter((s) => s.Sid.startsWith('ReadTheLogs'));
+    for (const s of logReads) expect(s.Action).toEqual(['logs:FilterLogEvents', 'logs:GetLogEvents']);
+    const named = logReads.flatMap((s) => (s.Resource as unknown[]).map((r) => JSON.stringify(r)));
+    expect(named).toHaveLength(groups.length);
+    expect(new Set(named).size).toBe(groups.length);
+    // Measured as CloudFormation will resolve it, each fits IAM's quota.
+    const assembly = readAssembly(app.synth().directory);
+    const sizes = policySizes(assembly, new Resolver(assembly)).filter(
+      (p) => p.stack === 'Big' && p.kind === 'managed',
+    );
+    expect(sizes).toHaveLength(2);
+    for (const size of sizes) expect(size.estimate).toBeLessThanOrEqual(size.quota);
+    expect(Math.max(...sizes.map((x) => x.estimate))).toBeGreaterThan(6_144 / 2);
   });
 
   test('passes the gate: its one wildcard is acknowledged with the reason', () => {

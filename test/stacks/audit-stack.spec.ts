@@ -214,6 +214,7 @@ describe('server access logging', () => {
       Effect: 'Deny',
       Principal: { AWS: '*' },
       Action: [
+        's3:CreateBucketMetadataTableConfiguration',
         's3:DeleteBucketPolicy',
         's3:PutAnalyticsConfiguration',
         's3:PutBucketAcl',

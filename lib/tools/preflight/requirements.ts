@@ -1,4 +1,5 @@
 import { TRUSTS_NO_ONE_METADATA_KEY } from '../../contract/metadata';
+import { INFERENCE_CALLER_ROLE, ROLE_TAG } from '../../contract/tags';
 import type { StackTemplate } from '../verify/assembly';
 
 /**
@@ -299,6 +300,24 @@ export function requirements(stacks: readonly StackTemplate[]): Requirement[] {
       status: 'missing',
       action:
         'name who may assume each in the config field in brackets (role or user ARNs; never an account root), and deploy again',
+    });
+  }
+
+  // ---- who may call the inference API: with no caller role, only the roles IAM already lets in ----
+  const apis = ofType(all, 'AWS::ApiGateway::RestApi');
+  const callers = ofType(all, 'AWS::IAM::Role').filter((r) =>
+    ((r.Properties?.Tags ?? []) as { Key: string; Value: unknown }[]).some(
+      (t) => t.Key === ROLE_TAG && t.Value === INFERENCE_CALLER_ROLE,
+    ),
+  );
+  if (apis.length > 0 && callers.length === 0) {
+    list.push({
+      kind: 'principals',
+      name: 'inference API with no caller',
+      needs: `${apis.map((a) => `${a.stack}/${a.id}`).join(', ')}: IAM authorization, an API key per caller and no caller role, so no application can call it`,
+      status: 'missing',
+      action:
+        'name each consuming application and who may assume its role in inferenceApi.callers, and deploy again',
     });
   }
 

@@ -42,7 +42,7 @@ export const INVARIANTS = [
   {
     id: 7,
     title:
-      'No wildcard grants; every role bounded and trusted only by the principals the config names; human roles need MFA and short sessions',
+      "No wildcard grants; every role bounded and trusted only by the principals the config names; human roles need MFA and short sessions; every policy within IAM's size quotas",
     hipaa: ['164.308(a)(4)(ii)(C)', '164.312(a)(1)', '164.312(d)'],
     nist: ['AC-2', 'AC-6', 'IA-2(1)', 'AC-12'],
   },

@@ -14,6 +14,7 @@ import {
   type SegmentationMetadata,
 } from '../../contract/metadata';
 import { analyzeNetwork, type NetworkModel, type Reachability } from './network';
+import { describeOversized, oversizedPolicies } from './policy-size';
 import { renderHtml } from './html';
 import { qualifierOf } from '../../contract/bootstrap';
 import { AGNOSTIC } from './engine';
@@ -111,6 +112,12 @@ export async function verify(assembly: Assembly, context: ReportContext = {}): P
     ...exfiltration.violations,
     ...delivery.violations,
     ...code.violations,
+    ...oversizedPolicies(assembly, resolver).map((p) => ({
+      invariant: 7 as const,
+      stack: p.stack,
+      logicalId: p.logicalId,
+      detail: describeOversized(p),
+    })),
   ];
   const evidence: Evidence[] = [
     ...network.evidence,

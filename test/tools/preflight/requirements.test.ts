@@ -184,3 +184,27 @@ describe('alert subscribers', () => {
     expect(alerts.status).toBe('missing');
   });
 });
+
+describe('callers of the inference API', () => {
+  const api = { Api: { Type: 'AWS::ApiGateway::RestApi' } };
+  const role = (value: string) => ({
+    Type: 'AWS::IAM::Role',
+    Properties: { Tags: [{ Key: 'ai-segmentation:role', Value: value }] },
+  });
+
+  test('an API with no caller role is missing its callers, named with the config field', () => {
+    const [line] = requirements([stack('Api', { ...api, Other: role('inference-sagemaker') })]).filter(
+      (r) => r.name === 'inference API with no caller',
+    );
+    expect(line).toMatchObject({ kind: 'principals', status: 'missing' });
+    expect(line.needs).toMatch(/^Api\/Api: .* no caller role/);
+    expect(line.action).toMatch(/inferenceApi\.callers/);
+  });
+
+  test('one caller role is enough; no API, no line', () => {
+    const named = (stacks: StackTemplate[]) =>
+      requirements(stacks).filter((r) => r.name === 'inference API with no caller');
+    expect(named([stack('Api', { ...api, Caller: role('inference-caller') })])).toEqual([]);
+    expect(named([stack('Other', { Caller: role('inference-sagemaker') })])).toEqual([]);
+  });
+});

@@ -15,6 +15,7 @@ import {
   violationsAfter,
 } from '../../support/assembly';
 import { Resolver } from '../../../lib/tools/verify/resolve';
+import { describeOversized, oversizedPolicies, policySizes } from '../../../lib/tools/verify/policy-size';
 import {
   acknowledgementGroups,
   readableReferences,
@@ -1255,6 +1256,174 @@ describe('the resolver', () => {
     ],
   ])('%s', (_name, value, expected) => {
     expect(r.resolve(value, b)).toBe(expected);
+  });
+});
+
+describe("IAM's policy size quotas, measured on what CloudFormation will resolve", () => {
+  /** A managed policy naming `n` log groups of another stack, whose ARNs its export carries. */
+  const withLogGroups = (n: number): Assembly => {
+    const groups = Object.fromEntries(
+      Array.from({ length: n }, (_, i) => [
+        `FunctionLogs${i}LogGroupABCDEF12`,
+        { Type: 'AWS::Logs::LogGroup' },
+      ]),
+    );
+    return {
+      stacks: [
+        {
+          id: 'Audit',
+          stackName: 'acme-ai-audit',
+          template: {
+            Resources: groups,
+            Outputs: Object.fromEntries(
+              Object.keys(groups).map((id) => [`Out${id}`, { Value: { 'Fn::GetAtt': [id, 'Arn'] } }]),
+            ),
+          },
+        },
+        {
+          id: 'Identity',
+          stackName: 'acme-ai-identity',
+          template: {
+            Resources: {
+              Policy: {
+                Type: 'AWS::IAM::ManagedPolicy',
+                Properties: {
+                  PolicyDocument: {
+                    Version: '2012-10-17',
+                    Statement: [
+                      {
+                        Effect: 'Allow',
+                        Action: 'logs:FilterLogEvents',
+                        Resource: Object.keys(groups).map((id) => ({
+                          'Fn::GetStackOutput': { StackName: 'acme-ai-audit', OutputName: `Out${id}` },
+                        })),
+                      },
+                    ],
+                  },
+                },
+              },
+            },
+          },
+        },
+      ],
+    };
+  };
+  const measure = (a: Assembly) => policySizes(a, new Resolver(a)).find((p) => p.logicalId === 'Policy')!;
+
+  test('a reference to another stack counts as what it names: a log group ARN with its generated name at its longest', () => {
+    const one = measure(withLogGroups(1));
+    const two = measure(withLogGroups(2));
+    // arn: + partition + :logs: + region + : + account + :log-group: + stack-logicalId-suffix + :*, quoted, a comma.
+    const arn =
+      'arn:aws-us-gov:logs:ap-southeast-5:123456789012:log-group:acme-ai-audit-FunctionLogs1LogGroupABCDEF12-0123456789abc:*';
+    expect(two.estimate - one.estimate).toBe(arn.length + 3);
+    expect(one.unbounded).toEqual([]);
+    // The template's own text is no guide: the intrinsic is shorter than what it resolves to here.
+    expect(one.estimate).toBeGreaterThan(
+      JSON.stringify(withLogGroups(1).stacks[1].template.Resources!.Policy.Properties!.PolicyDocument)
+        .length - 100,
+    );
+  });
+
+  test('over 6,144 characters is a violation of invariant 7 that names the policy and the quota', () => {
+    const small = withLogGroups(40);
+    const large = withLogGroups(60);
+    expect(oversizedPolicies(small, new Resolver(small))).toEqual([]);
+    const [over] = oversizedPolicies(large, new Resolver(large));
+    expect(over).toEqual(
+      expect.objectContaining({ kind: 'managed', stack: 'Identity', logicalId: 'Policy', quota: 6_144 }),
+    );
+    expect(describeOversized(over)).toMatch(
+      /^managed policy Identity\/Policy would be about [\d,]+ characters once CloudFormation resolves it, over IAM's quota of 6,144/,
+    );
+  });
+
+  test('the verifier fails an assembly whose policy is over its quota', async () => {
+    const violations = await violationsAfter((a) => {
+      const identity = stack(a, 'Identity');
+      const policy = Object.values(resources(identity)).find(
+        (r) => r.Properties.ManagedPolicyName === 'aiseg-auditor-policy',
+      )!;
+      const document = policy.Properties.PolicyDocument as { Statement: { Resource: unknown }[] };
+      document.Statement.push({
+        Effect: 'Allow',
+        Action: 'logs:GetLogEvents',
+        Resource: Array.from(
+          { length: 80 },
+          (_, i) => `arn:aws:logs:eu-west-1:123456789012:log-group:/team/app-${i}/*`,
+        ),
+      } as never);
+    });
+    expect(violations).toEqual([
+      expect.objectContaining({
+        invariant: 7,
+        stack: 'Identity',
+        detail: expect.stringMatching(/^managed policy Identity\/auditorPolicy/),
+      }),
+    ]);
+  });
+
+  test("a role's inline policies count together, and a trust policy against its own quota", () => {
+    const statement = (n: number) => ({
+      Effect: 'Allow',
+      Action: 's3:GetObject',
+      Resource: Array.from({ length: n }, (_, i) => `arn:aws:s3:::bucket-with-a-long-name-${i}/*`),
+    });
+    const a: Assembly = {
+      stacks: [
+        {
+          id: 'S',
+          stackName: 's',
+          template: {
+            Resources: {
+              Role: {
+                Type: 'AWS::IAM::Role',
+                Properties: {
+                  RoleName: 'r',
+                  AssumeRolePolicyDocument: {
+                    Statement: [
+                      {
+                        Effect: 'Allow',
+                        Principal: {
+                          AWS: Array.from(
+                            { length: 60 },
+                            (_, i) => `arn:aws:iam::123456789012:role/person-${i}`,
+                          ),
+                        },
+                        Action: 'sts:AssumeRole',
+                      },
+                    ],
+                  },
+                  Policies: [{ PolicyName: 'one', PolicyDocument: { Statement: [statement(150)] } }],
+                },
+              },
+              Attached: {
+                Type: 'AWS::IAM::Policy',
+                Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [statement(80)] } },
+              },
+            },
+          },
+        },
+      ],
+    };
+    const over = oversizedPolicies(a, new Resolver(a)).map((p) => [p.kind, p.logicalId]);
+    expect(over).toEqual(
+      expect.arrayContaining([
+        ['inlinePerRole', 'Role'],
+        ['trust', 'Role'],
+      ]),
+    );
+    expect(over).toHaveLength(2);
+  });
+
+  test('the default and example blueprints fit, the largest policy of each with room to spare', () => {
+    for (const dir of [defaultAppDir(), exampleAppDir()]) {
+      const a = readAssembly(dir);
+      const sizes = policySizes(a, new Resolver(a));
+      expect(sizes.filter((p) => p.kind === 'managed').length).toBeGreaterThan(10);
+      for (const p of sizes) expect(p.estimate).toBeLessThanOrEqual(p.quota);
+      expect(sizes.flatMap((p) => p.unbounded)).toEqual([]);
+    }
   });
 });
 
