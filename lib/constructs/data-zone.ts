@@ -32,6 +32,13 @@ export const ZONE_ACCESS = {
   },
 } as const;
 
+/** The calls that list a zone's object keys (current, every version, uploads in progress). */
+export const ZONE_LISTING = [
+  's3:ListBucket',
+  's3:ListBucketVersions',
+  's3:ListBucketMultipartUploads',
+] as const;
+
 /** Everything that touches data: the perimeter (TLS, endpoint, organisation) applies to these. */
 export const DATA_ACTIONS = [
   ...ZONE_ACCESS.read.reserved,
@@ -259,6 +266,19 @@ export function zonePolicy(
       actions: [...ZONE_ACCESS.read.reserved],
       resources: [bucket.arnForObjects('*')],
       conditions: unless(input.readers),
+    }),
+    // A listing names every object (raw keys may name patients): only the zone's own roles list it.
+    new iam.PolicyStatement({
+      sid: 'DenyListingButByTheZoneRoles',
+      effect: iam.Effect.DENY,
+      principals: anyone,
+      actions: [...ZONE_LISTING],
+      resources: [bucket.bucketArn],
+      conditions: unless([
+        ...input.readers,
+        ...input.writers,
+        ...input.prefixWriters.flatMap((w) => w.roles),
+      ]),
     }),
     new iam.PolicyStatement({
       sid: 'DenyWritesButByTheZoneWriters',

@@ -28,6 +28,9 @@ const ACCOUNT_DELEGATED_ACTIONS = [
   'kms:Update*',
 ];
 
+/** The calls that end a key's use: disabled, deleted, or its policy replaced. */
+export const KEY_LIFE_ACTIONS = ['kms:DisableKey', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'] as const;
+
 export interface ProtectedKeyProps {
   /** What the key protects; shown in the KMS console. */
   readonly description: string;
@@ -112,6 +115,24 @@ export class ProtectedKey extends Construct {
       policy,
     });
     classify(this, props.classification);
+  }
+
+  /**
+   * Lets no principal but the deployment (CloudFormation's execution role) disable the key,
+   * schedule its deletion or replace its policy: for a key whose loss silences the alerts, where
+   * the account's delegation through IAM would let any key administrator do it in one call.
+   */
+  onlyTheDeploymentAdministers(deployment: string): void {
+    this.key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'OnlyTheDeploymentDisablesOrReplacesTheKey',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: [...KEY_LIFE_ACTIONS],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployment } },
+      }),
+    );
   }
 
   /** Admits an AWS service principal to the key under the given conditions. */

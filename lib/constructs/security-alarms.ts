@@ -1,10 +1,17 @@
-import { Duration } from 'aws-cdk-lib';
+import { Annotations, Duration, Stack } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as events from 'aws-cdk-lib/aws-events';
+import * as targets from 'aws-cdk-lib/aws-events-targets';
 import * as logs from 'aws-cdk-lib/aws-logs';
-import type * as sns from 'aws-cdk-lib/aws-sns';
+import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { alertAlarm } from './alert-alarm';
-import { SECURITY_FILTERS, type FilterContext, type SecurityFilter } from '../monitoring/security-filters';
+import {
+  SECURITY_FILTERS,
+  alertPathEventPattern,
+  type FilterContext,
+  type SecurityFilter,
+} from '../monitoring/security-filters';
 
 /** Namespace of the blueprint's security metrics. */
 export const SECURITY_NAMESPACE = 'AISegmentation/Security';
@@ -19,13 +26,29 @@ export interface SecurityAlarmsProps {
 
 /**
  * A metric filter and an alarm for every security filter: the trail's once, the network ones once
- * per segment. Every alarm goes to the alert topic on the first matching event.
+ * per segment. Every alarm goes to the alert topic on the first matching event. The alert path's
+ * own changes are also heard by an EventBridge rule on the trail's events, so one call cannot
+ * silence both ways (`DisableAlarmActions` is heard by the rule, `DisableRule` by an alarm).
  */
 export class SecurityAlarms extends Construct {
   readonly alarms: cloudwatch.Alarm[] = [];
+  /** The second way the alert path's own changes are heard: from the trail's events, not an alarm. */
+  readonly alertPathRule: events.Rule;
 
   constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
     super(scope, id);
+    const stack = Stack.of(this);
+    this.alertPathRule = new events.Rule(this, 'AlertPathTampering', {
+      description:
+        'The way alerts travel changed (alarm actions, alarms, metric filters, the topic and its subscriptions, event rules, key disabled or its policy replaced), heard without the alarms',
+      eventPattern: alertPathEventPattern(`arn:${stack.partition}:sts::${stack.account}:assumed-role/cdk-`),
+      // By ARN: the topic's own policy admits this account's rules.
+      targets: [new targets.SnsTopic(sns.Topic.fromTopicArn(this, 'AlertTopic', props.topic.topicArn))],
+    });
+    Annotations.of(this.alertPathRule).acknowledgeWarning(
+      '@aws-cdk/aws-events:ruleUnresolvedEnvironment',
+      "The target is this stack's own alert topic, referenced by ARN; it is in the rule's account and region.",
+    );
     for (const filter of SECURITY_FILTERS) {
       if (filter.source === 'trail') {
         this.watch(filter, props.trailLogGroup, undefined, props);

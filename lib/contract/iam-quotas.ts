@@ -1,13 +1,16 @@
 /**
  * IAM's size quotas, in characters of the policy JSON with white space not counted (IAM and AWS
  * STS quotas, "IAM object quotas"): a managed policy 6,144; all inline policies of a role together
- * 10,240; a role trust policy 2,048 by default (a quota an account may raise to 4,096). A policy
- * over its quota is refused when CloudFormation creates or updates it.
+ * 10,240; a role trust policy 2,048 by default (a quota an account may raise to 4,096); and 10
+ * managed policies attached to a role. A policy over its quota is refused when CloudFormation
+ * creates, updates or attaches it.
  */
 export const IAM_POLICY_QUOTAS = {
   managed: 6_144,
   inlinePerRole: 10_240,
   trust: 2_048,
+  /** Not characters: the managed policies attached to one role (10 by default, 20 at most). */
+  managedPerRole: 10,
 } as const;
 
 /** The longest value each pseudo parameter takes, in any partition (`aws-us-gov`, `amazonaws.com.cn`). */
@@ -59,7 +62,8 @@ function generatedNameLength({ type, stackName, logicalId }: ResourceReference):
  * The longest value a reference resolves to, or undefined where the type's form is not known: a
  * `Ref` is the physical id (a fixed form or a generated name), an `Arn`
  * `arn:PARTITION:SERVICE:REGION:ACCOUNT:KIND/NAME` with the service and kind from the type's name
- * (a bound for the ARN forms AWS uses: `key/<id>`, `table/<name>`, `<name>` alone).
+ * (a bound for the ARN forms AWS uses: `key/<id>`, `table/<name>`, `<name>` alone), a log group's
+ * its own form.
  */
 export function referenceLength(ref: ResourceReference): number | undefined {
   const name = ID_LENGTH[ref.type] ?? generatedNameLength(ref);
@@ -67,8 +71,14 @@ export function referenceLength(ref: ResourceReference): number | undefined {
   const fixed = ATTRIBUTE_LENGTH[`${ref.type}.${ref.attribute}`];
   if (fixed !== undefined) return fixed;
   if (ref.attribute !== 'Arn') return undefined;
-  const [, service, kind] = ref.type.toLowerCase().split('::');
   const p = PSEUDO_PARAMETER_LENGTH;
+  // A log group's ARN ends in `:*` (its streams): `arn:P:logs:R:A:log-group:NAME:*`.
+  if (ref.type === 'AWS::Logs::LogGroup') {
+    return (
+      'arn::logs:::log-group::*'.length + p['AWS::Partition'] + p['AWS::Region'] + p['AWS::AccountId'] + name
+    );
+  }
+  const [, service, kind] = ref.type.toLowerCase().split('::');
   return (
     'arn:::::/'.length +
     p['AWS::Partition'] +

@@ -14,6 +14,7 @@ const LOCATION: Record<PolicyKind, string> = {
   managed: 'Properties.PolicyDocument',
   inlinePerRole: 'Properties.Policies',
   trust: 'Properties.AssumeRolePolicyDocument',
+  managedPerRole: 'Properties.ManagedPolicyArns',
 };
 
 /**
@@ -23,7 +24,7 @@ const LOCATION: Record<PolicyKind, string> = {
  */
 export class IamQuotaCheck implements IPolicyValidationPlugin {
   readonly name = 'IAM-Quotas';
-  readonly ruleIds = ['iam-policy-size'];
+  readonly ruleIds = ['iam-policy-size', 'iam-policies-per-role'];
 
   validate(context: IPolicyValidationContext): PolicyValidationPluginReport {
     const violations: PolicyViolation[] = [];
@@ -34,9 +35,12 @@ export class IamQuotaCheck implements IPolicyValidationPlugin {
           t.templatePath.endsWith(`${policy.stack}.template.json`),
         );
         violations.push({
-          ruleName: 'iam-policy-size',
+          ruleName: policy.kind === 'managedPerRole' ? 'iam-policies-per-role' : 'iam-policy-size',
           description: describeOversized(policy),
-          fix: "Split the statements over more managed policies (a blueprint role does this itself), or name fewer resources (a pattern under the blueprint's prefix)",
+          fix:
+            policy.kind === 'managedPerRole'
+              ? "Raise the account's quota of managed policies per role (Service Quotas, IAM), or give the role fewer, larger policies"
+              : "Split the statements over more managed policies (a blueprint role does this itself), or name fewer resources (a pattern under the blueprint's prefix)",
           severity: 'error',
           violatingResources: [
             {

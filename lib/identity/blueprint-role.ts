@@ -9,7 +9,7 @@ import {
   type IResolvable,
 } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import type { Construct } from 'constructs';
+import { Dependable, type Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
 import { ROLE_TYPES } from '../contract/classification';
@@ -149,6 +149,21 @@ export class BlueprintRole extends iam.Role {
   }
 
   /**
+   * Every managed policy of the role, as one thing to depend on: read when the app is synthesized,
+   * so a policy added after the dependency is taken is waited for too.
+   */
+  readonly permissions: IDependable = (() => {
+    const dependable = {};
+    const policies = () => this.policies.map((p) => p.policy);
+    Dependable.implement(dependable, {
+      get dependencyRoots() {
+        return policies();
+      },
+    });
+    return dependable;
+  })();
+
+  /**
    * Adds to the role's managed policies (never an inline policy), so grants land beside its other
    * rights: to the first with room for the statement, or to a new one when none has. The size is
    * estimated before CloudFormation resolves references, each counted at its longest
@@ -156,7 +171,6 @@ export class BlueprintRole extends iam.Role {
    */
   override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
     const stack = Stack.of(this);
-    let dependable: iam.ManagedPolicy = this.policy;
     for (const part of splitByResources(stack, statement)) {
       const size = statementSize(stack, part);
       let target = this.policies.find((p) => p.size + size <= POLICY_BUDGET);
@@ -166,13 +180,15 @@ export class BlueprintRole extends iam.Role {
           policy: this.managedPolicy(`${this.policyId}-Policy${n}`, `${this.fixedName}-policy-${n}`),
           size: 0,
         };
+        // A statement that moves between policies on an update is granted by the new one before
+        // the first gives it up: CloudFormation updates the first after the others.
+        this.policy.node.addDependency(target.policy);
         this.policies.push(target);
       }
       target.size += size;
       target.policy.addStatements(part);
-      dependable = target.policy;
     }
-    return { statementAdded: true, policyDependable: dependable };
+    return { statementAdded: true, policyDependable: this.permissions };
   }
 
   private readonly policies: { policy: iam.ManagedPolicy; size: number }[] = [];

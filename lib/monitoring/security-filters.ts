@@ -69,6 +69,8 @@ const GUARDDUTY_CHANGES = [
   'UpdateIPSet',
   'UpdateThreatIntelSet',
   'DeleteThreatIntelSet',
+  'CreateTrustedEntitySet',
+  'UpdateTrustedEntitySet',
   'DeletePublishingDestination',
   'UpdateMalwareScanSettings',
   'UpdateMalwareProtectionPlan',
@@ -136,6 +138,51 @@ const DNS_FIREWALL_CHANGES = [
   'UpdateResolverEndpoint',
   'UpdateResolverConfig',
 ];
+
+/** The calls that change the way alerts travel: the topic, the event rules, the alarms, the metric filters. */
+export const ALERT_PATH_CALLS: Readonly<Record<string, readonly string[]>> = {
+  'sns.amazonaws.com': [
+    'SetTopicAttributes',
+    'DeleteTopic',
+    'Subscribe',
+    'Unsubscribe',
+    'SetSubscriptionAttributes',
+    'AddPermission',
+    'RemovePermission',
+    'PutDataProtectionPolicy',
+  ],
+  'events.amazonaws.com': ['DisableRule', 'DeleteRule', 'PutRule', 'PutTargets', 'RemoveTargets'],
+  'monitoring.amazonaws.com': ['DisableAlarmActions', 'DeleteAlarms', 'PutMetricAlarm', 'SetAlarmState'],
+  'logs.amazonaws.com': [
+    'DeleteMetricFilter',
+    'PutMetricFilter',
+    'DeleteLogGroup',
+    'DeleteSubscriptionFilter',
+  ],
+};
+
+/** The calls on a key that would stop it encrypting the trail, its logs and the alert topic. */
+const ALERT_KEY_CALLS = ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'] as const;
+
+/**
+ * An EventBridge pattern for the same calls, heard from the trail's events within seconds and
+ * independently of the alarms (which one `DisableAlarmActions` silences): the first call that
+ * would silence one path is heard by the other. The deployment's own changes (CloudFormation's
+ * execution role, `cdk-*`) are left out, since every deploy makes them.
+ */
+export function alertPathEventPattern(deploymentSessions: string): {
+  detailType: string[];
+  detail: Record<string, unknown>;
+} {
+  return {
+    detailType: ['AWS API Call via CloudTrail'],
+    detail: {
+      eventSource: [...Object.keys(ALERT_PATH_CALLS), 'kms.amazonaws.com'],
+      eventName: [...new Set([...Object.values(ALERT_PATH_CALLS).flat(), ...ALERT_KEY_CALLS])],
+      userIdentity: { arn: [{ 'anything-but': { prefix: deploymentSessions } }] },
+    },
+  };
+}
 
 /** Step Functions calls that change what a state machine runs, as whom, or what it records. */
 const STATE_MACHINE_CHANGES = [
@@ -213,7 +260,8 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'CloudTrailChanges',
-    description: 'CIS: trails created, changed, stopped or deleted',
+    description:
+      'CIS: trails created, changed, stopped or deleted; and CloudTrail Lake event data stores (a copy of the events, data events of the zones included, kept elsewhere)',
     source: 'trail',
     pattern: events('cloudtrail.amazonaws.com', [
       'CreateTrail',
@@ -222,6 +270,10 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'StartLogging',
       'StopLogging',
       'PutEventSelectors',
+      'PutInsightSelectors',
+      'CreateEventDataStore',
+      'UpdateEventDataStore',
+      'DeleteEventDataStore',
     ]),
   },
   {
@@ -278,7 +330,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'GuardDutyChanges',
     description:
-      'Blueprint: GuardDuty switched off, narrowed or told to look away (detectors, filters, trusted IP and threat lists, publishing, malware scanning and protection plans, archived findings)',
+      'Blueprint: GuardDuty switched off, narrowed or told to look away (detectors, filters, trusted IP, trusted entity and threat lists, publishing, malware scanning and protection plans, archived findings)',
     source: 'trail',
     pattern: () =>
       `{ ($.eventSource = "guardduty.amazonaws.com") && ${anyOf('eventName', GUARDDUTY_CHANGES)} }`,
@@ -302,10 +354,14 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'StudioAccessOutsideTheRole',
     description:
-      'Blueprint: a Studio URL created, or a user profile, domain or lifecycle configuration created or changed, by anyone but the data scientist role (a deploy trips it for what it creates)',
+      'Blueprint: a Studio URL or a remote session created, or a user profile, space, domain or lifecycle configuration created or changed, by anyone but the data scientist role (a deploy trips it for what it creates)',
     source: 'trail',
-    pattern: (ctx) =>
-      `{ ($.eventSource = "sagemaker.amazonaws.com") && ((${anyOf('eventName', ['CreatePresignedDomainUrl', 'CreateUserProfile', 'UpdateUserProfile', 'UpdateDomain', 'CreateStudioLifecycleConfig'])} && ($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-data-scientist/*")) || ${anyOf('eventName', ['AddTags', 'DeleteTags', 'DeleteUserProfile'])}) }`,
+    pattern: (ctx) => {
+      const notTheDataScientist = `($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-data-scientist/*")`;
+      // Studio creates a person's spaces as the profile's execution role, which only runs inside Studio.
+      const notStudio = `($.userIdentity.arn != "*:assumed-role/${ctx.namePrefix}-*-sagemaker/*")`;
+      return `{ ($.eventSource = "sagemaker.amazonaws.com") && ((${anyOf('eventName', ['CreatePresignedDomainUrl', 'StartSession', 'CreateUserProfile', 'UpdateUserProfile', 'UpdateDomain', 'CreateStudioLifecycleConfig'])} && ${notTheDataScientist}) || (${anyOf('eventName', ['CreateSpace', 'UpdateSpace'])} && ${notTheDataScientist} && ${notStudio}) || ${anyOf('eventName', ['AddTags', 'DeleteTags', 'DeleteUserProfile'])}) }`;
+    },
   },
   {
     id: 'SecurityGroupChanges',
@@ -348,6 +404,7 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'CreateTransitGateway',
       'CreateTransitGatewayVpcAttachment',
       'AcceptTransitGatewayVpcAttachment',
+      'ModifyTransitGatewayVpcAttachment',
       'CreateTransitGatewayRoute',
       'ReplaceTransitGatewayRoute',
     ]),
@@ -491,10 +548,11 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   },
   {
     id: 'RawPhiReadByOtherPrincipal',
-    description: 'Blueprint: an object of the raw phi zone read by anyone but the pseudonymization role',
+    description:
+      'Blueprint: an object of the raw phi zone read, or the zone listed, by anyone but the pseudonymization role',
     source: 'trail',
     pattern: (ctx) =>
-      `{ ($.eventSource = "s3.amazonaws.com") && (($.eventName = "GetObject") || ($.eventName = "GetObjectVersion")) && ($.requestParameters.bucketName = "${ctx.rawBucketName}") && ($.userIdentity.arn != "*:assumed-role/${ctx.pseudonymizationRole}/*") }`,
+      `{ ($.eventSource = "s3.amazonaws.com") && ${anyOf('eventName', ['GetObject', 'GetObjectVersion', 'ListObjects', 'ListObjectsV2', 'ListObjectVersions'])} && ($.requestParameters.bucketName = "${ctx.rawBucketName}") && ($.userIdentity.arn != "*:assumed-role/${ctx.pseudonymizationRole}/*") }`,
   },
   {
     id: 'SageMakerWorkOutsideGuardrails',
@@ -525,7 +583,9 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
       'Blueprint: the way alerts travel changed: topic policy or subscriptions, event rules or targets, alarms, metric filters, log groups (a deploy of the blueprint trips it too)',
     source: 'trail',
     pattern: () =>
-      `{ (($.eventSource = "sns.amazonaws.com") && ${anyOf('eventName', ['SetTopicAttributes', 'DeleteTopic', 'Subscribe', 'Unsubscribe', 'SetSubscriptionAttributes', 'AddPermission', 'RemovePermission', 'PutDataProtectionPolicy'])}) || (($.eventSource = "events.amazonaws.com") && ${anyOf('eventName', ['DisableRule', 'DeleteRule', 'PutRule', 'PutTargets', 'RemoveTargets'])}) || (($.eventSource = "monitoring.amazonaws.com") && ${anyOf('eventName', ['DisableAlarmActions', 'DeleteAlarms', 'PutMetricAlarm', 'SetAlarmState'])}) || (($.eventSource = "logs.amazonaws.com") && ${anyOf('eventName', ['DeleteMetricFilter', 'PutMetricFilter', 'DeleteLogGroup', 'DeleteSubscriptionFilter'])}) }`,
+      `{ ${Object.entries(ALERT_PATH_CALLS)
+        .map(([source, names]) => `(($.eventSource = "${source}") && ${anyOf('eventName', names)})`)
+        .join(' || ')} }`,
   },
   {
     id: 'ImageCacheChanges',

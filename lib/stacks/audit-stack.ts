@@ -130,6 +130,9 @@ export class AuditStack extends Stack {
       classification: 'proprietary',
     });
     this.admitLogServices();
+    // The key of the trail, its logs and the alert topic: disabling it would silence every alarm.
+    const deployment = deploymentRoleArn(this);
+    if (deployment) this.auditKey.onlyTheDeploymentAdministers(deployment);
 
     const objectLock = { mode: audit.objectLockMode, years: audit.logRetentionYears };
     // S3 refuses a bucket with Object Lock as a server-access-log destination. This one is
@@ -157,7 +160,6 @@ export class AuditStack extends Stack {
     );
     // Only CloudFormation, through the CDK bootstrap's execution role (this stack's synthesizer
     // names it, qualifier included), may change how the logs are kept.
-    const deployment = deploymentRoleArn(this);
     if (deployment) {
       accessLogs.bucket.addToResourcePolicy(
         onlyTheDeploymentChangesTheBucket(

@@ -132,7 +132,7 @@ export class MirrorsStack extends Stack {
       });
       // The template first: a pull that comes between the two would make an unencrypted repository.
       rule.addResourceDependency(template);
-      template.node.addDependency(...this.imageCacheRole.permissionPolicies);
+      template.node.addDependency(this.imageCacheRole.permissions);
     }
   }
 }

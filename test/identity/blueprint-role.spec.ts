@@ -217,6 +217,14 @@ describe('BlueprintRole', () => {
     const named = logReads.flatMap((s) => (s.Resource as unknown[]).map((r) => JSON.stringify(r)));
     expect(named).toHaveLength(groups.length);
     expect(new Set(named).size).toBe(groups.length);
+    // On an update, a statement moving between them is granted by the new policy before the first gives it up.
+    const [firstId, secondId] = ['acme-reader-policy', 'acme-reader-policy-2'].map(
+      (name) => Object.entries(policies).find(([, p]) => p.Properties.ManagedPolicyName === name)![0],
+    );
+    const json = Template.fromStack(roles).toJSON() as {
+      Resources: Record<string, { DependsOn?: string[] }>;
+    };
+    expect(json.Resources[firstId].DependsOn).toContain(secondId);
     // Measured as CloudFormation will resolve it, each fits IAM's quota.
     const assembly = readAssembly(app.synth().directory);
     const sizes = policySizes(assembly, new Resolver(assembly)).filter(

@@ -178,9 +178,17 @@ describe('switched off where a delegated administrator already runs them', () =>
     'AWS::Config::DeliveryChannel',
     'AWS::Config::ConfigRule',
     'AWS::AccessAnalyzer::Analyzer',
-    'AWS::Events::Rule',
   ])('no %s', (type) => {
     audit.resourceCountIs(type, 0);
+  });
+
+  test('no rule routes their findings; the alert path rule stays', () => {
+    const rules = Object.values(audit.findResources('AWS::Events::Rule')) as {
+      Properties: { Description: string };
+    }[];
+    expect(rules.map((r) => r.Properties.Description)).toEqual([
+      expect.stringMatching(/^The way alerts travel changed/),
+    ]);
   });
 
   test('the security alarms and the dashboard stay', () => {

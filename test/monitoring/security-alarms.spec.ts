@@ -1,7 +1,12 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
-import { SECURITY_FILTERS, type FilterContext } from '../../lib/monitoring/security-filters';
+import {
+  SECURITY_FILTERS,
+  alertPathEventPattern,
+  type FilterContext,
+} from '../../lib/monitoring/security-filters';
+import { matchesEventPattern } from '../support/event-pattern';
 import { defaultTemplate } from '../support/default-app';
 import { matchesPattern } from '../support/filter-pattern';
 import { only, resourcesOf, type Resource } from '../support/template';
@@ -540,6 +545,81 @@ describe('the SageMaker guardrail filter reads each call where it names its VPC'
       ),
     ).toBe(true);
     expect(matches(call('sagemaker.amazonaws.com', 'CreateEndpoint', { requestParameters: {} }))).toBe(false);
+  });
+});
+
+describe("the alert path is heard twice: by an alarm and, from the trail's events, by a rule", () => {
+  const template = defaultTemplate('Audit');
+  const [topicId] = only(template, 'AWS::SNS::Topic');
+  const rules = Object.values(template.findResources('AWS::Events::Rule')) as Resource[];
+  const rule = rules.find((r) =>
+    String(r.Properties?.Description).startsWith('The way alerts travel changed'),
+  )!;
+  const deploymentSessions = 'arn:aws:sts::123456789012:assumed-role/cdk-';
+  const pattern = alertPathEventPattern(deploymentSessions);
+  /** A CloudTrail record as EventBridge delivers it. */
+  const delivered = (detail: unknown) => ({ 'detail-type': 'AWS API Call via CloudTrail', detail });
+  const heard = (detail: unknown) =>
+    matchesEventPattern({ 'detail-type': pattern.detailType, detail: pattern.detail }, delivered(detail));
+
+  test('the rule sends to the alert topic, with the pattern of the calls, the deployment left out', () => {
+    expect(rule.Properties?.State ?? 'ENABLED').toBe('ENABLED');
+    expect(JSON.stringify(rule.Properties?.Targets)).toContain(topicId);
+    const written = rule.Properties?.EventPattern as {
+      'detail-type': string[];
+      detail: Record<string, unknown>;
+    };
+    expect(written['detail-type']).toEqual(pattern.detailType);
+    expect(written.detail.eventName).toEqual(pattern.detail.eventName);
+    expect(JSON.stringify(written.detail.userIdentity)).toContain(':assumed-role/cdk-');
+  });
+
+  test('one call cannot silence both: alarm actions off is heard by the rule, the rule off by an alarm', () => {
+    const power = role('PowerUserAccess');
+    // Arn as CloudTrail writes it for an assumed role.
+    const by = { ...power, arn: 'arn:aws:sts::123456789012:assumed-role/PowerUserAccess/mallory' };
+    expect(heard(call('monitoring.amazonaws.com', 'DisableAlarmActions', { userIdentity: by }))).toBe(true);
+    expect(heard(call('logs.amazonaws.com', 'DeleteMetricFilter', { userIdentity: by }))).toBe(true);
+    expect(heard(call('sns.amazonaws.com', 'SetSubscriptionAttributes', { userIdentity: by }))).toBe(true);
+    expect(heard(call('kms.amazonaws.com', 'DisableKey', { userIdentity: by }))).toBe(true);
+    const alertPath = SECURITY_FILTERS.find((f) => f.id === 'AlertPathChanges')!.pattern(ctx);
+    expect(matchesPattern(alertPath, call('events.amazonaws.com', 'DisableRule', { userIdentity: by }))).toBe(
+      true,
+    );
+    // Published records: an alarm and a rule created, a topic deleted; a read is not heard.
+    for (const name of [
+      'monitoring-put-metric-alarm',
+      'events-put-rule',
+      'sns-delete-topic',
+      'kms-put-key-policy',
+    ])
+      expect([name, heard(record(name))]).toEqual([name, true]);
+    for (const name of ['sns-list-topics', 'monitoring-get-metric-data', 'kms-get-key-policy-benign'])
+      expect([name, heard(record(name))]).toEqual([name, false]);
+  });
+
+  test("the deployment's own changes are not (every deploy makes them)", () => {
+    const cfn = {
+      type: 'AssumedRole',
+      arn: `${deploymentSessions}hnb659fds-cfn-exec-role-123456789012-eu-west-1/AWSCloudFormation`,
+    };
+    expect(heard(call('monitoring.amazonaws.com', 'PutMetricAlarm', { userIdentity: cfn }))).toBe(false);
+  });
+});
+
+describe('the audit key, which the trail, its logs and the alert topic need, is disabled or replaced by no one but the deployment', () => {
+  const template = defaultTemplate('Audit');
+  test('its policy denies DisableKey, ScheduleKeyDeletion and PutKeyPolicy to every other principal', () => {
+    const keys = Object.values(template.findResources('AWS::KMS::Key')) as Resource[];
+    const audit = keys.find((k) => String(k.Properties?.Description).startsWith('Encrypts the audit trail'))!;
+    const statements = (audit.Properties?.KeyPolicy as { Statement: Record<string, unknown>[] }).Statement;
+    const deny = statements.find((x) => x.Sid === 'OnlyTheDeploymentDisablesOrReplacesTheKey')!;
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: ['kms:DisableKey', 'kms:PutKeyPolicy', 'kms:ScheduleKeyDeletion'],
+    });
+    expect(JSON.stringify(deny.Condition)).toMatch(/ArnNotEquals.*aws:PrincipalArn.*cfn-exec-role/);
   });
 });
 

@@ -13,7 +13,10 @@ const REGION = 'eu-west-1';
 const base = parse(readFileSync(CLI_BOOTSTRAP_TEMPLATE, 'utf8')) as CfnTemplate;
 const templates = (dir: string) => readAssembly(dir).stacks.map((s) => s.template as unknown as CfnTemplate);
 
-/** A bootstrap template's value with its `Fn::Sub`s and `Ref`s filled in for one account, region and qualifier. */
+/**
+ * A bootstrap template's value with its `Fn::Sub`s, `Ref`s and `Fn::If`s filled in for one account,
+ * region and qualifier, the CLI's parameters at their defaults.
+ */
 function concrete<T>(value: T): T {
   const vars: Record<string, string> = {
     'AWS::Partition': 'aws',
@@ -28,6 +31,11 @@ function concrete<T>(value: T): T {
       if (typeof o['Fn::Sub'] === 'string')
         return o['Fn::Sub'].replace(/\$\{([^}]+)\}/g, (_, k: string) => vars[k]);
       if (typeof o.Ref === 'string' && vars[o.Ref]) return vars[o.Ref];
+      // The CLI's DenyExternalId parameter defaults to true.
+      if (Array.isArray(o['Fn::If'])) {
+        const [condition, yes, no] = o['Fn::If'] as [string, unknown, unknown];
+        return walk(condition === 'ShouldDenyExternalId' ? yes : no);
+      }
       return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, walk(x)]));
     }
     return v;
@@ -73,6 +81,24 @@ describe('the scoped CDK bootstrap', () => {
           context: { 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': ACCOUNT },
         });
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`)).toBe('Allowed');
+      // As the CLI's own trust does: no session that names an external id.
+      expect(
+        await evaluate({
+          principal: `arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`,
+          action: 'sts:AssumeRole',
+          resource: `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-x`,
+          resourceAccount: ACCOUNT,
+          identityPolicies: [
+            { Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] },
+          ] as PolicyDocument[],
+          resourcePolicy: trust,
+          context: {
+            'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`,
+            'aws:PrincipalAccount': ACCOUNT,
+            'sts:ExternalId': 'vendor-123',
+          },
+        }),
+      ).not.toBe('Allowed');
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/DeployPipeline`)).toBe('Allowed');
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/PowerUserAccess`)).not.toBe('Allowed');
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/aiseg-data-scientist`)).not.toBe('Allowed');
@@ -146,6 +172,22 @@ describe('the scoped CDK bootstrap', () => {
       const attach = (policy: string) => may('iam:AttachRolePolicy', role, { 'iam:PolicyARN': policy });
       expect(await attach('arn:aws:iam::aws:policy/AdministratorAccess')).toBe('ExplicitlyDenied');
       expect(await attach(`arn:aws:iam::${ACCOUNT}:policy/aiseg-ingestion-policy`)).toBe('Allowed');
+      // Every managed policy a role of either blueprint names (aws-cdk-lib's handler roles take
+      // Lambda's basic execution policy): else the stack holding it could not deploy.
+      const named = [defaultAppDir(), exampleAppDir()].flatMap((dir) =>
+        readAssembly(dir).stacks.flatMap((stack) =>
+          Object.values(stack.template.Resources ?? {})
+            .filter((r) => r.Type === 'AWS::IAM::Role')
+            .flatMap((r) => (r.Properties?.ManagedPolicyArns ?? []) as unknown[]),
+        ),
+      );
+      expect(named.length).toBeGreaterThan(0);
+      for (const arn of new Set(named.map((a) => JSON.stringify(concrete(a))))) {
+        const policyArn = JSON.parse(arn) as unknown;
+        // The blueprint's own are Refs to its managed policies, named under its prefix.
+        if (typeof policyArn !== 'string') continue;
+        expect([policyArn, await attach(policyArn)]).toEqual([policyArn, 'Allowed']);
+      }
     });
 
     test("what every deploy needs: the bootstrap version parameter, AWS Config's service-linked role", async () => {

@@ -159,7 +159,11 @@ export function executionPolicy(namePrefix: string, services: readonly string[])
         Effect: 'Deny',
         Action: ['iam:AttachRolePolicy', 'iam:AttachUserPolicy', 'iam:AttachGroupPolicy'],
         Resource: '*',
-        Condition: { ArnNotLike: { 'iam:PolicyARN': iamArn(`policy/${namePrefix}-*`) } },
+        Condition: {
+          ArnNotLike: {
+            'iam:PolicyARN': [iamArn(`policy/${namePrefix}-*`), ...AWS_MANAGED_POLICIES.map(awsManaged)],
+          },
+        },
       },
       {
         Sid: 'NoRoleLosesTheBoundary',
@@ -195,6 +199,16 @@ export interface ScopedBootstrapOptions {
   readonly deployers?: readonly string[];
 }
 
+/**
+ * The AWS managed policies the blueprint's templates attach: aws-cdk-lib's own handler roles (the
+ * custom resource that empties a VPC's default security group) take Lambda's basic execution
+ * policy, which writes only their logs. A test checks every `ManagedPolicyArns` of both
+ * blueprints against this list.
+ */
+export const AWS_MANAGED_POLICIES = ['service-role/AWSLambdaBasicExecutionRole'] as const;
+
+const awsManaged = (name: string) => sub(`arn:\${AWS::Partition}:iam::aws:policy/${name}`);
+
 /** The logical ids of the bootstrap template's roles that people assume, by the role they are. */
 const ASSUMED_ROLES: Record<(typeof BOOTSTRAP_ROLES)[number], string> = {
   deploy: 'DeploymentActionRole',
@@ -207,6 +221,14 @@ const ASSUMED_ROLES: Record<(typeof BOOTSTRAP_ROLES)[number], string> = {
 export function scopedBootstrapTemplate(base: CfnTemplate, options: ScopedBootstrapOptions): CfnTemplate {
   const template = JSON.parse(JSON.stringify(base)) as CfnTemplate;
   const resources = template.Resources;
+  const deployers = {
+    ArnEquals: {
+      'aws:PrincipalArn': [
+        sub(`arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${options.namePrefix}-platform-admin`),
+        ...(options.deployers ?? []),
+      ],
+    },
+  };
   for (const id of Object.values(ASSUMED_ROLES)) {
     const role = resources[id];
     if (role?.Type !== 'AWS::IAM::Role') {
@@ -222,15 +244,14 @@ export function scopedBootstrapTemplate(base: CfnTemplate, options: ScopedBootst
             Effect: 'Allow',
             Action: ['sts:AssumeRole', 'sts:SetSourceIdentity', 'sts:TagSession'],
             Principal: { AWS: { Ref: 'AWS::AccountId' } },
+            // As in the CLI's template: with DenyExternalId (its default), no session that names an
+            // external id, so a third party's role cannot be steered into these.
             Condition: {
-              ArnEquals: {
-                'aws:PrincipalArn': [
-                  sub(
-                    `arn:\${AWS::Partition}:iam::\${AWS::AccountId}:role/${options.namePrefix}-platform-admin`,
-                  ),
-                  ...(options.deployers ?? []),
-                ],
-              },
+              'Fn::If': [
+                'ShouldDenyExternalId',
+                { ...deployers, Null: { 'sts:ExternalId': 'true' } },
+                deployers,
+              ],
             },
           },
         ],

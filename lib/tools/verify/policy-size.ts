@@ -65,7 +65,9 @@ export function estimatedLength(resolved: unknown, assembly: Assembly, unbounded
 
 /**
  * Every managed policy, every role's inline policies (its `Policies` and the `AWS::IAM::Policy`
- * resources attached to it) and every role's trust policy, with the size IAM would count.
+ * resources attached to it) and every role's trust policy, with the size IAM would count; and
+ * every role's count of attached managed policies (its `ManagedPolicyArns` and the managed
+ * policies of the assembly that name it).
  */
 export function policySizes(assembly: Assembly, r: Resolver): PolicySize[] {
   const resources = allResources(assembly);
@@ -93,6 +95,13 @@ export function policySizes(assembly: Assembly, r: Resolver): PolicySize[] {
       attached.set(key, [...(attached.get(key) ?? []), policy.resource.Properties?.PolicyDocument]);
     }
   }
+  const attachedManaged = new Map<string, number>();
+  for (const policy of resources.filter((x) => x.resource.Type === 'AWS::IAM::ManagedPolicy')) {
+    const roles = r.resolve(policy.resource.Properties?.Roles ?? [], policy.stack);
+    for (const role of Array.isArray(roles) ? roles : []) {
+      attachedManaged.set(String(role), (attachedManaged.get(String(role)) ?? 0) + 1);
+    }
+  }
   for (const located of resources) {
     const { resource, stack, id } = located;
     if (resource.Type === 'AWS::IAM::ManagedPolicy') {
@@ -107,6 +116,17 @@ export function policySizes(assembly: Assembly, r: Resolver): PolicySize[] {
       const keys = [`ref|${stack.id}/${id}`, ...(name === undefined ? [] : [String(r.resolve(name, stack))])];
       const more = keys.flatMap((k) => attached.get(k) ?? []);
       if (inline.length + more.length > 0) measure('inlinePerRole', located, [...inline, ...more]);
+      const arns = resource.Properties?.ManagedPolicyArns;
+      sizes.push({
+        kind: 'managedPerRole',
+        stack: stack.id,
+        logicalId: id,
+        estimate:
+          (Array.isArray(arns) ? arns.length : 0) +
+          keys.reduce((n, k) => n + (attachedManaged.get(k) ?? 0), 0),
+        quota: IAM_POLICY_QUOTAS.managedPerRole,
+        unbounded: [],
+      });
     }
   }
   return sizes;
@@ -121,6 +141,9 @@ export function oversizedPolicies(assembly: Assembly, r: Resolver): PolicySize[]
 
 /** What an oversized policy means, for a reviewer and for whoever has to fix it. */
 export function describeOversized(p: PolicySize): string {
+  if (p.kind === 'managedPerRole') {
+    return `role ${p.stack}/${p.logicalId} would have ${p.estimate} managed policies attached, over IAM's default quota of ${p.quota} per role: IAM refuses the attachment at deploy unless the account's quota is raised (at most 20)`;
+  }
   const what = {
     managed: 'managed policy',
     inlinePerRole: "role's inline policies together",

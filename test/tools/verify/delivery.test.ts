@@ -39,7 +39,8 @@ describe('invariant 11 over the default blueprint', () => {
 
   test('follows every alarm, event rule, function, log delivery and encrypted log group of the blueprint', () => {
     expect(kinds('alarm action')).toHaveLength(57);
-    expect(kinds('event rule target').length).toBe(4); // GuardDuty, Config, Access Analyzer, the stage
+    // GuardDuty, Config, Access Analyzer, the stage, the alert path heard from the trail's events.
+    expect(kinds('event rule target').length).toBe(5);
     expect(kinds('event rule dead letters')).toHaveLength(1);
     expect(kinds('function role').length).toBe(6); // the stage, the backend, four default-SG handlers
     expect(kinds('function dead letters')).toHaveLength(1);

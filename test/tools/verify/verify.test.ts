@@ -1416,6 +1416,43 @@ describe("IAM's policy size quotas, measured on what CloudFormation will resolve
     expect(over).toHaveLength(2);
   });
 
+  test('a role with more than 10 managed policies (its own list and the policies that name it) is over the quota per role', () => {
+    const role = (extra: number): Assembly => ({
+      stacks: [
+        {
+          id: 'S',
+          stackName: 's',
+          template: {
+            Resources: {
+              Role: {
+                Type: 'AWS::IAM::Role',
+                Properties: {
+                  AssumeRolePolicyDocument: { Statement: [] },
+                  ManagedPolicyArns: Array.from({ length: 8 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`),
+                },
+              },
+              ...Object.fromEntries(
+                Array.from({ length: extra }, (_, i) => [
+                  `Extra${i}`,
+                  {
+                    Type: 'AWS::IAM::ManagedPolicy',
+                    Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [] } },
+                  },
+                ]),
+              ),
+            },
+          },
+        },
+      ],
+    });
+    const over = (a: Assembly) =>
+      oversizedPolicies(a, new Resolver(a)).filter((p) => p.kind === 'managedPerRole');
+    expect(over(role(2))).toEqual([]);
+    const [found] = over(role(3));
+    expect(found).toEqual(expect.objectContaining({ logicalId: 'Role', estimate: 11, quota: 10 }));
+    expect(describeOversized(found)).toMatch(/^role S\/Role would have 11 managed policies attached/);
+  });
+
   test('the default and example blueprints fit, the largest policy of each with room to spare', () => {
     for (const dir of [defaultAppDir(), exampleAppDir()]) {
       const a = readAssembly(dir);
