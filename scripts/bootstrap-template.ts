@@ -44,7 +44,8 @@ export function main(argv: string[]): number {
       readAssembly(dir).stacks.map((s) => s.template as unknown as CfnTemplate),
     );
     const scoped = scopedBootstrapTemplate(base, { namePrefix: config.namePrefix, services, deployers });
-    writeFileSync(out, stringify(scoped));
+    // No anchors or aliases: CloudFormation refuses a template that has them.
+    writeFileSync(out, stringify(scoped, { aliasDuplicateObjects: false }));
     console.log(
       `Wrote ${out}: the CDK bootstrap scoped for ${config.namePrefix} (deployers: ${config.namePrefix}-platform-admin${deployers.map((d) => `, ${d}`).join('')}; CloudFormation may use ${services.join(', ')}, and IAM and S3 on ${config.namePrefix}-* only).`,
     );

@@ -10,7 +10,21 @@ export interface AlertTopicProps {
   readonly encryptionKey: kms.IKey;
   /** Addresses subscribed to every alert. */
   readonly emails: readonly string[];
+  /**
+   * The only principal that may change the topic's policy, key or other attributes, or delete it
+   * (CloudFormation's execution role); @default - no such limit
+   */
+  readonly deployment?: string;
 }
+
+/** The topic calls that would stop alerts arriving: its policy or key replaced, the topic deleted. */
+export const TOPIC_SETTINGS_ACTIONS = [
+  'sns:AddPermission',
+  'sns:DeleteTopic',
+  'sns:PutDataProtectionPolicy',
+  'sns:RemovePermission',
+  'sns:SetTopicAttributes',
+] as const;
 
 /** The SNS topic every security alarm and finding is sent to: encrypted, TLS-only. */
 export class AlertTopic extends Construct {
@@ -44,6 +58,20 @@ export class AlertTopic extends Construct {
         conditions: { BoolIfExists: { 'aws:PrincipalIsAWSService': 'false' } },
       }),
     );
+    // One SetTopicAttributes (a policy that refuses the alarms, another key) would silence every
+    // alarm and rule at once, the alert about it included: only the deployment changes the topic.
+    if (props.deployment) {
+      this.topic.addToResourcePolicy(
+        new iam.PolicyStatement({
+          sid: 'OnlyTheDeploymentChangesTheTopic',
+          effect: iam.Effect.DENY,
+          principals: [new iam.AnyPrincipal()],
+          actions: [...TOPIC_SETTINGS_ACTIONS],
+          resources: [this.topic.topicArn],
+          conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.deployment } },
+        }),
+      );
+    }
     for (const email of props.emails) {
       this.topic.addSubscription(new subscriptions.EmailSubscription(email));
     }

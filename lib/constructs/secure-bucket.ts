@@ -186,6 +186,18 @@ export function deploymentRoleArn(scope: Construct): string | undefined {
     : undefined;
 }
 
+/**
+ * The start of the ARN of every session of CloudFormation's execution role, as CloudTrail records
+ * it (`arn:P:sts::A:assumed-role/cdk-<qualifier>-cfn-exec-role-A-R/`); none for a synthesizer
+ * that names no such role.
+ */
+export function deploymentSessionPrefix(scope: Construct): string | undefined {
+  const synthesizer = Stack.of(scope).synthesizer;
+  if (!(synthesizer instanceof DefaultStackSynthesizer)) return undefined;
+  const role = synthesizer.cloudFormationExecutionRoleArn;
+  return Fn.sub(`${role.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/`);
+}
+
 /** A bucket-policy statement that lets no one but the deployment change the bucket's settings. */
 export function onlyTheDeploymentChangesTheBucket(
   sid: string,

@@ -1,4 +1,4 @@
-import { Annotations, Duration, Stack } from 'aws-cdk-lib';
+import { Annotations, Duration } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
@@ -6,6 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
 import { alertAlarm } from './alert-alarm';
+import { deploymentSessionPrefix } from './secure-bucket';
 import {
   SECURITY_FILTERS,
   alertPathEventPattern,
@@ -37,11 +38,10 @@ export class SecurityAlarms extends Construct {
 
   constructor(scope: Construct, id: string, props: SecurityAlarmsProps) {
     super(scope, id);
-    const stack = Stack.of(this);
     this.alertPathRule = new events.Rule(this, 'AlertPathTampering', {
       description:
         'The way alerts travel changed (alarm actions, alarms, metric filters, the topic and its subscriptions, event rules, key disabled or its policy replaced), heard without the alarms',
-      eventPattern: alertPathEventPattern(`arn:${stack.partition}:sts::${stack.account}:assumed-role/cdk-`),
+      eventPattern: alertPathEventPattern(deploymentSessionPrefix(this)),
       // By ARN: the topic's own policy admits this account's rules.
       targets: [new targets.SnsTopic(sns.Topic.fromTopicArn(this, 'AlertTopic', props.topic.topicArn))],
     });

@@ -161,25 +161,36 @@ export const ALERT_PATH_CALLS: Readonly<Record<string, readonly string[]>> = {
   ],
 };
 
-/** The calls on a key that would stop it encrypting the trail, its logs and the alert topic. */
-const ALERT_KEY_CALLS = ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'] as const;
+/**
+ * Calls that cut the alarms off at their source, besides the alert path's own: the key of the
+ * trail, its logs and the topic disabled or its policy replaced; the trail stopped, deleted or
+ * sent elsewhere.
+ */
+const ALERT_SOURCE_CALLS: Readonly<Record<string, readonly string[]>> = {
+  'kms.amazonaws.com': ['DisableKey', 'ScheduleKeyDeletion', 'PutKeyPolicy'],
+  'cloudtrail.amazonaws.com': ['StopLogging', 'DeleteTrail', 'UpdateTrail', 'PutEventSelectors'],
+};
 
 /**
  * An EventBridge pattern for the same calls, heard from the trail's events within seconds and
  * independently of the alarms (which one `DisableAlarmActions` silences): the first call that
- * would silence one path is heard by the other. The deployment's own changes (CloudFormation's
- * execution role, `cdk-*`) are left out, since every deploy makes them.
+ * would silence one path is heard by the other. The deployment's own changes (the sessions of
+ * CloudFormation's execution role, by the start of their ARN) are left out, since every deploy
+ * makes them.
  */
-export function alertPathEventPattern(deploymentSessions: string): {
+export function alertPathEventPattern(deploymentSessions?: string): {
   detailType: string[];
   detail: Record<string, unknown>;
 } {
+  const calls = { ...ALERT_PATH_CALLS, ...ALERT_SOURCE_CALLS };
   return {
     detailType: ['AWS API Call via CloudTrail'],
     detail: {
-      eventSource: [...Object.keys(ALERT_PATH_CALLS), 'kms.amazonaws.com'],
-      eventName: [...new Set([...Object.values(ALERT_PATH_CALLS).flat(), ...ALERT_KEY_CALLS])],
-      userIdentity: { arn: [{ 'anything-but': { prefix: deploymentSessions } }] },
+      eventSource: Object.keys(calls),
+      eventName: [...new Set(Object.values(calls).flat())],
+      ...(deploymentSessions
+        ? { userIdentity: { arn: [{ 'anything-but': { prefix: deploymentSessions } }] } }
+        : {}),
     },
   };
 }

@@ -227,6 +227,7 @@ export class AuditStack extends Stack {
     this.alerts = new AlertTopic(this, 'Alerts', {
       encryptionKey: this.auditKey.key,
       emails: audit.alertEmails,
+      ...(deployment ? { deployment } : {}),
     });
 
     const group = (id: string, logGroupName?: string, classification: DataClassification = 'proprietary') =>

@@ -555,7 +555,8 @@ describe("the alert path is heard twice: by an alarm and, from the trail's event
   const rule = rules.find((r) =>
     String(r.Properties?.Description).startsWith('The way alerts travel changed'),
   )!;
-  const deploymentSessions = 'arn:aws:sts::123456789012:assumed-role/cdk-';
+  const deploymentSessions =
+    'arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-cfn-exec-role-123456789012-eu-west-1/';
   const pattern = alertPathEventPattern(deploymentSessions);
   /** A CloudTrail record as EventBridge delivers it. */
   const delivered = (detail: unknown) => ({ 'detail-type': 'AWS API Call via CloudTrail', detail });
@@ -571,7 +572,10 @@ describe("the alert path is heard twice: by an alarm and, from the trail's event
     };
     expect(written['detail-type']).toEqual(pattern.detailType);
     expect(written.detail.eventName).toEqual(pattern.detail.eventName);
-    expect(JSON.stringify(written.detail.userIdentity)).toContain(':assumed-role/cdk-');
+    // Only the sessions of CloudFormation's execution role, not every role named cdk-*.
+    expect(JSON.stringify(written.detail.userIdentity)).toMatch(
+      /anything-but.*:sts::\$\{AWS::AccountId\}:assumed-role\/cdk-hnb659fds-cfn-exec-role-\$\{AWS::AccountId\}-\$\{AWS::Region\}\//,
+    );
   });
 
   test('one call cannot silence both: alarm actions off is heard by the rule, the rule off by an alarm', () => {
@@ -582,6 +586,9 @@ describe("the alert path is heard twice: by an alarm and, from the trail's event
     expect(heard(call('logs.amazonaws.com', 'DeleteMetricFilter', { userIdentity: by }))).toBe(true);
     expect(heard(call('sns.amazonaws.com', 'SetSubscriptionAttributes', { userIdentity: by }))).toBe(true);
     expect(heard(call('kms.amazonaws.com', 'DisableKey', { userIdentity: by }))).toBe(true);
+    // The trail stopped or sent elsewhere cuts the alarms off at their source.
+    expect(heard(call('cloudtrail.amazonaws.com', 'StopLogging', { userIdentity: by }))).toBe(true);
+    expect(heard(record('cloudtrail-update-trail'))).toBe(true);
     const alertPath = SECURITY_FILTERS.find((f) => f.id === 'AlertPathChanges')!.pattern(ctx);
     expect(matchesPattern(alertPath, call('events.amazonaws.com', 'DisableRule', { userIdentity: by }))).toBe(
       true,
@@ -599,16 +606,40 @@ describe("the alert path is heard twice: by an alarm and, from the trail's event
   });
 
   test("the deployment's own changes are not (every deploy makes them)", () => {
-    const cfn = {
-      type: 'AssumedRole',
-      arn: `${deploymentSessions}hnb659fds-cfn-exec-role-123456789012-eu-west-1/AWSCloudFormation`,
-    };
+    const cfn = { type: 'AssumedRole', arn: `${deploymentSessions}AWSCloudFormation` };
     expect(heard(call('monitoring.amazonaws.com', 'PutMetricAlarm', { userIdentity: cfn }))).toBe(false);
+    // Another role named cdk-* (a deploy role, another qualifier's, anyone's) is heard.
+    const other = {
+      type: 'AssumedRole',
+      arn: 'arn:aws:sts::123456789012:assumed-role/cdk-hnb659fds-deploy-role-123456789012-eu-west-1/x',
+    };
+    expect(heard(call('monitoring.amazonaws.com', 'DisableAlarmActions', { userIdentity: other }))).toBe(
+      true,
+    );
   });
 });
 
 describe('the audit key, which the trail, its logs and the alert topic need, is disabled or replaced by no one but the deployment', () => {
   const template = defaultTemplate('Audit');
+  test("nor is the topic's policy, key or any attribute changed, or the topic deleted", () => {
+    const [policy] = Object.values(template.findResources('AWS::SNS::TopicPolicy')) as Resource[];
+    const statements = (policy.Properties?.PolicyDocument as { Statement: Record<string, unknown>[] })
+      .Statement;
+    const deny = statements.find((x) => x.Sid === 'OnlyTheDeploymentChangesTheTopic')!;
+    expect(deny).toMatchObject({
+      Effect: 'Deny',
+      Principal: { AWS: '*' },
+      Action: [
+        'sns:AddPermission',
+        'sns:DeleteTopic',
+        'sns:PutDataProtectionPolicy',
+        'sns:RemovePermission',
+        'sns:SetTopicAttributes',
+      ],
+    });
+    expect(JSON.stringify(deny.Condition)).toMatch(/ArnNotEquals.*aws:PrincipalArn.*cfn-exec-role/);
+  });
+
   test('its policy denies DisableKey, ScheduleKeyDeletion and PutKeyPolicy to every other principal', () => {
     const keys = Object.values(template.findResources('AWS::KMS::Key')) as Resource[];
     const audit = keys.find((k) => String(k.Properties?.Description).startsWith('Encrypts the audit trail'))!;

@@ -216,7 +216,10 @@ describe('the scoped CDK bootstrap', () => {
     jest.spyOn(console, 'log').mockImplementation(() => undefined);
     const out = join(mkdtempSync(join(tmpdir(), 'aiseg-bootstrap-')), 'bootstrap.yaml');
     expect(main([exampleAppDir(), '--config', 'config/example.json', '--out', out])).toBe(0);
-    const written = parse(readFileSync(out, 'utf8')) as CfnTemplate;
+    const text = readFileSync(out, 'utf8');
+    // CloudFormation refuses YAML anchors and aliases; the trust's shared condition must not make one.
+    expect(text).not.toMatch(/[&*]a\d+\b/);
+    const written = parse(text) as CfnTemplate;
     expect(JSON.stringify(written.Resources.DeploymentActionRole.Properties)).toContain(
       'role/acme-ai-platform-admin',
     );
