@@ -4,6 +4,7 @@ import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import { onlyTheDeployment } from './secure-bucket';
 
 export interface AlertTopicProps {
   /** Encrypts messages at rest; must admit the services that publish alerts. */
@@ -62,14 +63,12 @@ export class AlertTopic extends Construct {
     // alarm and rule at once, the alert about it included: only the deployment changes the topic.
     if (props.deployment) {
       this.topic.addToResourcePolicy(
-        new iam.PolicyStatement({
-          sid: 'OnlyTheDeploymentChangesTheTopic',
-          effect: iam.Effect.DENY,
-          principals: [new iam.AnyPrincipal()],
-          actions: [...TOPIC_SETTINGS_ACTIONS],
-          resources: [this.topic.topicArn],
-          conditions: { ArnNotEquals: { 'aws:PrincipalArn': props.deployment } },
-        }),
+        onlyTheDeployment(
+          'OnlyTheDeploymentChangesTheTopic',
+          TOPIC_SETTINGS_ACTIONS,
+          [this.topic.topicArn],
+          props.deployment,
+        ),
       );
     }
     for (const email of props.emails) {

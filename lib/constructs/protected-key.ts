@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 import { classify } from '../classification';
+import { onlyTheDeployment } from './secure-bucket';
 import type { DataClassification } from '../contract/classification';
 
 /** Key actions the account may delegate through IAM policies; nothing is granted to anyone directly. */
@@ -124,14 +125,7 @@ export class ProtectedKey extends Construct {
    */
   onlyTheDeploymentAdministers(deployment: string): void {
     this.key.addToResourcePolicy(
-      new iam.PolicyStatement({
-        sid: 'OnlyTheDeploymentDisablesOrReplacesTheKey',
-        effect: iam.Effect.DENY,
-        principals: [new iam.AnyPrincipal()],
-        actions: [...KEY_LIFE_ACTIONS],
-        resources: ['*'],
-        conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployment } },
-      }),
+      onlyTheDeployment('OnlyTheDeploymentDisablesOrReplacesTheKey', KEY_LIFE_ACTIONS, ['*'], deployment),
     );
   }
 

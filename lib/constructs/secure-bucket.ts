@@ -198,18 +198,31 @@ export function deploymentSessionPrefix(scope: Construct): string | undefined {
   return Fn.sub(`${role.replace(':iam::', ':sts::').replace(':role/', ':assumed-role/')}/`);
 }
 
-/** A bucket-policy statement that lets no one but the deployment change the bucket's settings. */
-export function onlyTheDeploymentChangesTheBucket(
+/**
+ * A resource-policy statement that refuses `actions` on `resources` to every principal but the
+ * deployment (CloudFormation's execution role, by `aws:PrincipalArn`).
+ */
+export function onlyTheDeployment(
   sid: string,
-  bucket: s3.IBucket,
+  actions: readonly string[],
+  resources: string[],
   deployment: string,
 ): iam.PolicyStatement {
   return new iam.PolicyStatement({
     sid,
     effect: iam.Effect.DENY,
     principals: [new iam.AnyPrincipal()],
-    actions: [...BUCKET_SETTINGS_ACTIONS],
-    resources: [bucket.bucketArn],
+    actions: [...actions],
+    resources,
     conditions: { ArnNotEquals: { 'aws:PrincipalArn': deployment } },
   });
+}
+
+/** A bucket-policy statement that lets no one but the deployment change the bucket's settings. */
+export function onlyTheDeploymentChangesTheBucket(
+  sid: string,
+  bucket: s3.IBucket,
+  deployment: string,
+): iam.PolicyStatement {
+  return onlyTheDeployment(sid, BUCKET_SETTINGS_ACTIONS, [bucket.bucketArn], deployment);
 }

@@ -67,7 +67,7 @@ describe('the scoped CDK bootstrap', () => {
     '%s trusts the platform admin role and the named deployers, not every principal of the account (engine-evaluated)',
     async (id) => {
       const trust = concrete(role(id).AssumeRolePolicyDocument) as PolicyDocument;
-      const assume = (principal: string) =>
+      const assume = (principal: string, context: Record<string, string> = {}) =>
         evaluate({
           principal,
           action: 'sts:AssumeRole',
@@ -78,26 +78,12 @@ describe('the scoped CDK bootstrap', () => {
             { Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] },
           ] as PolicyDocument[],
           resourcePolicy: trust,
-          context: { 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': ACCOUNT },
+          context: { 'aws:PrincipalArn': principal, 'aws:PrincipalAccount': ACCOUNT, ...context },
         });
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`)).toBe('Allowed');
       // As the CLI's own trust does: no session that names an external id.
       expect(
-        await evaluate({
-          principal: `arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`,
-          action: 'sts:AssumeRole',
-          resource: `arn:aws:iam::${ACCOUNT}:role/cdk-hnb659fds-x`,
-          resourceAccount: ACCOUNT,
-          identityPolicies: [
-            { Statement: [{ Effect: 'Allow', Action: 'sts:*', Resource: '*' }] },
-          ] as PolicyDocument[],
-          resourcePolicy: trust,
-          context: {
-            'aws:PrincipalArn': `arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`,
-            'aws:PrincipalAccount': ACCOUNT,
-            'sts:ExternalId': 'vendor-123',
-          },
-        }),
+        await assume(`arn:aws:iam::${ACCOUNT}:role/aiseg-platform-admin`, { 'sts:ExternalId': 'vendor-123' }),
       ).not.toBe('Allowed');
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/DeployPipeline`)).toBe('Allowed');
       expect(await assume(`arn:aws:iam::${ACCOUNT}:role/PowerUserAccess`)).not.toBe('Allowed');
