@@ -13,6 +13,12 @@ export const IAM_POLICY_QUOTAS = {
   managedPerRole: 10,
 } as const;
 
+/**
+ * What a value counts as when its length is not bounded by what the templates say (the deploy
+ * alone knows it): more than the ARN of any resource the blueprint names.
+ */
+export const UNBOUNDED_VALUE_LENGTH = 256;
+
 /** The longest value each pseudo parameter takes, in any partition (`aws-us-gov`, `amazonaws.com.cn`). */
 export const PSEUDO_PARAMETER_LENGTH: Readonly<Record<string, number>> = {
   'AWS::AccountId': 12,

@@ -13,7 +13,12 @@ import { Dependable, type Construct, type IDependable } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
 import { roleName } from '../names';
 import { ROLE_TYPES } from '../contract/classification';
-import { IAM_POLICY_QUOTAS, PSEUDO_PARAMETER_LENGTH, referenceLength } from '../contract/iam-quotas';
+import {
+  IAM_POLICY_QUOTAS,
+  PSEUDO_PARAMETER_LENGTH,
+  UNBOUNDED_VALUE_LENGTH,
+  referenceLength,
+} from '../contract/iam-quotas';
 import { TRUSTS_NO_ONE_METADATA_KEY } from '../contract/metadata';
 import { MFA_TAG, ROLE_TAG, ROLE_TYPE_TAG } from '../contract/tags';
 
@@ -171,8 +176,7 @@ export class BlueprintRole extends iam.Role {
    */
   override addToPrincipalPolicy(statement: iam.PolicyStatement): iam.AddToPrincipalPolicyResult {
     const stack = Stack.of(this);
-    for (const part of splitByResources(stack, statement)) {
-      const size = statementSize(stack, part);
+    for (const { part, size } of splitByResources(stack, statement)) {
       let target = this.policies.find((p) => p.size + size <= POLICY_BUDGET);
       if (!target) {
         const n = this.policies.length + 1;
@@ -222,12 +226,15 @@ const POLICY_BUDGET = IAM_POLICY_QUOTAS.managed - 200;
 /**
  * A statement too long for one policy, as statements of the same effect, actions and conditions
  * over consecutive runs of its resources (sids numbered), each within the budget; any other
- * statement as it is.
+ * statement as it is. Each with its size (`statementSize`), measured once.
  */
-function splitByResources(stack: Stack, statement: iam.PolicyStatement): iam.PolicyStatement[] {
+function splitByResources(
+  stack: Stack,
+  statement: iam.PolicyStatement,
+): { part: iam.PolicyStatement; size: number }[] {
   const total = statementSize(stack, statement);
   if (total <= POLICY_BUDGET || statement.resources.length < 2 || statement.notResources.length > 0) {
-    return [statement];
+    return [{ part: statement, size: total }];
   }
   const sizes = statement.resources.map((r) => stringSize(stack, r) + 1);
   const frame = total - sizes.reduce((a, b) => a + b, 0) + 8;
@@ -241,24 +248,18 @@ function splitByResources(stack: Stack, statement: iam.PolicyStatement): iam.Pol
     runs[runs.length - 1].push(resource);
     size += sizes[i];
   });
-  return runs.map(
-    (resources, i) =>
-      new iam.PolicyStatement({
-        ...(statement.sid ? { sid: `${statement.sid}${i + 1}` } : {}),
-        effect: statement.effect,
-        actions: statement.actions,
-        notActions: statement.notActions,
-        resources,
-        conditions: statement.conditions as Record<string, unknown>,
-      }),
-  );
+  return runs.map((resources, i) => {
+    const part = new iam.PolicyStatement({
+      ...(statement.sid ? { sid: `${statement.sid}${i + 1}` } : {}),
+      effect: statement.effect,
+      actions: statement.actions,
+      notActions: statement.notActions,
+      resources,
+      conditions: statement.conditions as Record<string, unknown>,
+    });
+    return { part, size: statementSize(stack, part) };
+  });
 }
-
-/**
- * What a value only the deploy knows counts as when the statement cannot say what it names: more
- * than the ARN of any resource the blueprint names.
- */
-const UNKNOWN_VALUE_SIZE = 256;
 
 /**
  * The characters a statement takes once CloudFormation resolves it, at most: its JSON without
@@ -322,7 +323,7 @@ function intrinsicSize(stack: Stack, resolved: unknown): number {
       return (arg[1] as unknown[]).reduce<number>((n, v) => n + intrinsicSize(stack, v) - 2, 2);
     }
   }
-  return UNKNOWN_VALUE_SIZE + 2;
+  return UNBOUNDED_VALUE_LENGTH + 2;
 }
 
 /** What a trust of people or machines lets its principals do: assume the role, carrying their source identity. */

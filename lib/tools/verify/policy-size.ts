@@ -1,4 +1,9 @@
-import { IAM_POLICY_QUOTAS, PSEUDO_PARAMETER_LENGTH, referenceLength } from '../../contract/iam-quotas';
+import {
+  IAM_POLICY_QUOTAS,
+  PSEUDO_PARAMETER_LENGTH,
+  UNBOUNDED_VALUE_LENGTH,
+  referenceLength,
+} from '../../contract/iam-quotas';
 import type { Assembly } from './assembly';
 import { allResources, type LocatedResource, type Resolver } from './resolve';
 
@@ -16,8 +21,8 @@ export interface PolicySize {
   readonly unbounded: readonly string[];
 }
 
-/** What a reference the templates do not bound is counted as: an ARN of a generated name, generously. */
-export const UNBOUNDED_REFERENCE = 256;
+/** What a reference the templates do not bound is counted as. */
+export const UNBOUNDED_REFERENCE = UNBOUNDED_VALUE_LENGTH;
 
 /** The longest value a resolver placeholder (`ref|`, `att|`, `${AWS::...}`, `{az0}`) can take. */
 function placeholderLength(placeholder: string, assembly: Assembly, unbounded: string[]): number {

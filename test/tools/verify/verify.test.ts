@@ -1308,6 +1308,12 @@ describe("IAM's policy size quotas, measured on what CloudFormation will resolve
       ],
     };
   };
+  /** An assembly of one stack `S` holding these resources. */
+  const oneStack = (
+    resources: NonNullable<Assembly['stacks'][number]['template']['Resources']>,
+  ): Assembly => ({
+    stacks: [{ id: 'S', stackName: 's', template: { Resources: resources } }],
+  });
   const measure = (a: Assembly) => policySizes(a, new Resolver(a)).find((p) => p.logicalId === 'Policy')!;
 
   test('a reference to another stack counts as what it names: a log group ARN with its generated name at its longest', () => {
@@ -1369,43 +1375,30 @@ describe("IAM's policy size quotas, measured on what CloudFormation will resolve
       Action: 's3:GetObject',
       Resource: Array.from({ length: n }, (_, i) => `arn:aws:s3:::bucket-with-a-long-name-${i}/*`),
     });
-    const a: Assembly = {
-      stacks: [
-        {
-          id: 'S',
-          stackName: 's',
-          template: {
-            Resources: {
-              Role: {
-                Type: 'AWS::IAM::Role',
-                Properties: {
-                  RoleName: 'r',
-                  AssumeRolePolicyDocument: {
-                    Statement: [
-                      {
-                        Effect: 'Allow',
-                        Principal: {
-                          AWS: Array.from(
-                            { length: 60 },
-                            (_, i) => `arn:aws:iam::123456789012:role/person-${i}`,
-                          ),
-                        },
-                        Action: 'sts:AssumeRole',
-                      },
-                    ],
-                  },
-                  Policies: [{ PolicyName: 'one', PolicyDocument: { Statement: [statement(150)] } }],
+    const a = oneStack({
+      Role: {
+        Type: 'AWS::IAM::Role',
+        Properties: {
+          RoleName: 'r',
+          AssumeRolePolicyDocument: {
+            Statement: [
+              {
+                Effect: 'Allow',
+                Principal: {
+                  AWS: Array.from({ length: 60 }, (_, i) => `arn:aws:iam::123456789012:role/person-${i}`),
                 },
+                Action: 'sts:AssumeRole',
               },
-              Attached: {
-                Type: 'AWS::IAM::Policy',
-                Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [statement(80)] } },
-              },
-            },
+            ],
           },
+          Policies: [{ PolicyName: 'one', PolicyDocument: { Statement: [statement(150)] } }],
         },
-      ],
-    };
+      },
+      Attached: {
+        Type: 'AWS::IAM::Policy',
+        Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [statement(80)] } },
+      },
+    });
     const over = oversizedPolicies(a, new Resolver(a)).map((p) => [p.kind, p.logicalId]);
     expect(over).toEqual(
       expect.arrayContaining([
@@ -1417,34 +1410,25 @@ describe("IAM's policy size quotas, measured on what CloudFormation will resolve
   });
 
   test('a role with more than 10 managed policies (its own list and the policies that name it) is over the quota per role', () => {
-    const role = (extra: number): Assembly => ({
-      stacks: [
-        {
-          id: 'S',
-          stackName: 's',
-          template: {
-            Resources: {
-              Role: {
-                Type: 'AWS::IAM::Role',
-                Properties: {
-                  AssumeRolePolicyDocument: { Statement: [] },
-                  ManagedPolicyArns: Array.from({ length: 8 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`),
-                },
-              },
-              ...Object.fromEntries(
-                Array.from({ length: extra }, (_, i) => [
-                  `Extra${i}`,
-                  {
-                    Type: 'AWS::IAM::ManagedPolicy',
-                    Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [] } },
-                  },
-                ]),
-              ),
-            },
+    const role = (extra: number): Assembly =>
+      oneStack({
+        Role: {
+          Type: 'AWS::IAM::Role',
+          Properties: {
+            AssumeRolePolicyDocument: { Statement: [] },
+            ManagedPolicyArns: Array.from({ length: 8 }, (_, i) => `arn:aws:iam::aws:policy/P${i}`),
           },
         },
-      ],
-    });
+        ...Object.fromEntries(
+          Array.from({ length: extra }, (_, i) => [
+            `Extra${i}`,
+            {
+              Type: 'AWS::IAM::ManagedPolicy',
+              Properties: { Roles: [{ Ref: 'Role' }], PolicyDocument: { Statement: [] } },
+            },
+          ]),
+        ),
+      });
     const over = (a: Assembly) =>
       oversizedPolicies(a, new Resolver(a)).filter((p) => p.kind === 'managedPerRole');
     expect(over(role(2))).toEqual([]);
