@@ -1,8 +1,10 @@
 /**
- * `npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE]`: a dry run of the
+ * `npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE] [--as-of YYYY-MM-DD]`:
+ * a dry run of the
  * pseudonymization stage for data stewards. Applies the dataset's rules from the blueprint's
  * configuration (--config, else the `config` of cdk.json's context, else the built-in defaults)
- * to a local file with a random local HMAC key, and writes the curated output, the quarantined
+ * to a local file with a random local HMAC key (ages computed from birth dates on --as-of, else
+ * on the file's modification date, as the stage uses the day the object was received), and writes the curated output, the quarantined
  * records with their reasons and the manifest to DIR. Exits 0 when every record passed, 1 when
  * any record (or the whole file) would be quarantined, 2 on a usage or configuration error.
  */
@@ -13,7 +15,8 @@ import { ConfigError } from '../lib/config/validate';
 import { DRY_RUN_WARNING, dryRun } from '../lib/functions/pseudonymize/dry-run';
 import { option } from './args';
 
-const USAGE = 'usage: npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE]';
+const USAGE =
+  'usage: npm run pseudonymize -- --dataset NAME --in FILE --out DIR [--config FILE] [--as-of YYYY-MM-DD]';
 
 function configPath(argv: string[]): string | undefined {
   const given = option(argv, 'config');
@@ -33,6 +36,12 @@ async function main(argv: string[]): Promise<number> {
   }
   if (!existsSync(input)) {
     console.error(`--in ${input}: no such file`);
+    return 2;
+  }
+  const asOfText = option(argv, 'as-of');
+  const asOf = asOfText === undefined ? undefined : new Date(`${asOfText}T00:00:00Z`);
+  if (asOf && (!/^\d{4}-\d{2}-\d{2}$/.test(asOfText!) || asOf.toISOString().slice(0, 10) !== asOfText)) {
+    console.error(`--as-of ${asOfText}: expected a calendar date such as 2026-12-02`);
     return 2;
   }
   let config;
@@ -56,7 +65,7 @@ async function main(argv: string[]): Promise<number> {
   }
 
   console.error(DRY_RUN_WARNING);
-  const result = await dryRun(dataset, input, out);
+  const result = await dryRun(dataset, input, out, asOf);
   if ('fileRejection' in result) {
     console.log(`file rejected: ${result.fileRejection}; the stage would quarantine it whole`);
     return 1;

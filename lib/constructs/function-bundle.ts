@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { buildSync } from 'esbuild';
 
 /** The repository root: the functions' sources and the lock file that pins what they bundle. */
@@ -39,9 +39,12 @@ export function functionBundle(source: string, define: Record<string, string> = 
     define,
   };
   const hash = createHash('sha256');
-  for (const file of readdirSync(sourceDir).sort()) {
-    hash.update(file).update(readFileSync(join(sourceDir, file)));
-  }
+  // Every file under the function's directory (its data files too), by path.
+  const files = readdirSync(sourceDir, { recursive: true, withFileTypes: true })
+    .filter((entry) => entry.isFile())
+    .map((entry) => relative(sourceDir, join(entry.parentPath, entry.name)))
+    .sort();
+  for (const file of files) hash.update(file).update(readFileSync(join(sourceDir, file)));
   // What esbuild reads besides the sources: the lock file (node_modules as `npm ci` makes them) and tsconfig.json.
   hash.update(readFileSync(join(PROJECT_ROOT, 'package-lock.json')));
   hash.update(readFileSync(join(PROJECT_ROOT, 'tsconfig.json')));

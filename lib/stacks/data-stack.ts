@@ -39,6 +39,7 @@ import {
   airlockLogBucketName,
   airlockScanRuleName,
   dataBucketName,
+  pseudonymizationKeyAlias,
   pseudonymizationRuleName,
   roleArn,
   roleName,
@@ -73,6 +74,8 @@ export const DATA_KEY_OPERATIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateD
 export interface PseudonymizationState {
   /** The HMAC key whose MACs are the tokens; it never leaves KMS. */
   readonly hmacKey: ProtectedKey;
+  /** The config's name for it, when it has one (`pseudonymization.hmacKeyName`). */
+  readonly hmacKeyName?: string;
   /** Events the stage failed on after its retries; the raw objects they name stay in the raw zone. */
   readonly deadLetters: sqs.Queue;
   readonly deadLetterKey: ProtectedKey;
@@ -200,7 +203,10 @@ export class DataStack extends Stack {
     }
 
     if (config.pseudonymization.segment !== undefined) {
-      this.pseudonymization = this.pseudonymizationState(config.namePrefix);
+      this.pseudonymization = this.pseudonymizationState(
+        config.namePrefix,
+        config.pseudonymization.hmacKeyName,
+      );
     }
     if (config.airlock) this.airlock = this.airlockState(config, props.accessLogBucket);
   }
@@ -591,14 +597,20 @@ export class DataStack extends Stack {
    * The HMAC key, and the encrypted dead-letter queue of the stage. (Every zone already sends its
    * object events to EventBridge, where the stage's rule picks up the raw zone's.)
    */
-  private pseudonymizationState(prefix: string): PseudonymizationState {
+  private pseudonymizationState(prefix: string, keyName: string | undefined): PseudonymizationState {
     const role = roleArn(this, roleName(prefix, PSEUDONYMIZATION_ROLE));
-    const hmacKey = new ProtectedKey(this, 'PseudonymizationHmacKey', {
-      description:
-        'HMAC-SHA-256 key of the pseudonymization stage: its MACs are the tokens of direct identifiers',
-      classification: 'phi',
-      purpose: 'hmac',
-    });
+    // KMS cannot rotate an HMAC key: a new name is a new key (a new construct id), for a release
+    // whose tokens must not link to earlier ones. The earlier key is retained, not deleted.
+    const hmacKey = new ProtectedKey(
+      this,
+      keyName ? `PseudonymizationHmacKey-${keyName}` : 'PseudonymizationHmacKey',
+      {
+        description: `HMAC-SHA-256 key of the pseudonymization stage${keyName ? ` (${keyName})` : ''}: its MACs are the tokens of direct identifiers`,
+        classification: 'phi',
+        purpose: 'hmac',
+      },
+    );
+    if (keyName) hmacKey.key.addAlias(pseudonymizationKeyAlias(prefix, keyName));
     hmacKey.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyThePseudonymizationRoleMacs',
@@ -681,7 +693,7 @@ export class DataStack extends Stack {
         'This queue is itself the dead-letter queue of the pseudonymization function and its EventBridge rule; a dead-letter queue has none of its own, and an alarm reports its first message.',
     });
 
-    return { hmacKey, deadLetters, deadLetterKey };
+    return { hmacKey, ...(keyName ? { hmacKeyName: keyName } : {}), deadLetters, deadLetterKey };
   }
 
   private classKey(classification: DataClassification): ProtectedKey {

@@ -649,11 +649,30 @@ describe('pseudonymization', () => {
 
   test('the default blueprint runs the stage in its pipeline segment, with no datasets', () => {
     const config = validateConfig({});
-    expect(config.pseudonymization).toEqual({ segment: 'pipeline', datasets: [], concurrency: 5 });
+    expect(config.pseudonymization).toEqual({
+      segment: 'pipeline',
+      datasets: [],
+      concurrency: 5,
+      phoneCountry: 'US',
+      linkageGroups: [],
+    });
   });
 
   test('a valid dataset is accepted as written; without a pipeline segment there is no stage', () => {
-    expect(validateConfig(withDatasets([patients()])).pseudonymization.datasets).toEqual([patients()]);
+    // Each dataset also carries its token scope (its own, when in no linkage group) and phone country.
+    expect(validateConfig(withDatasets([patients()])).pseudonymization.datasets).toEqual([
+      { ...patients(), phoneCountry: 'US', tokenScope: 'dataset:patients' },
+    ]);
+    const linked = validateConfig(
+      withDatasets([patients(), patients({ name: 'visits', prefix: 'ehr/visits/' })], {
+        linkageGroups: [{ name: 'ehr', datasets: ['patients', 'visits'] }],
+        phoneCountry: 'GB',
+      }),
+    ).pseudonymization.datasets;
+    expect(linked.map((d) => [d.tokenScope, d.phoneCountry])).toEqual([
+      ['group:ehr', 'GB'],
+      ['group:ehr', 'GB'],
+    ]);
     expect(validateConfig({ segments: [segment()] }).pseudonymization.segment).toBeUndefined();
   });
 
@@ -661,7 +680,7 @@ describe('pseudonymization', () => {
     [
       'a rule naming an unknown transform',
       withDatasets([patients({ rules: [{ field: 'patient_id', transform: 'hash' }] })]),
-      'config.pseudonymization.datasets[0].rules[0].transform: got "hash"; expected one of token, date-to-year, date-to-month, age, zip3',
+      'config.pseudonymization.datasets[0].rules[0].transform: got "hash"; expected one of token, date-to-year, date-to-month, age, zip3, object',
     ],
     [
       'a dataset with no identifier rule',
@@ -723,6 +742,109 @@ describe('pseudonymization', () => {
         }),
       ]),
       'config.pseudonymization.datasets[0].rules[1].smallAreas[0]: got "36"; expected a three-digit ZIP prefix such as 036',
+    ],
+    [
+      'an option of another transform on a zip3 rule',
+      withDatasets([
+        patients({
+          rules: [
+            { field: 'patient_id', transform: 'token', replaceSmallAreas: true },
+            { field: 'zip', transform: 'zip3' },
+          ],
+        }),
+      ]),
+      "config.pseudonymization.datasets[0].rules[0].replaceSmallAreas: got true; applies to zip3 rules only; this rule's transform is token",
+    ],
+    [
+      'an object rule in a CSV dataset',
+      withDatasets([
+        patients({
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'codes', transform: 'object', safeFields: ['code'] },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].transform: got "object"; applies to JSON Lines datasets only; this dataset\'s format is csv',
+    ],
+    [
+      'an object rule with no properties',
+      withDatasets([
+        patients({
+          format: 'jsonl',
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'codes', transform: 'object' },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1]: got "codes"; expected rules or safeFields for the properties of the object; it has neither',
+    ],
+    [
+      'an object within an object',
+      withDatasets([
+        patients({
+          format: 'jsonl',
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            { field: 'codes', transform: 'object', rules: [{ field: 'inner', transform: 'object' }] },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].rules[0].transform: got "object"; expected one of token, date-to-year, date-to-month, age, zip3',
+    ],
+    [
+      'a property both ruled and safe in an object rule',
+      withDatasets([
+        patients({
+          format: 'jsonl',
+          rules: [
+            { field: 'patient_id', transform: 'token' },
+            {
+              field: 'codes',
+              transform: 'object',
+              rules: [{ field: 'recorded', transform: 'date-to-month' }],
+              safeFields: ['recorded'],
+            },
+          ],
+        }),
+      ]),
+      'config.pseudonymization.datasets[0].rules[1].safeFields[0]: got "recorded"; the property is named twice; expected each property either ruled once or listed safe once',
+    ],
+    [
+      'an over-89 birth date that has no date rule',
+      withDatasets([patients({ over89: { birthDate: 'patient_id' } })]),
+      'config.pseudonymization.datasets[0].over89.birthDate: got "patient_id"; expected a field of the dataset with a date-to-year or date-to-month rule; its rule is token',
+    ],
+    [
+      'an over-89 rule with nothing to tell an age by',
+      withDatasets([patients({ over89: { dates: 'remove' } })]),
+      'config.pseudonymization.datasets[0].over89: got {"dates":"remove"}; has no effect: the dataset has no age rule and over89 names no birthDate; expected a birthDate field, or an age rule',
+    ],
+    [
+      'a linkage group naming an unknown dataset',
+      withDatasets([patients()], { linkageGroups: [{ name: 'ehr', datasets: ['patients', 'labs'] }] }),
+      'config.pseudonymization.linkageGroups[0].datasets[1]: got "labs"; no such dataset; expected one of patients',
+    ],
+    [
+      'a dataset in two linkage groups',
+      withDatasets([patients(), patients({ name: 'visits', prefix: 'ehr/visits/' })], {
+        linkageGroups: [
+          { name: 'ehr', datasets: ['patients', 'visits'] },
+          { name: 'research', datasets: ['visits', 'patients'] },
+        ],
+      }),
+      'config.pseudonymization.linkageGroups[1].datasets[0]: got "visits"; the dataset is already in linkageGroups[0] (ehr); expected each dataset in one group at most',
+    ],
+    [
+      'a linkage group of one dataset',
+      withDatasets([patients()], { linkageGroups: [{ name: 'ehr', datasets: ['patients'] }] }),
+      'config.pseudonymization.linkageGroups[0].datasets: got ["patients"]; expected at least two datasets: a group links datasets to each other',
+    ],
+    [
+      'an unknown phone country',
+      withDatasets([], { phoneCountry: 'XX' }),
+      'config.pseudonymization.phoneCountry: got "XX"; expected an ISO 3166 alpha-2 country code libphonenumber-js knows, such as US or GB',
     ],
     [
       'duplicate dataset names',

@@ -57,7 +57,10 @@ function importsOf(file: string): Import[] {
 
 function resolveRelative(from: string, specifier: string): string | undefined {
   const base = resolve(dirname(from), specifier);
-  return [`${base}.ts`, join(base, 'index.ts'), base].find((p) => existsSync(p) && p.endsWith('.ts'));
+  // A JSON file is data: it resolves, and imports nothing.
+  return [`${base}.ts`, join(base, 'index.ts'), base].find(
+    (p) => existsSync(p) && (p.endsWith('.ts') || p.endsWith('.json')),
+  );
 }
 
 /** The package a bare specifier names: `@scope/name/sub` -> `@scope/name`. */
@@ -113,7 +116,7 @@ export function forbiddenImportChains(
       if (specifier.startsWith('.')) {
         const target = resolveRelative(file, specifier);
         if (target === undefined) chains.push(`${chain.join(' -> ')} -> ${specifier} (not found)`);
-        else if (!typeOnly) walk(target, chain);
+        else if (!typeOnly && target.endsWith('.ts')) walk(target, chain);
         continue;
       }
       const pkg = packageName(specifier);

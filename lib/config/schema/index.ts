@@ -30,6 +30,7 @@ import {
   datasetNamesOnce,
   datasetsNeedPipeline,
   eachDataset,
+  linkageGroups,
   pseudonymizationFields,
   resolvePseudonymization,
   stageSegment,
@@ -98,6 +99,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   datasetsNeedPipeline,
   datasetNamesOnce,
   eachDataset,
+  linkageGroups,
   apiSegment,
   apiSegmentHasExecuteApi,
   burstAtLeastRate,
@@ -139,7 +141,7 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
   {
     title: 'Pseudonymization',
     keys: keysOf(pseudonymizationFields),
-    rules: [stageSegment, datasetsNeedPipeline, datasetNamesOnce, eachDataset],
+    rules: [stageSegment, datasetsNeedPipeline, datasetNamesOnce, eachDataset, linkageGroups],
   },
   {
     title: 'Inference API',

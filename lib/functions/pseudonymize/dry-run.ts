@@ -1,4 +1,4 @@
-import { createReadStream, createWriteStream, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { createReadStream, createWriteStream, mkdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { finished } from 'node:stream/promises';
 import { buildManifest, type Manifest } from './manifest';
@@ -35,6 +35,8 @@ export async function dryRun(
   dataset: DatasetRules,
   inputPath: string,
   outDir: string,
+  /** The date ages are computed on; default: the file's last modification, as the stage uses the object's. */
+  asOf: Date = statSync(inputPath).mtime,
 ): Promise<DryRunResult> {
   mkdirSync(outDir, { recursive: true });
   const name = basename(inputPath);
@@ -46,10 +48,13 @@ export async function dryRun(
   }
   const curated = createWriteStream(curatedPath);
   const rejected = createWriteStream(quarantinePath);
-  const result = await pseudonymize(createReadStream(inputPath), dataset, new Tokenizer(new LocalMac()), {
-    curated,
-    rejected,
-  });
+  const result = await pseudonymize(
+    createReadStream(inputPath),
+    dataset,
+    new Tokenizer(new LocalMac()),
+    { curated, rejected },
+    { asOf },
+  );
   curated.end();
   rejected.end();
   await Promise.all([finished(curated), finished(rejected)]);

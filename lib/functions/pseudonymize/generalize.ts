@@ -1,4 +1,4 @@
-import { SMALL_ZIP3_AREAS } from './rules';
+import { HHS_SMALL_ZIP3 } from './small-areas';
 
 /** A value that cannot be transformed: the record goes to quarantine with this reason. */
 export class RecordRejection extends Error {
@@ -10,7 +10,7 @@ export class RecordRejection extends Error {
 
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})(?:[T ][0-9:.]+(?:Z|[+-]\d{2}:?\d{2})?)?$/;
 
-function parseDate(value: string, field: string): { year: string; month: string } {
+export function parseDate(value: string, field: string): { year: string; month: string; day: string } {
   const match = ISO_DATE.exec(value.trim());
   if (!match) throw new RecordRejection(`${field}: expected an ISO 8601 date such as 1984-07-12`);
   const [, year, month, day] = match;
@@ -20,7 +20,7 @@ function parseDate(value: string, field: string): { year: string; month: string 
   if (m < 1 || m > 12 || d < 1 || d > daysInMonth) {
     throw new RecordRejection(`${field}: not a calendar date`);
   }
-  return { year, month };
+  return { year, month, day };
 }
 
 /** 1984-07-12 → 1984. */
@@ -38,22 +38,42 @@ export function dateToMonth(value: string, field: string): string {
 export const MAX_REPORTED_AGE = 89;
 const MAX_PLAUSIBLE_AGE = 130;
 
-/** Whole years; 90 and over → `90+`. */
-export function generalizeAge(value: string, field: string): string {
+/** What Safe Harbor reports for ages over 89, and for the dates of such patients. */
+export const OVER_89 = `${MAX_REPORTED_AGE + 1}+`;
+
+/** Whole years from 0 to 130, or a rejection. */
+export function parseAge(value: string, field: string): number {
   const text = value.trim();
   if (!/^\d{1,3}$/.test(text) || Number(text) > MAX_PLAUSIBLE_AGE) {
     throw new RecordRejection(`${field}: expected a whole number of years from 0 to ${MAX_PLAUSIBLE_AGE}`);
   }
-  const age = Number(text);
-  return age > MAX_REPORTED_AGE ? `${MAX_REPORTED_AGE + 1}+` : String(age);
+  return Number(text);
 }
 
+/** Whole years; 90 and over → `90+`. */
+export function generalizeAge(value: string, field: string): string {
+  const age = parseAge(value, field);
+  return age > MAX_REPORTED_AGE ? OVER_89 : String(age);
+}
+
+/** Age in whole years on `asOf` (YYYY-MM-DD) of someone born on the date `value`. */
+export function ageOn(value: string, field: string, asOf: string): number {
+  const born = parseDate(value, field);
+  const [year, month, day] = asOf.split('-').map(Number);
+  const age = year - Number(born.year);
+  return month < Number(born.month) || (month === Number(born.month) && day < Number(born.day))
+    ? age - 1
+    : age;
+}
+
+const HHS_AREAS: ReadonlySet<string> = new Set(HHS_SMALL_ZIP3.areas);
+
 /** 02139 or 02139-4307 → 021; a prefix of a small area → 000. */
-export function zip3(value: string, field: string, smallAreas: readonly string[] = SMALL_ZIP3_AREAS): string {
+export function zip3(value: string, field: string, smallAreas: ReadonlySet<string> = HHS_AREAS): string {
   const text = value.trim();
   if (!/^\d{5}(-\d{4})?$/.test(text)) {
     throw new RecordRejection(`${field}: expected a five-digit ZIP code, optionally ZIP+4`);
   }
   const prefix = text.slice(0, 3);
-  return smallAreas.includes(prefix) ? '000' : prefix;
+  return smallAreas.has(prefix) ? '000' : prefix;
 }

@@ -43,6 +43,7 @@ export function stageConfigFrom(
     curatedKeyArn: env.CURATED_KEY_ARN!,
     quarantineKeyArn: env.QUARANTINE_KEY_ARN!,
     hmacKeyId: env.HMAC_KEY_ARN!,
+    ...(env.HMAC_KEY_NAME ? { hmacKeyName: env.HMAC_KEY_NAME } : {}),
     maxObjectBytes: Number(env.MAX_OBJECT_BYTES),
     datasets: JSON.parse(datasets) as DatasetRules[],
   };

@@ -1,3 +1,4 @@
+import type { RulesSummary } from './rules';
 import type { TransformResult } from './transform';
 
 /**
@@ -20,11 +21,17 @@ export interface ObjectLocation {
  * never values.
  */
 export interface Manifest {
-  readonly manifestVersion: 1;
+  /** 2 since tokens are scoped (token scheme 2); a manifest of version 1 was made with scheme 1. */
+  readonly manifestVersion: 2;
   readonly stage: 'pseudonymization';
   readonly dataset: string;
   readonly ruleVersion: string;
-  readonly hmac: { readonly algorithm: 'HMAC_SHA_256'; readonly keyId: string };
+  /** The key whose MACs are the tokens, and the config's name for it (its release). */
+  readonly hmac: { readonly algorithm: 'HMAC_SHA_256'; readonly keyId: string; readonly keyName?: string };
+  /** The token scheme and scope, each tokenised field's normaliser, the small-area list, Safe Harbor's over-89 rule. */
+  readonly rules: RulesSummary;
+  /** The date ages were computed on from birth dates (the day the raw object was received). */
+  readonly asOf: string;
   readonly source: ObjectLocation & {
     readonly sha256: string;
     readonly bytes: number;
@@ -56,14 +63,21 @@ export function buildManifest(
     readonly output: ObjectLocation;
     readonly quarantine?: ObjectLocation;
     readonly hmacKeyId: string;
+    readonly hmacKeyName?: string;
   },
 ): Manifest {
   return {
-    manifestVersion: 1,
+    manifestVersion: 2,
     stage: 'pseudonymization',
     dataset: result.dataset,
     ruleVersion: result.ruleVersion,
-    hmac: { algorithm: 'HMAC_SHA_256', keyId: where.hmacKeyId },
+    hmac: {
+      algorithm: 'HMAC_SHA_256',
+      keyId: where.hmacKeyId,
+      ...(where.hmacKeyName ? { keyName: where.hmacKeyName } : {}),
+    },
+    rules: result.rules,
+    asOf: result.asOf,
     source: { ...where.source, ...result.input },
     output: { ...where.output, ...result.output },
     quarantine: {

@@ -30,6 +30,8 @@ export interface StageConfig {
   readonly quarantineKeyArn: string;
   /** The HMAC key's id, recorded in manifests. */
   readonly hmacKeyId: string;
+  /** The config's name for the key (`pseudonymization.hmacKeyName`), recorded in manifests. */
+  readonly hmacKeyName?: string;
   readonly datasets: readonly DatasetRules[];
   /** Larger objects are set aside whole: the stage stages its outputs on local storage. */
   readonly maxObjectBytes: number;
@@ -128,7 +130,14 @@ export async function processObject(
     if (!got.Body) throw new Error(`GetObject of the raw object ${keyToken} returned no body`);
     const curated = createWriteStream(curatedPath);
     const rejected = createWriteStream(rejectedPath);
-    const result = await pseudonymize(got.Body, dataset, tokenizer, { curated, rejected });
+    // Ages are computed on the day the object was received: a retry computes the same.
+    const result = await pseudonymize(
+      got.Body,
+      dataset,
+      tokenizer,
+      { curated, rejected },
+      current.LastModified ? { asOf: current.LastModified } : {},
+    );
     curated.end();
     rejected.end();
     await Promise.all([finished(curated), finished(rejected)]);
@@ -159,6 +168,7 @@ export async function processObject(
       output: { bucket: config.curatedBucket, key: outputKey },
       quarantine: { bucket: quarantine.bucket, keyToken },
       hmacKeyId: config.hmacKeyId,
+      ...(config.hmacKeyName ? { hmacKeyName: config.hmacKeyName } : {}),
     });
     // Written last: a manifest exists only for a file completely written.
     await s3.send(
@@ -185,11 +195,12 @@ async function headObject(
   s3: S3Like,
   bucket: string,
   key: string,
-): Promise<{ VersionId?: string; ContentLength?: number } | undefined> {
+): Promise<{ VersionId?: string; ContentLength?: number; LastModified?: Date } | undefined> {
   try {
     return (await s3.send(new HeadObjectCommand({ Bucket: bucket, Key: key }))) as {
       VersionId?: string;
       ContentLength?: number;
+      LastModified?: Date;
     };
   } catch (err) {
     const e = err as { name?: string; $metadata?: { httpStatusCode?: number } };

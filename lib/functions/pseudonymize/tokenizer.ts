@@ -1,4 +1,5 @@
 import { createHmac, randomBytes } from 'node:crypto';
+import { parsePhoneNumberFromString, type CountryCode } from 'libphonenumber-js';
 import type { Normalizer } from './rules';
 
 /** Computes HMAC-SHA-256 of a message with a key the caller never sees. */
@@ -59,64 +60,115 @@ export class LocalMac implements MacProvider {
   }
 }
 
-export function normalizeIdentifier(value: string, how: Normalizer): string {
-  const trimmed = value.trim();
+/** A value a normaliser cannot read as what it normalises (an e-mail address, a phone number). */
+export class NotNormalizable extends Error {
+  constructor(readonly expected: string) {
+    super(`expected ${expected}`);
+  }
+}
+
+const EMAIL = /^[^@\s]+@[^@\s]+$/;
+const phones = new Map<string, string>();
+
+/**
+ * A value in the form its normaliser gives (see NORMALIZERS): NFC and trimmed first, always.
+ * `country` is the default country of phone numbers.
+ */
+export function normalizeIdentifier(value: string, how: Normalizer, country = 'US'): string {
+  const text = value.normalize('NFC').trim();
   switch (how) {
     case 'trim':
-      return trimmed;
+      return text;
     case 'lowercase':
-      return trimmed.toLowerCase();
+      return text.toLowerCase();
     case 'digits':
-      return trimmed.replace(/\D/g, '');
+      return text.replace(/\D/g, '');
+    case 'name':
+      // Default case folding, as upper- then lower-casing gives it (ß and SS agree, so do ς and σ).
+      return text.replace(/\s+/g, ' ').toUpperCase().toLowerCase().normalize('NFC');
+    case 'email': {
+      const address = text.toLowerCase();
+      if (!EMAIL.test(address)) throw new NotNormalizable('an e-mail address');
+      return address;
+    }
+    case 'phone':
+      return phoneE164(text, country);
   }
+}
+
+/** A phone number in E.164, remembered: the same numbers recur in a file, and parsing is the cost. */
+function phoneE164(text: string, country: string): string {
+  const memo = `${country}\u0000${text}`;
+  const known = phones.get(memo);
+  if (known !== undefined) return known;
+  const number = parsePhoneNumberFromString(text, { defaultCountry: country as CountryCode, extract: false });
+  if (!number?.isPossible()) throw new NotNormalizable('a phone number');
+  if (phones.size >= 50_000) phones.clear();
+  phones.set(memo, number.number);
+  return number.number;
 }
 
 export interface TokenizerOptions {
   /** MAC calls in flight at once. */
   readonly concurrency?: number;
-  /** Distinct identifiers whose tokens are remembered (least recently used dropped first). */
+  /** Distinct identifiers whose tokens are remembered, at most (the least recently used are dropped). */
   readonly cacheSize?: number;
 }
 
 /**
- * Turns identifiers into deterministic tokens: base64url of HMAC-SHA-256 over `domain \0 value`.
- * The same value in the same domain gives the same token under the same key, in any dataset.
+ * Turns identifiers into deterministic tokens: base64url of HMAC-SHA-256 over
+ * `scope \0 domain \0 value`. The same value in the same domain and scope gives the same token
+ * under the same key.
  * Tokens are resolved a batch at a time: each distinct, uncached input is MACed once, several
  * calls in flight, so a file costs one call per distinct identifier, not per record.
  */
 export class Tokenizer {
-  private readonly cache = new Map<string, string>();
+  /**
+   * Tokens remembered, in two generations: a hit in the older one moves to the newer; when the
+   * newer is full it becomes the older and the older is dropped. Recently used tokens stay, as
+   * with least-recently-used order, without its cost of a delete and an insert per hit.
+   */
+  private recent = new Map<string, string>();
+  private older = new Map<string, string>();
   private readonly concurrency: number;
-  private readonly cacheSize: number;
+  private readonly generation: number;
 
   constructor(
     readonly provider: MacProvider,
     options: TokenizerOptions = {},
   ) {
     this.concurrency = options.concurrency ?? 16;
-    this.cacheSize = options.cacheSize ?? 200_000;
+    this.generation = Math.max(1, Math.floor((options.cacheSize ?? 200_000) / 2));
   }
 
+  /** What is MACed for a raw object's key (no scope: keys are named the same for every dataset). */
   static input(domain: string, value: string): string {
     return `${domain}\u0000${value}`;
   }
 
-  /** The token of each input, MACing those not yet known. */
+  /** What is MACed for an identifier (token scheme 2): its scope, its domain and its value. */
+  static scoped(scope: string, domain: string, value: string): string {
+    return `${scope}\u0000${domain}\u0000${value}`;
+  }
+
+  /** The token of an input if it is remembered. */
+  known(input: string): string | undefined {
+    const token = this.recent.get(input);
+    if (token !== undefined) return token;
+    const old = this.older.get(input);
+    if (old !== undefined) this.remember(input, old);
+    return old;
+  }
+
+  /** The token of each input, MACing those not yet known (each once, several calls in flight). */
   async resolve(inputs: Iterable<string>): Promise<Map<string, string>> {
     const result = new Map<string, string>();
     const missing: string[] = [];
     for (const input of inputs) {
       if (result.has(input)) continue;
-      const cached = this.cache.get(input);
-      if (cached === undefined) {
-        missing.push(input);
-        result.set(input, '');
-      } else {
-        // Refresh its place in the least-recently-used order.
-        this.cache.delete(input);
-        this.cache.set(input, cached);
-        result.set(input, cached);
-      }
+      const known = this.known(input);
+      if (known === undefined) missing.push(input);
+      result.set(input, known ?? '');
     }
     let next = 0;
     const worker = async () => {
@@ -132,9 +184,10 @@ export class Tokenizer {
   }
 
   private remember(input: string, token: string): void {
-    this.cache.set(input, token);
-    if (this.cache.size > this.cacheSize) {
-      this.cache.delete(this.cache.keys().next().value as string);
+    if (this.recent.size >= this.generation) {
+      this.older = this.recent;
+      this.recent = new Map();
     }
+    this.recent.set(input, token);
   }
 }

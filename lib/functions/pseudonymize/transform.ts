@@ -1,12 +1,29 @@
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
-import { createInterface } from 'node:readline';
 import { Transform, type Readable, type Writable } from 'node:stream';
-import { parse } from 'csv-parse';
-import { stringify } from 'csv-stringify/sync';
-import { dateToMonth, dateToYear, generalizeAge, RecordRejection, zip3 } from './generalize';
-import { ruleVersion, type DatasetRules, type FieldRule } from './rules';
-import { normalizeIdentifier, Tokenizer } from './tokenizer';
+import { isLosslessNumber, parse as parseJson, stringify as stringifyJson } from 'lossless-json';
+import {
+  ageOn,
+  dateToMonth,
+  dateToYear,
+  generalizeAge,
+  MAX_REPORTED_AGE,
+  OVER_89,
+  parseAge,
+  RecordRejection,
+  zip3,
+} from './generalize';
+import { csvFields, readRecords, recordText, type RawRecord, type RecordStart } from './records';
+import {
+  ruleVersion,
+  smallAreasOf,
+  summarizeRules,
+  type RulesSummary,
+  tokenScope,
+  type DatasetRules,
+  type FieldRule,
+} from './rules';
+import { normalizeIdentifier, NotNormalizable, Tokenizer } from './tokenizer';
 
 /** Records transformed per batch: one round of MAC calls covers the batch's distinct identifiers. */
 export const BATCH_SIZE = 1000;
@@ -21,11 +38,26 @@ export interface Rejected {
 export interface TransformResult {
   readonly dataset: string;
   readonly ruleVersion: string;
+  readonly rules: RulesSummary;
   readonly input: { readonly sha256: string; readonly bytes: number; readonly records: number };
   readonly output: { readonly sha256: string; readonly bytes: number; readonly records: number };
   readonly quarantined: { readonly records: number; readonly reasons: Readonly<Record<string, number>> };
+  /** The date ages were computed on (Safe Harbor's over-89 rule), YYYY-MM-DD. */
+  readonly asOf: string;
   /** Set when the file as a whole cannot be processed (its header lacks a required column, say). */
   readonly fileRejection?: string;
+}
+
+export interface TransformOptions {
+  /**
+   * The date ages are computed on from birth dates: the day the file was received (the raw
+   * object's last-modified date), so that a retry computes the same. Default: today (UTC).
+   */
+  readonly asOf?: Date;
+  /** Where the input starts when it is a range of a larger file cut at a record boundary. */
+  readonly start?: RecordStart;
+  /** For a CSV range after the first: the file's header, which the range does not hold. */
+  readonly header?: readonly string[];
 }
 
 /** Writes to a stream with back-pressure, hashing and counting what it writes. */
@@ -62,31 +94,33 @@ class InputTap extends Transform {
   }
 }
 
-/** A record read from the input: its fields, or why it could not be read. */
-type Parsed =
-  | { readonly line: number; readonly raw: string; readonly fields: ReadonlyMap<string, unknown> }
-  | { readonly line: number; readonly raw: string; readonly error: string };
-
-/** What a record becomes once its tokens are known. */
+/** What a record becomes once its tokens are known: token slots are filled in after the batch's MACs. */
 interface Pending {
-  readonly line: number;
-  readonly raw: string;
-  /** Output values by field; tokens are filled in from `tokens` once resolved. */
-  readonly values: Map<string, unknown>;
-  readonly tokens: ReadonlyMap<string, string>;
+  /** A CSV row's output fields, or a JSON record's output object. */
+  readonly out: unknown[] | Record<string, unknown>;
+  readonly slots: Slot[];
+}
+
+interface Slot {
+  readonly target: unknown[] | Record<string, unknown>;
+  readonly key: number | string;
+  readonly input: string;
 }
 
 /**
- * Pseudonymizes one file of a dataset, streaming: records are read, transformed and written a
- * batch at a time, so memory holds one batch, never the file. Kept records go to `curated`
- * (CSV with the kept columns in input order, or JSON Lines); records that cannot be read or do
- * not match the rules go to `rejected` as JSON Lines with the reason and their raw text.
+ * Pseudonymizes one file of a dataset (or a range of one cut at a record boundary), streaming:
+ * records are read, transformed and written a batch at a time, so memory holds one batch, never
+ * the file. Kept records go to `curated` (CSV with the kept columns in input order, or JSON
+ * Lines); records that cannot be read or do not match the rules go to `rejected` as JSON Lines
+ * with the line they start on, the reason and their raw text. Every record the reader delimits is
+ * either curated or rejected.
  */
 export async function pseudonymize(
   input: Readable,
   dataset: DatasetRules,
   tokenizer: Tokenizer,
   outputs: { readonly curated: Writable; readonly rejected: Writable },
+  options: TransformOptions = {},
 ): Promise<TransformResult> {
   const tap = new InputTap();
   input.on('error', (err) => tap.destroy(err));
@@ -94,58 +128,65 @@ export async function pseudonymize(
   const curated = new HashingWriter(outputs.curated);
   const rejected = new HashingWriter(outputs.rejected);
   const reasons: Record<string, number> = {};
+  const asOf = (options.asOf ?? new Date()).toISOString().slice(0, 10);
+  const plan = planOf(dataset, asOf);
   let kept = 0;
   let quarantined = 0;
-
-  const reject = async (r: Rejected) => {
-    quarantined++;
-    reasons[r.reason] = (reasons[r.reason] ?? 0) + 1;
-    await rejected.write(`${JSON.stringify(r)}\n`);
-  };
-
-  const reader = dataset.format === 'csv' ? readCsv(tap) : readJsonLines(tap);
-  const plan = planOf(dataset);
-  let columns: string[] | undefined;
   let fileRejection: string | undefined;
   let batch: Pending[] = [];
 
+  const reject = async (record: RawRecord, reason: string) => {
+    quarantined++;
+    reasons[reason] = (reasons[reason] ?? 0) + 1;
+    const r: Rejected = { line: record.line, reason, record: record.bytes.toString('utf8') };
+    await rejected.write(`${JSON.stringify(r)}\n`);
+  };
+
   const flush = async () => {
     if (batch.length === 0) return;
-    const resolved = await tokenizer.resolve(batch.flatMap((p) => [...p.tokens.values()]));
-    const rows = batch.map((p) => {
-      for (const [field, tokenInput] of p.tokens) p.values.set(field, resolved.get(tokenInput));
-      return p.values;
-    });
-    kept += rows.length;
-    await curated.write(
-      dataset.format === 'csv'
-        ? stringify(rows.map((values) => columns!.map((c) => values.get(c) ?? '')))
-        : rows.map((values) => `${JSON.stringify(Object.fromEntries(values))}\n`).join(''),
-    );
+    // Tokens already known are filled in at once; the others are MACed, each once, then filled in.
+    const waiting: Slot[] = [];
+    for (const p of batch) {
+      for (const s of p.slots) {
+        const token = tokenizer.known(s.input);
+        if (token === undefined) waiting.push(s);
+        else (s.target as Record<string | number, unknown>)[s.key] = token;
+      }
+    }
+    if (waiting.length > 0) {
+      const resolved = await tokenizer.resolve(waiting.map((s) => s.input));
+      for (const s of waiting) (s.target as Record<string | number, unknown>)[s.key] = resolved.get(s.input);
+    }
+    let text = '';
+    for (const p of batch) {
+      text += Array.isArray(p.out) ? csvLine(p.out as string[]) : `${stringifyJson(p.out)}\n`;
+    }
+    kept += batch.length;
+    await curated.write(text);
     batch = [];
   };
 
-  for await (const item of reader) {
-    if (item.kind === 'header') {
-      const problem = headerProblem(item.columns, dataset);
+  let columns: Column[] | undefined;
+  if (options.header) columns = columnsOf(options.header, plan);
+  for await (const record of readRecords(tap, dataset.format, options.start)) {
+    const text = recordText(record.bytes);
+    if (dataset.format === 'csv' && columns === undefined) {
+      const header = text === undefined ? { error: 'not UTF-8' } : csvFields(text);
+      const problem = 'error' in header ? `header row: ${header.error}` : headerProblem(header, dataset);
       if (problem) {
         fileRejection = problem;
         break;
       }
-      columns = item.columns.filter((c) => isKept(c, plan));
-      await curated.write(stringify([columns]));
-      continue;
-    }
-    const parsed = item.record;
-    if ('error' in parsed) {
-      await reject({ line: parsed.line, reason: parsed.error, record: parsed.raw });
+      columns = columnsOf(header as string[], plan);
+      await curated.write(csvLine(columns.filter((c) => c.kept).map((c) => c.name)));
       continue;
     }
     try {
-      batch.push(prepare(parsed, plan));
+      if (text === undefined) throw new RecordRejection('not valid UTF-8');
+      batch.push(columns ? prepareCsv(text, columns, plan) : prepareJson(text, plan));
     } catch (err) {
       if (!(err instanceof RecordRejection)) throw err;
-      await reject({ line: parsed.line, reason: err.message, record: parsed.raw });
+      await reject(record, err.message);
       continue;
     }
     if (batch.length >= BATCH_SIZE) await flush();
@@ -161,36 +202,89 @@ export async function pseudonymize(
   return {
     dataset: dataset.name,
     ruleVersion: ruleVersion(dataset),
+    rules: summarizeRules(dataset),
     input: { sha256: tap.digest(), bytes: tap.bytes, records: kept + quarantined },
     output: { sha256: curated.digest(), bytes: curated.bytes, records: kept },
     quarantined: { records: quarantined, reasons },
+    asOf,
     ...(fileRejection ? { fileRejection } : {}),
   };
 }
 
-/** A dataset's rules by field and its safe fields, looked up once per file, not per record. */
-interface Plan {
-  readonly dataset: DatasetRules;
-  readonly rules: ReadonlyMap<string, FieldRule>;
-  readonly safe: ReadonlySet<string>;
+/** A CSV line: fields quoted where they hold a comma, a quote or a line break (RFC 4180). */
+function csvLine(fields: readonly string[]): string {
+  let line = '';
+  for (let i = 0; i < fields.length; i++) {
+    const f = fields[i];
+    if (i > 0) line += ',';
+    line += /[",\r\n]/.test(f) ? `"${f.replace(/"/g, '""')}"` : f;
+  }
+  return `${line}\n`;
 }
 
-function planOf(dataset: DatasetRules): Plan {
+/** Rules by field and safe fields of a dataset or of an `object` rule, looked up once per file. */
+interface Scope {
+  readonly rules: ReadonlyMap<string, FieldRule>;
+  readonly safe: ReadonlySet<string>;
+  readonly required: readonly FieldRule[];
+  readonly nested: ReadonlyMap<string, Scope>;
+}
+
+interface Plan {
+  readonly dataset: DatasetRules;
+  readonly top: Scope;
+  readonly tokenScope: string;
+  readonly asOf: string;
+  readonly smallAreas: ReadonlyMap<string, ReadonlySet<string>>;
+  readonly birthDate?: string;
+  readonly removeDates: boolean;
+}
+
+function scopeOf(rules: readonly FieldRule[], safe: readonly string[]): Scope {
   return {
-    dataset,
-    rules: new Map(dataset.rules.map((r) => [r.field, r])),
-    safe: new Set(dataset.safeFields),
+    rules: new Map(rules.map((r) => [r.field, r])),
+    safe: new Set(safe),
+    required: rules.filter((r) => !r.optional),
+    nested: new Map(
+      rules
+        .filter((r) => r.transform === 'object')
+        .map((r) => [r.field, scopeOf(r.rules ?? [], r.safeFields ?? [])]),
+    ),
   };
 }
 
-function isKept(field: string, plan: Plan): boolean {
-  return plan.rules.has(field) || plan.safe.has(field);
+function planOf(dataset: DatasetRules, asOf: string): Plan {
+  return {
+    dataset,
+    top: scopeOf(dataset.rules, dataset.safeFields),
+    tokenScope: tokenScope(dataset),
+    asOf,
+    smallAreas: new Map(
+      dataset.rules.filter((r) => r.transform === 'zip3').map((r) => [r.field, new Set(smallAreasOf(r))]),
+    ),
+    birthDate: dataset.over89?.birthDate,
+    removeDates: dataset.over89?.dates === 'remove',
+  };
+}
+
+/** A CSV column: its name, and the rule or safe listing that keeps it (or not). */
+interface Column {
+  readonly name: string;
+  readonly rule?: FieldRule;
+  readonly kept: boolean;
+}
+
+function columnsOf(header: readonly string[], plan: Plan): Column[] {
+  return header.map((name) => {
+    const rule = plan.top.rules.get(name);
+    return { name, ...(rule ? { rule } : {}), kept: rule !== undefined || plan.top.safe.has(name) };
+  });
 }
 
 /** Why a CSV header cannot be processed, or undefined. */
-function headerProblem(columns: readonly string[], dataset: DatasetRules): string | undefined {
+function headerProblem(header: readonly string[], dataset: DatasetRules): string | undefined {
   const seen = new Set<string>();
-  for (const c of columns) {
+  for (const c of header) {
     if (seen.has(c)) return `header names column "${c}" twice`;
     seen.add(c);
   }
@@ -200,136 +294,182 @@ function headerProblem(columns: readonly string[], dataset: DatasetRules): strin
     : undefined;
 }
 
-/** Applies the rules to one record: generalisations now, token inputs for the batch's MAC round. */
-function prepare(
-  parsed: { line: number; raw: string; fields: ReadonlyMap<string, unknown> },
-  plan: Plan,
-): Pending {
-  const values = new Map<string, unknown>();
-  const tokens = new Map<string, string>();
-  // Fields in input order; rules for fields the record lacks are checked after.
-  for (const [field, value] of parsed.fields) {
-    const rule = plan.rules.get(field);
-    if (rule) {
-      const text = textOf(value, rule);
-      if (text === undefined) values.set(field, null);
-      else if (rule.transform === 'token') {
-        tokens.set(field, tokenInput(text, rule));
-        values.set(field, '');
-      } else values.set(field, generalise(text, rule));
-    } else if (plan.safe.has(field)) {
-      values.set(field, value);
-    }
-  }
-  for (const rule of plan.dataset.rules) {
-    if (!parsed.fields.has(rule.field) && !rule.optional) {
-      throw new RecordRejection(`${rule.field}: missing value`);
-    }
-  }
-  return { line: parsed.line, raw: parsed.raw, values, tokens };
+/** What Safe Harbor's over-89 rule needs of a record: is the patient 90 or older, and its date fields. */
+class Record89 {
+  over89 = false;
+  readonly dates: { target: unknown[] | Record<string, unknown>; key: number | string }[] = [];
 }
 
-/** The value as text, undefined when absent and allowed to be; rejects what cannot be read. */
-function textOf(value: unknown, rule: FieldRule): string | undefined {
-  if (value === undefined || value === null || (typeof value === 'string' && value.trim() === '')) {
-    if (rule.optional) return undefined;
-    throw new RecordRejection(`${rule.field}: missing value`);
-  }
-  if (typeof value !== 'string' && typeof value !== 'number') {
-    throw new RecordRejection(`${rule.field}: expected a string or a number`);
-  }
-  return String(value);
-}
-
-function tokenInput(text: string, rule: FieldRule): string {
-  const normalized = normalizeIdentifier(text, rule.normalize ?? 'trim');
-  if (normalized === '') {
+function prepareCsv(text: string, columns: readonly Column[], plan: Plan): Pending {
+  const fields = csvFields(text);
+  if ('error' in fields) throw new RecordRejection(fields.error);
+  if (fields.length !== columns.length) {
     throw new RecordRejection(
-      `${rule.field}: nothing left to tokenise after normalising (${rule.normalize})`,
+      `malformed CSV: ${fields.length} field(s) where the header has ${columns.length}`,
     );
   }
-  return Tokenizer.input(rule.domain ?? rule.field, normalized);
+  const out: string[] = [];
+  const slots: Slot[] = [];
+  const safeHarbor = new Record89();
+  for (let i = 0; i < columns.length; i++) {
+    const column = columns[i];
+    if (!column.kept) continue;
+    const value = fields[i];
+    if (!column.rule) {
+      out.push(value);
+      continue;
+    }
+    out.push('');
+    applyRule(value, column.rule, plan, out, out.length - 1, slots, safeHarbor);
+  }
+  settleDates(safeHarbor, plan);
+  return { out, slots };
 }
 
-function generalise(text: string, rule: FieldRule): string {
+function prepareJson(text: string, plan: Plan): Pending {
+  let value: unknown;
+  try {
+    value = parseJson(text);
+  } catch {
+    throw new RecordRejection('malformed JSON');
+  }
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+    throw new RecordRejection('expected a JSON object');
+  }
+  const slots: Slot[] = [];
+  const safeHarbor = new Record89();
+  const out = prepareObject(value as Record<string, unknown>, plan.top, plan, slots, safeHarbor, '');
+  settleDates(safeHarbor, plan);
+  return { out, slots };
+}
+
+/** An object's kept properties, in input order; `path` prefixes the names in reasons. */
+function prepareObject(
+  value: Record<string, unknown>,
+  scope: Scope,
+  plan: Plan,
+  slots: Slot[],
+  safeHarbor: Record89,
+  path: string,
+): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const key of Object.keys(value)) {
+    const v = value[key];
+    const rule = scope.rules.get(key);
+    if (rule) {
+      out[key] = null;
+      applyRule(v, rule, plan, out, key, slots, safeHarbor, path, scope.nested.get(key));
+    } else if (scope.safe.has(key)) {
+      if (v !== null && typeof v === 'object' && !isLosslessNumber(v)) {
+        throw new RecordRejection(
+          `${path}${key}: expected a string, number, boolean or null in a safe field, not ${Array.isArray(v) ? 'an array' : 'an object'}`,
+        );
+      }
+      out[key] = v;
+    }
+  }
+  for (const rule of scope.required) {
+    if (!Object.hasOwn(value, rule.field)) throw new RecordRejection(`${path}${rule.field}: missing value`);
+  }
+  return out;
+}
+
+/** Applies a rule to a value, writing the result to `target[key]` (now, or once its token is known). */
+function applyRule(
+  value: unknown,
+  rule: FieldRule,
+  plan: Plan,
+  target: unknown[] | Record<string, unknown>,
+  key: number | string,
+  slots: Slot[],
+  safeHarbor: Record89,
+  path = '',
+  nested?: Scope,
+): void {
+  const name = `${path}${rule.field}`;
+  const set = (v: unknown) => ((target as Record<string | number, unknown>)[key] = v);
+  if (
+    value === undefined ||
+    value === null ||
+    (typeof value === 'string' && value.trim() === '') ||
+    (Array.isArray(value) && value.length === 0 && rule.transform !== 'object')
+  ) {
+    if (rule.optional) return void set(Array.isArray(target) ? '' : null);
+    throw new RecordRejection(`${name}: missing value`);
+  }
+  if (rule.transform === 'object') {
+    if (Array.isArray(value)) {
+      const items: unknown[] = [];
+      value.forEach((item, i) => {
+        if (item === null || typeof item !== 'object' || Array.isArray(item) || isLosslessNumber(item)) {
+          throw new RecordRejection(`${name}[${i}]: expected a JSON object`);
+        }
+        items.push(
+          prepareObject(item as Record<string, unknown>, nested!, plan, slots, safeHarbor, `${name}[${i}].`),
+        );
+      });
+      return void set(items);
+    }
+    if (typeof value !== 'object' || isLosslessNumber(value)) {
+      throw new RecordRejection(`${name}: expected a JSON object or an array of objects`);
+    }
+    return void set(
+      prepareObject(value as Record<string, unknown>, nested!, plan, slots, safeHarbor, `${name}.`),
+    );
+  }
+  let text: string;
+  if (typeof value === 'string') text = value;
+  else if (isLosslessNumber(value)) text = value.toString();
+  else throw new RecordRejection(`${name}: expected a string or a number`);
+
   switch (rule.transform) {
+    case 'token': {
+      let normalized: string;
+      try {
+        normalized = normalizeIdentifier(text, rule.normalize ?? 'trim', plan.dataset.phoneCountry);
+      } catch (err) {
+        if (err instanceof NotNormalizable) throw new RecordRejection(`${name}: ${err.message}`);
+        throw err;
+      }
+      if (normalized === '') {
+        throw new RecordRejection(
+          `${name}: nothing left to tokenise after normalising (${rule.normalize ?? 'trim'})`,
+        );
+      }
+      set('');
+      slots.push({
+        target,
+        key,
+        input: Tokenizer.scoped(plan.tokenScope, rule.domain ?? rule.field, normalized),
+      });
+      return;
+    }
     case 'date-to-year':
-      return dateToYear(text, rule.field);
     case 'date-to-month':
-      return dateToMonth(text, rule.field);
+      set(rule.transform === 'date-to-year' ? dateToYear(text, name) : dateToMonth(text, name));
+      safeHarbor.dates.push({ target, key });
+      if (path === '' && rule.field === plan.birthDate && ageOn(text, name, plan.asOf) > MAX_REPORTED_AGE) {
+        safeHarbor.over89 = true;
+      }
+      return;
     case 'age':
-      return generalizeAge(text, rule.field);
+      set(generalizeAge(text, name));
+      if (path === '' && parseAge(text, name) > MAX_REPORTED_AGE) safeHarbor.over89 = true;
+      return;
     case 'zip3':
-      return zip3(text, rule.field, rule.smallAreas);
-    case 'token':
-      throw new Error('tokens are resolved in batches');
+      set(zip3(text, name, plan.smallAreas.get(rule.field)));
+      return;
   }
 }
 
-type ReaderItem = { kind: 'header'; columns: string[] } | { kind: 'record'; record: Parsed };
-
-/** The line a record starts on, from the line it ends on and its raw text. */
-function startLine(endLine: number, raw: string): number {
-  return endLine - (raw.replace(/\r?\n$/, '').match(/\n/g)?.length ?? 0);
-}
-
-async function* readCsv(input: Readable): AsyncGenerator<ReaderItem> {
-  const parser = parse({
-    bom: true,
-    raw: true,
-    info: true,
-    skip_empty_lines: true,
-    skip_records_with_error: true,
-  });
-  const skipped: Parsed[] = [];
-  parser.on('skip', (err: Error & { code?: string; lines?: number; raw?: string }) => {
-    // The parser's message may quote data; the reason names the kind of fault only.
-    skipped.push({
-      line: err.lines ?? 0,
-      raw: err.raw ?? '',
-      error: `malformed CSV (${err.code ?? 'parse error'})`,
-    });
-  });
-  input.on('error', (err) => parser.destroy(err));
-  input.pipe(parser);
-  let header: string[] | undefined;
-  for await (const { record, raw, info } of parser as AsyncIterable<{
-    record: string[];
-    raw: string;
-    info: { lines: number };
-  }>) {
-    const line = startLine(info.lines, raw);
-    // The parser reports a bad record as soon as it meets it, which may be before records ahead
-    // of it have been read from here: keep the quarantine in input order.
-    while (skipped.length > 0 && skipped[0].line < line) yield { kind: 'record', record: skipped.shift()! };
-    if (!header) {
-      header = record.map((c) => c.trim());
-      yield { kind: 'header', columns: header };
-      continue;
-    }
-    const fields = new Map<string, unknown>(header.map((c, i) => [c, record[i]]));
-    yield { kind: 'record', record: { line, raw, fields } };
-  }
-  while (skipped.length > 0) yield { kind: 'record', record: skipped.shift()! };
-}
-
-async function* readJsonLines(input: Readable): AsyncGenerator<ReaderItem> {
-  const lines = createInterface({ input, crlfDelay: Infinity });
-  let line = 0;
-  for await (const text of lines) {
-    line++;
-    if (text.trim() === '') continue;
-    let value: unknown;
-    try {
-      value = JSON.parse(text);
-    } catch {
-      yield { kind: 'record', record: { line, raw: text, error: 'malformed JSON' } };
-      continue;
-    }
-    if (value === null || typeof value !== 'object' || Array.isArray(value)) {
-      yield { kind: 'record', record: { line, raw: text, error: 'expected a JSON object' } };
-      continue;
-    }
-    yield { kind: 'record', record: { line, raw: text, fields: new Map(Object.entries(value)) } };
+/** Safe Harbor: the dates of a patient aged 90 or more say nothing but `90+` (or are removed). */
+function settleDates(safeHarbor: Record89, plan: Plan): void {
+  if (!safeHarbor.over89) return;
+  for (const { target, key } of safeHarbor.dates) {
+    (target as Record<string | number, unknown>)[key] = plan.removeDates
+      ? Array.isArray(target)
+        ? ''
+        : null
+      : OVER_89;
   }
 }

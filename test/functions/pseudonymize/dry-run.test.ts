@@ -91,6 +91,41 @@ describe('npm run pseudonymize', () => {
     expect(existsSync(join(dir, 'out', 'clean.csv.rejected.jsonl'))).toBe(false);
   });
 
+  test('computes ages on --as-of (else on the file’s date), which the manifest records; refuses a date that is not one', () => {
+    const dir = fresh();
+    const input = join(dir, 'old.csv');
+    // 89 on 2026-12-01, 90 on 2026-12-02: the birth year goes with the day.
+    writeFileSync(input, 'patient_id,mrn,birth_date,age,zip,sex\nP-1,M-1,1936-12-02,89,02139,F\n');
+    const on = (asOf: string) => {
+      const out = join(dir, asOf);
+      expect(
+        cli('--config', EXAMPLE, '--dataset', 'patients', '--in', input, '--out', out, '--as-of', asOf)
+          .status,
+      ).toBe(0);
+      const manifest = JSON.parse(readFileSync(join(out, 'old.csv.manifest.json'), 'utf8')) as {
+        asOf: string;
+      };
+      expect(manifest.asOf).toBe(asOf);
+      return readFileSync(join(out, 'old.csv'), 'utf8').trim().split('\n')[1].split(',')[2];
+    };
+    expect(on('2026-12-01')).toBe('1936');
+    expect(on('2026-12-02')).toBe('90+');
+    const bad = cli(
+      '--config',
+      EXAMPLE,
+      '--dataset',
+      'patients',
+      '--in',
+      input,
+      '--out',
+      dir,
+      '--as-of',
+      '2026-02-30',
+    );
+    expect(bad.status).toBe(2);
+    expect(bad.stderr).toContain('--as-of 2026-02-30: expected a calendar date such as 2026-12-02');
+  });
+
   test('exits 2 naming the datasets when the dataset is unknown, and on missing arguments', () => {
     const unknown = cli(
       '--config',

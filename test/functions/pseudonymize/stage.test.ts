@@ -25,6 +25,8 @@ const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 
 const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
+/** When every raw object was received (its last-modified time): ages are computed on this day. */
+const RECEIVED = new Date('2026-11-25T09:30:00Z');
 const config: StageConfig = {
   rawBucket: 'raw',
   curatedBucket: 'curated',
@@ -32,6 +34,7 @@ const config: StageConfig = {
   curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
   quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
   hmacKeyId: HMAC_KEY,
+  hmacKeyName: 'release-1',
   datasets: example.pseudonymization.datasets,
   maxObjectBytes: 1024 * 1024,
 };
@@ -103,7 +106,7 @@ class FakeS3 {
     if (command instanceof HeadObjectCommand) {
       this.calls.push('HeadObject');
       const v = this.find(command.input.Bucket!, command.input.Key!);
-      return { VersionId: v.id, ContentLength: v.body.length };
+      return { VersionId: v.id, ContentLength: v.body.length, LastModified: RECEIVED };
     }
     if (command instanceof GetObjectCommand) {
       this.calls.push('GetObject');
@@ -229,8 +232,12 @@ describe('a raw file of a known dataset', () => {
     const manifest = JSON.parse(s3.text('curated', `${key}.manifest.json`)) as Manifest;
     const curated = s3.latest('curated', key)!.body;
     expect(manifest).toMatchObject({
+      manifestVersion: 2,
       dataset: 'patients',
-      hmac: { algorithm: 'HMAC_SHA_256', keyId: HMAC_KEY },
+      hmac: { algorithm: 'HMAC_SHA_256', keyId: HMAC_KEY, keyName: 'release-1' },
+      // Ages on the day the object was received, so that a retry computes the same.
+      asOf: '2026-11-25',
+      rules: { tokens: { scheme: 2, scope: 'group:ehr' } },
       source: {
         bucket: 'raw',
         keyToken: keyToken(raw),
@@ -265,7 +272,7 @@ describe('a raw file of a known dataset', () => {
     expect(reasons).toEqual([
       'birth_date: not a calendar date',
       'age: expected a whole number of years from 0 to 130',
-      'malformed CSV (CSV_RECORD_INCONSISTENT_FIELDS_LENGTH)',
+      'malformed CSV: 10 field(s) where the header has 11',
       'patient_id: missing value',
     ]);
   });
@@ -437,6 +444,7 @@ describe('the handler', () => {
       CURATED_KEY_ARN: config.curatedKeyArn,
       QUARANTINE_KEY_ARN: config.quarantineKeyArn,
       HMAC_KEY_ARN: HMAC_KEY,
+      HMAC_KEY_NAME: 'release-1',
       MAX_OBJECT_BYTES: '1024',
     };
     expect(stageConfigFrom(env, JSON.stringify(config.datasets))).toEqual({
