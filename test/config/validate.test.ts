@@ -661,7 +661,7 @@ describe('pseudonymization', () => {
   test('a valid dataset is accepted as written; without a pipeline segment there is no stage', () => {
     // Each dataset also carries its token scope (its own, when in no linkage group) and phone country.
     expect(validateConfig(withDatasets([patients()])).pseudonymization.datasets).toEqual([
-      { ...patients(), phoneCountry: 'US', tokenScope: 'dataset:patients' },
+      { ...patients(), multilineFields: [], phoneCountry: 'US', tokenScope: 'dataset:patients' },
     ]);
     const linked = validateConfig(
       withDatasets([patients(), patients({ name: 'visits', prefix: 'ehr/visits/' })], {

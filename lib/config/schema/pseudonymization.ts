@@ -14,7 +14,9 @@ import { namedSegment, segmentOfKind, type RawSegment } from './segments';
 const fieldName = z
   .string()
   .min(1, 'expected a field name')
-  .max(128, 'expected a field name of at most 128 characters');
+  .max(128, 'expected a field name of at most 128 characters')
+  // eslint-disable-next-line no-control-regex
+  .regex(/^[^\u0000-\u001f\u007f]+$/, 'expected a field name without control characters');
 
 // Shape
 
@@ -110,6 +112,12 @@ const dataset = z.strictObject({
     .default([])
     .describe(
       'Fields reviewed as not identifying anyone: passed through unchanged. Every other field without a rule is dropped. A safe field must hold a scalar (a string, number, boolean or null): a record with an object or array in one is quarantined.',
+    ),
+  multilineFields: z
+    .array(fieldName)
+    .default([])
+    .describe(
+      'CSV: columns whose quoted values may hold line breaks (addresses, notes). A line break in any other column quarantines its record, since that is how a stray opening quote that swallows the records after it looks.',
     ),
   over89: z
     .strictObject({
@@ -385,7 +393,7 @@ const over89Fields: DatasetRule = {
             },
           ];
     }
-    return d.rules.some((r) => r.transform === 'age')
+    return [...d.rules, ...d.rules.flatMap((r) => r.rules ?? [])].some((r) => r.transform === 'age')
       ? []
       : [
           {
@@ -396,6 +404,20 @@ const over89Fields: DatasetRule = {
           },
         ];
   },
+};
+
+const multilineColumns: DatasetRule = {
+  requires: '`multilineFields` are set on CSV datasets only.',
+  check: (d, i) =>
+    d.multilineFields.length > 0 && d.format !== 'csv'
+      ? [
+          {
+            path: at(i, 'multilineFields'),
+            value: d.multilineFields,
+            message: `applies to CSV datasets only (JSON Lines strings escape their line breaks); this dataset's format is ${d.format}`,
+          },
+        ]
+      : [],
 };
 
 const safeFieldsOnce: DatasetRule = {
@@ -434,6 +456,7 @@ export const eachDataset: CrossFieldRule<PseudonymizationContext> = eachItem(
     optionsFitTransform,
     objectRules,
     over89Fields,
+    multilineColumns,
     safeFieldsOnce,
     safeOrRuled,
   ],

@@ -20,14 +20,19 @@ const QUOTE = 0x22;
 const COMMA = 0x2c;
 const BOM = Buffer.from([0xef, 0xbb, 0xbf]);
 
+/** The longest record kept whole; a longer one is quarantined by its offset, length and first bytes. */
+export const MAX_RECORD_BYTES = 16 * 1024 * 1024;
+
 /** One record as the file holds it. */
 export interface RawRecord {
   /** The line the record starts on, from 1. */
   readonly line: number;
   /** Its first byte's offset in the file. */
   readonly offset: number;
-  /** Its bytes, line ending included. */
+  /** Its bytes, line ending included (the first MAX_RECORD_BYTES only, when `length` is more). */
   readonly bytes: Buffer;
+  /** Its length in bytes. */
+  readonly length: number;
 }
 
 /** Where to start reading: a whole file, or a range of one cut at a record boundary. */
@@ -39,24 +44,35 @@ export interface RecordStart {
 }
 
 /**
- * Finds where CSV records end, across chunks: the scan resumes where the last chunk ran out,
- * so a long quoted field is not scanned again as more of it arrives.
+ * Finds where CSV records end, a chunk at a time: what the scan knows at the end of a chunk
+ * (inside a quoted field, at a field's start, a quote that may be the first of a pair) is kept
+ * for the next, so no byte is scanned twice and no chunk is copied to be scanned.
  */
 class CsvBoundary {
-  /** Where the next search resumes, relative to the record's start. */
-  private resume = 0;
-  /** Set while the scan is inside a quoted field. */
   private quoted = false;
+  /** The byte before the scan's position is a comma, or the record starts there. */
+  private fieldStart = true;
+  /** Inside a quoted field, the previous chunk ended on a quote. */
+  private quoteAtEnd = false;
 
-  /** The end (past its line feed) of the record that starts at `from`, or -1 if `buf` ends first. */
-  end(buf: Buffer, from: number, eof: boolean): number {
-    let i = from + this.resume;
+  /** The index past the line feed that ends the record in `buf` from `from`, or -1. */
+  end(buf: Buffer, from: number): number {
+    let i = from;
+    if (this.quoteAtEnd) {
+      this.quoteAtEnd = false;
+      if (i < buf.length && buf[i] === QUOTE) i++;
+      else {
+        this.quoted = false;
+        this.fieldStart = false;
+      }
+    }
     for (;;) {
       if (this.quoted) {
         const close = buf.indexOf(QUOTE, i);
-        if (close === -1 || (close + 1 === buf.length && !eof)) {
-          // The quote at the very end may be the first of an escaped pair: wait for more.
-          this.resume = (close === -1 ? buf.length : close) - from;
+        if (close === -1) return -1;
+        if (close + 1 === buf.length) {
+          // The first of an escaped pair, or the closing quote: the next chunk says.
+          this.quoteAtEnd = true;
           return -1;
         }
         if (buf[close + 1] === QUOTE) {
@@ -64,21 +80,31 @@ class CsvBoundary {
           continue;
         }
         this.quoted = false;
+        this.fieldStart = false;
         i = close + 1;
       }
       const lf = buf.indexOf(LF, i);
       const quote = buf.indexOf(QUOTE, i);
       if (quote === -1 || (lf !== -1 && lf < quote)) {
         if (lf === -1) {
-          this.resume = buf.length - from;
+          if (buf.length > i) this.fieldStart = buf[buf.length - 1] === COMMA;
           return -1;
         }
-        this.resume = 0;
+        this.quoted = false;
+        this.fieldStart = true;
         return lf + 1;
       }
-      if (quote === from || buf[quote - 1] === COMMA) this.quoted = true;
+      if (quote > i ? buf[quote - 1] === COMMA : this.fieldStart) this.quoted = true;
+      this.fieldStart = false;
       i = quote + 1;
     }
+  }
+
+  /** At the end of the file: the record ends with it. */
+  reset(): void {
+    this.quoted = false;
+    this.fieldStart = true;
+    this.quoteAtEnd = false;
   }
 }
 
@@ -95,7 +121,9 @@ function blank(buf: Buffer): boolean {
 /**
  * The records of a byte stream, with their lines and offsets. A UTF-8 byte-order mark at the
  * start of the file is not part of the first record. Blank lines are not records (they count as
- * lines). At the end of the stream, what is left is the last record, line feed or not.
+ * lines). At the end of the stream, what is left is the last record, line feed or not. A record
+ * is assembled from its chunks once its end is found; beyond MAX_RECORD_BYTES only its length is
+ * kept, with its first bytes.
  */
 export async function* readRecords(
   input: AsyncIterable<Buffer | string>,
@@ -103,46 +131,72 @@ export async function* readRecords(
   start: RecordStart = {},
 ): AsyncGenerator<RawRecord> {
   const csv = format === 'csv' ? new CsvBoundary() : undefined;
-  let buf: Buffer = Buffer.alloc(0);
-  /** The file offset of buf[0]. */
-  let base = start.offset ?? 0;
+  let offset = start.offset ?? 0;
   let line = start.line ?? 1;
-  let from = 0;
-  let atFileStart = base === 0;
+  /** The current record's chunks (up to MAX_RECORD_BYTES), its length and line feeds so far. */
+  let parts: Buffer[] = [];
+  let kept = 0;
+  let length = 0;
+  let feeds = 0;
+  let lastByte = -1;
+  let head: Buffer | undefined = offset === 0 ? Buffer.alloc(0) : undefined;
 
-  function* drain(eof: boolean): Generator<RawRecord> {
-    if (atFileStart) {
-      if (buf.length < BOM.length && !eof) return;
-      if (buf.subarray(0, BOM.length).equals(BOM)) from = BOM.length;
-      atFileStart = false;
+  const take = (piece: Buffer) => {
+    length += piece.length;
+    feeds += csv ? lineFeeds(piece) : 0;
+    if (piece.length > 0) lastByte = piece[piece.length - 1];
+    if (kept < MAX_RECORD_BYTES) {
+      const room = piece.subarray(0, MAX_RECORD_BYTES - kept);
+      parts.push(room);
+      kept += room.length;
     }
-    while (from < buf.length) {
-      let end = csv ? csv.end(buf, from, eof) : buf.indexOf(LF, from);
-      if (!csv && end !== -1) end++;
+  };
+  const finish = (): RawRecord | undefined => {
+    const bytes = parts.length === 1 ? parts[0] : Buffer.concat(parts);
+    const record = length === 0 || blank(bytes) ? undefined : { line, offset, bytes, length };
+    offset += length;
+    line += csv ? feeds : lastByte === LF ? 1 : 0;
+    parts = [];
+    kept = 0;
+    length = 0;
+    feeds = 0;
+    return record;
+  };
+
+  function* scan(chunk: Buffer): Generator<RawRecord> {
+    let from = 0;
+    while (from < chunk.length) {
+      const end = csv ? csv.end(chunk, from) : chunk.indexOf(LF, from);
       if (end === -1) {
-        if (!eof) return;
-        end = buf.length;
+        take(chunk.subarray(from));
+        return;
       }
-      const bytes = buf.subarray(from, end);
-      if (!blank(bytes)) yield { line, offset: base + from, bytes };
-      line += csv ? lineFeeds(bytes) : bytes[bytes.length - 1] === LF ? 1 : 0;
-      from = end;
+      take(chunk.subarray(from, csv ? end : end + 1));
+      from = csv ? end : end + 1;
+      const record = finish();
+      if (record) yield record;
     }
   }
 
-  for await (const chunk of input) {
-    const next = typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk;
-    if (from >= buf.length) {
-      base += buf.length;
-      buf = next;
-    } else {
-      base += from;
-      buf = Buffer.concat([buf.subarray(from), next]);
+  for await (const piece of input) {
+    let chunk = typeof piece === 'string' ? Buffer.from(piece, 'utf8') : piece;
+    if (head) {
+      // The byte-order mark may straddle chunks: hold the file's first bytes until there are three.
+      head = Buffer.concat([head, chunk]);
+      if (head.length < BOM.length) continue;
+      chunk = head;
+      head = undefined;
+      if (chunk.subarray(0, BOM.length).equals(BOM)) {
+        chunk = chunk.subarray(BOM.length);
+        offset += BOM.length;
+      }
     }
-    from = 0;
-    yield* drain(false);
+    yield* scan(chunk);
   }
-  yield* drain(true);
+  if (head && head.length > 0) yield* scan(head);
+  csv?.reset();
+  const last = finish();
+  if (last) yield last;
 }
 
 /** A record's text without its line ending, or why it has none (it is not UTF-8). */

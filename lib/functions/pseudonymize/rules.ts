@@ -72,6 +72,11 @@ export interface DatasetRules {
   /** Fields passed through unchanged: reviewed and judged not to identify anyone. */
   readonly safeFields: readonly string[];
   /**
+   * CSV columns that may hold line breaks (in quoted fields). A line break in any other column
+   * quarantines its record: it is what a stray opening quote that swallows records looks like.
+   */
+  readonly multilineFields?: readonly string[];
+  /**
    * Safe Harbor's over-89 rule: for a patient aged 90 or more (by the `age` rule's field, or
    * computed from `birthDate` on the date the file was received), every date field is
    * aggregated to `90+` or removed.
@@ -119,6 +124,7 @@ export function ruleVersion(dataset: DatasetRules): string {
     format: dataset.format,
     rules: dataset.rules.map(canonicalRule),
     safeFields: [...dataset.safeFields].sort(),
+    multilineFields: [...(dataset.multilineFields ?? [])].sort(),
     over89: { birthDate: dataset.over89?.birthDate, dates: dataset.over89?.dates ?? 'aggregate' },
     phoneCountry: dataset.phoneCountry ?? 'US',
     tokenScheme: TOKEN_SCHEME,

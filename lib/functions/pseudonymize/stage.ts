@@ -66,13 +66,12 @@ export async function objectKeyToken(tokenizer: Tokenizer, key: string): Promise
 }
 
 /**
- * The curated key of a raw object: its dataset's prefix, the key's token, and the file's
- * extension (`.csv`, `.jsonl`), so that nothing of the raw key but what the config names reaches
- * the curated zone.
+ * The curated key of a raw object: its dataset's prefix, the key's token, and the extension of
+ * the dataset's format (`.csv`, `.jsonl`): nothing of the raw key (whose "extension" may be a
+ * birth date or a name) reaches the curated zone but what the config names.
  */
-export function curatedKey(dataset: DatasetRules, keyToken: string, rawKey: string): string {
-  const extension = /(\.[A-Za-z0-9]{1,8})$/.exec(rawKey.slice(rawKey.lastIndexOf('/') + 1))?.[1] ?? '';
-  return `${dataset.prefix}${keyToken}${extension}`;
+export function curatedKey(dataset: DatasetRules, keyToken: string): string {
+  return `${dataset.prefix}${keyToken}.${dataset.format}`;
 }
 
 /**
@@ -118,7 +117,7 @@ export async function processObject(
       dataset,
     );
   }
-  const outputKey = curatedKey(dataset, keyToken, object.key);
+  const outputKey = curatedKey(dataset, keyToken);
 
   const work = await mkdtemp(join(config.workDir ?? tmpdir(), 'pseudonymize-'));
   try {

@@ -103,9 +103,11 @@ function phoneE164(text: string, country: string): string {
   if (known !== undefined) return known;
   const number = parsePhoneNumberFromString(text, { defaultCountry: country as CountryCode, extract: false });
   if (!number?.isPossible()) throw new NotNormalizable('a phone number');
+  // An extension is part of the number: two extensions of one line are two people's phones.
+  const e164 = number.ext ? `${number.number};ext=${number.ext}` : number.number;
   if (phones.size >= 50_000) phones.clear();
-  phones.set(memo, number.number);
-  return number.number;
+  phones.set(memo, e164);
+  return e164;
 }
 
 export interface TokenizerOptions {

@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { createHash, type Hash } from 'node:crypto';
 import { once } from 'node:events';
 import { Transform, type Readable, type Writable } from 'node:stream';
@@ -13,7 +14,14 @@ import {
   RecordRejection,
   zip3,
 } from './generalize';
-import { csvFields, readRecords, recordText, type RawRecord, type RecordStart } from './records';
+import {
+  csvFields,
+  MAX_RECORD_BYTES,
+  readRecords,
+  recordText,
+  type RawRecord,
+  type RecordStart,
+} from './records';
 import {
   ruleVersion,
   smallAreasOf,
@@ -28,11 +36,18 @@ import { normalizeIdentifier, NotNormalizable, Tokenizer } from './tokenizer';
 /** Records transformed per batch: one round of MAC calls covers the batch's distinct identifiers. */
 export const BATCH_SIZE = 1000;
 
-/** A record set aside: where it was, why, and its raw text (the quarantine zone keeps it). */
+/**
+ * A record set aside: where it was, why, and its raw bytes (the quarantine zone keeps them): as
+ * text when they are UTF-8, else in base64. A record longer than MAX_RECORD_BYTES keeps its
+ * first bytes and says its length (the raw object, retained in the raw zone, holds it whole).
+ */
 export interface Rejected {
   readonly line: number;
   readonly reason: string;
-  readonly record: string;
+  readonly record?: string;
+  readonly recordBase64?: string;
+  /** Set when the record is longer than what is kept of it. */
+  readonly length?: number;
 }
 
 export interface TransformResult {
@@ -80,7 +95,7 @@ class HashingWriter {
 }
 
 /** Hashes and counts the bytes passing through, for the manifest's input checksum. */
-class InputTap extends Transform {
+export class InputTap extends Transform {
   private readonly hash = createHash('sha256');
   bytes = 0;
   override _transform(chunk: Buffer, _encoding: BufferEncoding, done: () => void): void {
@@ -138,7 +153,14 @@ export async function pseudonymize(
   const reject = async (record: RawRecord, reason: string) => {
     quarantined++;
     reasons[reason] = (reasons[reason] ?? 0) + 1;
-    const r: Rejected = { line: record.line, reason, record: record.bytes.toString('utf8') };
+    const r: Rejected = {
+      line: record.line,
+      reason,
+      ...(isUtf8(record.bytes)
+        ? { record: record.bytes.toString('utf8') }
+        : { recordBase64: record.bytes.toString('base64') }),
+      ...(record.length > record.bytes.length ? { length: record.length } : {}),
+    };
     await rejected.write(`${JSON.stringify(r)}\n`);
   };
 
@@ -167,21 +189,27 @@ export async function pseudonymize(
   };
 
   let columns: Column[] | undefined;
-  if (options.header) columns = columnsOf(options.header, plan);
+  if (options.header) {
+    const problem = headerProblem(options.header, dataset);
+    if (problem) throw new Error(`the header given for a range cannot be processed: ${problem}`);
+    columns = columnsOf(options.header, plan);
+  }
   for await (const record of readRecords(tap, dataset.format, options.start)) {
     const text = recordText(record.bytes);
     if (dataset.format === 'csv' && columns === undefined) {
-      const header = text === undefined ? { error: 'not UTF-8' } : csvFields(text);
-      const problem = 'error' in header ? `header row: ${header.error}` : headerProblem(header, dataset);
-      if (problem) {
-        fileRejection = problem;
+      const header = readHeader(record, dataset);
+      if ('problem' in header) {
+        fileRejection = header.problem;
         break;
       }
-      columns = columnsOf(header as string[], plan);
+      columns = columnsOf(header.columns, plan);
       await curated.write(csvLine(columns.filter((c) => c.kept).map((c) => c.name)));
       continue;
     }
     try {
+      if (record.length > record.bytes.length) {
+        throw new RecordRejection(`record longer than ${MAX_RECORD_BYTES / 1024 / 1024} MiB`);
+      }
       if (text === undefined) throw new RecordRejection('not valid UTF-8');
       batch.push(columns ? prepareCsv(text, columns, plan) : prepareJson(text, plan));
     } catch (err) {
@@ -213,6 +241,8 @@ export async function pseudonymize(
 
 /** A CSV line: fields quoted where they hold a comma, a quote or a line break (RFC 4180). */
 function csvLine(fields: readonly string[]): string {
+  // A row of one empty field is written `""`, not as a blank line that readers skip.
+  if (fields.length === 1 && fields[0] === '') return '""\n';
   let line = '';
   for (let i = 0; i < fields.length; i++) {
     const f = fields[i];
@@ -235,9 +265,12 @@ interface Plan {
   readonly top: Scope;
   readonly tokenScope: string;
   readonly asOf: string;
-  readonly smallAreas: ReadonlyMap<string, ReadonlySet<string>>;
+  /** Each zip3 rule's small areas, nested rules' too. */
+  readonly smallAreas: ReadonlyMap<FieldRule, ReadonlySet<string>>;
   readonly birthDate?: string;
   readonly removeDates: boolean;
+  /** CSV columns that may hold line breaks. */
+  readonly multiline: ReadonlySet<string>;
 }
 
 function scopeOf(rules: readonly FieldRule[], safe: readonly string[]): Scope {
@@ -260,10 +293,13 @@ function planOf(dataset: DatasetRules, asOf: string): Plan {
     tokenScope: tokenScope(dataset),
     asOf,
     smallAreas: new Map(
-      dataset.rules.filter((r) => r.transform === 'zip3').map((r) => [r.field, new Set(smallAreasOf(r))]),
+      [...dataset.rules, ...dataset.rules.flatMap((r) => r.rules ?? [])]
+        .filter((r) => r.transform === 'zip3')
+        .map((r) => [r, new Set(smallAreasOf(r))]),
     ),
     birthDate: dataset.over89?.birthDate,
     removeDates: dataset.over89?.dates === 'remove',
+    multiline: new Set(dataset.multilineFields ?? []),
   };
 }
 
@@ -281,12 +317,29 @@ function columnsOf(header: readonly string[], plan: Plan): Column[] {
   });
 }
 
+/** A CSV file's header row: its columns, or why the file cannot be processed. */
+export function readHeader(
+  record: RawRecord,
+  dataset: DatasetRules,
+): { readonly columns: string[] } | { readonly problem: string } {
+  const text = record.length > record.bytes.length ? undefined : recordText(record.bytes);
+  const header = text === undefined ? { error: 'not UTF-8, or too long' } : csvFields(text);
+  if ('error' in header) return { problem: `header row: ${header.error}` };
+  const problem = headerProblem(header, dataset);
+  return problem ? { problem } : { columns: header };
+}
+
 /** Why a CSV header cannot be processed, or undefined. */
 function headerProblem(header: readonly string[], dataset: DatasetRules): string | undefined {
-  const seen = new Set<string>();
-  for (const c of header) {
-    if (seen.has(c)) return `header names column "${c}" twice`;
-    seen.add(c);
+  // Positions, not names: a file without a header row has data where the names should be.
+  const seen = new Map<string, number>();
+  for (const [i, c] of header.entries()) {
+    if (/[\r\n]/.test(c)) {
+      return `header row: column ${i + 1} holds a line break (are the line endings CR alone? expected LF or CRLF)`;
+    }
+    const first = seen.get(c);
+    if (first !== undefined) return `header names one column twice (columns ${first + 1} and ${i + 1})`;
+    seen.set(c, i);
   }
   const missing = dataset.rules.filter((r) => !r.optional && !seen.has(r.field)).map((r) => r.field);
   return missing.length > 0
@@ -307,6 +360,16 @@ function prepareCsv(text: string, columns: readonly Column[], plan: Plan): Pendi
     throw new RecordRejection(
       `malformed CSV: ${fields.length} field(s) where the header has ${columns.length}`,
     );
+  }
+  // A line break inside a field is where a stray opening quote swallows the records after it:
+  // only the columns the dataset says may hold one do.
+  if (/[\r\n]/.test(text)) {
+    const at = fields.findIndex((f, i) => /[\r\n]/.test(f) && !plan.multiline.has(columns[i].name));
+    if (at !== -1) {
+      throw new RecordRejection(
+        `malformed CSV: column ${at + 1} holds a line break (expected only in the dataset's multilineFields)`,
+      );
+    }
   }
   const out: string[] = [];
   const slots: Slot[] = [];
@@ -329,11 +392,12 @@ function prepareCsv(text: string, columns: readonly Column[], plan: Plan): Pendi
 function prepareJson(text: string, plan: Plan): Pending {
   let value: unknown;
   try {
+    // A key given twice with different values is ambiguous: lossless-json refuses it.
     value = parseJson(text);
   } catch {
     throw new RecordRejection('malformed JSON');
   }
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) {
+  if (value === null || typeof value !== 'object' || Array.isArray(value) || isLosslessNumber(value)) {
     throw new RecordRejection('expected a JSON object');
   }
   const slots: Slot[] = [];
@@ -421,9 +485,15 @@ function applyRule(
   if (typeof value === 'string') text = value;
   else if (isLosslessNumber(value)) text = value.toString();
   else throw new RecordRejection(`${name}: expected a string or a number`);
+  // A string with half a surrogate pair would be MACed as U+FFFD, like any other such string.
+  if (LONE_SURROGATE.test(text)) throw new RecordRejection(`${name}: not well-formed Unicode`);
 
   switch (rule.transform) {
     case 'token': {
+      // A number as an identifier is an integer: 1.5, 15 and 1e1 must not meet as digits.
+      if (isLosslessNumber(value) && !/^-?\d+$/.test(text)) {
+        throw new RecordRejection(`${name}: expected a string or a whole number`);
+      }
       let normalized: string;
       try {
         normalized = normalizeIdentifier(text, rule.normalize ?? 'trim', plan.dataset.phoneCountry);
@@ -440,7 +510,8 @@ function applyRule(
       slots.push({
         target,
         key,
-        input: Tokenizer.scoped(plan.tokenScope, rule.domain ?? rule.field, normalized),
+        // A nested field's default domain is its path: `practitioner.id` is not the patient's `id`.
+        input: Tokenizer.scoped(plan.tokenScope, rule.domain ?? name.replace(/\[\d+\]/g, ''), normalized),
       });
       return;
     }
@@ -454,13 +525,16 @@ function applyRule(
       return;
     case 'age':
       set(generalizeAge(text, name));
-      if (path === '' && parseAge(text, name) > MAX_REPORTED_AGE) safeHarbor.over89 = true;
+      // Anyone aged 90 or more in the record, at any depth (Safe Harbor covers relatives too).
+      if (parseAge(text, name) > MAX_REPORTED_AGE) safeHarbor.over89 = true;
       return;
     case 'zip3':
-      set(zip3(text, name, plan.smallAreas.get(rule.field)));
+      set(zip3(text, name, plan.smallAreas.get(rule)));
       return;
   }
 }
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 /** Safe Harbor: the dates of a patient aged 90 or more say nothing but `90+` (or are removed). */
 function settleDates(safeHarbor: Record89, plan: Plan): void {

@@ -1,6 +1,8 @@
+import { createHash } from 'node:crypto';
 import { PassThrough, Readable } from 'node:stream';
 import { buildManifest } from '../../../lib/functions/pseudonymize/manifest';
-import { readRecords } from '../../../lib/functions/pseudonymize/records';
+import { combineResults, planRanges } from '../../../lib/functions/pseudonymize/ranges';
+import { MAX_RECORD_BYTES } from '../../../lib/functions/pseudonymize/records';
 import { HHS_SMALL_ZIP3 } from '../../../lib/functions/pseudonymize/small-areas';
 import { TOKEN_SCHEME, type DatasetRules } from '../../../lib/functions/pseudonymize/rules';
 import { LocalMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
@@ -136,7 +138,7 @@ describe('the eight findings of the privacy test', () => {
       '',
       'P-4,"unterminated',
     ].join('\r\n');
-    const { rejected, result } = await run(text, csv());
+    const { rejected, result } = await run(text, csv({ multilineFields: ['note'] }));
     expect(rejected).toEqual([
       { line: 7, reason: 'malformed CSV: 3 field(s) where the header has 2', record: 'P-3,extra,field\r\n' },
       { line: 9, reason: 'malformed CSV: a quoted field is not closed', record: 'P-4,"unterminated' },
@@ -397,15 +399,20 @@ describe.each([
       expect(new Map(rejected.map((r) => [r.line, r.reason]))).toEqual(synthetic.malformed);
     });
 
-    test('a quarantined record is kept whole: its raw text is the bytes of its lines', () => {
-      const lines = synthetic.bytes
-        .toString('utf8')
-        .replace(/^\uFEFF/, '')
-        .split('\n');
+    test('a quarantined record is kept whole: its raw bytes are the file’s, from the line it names', () => {
+      const starts = [synthetic.bytes[0] === 0xef ? 3 : 0];
+      for (let i = synthetic.bytes.indexOf(0x0a); i !== -1; i = synthetic.bytes.indexOf(0x0a, i + 1))
+        starts.push(i + 1);
+      expect(outcome.rejected.some((r) => r.recordBase64 !== undefined)).toBe(true);
       for (const r of outcome.rejected) {
-        const span = r.record.split('\n').length - (r.record.endsWith('\n') ? 1 : 0);
-        const expected = lines.slice(r.line - 1, r.line - 1 + span).join('\n');
-        expect(r.record.replace(/\n$/, '')).toBe(expected.replace(/\n$/, ''));
+        const raw =
+          r.record !== undefined ? Buffer.from(r.record, 'utf8') : Buffer.from(r.recordBase64!, 'base64');
+        const at = starts[r.line - 1];
+        expect(synthetic.bytes.subarray(at, at + raw.length).equals(raw)).toBe(true);
+        // Whole: it ends where a line ends (or the file does).
+        expect([0x0a, undefined]).toContain(
+          synthetic.bytes[at + raw.length - 1] === 0x0a ? 0x0a : synthetic.bytes[at + raw.length],
+        );
       }
     });
 
@@ -420,39 +427,248 @@ describe.each([
       for (const y of years) if (y !== '90+' && y !== null) expect(Number(y)).toBeGreaterThanOrEqual(1936);
     });
 
-    test('cut into ranges at record boundaries and transformed apart, it gives the single pass’s output', async () => {
-      // The planner's cut: every 700th record starts a range, with its offset and line.
-      const starts: { offset: number; line: number }[] = [];
-      let n = 0;
-      for await (const record of readRecords(Readable.from([synthetic.bytes]), rules.format)) {
-        if (n % 700 === (rules.format === 'csv' ? 1 : 0))
-          starts.push({ offset: record.offset, line: record.line });
-        n++;
-      }
-      if (rules.format === 'csv') starts.unshift({ offset: 0, line: 1 });
-      else starts[0] = { offset: 0, line: 1 };
-      const header = rules.format === 'csv' ? outcome.curated.split('\n')[0] : undefined;
+    test('cut into ranges by the planner and transformed apart, it gives the single pass’s output and result', async () => {
+      const plan = await planRanges(Readable.from([synthetic.bytes]), rules, 64 * 1024);
+      expect(plan.items.length).toBeGreaterThan(5);
+      expect(plan.input).toEqual({ sha256: outcome.result.input.sha256, bytes: synthetic.bytes.length });
+      // The ranges tile the file.
+      plan.items.forEach((item, i) => expect(item.start).toBe(i === 0 ? 0 : plan.items[i - 1].end));
+      expect(plan.items.at(-1)!.end).toBe(synthetic.bytes.length);
+      // One tokenizer per range, as each child invocation would have its own.
       const parts: Run[] = [];
-      const tokenizer = new Tokenizer(new LocalMac(KEY));
-      for (let i = 0; i < starts.length; i++) {
-        const end = i + 1 < starts.length ? starts[i + 1].offset : synthetic.bytes.length;
+      for (const item of plan.items) {
         const options: TransformOptions = {
           asOf: AS_OF,
-          start: starts[i],
-          ...(header && i > 0 ? { header: csvHeader(synthetic) } : {}),
+          start: { offset: item.start, line: item.line },
+          ...(item.index > 0 && plan.header ? { header: plan.header } : {}),
         };
-        parts.push(await run(synthetic.bytes.subarray(starts[i].offset, end), rules, options, tokenizer));
+        parts.push(
+          await run(
+            synthetic.bytes.subarray(item.start, item.end),
+            rules,
+            options,
+            new Tokenizer(new LocalMac(KEY)),
+          ),
+        );
       }
-      expect(parts.length).toBeGreaterThan(5);
-      expect(parts.map((p) => p.curated).join('')).toBe(outcome.curated);
+      const curated = parts.map((p) => p.curated).join('');
+      expect(curated).toBe(outcome.curated);
       expect(parts.map((p) => p.rejectedText).join('')).toBe(outcome.rejectedText);
-      expect(parts.reduce((sum, p) => sum + p.result.input.records, 0)).toBe(outcome.result.input.records);
+      const output = {
+        sha256: createHash('sha256').update(curated).digest('hex'),
+        bytes: Buffer.byteLength(curated),
+      };
+      expect(
+        combineResults(
+          plan,
+          parts.map((p) => p.result),
+          output,
+        ),
+      ).toEqual(outcome.result);
     });
   },
 );
 
-/** The synthetic CSV's header, as the planner records it for the ranges after the first. */
-function csvHeader(synthetic: Synthetic): string[] {
-  const text = synthetic.bytes.toString('utf8').replace(/^\uFEFF/, '');
-  return text.slice(0, text.indexOf('\r\n')).split(',');
-}
+describe('the planner', () => {
+  const plan = (text: string, rules: DatasetRules, bytes = 8) =>
+    planRanges(Readable.from([Buffer.from(text)]), rules, bytes);
+
+  test('cuts only where a record starts: never inside a quoted field that spans lines', async () => {
+    const text = 'id,note\nP-1,"a\nb\nc"\nP-2,x\n';
+    const { items, header } = await plan(text, csv(), 1);
+    expect(header).toEqual(['id', 'note']);
+    expect(items.map(({ start, line }) => [text.slice(start, start + 3), line])).toEqual([
+      ['id,', 1],
+      ['P-1', 2],
+      ['P-2', 5],
+    ]);
+  });
+
+  test('a file whose header cannot be read is not cut: the stage sets it aside whole', async () => {
+    expect(await plan('id,id\nP-1,x\n', csv())).toMatchObject({
+      items: [],
+      fileRejection: 'header names one column twice (columns 1 and 2)',
+    });
+    expect(await plan('', csv())).toMatchObject({ items: [], fileRejection: 'empty file: no header row' });
+    await expect(plan('{"id":1}\n', jsonl(), 0)).rejects.toThrow(
+      'rangeBytes 0: expected a whole number of bytes above 0',
+    );
+  });
+});
+
+describe('what an attacker’s inputs meet', () => {
+  test('a nested zip3 rule applies its own small areas, and never borrows another rule’s list', async () => {
+    const rules = jsonl({
+      rules: [
+        { field: 'id', transform: 'token' },
+        { field: 'zip', transform: 'zip3', optional: true, smallAreas: ['100'], replaceSmallAreas: true },
+        {
+          field: 'home',
+          transform: 'object',
+          rules: [{ field: 'zip', transform: 'zip3', smallAreas: ['021'] }],
+        },
+      ],
+    });
+    const { curated } = await run(
+      '{"id":"a","zip":"03601","home":{"zip":"03601"}}\n{"id":"b","home":{"zip":"02139"}}\n',
+      rules,
+    );
+    const [a, b] = records(curated);
+    // The top-level rule replaced the HHS list; the nested one adds to it.
+    expect([a.zip, (a.home as { zip: string }).zip, (b.home as { zip: string }).zip]).toEqual([
+      '036',
+      '000',
+      '000',
+    ]);
+  });
+
+  test('an age of 90 or more anywhere in the record aggregates every date of it', async () => {
+    const rules = jsonl({
+      rules: [
+        { field: 'id', transform: 'token' },
+        { field: 'admitted', transform: 'date-to-year' },
+        {
+          field: 'patient',
+          transform: 'object',
+          rules: [
+            { field: 'age', transform: 'age' },
+            { field: 'born', transform: 'date-to-year' },
+          ],
+        },
+      ],
+    });
+    const { curated } = await run(
+      '{"id":"a","admitted":"2026-03-01","patient":{"age":97,"born":"1929-01-05"}}\n',
+      rules,
+    );
+    expect(records(curated)[0]).toEqual({
+      id: expect.any(String),
+      admitted: '90+',
+      patient: { age: '90+', born: '90+' },
+    });
+  });
+
+  test('a CSV file with CR alone for line endings is set aside whole, not read as one header', async () => {
+    const { result } = await run('id,note\rP-1,a\rP-2,b\r', csv());
+    expect(result.fileRejection).toMatch(/^header row: column 2 holds a line break/);
+  });
+
+  test('a stray opening quote that swallows the rows after it quarantines them, whole, in one entry', async () => {
+    const rules = csv({ rules: [{ field: 'id', transform: 'token' }], safeFields: ['code', 'sex'] });
+    const text = 'id,code,sex\nP001,"E11.9,F\nP002,I10,M\nP003,J45",F\nP004,K21,M\n';
+    const { curated, rejected, result } = await run(text, rules);
+    expect(rejected).toEqual([
+      {
+        line: 2,
+        reason: "malformed CSV: column 2 holds a line break (expected only in the dataset's multilineFields)",
+        record: 'P001,"E11.9,F\nP002,I10,M\nP003,J45",F\n',
+      },
+    ]);
+    expect(curated).not.toMatch(/P00[123]/);
+    expect(result.output.records).toBe(1);
+  });
+
+  test('a record longer than the cap is quarantined by its first bytes and length, in linear time', async () => {
+    const huge = `{"id":"a","code":"${'x'.repeat(MAX_RECORD_BYTES + 1000)}"}`;
+    const input = Buffer.from(`{"id":"b"}\n${huge}\n{"id":"c"}\n`);
+    const chunks = Array.from({ length: Math.ceil(input.length / 65536) }, (_, i) =>
+      input.subarray(i * 65536, (i + 1) * 65536),
+    );
+    const start = Date.now();
+    const curated = new PassThrough().resume();
+    const rejectedLines: Buffer[] = [];
+    const rejected = new PassThrough();
+    rejected.on('data', (c: Buffer) => rejectedLines.push(c));
+    const result = await pseudonymize(Readable.from(chunks), jsonl(), new Tokenizer(new LocalMac(KEY)), {
+      curated,
+      rejected,
+    });
+    expect(Date.now() - start).toBeLessThan(5_000);
+    expect(result.output.records).toBe(2);
+    const entry = JSON.parse(Buffer.concat(rejectedLines).toString('utf8')) as Rejected;
+    expect(entry).toMatchObject({
+      line: 2,
+      reason: 'record longer than 16 MiB',
+      length: Buffer.byteLength(huge) + 1,
+    });
+    expect(entry.record).toHaveLength(MAX_RECORD_BYTES);
+  });
+
+  test('a bare number, a duplicate key or half a surrogate pair is no record to tokenise', async () => {
+    const rules = jsonl({
+      rules: [{ field: 'id', transform: 'token', optional: true }],
+      safeFields: ['value'],
+    });
+    const { rejected } = await run(
+      ['9007199254740993', '{"id":"a","id":"b"}', '{"id":"A\\ud800"}', '{"id":1.5}', '{"id":1e1}'].join('\n'),
+      rules,
+    );
+    expect(rejected.map((r) => r.reason)).toEqual([
+      'expected a JSON object',
+      'malformed JSON',
+      'id: not well-formed Unicode',
+      'id: expected a string or a whole number',
+      'id: expected a string or a whole number',
+    ]);
+  });
+
+  test('a phone’s extension is part of it; a nested field’s default domain is its path', async () => {
+    const phones = await run(
+      'id,phone\nP-1,617-555-0101 ext. 23\nP-2,617-555-0101 x45\nP-3,617-555-0101\n',
+      csv({
+        rules: [
+          { field: 'id', transform: 'token' },
+          { field: 'phone', transform: 'token', normalize: 'phone' },
+        ],
+        safeFields: [],
+      }),
+    );
+    const tokens = phones.curated
+      .trim()
+      .split('\n')
+      .slice(1)
+      .map((l) => l.split(',')[1]);
+    expect(new Set(tokens).size).toBe(3);
+    const nested = await run(
+      '{"id":"4711","practitioner":{"id":"4711"}}\n',
+      jsonl({
+        rules: [
+          { field: 'id', transform: 'token' },
+          { field: 'practitioner', transform: 'object', rules: [{ field: 'id', transform: 'token' }] },
+        ],
+      }),
+    );
+    const [record] = records(nested.curated);
+    expect(record.id).not.toBe((record.practitioner as { id: string }).id);
+  });
+
+  test('a range is refused a header the whole file would be refused for', async () => {
+    await expect(
+      run(
+        'P-1,x\n',
+        csv({
+          rules: [
+            { field: 'id', transform: 'token' },
+            { field: 'mrn', transform: 'token' },
+          ],
+        }),
+        {
+          asOf: AS_OF,
+          start: { offset: 100, line: 5 },
+          header: ['id', 'note'],
+        },
+      ),
+    ).rejects.toThrow(
+      'the header given for a range cannot be processed: header lacks the required column(s) mrn',
+    );
+  });
+
+  test('a row of one empty kept column is written as "", so readers count it', async () => {
+    const { curated, result } = await run(
+      'id,note\nP-1,\nP-2,x\n',
+      csv({ rules: [{ field: 'id', transform: 'token', optional: true }], safeFields: [] }),
+    );
+    expect(result.output.records).toBe(2);
+    expect(curated.split('\n').slice(1, 3)[0]).not.toBe('');
+  });
+});

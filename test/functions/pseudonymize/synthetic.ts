@@ -95,6 +95,7 @@ export const SYNTHETIC_CSV_RULES: DatasetRules = {
     { field: 'zip', transform: 'zip3' },
   ],
   safeFields: ['sex', 'diagnosis_code', 'comment_code'],
+  multilineFields: ['name'],
   over89: { birthDate: 'birth_date' },
 };
 

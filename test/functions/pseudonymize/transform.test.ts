@@ -309,7 +309,11 @@ describe('bad input', () => {
       'patient_id,mrn,birth_date,zip\nP-1,M-1,1980-01-01,02139\n',
       /lacks the required column\(s\) age/,
     ],
-    ['a header naming a column twice', 'patient_id,mrn,birth_date,age,zip,age\n', /names column "age" twice/],
+    [
+      'a header naming a column twice',
+      'patient_id,mrn,birth_date,age,zip,age\n',
+      /header names one column twice \(columns 4 and 6\)/,
+    ],
     ['an empty file', '', /empty file/],
   ])('%s rejects the whole file', async (_what, text, reason) => {
     const { result, curated } = await run(text, dataset('patients'));
