@@ -2,9 +2,7 @@ import { createHash, createHmac } from 'node:crypto';
 import { readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Readable } from 'node:stream';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
-import { CopyObjectCommand, GetObjectCommand, HeadObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
 import { loadConfig } from '../../../lib/config/load';
 import {
   makeHandler,
@@ -19,14 +17,13 @@ import {
   type StageConfig,
 } from '../../../lib/functions/pseudonymize/stage';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
+import { FakeKms, FakeS3 } from './fakes';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 
 const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
-/** When every raw object was received (its last-modified time): ages are computed on this day. */
-const RECEIVED = new Date('2026-11-25T09:30:00Z');
 const config: StageConfig = {
   rawBucket: 'raw',
   curatedBucket: 'curated',
@@ -39,139 +36,9 @@ const config: StageConfig = {
   maxObjectBytes: 1024 * 1024,
 };
 
-interface Version {
-  readonly id: string;
-  readonly body: Buffer;
-  readonly params: Record<string, unknown>;
-}
-
-class S3Error extends Error {
-  constructor(
-    name: string,
-    readonly $metadata: { httpStatusCode: number },
-  ) {
-    super(name);
-    this.name = name;
-  }
-}
-
-/**
- * Versioned buckets in memory. Uploads to the curated and quarantine zones must name the zone's
- * key, as the zones' bucket policies require; checksums are checked as S3 checks them.
- */
-class FakeS3 {
-  readonly objects = new Map<string, Version[]>();
-  readonly calls: string[] = [];
-  private counter = 0;
-  failGets = false;
-
-  put(bucket: string, key: string, body: string | Buffer, params: Record<string, unknown> = {}): string {
-    const id = `v${++this.counter}`;
-    const at = `${bucket}/${key}`;
-    this.objects.set(at, [...(this.objects.get(at) ?? []), { id, body: Buffer.from(body), params }]);
-    return id;
-  }
-
-  latest(bucket: string, key: string): Version | undefined {
-    return this.objects.get(`${bucket}/${key}`)?.at(-1);
-  }
-
-  text(bucket: string, key: string): string {
-    const version = this.latest(bucket, key);
-    if (!version) throw new Error(`no object ${bucket}/${key}`);
-    return version.body.toString('utf8');
-  }
-
-  keys(bucket: string): string[] {
-    return [...this.objects.keys()]
-      .filter((k) => k.startsWith(`${bucket}/`))
-      .map((k) => k.slice(bucket.length + 1));
-  }
-
-  private find(bucket: string, key: string, versionId?: string): Version {
-    const versions = this.objects.get(`${bucket}/${key}`) ?? [];
-    const version = versionId ? versions.find((v) => v.id === versionId) : versions.at(-1);
-    if (!version) throw new S3Error('NotFound', { httpStatusCode: 404 });
-    return version;
-  }
-
-  private checkEncryption(bucket: string, input: Record<string, unknown>): void {
-    const expected = { curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn }[bucket];
-    if (input.ServerSideEncryption !== 'aws:kms' || input.SSEKMSKeyId !== expected) {
-      throw new S3Error('AccessDenied', { httpStatusCode: 403 });
-    }
-  }
-
-  async send(command: unknown): Promise<unknown> {
-    if (command instanceof HeadObjectCommand) {
-      this.calls.push('HeadObject');
-      const v = this.find(command.input.Bucket!, command.input.Key!);
-      return { VersionId: v.id, ContentLength: v.body.length, LastModified: RECEIVED };
-    }
-    if (command instanceof GetObjectCommand) {
-      this.calls.push('GetObject');
-      if (this.failGets) throw new S3Error('SlowDown', { httpStatusCode: 503 });
-      const v = this.find(command.input.Bucket!, command.input.Key!, command.input.VersionId);
-      return { VersionId: v.id, Body: Readable.from([v.body]) };
-    }
-    if (command instanceof PutObjectCommand) {
-      const input = command.input as unknown as Record<string, unknown>;
-      this.calls.push(`PutObject ${String(input.Bucket)}/${String(input.Key)}`);
-      this.checkEncryption(String(input.Bucket), input);
-      const body = await bytesOf(input.Body);
-      if (input.ContentLength !== undefined && input.ContentLength !== body.length) {
-        throw new S3Error('IncompleteBody', { httpStatusCode: 400 });
-      }
-      if (
-        input.ChecksumSHA256 &&
-        createHash('sha256').update(body).digest('base64') !== input.ChecksumSHA256
-      ) {
-        throw new S3Error('BadDigest', { httpStatusCode: 400 });
-      }
-      const params = Object.fromEntries(Object.entries(input).filter(([name]) => name !== 'Body'));
-      return { VersionId: this.put(String(input.Bucket), String(input.Key), body, params) };
-    }
-    if (command instanceof CopyObjectCommand) {
-      const input = command.input;
-      this.calls.push(`CopyObject ${input.Bucket}/${input.Key}`);
-      this.checkEncryption(input.Bucket!, input as unknown as Record<string, unknown>);
-      const [path, query] = input.CopySource!.split('?versionId=');
-      const slash = path.indexOf('/');
-      const source = this.find(
-        path.slice(0, slash),
-        decodeURIComponent(path.slice(slash + 1)),
-        query ? decodeURIComponent(query) : undefined,
-      );
-      return { VersionId: this.put(input.Bucket!, input.Key!, source.body, { ...input }) };
-    }
-    throw new Error(`unexpected S3 command ${String((command as object).constructor.name)}`);
-  }
-}
-
-async function bytesOf(body: unknown): Promise<Buffer> {
-  if (typeof body === 'string' || Buffer.isBuffer(body)) return Buffer.from(body);
-  const chunks: Buffer[] = [];
-  for await (const chunk of body as Readable) chunks.push(Buffer.from(chunk as Buffer));
-  return Buffer.concat(chunks);
-}
-
-/** KMS GenerateMac with a secret only it holds. */
-class FakeKms {
-  calls = 0;
-  private readonly secret = Buffer.alloc(32, 7);
-  send(command: unknown): Promise<{ Mac?: Uint8Array }> {
-    if (!(command instanceof GenerateMacCommand)) throw new Error('unexpected KMS command');
-    expect(command.input).toMatchObject({ KeyId: HMAC_KEY, MacAlgorithm: 'HMAC_SHA_256' });
-    this.calls++;
-    return Promise.resolve({
-      Mac: createHmac('sha256', this.secret).update(command.input.Message!).digest(),
-    });
-  }
-}
-
 function setUp() {
-  const s3 = new FakeS3();
-  const kms = new FakeKms();
+  const s3 = new FakeS3({ curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn });
+  const kms = new FakeKms(HMAC_KEY);
   const tokenizer = new Tokenizer(new KmsMac(kms, HMAC_KEY, (input) => new GenerateMacCommand(input)));
   return {
     s3,

@@ -1,0 +1,130 @@
+import { GenerateMacCommand } from '@aws-sdk/client-kms';
+import type { Manifest } from '../../../lib/functions/pseudonymize/manifest';
+import { processObject, type StageConfig } from '../../../lib/functions/pseudonymize/stage';
+import {
+  assembleObject,
+  planObject,
+  transformRange,
+  type RangeJob,
+  type Staging,
+} from '../../../lib/functions/pseudonymize/stage-ranges';
+import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
+import { FakeKms, FakeS3, RECEIVED } from './fakes';
+import { SYNTHETIC_CSV_RULES, SYNTHETIC_JSONL_RULES, syntheticCsv, syntheticJsonLines } from './synthetic';
+
+const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
+const config: StageConfig = {
+  rawBucket: 'raw',
+  curatedBucket: 'curated',
+  quarantineBucket: 'quarantine',
+  curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
+  quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
+  hmacKeyId: HMAC_KEY,
+  datasets: [
+    SYNTHETIC_CSV_RULES,
+    SYNTHETIC_JSONL_RULES,
+    {
+      name: 'wide',
+      prefix: 'wide/',
+      format: 'csv',
+      rules: [{ field: 'id', transform: 'token' }],
+      safeFields: ['note'],
+    },
+  ],
+  maxObjectBytes: 1024 ** 3,
+};
+const staging: Staging = { bucket: 'quarantine', prefix: '_stage/', keyArn: config.quarantineKeyArn };
+
+function world() {
+  const s3 = new FakeS3({ curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn });
+  const tokenizer = () =>
+    new Tokenizer(new KmsMac(new FakeKms(HMAC_KEY), HMAC_KEY, (i) => new GenerateMacCommand(i)));
+  return { s3, tokenizer };
+}
+
+/** 12 MB of CSV, 1,000 patients: its curated object is larger than two of the writer's parts. */
+function wideCsv(): Buffer {
+  const note = 'n'.repeat(200);
+  const rows = Array.from({ length: 55_000 }, (_, i) => `P-${i % 1000},${note}${i}\n`);
+  return Buffer.from(`id,note\n${rows.join('')}`);
+}
+
+describe.each([
+  ['CSV', 'synthetic/patients/2026/extract.csv', () => syntheticCsv().bytes, 64 * 1024],
+  ['JSON Lines', 'synthetic/visits/2026/extract.jsonl', () => syntheticJsonLines().bytes, 64 * 1024],
+  ['wide CSV', 'wide/2026/extract.csv', wideCsv, 1024 * 1024],
+])('a large %s object through the ranged path', (format, key, make, rangeBytes) => {
+  const bytes = make();
+  const single = world();
+  const ranged = world();
+  let job: RangeJob;
+  let manifest: Manifest;
+  beforeAll(async () => {
+    const version = single.s3.put('raw', key, bytes);
+    expect(ranged.s3.put('raw', key, bytes)).toBe(version);
+    const outcome = await processObject(single.s3, single.tokenizer(), config, {
+      bucket: 'raw',
+      key,
+      versionId: version,
+    });
+    expect(outcome.status).toBe('pseudonymized');
+    const planned = await planObject(
+      ranged.s3,
+      ranged.tokenizer(),
+      config,
+      { bucket: 'raw', key, versionId: version, lastModified: RECEIVED },
+      rangeBytes,
+    );
+    if ('fileRejection' in planned) throw new Error(planned.fileRejection);
+    job = planned;
+    // The map runs its items side by side, each in an invocation of its own.
+    await Promise.all(
+      job.items.map((item) => transformRange(ranged.s3, ranged.tokenizer(), config, staging, job, item)),
+    );
+    manifest = await assembleObject(ranged.s3, config, staging, job);
+  }, 120_000);
+
+  test('writes the single pass’s curated object, quarantine object and manifest, byte for byte', () => {
+    expect(job.items.length).toBeGreaterThan(3);
+    const curatedKeys = single.s3.keys('curated');
+    expect(ranged.s3.keys('curated')).toEqual(curatedKeys);
+    for (const k of curatedKeys) expect(ranged.s3.text('curated', k)).toBe(single.s3.text('curated', k));
+    const quarantined = single.s3.keys('quarantine');
+    expect(ranged.s3.keys('quarantine')).toEqual(quarantined);
+    for (const k of quarantined)
+      expect(ranged.s3.text('quarantine', k)).toBe(single.s3.text('quarantine', k));
+    if (format !== 'wide CSV') expect(quarantined).toHaveLength(1);
+    expect(manifest.source.records).toBe(manifest.output.records + manifest.quarantine.records);
+  });
+
+  test('reads each range with a ranged GetObject of the source version, and leaves no staged part behind', () => {
+    expect(ranged.s3.calls.filter((c) => c.startsWith('GetObject range'))).toHaveLength(job.items.length);
+    expect(ranged.s3.keys('quarantine').filter((k) => k.startsWith('_stage/'))).toEqual([]);
+    expect(ranged.s3.uploads.size).toBe(0);
+  });
+
+  test('uploads a large curated object in parts of at least 5 MiB, encrypted with the curated key', () => {
+    const multipart = ranged.s3.calls.filter((c) => c.startsWith('CompleteMultipartUpload curated/'));
+    expect(multipart).toHaveLength(manifest.output.bytes > 8 * 1024 * 1024 ? 1 : 0);
+    if (format === 'wide CSV') expect(manifest.output.bytes).toBeGreaterThan(10 * 1024 * 1024);
+    expect(ranged.s3.latest('curated', manifest.output.key!)!.params).toMatchObject({
+      ServerSideEncryption: 'aws:kms',
+      SSEKMSKeyId: config.curatedKeyArn,
+    });
+  });
+});
+
+test('a file whose header cannot be read is not planned: the single pass sets it aside whole', async () => {
+  const { s3, tokenizer } = world();
+  const key = 'synthetic/patients/bad.csv';
+  const version = s3.put('raw', key, 'patient_id,patient_id\nP-1,P-1\n');
+  expect(
+    await planObject(
+      s3,
+      tokenizer(),
+      config,
+      { bucket: 'raw', key, versionId: version, lastModified: RECEIVED },
+      1024,
+    ),
+  ).toEqual({ fileRejection: 'header names one column twice (columns 1 and 2)' });
+});
