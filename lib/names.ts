@@ -31,11 +31,6 @@ export function pseudonymizationFunctionName(prefix: string): string {
 }
 
 /** The EventBridge rule that sends the raw zone's new objects to the stage. */
-/** The alias of a named HMAC key of the pseudonymization stage. */
-export function pseudonymizationKeyAlias(prefix: string, keyName: string): string {
-  return `alias/${prefix}-pseudonymization-${keyName}`;
-}
-
 export function pseudonymizationRuleName(prefix: string): string {
   return `${prefix}-pseudonymize-raw-objects`;
 }

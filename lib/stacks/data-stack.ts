@@ -39,7 +39,6 @@ import {
   airlockLogBucketName,
   airlockScanRuleName,
   dataBucketName,
-  pseudonymizationKeyAlias,
   pseudonymizationRuleName,
   roleArn,
   roleName,
@@ -74,8 +73,6 @@ export const DATA_KEY_OPERATIONS = ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateD
 export interface PseudonymizationState {
   /** The HMAC key whose MACs are the tokens; it never leaves KMS. */
   readonly hmacKey: ProtectedKey;
-  /** The config's name for it, when it has one (`pseudonymization.hmacKeyName`). */
-  readonly hmacKeyName?: string;
   /** Events the stage failed on after its retries; the raw objects they name stay in the raw zone. */
   readonly deadLetters: sqs.Queue;
   readonly deadLetterKey: ProtectedKey;
@@ -203,10 +200,7 @@ export class DataStack extends Stack {
     }
 
     if (config.pseudonymization.segment !== undefined) {
-      this.pseudonymization = this.pseudonymizationState(
-        config.namePrefix,
-        config.pseudonymization.hmacKeyName,
-      );
+      this.pseudonymization = this.pseudonymizationState(config.namePrefix);
     }
     if (config.airlock) this.airlock = this.airlockState(config, props.accessLogBucket);
   }
@@ -597,20 +591,14 @@ export class DataStack extends Stack {
    * The HMAC key, and the encrypted dead-letter queue of the stage. (Every zone already sends its
    * object events to EventBridge, where the stage's rule picks up the raw zone's.)
    */
-  private pseudonymizationState(prefix: string, keyName: string | undefined): PseudonymizationState {
+  private pseudonymizationState(prefix: string): PseudonymizationState {
     const role = roleArn(this, roleName(prefix, PSEUDONYMIZATION_ROLE));
-    // KMS cannot rotate an HMAC key: a new name is a new key (a new construct id), for a release
-    // whose tokens must not link to earlier ones. The earlier key is retained, not deleted.
-    const hmacKey = new ProtectedKey(
-      this,
-      keyName ? `PseudonymizationHmacKey-${keyName}` : 'PseudonymizationHmacKey',
-      {
-        description: `HMAC-SHA-256 key of the pseudonymization stage${keyName ? ` (${keyName})` : ''}: its MACs are the tokens of direct identifiers`,
-        classification: 'phi',
-        purpose: 'hmac',
-      },
-    );
-    if (keyName) hmacKey.key.addAlias(pseudonymizationKeyAlias(prefix, keyName));
+    const hmacKey = new ProtectedKey(this, 'PseudonymizationHmacKey', {
+      description:
+        'HMAC-SHA-256 key of the pseudonymization stage: its MACs are the tokens of direct identifiers',
+      classification: 'phi',
+      purpose: 'hmac',
+    });
     hmacKey.key.addToResourcePolicy(
       new iam.PolicyStatement({
         sid: 'OnlyThePseudonymizationRoleMacs',
@@ -693,7 +681,7 @@ export class DataStack extends Stack {
         'This queue is itself the dead-letter queue of the pseudonymization function and its EventBridge rule; a dead-letter queue has none of its own, and an alarm reports its first message.',
     });
 
-    return { hmacKey, ...(keyName ? { hmacKeyName: keyName } : {}), deadLetters, deadLetterKey };
+    return { hmacKey, deadLetters, deadLetterKey };
   }
 
   private classKey(classification: DataClassification): ProtectedKey {

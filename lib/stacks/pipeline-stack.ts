@@ -83,7 +83,6 @@ export class PipelineStack extends Stack {
         CURATED_KEY_ARN: zones.curated.key.key.keyArn,
         QUARANTINE_KEY_ARN: zones.quarantine.key.key.keyArn,
         HMAC_KEY_ARN: stage.hmacKey.key.keyArn,
-        ...(stage.hmacKeyName ? { HMAC_KEY_NAME: stage.hmacKeyName } : {}),
         MAX_OBJECT_BYTES: String(MAX_OBJECT_BYTES),
       },
     }).function;

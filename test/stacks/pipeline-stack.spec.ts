@@ -203,55 +203,6 @@ describe('the HMAC key', () => {
   });
 });
 
-describe('a named HMAC key, for a release whose tokens must not link to earlier ones', () => {
-  const named = (hmacKeyName: string) => {
-    const { blueprint } = synthBlueprint({
-      config: {
-        segments: [{ name: 'pipeline', kind: 'pipeline', vpcCidr: '10.40.0.0/16', azCount: 1 }],
-        pseudonymization: { hmacKeyName },
-      },
-    });
-    return {
-      data: Template.fromStack(blueprint.data).toJSON() as { Resources: Record<string, Resource> },
-      pipeline: Template.fromStack(blueprint.pipeline!).toJSON() as { Resources: Record<string, Resource> },
-    };
-  };
-  const first = named('release-1');
-  const second = named('release-2');
-  const hmacKeys = (t: { Resources: Record<string, Resource> }) =>
-    Object.entries(t.Resources).filter(
-      ([, r]) => r.Type === 'AWS::KMS::Key' && (r.Properties as { KeySpec?: string }).KeySpec === 'HMAC_256',
-    );
-
-  test('is a new key (another logical id), retained, with an alias that names it', () => {
-    const [[firstId, key]] = hmacKeys(first.data);
-    const [[secondId]] = hmacKeys(second.data);
-    expect(firstId).not.toBe(secondId);
-    expect(key.DeletionPolicy).toBe('Retain');
-    const aliases = Object.values(first.data.Resources).filter((r) => r.Type === 'AWS::KMS::Alias');
-    expect(aliases).toEqual([
-      expect.objectContaining({
-        Properties: {
-          AliasName: 'alias/aiseg-pseudonymization-release-1',
-          TargetKeyId: { 'Fn::GetAtt': [firstId, 'Arn'] },
-        },
-      }),
-    ]);
-  });
-
-  test('the function is told its name, for the manifests', () => {
-    const [, fnResource] = Object.entries(first.pipeline.Resources).find(
-      ([, r]) => r.Type === 'AWS::Lambda::Function',
-    )!;
-    expect(
-      (fnResource.Properties as { Environment: { Variables: Record<string, unknown> } }).Environment
-        .Variables,
-    ).toMatchObject({ HMAC_KEY_NAME: 'release-1' });
-    // Without a name, none is recorded.
-    expect(JSON.stringify(fnProps)).not.toContain('HMAC_KEY_NAME');
-  });
-});
-
 describe('the pipeline operator, who re-drives dead letters', () => {
   const [operatorId, operator] = only(identity, 'AWS::IAM::Role', { RoleName: 'aiseg-pipeline-operator' });
 

@@ -177,12 +177,6 @@ const pseudonymization = z
       .describe(
         'Datasets whose tokens link: a value gets the same token in every dataset of its group (in the same domain). A dataset in no group has tokens of its own, so whoever learns one token for a known value links that person in that dataset only.',
       ),
-    hmacKeyName: name('an HMAC key name', 32)
-      .optional()
-      .describe(
-        "Names the stage's HMAC key (alias `alias/<prefix>-pseudonymization-<name>`). KMS cannot rotate HMAC keys: a new name makes a new key, so a data release that must not link to earlier ones gets new tokens; the old key is retained. Manifests record the name.",
-      )
-      .register(defaultText, { text: 'none: the first key' }),
     concurrency: z
       .number()
       .int('expected a whole number')

@@ -56,9 +56,8 @@ export function generalizeAge(value: string, field: string): string {
   return age > MAX_REPORTED_AGE ? OVER_89 : String(age);
 }
 
-/** Age in whole years on `asOf` (YYYY-MM-DD) of someone born on the date `value`. */
-export function ageOn(value: string, field: string, asOf: string): number {
-  const born = parseDate(value, field);
+/** Age in whole years on `asOf` (YYYY-MM-DD) of someone born on `born` (as parseDate reads it). */
+export function ageOn(born: { year: string; month: string; day: string }, asOf: string): number {
   const [year, month, day] = asOf.split('-').map(Number);
   const age = year - Number(born.year);
   return month < Number(born.month) || (month === Number(born.month) && day < Number(born.day))

@@ -16,9 +16,10 @@ export interface ObjectLocation {
 
 /**
  * The manifest written beside each curated file. Training checks the file it reads against
- * `output.sha256` (S3 also holds it as the object's SHA-256 checksum) and the source it came
- * from, so a file changed after the stage wrote it is detected. It holds counts and hashes,
- * never values.
+ * `output.sha256` (the SHA-256 of the whole object; S3 holds the same as the object's checksum
+ * when it was written in one part, a checksum of its parts' checksums when in several) and the
+ * source it came from, so a file changed after the stage wrote it is detected. It holds counts
+ * and hashes, never values.
  */
 export interface Manifest {
   /** 2 since tokens are scoped (token scheme 2); a manifest of version 1 was made with scheme 1. */
@@ -26,7 +27,7 @@ export interface Manifest {
   readonly stage: 'pseudonymization';
   readonly dataset: string;
   readonly ruleVersion: string;
-  /** The key whose MACs are the tokens, and the config's name for it (its release). */
+  /** The key whose MACs are the tokens (and a name for it, where the function is given one). */
   readonly hmac: { readonly algorithm: 'HMAC_SHA_256'; readonly keyId: string; readonly keyName?: string };
   /** The token scheme and scope, each tokenised field's normaliser, the small-area list, Safe Harbor's over-89 rule. */
   readonly rules: RulesSummary;

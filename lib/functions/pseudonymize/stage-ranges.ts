@@ -6,12 +6,13 @@ import {
   CreateMultipartUploadCommand,
   DeleteObjectCommand,
   GetObjectCommand,
+  HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
 import { buildManifest, manifestKey, rejectedKey, type Manifest } from './manifest';
 import { combineResults, planRanges, type RangeItem, type RangePlan } from './ranges';
-import { datasetFor, type DatasetRules } from './rules';
+import { datasetFor, ruleVersion, type DatasetRules } from './rules';
 import { curatedKey, objectKeyToken, type RawObject, type S3Like, type StageConfig } from './stage';
 import type { Tokenizer } from './tokenizer';
 import { pseudonymize, type TransformResult } from './transform';
@@ -73,23 +74,36 @@ export async function planObject(
   s3: S3Like,
   tokenizer: Tokenizer,
   config: StageConfig,
-  object: RawObject & { readonly versionId: string; readonly lastModified: Date },
-  rangeBytes: number,
+  object: RawObject & { readonly versionId: string },
+  ranges: { readonly rangeBytes: number; readonly maxRangeBytes: number },
 ): Promise<RangeJob | { readonly fileRejection: string }> {
   const dataset = datasetFor(config.datasets, object.key);
   if (!dataset) return { fileRejection: `no dataset's prefix matches the key` };
+  // The version's own last-modified date, as the single pass takes it: ages agree.
+  const head = (await s3.send(
+    new HeadObjectCommand({ Bucket: config.rawBucket, Key: object.key, VersionId: object.versionId }),
+  )) as { LastModified?: Date };
+  if (!head.LastModified) throw new Error('HeadObject of the raw version returned no LastModified');
   const got = (await s3.send(
     new GetObjectCommand({ Bucket: config.rawBucket, Key: object.key, VersionId: object.versionId }),
   )) as { Body?: Readable };
   if (!got.Body) throw new Error('GetObject of the raw object returned no body');
-  const plan = await planRanges(got.Body, dataset, rangeBytes);
+  const plan = await planRanges(got.Body, dataset, ranges.rangeBytes);
   if (plan.fileRejection) return { fileRejection: plan.fileRejection };
+  // A range is cut only where a record starts: an unclosed quote can make one range of the rest
+  // of the file, more than one invocation transforms.
+  const longest = Math.max(...plan.items.map((i) => i.end - i.start));
+  if (longest > ranges.maxRangeBytes) {
+    return {
+      fileRejection: `a record boundary more than ${ranges.maxRangeBytes} bytes from the last (an unclosed quote?)`,
+    };
+  }
   return {
     key: object.key,
     versionId: object.versionId,
     keyToken: await objectKeyToken(tokenizer, object.key),
     dataset: dataset.name,
-    asOf: object.lastModified.toISOString().slice(0, 10),
+    asOf: head.LastModified.toISOString().slice(0, 10),
     ...(plan.header ? { header: plan.header } : {}),
     input: plan.input,
     items: plan.items,
@@ -163,6 +177,13 @@ export async function assembleObject(
       ) as TransformResult,
     );
   }
+  // One rule version across the ranges: a deploy during the run would mix rules in one file.
+  const versions = new Set(results.map((r) => r.ruleVersion));
+  if (versions.size !== 1 || !versions.has(ruleVersion(dataset))) {
+    throw new Error(
+      `ranges made with rule versions ${[...versions].join(', ')}; the stage's are ${ruleVersion(dataset)}`,
+    );
+  }
   const outputKey = curatedKey(dataset, job.keyToken);
   const curated = new MultipartWriter(s3, {
     Bucket: config.curatedBucket,
@@ -182,6 +203,13 @@ export async function assembleObject(
     for (const item of job.items) {
       await curated.write(await read(s3, staging.bucket, partKey(staging, job, item.index, 'curated')));
       await rejected.write(await read(s3, staging.bucket, partKey(staging, job, item.index, 'rejected')));
+    }
+    // A newer version of the raw object has its own run: this one must not overwrite its output.
+    const current = (await s3.send(new HeadObjectCommand({ Bucket: config.rawBucket, Key: job.key }))) as {
+      VersionId?: string;
+    };
+    if (current.VersionId !== job.versionId) {
+      throw new Error('the raw object has a newer version: its own run writes the curated file');
     }
     const output = await curated.complete();
     const combined = combineResults({ items: job.items, input: job.input }, results, output);

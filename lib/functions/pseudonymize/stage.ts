@@ -30,7 +30,7 @@ export interface StageConfig {
   readonly quarantineKeyArn: string;
   /** The HMAC key's id, recorded in manifests. */
   readonly hmacKeyId: string;
-  /** The config's name for the key (`pseudonymization.hmacKeyName`), recorded in manifests. */
+  /** A name for the key (HMAC_KEY_NAME), recorded in manifests beside its id. */
   readonly hmacKeyName?: string;
   readonly datasets: readonly DatasetRules[];
   /** Larger objects are set aside whole: the stage stages its outputs on local storage. */

@@ -5,12 +5,11 @@ import { Transform, type Readable, type Writable } from 'node:stream';
 import { isLosslessNumber, parse as parseJson, stringify as stringifyJson } from 'lossless-json';
 import {
   ageOn,
-  dateToMonth,
-  dateToYear,
   generalizeAge,
   MAX_REPORTED_AGE,
   OVER_89,
   parseAge,
+  parseDate,
   RecordRejection,
   zip3,
 } from './generalize';
@@ -516,13 +515,15 @@ function applyRule(
       return;
     }
     case 'date-to-year':
-    case 'date-to-month':
-      set(rule.transform === 'date-to-year' ? dateToYear(text, name) : dateToMonth(text, name));
+    case 'date-to-month': {
+      const date = parseDate(text, name);
+      set(rule.transform === 'date-to-year' ? date.year : `${date.year}-${date.month}`);
       safeHarbor.dates.push({ target, key });
-      if (path === '' && rule.field === plan.birthDate && ageOn(text, name, plan.asOf) > MAX_REPORTED_AGE) {
+      if (path === '' && rule.field === plan.birthDate && ageOn(date, plan.asOf) > MAX_REPORTED_AGE) {
         safeHarbor.over89 = true;
       }
       return;
+    }
     case 'age':
       set(generalizeAge(text, name));
       // Anyone aged 90 or more in the record, at any depth (Safe Harbor covers relatives too).

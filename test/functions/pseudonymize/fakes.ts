@@ -85,7 +85,7 @@ export class FakeS3 {
   async send(command: unknown): Promise<unknown> {
     if (command instanceof HeadObjectCommand) {
       this.calls.push('HeadObject');
-      const v = this.find(command.input.Bucket!, command.input.Key!);
+      const v = this.find(command.input.Bucket!, command.input.Key!, command.input.VersionId);
       return { VersionId: v.id, ContentLength: v.body.length, LastModified: RECEIVED };
     }
     if (command instanceof GetObjectCommand) {

@@ -9,7 +9,7 @@ import {
   type Staging,
 } from '../../../lib/functions/pseudonymize/stage-ranges';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
-import { FakeKms, FakeS3, RECEIVED } from './fakes';
+import { FakeKms, FakeS3 } from './fakes';
 import { SYNTHETIC_CSV_RULES, SYNTHETIC_JSONL_RULES, syntheticCsv, syntheticJsonLines } from './synthetic';
 
 const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
@@ -72,8 +72,8 @@ describe.each([
       ranged.s3,
       ranged.tokenizer(),
       config,
-      { bucket: 'raw', key, versionId: version, lastModified: RECEIVED },
-      rangeBytes,
+      { bucket: 'raw', key, versionId: version },
+      { rangeBytes, maxRangeBytes: 64 * 1024 * 1024 },
     );
     if ('fileRejection' in planned) throw new Error(planned.fileRejection);
     job = planned;
@@ -123,8 +123,44 @@ test('a file whose header cannot be read is not planned: the single pass sets it
       s3,
       tokenizer(),
       config,
-      { bucket: 'raw', key, versionId: version, lastModified: RECEIVED },
-      1024,
+      { bucket: 'raw', key, versionId: version },
+      { rangeBytes: 1024, maxRangeBytes: 4096 },
     ),
   ).toEqual({ fileRejection: 'header names one column twice (columns 1 and 2)' });
+});
+
+test('a range longer than one invocation transforms (an unclosed quote) is not planned', async () => {
+  const { s3, tokenizer } = world();
+  const key = 'wide/unclosed.csv';
+  const rows = Array.from({ length: 2000 }, (_, i) => `P-${i},${i === 10 ? '"open' : 'note'}\n`).join('');
+  const version = s3.put('raw', key, `id,note\n${rows}`);
+  expect(
+    await planObject(
+      s3,
+      tokenizer(),
+      config,
+      { bucket: 'raw', key, versionId: version },
+      { rangeBytes: 1024, maxRangeBytes: 4096 },
+    ),
+  ).toEqual({ fileRejection: 'a record boundary more than 4096 bytes from the last (an unclosed quote?)' });
+});
+
+test('a run whose raw object has since been replaced writes nothing to curated', async () => {
+  const { s3, tokenizer } = world();
+  const key = 'wide/replaced.csv';
+  const version = s3.put('raw', key, 'id,note\nP-1,a\nP-2,b\n');
+  const job = await planObject(
+    s3,
+    tokenizer(),
+    config,
+    { bucket: 'raw', key, versionId: version },
+    { rangeBytes: 8, maxRangeBytes: 4096 },
+  );
+  if ('fileRejection' in job) throw new Error(job.fileRejection);
+  for (const item of job.items) await transformRange(s3, tokenizer(), config, staging, job, item);
+  s3.put('raw', key, 'id,note\nP-3,c\n');
+  await expect(assembleObject(s3, config, staging, job)).rejects.toThrow(
+    'the raw object has a newer version',
+  );
+  expect(s3.keys('curated')).toEqual([]);
 });
