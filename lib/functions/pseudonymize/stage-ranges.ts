@@ -10,10 +10,18 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
-import { buildManifest, manifestKey, rejectedKey, type Manifest } from './manifest';
+import { rejectedKey, type Manifest } from './manifest';
 import { combineResults, planRanges, type RangeItem, type RangePlan } from './ranges';
 import { datasetFor, ruleVersion, type DatasetRules } from './rules';
-import { curatedKey, objectKeyToken, type RawObject, type S3Like, type StageConfig } from './stage';
+import {
+  curatedKey,
+  kms,
+  objectKeyToken,
+  writeManifest,
+  type RawObject,
+  type S3Like,
+  type StageConfig,
+} from './stage';
 import type { Tokenizer } from './tokenizer';
 import { pseudonymize, type TransformResult } from './transform';
 
@@ -47,10 +55,6 @@ export interface RangeJob {
 
 /** Parts of at least this size are uploaded as they fill (S3's minimum part is 5 MiB). */
 const PART_BYTES = 8 * 1024 * 1024;
-
-function kms(keyArn: string) {
-  return { ServerSideEncryption: 'aws:kms' as const, SSEKMSKeyId: keyArn };
-}
 
 function datasetOf(config: StageConfig, name: string): DatasetRules {
   const dataset = config.datasets.find((d) => d.name === name);
@@ -215,22 +219,11 @@ export async function assembleObject(
     const combined = combineResults({ items: job.items, input: job.input }, results, output);
     if (combined.quarantined.records > 0) await rejected.complete();
     else await rejected.abort();
-    const manifest = buildManifest(combined, {
-      source: { bucket: config.rawBucket, keyToken: job.keyToken, versionId: job.versionId },
-      output: { bucket: config.curatedBucket, key: outputKey },
-      quarantine: { bucket: quarantine.bucket, keyToken: job.keyToken },
-      hmacKeyId: config.hmacKeyId,
-      ...(config.hmacKeyName ? { hmacKeyName: config.hmacKeyName } : {}),
+    const manifest = await writeManifest(s3, config, combined, {
+      outputKey,
+      keyToken: job.keyToken,
+      versionId: job.versionId,
     });
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: config.curatedBucket,
-        Key: manifestKey(outputKey),
-        Body: `${JSON.stringify(manifest, null, 2)}\n`,
-        ContentType: 'application/json',
-        ...kms(config.curatedKeyArn),
-      }),
-    );
     for (const item of job.items) {
       for (const kind of ['curated', 'rejected', 'result.json']) {
         await s3.send(

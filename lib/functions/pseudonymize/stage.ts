@@ -14,7 +14,7 @@ import {
 import { buildManifest, manifestKey, reasonKey, rejectedKey, type Manifest } from './manifest';
 import { datasetFor, type DatasetRules } from './rules';
 import { Tokenizer } from './tokenizer';
-import { pseudonymize } from './transform';
+import { pseudonymize, type TransformResult } from './transform';
 
 /** The minimal surface of the AWS SDK's S3 client the stage uses. */
 export interface S3Like {
@@ -161,24 +161,8 @@ export async function processObject(
       Metadata: { dataset: dataset.name, 'rule-version': result.ruleVersion },
       ...kms(config.curatedKeyArn),
     });
-    // The manifest is in the curated zone: it names the raw object and its quarantine by token.
-    const manifest = buildManifest(result, {
-      source: { bucket: source.bucket, keyToken, ...(versionId ? { versionId } : {}) },
-      output: { bucket: config.curatedBucket, key: outputKey },
-      quarantine: { bucket: quarantine.bucket, keyToken },
-      hmacKeyId: config.hmacKeyId,
-      ...(config.hmacKeyName ? { hmacKeyName: config.hmacKeyName } : {}),
-    });
     // Written last: a manifest exists only for a file completely written.
-    await s3.send(
-      new PutObjectCommand({
-        Bucket: config.curatedBucket,
-        Key: manifestKey(outputKey),
-        Body: `${JSON.stringify(manifest, null, 2)}\n`,
-        ContentType: 'application/json',
-        ...kms(config.curatedKeyArn),
-      }),
-    );
+    const manifest = await writeManifest(s3, config, result, { outputKey, keyToken, versionId });
     return { keyToken, status: 'pseudonymized', manifest };
   } finally {
     // The staged files hold patient data: never left behind for the next invocation.
@@ -186,8 +170,39 @@ export async function processObject(
   }
 }
 
-function kms(keyArn: string): Pick<PutObjectCommandInput, 'ServerSideEncryption' | 'SSEKMSKeyId'> {
+/** The encryption headers the zones' bucket policies require of an upload. */
+export function kms(keyArn: string): { ServerSideEncryption: 'aws:kms'; SSEKMSKeyId: string } {
   return { ServerSideEncryption: 'aws:kms', SSEKMSKeyId: keyArn };
+}
+
+/**
+ * Writes the manifest of a curated file beside it, in the curated zone, where it names the raw
+ * object and its quarantine by token, never by key.
+ */
+export async function writeManifest(
+  s3: S3Like,
+  config: StageConfig,
+  result: TransformResult,
+  where: { readonly outputKey: string; readonly keyToken: string; readonly versionId?: string },
+): Promise<Manifest> {
+  const { outputKey, keyToken, versionId } = where;
+  const manifest = buildManifest(result, {
+    source: { bucket: config.rawBucket, keyToken, ...(versionId ? { versionId } : {}) },
+    output: { bucket: config.curatedBucket, key: outputKey },
+    quarantine: { bucket: config.quarantineBucket, keyToken },
+    hmacKeyId: config.hmacKeyId,
+    ...(config.hmacKeyName ? { hmacKeyName: config.hmacKeyName } : {}),
+  });
+  await s3.send(
+    new PutObjectCommand({
+      Bucket: config.curatedBucket,
+      Key: manifestKey(outputKey),
+      Body: `${JSON.stringify(manifest, null, 2)}\n`,
+      ContentType: 'application/json',
+      ...kms(config.curatedKeyArn),
+    }),
+  );
+  return manifest;
 }
 
 async function headObject(

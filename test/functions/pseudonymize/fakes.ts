@@ -12,6 +12,23 @@ import {
   PutObjectCommand,
   UploadPartCommand,
 } from '@aws-sdk/client-s3';
+import type { StageConfig } from '../../../lib/functions/pseudonymize/stage';
+
+export const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
+
+/** The stage's configuration in the tests: zone buckets and keys, and the datasets under test. */
+export function stageConfig(datasets: StageConfig['datasets'], maxObjectBytes: number): StageConfig {
+  return {
+    rawBucket: 'raw',
+    curatedBucket: 'curated',
+    quarantineBucket: 'quarantine',
+    curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
+    quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
+    hmacKeyId: HMAC_KEY,
+    datasets,
+    maxObjectBytes,
+  };
+}
 
 /** When every raw object was received (its last-modified time): ages are computed on this day. */
 export const RECEIVED = new Date('2026-11-25T09:30:00Z');

@@ -1,6 +1,6 @@
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
 import type { Manifest } from '../../../lib/functions/pseudonymize/manifest';
-import { processObject, type StageConfig } from '../../../lib/functions/pseudonymize/stage';
+import { processObject } from '../../../lib/functions/pseudonymize/stage';
 import {
   assembleObject,
   planObject,
@@ -9,18 +9,11 @@ import {
   type Staging,
 } from '../../../lib/functions/pseudonymize/stage-ranges';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
-import { FakeKms, FakeS3 } from './fakes';
+import { FakeKms, FakeS3, HMAC_KEY, stageConfig } from './fakes';
 import { SYNTHETIC_CSV_RULES, SYNTHETIC_JSONL_RULES, syntheticCsv, syntheticJsonLines } from './synthetic';
 
-const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
-const config: StageConfig = {
-  rawBucket: 'raw',
-  curatedBucket: 'curated',
-  quarantineBucket: 'quarantine',
-  curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
-  quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
-  hmacKeyId: HMAC_KEY,
-  datasets: [
+const config = stageConfig(
+  [
     SYNTHETIC_CSV_RULES,
     SYNTHETIC_JSONL_RULES,
     {
@@ -31,9 +24,19 @@ const config: StageConfig = {
       safeFields: ['note'],
     },
   ],
-  maxObjectBytes: 1024 ** 3,
-};
+  1024 ** 3,
+);
 const staging: Staging = { bucket: 'quarantine', prefix: '_stage/', keyArn: config.quarantineKeyArn };
+
+/** Plans a raw object's version in small ranges. */
+const plan = (w: ReturnType<typeof world>, key: string, versionId: string, rangeBytes: number) =>
+  planObject(
+    w.s3,
+    w.tokenizer(),
+    config,
+    { bucket: 'raw', key, versionId },
+    { rangeBytes, maxRangeBytes: 4096 },
+  );
 
 function world() {
   const s3 = new FakeS3({ curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn });
@@ -115,47 +118,32 @@ describe.each([
 });
 
 test('a file whose header cannot be read is not planned: the single pass sets it aside whole', async () => {
-  const { s3, tokenizer } = world();
+  const w = world();
+  const { s3 } = w;
   const key = 'synthetic/patients/bad.csv';
   const version = s3.put('raw', key, 'patient_id,patient_id\nP-1,P-1\n');
-  expect(
-    await planObject(
-      s3,
-      tokenizer(),
-      config,
-      { bucket: 'raw', key, versionId: version },
-      { rangeBytes: 1024, maxRangeBytes: 4096 },
-    ),
-  ).toEqual({ fileRejection: 'header names one column twice (columns 1 and 2)' });
+  expect(await plan(w, key, version, 1024)).toEqual({
+    fileRejection: 'header names one column twice (columns 1 and 2)',
+  });
 });
 
 test('a range longer than one invocation transforms (an unclosed quote) is not planned', async () => {
-  const { s3, tokenizer } = world();
+  const w = world();
+  const { s3 } = w;
   const key = 'wide/unclosed.csv';
   const rows = Array.from({ length: 2000 }, (_, i) => `P-${i},${i === 10 ? '"open' : 'note'}\n`).join('');
   const version = s3.put('raw', key, `id,note\n${rows}`);
-  expect(
-    await planObject(
-      s3,
-      tokenizer(),
-      config,
-      { bucket: 'raw', key, versionId: version },
-      { rangeBytes: 1024, maxRangeBytes: 4096 },
-    ),
-  ).toEqual({ fileRejection: 'a record boundary more than 4096 bytes from the last (an unclosed quote?)' });
+  expect(await plan(w, key, version, 1024)).toEqual({
+    fileRejection: 'a record boundary more than 4096 bytes from the last (an unclosed quote?)',
+  });
 });
 
 test('a run whose raw object has since been replaced writes nothing to curated', async () => {
-  const { s3, tokenizer } = world();
+  const w = world();
+  const { s3, tokenizer } = w;
   const key = 'wide/replaced.csv';
   const version = s3.put('raw', key, 'id,note\nP-1,a\nP-2,b\n');
-  const job = await planObject(
-    s3,
-    tokenizer(),
-    config,
-    { bucket: 'raw', key, versionId: version },
-    { rangeBytes: 8, maxRangeBytes: 4096 },
-  );
+  const job = await plan(w, key, version, 8);
   if ('fileRejection' in job) throw new Error(job.fileRejection);
   for (const item of job.items) await transformRange(s3, tokenizer(), config, staging, job, item);
   s3.put('raw', key, 'id,note\nP-3,c\n');

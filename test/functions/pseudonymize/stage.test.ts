@@ -17,23 +17,15 @@ import {
   type StageConfig,
 } from '../../../lib/functions/pseudonymize/stage';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
-import { FakeKms, FakeS3 } from './fakes';
+import { FakeKms, FakeS3, HMAC_KEY, stageConfig } from './fakes';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 
-const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
 const config: StageConfig = {
-  rawBucket: 'raw',
-  curatedBucket: 'curated',
-  quarantineBucket: 'quarantine',
-  curatedKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/pii',
-  quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
-  hmacKeyId: HMAC_KEY,
+  ...stageConfig(example.pseudonymization.datasets, 1024 * 1024),
   hmacKeyName: 'release-1',
-  datasets: example.pseudonymization.datasets,
-  maxObjectBytes: 1024 * 1024,
 };
 
 function setUp() {
