@@ -484,8 +484,6 @@ function applyRule(
   if (typeof value === 'string') text = value;
   else if (isLosslessNumber(value)) text = value.toString();
   else throw new RecordRejection(`${name}: expected a string or a number`);
-  // A string with half a surrogate pair would be MACed as U+FFFD, like any other such string.
-  if (LONE_SURROGATE.test(text)) throw new RecordRejection(`${name}: not well-formed Unicode`);
 
   switch (rule.transform) {
     case 'token': {
@@ -493,6 +491,9 @@ function applyRule(
       if (isLosslessNumber(value) && !/^-?\d+$/.test(text)) {
         throw new RecordRejection(`${name}: expected a string or a whole number`);
       }
+      // A string with half a surrogate pair would be MACed as U+FFFD, like any other such string.
+      // (Generalised values are read by patterns of ASCII digits, which refuse it anyway.)
+      if (LONE_SURROGATE.test(text)) throw new RecordRejection(`${name}: not well-formed Unicode`);
       let normalized: string;
       try {
         normalized = normalizeIdentifier(text, rule.normalize ?? 'trim', plan.dataset.phoneCountry);
