@@ -23,15 +23,22 @@ export function parseDate(value: string, field: string): { year: string; month: 
   return { year, month, day };
 }
 
+/** A date as parseDate reads it, generalised to its year (1984-07-12 → 1984) or month (→ 1984-07). */
+export function generalizeDate(
+  date: { readonly year: string; readonly month: string },
+  to: 'date-to-year' | 'date-to-month',
+): string {
+  return to === 'date-to-year' ? date.year : `${date.year}-${date.month}`;
+}
+
 /** 1984-07-12 → 1984. */
 export function dateToYear(value: string, field: string): string {
-  return parseDate(value, field).year;
+  return generalizeDate(parseDate(value, field), 'date-to-year');
 }
 
 /** 1984-07-12 → 1984-07. */
 export function dateToMonth(value: string, field: string): string {
-  const { year, month } = parseDate(value, field);
-  return `${year}-${month}`;
+  return generalizeDate(parseDate(value, field), 'date-to-month');
 }
 
 /** The oldest age reported as itself; older ages become `90+` (HIPAA Safe Harbor). */
@@ -50,10 +57,14 @@ export function parseAge(value: string, field: string): number {
   return Number(text);
 }
 
+/** An age as reported: 90 and over → `90+`. */
+export function reportedAge(age: number): string {
+  return age > MAX_REPORTED_AGE ? OVER_89 : String(age);
+}
+
 /** Whole years; 90 and over → `90+`. */
 export function generalizeAge(value: string, field: string): string {
-  const age = parseAge(value, field);
-  return age > MAX_REPORTED_AGE ? OVER_89 : String(age);
+  return reportedAge(parseAge(value, field));
 }
 
 /** Age in whole years on `asOf` (YYYY-MM-DD) of someone born on `born` (as parseDate reads it). */

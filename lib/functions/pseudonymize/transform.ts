@@ -5,12 +5,13 @@ import { Transform, type Readable, type Writable } from 'node:stream';
 import { isLosslessNumber, parse as parseJson, stringify as stringifyJson } from 'lossless-json';
 import {
   ageOn,
-  generalizeAge,
+  generalizeDate,
   MAX_REPORTED_AGE,
   OVER_89,
   parseAge,
   parseDate,
   RecordRejection,
+  reportedAge,
   zip3,
 } from './generalize';
 import {
@@ -518,18 +519,20 @@ function applyRule(
     case 'date-to-year':
     case 'date-to-month': {
       const date = parseDate(text, name);
-      set(rule.transform === 'date-to-year' ? date.year : `${date.year}-${date.month}`);
+      set(generalizeDate(date, rule.transform));
       safeHarbor.dates.push({ target, key });
       if (path === '' && rule.field === plan.birthDate && ageOn(date, plan.asOf) > MAX_REPORTED_AGE) {
         safeHarbor.over89 = true;
       }
       return;
     }
-    case 'age':
-      set(generalizeAge(text, name));
+    case 'age': {
+      const age = parseAge(text, name);
+      set(reportedAge(age));
       // Anyone aged 90 or more in the record, at any depth (Safe Harbor covers relatives too).
-      if (parseAge(text, name) > MAX_REPORTED_AGE) safeHarbor.over89 = true;
+      if (age > MAX_REPORTED_AGE) safeHarbor.over89 = true;
       return;
+    }
     case 'zip3':
       set(zip3(text, name, plan.smallAreas.get(rule)));
       return;
