@@ -13,6 +13,7 @@ import {
   boundaryPolicyName,
   dataBucketName,
   pseudonymizationFunctionName,
+  pseudonymizationStagingBucketName,
   roleArn,
   roleName,
 } from './names';
@@ -82,6 +83,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
     untrustedArtifacts: config.codeSigning.untrustedArtifacts,
     dataBucketNames: [
       ...DATA_ZONES.map((zone) => dataBucketName(prefix, zone)),
+      ...(stageSegment !== undefined ? [pseudonymizationStagingBucketName(prefix)] : []),
       ...(config.airlock ? [dataBucketName(prefix, AIRLOCK_IMPORT_ZONE), airlockLogBucketName(prefix)] : []),
       ...(config.airlock?.export ? [dataBucketName(prefix, AIRLOCK_EXPORT_ZONE)] : []),
     ],
@@ -94,6 +96,7 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
       ...(config.airlock?.export ? [airlockFunctionName(prefix, 'exporter')] : []),
     ],
     airlockWorkflow: config.airlock !== undefined,
+    pseudonymizationWorkflow: stageSegment !== undefined,
     ...(apiSegment !== undefined ? { inferenceApiName: apiName } : {}),
     sageMakerLogGroupNames: config.audit.sageMakerLogGroups ? sageMakerLogGroupNames(config) : [],
   });
@@ -207,6 +210,8 @@ export function buildBlueprint(app: App, config: BlueprintConfig): Blueprint {
           vpc: networkOf(stageSegment).segmentVpc,
           role: identity.pseudonymizationRole,
           logGroup: audit.functionLogs(stageFunction),
+          workflowRole: identity.pseudonymizationWorkflowRole!,
+          workflowLogGroup: audit.pseudonymizationWorkflowLogs!,
           alertTopic: audit.alerts.topic,
         });
 

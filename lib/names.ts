@@ -30,6 +30,16 @@ export function pseudonymizationFunctionName(prefix: string): string {
   return `${prefix}-pseudonymization`;
 }
 
+/** The stage's range workflow (Step Functions), which transforms objects too large for one invocation. */
+export function pseudonymizationWorkflowName(prefix: string): string {
+  return `${prefix}-pseudonymize-large-objects`;
+}
+
+/** The stage's staging store, where the range workflow's runs keep their parts (at most 63 characters). */
+export function pseudonymizationStagingBucketName(prefix: string): string {
+  return `${prefix}-stage-parts-${Aws.ACCOUNT_ID}-${Aws.REGION}`;
+}
+
 /** The EventBridge rule that sends the raw zone's new objects to the stage. */
 export function pseudonymizationRuleName(prefix: string): string {
   return `${prefix}-pseudonymize-raw-objects`;

@@ -134,9 +134,10 @@ export const SEGMENT_KIND_PROFILES: Readonly<Record<SegmentKind, SegmentKindProf
     purpose: 'The pseudonymization stage between the raw and curated zones; no SageMaker work',
     internet: 'never',
     defaultEgressAllowlist: [],
-    // The pseudonymization function calls KMS (GenerateMac) and S3 (the gateway endpoint); Lambda
-    // delivers its logs and dead letters itself, outside the VPC.
-    defaultInterfaceEndpoints: ['kms'],
+    // The pseudonymization function calls KMS (GenerateMac), Step Functions (it starts large
+    // objects' runs) and S3 (the gateway endpoint); Lambda delivers its logs and dead letters
+    // itself, outside the VPC.
+    defaultInterfaceEndpoints: ['kms', 'states'],
     zonePath: ['raw', 'curated', 'quarantine'],
   },
 };

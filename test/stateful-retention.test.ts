@@ -52,9 +52,9 @@ describe('nothing stateful is lost when a stack is deleted or a resource replace
     expect(exceptOnCreate).toEqual(
       stateful.filter((r) => fixedName(r.resource)).map((r) => `${r.stackId}/${r.logicalId}`),
     );
-    // The four data zones, the WAF, API execution and four SageMaker log groups, the Studio domain,
-    // the package domain and its two repositories.
-    expect(exceptOnCreate).toHaveLength(14);
+    // The four data zones, the stage's staging store, the WAF, API execution and four SageMaker log
+    // groups, the Studio domain, the package domain and its two repositories.
+    expect(exceptOnCreate).toHaveLength(15);
   });
 });
 

@@ -22,6 +22,7 @@ export const INTERFACE_ENDPOINTS = [
   'execute-api',
   'codeartifact-api',
   'codeartifact-repositories',
+  'states',
 ] as const;
 export type InterfaceEndpointName = (typeof INTERFACE_ENDPOINTS)[number];
 

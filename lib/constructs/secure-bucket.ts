@@ -36,10 +36,15 @@ export interface SecureBucketProps {
   /** @default - a name CloudFormation generates */
   readonly bucketName?: string;
   /**
-   * Colder storage for current objects and an end for noncurrent versions.
+   * Colder storage for current objects and an end for noncurrent versions; for a store of
+   * transient objects only (a staging store), an end for current objects too.
    * @default - objects stay in S3 Standard and every version is kept
    */
-  readonly lifecycle?: { readonly archiveAfterDays?: number; readonly noncurrentVersionDays: number };
+  readonly lifecycle?: {
+    readonly archiveAfterDays?: number;
+    readonly expireAfterDays?: number;
+    readonly noncurrentVersionDays: number;
+  };
 }
 
 /**
@@ -132,6 +137,8 @@ function lifecycleRule(lifecycle: NonNullable<SecureBucketProps['lifecycle']>): 
   return {
     id: 'ClassificationLifecycle',
     noncurrentVersionExpiration: Duration.days(lifecycle.noncurrentVersionDays),
+    expiration:
+      lifecycle.expireAfterDays === undefined ? undefined : Duration.days(lifecycle.expireAfterDays),
     transitions:
       lifecycle.archiveAfterDays === undefined
         ? undefined

@@ -21,6 +21,7 @@ export const ENDPOINT_SERVICES: Record<InterfaceEndpointName, ec2.InterfaceVpcEn
   'execute-api': ec2.InterfaceVpcEndpointAwsService.APIGATEWAY,
   'codeartifact-api': ec2.InterfaceVpcEndpointAwsService.CODEARTIFACT_API,
   'codeartifact-repositories': ec2.InterfaceVpcEndpointAwsService.CODEARTIFACT_REPOSITORIES,
+  states: ec2.InterfaceVpcEndpointAwsService.STEP_FUNCTIONS,
 };
 
 /**

@@ -18,6 +18,8 @@ export const BREAK_GLASS_ROLE = 'break-glass';
 export const LEGAL_HOLD_ROLE = 'legal-hold';
 export const INGESTION_ROLE = 'ingestion';
 export const PSEUDONYMIZATION_ROLE = 'pseudonymization';
+/** The stage's range workflow (Step Functions): invokes the stage's function for each step of a run. */
+export const PSEUDONYMIZATION_WORKFLOW_ROLE = 'pseudonymization-workflow';
 /** Reads the stage's dead letters and re-sends their events; sees raw object keys, so a raw-zone actor. */
 export const PIPELINE_OPERATOR_ROLE = 'pipeline-operator';
 /** The airlock's roles: the people who import and review, its functions, its workflow, its scanner. */

@@ -27,7 +27,14 @@ import {
   AIRLOCK_WORKFLOW_ROLE,
 } from './actors';
 import { BlueprintRole, type PeopleTrust } from './blueprint-role';
-import { functionLogs, unscoped } from './statements';
+import {
+  functionLogs,
+  unscoped,
+  WORKFLOW_LOG_DELIVERY_ACTIONS,
+  WORKFLOW_TRACING_ACTIONS,
+} from './statements';
+
+export { WORKFLOW_LOG_DELIVERY_ACTIONS, WORKFLOW_TRACING_ACTIONS } from './statements';
 
 /** The airlock's resources its roles are given rights on. */
 export interface AirlockResources {
@@ -310,26 +317,6 @@ export class AirlockExporterRole extends BlueprintRole {
     for (const statement of functionLogs(props.logGroup)) this.addToPrincipalPolicy(statement);
   }
 }
-
-/** The actions Step Functions needs to deliver a state machine's logs to CloudWatch Logs. */
-export const WORKFLOW_LOG_DELIVERY_ACTIONS = [
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeLogGroups',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-];
-
-/** The actions of active tracing by Step Functions. */
-export const WORKFLOW_TRACING_ACTIONS = [
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
-  'xray:PutTelemetryRecords',
-  'xray:PutTraceSegments',
-];
 
 /**
  * The workflows' role: calls the worker (and, with an export, the exporter), records requests and

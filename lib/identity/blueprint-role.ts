@@ -80,6 +80,8 @@ export type RoleTrust =
        * names itself is still refused.
        */
       readonly sourceAccount?: 'required' | 'when-given';
+      /** The resources of the service (ARN patterns) for which the role is assumed. @default any of the account's */
+      readonly sourceArns?: readonly string[];
     };
 
 /** Who enforces the MFA of people: IAM (the session's MFA keys) or the identity provider they federate through. */
@@ -372,6 +374,7 @@ function trustPrincipal(scope: Construct, trust: RoleTrust): iam.IPrincipal {
       [trust.sourceAccount === 'when-given' ? 'StringEqualsIfExists' : 'StringEquals']: {
         'aws:SourceAccount': Stack.of(scope).account,
       },
+      ...(trust.sourceArns ? { ArnLike: { 'aws:SourceArn': [...trust.sourceArns] } } : {}),
     });
   }
   const arns = trust.principals ?? [];

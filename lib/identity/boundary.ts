@@ -3,7 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { packageDomainName } from '../mirrors';
 import { MALWARE_SCAN_RULE } from '../airlock';
 import { AIRLOCK_IMPORT_ZONE } from '../contract/classification';
-import { dataBucketName } from '../names';
+import { dataBucketName, pseudonymizationStagingBucketName } from '../names';
 import { SAGEMAKER_ROLE } from './actors';
 import { Construct, type IConstruct } from 'constructs';
 import { acknowledgeWildcardResources } from '../gate/acknowledge';
@@ -166,6 +166,33 @@ export const AIRLOCK_BOUNDARY_ACTIONS = [
 ] as const;
 
 /**
+ * Actions the boundary allows only where the config has a pseudonymization stage: its range
+ * workflow (started by the stage's function; its Distributed Map's child executions, followed and
+ * redriven; its runs found and redriven by the pipeline operator), uploads in parts given up, the workflow's log delivery and traces. Deletes are
+ * allowed on the stage's staging store alone (PSEUDONYMIZATION_STAGING_DELETE).
+ */
+export const PSEUDONYMIZATION_BOUNDARY_ACTIONS = [
+  'states:StartExecution',
+  'states:ListExecutions',
+  'states:DescribeExecution',
+  'states:StopExecution',
+  'states:RedriveExecution',
+  's3:AbortMultipartUpload',
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+] as const;
+
+/** The one delete any role of the blueprint may make: of the staging store's objects. */
+export const PSEUDONYMIZATION_STAGING_DELETE = ['s3:DeleteObject'] as const;
+
+/**
  * Actions the boundary allows only where GuardDuty Malware Protection for S3 needs them: its
  * managed EventBridge rule, and the airlock's import zone's event notifications.
  */
@@ -207,6 +234,8 @@ export interface PermissionBoundaryProps {
   readonly namePrefix: string;
   /** Whether the config has an airlock, whose roles need actions no other role does. @default false */
   readonly airlock?: boolean;
+  /** Whether the config has a pseudonymization stage, whose range workflow needs actions no other role does. @default false */
+  readonly pseudonymization?: boolean;
 }
 
 /** The managed policy every role of the blueprint has as its permission boundary. */
@@ -288,6 +317,22 @@ export class PermissionBoundary extends Construct {
               }),
             ]
           : []),
+        ...(props.pseudonymization
+          ? [
+              new iam.PolicyStatement({
+                sid: 'CeilingOfThePseudonymizationStage',
+                actions: [...PSEUDONYMIZATION_BOUNDARY_ACTIONS],
+                resources: ['*'],
+              }),
+              new iam.PolicyStatement({
+                sid: 'CeilingOfTheStagingStoresDeletes',
+                actions: [...PSEUDONYMIZATION_STAGING_DELETE],
+                resources: [
+                  `arn:${stack.partition}:s3:::${pseudonymizationStagingBucketName(props.namePrefix)}/*`,
+                ],
+              }),
+            ]
+          : []),
       ],
     });
     acknowledgeWildcardResources(this.policy.node.defaultChild as iam.CfnManagedPolicy, (resource) =>
@@ -295,8 +340,9 @@ export class PermissionBoundary extends Construct {
         ? 'A permission boundary caps actions and grants nothing by itself; each role is limited to named resources ' +
           'by its own identity policies, and the intersection is what it may do.'
         : "A ceiling narrower than the rest of the boundary: the mirrors' actions only on the image caches' " +
-          "repositories or the package domain's, and passing roles only of the segments' SageMaker execution roles " +
-          "to SageMaker, all of which carry the blueprint's prefix; it grants nothing by itself.",
+          "repositories or the package domain's, passing roles only of the segments' SageMaker execution roles " +
+          "to SageMaker, and deleting only the pseudonymization stage's staged parts, all of which carry the " +
+          "blueprint's prefix; it grants nothing by itself.",
     );
   }
 }

@@ -370,12 +370,15 @@ export interface PipelineOperatorRoleProps extends HumanRoleProps {
   readonly queueStackName: string;
   /** The stage's function, to which the role re-sends events. */
   readonly stageFunctionName: string;
+  /** The stage's range workflow, whose failed runs the role redrives. */
+  readonly workflowName: string;
 }
 
 /**
  * Reads the stage's dead letters and re-sends each event to the stage (an asynchronous invoke
- * with the message body, which is the original event), then deletes it; nothing more. The
- * messages name raw objects, whose keys may hold identifiers: a raw-zone actor.
+ * with the message body, which is the original event), then deletes it; lists, follows and
+ * redrives the runs of the stage's range workflow; nothing more. The messages name raw objects,
+ * whose keys may hold identifiers: a raw-zone actor.
  */
 export class PipelineOperatorRole extends BlueprintRole {
   constructor(scope: Construct, id: string, props: PipelineOperatorRoleProps) {
@@ -435,6 +438,29 @@ export class PipelineOperatorRole extends BlueprintRole {
             arnFormat: ArnFormat.COLON_RESOURCE_NAME,
           }),
         ],
+      }),
+    );
+    // A failed run of a large object resumes where it failed (its name is the version's, so the
+    // event re-sent starts nothing): find it, read why it failed, redrive it.
+    const workflow = (resource: string, name: string) =>
+      stack.formatArn({
+        service: 'states',
+        resource,
+        resourceName: name,
+        arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+      });
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FindTheStagesRuns',
+        actions: ['states:ListExecutions'],
+        resources: [workflow('stateMachine', props.workflowName)],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RedriveTheStagesRuns',
+        actions: ['states:DescribeExecution', 'states:RedriveExecution'],
+        resources: [workflow('execution', `${props.workflowName}:*`)],
       }),
     );
   }

@@ -1,12 +1,21 @@
+import { ArnFormat, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
+import type * as s3 from 'aws-cdk-lib/aws-s3';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { pseudonymizationFunctionName, pseudonymizationWorkflowName } from '../names';
 import type { DataZone as ZoneName } from '../contract/classification';
 import type { DataZone } from '../constructs/data-zone';
 import type { SageMakerProfile, SegmentKind } from '../segment-kinds';
-import { INFERENCE_API_ROLE, INGESTION_ROLE, PSEUDONYMIZATION_ROLE, SAGEMAKER_ROLE } from './actors';
+import {
+  INFERENCE_API_ROLE,
+  INGESTION_ROLE,
+  PSEUDONYMIZATION_ROLE,
+  PSEUDONYMIZATION_WORKFLOW_ROLE,
+  SAGEMAKER_ROLE,
+} from './actors';
 import { BlueprintRole } from './blueprint-role';
 import type { SageMakerSegment } from './human-roles';
 import {
@@ -20,6 +29,8 @@ import {
   unscoped,
   readPackages,
   imageCacheRepositories,
+  WORKFLOW_LOG_DELIVERY_ACTIONS,
+  WORKFLOW_TRACING_ACTIONS,
 } from './statements';
 
 const LAMBDA = 'lambda.amazonaws.com';
@@ -58,6 +69,9 @@ export interface StageResources {
   readonly hmacKey: kms.IKey;
   readonly deadLetters: sqs.IQueue;
   readonly deadLetterKey: kms.IKey;
+  /** Where the range workflow's runs keep their parts, and its key. */
+  readonly staging: s3.IBucket;
+  readonly stagingKey: kms.IKey;
 }
 
 export interface PseudonymizationRoleProps {
@@ -112,6 +126,47 @@ export class PseudonymizationRole extends BlueprintRole {
           conditions: { StringEquals: { 'kms:ViaService': `sqs.${this.stack.region}.amazonaws.com` } },
         }),
       );
+      // Objects too large for one invocation: a run of the range workflow, whose parts wait in
+      // the staging store until assembled, then are deleted.
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'StartRangeRuns',
+          actions: ['states:StartExecution'],
+          resources: [workflowArn(this, props.namePrefix)],
+        }),
+      );
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'StageRangeParts',
+          actions: ['s3:GetObject', 's3:PutObject', 's3:DeleteObject'],
+          resources: [stage.staging.arnForObjects('*')],
+        }),
+      );
+      // Without it S3 answers a missing key with 403, not 404: a step could not tell "no run's
+      // end recorded yet" from a refusal.
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'TellMissingPartsFromRefusals',
+          actions: ['s3:ListBucket'],
+          resources: [stage.staging.bucketArn],
+        }),
+      );
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'EncryptStagedParts',
+          actions: ['kms:Decrypt', 'kms:Encrypt', 'kms:GenerateDataKey'],
+          resources: [stage.stagingKey.keyArn],
+          conditions: { StringEquals: { 'kms:ViaService': `s3.${this.stack.region}.amazonaws.com` } },
+        }),
+      );
+      // An assembly that fails gives up its uploads in parts, leaving no part behind.
+      this.addToPrincipalPolicy(
+        new iam.PolicyStatement({
+          sid: 'AbortItsUploadsInParts',
+          actions: ['s3:AbortMultipartUpload'],
+          resources: [props.curated.bucket.arnForObjects('*'), props.quarantine.bucket.arnForObjects('*')],
+        }),
+      );
     }
     for (const statement of [
       ...functionLogs(props.logGroup),
@@ -119,6 +174,84 @@ export class PseudonymizationRole extends BlueprintRole {
     ]) {
       this.addToPrincipalPolicy(statement);
     }
+  }
+}
+
+/** The range workflow's ARN, by its fixed name (the function's role and the workflow's name it). */
+function workflowArn(scope: Construct, prefix: string): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'stateMachine',
+    resourceName: pseudonymizationWorkflowName(prefix),
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/** The range workflow's executions (`:*` its runs, `/*` its Distributed Map's children), by its fixed name. */
+function workflowExecutions(scope: Construct, prefix: string, suffix: ':*' | '/*'): string {
+  return Stack.of(scope).formatArn({
+    service: 'states',
+    resource: 'execution',
+    resourceName: `${pseudonymizationWorkflowName(prefix)}${suffix}`,
+    arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+  });
+}
+
+/**
+ * The range workflow's role: invokes the stage's function for each step of a run, runs the
+ * Distributed Map's child executions (of itself alone), delivers its logs and traces.
+ */
+export class PseudonymizationWorkflowRole extends BlueprintRole {
+  constructor(scope: Construct, id: string, props: { readonly namePrefix: string }) {
+    super(scope, id, {
+      namePrefix: props.namePrefix,
+      role: PSEUDONYMIZATION_WORKFLOW_ROLE,
+      description:
+        "The pseudonymization stage's range workflow (Step Functions), for objects too large for one invocation",
+      // Assumed for this state machine and its executions alone (aws:SourceArn): no other state
+      // machine of the account, made by whoever may pass roles, runs as this role.
+      trust: {
+        kind: 'service',
+        service: 'states.amazonaws.com',
+        sourceArns: [
+          workflowArn(scope, props.namePrefix),
+          ...([':*', '/*'] as const).map((suffix) => workflowExecutions(scope, props.namePrefix, suffix)),
+        ],
+      },
+    });
+    const stack = Stack.of(this);
+    const executions = (suffix: ':*' | '/*') => workflowExecutions(this, props.namePrefix, suffix);
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'CallTheStage',
+        actions: ['lambda:InvokeFunction'],
+        resources: [
+          stack.formatArn({
+            service: 'lambda',
+            resource: 'function',
+            resourceName: pseudonymizationFunctionName(props.namePrefix),
+            arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+          }),
+        ],
+      }),
+    );
+    // A Distributed Map runs each item as a child execution of this workflow, and redrives them.
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'RunTheMapsChildExecutions',
+        actions: ['states:StartExecution'],
+        resources: [workflowArn(this, props.namePrefix)],
+      }),
+    );
+    this.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'FollowTheMapsChildExecutions',
+        actions: ['states:DescribeExecution', 'states:StopExecution', 'states:RedriveExecution'],
+        resources: [executions(':*'), executions('/*')],
+      }),
+    );
+    this.addToPrincipalPolicy(unscoped('DeliverTheWorkflowsLogs', WORKFLOW_LOG_DELIVERY_ACTIONS));
+    this.addToPrincipalPolicy(unscoped('TraceTheWorkflow', WORKFLOW_TRACING_ACTIONS));
   }
 }
 

@@ -213,3 +213,23 @@ export function imageCacheRepositories(scope: Construct, namePrefix: string): st
     }),
   );
 }
+
+/** The actions Step Functions needs to deliver a state machine's logs to CloudWatch Logs. */
+export const WORKFLOW_LOG_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeLogGroups',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+];
+
+/** The actions of active tracing by Step Functions. */
+export const WORKFLOW_TRACING_ACTIONS = [
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+  'xray:PutTelemetryRecords',
+  'xray:PutTraceSegments',
+];

@@ -23,6 +23,8 @@ export interface FilterContext {
   readonly namePrefix: string;
   /** Name of the airlock workflow's role, which invokes the airlock's functions (with an airlock). */
   readonly airlockWorkflowRole?: string;
+  /** Name of the range workflow's role, which invokes the pseudonymization function (with a stage). */
+  readonly pseudonymizationWorkflowRole?: string;
   /** Name of the airlock desk's role, which resumes the workflow's waiting tasks (with an airlock). */
   readonly airlockDeskRole?: string;
 }
@@ -627,11 +629,11 @@ export const SECURITY_FILTERS: readonly SecurityFilter[] = [
   {
     id: 'BlueprintFunctionInvokedByAnother',
     description:
-      'Blueprint: a function of the blueprint invoked by a principal rather than by its own callers (AWS services, the workflow that drives it, the pipeline operator): whoever forges its event acts as the function',
+      'Blueprint: a function of the blueprint invoked by a principal rather than by its own callers (AWS services, the workflows that drive them, the pipeline operator): whoever forges its event acts as the function',
     source: 'trail',
     // The trail records every invocation of the blueprint's functions (Lambda data events).
     pattern: (ctx) =>
-      `{ ($.eventSource = "lambda.amazonaws.com") && ($.eventName = "Invoke") && ($.requestParameters.functionName = "*${ctx.namePrefix}-*") && ($.userIdentity.type != "AWSService")${ctx.airlockWorkflowRole ? ` && ($.userIdentity.arn != "*:assumed-role/${ctx.airlockWorkflowRole}/*")` : ''} && ($.userIdentity.arn != "*:assumed-role/${ctx.pipelineOperatorRole}/*") }`,
+      `{ ($.eventSource = "lambda.amazonaws.com") && ($.eventName = "Invoke") && ($.requestParameters.functionName = "*${ctx.namePrefix}-*") && ($.userIdentity.type != "AWSService")${[ctx.airlockWorkflowRole, ctx.pseudonymizationWorkflowRole].map((r) => (r ? ` && ($.userIdentity.arn != "*:assumed-role/${r}/*")` : '')).join('')} && ($.userIdentity.arn != "*:assumed-role/${ctx.pipelineOperatorRole}/*") }`,
   },
   {
     id: 'FirewallAlerts',

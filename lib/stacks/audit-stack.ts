@@ -22,6 +22,7 @@ import {
   IMAGE_CACHE_ROLE,
   AIRLOCK_DESK_ROLE,
   AIRLOCK_WORKFLOW_ROLE,
+  PSEUDONYMIZATION_WORKFLOW_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
 } from '../identity/actors';
@@ -72,6 +73,8 @@ export interface AuditStackProps extends StackProps {
   readonly sageMakerLogGroupNames?: readonly string[];
   /** Keep the log group of the airlock's workflow. @default false */
   readonly airlockWorkflow?: boolean;
+  /** Keep the log group of the pseudonymization stage's range workflow. @default false */
+  readonly pseudonymizationWorkflow?: boolean;
   /** What Lambda does with code the blueprint's signing profile did not sign. */
   readonly untrustedArtifacts: UntrustedArtifacts;
 }
@@ -108,6 +111,8 @@ export class AuditStack extends Stack {
   readonly apiLogs?: ApiLogGroups;
   /** The airlock workflow's execution log, when the config has an airlock. */
   readonly airlockWorkflowLogs?: logs.ILogGroup;
+  /** The range workflow's execution log, when the config has a pseudonymization stage. */
+  readonly pseudonymizationWorkflowLogs?: logs.ILogGroup;
 
   constructor(scope: Construct, id: string, props: AuditStackProps) {
     super(scope, id, { ...props, terminationProtection: true });
@@ -118,6 +123,7 @@ export class AuditStack extends Stack {
       managedPolicyName: props.boundaryPolicyName,
       namePrefix: props.namePrefix,
       airlock: props.airlockWorkflow,
+      pseudonymization: props.pseudonymizationWorkflow,
     });
 
     this.codeSigning = new CodeSigning(this, 'CodeSigning', {
@@ -253,6 +259,10 @@ export class AuditStack extends Stack {
     }
     // Execution events name the imports and who decided on them.
     if (props.airlockWorkflow) this.airlockWorkflowLogs = group('AirlockWorkflowLogs', undefined, 'phi');
+    // Execution events name runs by a key's token and a version, never by the raw key.
+    if (props.pseudonymizationWorkflow) {
+      this.pseudonymizationWorkflowLogs = group('PseudonymizationWorkflowLogs', undefined, 'phi');
+    }
     this.admitVendedLogDelivery();
     for (const name of props.functionNames ?? []) {
       // Named by CloudFormation: the function's LoggingConfig points here, and a retried first deploy
@@ -275,6 +285,9 @@ export class AuditStack extends Stack {
         pipelineOperatorRole: roleName(props.namePrefix, PIPELINE_OPERATOR_ROLE),
         imageCacheRole: roleName(props.namePrefix, IMAGE_CACHE_ROLE),
         namePrefix: props.namePrefix,
+        ...(props.pseudonymizationWorkflow
+          ? { pseudonymizationWorkflowRole: roleName(props.namePrefix, PSEUDONYMIZATION_WORKFLOW_ROLE) }
+          : {}),
         ...(props.airlockWorkflow
           ? {
               airlockWorkflowRole: roleName(props.namePrefix, AIRLOCK_WORKFLOW_ROLE),
@@ -322,6 +335,7 @@ export class AuditStack extends Stack {
       ...this.sageMakerLogGroups,
       ...(this.apiLogs ? [this.apiLogs.access, this.apiLogs.waf] : []),
       ...(this.airlockWorkflowLogs ? [this.airlockWorkflowLogs] : []),
+      ...(this.pseudonymizationWorkflowLogs ? [this.pseudonymizationWorkflowLogs] : []),
     ];
   }
 
@@ -354,6 +368,7 @@ export class AuditStack extends Stack {
       ...[...this.networkLogGroups.values()].flatMap((g) => [g.firewallAlerts, g.dnsQueries]),
       ...(this.apiLogs ? [this.apiLogs.waf] : []),
       ...(this.airlockWorkflowLogs ? [this.airlockWorkflowLogs] : []),
+      ...(this.pseudonymizationWorkflowLogs ? [this.pseudonymizationWorkflowLogs] : []),
     ];
     new logs.ResourcePolicy(this, 'NetworkLogDelivery', {
       policyStatements: [

@@ -40,6 +40,7 @@ import {
   airlockScanRuleName,
   dataBucketName,
   pseudonymizationRuleName,
+  pseudonymizationStagingBucketName,
   roleArn,
   roleName,
 } from '../names';
@@ -76,7 +77,16 @@ export interface PseudonymizationState {
   /** Events the stage failed on after its retries; the raw objects they name stay in the raw zone. */
   readonly deadLetters: sqs.Queue;
   readonly deadLetterKey: ProtectedKey;
+  /** Where the range workflow's runs keep their parts between steps (phi, days at most), and its key. */
+  readonly staging: s3.Bucket;
+  readonly stagingKey: ProtectedKey;
 }
+
+/**
+ * How long the staging store keeps what a run staged, at most: a failed run can be redriven for
+ * 14 days (Step Functions), and its parts are needed as long as it can.
+ */
+export const STAGING_DAYS = 14;
 
 /** The airlock's state: its import zone, its requests, its Object-Lock log, and their key. */
 export interface AirlockState {
@@ -200,7 +210,7 @@ export class DataStack extends Stack {
     }
 
     if (config.pseudonymization.segment !== undefined) {
-      this.pseudonymization = this.pseudonymizationState(config.namePrefix);
+      this.pseudonymization = this.pseudonymizationState(config, props);
     }
     if (config.airlock) this.airlock = this.airlockState(config, props.accessLogBucket);
   }
@@ -591,7 +601,8 @@ export class DataStack extends Stack {
    * The HMAC key, and the encrypted dead-letter queue of the stage. (Every zone already sends its
    * object events to EventBridge, where the stage's rule picks up the raw zone's.)
    */
-  private pseudonymizationState(prefix: string): PseudonymizationState {
+  private pseudonymizationState(config: BlueprintConfig, props: DataStackProps): PseudonymizationState {
+    const prefix = config.namePrefix;
     const role = roleArn(this, roleName(prefix, PSEUDONYMIZATION_ROLE));
     const hmacKey = new ProtectedKey(this, 'PseudonymizationHmacKey', {
       description:
@@ -681,7 +692,52 @@ export class DataStack extends Stack {
         'This queue is itself the dead-letter queue of the pseudonymization function and its EventBridge rule; a dead-letter queue has none of its own, and an alarm reports its first message.',
     });
 
-    return { hmacKey, deadLetters, deadLetterKey };
+    return { hmacKey, deadLetters, deadLetterKey, ...this.stagingStore(config, props, role) };
+  }
+
+  /**
+   * The staging store of the range workflow: the curated and quarantined parts of each range of a
+   * large raw object, between the step that writes them and the step that assembles them. It holds
+   * phi, so it is a perimeter like a zone's: the stage alone reads, writes and deletes, through the
+   * pipeline segment's S3 endpoint, with its own key. Nothing in it is a record
+   * of its own (the raw version is), so what a run leaves behind expires. Break-glass has no way
+   * in: what a run staged is the raw version's, which break-glass reads in the raw zone.
+   */
+  private stagingStore(
+    config: BlueprintConfig,
+    props: DataStackProps,
+    stage: string,
+  ): Pick<PseudonymizationState, 'staging' | 'stagingKey'> {
+    const prefix = config.namePrefix;
+    const stagingKey = new ProtectedKey(this, 'PseudonymizationStagingKey', {
+      description: "Encrypts the pseudonymization stage's staging store (the parts of large objects' runs)",
+      classification: 'phi',
+    });
+    nameKeyUsers(stagingKey, [stage], `s3.${this.region}.amazonaws.com`);
+    const staging = new SecureBucket(this, 'PseudonymizationStaging', {
+      bucketName: pseudonymizationStagingBucketName(prefix),
+      encryptionKey: stagingKey.key,
+      classification: 'phi',
+      serverAccessLogs: { bucket: props.accessLogBucket, prefix: 'stage-parts/' },
+      // Object Lock without a default retention, as the zones have (Control Tower's CT.S3.PR.9):
+      // parts can be deleted, and nothing can be put under a hold (the policy refuses it to all).
+      objectLock: 'holds-only',
+      lifecycle: { expireAfterDays: STAGING_DAYS, noncurrentVersionDays: 1 },
+    }).bucket;
+    const endpoint = props.s3EndpointIds.get(config.pseudonymization.segment!);
+    for (const statement of zonePolicy(staging, stagingKey.key.keyArn, {
+      readers: [stage],
+      writers: [stage],
+      prefixWriters: [],
+      offNetwork: [],
+      endpoints: endpoint ? [endpoint] : [],
+      account: this.account,
+      organizationId: config.organizationId,
+      deployment: deploymentRoleArn(this),
+    })) {
+      staging.addToResourcePolicy(statement);
+    }
+    return { staging, stagingKey };
   }
 
   private classKey(classification: DataClassification): ProtectedKey {

@@ -15,6 +15,7 @@ import {
   PLATFORM_ADMIN_ROLE,
   PIPELINE_OPERATOR_ROLE,
   PSEUDONYMIZATION_ROLE,
+  PSEUDONYMIZATION_WORKFLOW_ROLE,
   SAGEMAKER_ROLE,
   exportRequesters,
 } from '../identity/actors';
@@ -33,9 +34,15 @@ import {
   InferenceApiBackendRole,
   IngestionRole,
   PseudonymizationRole,
+  PseudonymizationWorkflowRole,
   SageMakerExecutionRole,
 } from '../identity/service-roles';
-import { airlockFunctionName, pseudonymizationFunctionName, roleName } from '../names';
+import {
+  airlockFunctionName,
+  pseudonymizationFunctionName,
+  pseudonymizationWorkflowName,
+  roleName,
+} from '../names';
 import { SEGMENT_KIND_PROFILES } from '../segment-kinds';
 import type { DataZone as DataZoneConstruct } from '../constructs/data-zone';
 import type { ProtectedKey } from '../constructs/protected-key';
@@ -98,6 +105,8 @@ export class IdentityStack extends Stack {
   readonly roles = new Map<string, BlueprintRole>();
   /** The pseudonymization stage's function role. */
   readonly pseudonymizationRole: BlueprintRole;
+  /** The stage's range workflow's role, when there is a stage. */
+  readonly pseudonymizationWorkflowRole?: BlueprintRole;
   /** The inference API backend's role, when the config has an API segment. */
   readonly inferenceApiRole?: BlueprintRole;
   /** The airlock's function and workflow roles, when the config has an airlock. */
@@ -289,6 +298,8 @@ export class IdentityStack extends Stack {
           hmacKey: stage.hmacKey.key,
           deadLetters: stage.deadLetters,
           deadLetterKey: stage.deadLetterKey.key,
+          staging: stage.staging,
+          stagingKey: stage.stagingKey.key,
         },
         logGroup: audit.functionLogs(pseudonymizationFunctionName(namePrefix)),
         vpcArn: stageVpc?.vpc.vpcArn,
@@ -296,6 +307,9 @@ export class IdentityStack extends Stack {
     );
 
     if (stage) {
+      this.pseudonymizationWorkflowRole = keep(
+        new PseudonymizationWorkflowRole(this, PSEUDONYMIZATION_WORKFLOW_ROLE, { namePrefix }),
+      );
       keep(
         new PipelineOperatorRole(this, PIPELINE_OPERATOR_ROLE, {
           namePrefix,
@@ -304,6 +318,7 @@ export class IdentityStack extends Stack {
           deadLetterKey: stage.deadLetterKey.key,
           queueStackName: `${namePrefix}-data`,
           stageFunctionName: pseudonymizationFunctionName(namePrefix),
+          workflowName: pseudonymizationWorkflowName(namePrefix),
         }),
       );
     }

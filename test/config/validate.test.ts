@@ -935,6 +935,26 @@ describe('inferenceApi', () => {
       'config.segments[0].interfaceEndpoints: got ["sagemaker-runtime"]; the inference API is reached through the execute-api endpoint; expected a list with execute-api',
     ],
     [
+      "the stage's pipeline segment without the Step Functions endpoint (large objects' runs)",
+      {
+        segments: [
+          { name: 'pipeline', kind: 'pipeline', vpcCidr: '10.40.0.0/16', interfaceEndpoints: ['kms'] },
+        ],
+      },
+      'config.segments[0].interfaceEndpoints: got ["kms"]; the pseudonymization stage runs here and calls kms and states through their endpoints; expected a list with states',
+    ],
+    [
+      "the stage's named pipeline segment with neither of its endpoints",
+      {
+        segments: [
+          { name: 'pipeline', kind: 'pipeline', vpcCidr: '10.40.0.0/16' },
+          { name: 'pipeline-2', kind: 'pipeline', vpcCidr: '10.41.0.0/16', interfaceEndpoints: ['logs'] },
+        ],
+        pseudonymization: { segment: 'pipeline-2' },
+      },
+      'config.segments[1].interfaceEndpoints: got ["logs"]; the pseudonymization stage runs here and calls kms and states through their endpoints; expected a list with kms and states',
+    ],
+    [
       'the same alert address twice, in any case',
       { audit: { alertEmails: ['soc@example.org', 'SOC@example.org'] } },
       'config.audit.alertEmails[1]: got "SOC@example.org"; duplicate address; alertEmails[0] has it already',

@@ -116,7 +116,7 @@ describe('SegmentEndpoints', () => {
     expect(services(t.inference)).toEqual(
       [...common, aws('sagemaker.api'), aws('sagemaker.runtime'), aws('execute-api')].sort(),
     );
-    expect(services(t.pipeline)).toEqual([aws('kms')]);
+    expect(services(t.pipeline)).toEqual([aws('kms'), aws('states')]);
     expect(services(org)).toEqual([aws('secretsmanager')]);
   });
 

@@ -163,6 +163,7 @@ function build(scope: App | Stage) {
     ),
     queueStackName: 'acme-data',
     stageFunctionName: 'acme-pseudonymize',
+    workflowName: 'acme-pseudonymize-large-objects',
   });
   new InferenceApiBackendRole(stack, 'serve-inference-api', {
     namePrefix: 'acme',

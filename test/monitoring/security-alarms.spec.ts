@@ -21,6 +21,8 @@ const ctx: FilterContext = {
   // With an airlock, whose workflow invokes its functions.
   airlockWorkflowRole: 'aiseg-airlock-workflow',
   airlockDeskRole: 'aiseg-airlock-desk',
+  // With a pseudonymization stage, whose range workflow invokes its function.
+  pseudonymizationWorkflowRole: 'aiseg-pseudonymization-workflow',
 };
 
 const role = (name: string) => ({
@@ -473,7 +475,7 @@ test('the code-signing filter: the configuration changed or deleted (any API ver
   expect(signing('lambda.amazonaws.com', 'ListCodeSigningConfigs20200422')).toBe(false);
 });
 
-test("the invocation filter: a principal invoking a blueprint function; not AWS services, the airlock's workflow or the pipeline operator, nor another function", () => {
+test("the invocation filter: a principal invoking a blueprint function; not AWS services, the airlock's or the stage's workflow or the pipeline operator, nor another function", () => {
   const invoked = (
     identity: object,
     functionName = 'arn:aws:lambda:eu-west-1:123456789012:function:aiseg-pseudonymization',
@@ -486,6 +488,8 @@ test("the invocation filter: a principal invoking a blueprint function; not AWS 
   expect(invoked({ type: 'IAMUser', arn: 'arn:aws:iam::123456789012:user/mallory' })).toBe(true);
   expect(invoked({ type: 'AWSService', invokedBy: 'events.amazonaws.com' })).toBe(false);
   expect(invoked(role(ctx.pipelineOperatorRole))).toBe(false);
+  expect(invoked(role('aiseg-pseudonymization-workflow'))).toBe(false);
+  expect(invoked(role('aiseg-airlock-workflow'))).toBe(false);
   expect(
     invoked(role('PowerUserAccess'), 'arn:aws:lambda:eu-west-1:123456789012:function:billing-report'),
   ).toBe(false);
@@ -495,6 +499,27 @@ test("the invocation filter: a principal invoking a blueprint function; not AWS 
     airlockWorkflowRole: undefined,
   });
   expect(without).not.toContain('airlock');
+  // Without a stage, its workflow is no exception either.
+  expect(
+    SECURITY_FILTERS.find((f) => f.id === 'BlueprintFunctionInvokedByAnother')!.pattern({
+      ...ctx,
+      pseudonymizationWorkflowRole: undefined,
+    }),
+  ).not.toContain('pseudonymization-workflow');
+});
+
+test('the invocation filter fits 1,024 characters with the longest name prefix and both workflows', () => {
+  const long = 'a'.repeat(20);
+  const filter = SECURITY_FILTERS.find((f) => f.id === 'BlueprintFunctionInvokedByAnother')!;
+  expect(
+    filter.pattern({
+      ...ctx,
+      namePrefix: long,
+      pipelineOperatorRole: `${long}-pipeline-operator`,
+      airlockWorkflowRole: `${long}-airlock-workflow`,
+      pseudonymizationWorkflowRole: `${long}-pseudonymization-workflow`,
+    }).length,
+  ).toBeLessThanOrEqual(1024);
 });
 
 test('the image cache filter fits 1,024 characters with the longest name prefix', () => {

@@ -278,15 +278,18 @@ describe('server access logging', () => {
     expect(auditBucketId).not.toEqual(accessLogBucketId);
   });
 
-  test('only S3 log delivery, in this account, may write access logs: of the audit bucket and each data zone', () => {
+  test("only S3 log delivery, in this account, may write access logs: of the audit bucket, each data zone and the stage's staging store", () => {
     const allows = bucketPolicy(accessLogBucketId).filter((s) => s.Effect === 'Allow');
     // Besides: no principal but an AWS service may write at all (OnlyLogDeliveryWrites).
     // Each zone's logs only from that zone's bucket (by its fixed name) and under its own prefix.
-    const dataZoneLogs = DATA_ZONES.map((zone) => ({
+    const dataZoneLogs = [
+      ...DATA_ZONES.map((zone) => ({ prefix: `data-${zone}`, bucket: zone })),
+      { prefix: 'stage-parts', bucket: 'stage-parts' },
+    ].map(({ prefix, bucket }) => ({
       Effect: 'Allow',
       Principal: { Service: 'logging.s3.amazonaws.com' },
       Action: 's3:PutObject',
-      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, `/data-${zone}/*`]] },
+      Resource: { 'Fn::Join': ['', [{ 'Fn::GetAtt': [accessLogBucketId, 'Arn'] }, `/${prefix}/*`]] },
       Condition: {
         StringEquals: { 'aws:SourceAccount': { Ref: 'AWS::AccountId' } },
         ArnLike: {
@@ -296,7 +299,7 @@ describe('server access logging', () => {
               [
                 'arn:',
                 { Ref: 'AWS::Partition' },
-                `:s3:::aiseg-${zone}-`,
+                `:s3:::aiseg-${bucket}-`,
                 { Ref: 'AWS::AccountId' },
                 '-',
                 { Ref: 'AWS::Region' },
@@ -334,7 +337,7 @@ describe('CloudTrail trail', () => {
     });
   });
 
-  test('records all management events, and every object read and write of every data zone', () => {
+  test("records all management events, and every object read and write of every data zone and the stage's staging store", () => {
     const bucketArn = (zone: string) => ({
       'Fn::Join': [
         '',
@@ -354,7 +357,8 @@ describe('CloudTrail trail', () => {
       {
         IncludeManagementEvents: false,
         ReadWriteType: 'All',
-        DataResources: [{ Type: 'AWS::S3::Object', Values: DATA_ZONES.map(bucketArn) }],
+        // The stage's staging store too: its parts are phi.
+        DataResources: [{ Type: 'AWS::S3::Object', Values: [...DATA_ZONES, 'stage-parts'].map(bucketArn) }],
       },
       {
         IncludeManagementEvents: false,
@@ -531,7 +535,7 @@ describe('network log groups', () => {
     },
   );
 
-  test('log delivery may write only to the firewall-alert, DNS-query and AWS WAF groups, for this account', () => {
+  test("log delivery may write only to the firewall-alert, DNS-query and AWS WAF groups and the range workflow's log, for this account", () => {
     const [, policy] = only(template, 'AWS::Logs::ResourcePolicy');
     expect(statements(renderJoin(policy.Properties?.PolicyDocument))).toEqual([
       {
@@ -540,7 +544,7 @@ describe('network log groups', () => {
         Principal: { Service: 'delivery.logs.amazonaws.com' },
         Action: ['logs:CreateLogStream', 'logs:PutLogEvents'],
         Resource: Object.keys(template.findResources('AWS::Logs::LogGroup'))
-          .filter((id) => /^(FirewallAlerts|DnsQueries|WafLogs)/.test(id))
+          .filter((id) => /^(FirewallAlerts|DnsQueries|WafLogs|PseudonymizationWorkflowLogs)/.test(id))
           .map((id) => `<${id}.Arn>`)
           .sort(),
         Condition: {

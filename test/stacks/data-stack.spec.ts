@@ -234,7 +234,7 @@ describe('access to the zones, as the bucket policies have it', () => {
 describe('keys', () => {
   const keys = template.findResources('AWS::KMS::Key') as Record<string, Resource>;
 
-  test('one per classification the zones hold, one per SageMaker segment, and the stage key pair; rotated and retained', () => {
+  test("one per classification the zones hold, one per SageMaker segment, and the stage's HMAC, dead-letter and staging keys; rotated and retained", () => {
     expect(
       Object.keys(keys)
         .map((id) => id.replace(/Key[0-9A-F]{8}$/, ''))
@@ -245,6 +245,7 @@ describe('keys', () => {
         ...SAGEMAKER_SEGMENTS.map((s) => `SegmentKey${s.name}`),
         'PseudonymizationDeadLetter',
         'PseudonymizationHmac',
+        'PseudonymizationStaging',
       ].sort(),
     );
     for (const [id, key] of Object.entries(keys)) {

@@ -1,7 +1,12 @@
 import { Template } from 'aws-cdk-lib/assertions';
 import { DATA_ZONES } from '../../lib/contract/classification';
 import { DEFAULT_SEGMENTS } from '../../lib/config/schema';
-import { BOUNDARY_ACTIONS, MIRROR_BOUNDARY_ACTIONS } from '../../lib/identity/boundary';
+import {
+  BOUNDARY_ACTIONS,
+  MIRROR_BOUNDARY_ACTIONS,
+  PSEUDONYMIZATION_BOUNDARY_ACTIONS,
+  PSEUDONYMIZATION_STAGING_DELETE,
+} from '../../lib/identity/boundary';
 import { readAssembly } from '../../lib/tools/verify/assembly';
 import { evaluate, type PolicyDocument } from '../../lib/tools/verify/engine';
 import { Resolver } from '../../lib/tools/verify/resolve';
@@ -51,7 +56,7 @@ describe('every IAM policy of the app', () => {
     expect(star.length).toBeGreaterThan(0);
     for (const { p, s } of star) {
       expect(`${p.where} ${s.Sid}`).toMatch(
-        / Unscoped\w+$|PermissionBoundary.* (CeilingOfTheBlueprintsRoles|CeilingOfThePackageMirrorsToken)$/,
+        / Unscoped\w+$|PermissionBoundary.* (CeilingOfTheBlueprintsRoles|CeilingOfThePackageMirrorsToken|CeilingOfThePseudonymizationStage)$/,
       );
     }
   });
@@ -73,6 +78,8 @@ describe('every IAM policy of the app', () => {
     const ceiling = new Set<string>([
       ...BOUNDARY_ACTIONS,
       ...Object.values(MIRROR_BOUNDARY_ACTIONS).flat(),
+      ...PSEUDONYMIZATION_BOUNDARY_ACTIONS,
+      ...PSEUDONYMIZATION_STAGING_DELETE,
       'iam:PassRole',
     ]);
     const outside = allows
@@ -83,6 +90,20 @@ describe('every IAM policy of the app', () => {
           .map((a) => `${p.where}: ${a}`),
       );
     expect(outside).toEqual([]);
+  });
+
+  test("the one delete a role may make is of the stage's staged parts, by the stage alone", () => {
+    const deletes = allows.filter(({ s }) => actionsOf(s).some((a) => a.startsWith('s3:Delete')));
+    expect(deletes.map(({ p, s }) => `${p.where} ${s.Sid}`)).toEqual([
+      expect.stringMatching(/^Audit\/PermissionBoundary.* CeilingOfTheStagingStoresDeletes$/) as string,
+      expect.stringMatching(/^Identity\/pseudonymizationPolicy.* StageRangeParts$/) as string,
+    ]);
+    const [ceiling, grant] = deletes;
+    expect(actionsOf(ceiling.s)).toEqual(['s3:DeleteObject']);
+    expect(JSON.stringify(resourcesOf(ceiling.s))).toMatch(
+      /^\[\{"Fn::Join":\["",\["arn:",\{"Ref":"AWS::Partition"\},":s3:::aiseg-stage-parts-",\{"Ref":"AWS::AccountId"\},"-",\{"Ref":"AWS::Region"\},"\/\*"\]\]\}\]$/,
+    );
+    expect(JSON.stringify(resourcesOf(grant.s))).toContain('PseudonymizationStaging');
   });
 });
 

@@ -1,7 +1,9 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Template } from 'aws-cdk-lib/assertions';
+import { DATA_CLASSIFICATION_TAG } from '../../lib/contract/classification';
 import { SUBNET_TIER_TAG } from '../../lib/contract/tags';
+import { ENVIRONMENT_VARIABLES } from '../../lib/functions/pseudonymize/handler';
 import { resourceOf, target } from '../support/cross-stack';
 import { defaultTemplate } from '../support/default-app';
 import { actionsOf, policyOfRole, resourcesOf as statementResources, type Statement } from '../support/iam';
@@ -49,7 +51,7 @@ describe('the function', () => {
     expect(sg.id).toMatch(/^SegmentWorkloadSecurityGroup/);
   });
 
-  test('the pipeline segment has no path to the internet, and reaches S3 and KMS through endpoints', () => {
+  test('the pipeline segment has no path to the internet, and reaches S3, KMS and Step Functions through endpoints', () => {
     const net = defaultTemplate('Network-pipeline');
     for (const type of ['AWS::EC2::InternetGateway', 'AWS::EC2::NatGateway', 'AWS::EC2::EIP']) {
       expect(Object.keys(net.findResources(type))).toEqual([]);
@@ -57,9 +59,10 @@ describe('the function', () => {
     const endpoints = Object.values(net.findResources('AWS::EC2::VPCEndpoint')).map((r) =>
       JSON.stringify((r as Resource).Properties?.ServiceName),
     );
-    expect(endpoints).toHaveLength(2);
+    expect(endpoints).toHaveLength(3);
     expect(endpoints.some((s) => s.includes('.s3'))).toBe(true);
     expect(endpoints.some((s) => s.includes('.kms'))).toBe(true);
+    expect(endpoints.some((s) => s.includes('.states'))).toBe(true);
   });
 
   test('acts as the pseudonymization role, and logs to its retained, encrypted log group', () => {
@@ -80,11 +83,28 @@ describe('the function', () => {
       'CURATED_BUCKET',
       'CURATED_KEY_ARN',
       'HMAC_KEY_ARN',
-      'MAX_OBJECT_BYTES',
+      'MAX_RANGE_BYTES',
       'QUARANTINE_BUCKET',
       'QUARANTINE_KEY_ARN',
+      'RANGE_BYTES',
+      'RANGE_WORKFLOW_ARN',
       'RAW_BUCKET',
+      'SINGLE_PASS_BYTES',
+      'STAGING_BUCKET',
+      'STAGING_KEY_ARN',
     ]);
+    // Every name the handler requires, and no other.
+    expect(Object.keys(variables).sort()).toEqual([...ENVIRONMENT_VARIABLES].sort());
+    expect(variables).toMatchObject({
+      SINGLE_PASS_BYTES: String(256 * 1024 ** 2),
+      RANGE_BYTES: String(64 * 1024 ** 2),
+      MAX_RANGE_BYTES: String(256 * 1024 ** 2),
+    });
+    expect(target(variables.STAGING_BUCKET).id).toMatch(/^PseudonymizationStaging/);
+    expect(target(variables.STAGING_KEY_ARN).id).toMatch(/^PseudonymizationStagingKey/);
+    expect(JSON.stringify(variables.RANGE_WORKFLOW_ARN)).toContain(
+      ':stateMachine:aiseg-pseudonymize-large-objects"',
+    );
     expect(target(variables.RAW_BUCKET).id).toMatch(/^Zoneraw/);
     expect(target(variables.CURATED_BUCKET).id).toMatch(/^Zonecurated/);
     expect(target(variables.QUARANTINE_BUCKET).id).toMatch(/^Zonequarantine/);
@@ -155,13 +175,24 @@ describe('trigger, retries and dead letters', () => {
     expect(JSON.stringify(send.Condition)).toContain('rule/aiseg-pseudonymize-raw-objects');
   });
 
-  test('alarms tell the alert topic about dead letters, failed dead-letter writes and dropped events', () => {
+  test('alarms tell the alert topic about dead letters, failed dead-letter writes, dropped events and failed or timed-out runs', () => {
     const alarms = Object.values(pipeline.findResources('AWS::CloudWatch::Alarm')) as Resource[];
     expect(alarms.map((a) => a.Properties?.MetricName).sort()).toEqual([
       'ApproximateNumberOfMessagesVisible',
       'AsyncEventsDropped',
       'DeadLetterErrors',
+      'ExecutionsFailed',
+      'ExecutionsTimedOut',
     ]);
+    for (const alarm of alarms.filter((a) => String(a.Properties?.MetricName).startsWith('Executions'))) {
+      expect(alarm.Properties?.Namespace).toBe('AWS/States');
+      expect(alarm.Properties?.Dimensions).toEqual([
+        {
+          Name: 'StateMachineArn',
+          Value: { Ref: Object.keys(pipeline.findResources('AWS::StepFunctions::StateMachine'))[0] },
+        },
+      ]);
+    }
     for (const alarm of alarms) {
       expect(alarm.Properties).toMatchObject({
         Threshold: 1,
@@ -234,7 +265,13 @@ describe('the pipeline operator, who re-drives dead letters', () => {
       'sqs:DeleteMessage',
       'sqs:GetQueueAttributes',
       'sqs:ReceiveMessage',
+      // The range workflow's runs: found, read and redriven.
+      'states:DescribeExecution',
+      'states:ListExecutions',
+      'states:RedriveExecution',
     ]);
+    for (const grant of grants.filter((g) => g.startsWith('states:')))
+      expect(grant).toMatch(/:(stateMachine|execution):aiseg-pseudonymize-large-objects(:\*)?"\]\]\}\]$/);
     for (const grant of grants.filter((g) => g.startsWith('sqs:')))
       expect(grant).toMatch(/PseudonymizationDeadLetters/);
     expect(grants.find((g) => g.startsWith('kms:'))).toMatch(
@@ -300,6 +337,17 @@ describe("the stage's role is confined to exactly what it needs", () => {
         'kms:GenerateDataKey PseudonymizationDeadLetter (conditioned)',
         'logs:CreateLogStream FunctionLogsaisegpseudonymizationLogGroup',
         'logs:PutLogEvents FunctionLogsaisegpseudonymizationLogGroup',
+        // Large objects: their runs, the staged parts, uploads in parts given up.
+        'states:StartExecution {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":states:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":stateMachine:aiseg-pseudonymize-large-objects"]]}',
+        's3:GetObject PseudonymizationStaging',
+        's3:PutObject PseudonymizationStaging',
+        's3:DeleteObject PseudonymizationStaging',
+        's3:ListBucket PseudonymizationStaging',
+        'kms:Decrypt PseudonymizationStaging (conditioned)',
+        'kms:Encrypt PseudonymizationStaging (conditioned)',
+        'kms:GenerateDataKey PseudonymizationStaging (conditioned)',
+        's3:AbortMultipartUpload Zonecurated',
+        's3:AbortMultipartUpload Zonequarantine',
         'ec2:AssignPrivateIpAddresses {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":network-interface/*"]]}',
         'ec2:UnassignPrivateIpAddresses {"Fn::Join":["",["arn:",{"Ref":"AWS::Partition"},":ec2:",{"Ref":"AWS::Region"},":",{"Ref":"AWS::AccountId"},":network-interface/*"]]}',
         ...[
@@ -424,5 +472,161 @@ describe('the bundle', () => {
     expect([...new Set(source.match(/require\("@aws-sdk\/[^"]+"\)/g))]).toEqual([
       'require("@aws-sdk/signature-v4-crt")',
     ]);
+  });
+});
+
+describe('the range workflow, for objects too large for one invocation', () => {
+  const [machineId, machine] = only(pipeline, 'AWS::StepFunctions::StateMachine');
+  const props = machine.Properties as Record<string, unknown>;
+  const definition = JSON.parse(String(props.DefinitionString)) as {
+    States: Record<string, Record<string, unknown>>;
+  };
+  const map = definition.States.Ranges;
+
+  test('a standard JSONata workflow of fixed name that logs every event (without data) and traces', () => {
+    expect(props).toMatchObject({
+      StateMachineName: 'aiseg-pseudonymize-large-objects',
+      StateMachineType: 'STANDARD',
+      TracingConfiguration: { Enabled: true },
+      LoggingConfiguration: { Level: 'ALL', IncludeExecutionData: false },
+    });
+    expect(definition).toMatchObject({ QueryLanguage: 'JSONata', TimeoutSeconds: 86400, StartAt: 'Plan' });
+    const destination = (
+      props.LoggingConfiguration as { Destinations: { CloudWatchLogsLogGroup: { LogGroupArn: unknown } }[] }
+    ).Destinations[0].CloudWatchLogsLogGroup.LogGroupArn;
+    expect(target(destination)).toMatchObject({
+      stack: 'Audit',
+      id: expect.stringMatching(/^PseudonymizationWorkflowLogs/) as string,
+    });
+    expect(resourceOf(target(props.RoleArn)).Properties?.RoleName).toBe('aiseg-pseudonymization-workflow');
+  });
+
+  test("calls the stage's function, and only it, at each step", () => {
+    expect(props.DefinitionSubstitutions).toEqual({
+      Partition: { Ref: 'AWS::Partition' },
+      Stage: { 'Fn::GetAtt': [Object.keys(pipeline.findResources('AWS::Lambda::Function'))[0], 'Arn'] },
+    });
+    const tasks = [
+      definition.States.Plan,
+      (map.ItemProcessor as typeof definition).States.Range,
+      definition.States.Assemble,
+    ];
+    for (const task of tasks) {
+      expect(task).toMatchObject({ Type: 'Task', Resource: 'arn:${Partition}:states:::lambda:invoke' });
+      expect((task.Arguments as { FunctionName: string }).FunctionName).toBe('${Stage}');
+    }
+  });
+
+  test('a Distributed Map of standard child executions, no more at once than the reserved concurrency leaves, none failing', () => {
+    expect(map).toMatchObject({
+      Type: 'Map',
+      Label: 'Ranges',
+      MaxConcurrency: 4,
+      ToleratedFailurePercentage: 0,
+      ItemProcessor: { ProcessorConfig: { Mode: 'DISTRIBUTED', ExecutionType: 'STANDARD' } },
+    });
+    expect(fnProps.ReservedConcurrentExecutions).toBe(5);
+    // The items are the plan's indexes: no ItemReader, whose CSV and JSON Lines readers would parse the file their own way.
+    expect(map).not.toHaveProperty('ItemReader');
+    expect(map.Items).toBe('{% $states.input.items %}');
+  });
+
+  test('every step waits out throttling, retries a few other failures, and cannot hang', () => {
+    const tasks = [
+      definition.States.Plan,
+      (map.ItemProcessor as typeof definition).States.Range,
+      definition.States.Assemble,
+    ];
+    for (const task of tasks) {
+      const retry = task.Retry as { ErrorEquals: string[]; MaxAttempts: number }[];
+      expect(retry.map((r) => r.ErrorEquals)).toEqual([['Lambda.TooManyRequestsException'], ['States.ALL']]);
+      expect(retry[0].MaxAttempts).toBeGreaterThanOrEqual(10);
+      expect(task.TimeoutSeconds).toBeGreaterThan(fnProps.Timeout as number);
+    }
+  });
+
+  test("its role invokes the stage's function, runs its own map's children, logs and traces; nothing else", () => {
+    const granted = policyOfRole(identity, 'aiseg-pseudonymization-workflow');
+    const grants = granted.flatMap((s) =>
+      actionsOf(s).map(
+        (a) => `${a} ${JSON.stringify(statementResources(s)).replace(/\{"Ref":"AWS::(\w+)"\}/g, '$1')}`,
+      ),
+    );
+    const scoped = grants.filter((g) => !g.endsWith(' ["*"]'));
+    expect(scoped.sort()).toEqual(
+      [
+        'lambda:InvokeFunction [{"Fn::Join":["",["arn:",Partition,":lambda:",Region,":",AccountId,":function:aiseg-pseudonymization"]]}]',
+        'states:StartExecution [{"Fn::Join":["",["arn:",Partition,":states:",Region,":",AccountId,":stateMachine:aiseg-pseudonymize-large-objects"]]}]',
+        ...['states:DescribeExecution', 'states:RedriveExecution', 'states:StopExecution'].map(
+          (a) =>
+            `${a} [{"Fn::Join":["",["arn:",Partition,":states:",Region,":",AccountId,":execution:aiseg-pseudonymize-large-objects/*"]]},{"Fn::Join":["",["arn:",Partition,":states:",Region,":",AccountId,":execution:aiseg-pseudonymize-large-objects:*"]]}]`,
+        ),
+      ].sort(),
+    );
+    expect(grants.filter((g) => g.endsWith(' ["*"]')).map((g) => g.split(' ')[0].split(':')[0])).toEqual(
+      expect.arrayContaining(['logs', 'xray']),
+    );
+    expect(new Set(grants.filter((g) => g.endsWith(' ["*"]')).map((g) => g.split(':')[0]))).toEqual(
+      new Set(['logs', 'xray']),
+    );
+    const trust = statements(resourceOf(target(props.RoleArn)).Properties?.AssumeRolePolicyDocument);
+    expect(trust.map((s) => s.Principal)).toEqual([{ Service: 'states.amazonaws.com' }]);
+    // Only for this state machine and its executions: no other state machine runs as the role.
+    const sources = JSON.stringify(
+      (trust[0].Condition as { ArnLike: Record<string, unknown> }).ArnLike['aws:SourceArn'],
+    );
+    expect(sources.match(/:(stateMachine|execution):[\w-]+[:/]?\*?/g)).toEqual([
+      ':stateMachine:aiseg-pseudonymize-large-objects',
+      ':execution:aiseg-pseudonymize-large-objects:*',
+      ':execution:aiseg-pseudonymize-large-objects/*',
+    ]);
+    expect(machineId).toMatch(/^RangeWorkflow/);
+  });
+});
+
+describe('the staging store, where runs keep their parts', () => {
+  const [bucketId, bucket] = Object.entries(resourcesOf(data)).find(
+    ([id, r]) => r.Type === 'AWS::S3::Bucket' && id.startsWith('PseudonymizationStaging'),
+  )!;
+  const [, policy] = Object.entries(resourcesOf(data)).find(
+    ([, r]) =>
+      r.Type === 'AWS::S3::BucketPolicy' &&
+      JSON.stringify(r.Properties?.Bucket) === JSON.stringify({ Ref: bucketId }),
+  )!;
+  const list = statements(policy.Properties?.PolicyDocument) as unknown as Statement[];
+  const roles = (sid: string) =>
+    JSON.stringify(list.find((s) => s.Sid === sid)!.Condition?.ArnNotEquals?.['aws:PrincipalArn']).match(
+      /role\/[\w-]+/g,
+    );
+
+  test('is phi under a key of its own, retained, Object Lock without retention, and forgets a run within 14 days', () => {
+    // Of fixed name: deleted only when the create that made it rolls back (it holds nothing yet).
+    expect(bucket).toMatchObject({ DeletionPolicy: 'RetainExceptOnCreate', UpdateReplacePolicy: 'Retain' });
+    expect(bucket.Properties).toMatchObject({
+      ObjectLockEnabled: true,
+      VersioningConfiguration: { Status: 'Enabled' },
+    });
+    expect(bucket.Properties).not.toHaveProperty('ObjectLockConfiguration.Rule');
+    expect(tagsOf(bucket)[DATA_CLASSIFICATION_TAG]).toBe('phi');
+    const rules = (bucket.Properties?.LifecycleConfiguration as { Rules: Record<string, unknown>[] }).Rules;
+    expect(rules).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ ExpirationInDays: 14, NoncurrentVersionExpiration: { NoncurrentDays: 1 } }),
+      ]),
+    );
+    const keyRef = JSON.stringify(bucket.Properties?.BucketEncryption);
+    expect(keyRef).toContain('PseudonymizationStagingKey');
+  });
+
+  test('the stage alone writes, deletes and reads, through the pipeline segment', () => {
+    expect(roles('DenyWritesButByTheZoneWriters')).toEqual(['role/aiseg-pseudonymization']);
+    expect(actionsOf(list.find((s) => s.Sid === 'DenyWritesButByTheZoneWriters')!)).toContain(
+      's3:DeleteObject',
+    );
+    // Break-glass reads too where the config enables it (the default does not).
+    expect(roles('DenyReadsButByTheZoneReaders')).toEqual(['role/aiseg-pseudonymization']);
+    const perimeter = list.find((s) => s.Sid === 'DenyDataAccessOffThePerimeter')!.Condition!;
+    expect(JSON.stringify(perimeter.StringNotEquals?.['aws:SourceVpce'])).toContain('aiseg-network-pipeline');
+    expect(JSON.stringify(perimeter.ArnNotEquals ?? {})).not.toContain('aiseg-pseudonymization');
   });
 });

@@ -3,7 +3,8 @@ import jsonata from 'jsonata';
 
 /**
  * Runs a Step Functions state machine written in JSONata (the subset the blueprint's workflows
- * use: Pass, Choice, Task, Succeed, Fail; Arguments, Assign, Output, Catch, TimeoutSeconds) with
+ * use: Pass, Choice, Task, Map, Succeed, Fail; Arguments, Assign, Output, Catch, TimeoutSeconds;
+ * a Map's Items, ItemSelector and ItemProcessor, its items run side by side) with
  * the real JSONata engine, against task handlers a test provides. What it proves is that the
  * definition's expressions evaluate, and that the data it hands to tasks has the shape they read;
  * it does not prove Step Functions' service integrations themselves.
@@ -34,6 +35,8 @@ export interface Execution {
   readonly path: string[];
   readonly variables: Record<string, unknown>;
   readonly error?: string;
+  /** What the execution ended with (its last state's output), when it succeeded. */
+  readonly output?: unknown;
 }
 
 type Json = unknown;
@@ -88,9 +91,10 @@ export async function execute(
   const states = definition.States as Record<string, Record<string, unknown>>;
   const variables: Record<string, unknown> = {};
   const path: string[] = [];
-  const context = (token?: string) => ({
+  const context = (token?: string, item?: { Index: number; Value: unknown }) => ({
     Execution: { Name: options.executionName ?? 'execution-1' },
     ...(token ? { Task: { Token: token } } : {}),
+    ...(item ? { Map: { Item: item } } : {}),
   });
   let name = definition.StartAt as string;
   let current: Json = input;
@@ -154,14 +158,47 @@ export async function execute(
         }
         break;
       }
+      case 'Map': {
+        const items = (await evaluate(state.Items ?? '{% $states.input %}', bind())) as unknown[];
+        if (!Array.isArray(items)) throw new Error(`map ${name}: Items is not an array`);
+        const processor = state.ItemProcessor as Record<string, unknown>;
+        const results = await Promise.all(
+          items.map(async (value, index) => {
+            const itemBindings = {
+              ...variables,
+              states: { input: current, context: context(undefined, { Index: index, Value: value }) },
+            };
+            const itemInput =
+              state.ItemSelector !== undefined ? await evaluate(state.ItemSelector, itemBindings) : value;
+            return execute(
+              { ...processor, QueryLanguage: definition.QueryLanguage },
+              itemInput,
+              task,
+              options,
+            );
+          }),
+        );
+        const failed = results.find((r) => r.status === 'FAILED');
+        if (failed)
+          return {
+            status: 'FAILED',
+            path,
+            variables,
+            error: failed.error ?? 'States.ExceedToleratedFailureThreshold',
+          };
+        const result = results.map((r) => r.output);
+        await assign(state.Assign, bind({ result }));
+        current = state.Output !== undefined ? await evaluate(state.Output, bind({ result })) : result;
+        break;
+      }
       case 'Succeed':
-        return { status: 'SUCCEEDED', path, variables };
+        return { status: 'SUCCEEDED', path, variables, output: current };
       case 'Fail':
         return { status: 'FAILED', path, variables, error: String(state.Error) };
       default:
         throw new Error(`state type ${String(state.Type)} is not supported here`);
     }
-    if (state.End === true) return { status: 'SUCCEEDED', path, variables };
+    if (state.End === true) return { status: 'SUCCEEDED', path, variables, output: current };
     name = state.Next as string;
   }
   throw new Error('the execution did not end');

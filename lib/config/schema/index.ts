@@ -34,6 +34,7 @@ import {
   pseudonymizationFields,
   resolvePseudonymization,
   stageSegment,
+  stageSegmentHasItsEndpoints,
 } from './pseudonymization';
 import { acceptedRiskIdsOnce, reviewFields } from './review';
 import type { CrossFieldRule } from './rules';
@@ -96,6 +97,7 @@ export const CROSS_FIELD_RULES: readonly CrossFieldRule<BaseConfig>[] = [
   isolationAclCapacity,
   disjointRanges,
   stageSegment,
+  stageSegmentHasItsEndpoints,
   datasetsNeedPipeline,
   datasetNamesOnce,
   eachDataset,
@@ -141,7 +143,14 @@ export const CONFIG_DOMAINS: readonly ConfigDomain[] = [
   {
     title: 'Pseudonymization',
     keys: keysOf(pseudonymizationFields),
-    rules: [stageSegment, datasetsNeedPipeline, datasetNamesOnce, eachDataset, linkageGroups],
+    rules: [
+      stageSegment,
+      stageSegmentHasItsEndpoints,
+      datasetsNeedPipeline,
+      datasetNamesOnce,
+      eachDataset,
+      linkageGroups,
+    ],
   },
   {
     title: 'Inference API',

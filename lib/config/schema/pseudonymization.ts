@@ -224,6 +224,32 @@ export const stageSegment: CrossFieldRule<PseudonymizationContext> = {
     namedSegment(config, 'pseudonymization', 'pipeline', config.pseudonymization.segment).issues,
 };
 
+/** The interface endpoints the stage's function calls through: KMS (its MACs) and Step Functions (large objects' runs). */
+export const STAGE_ENDPOINTS = ['kms', 'states'] as const;
+
+export const stageSegmentHasItsEndpoints: CrossFieldRule<PseudonymizationContext> = {
+  requires: [
+    "The stage's segment keeps the `kms` and `states` interface endpoints: the function MACs identifiers through KMS and starts large objects' runs through Step Functions, with no other path out.",
+  ],
+  check: (config) => {
+    const { segment } = config.pseudonymization;
+    const named = namedSegment(config, 'pseudonymization', 'pipeline', segment).segment;
+    const pipelines = config.segments.filter((s) => s.kind === 'pipeline');
+    const stage = named ?? (segment === undefined && pipelines.length === 1 ? pipelines[0] : undefined);
+    const listed = stage?.interfaceEndpoints;
+    const missing = listed ? STAGE_ENDPOINTS.filter((e) => !listed.includes(e)) : [];
+    return stage && missing.length > 0
+      ? [
+          {
+            path: ['segments', config.segments.indexOf(stage), 'interfaceEndpoints'],
+            value: listed,
+            message: `the pseudonymization stage runs here and calls ${STAGE_ENDPOINTS.join(' and ')} through their endpoints; expected a list with ${missing.join(' and ')}`,
+          },
+        ]
+      : [];
+  },
+};
+
 export const datasetsNeedPipeline: CrossFieldRule<PseudonymizationContext> = {
   requires: ['Datasets are configured only where there is a pipeline segment for the stage to run in.'],
   check: ({ segments, pseudonymization: { segment, datasets } }) =>

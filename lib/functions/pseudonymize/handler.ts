@@ -1,7 +1,16 @@
 import { GenerateMacCommand, KMSClient } from '@aws-sdk/client-kms';
 import { S3Client } from '@aws-sdk/client-s3';
+import { SFNClient } from '@aws-sdk/client-sfn';
 import type { DatasetRules } from './rules';
 import { processObject, type Outcome, type RawObject, type S3Like, type StageConfig } from './stage';
+import {
+  routeToWorkflow,
+  runStep,
+  runStepFrom,
+  type RangeSettings,
+  type RunStep,
+  type SfnLike,
+} from './stage-ranges';
 import { KmsMac, Tokenizer } from './tokenizer';
 
 /** The environment the blueprint gives the function. */
@@ -12,8 +21,16 @@ export const ENVIRONMENT_VARIABLES = [
   'CURATED_KEY_ARN',
   'QUARANTINE_KEY_ARN',
   'HMAC_KEY_ARN',
-  'MAX_OBJECT_BYTES',
+  'SINGLE_PASS_BYTES',
+  'STAGING_BUCKET',
+  'STAGING_KEY_ARN',
+  'RANGE_WORKFLOW_ARN',
+  'RANGE_BYTES',
+  'MAX_RANGE_BYTES',
 ] as const;
+
+/** Where a range workflow's run stages its parts in the staging store. */
+export const STAGING_PREFIX = 'runs/';
 
 /** An S3 "Object Created" event as EventBridge delivers it. */
 export interface ObjectCreatedEvent {
@@ -32,10 +49,19 @@ export interface ObjectCreatedEvent {
 export function stageConfigFrom(
   env: NodeJS.ProcessEnv,
   datasets: string | undefined = process.env.PSEUDONYMIZATION_DATASETS,
-): StageConfig {
+): StageConfig & { readonly ranges: RangeSettings } {
   const missing = ENVIRONMENT_VARIABLES.filter((name) => !env[name]);
   if (missing.length > 0) throw new Error(`missing environment variable(s) ${missing.join(', ')}`);
   if (!datasets) throw new Error('no datasets: the bundle defines none');
+  const bytes = (name: 'SINGLE_PASS_BYTES' | 'RANGE_BYTES' | 'MAX_RANGE_BYTES') => {
+    const value = Number(env[name]);
+    if (!Number.isSafeInteger(value) || value <= 0) {
+      throw new Error(
+        `environment variable ${name} is ${env[name]}; expected a positive whole number of bytes`,
+      );
+    }
+    return value;
+  };
   return {
     rawBucket: env.RAW_BUCKET!,
     curatedBucket: env.CURATED_BUCKET!,
@@ -44,10 +70,24 @@ export function stageConfigFrom(
     quarantineKeyArn: env.QUARANTINE_KEY_ARN!,
     hmacKeyId: env.HMAC_KEY_ARN!,
     ...(env.HMAC_KEY_NAME ? { hmacKeyName: env.HMAC_KEY_NAME } : {}),
-    maxObjectBytes: Number(env.MAX_OBJECT_BYTES),
+    singlePassBytes: bytes('SINGLE_PASS_BYTES'),
     datasets: JSON.parse(datasets) as DatasetRules[],
+    ranges: {
+      staging: { bucket: env.STAGING_BUCKET!, prefix: STAGING_PREFIX, keyArn: env.STAGING_KEY_ARN! },
+      rangeBytes: bytes('RANGE_BYTES'),
+      maxRangeBytes: bytes('MAX_RANGE_BYTES'),
+      workflowArn: env.RANGE_WORKFLOW_ARN!,
+    },
   };
 }
+
+/** What the function is invoked with: a raw object's event, or a step of a range workflow's run. */
+export type StageEvent = ObjectCreatedEvent | RunStep;
+
+type StepAnswer = Awaited<ReturnType<typeof runStep>>;
+
+/** An event with a `phase` is a step of a run (and is checked as one); any other, a raw object's. */
+const isRunStep = (event: StageEvent): event is RunStep => 'phase' in event;
 
 export function objectFrom(event: ObjectCreatedEvent): RawObject {
   const bucket = event.detail?.bucket?.name;
@@ -64,10 +104,34 @@ export function objectFrom(event: ObjectCreatedEvent): RawObject {
 }
 
 /** Builds the handler around its clients; the module's `handler` uses the real ones. */
-export function makeHandler(s3: S3Like, tokenizer: Tokenizer, config: StageConfig) {
-  return async (event: ObjectCreatedEvent): Promise<Outcome> => {
+export function makeHandler(
+  s3: S3Like,
+  tokenizer: Tokenizer,
+  config: StageConfig & { readonly ranges: RangeSettings },
+  sfn: SfnLike,
+) {
+  return async (event: StageEvent): Promise<Outcome | StepAnswer> => {
+    if (isRunStep(event)) {
+      const step = runStepFrom(event);
+      const answer = await runStep(s3, tokenizer, config, config.ranges, step);
+      console.log(
+        JSON.stringify({
+          message: 'pseudonymization run step',
+          phase: step.phase,
+          keyToken: step.keyToken,
+          versionId: step.versionId,
+          ...(step.phase === 'range' ? { index: step.index } : {}),
+          ...answer,
+          ...('items' in answer ? { items: answer.items.length } : {}),
+          macCalls: tokenizer.provider.calls,
+        }),
+      );
+      return answer;
+    }
     const object = objectFrom(event);
-    const outcome = await processObject(s3, tokenizer, config, object);
+    const outcome = await processObject(s3, tokenizer, config, object, (large) =>
+      routeToWorkflow(s3, sfn, config.ranges, large),
+    );
     // Structured, and without values: the key's token (never the raw key, which may name a
     // patient), counts, hashes and reasons only.
     console.log(
@@ -83,22 +147,24 @@ export function makeHandler(s3: S3Like, tokenizer: Tokenizer, config: StageConfi
               quarantined: outcome.manifest.quarantine.records,
               macCalls: tokenizer.provider.calls,
             }
-          : { reason: outcome.reason }),
+          : outcome.status === 'routed'
+            ? { dataset: outcome.dataset, run: outcome.run }
+            : { reason: outcome.reason }),
       }),
     );
     return outcome;
   };
 }
 
-let live: ((event: ObjectCreatedEvent) => Promise<Outcome>) | undefined;
+let live: ((event: StageEvent) => Promise<Outcome | StepAnswer>) | undefined;
 
 /** The Lambda entry point. Clients and the token cache live as long as the execution environment. */
-export async function handler(event: ObjectCreatedEvent): Promise<Outcome> {
+export async function handler(event: StageEvent): Promise<Outcome | StepAnswer> {
   if (!live) {
     const config = stageConfigFrom(process.env);
     const kms = new KMSClient({});
     const mac = new KmsMac(kms, config.hmacKeyId, (input) => new GenerateMacCommand(input));
-    live = makeHandler(new S3Client({}), new Tokenizer(mac), config);
+    live = makeHandler(new S3Client({}), new Tokenizer(mac), config, new SFNClient({}));
   }
   return live(event);
 }

@@ -5,7 +5,11 @@ import { join } from 'node:path';
 import { finished } from 'node:stream/promises';
 import type { Readable } from 'node:stream';
 import {
+  AbortMultipartUploadCommand,
+  CompleteMultipartUploadCommand,
   CopyObjectCommand,
+  CreateMultipartUploadCommand,
+  UploadPartCopyCommand,
   GetObjectCommand,
   HeadObjectCommand,
   PutObjectCommand,
@@ -33,8 +37,11 @@ export interface StageConfig {
   /** A name for the key (HMAC_KEY_NAME), recorded in manifests beside its id. */
   readonly hmacKeyName?: string;
   readonly datasets: readonly DatasetRules[];
-  /** Larger objects are set aside whole: the stage stages its outputs on local storage. */
-  readonly maxObjectBytes: number;
+  /**
+   * The largest object one invocation transforms. A larger one goes to the range workflow (see
+   * stage-ranges.ts) where the stage has one, or is set aside whole where it has none.
+   */
+  readonly singlePassBytes: number;
   /** Where outputs are staged; the function's ephemeral storage. */
   readonly workDir?: string;
 }
@@ -51,7 +58,19 @@ export type Outcome = { readonly keyToken: string } & (
   | { readonly status: 'pseudonymized'; readonly manifest: Manifest }
   | { readonly status: 'quarantined'; readonly reason: string; readonly dataset?: string }
   | { readonly status: 'skipped'; readonly reason: string }
+  | { readonly status: 'routed'; readonly dataset: string; readonly run: string }
 );
+
+/** A raw object's version too large for one invocation, with what names it. */
+export interface LargeObject {
+  readonly key: string;
+  readonly versionId: string;
+  readonly keyToken: string;
+  readonly size: number;
+}
+
+/** Hands a large object to the range workflow; the run's name. */
+export type RouteLarge = (object: LargeObject) => Promise<string>;
 
 /**
  * The token domain of raw object keys. It holds a colon, which no rule's domain may (they are
@@ -86,6 +105,7 @@ export async function processObject(
   tokenizer: Tokenizer,
   config: StageConfig,
   object: RawObject,
+  routeLarge?: RouteLarge,
 ): Promise<Outcome> {
   if (object.bucket !== config.rawBucket) {
     throw new Error(`event for bucket ${object.bucket}; the stage reads only ${config.rawBucket}`);
@@ -107,14 +127,19 @@ export async function processObject(
     return quarantineWhole(s3, config, source, keyToken, `no dataset's prefix matches the key`);
   }
   const size = current.ContentLength ?? object.size ?? 0;
-  if (size > config.maxObjectBytes) {
+  if (size > config.singlePassBytes) {
+    if (routeLarge && versionId) {
+      const run = await routeLarge({ key: object.key, versionId, keyToken, size });
+      return { keyToken, status: 'routed', dataset: dataset.name, run };
+    }
     return quarantineWhole(
       s3,
       config,
       source,
       keyToken,
-      `larger than the ${config.maxObjectBytes} bytes the stage processes`,
+      `larger than the ${config.singlePassBytes} bytes one invocation processes, and no range workflow`,
       dataset,
+      size,
     );
   }
   const outputKey = curatedKey(dataset, keyToken);
@@ -142,7 +167,7 @@ export async function processObject(
     await Promise.all([finished(curated), finished(rejected)]);
 
     if (result.fileRejection) {
-      return quarantineWhole(s3, config, source, keyToken, result.fileRejection, dataset);
+      return quarantineWhole(s3, config, source, keyToken, result.fileRejection, dataset, size);
     }
     const quarantine = { bucket: config.quarantineBucket, key: rejectedKey(object.key) };
     if (result.quarantined.records > 0) {
@@ -223,7 +248,7 @@ async function headObject(
   }
 }
 
-async function putFile(
+export async function putFile(
   s3: S3Like,
   path: string,
   input: Omit<PutObjectCommandInput, 'Body' | 'ContentLength'>,
@@ -234,26 +259,35 @@ async function putFile(
   await s3.send(new PutObjectCommand({ ...input, Body: body, ContentLength: size }));
 }
 
-/** Copies the whole source version into quarantine, with the reason beside it. */
-async function quarantineWhole(
+/** S3 copies at most this much in one CopyObject; larger objects are copied in parts. */
+export const COPY_OBJECT_LIMIT = 5 * 1024 ** 3;
+/** The part size of a copy in parts (S3 copies at most 5 GiB a part); larger where 10,000 would not hold the object. */
+const COPY_PART_BYTES = 1024 ** 3;
+
+/**
+ * Copies the whole source version into quarantine, with the reason beside it. An object over
+ * CopyObject's 5 GiB limit is copied in parts (UploadPartCopy), server-side.
+ */
+export async function quarantineWhole(
   s3: S3Like,
   config: StageConfig,
   source: { bucket: string; key: string; versionId?: string },
   keyToken: string,
   reason: string,
   dataset?: DatasetRules,
+  size = 0,
 ): Promise<Outcome> {
   const copySource = `${source.bucket}/${encodeURIComponent(source.key).replace(/%2F/g, '/')}${
     source.versionId ? `?versionId=${encodeURIComponent(source.versionId)}` : ''
   }`;
-  await s3.send(
-    new CopyObjectCommand({
-      Bucket: config.quarantineBucket,
-      Key: source.key,
-      CopySource: copySource,
-      ...kms(config.quarantineKeyArn),
-    }),
-  );
+  const target = { Bucket: config.quarantineBucket, Key: source.key };
+  if (size <= COPY_OBJECT_LIMIT) {
+    await s3.send(
+      new CopyObjectCommand({ ...target, CopySource: copySource, ...kms(config.quarantineKeyArn) }),
+    );
+  } else {
+    await copyInParts(s3, target, copySource, size, config.quarantineKeyArn);
+  }
   await s3.send(
     new PutObjectCommand({
       Bucket: config.quarantineBucket,
@@ -265,4 +299,43 @@ async function quarantineWhole(
     }),
   );
   return { keyToken, status: 'quarantined', reason, ...(dataset ? { dataset: dataset.name } : {}) };
+}
+
+/** A server-side copy in parts of `size` bytes, aborted (no part left behind) when a part fails. */
+async function copyInParts(
+  s3: S3Like,
+  target: { readonly Bucket: string; readonly Key: string },
+  copySource: string,
+  size: number,
+  keyArn: string,
+): Promise<void> {
+  // At most 10,000 parts: a part size that fits the object in them.
+  const partBytes = Math.max(COPY_PART_BYTES, Math.ceil(size / 10_000));
+  const created = (await s3.send(new CreateMultipartUploadCommand({ ...target, ...kms(keyArn) }))) as {
+    UploadId?: string;
+  };
+  if (!created.UploadId) throw new Error('CreateMultipartUpload for a copy in parts returned no upload id');
+  const UploadId = created.UploadId;
+  try {
+    const parts: { PartNumber: number; ETag?: string }[] = [];
+    for (let start = 0, PartNumber = 1; start < size; start += partBytes, PartNumber++) {
+      const end = Math.min(start + partBytes, size) - 1;
+      const copied = (await s3.send(
+        new UploadPartCopyCommand({
+          ...target,
+          UploadId,
+          PartNumber,
+          CopySource: copySource,
+          CopySourceRange: `bytes=${start}-${end}`,
+        }),
+      )) as { CopyPartResult?: { ETag?: string } };
+      parts.push({ PartNumber, ETag: copied.CopyPartResult?.ETag });
+    }
+    await s3.send(
+      new CompleteMultipartUploadCommand({ ...target, UploadId, MultipartUpload: { Parts: parts } }),
+    );
+  } catch (err) {
+    await s3.send(new AbortMultipartUploadCommand({ ...target, UploadId })).catch(() => undefined);
+    throw err;
+  }
 }

@@ -144,9 +144,9 @@ export const USAGE_PRICES: readonly {
   },
   {
     type: 'AWS::StepFunctions::StateMachine',
-    item: "Step Functions standard workflows (the airlock's import and export)",
+    item: "Step Functions standard workflows (the airlock's import and export; the pseudonymization stage's large objects)",
     price:
-      '0.025 USD per 1,000 state transitions (an approved import takes 13, an approved export 12); waiting for a review costs nothing',
+      "0.025 USD per 1,000 state transitions (an approved import takes 13, an approved export 12, a large object's run 4 and one more per 64 MiB range); waiting for a review costs nothing",
   },
   {
     type: 'AWS::DynamoDB::Table',

@@ -1,6 +1,7 @@
 import { createHash, createHmac } from 'node:crypto';
 import { Readable } from 'node:stream';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
+import { StartExecutionCommand } from '@aws-sdk/client-sfn';
 import {
   AbortMultipartUploadCommand,
   CompleteMultipartUploadCommand,
@@ -11,13 +12,15 @@ import {
   HeadObjectCommand,
   PutObjectCommand,
   UploadPartCommand,
+  UploadPartCopyCommand,
 } from '@aws-sdk/client-s3';
 import type { StageConfig } from '../../../lib/functions/pseudonymize/stage';
+import type { RangeSettings } from '../../../lib/functions/pseudonymize/stage-ranges';
 
 export const HMAC_KEY = 'arn:aws:kms:eu-west-1:123456789012:key/hmac';
 
 /** The stage's configuration in the tests: zone buckets and keys, and the datasets under test. */
-export function stageConfig(datasets: StageConfig['datasets'], maxObjectBytes: number): StageConfig {
+export function stageConfig(datasets: StageConfig['datasets'], singlePassBytes: number): StageConfig {
   return {
     rawBucket: 'raw',
     curatedBucket: 'curated',
@@ -26,9 +29,17 @@ export function stageConfig(datasets: StageConfig['datasets'], maxObjectBytes: n
     quarantineKeyArn: 'arn:aws:kms:eu-west-1:123456789012:key/phi',
     hmacKeyId: HMAC_KEY,
     datasets,
-    maxObjectBytes,
+    singlePassBytes,
   };
 }
+
+/** A stage's range workflow in the tests: it stages in a bucket of its own, under its own key. */
+export const RANGES: RangeSettings = {
+  staging: { bucket: 'staging', prefix: 'runs/', keyArn: 'arn:aws:kms:eu-west-1:123456789012:key/staging' },
+  rangeBytes: 64 * 1024,
+  maxRangeBytes: 1024 * 1024,
+  workflowArn: 'arn:aws:states:eu-west-1:123456789012:stateMachine:ai-seg-pseudonymize-large',
+};
 
 /** When every raw object was received (its last-modified time): ages are computed on this day. */
 export const RECEIVED = new Date('2026-11-25T09:30:00Z');
@@ -54,13 +65,26 @@ export class S3Error extends Error {
  * key, as the zones' bucket policies require; checksums are checked as S3 checks them.
  */
 export class FakeS3 {
-  /** The key each bucket's policy requires uploads to name. */
-  constructor(private readonly zoneKeys: Readonly<Record<string, string>>) {}
+  /**
+   * `zoneKeys`: the key each bucket's policy requires uploads to name. `listable`: where given,
+   * the buckets the caller may list; as S3 does, it answers a missing key elsewhere with 403
+   * (AccessDenied), not 404.
+   */
+  constructor(
+    private readonly zoneKeys: Readonly<Record<string, string>>,
+    private readonly listable?: readonly string[],
+  ) {}
   readonly objects = new Map<string, Version[]>();
-  readonly uploads = new Map<string, { params: Record<string, unknown>; parts: Map<number, Buffer> }>();
+  readonly uploads = new Map<
+    string,
+    { params: Record<string, unknown>; parts: Map<number, Buffer>; sizes: Map<number, number> }
+  >();
   readonly calls: string[] = [];
+  /** What each GetObject read: `bucket/key`. */
+  readonly gets: string[] = [];
   private counter = 0;
   failGets = false;
+  failDeletes = false;
 
   put(bucket: string, key: string, body: string | Buffer, params: Record<string, unknown> = {}): string {
     const id = `v${++this.counter}`;
@@ -88,7 +112,12 @@ export class FakeS3 {
   private find(bucket: string, key: string, versionId?: string): Version {
     const versions = this.objects.get(`${bucket}/${key}`) ?? [];
     const version = versionId ? versions.find((v) => v.id === versionId) : versions.at(-1);
-    if (!version) throw new S3Error('NotFound', { httpStatusCode: 404 });
+    if (!version) {
+      if (this.listable && !this.listable.includes(bucket)) {
+        throw new S3Error('AccessDenied', { httpStatusCode: 403 });
+      }
+      throw new S3Error('NotFound', { httpStatusCode: 404 });
+    }
     return version;
   }
 
@@ -99,6 +128,17 @@ export class FakeS3 {
     }
   }
 
+  /** The version a CopySource (`bucket/key?versionId=`) names. */
+  private source(copySource: string): Version {
+    const [path, query] = copySource.split('?versionId=');
+    const slash = path.indexOf('/');
+    return this.find(
+      path.slice(0, slash),
+      decodeURIComponent(path.slice(slash + 1)),
+      query ? decodeURIComponent(query) : undefined,
+    );
+  }
+
   async send(command: unknown): Promise<unknown> {
     if (command instanceof HeadObjectCommand) {
       this.calls.push('HeadObject');
@@ -107,6 +147,7 @@ export class FakeS3 {
     }
     if (command instanceof GetObjectCommand) {
       this.calls.push('GetObject');
+      this.gets.push(`${command.input.Bucket}/${command.input.Key}`);
       if (this.failGets) throw new S3Error('SlowDown', { httpStatusCode: 503 });
       const v = this.find(command.input.Bucket!, command.input.Key!, command.input.VersionId);
       const range = /^bytes=(\d+)-(\d+)$/.exec(command.input.Range ?? '');
@@ -140,7 +181,7 @@ export class FakeS3 {
       this.calls.push(`CreateMultipartUpload ${String(input.Bucket)}/${String(input.Key)}`);
       this.checkEncryption(String(input.Bucket), input);
       const id = `upload-${++this.counter}`;
-      this.uploads.set(id, { params: input, parts: new Map() });
+      this.uploads.set(id, { params: input, parts: new Map(), sizes: new Map() });
       return { UploadId: id };
     }
     if (command instanceof UploadPartCommand) {
@@ -155,7 +196,24 @@ export class FakeS3 {
         throw new S3Error('BadDigest', { httpStatusCode: 400 });
       }
       upload.parts.set(input.PartNumber!, body);
+      upload.sizes.set(input.PartNumber!, body.length);
       return { ETag: `"${input.PartNumber}"` };
+    }
+    if (command instanceof UploadPartCopyCommand) {
+      const input = command.input;
+      const upload = this.uploads.get(input.UploadId!);
+      if (!upload) throw new S3Error('NoSuchUpload', { httpStatusCode: 404 });
+      const range = /^bytes=(\d+)-(\d+)$/.exec(input.CopySourceRange ?? '');
+      if (!range) throw new S3Error('InvalidArgument', { httpStatusCode: 400 });
+      const [start, end] = [Number(range[1]), Number(range[2])];
+      // S3 copies at most 5 GiB a part.
+      if (end - start + 1 > 5 * 1024 ** 3) throw new S3Error('InvalidRequest', { httpStatusCode: 400 });
+      this.calls.push(`UploadPartCopy ${input.Bucket}/${input.Key} ${input.PartNumber} ${start}-${end}`);
+      const source = this.source(input.CopySource!);
+      upload.parts.set(input.PartNumber!, source.body.subarray(start, end + 1));
+      // The size the part declares (the source may be a stand-in shorter than the size it claims).
+      upload.sizes.set(input.PartNumber!, end - start + 1);
+      return { CopyPartResult: { ETag: `"${input.PartNumber}"` } };
     }
     if (command instanceof CompleteMultipartUploadCommand) {
       const input = command.input;
@@ -164,7 +222,7 @@ export class FakeS3 {
       const numbers = (input.MultipartUpload?.Parts ?? []).map((p) => p.PartNumber!);
       const bodies = numbers.map((n) => upload.parts.get(n)!);
       // Every part but the last is at least 5 MiB, as S3 requires.
-      if (bodies.slice(0, -1).some((b) => b.length < 5 * 1024 * 1024)) {
+      if (numbers.slice(0, -1).some((n) => upload.sizes.get(n)! < 5 * 1024 * 1024)) {
         throw new S3Error('EntityTooSmall', { httpStatusCode: 400 });
       }
       this.uploads.delete(input.UploadId!);
@@ -176,6 +234,7 @@ export class FakeS3 {
       return {};
     }
     if (command instanceof DeleteObjectCommand) {
+      if (this.failDeletes) throw new S3Error('SlowDown', { httpStatusCode: 503 });
       this.calls.push(`DeleteObject ${command.input.Bucket}/${command.input.Key}`);
       this.objects.delete(`${command.input.Bucket}/${command.input.Key}`);
       return {};
@@ -184,13 +243,7 @@ export class FakeS3 {
       const input = command.input;
       this.calls.push(`CopyObject ${input.Bucket}/${input.Key}`);
       this.checkEncryption(input.Bucket!, input as unknown as Record<string, unknown>);
-      const [path, query] = input.CopySource!.split('?versionId=');
-      const slash = path.indexOf('/');
-      const source = this.find(
-        path.slice(0, slash),
-        decodeURIComponent(path.slice(slash + 1)),
-        query ? decodeURIComponent(query) : undefined,
-      );
+      const source = this.source(input.CopySource!);
       return { VersionId: this.put(input.Bucket!, input.Key!, source.body, { ...input }) };
     }
     throw new Error(`unexpected S3 command ${String((command as object).constructor.name)}`);
@@ -218,5 +271,26 @@ export class FakeKms {
     return Promise.resolve({
       Mac: createHmac('sha256', this.secret).update(command.input.Message!).digest(),
     });
+  }
+}
+
+/** Step Functions' StartExecution: a name is a run, started once; the same name again is refused. */
+export class FakeSfn {
+  readonly started = new Map<string, { stateMachineArn: string; input: string }>();
+  readonly calls: string[] = [];
+
+  send(command: unknown): Promise<unknown> {
+    if (!(command instanceof StartExecutionCommand)) {
+      return Promise.reject(new Error('unexpected Step Functions command'));
+    }
+    const { name, stateMachineArn, input } = command.input;
+    this.calls.push(`StartExecution ${name}`);
+    if (this.started.has(name!)) {
+      const err = new Error(`Execution Already Exists: ${name}`);
+      err.name = 'ExecutionAlreadyExists';
+      return Promise.reject(err);
+    }
+    this.started.set(name!, { stateMachineArn: stateMachineArn!, input: input! });
+    return Promise.resolve({ executionArn: `${stateMachineArn}:${name}` });
   }
 }

@@ -9,7 +9,7 @@ import {
   type Staging,
 } from '../../../lib/functions/pseudonymize/stage-ranges';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
-import { FakeKms, FakeS3, HMAC_KEY, stageConfig } from './fakes';
+import { FakeKms, FakeS3, HMAC_KEY, RANGES, stageConfig } from './fakes';
 import { SYNTHETIC_CSV_RULES, SYNTHETIC_JSONL_RULES, syntheticCsv, syntheticJsonLines } from './synthetic';
 
 const config = stageConfig(
@@ -26,7 +26,7 @@ const config = stageConfig(
   ],
   1024 ** 3,
 );
-const staging: Staging = { bucket: 'quarantine', prefix: '_stage/', keyArn: config.quarantineKeyArn };
+const staging: Staging = RANGES.staging;
 
 /** Plans a raw object's version in small ranges. */
 const plan = (w: ReturnType<typeof world>, key: string, versionId: string, rangeBytes: number) =>
@@ -39,7 +39,11 @@ const plan = (w: ReturnType<typeof world>, key: string, versionId: string, range
   );
 
 function world() {
-  const s3 = new FakeS3({ curated: config.curatedKeyArn, quarantine: config.quarantineKeyArn });
+  const s3 = new FakeS3({
+    curated: config.curatedKeyArn,
+    quarantine: config.quarantineKeyArn,
+    staging: staging.keyArn,
+  });
   const tokenizer = () =>
     new Tokenizer(new KmsMac(new FakeKms(HMAC_KEY), HMAC_KEY, (i) => new GenerateMacCommand(i)));
   return { s3, tokenizer };
@@ -84,7 +88,9 @@ describe.each([
     await Promise.all(
       job.items.map((item) => transformRange(ranged.s3, ranged.tokenizer(), config, staging, job, item)),
     );
-    manifest = await assembleObject(ranged.s3, config, staging, job);
+    const end = await assembleObject(ranged.s3, ranged.tokenizer(), config, staging, job);
+    if (end.outcome !== 'pseudonymized') throw new Error(`the run ended ${end.outcome}`);
+    manifest = end.manifest;
   }, 120_000);
 
   test('writes the single pass’s curated object, quarantine object and manifest, byte for byte', () => {
@@ -102,7 +108,9 @@ describe.each([
 
   test('reads each range with a ranged GetObject of the source version, and leaves no staged part behind', () => {
     expect(ranged.s3.calls.filter((c) => c.startsWith('GetObject range'))).toHaveLength(job.items.length);
-    expect(ranged.s3.keys('quarantine').filter((k) => k.startsWith('_stage/'))).toEqual([]);
+    // Only the run's end is kept (it names no raw key), until the lifecycle expires it.
+    expect(ranged.s3.keys('staging')).toEqual([`runs/${job.keyToken}/${job.versionId}/done.json`]);
+    expect(ranged.s3.text('staging', `runs/${job.keyToken}/${job.versionId}/done.json`)).not.toContain(key);
     expect(ranged.s3.uploads.size).toBe(0);
   });
 
@@ -138,7 +146,7 @@ test('a range longer than one invocation transforms (an unclosed quote) is not p
   });
 });
 
-test('a run whose raw object has since been replaced writes nothing to curated', async () => {
+test('a run whose raw object has since been replaced writes nothing to curated, and leaves nothing staged', async () => {
   const w = world();
   const { s3, tokenizer } = w;
   const key = 'wide/replaced.csv';
@@ -146,9 +154,12 @@ test('a run whose raw object has since been replaced writes nothing to curated',
   const job = await plan(w, key, version, 8);
   if ('fileRejection' in job) throw new Error(job.fileRejection);
   for (const item of job.items) await transformRange(s3, tokenizer(), config, staging, job, item);
+  expect(s3.keys('staging').length).toBeGreaterThan(0);
   s3.put('raw', key, 'id,note\nP-3,c\n');
-  await expect(assembleObject(s3, config, staging, job)).rejects.toThrow(
-    'the raw object has a newer version',
-  );
+  await expect(assembleObject(s3, tokenizer(), config, staging, job)).resolves.toEqual({
+    outcome: 'superseded',
+  });
   expect(s3.keys('curated')).toEqual([]);
+  expect(s3.keys('staging')).toEqual([`runs/${job.keyToken}/${job.versionId}/done.json`]);
+  expect(s3.uploads.size).toBe(0);
 });

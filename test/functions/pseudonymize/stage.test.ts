@@ -1,5 +1,5 @@
 import { createHash, createHmac } from 'node:crypto';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { GenerateMacCommand } from '@aws-sdk/client-kms';
@@ -17,15 +17,19 @@ import {
   type StageConfig,
 } from '../../../lib/functions/pseudonymize/stage';
 import { KmsMac, Tokenizer } from '../../../lib/functions/pseudonymize/tokenizer';
-import { FakeKms, FakeS3, HMAC_KEY, stageConfig } from './fakes';
+import { FakeKms, FakeS3, FakeSfn, HMAC_KEY, RANGES, stageConfig } from './fakes';
 
 const ROOT = join(__dirname, '..', '..', '..');
 const SAMPLES = join(ROOT, 'samples', 'pseudonymization');
 const example = loadConfig(join(ROOT, 'config', 'example.json'));
 
+/** The function's ephemeral storage: a directory of this file's own (test files run side by side). */
+const WORK_DIR = mkdtempSync(join(tmpdir(), 'stage-test-'));
+
 const config: StageConfig = {
   ...stageConfig(example.pseudonymization.datasets, 1024 * 1024),
   hmacKeyName: 'release-1',
+  workDir: WORK_DIR,
 };
 
 function setUp() {
@@ -47,7 +51,7 @@ const keyToken = (key: string) =>
 
 const patients = readFileSync(join(SAMPLES, 'patients.csv'));
 const encounters = readFileSync(join(SAMPLES, 'encounters.jsonl'));
-const workDirs = () => readdirSync(tmpdir()).filter((d) => d.startsWith('pseudonymize-'));
+const workDirs = () => readdirSync(WORK_DIR);
 
 describe('a raw file of a known dataset', () => {
   const { s3, kms, process } = setUp();
@@ -197,15 +201,15 @@ describe('files the stage sets aside whole', () => {
     expect(s3.keys('curated')).toEqual([]);
   });
 
-  test('a file larger than the stage processes is quarantined whole', async () => {
+  test('a file larger than one invocation processes is set aside whole where there is no range workflow', async () => {
     const { s3, tokenizer } = setUp();
     const key = 'ehr/encounters/huge.jsonl';
     const version = s3.put('raw', key, encounters);
-    const small = { ...config, maxObjectBytes: 100 };
+    const small = { ...config, singlePassBytes: 100 };
     const outcome = await processObject(s3, tokenizer, small, { bucket: 'raw', key, versionId: version });
     expect(outcome).toMatchObject({
       status: 'quarantined',
-      reason: 'larger than the 100 bytes the stage processes',
+      reason: 'larger than the 100 bytes one invocation processes, and no range workflow',
     });
     expect(s3.calls).not.toContain('GetObject');
   });
@@ -278,7 +282,7 @@ describe('the handler', () => {
     const logged: string[] = [];
     const spy = jest.spyOn(console, 'log').mockImplementation((line: string) => void logged.push(line));
     try {
-      await makeHandler(s3, tokenizer, config)(event(key, version));
+      await makeHandler(s3, tokenizer, { ...config, ranges: RANGES }, new FakeSfn())(event(key, version));
     } finally {
       spy.mockRestore();
     }
@@ -304,13 +308,23 @@ describe('the handler', () => {
       QUARANTINE_KEY_ARN: config.quarantineKeyArn,
       HMAC_KEY_ARN: HMAC_KEY,
       HMAC_KEY_NAME: 'release-1',
-      MAX_OBJECT_BYTES: '1024',
+      SINGLE_PASS_BYTES: '1024',
+      STAGING_BUCKET: RANGES.staging.bucket,
+      STAGING_KEY_ARN: RANGES.staging.keyArn,
+      RANGE_WORKFLOW_ARN: RANGES.workflowArn,
+      RANGE_BYTES: String(RANGES.rangeBytes),
+      MAX_RANGE_BYTES: String(RANGES.maxRangeBytes),
     };
     expect(stageConfigFrom(env, JSON.stringify(config.datasets))).toEqual({
       ...config,
-      maxObjectBytes: 1024,
+      workDir: undefined,
+      singlePassBytes: 1024,
+      ranges: RANGES,
     });
     expect(() => stageConfigFrom({ ...env, HMAC_KEY_ARN: '' }, '[]')).toThrow(/HMAC_KEY_ARN/);
+    expect(() => stageConfigFrom({ ...env, RANGE_BYTES: '64MiB' }, '[]')).toThrow(
+      'environment variable RANGE_BYTES is 64MiB; expected a positive whole number of bytes',
+    );
     expect(() => stageConfigFrom(env, undefined)).toThrow(/no datasets/);
   });
 });

@@ -38,7 +38,7 @@ describe('invariant 11 over the default blueprint', () => {
   });
 
   test('follows every alarm, event rule, function, log delivery and encrypted log group of the blueprint', () => {
-    expect(kinds('alarm action')).toHaveLength(57);
+    expect(kinds('alarm action')).toHaveLength(59);
     // GuardDuty, Config, Access Analyzer, the stage, the alert path heard from the trail's events.
     expect(kinds('event rule target').length).toBe(5);
     expect(kinds('event rule dead letters')).toHaveLength(1);
@@ -51,7 +51,8 @@ describe('invariant 11 over the default blueprint', () => {
     expect(kinds('AWS WAF logs')).toHaveLength(1);
     expect(kinds('CloudTrail').length).toBe(3); // bucket, key, log group
     expect(kinds('AWS Config').length).toBe(2);
-    expect(kinds('S3 access logs').length).toBe(10); // audit bucket and four zones: policy and retention
+    // The audit bucket, four zones and the stage's staging store: policy and retention.
+    expect(kinds('S3 access logs').length).toBe(12);
     expect(kinds('encrypted log group').length).toBeGreaterThan(0);
   });
 
@@ -79,7 +80,7 @@ describe('invariant 11 names source, destination and the missing statement', () 
         1,
       );
     });
-    expect(details).toHaveLength(57);
+    expect(details).toHaveLength(59);
     expect(details[0]).toMatch(
       /^alarm action AWS::CloudWatch::Alarm \w+\/\w+ -> AWS::SNS::Topic Audit\/AlertsTopic\w+: missing topic policy: Allow cloudwatch.amazonaws.com sns:Publish/,
     );
@@ -187,7 +188,7 @@ describe('invariant 11 names source, destination and the missing statement', () 
         Rule: { DefaultRetention: { Mode: 'COMPLIANCE', Days: 2192 } },
       };
     });
-    expect(details.length).toBe(5);
+    expect(details.length).toBe(6);
     expect(details[0]).toContain(
       'missing a destination without an Object Lock default retention (S3 refuses one)',
     );
