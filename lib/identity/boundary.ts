@@ -138,6 +138,19 @@ export const BOUNDARY_ACTIONS = [
   'sts:SetSourceIdentity',
 ] as const;
 
+/** A state machine's log delivery and its traces' sampling (its role's, under the boundary). */
+const WORKFLOW_DELIVERY_ACTIONS = [
+  'logs:CreateLogDelivery',
+  'logs:DeleteLogDelivery',
+  'logs:DescribeResourcePolicies',
+  'logs:GetLogDelivery',
+  'logs:ListLogDeliveries',
+  'logs:PutResourcePolicy',
+  'logs:UpdateLogDelivery',
+  'xray:GetSamplingRules',
+  'xray:GetSamplingTargets',
+] as const;
+
 /**
  * Actions the boundary allows only when the config has an airlock: its desk's URL (people), its
  * requests (desk, workflow), resuming and starting the workflow, tagging what it holds and copies,
@@ -154,15 +167,7 @@ export const AIRLOCK_BOUNDARY_ACTIONS = [
   's3:GetObjectVersionTagging',
   's3:PutObjectVersionTagging',
   's3:AbortMultipartUpload',
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
+  ...WORKFLOW_DELIVERY_ACTIONS,
 ] as const;
 
 /**
@@ -178,15 +183,7 @@ export const PSEUDONYMIZATION_BOUNDARY_ACTIONS = [
   'states:StopExecution',
   'states:RedriveExecution',
   's3:AbortMultipartUpload',
-  'logs:CreateLogDelivery',
-  'logs:DeleteLogDelivery',
-  'logs:DescribeResourcePolicies',
-  'logs:GetLogDelivery',
-  'logs:ListLogDeliveries',
-  'logs:PutResourcePolicy',
-  'logs:UpdateLogDelivery',
-  'xray:GetSamplingRules',
-  'xray:GetSamplingTargets',
+  ...WORKFLOW_DELIVERY_ACTIONS,
 ] as const;
 
 /** The one delete any role of the blueprint may make: of the staging store's objects. */
